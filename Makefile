@@ -1,0 +1,50 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Each sets up what it needs.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.miru-installed
+APT_PKGS := tesseract-ocr tesseract-ocr-jpn redis-server fonts-noto-cjk
+
+.PHONY: demo test lint setup system-deps redis clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The CPU build of torch first: a bare `torch` would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+system-deps:
+	@missing=""; \
+	for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+	    --logfile /tmp/miru-redis.log
+	@for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 0.5; done; \
+	  echo "Redis did not start on 127.0.0.1:6379" >&2; exit 1
+
+demo: setup
+	$(BIN)/python scripts/make_samples.py samples
+	MIRU_OFFLINE=1 MIRU_VLM_BACKEND=ocr $(BIN)/miru ask samples/receipt_ja.png samples/receipt_en.png samples/photo.jpg -q "What does this say?"
+	MIRU_OFFLINE=1 $(BIN)/miru screen samples
+
+test: setup redis
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var samples/out

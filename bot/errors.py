@@ -1,0 +1,99 @@
+"""One error tree. Each error carries a ``code`` (stable, for JSON and audit) and a ``message_key``
+into ``bot.strings`` for the sentence a user reads. Handlers catch ``MiruError``, log it, and answer
+with ``strings.t(err.message_key, lang, **err.params)``; anything else is a bug and gets the generic
+apology."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MiruError(Exception):
+    code = "error"
+    message_key = "error.generic"
+
+    def __init__(self, detail: str = "", **params: Any) -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail
+        self.params = params
+
+
+class ConfigError(MiruError):
+    code = "config"
+    message_key = "error.config"
+
+
+class InputRejected(MiruError):
+    """The bytes cannot be used as an image (exit 65 on the command line)."""
+
+    code = "rejected"
+    message_key = "reject.generic"
+
+
+class UnsupportedFormat(InputRejected):
+    code = "unsupported_format"
+    message_key = "reject.format"
+
+
+class EmptyInput(InputRejected):
+    code = "empty"
+    message_key = "reject.empty"
+
+
+class TooLarge(InputRejected):
+    code = "too_large"
+    message_key = "reject.too_large"
+
+
+class TooManyPixels(InputRejected):
+    code = "too_many_pixels"
+    message_key = "reject.too_many_pixels"
+
+
+class CorruptImage(InputRejected):
+    code = "corrupt"
+    message_key = "reject.corrupt"
+
+
+class DecodeLimit(InputRejected):
+    """Decoding ran past its time or memory limit (the decoder process was restarted)."""
+
+    code = "decode_limit"
+    message_key = "reject.decode_limit"
+
+
+class FetchError(MiruError):
+    code = "fetch_failed"
+    message_key = "fetch.failed"
+
+
+class FetchForbidden(FetchError):
+    """A URL outside the platform's own file hosts."""
+
+    code = "fetch_forbidden"
+    message_key = "fetch.forbidden"
+
+
+class MissingScope(FetchError):
+    code = "missing_scope"
+    message_key = "fetch.missing_scope"
+
+
+class EngineError(MiruError):
+    code = "engine"
+    message_key = "engine.failed"
+
+
+class EngineUnavailable(EngineError):
+    code = "engine_unavailable"
+    message_key = "engine.unavailable"
+
+
+class StoreUnavailable(MiruError):
+    code = "store_unavailable"
+    message_key = "store.unavailable"
+
+
+class AuditError(MiruError):
+    code = "audit"
+    message_key = "error.generic"

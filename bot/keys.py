@@ -1,0 +1,76 @@
+"""Every Redis key prefix and TTL, in one place.
+
+Thread keys carry a hash tag (``{...}``) so that all keys of one thread live on one Redis Cluster
+slot. A user's keys are indexed in a per-user set so ``forget`` can find them all.
+"""
+
+from __future__ import annotations
+
+from bot.models import ThreadKey
+
+PREFIX = "miru"
+
+# Default TTLs (seconds); settings may override turns and images.
+TURN_TTL_S = 7 * 24 * 3600
+IMAGE_TTL_S = 24 * 3600
+EVENT_DEDUP_TTL_S = 24 * 3600
+PENDING_CONSENT_TTL_S = 15 * 60
+USER_PREF_TTL_S = 365 * 24 * 3600
+QUOTA_WINDOW_S = 3600
+JOB_STREAM_MAXLEN = 100_000
+
+
+def thread_turns(t: ThreadKey) -> str:
+    return f"{PREFIX}:thread:{{{t.tag()}}}:turns"
+
+
+def thread_meta(t: ThreadKey) -> str:
+    return f"{PREFIX}:thread:{{{t.tag()}}}:meta"
+
+
+def thread_image(t: ThreadKey, sha256: str) -> str:
+    return f"{PREFIX}:thread:{{{t.tag()}}}:img:{sha256}"
+
+
+def thread_images_index(t: ThreadKey) -> str:
+    return f"{PREFIX}:thread:{{{t.tag()}}}:imgs"
+
+
+def thread_pattern(t: ThreadKey) -> str:
+    return f"{PREFIX}:thread:{{{t.tag()}}}:*"
+
+
+def user_index(platform: str, user: str) -> str:
+    """Set of every key that holds data of this user."""
+    return f"{PREFIX}:user:{platform}:{user}:keys"
+
+
+def user_pref(platform: str, user: str) -> str:
+    return f"{PREFIX}:user:{platform}:{user}:prefs"
+
+
+def workspace_pref(platform: str, workspace: str) -> str:
+    return f"{PREFIX}:ws:{platform}:{workspace}:prefs"
+
+
+def event_seen(platform: str, event_id: str) -> str:
+    return f"{PREFIX}:event:{platform}:{event_id}"
+
+
+def reply_sent(request_id: str) -> str:
+    return f"{PREFIX}:reply:{request_id}"
+
+
+def pending_consent(request_id: str) -> str:
+    return f"{PREFIX}:consent:{request_id}"
+
+
+def active_thread(platform: str, workspace: str, channel: str, thread: str) -> str:
+    """Marks a thread Miru has answered in, so follow-ups need no mention."""
+    return f"{PREFIX}:active:{platform}:{workspace}:{channel}:{thread}"
+
+
+JOB_STREAM = f"{PREFIX}:jobs"
+JOB_GROUP = "workers"
+AUDIT_STREAM = f"{PREFIX}:audit"
+AUDIT_STREAM_MAXLEN = 1_000_000

@@ -1,0 +1,283 @@
+"""Typed values that cross module boundaries.
+
+Everything between a platform adapter and the platform API speaks these types; raw platform
+dicts never leave ``handlers/``. All are frozen: a value handed on is never changed behind the
+receiver's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+"""A box as fractions of the image's width and height: (x0, y0, x1, y1), each in 0..1."""
+
+
+class Action(StrEnum):
+    """What the policy decided for a request (the strictest over all its images)."""
+
+    ALLOW = "allow"
+    ALLOW_BLURRED = "allow_blurred"
+    CONFIRM = "confirm"  # faces in a consent-"require" channel: ask the uploader first
+    HOLD = "hold"
+    BLOCK = "block"
+    BLOCK_AND_PRESERVE = "block_and_preserve"
+
+    @property
+    def reaches_model(self) -> bool:
+        return self in (Action.ALLOW, Action.ALLOW_BLURRED)
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {
+    Action.ALLOW: 0,
+    Action.ALLOW_BLURRED: 1,
+    Action.CONFIRM: 2,
+    Action.HOLD: 3,
+    Action.BLOCK: 4,
+    Action.BLOCK_AND_PRESERVE: 5,
+}
+
+
+class ConsentMode(StrEnum):
+    REQUIRE = "require"
+    BLUR = "blur"
+    OFF = "off"
+
+
+class Audience(StrEnum):
+    """Who a channel declares it serves."""
+
+    GENERAL = "general"
+    ADULT = "adult"  # adult content may be held for review instead of blocked
+    MINORS = "minors"  # a channel known to include minors: any sexual signal escalates
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """Where an image can be fetched from. ``url`` is only ever fetched by its platform's fetcher."""
+
+    name: str
+    url: str = ""
+    mimetype: str = ""
+    size: int | None = None
+    file_id: str = ""
+    path: str = ""  # local file (command line)
+
+
+@dataclass(frozen=True)
+class ThreadKey:
+    platform: str
+    workspace: str
+    channel: str
+    thread: str
+
+    def tag(self) -> str:
+        """Stable id, used inside Redis keys (hash-tagged by ``bot.keys``)."""
+        return f"{self.platform}:{self.workspace}:{self.channel}:{self.thread}"
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One user message, as every platform adapter translates it."""
+
+    platform: str  # "slack" | "discord" | "cli"
+    workspace: str
+    channel: str
+    thread: str  # thread root id; the message's own id when it starts a thread
+    message_id: str
+    user: str
+    text: str
+    images: tuple[ImageRef, ...] = ()
+    event_id: str = ""
+    is_dm: bool = False
+    language: str | None = None  # explicit user or workspace setting; None: detect
+    consent_confirmed: bool = False
+
+    @property
+    def thread_key(self) -> ThreadKey:
+        return ThreadKey(self.platform, self.workspace, self.channel, self.thread)
+
+
+@dataclass(frozen=True, eq=False)
+class DecodedImage:
+    """Ingest stage 1: what the safety gates look at.
+
+    ``frames`` are RGB uint8 arrays (H, W, 3) at screening scale (long edge <= the screening size),
+    the first frame first; every frame of an animation up to the cap is included.
+    """
+
+    index: int
+    source_format: str  # "jpeg" | "png" | "webp" | "gif" | "heif"
+    width: int  # original size
+    height: int
+    original_sha256: str
+    frames: tuple[np.ndarray, ...]
+    frame_count: int  # frames in the file (may exceed len(frames) when capped)
+    pdq: str = ""  # hex, of the first frame
+    pdq_quality: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Image:
+    """Ingest stage 2: the metadata-free image the engines get and the stores keep."""
+
+    index: int
+    data: bytes  # re-encoded, no EXIF/GPS/XMP/IPTC/ICC, nothing appended
+    mime: str  # "image/jpeg" | "image/png"
+    width: int
+    height: int
+    source_format: str
+    original_sha256: str
+    sha256: str  # of ``data``
+    blurred: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One signal a gate saw. Policy turns findings into a verdict; findings are always reported."""
+
+    code: str  # hash_match | nudity_exposed | nudity_covered | nsfw_score | face | minor_cue |
+    # minor_audience | minor_age_estimate | gate_error | decode_error
+    gate: str
+    score: float | None = None
+    label: str = ""  # e.g. the NudeNet class, the cue matched, the list name
+    box: Box | None = None
+    image_index: int = 0
+
+
+@dataclass(frozen=True)
+class GateResult:
+    gate: str
+    findings: tuple[Finding, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    model_version: str = ""
+    elapsed_ms: float = 0.0
+    error: str | None = None  # set when the gate raised or timed out: the policy holds
+
+
+@dataclass(frozen=True)
+class ScreenContext:
+    """What the policy knows besides the pixels."""
+
+    text: str = ""
+    channel: str = ""
+    audience: Audience = Audience.GENERAL
+    consent_mode: ConsentMode = ConsentMode.OFF
+    consent_confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Action
+    reasons: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    model_versions: dict[str, str] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    escalated: bool = False
+
+    def faces(self, image_index: int) -> tuple[Box, ...]:
+        return tuple(
+            f.box for f in self.findings
+            if f.code == "face" and f.image_index == image_index and f.box is not None
+        )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange in a thread's memory."""
+
+    role: str  # "user" | "assistant"
+    text: str
+    image_ids: tuple[str, ...] = ()  # sha256 of processed images posted with this turn
+    ts: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    engine: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime: str
+
+
+class ReplyKind(StrEnum):
+    ANSWER = "answer"
+    BLOCKED = "blocked"
+    HELD = "held"
+    CONSENT = "consent"  # ask the uploader to confirm consent (buttons)
+    REJECTED = "rejected"  # input could not be used as an image
+    ERROR = "error"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core asks a platform adapter to post."""
+
+    kind: ReplyKind
+    text: str
+    thread: ThreadKey
+    request_id: str
+    action: Action | None = None
+    attachments: tuple[Attachment, ...] = ()
+    ephemeral_to: str = ""  # user id: show only to them (consent prompt)
+    engine: str = ""
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One line of the audit log. Pseudonymous ids only; never image bytes or tokens."""
+
+    kind: str  # verdict | action | engine_error | rejected | consent | forget | ...
+    request_id: str
+    ts: float
+    actor: str = ""  # HMAC of the platform user id
+    platform: str = ""
+    channel: str = ""
+    thread: str = ""
+    image_sha256: tuple[str, ...] = ()
+    action: str = ""
+    reasons: tuple[str, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    model_versions: dict[str, str] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    """What a vision engine is asked. Images are numbered 1..n in the order posted."""
+
+    images: tuple[Image, ...]
+    question: str
+    history: tuple[Turn, ...] = ()
+    language: str = "en"  # "ja" | "en"
+    ocr_text: str = ""  # text read from the images: untrusted context, never instructions
+    max_new_tokens: int | None = None
+
+
+class Status(StrEnum):
+    """Progress a platform shows on the user's message (Slack: reactions)."""
+
+    RECEIVED = "received"
+    ANSWERED = "answered"
+    BLOCKED = "blocked"
+    HELD = "held"
+    FAILED = "failed"

@@ -1,0 +1,1 @@
+"""Settings schema and the default policy file."""

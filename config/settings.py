@@ -1,0 +1,97 @@
+"""Settings: environment variables with the prefix ``MIRU_`` (and a ``.env`` file), validated once.
+
+Platform credentials keep the names the platforms document (``SLACK_BOT_TOKEN`` …) and are
+``SecretStr`` so they never print. ``load_settings`` turns a validation failure into one readable
+``SettingsError`` naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
+
+
+class SettingsError(Exception):
+    """Settings could not be read; the message names each bad variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MIRU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Storage and audit
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    data_dir: Path = Path("var")
+    audit_path: Path = Path("var/audit.jsonl")
+    audit_secret: SecretStr = SecretStr("change-me")  # HMAC key for pseudonymous user ids
+    quarantine_key: SecretStr | None = None  # Fernet key; generated into data_dir when unset
+    policy_file: Path = DEFAULT_POLICY_FILE
+    offline: bool = False
+
+    # Ingest limits
+    max_bytes: int = Field(20_000_000, gt=0)
+    max_pixels: int = Field(40_000_000, gt=0)
+    max_frames: int = Field(32, gt=0)
+    max_long_edge: int = Field(2048, ge=64)
+    screen_size: int = Field(640, ge=128)
+    decode_timeout_s: float = Field(10.0, gt=0)
+    decode_memory_mb: int = Field(1024, ge=128)
+    decoder_workers: int = Field(1, ge=1)
+    gate_timeout_s: float = Field(20.0, gt=0)
+
+    # Engines
+    vlm_backend: Literal["transformers", "openai", "ocr"] = "transformers"
+    vlm_model: str = "HuggingFaceTB/SmolVLM-256M-Instruct"
+    vlm_revision: str = "main"
+    vlm_max_new_tokens: int = Field(256, gt=0)
+    vlm_batch_window_ms: float = Field(20.0, ge=0)
+    vlm_max_batch: int = Field(16, ge=1)
+    vlm_timeout_s: float = Field(120.0, gt=0)
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_api_key: SecretStr = SecretStr("")
+    openai_model: str = "Qwen/Qwen2.5-VL-3B-Instruct"
+    openai_timeout_s: float = Field(60.0, gt=0)
+    openai_retries: int = Field(3, ge=0)
+    age_model: str = ""  # a transformers image-classification model id replaces the bundled one
+    age_estimation: bool = True
+    language: Literal["ja", "en", "auto"] = "auto"
+
+    # Thread memory
+    turn_ttl_s: int = Field(7 * 24 * 3600, gt=0)
+    image_ttl_s: int = Field(24 * 3600, gt=0)
+    max_turns: int = Field(20, gt=0)
+    max_thread_image_bytes: int = Field(20_000_000, gt=0)
+
+    # Slack
+    slack_bot_token: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("SLACK_BOT_TOKEN", "MIRU_SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "MIRU_SLACK_SIGNING_SECRET"),
+    )
+    slack_app_token: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("SLACK_APP_TOKEN", "MIRU_SLACK_APP_TOKEN")
+    )
+    slack_api_url: str = "https://slack.com/api/"
+    slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
+
+    log_level: str = "INFO"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and ``.env``), with keyword overrides on top."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "MIRU_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(lines)) from None
