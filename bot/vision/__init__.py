@@ -1,1 +1,1 @@
-
+"""Vision engines: local transformers, OpenAI-compatible HTTP, and OCR only."""
