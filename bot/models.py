@@ -62,7 +62,7 @@ class Audience(StrEnum):
 
 @dataclass(frozen=True)
 class ImageRef:
-    """Where an image can be fetched from. ``url`` is only ever fetched by its platform's fetcher."""
+    """Where an image can be fetched from; ``url`` is fetched only by its platform's fetcher."""
 
     name: str
     url: str = ""

@@ -1,0 +1,176 @@
+"""The one place that wires real parts together: ``build_app(settings)``.
+
+Tests pass other parts through keyword overrides (an engine that counts calls, a screener with a
+test hash list); nothing else in the project constructs collaborators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.errors import StoreUnavailable
+from bot.models import Image, IncomingMessage
+from bot.pipeline import Pipeline
+from bot.ports import Platform
+from bot.services import ScreenerLike, Services
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    status: str  # "accepted" | "duplicate" | "unavailable"
+    job_id: str = ""
+
+
+@dataclass
+class App:
+    settings: Settings
+    services: Services
+    pipeline: Pipeline
+    redis: Redis | None = None
+    queue: Any = None  # bot.queue.JobQueue when Redis is configured
+
+    @property
+    def state(self):
+        return self.services.state
+
+    @property
+    def memory(self):
+        return self.services.memory
+
+    @property
+    def audit(self):
+        return self.services.audit
+
+    @property
+    def policy(self):
+        return self.services.policy
+
+    async def submit(self, message: IncomingMessage) -> SubmitResult:
+        """Gateway side: drop re-deliveries, enqueue the rest; never runs the pipeline itself."""
+        if self.queue is None:
+            raise RuntimeError("submit needs a Redis job queue (build_app with Redis)")
+        try:
+            if message.event_id and not await self.state.first_time(message.platform,
+                                                                    message.event_id):
+                return SubmitResult("duplicate")
+            await self.queue.ensure_group()
+            return SubmitResult("accepted", await self.queue.enqueue(message))
+        except (StoreUnavailable, RedisError, OSError) as exc:
+            log.warning("cannot enqueue: %s", type(exc).__name__)
+            return SubmitResult("unavailable")
+
+    async def run_worker(self, platforms: Mapping[str, Platform], stop: asyncio.Event,
+                         *, concurrency: int = 4) -> None:
+        """Worker side: take jobs from the shared queue and answer on their platform."""
+        from bot.worker import Worker
+
+        async def handle(message: IncomingMessage) -> None:
+            platform = platforms.get(message.platform)
+            if platform is None:
+                log.error("no adapter for platform %s; job dropped", message.platform)
+                return
+            await self.pipeline.run(platform.conversation(message))
+
+        await self.queue.ensure_group()
+        await Worker(self.queue, handle, concurrency=concurrency).run(stop)
+
+    async def close(self) -> None:
+        await self.services.engine.close()
+        self.services.ingestor.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = None,
+              screener: ScreenerLike | None = None, ingestor: Any = None,
+              consumer: str | None = None) -> App:
+    """Wire Miru from settings. ``memory_only`` keeps thread memory in this process (the command
+    line's one-shot ``ask``); otherwise Redis holds memory, state, the job queue and an audit
+    mirror."""
+    import os
+    import socket
+
+    from config.policy import load_policy
+
+    from bot.audit import AuditLog
+    from bot.ingest import IngestLimits, Ingestor
+    from bot.privacy import clean_image, wants_privacy_op
+    from bot.quarantine import Quarantine, load_or_create_key
+    from bot.vision.factory import build_engine
+    from bot.vision.ocr import OcrReader
+    from bot.vision.ocr_engine import OcrEngine
+
+    policy = load_policy(settings.policy_file)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    redis = None if memory_only else Redis.from_url(settings.redis_url, socket_timeout=5,
+                                                     socket_connect_timeout=2)
+    memory, state = _stores(settings, redis)
+    reader = OcrReader()
+    note = ""
+    if engine is None:
+        choice = build_engine(settings, ocr_engine_factory=lambda: OcrEngine(reader))
+        engine, note = choice.engine, choice.note
+    if screener is None:
+        from safety.build import build_screener
+
+        screener = build_screener(settings, policy)
+    key = (settings.quarantine_key.get_secret_value().encode() if settings.quarantine_key
+           else load_or_create_key(settings.data_dir))
+    services = Services(
+        settings=settings, policy=policy,
+        ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
+        screener=screener, engine=engine,
+        audit=AuditLog(settings.audit_path, settings.audit_secret.get_secret_value().encode(),
+                       redis),
+        memory=memory, state=state,
+        quarantine=Quarantine(settings.data_dir / "quarantine", key),
+        privacy_op=wants_privacy_op, clean_image=clean_image, quality=_quality,
+        ocr_context=lambda img, lang: reader.read(_pil(img), lang).text,
+        engine_note=note,
+    )
+    queue = None
+    if redis is not None:
+        from bot.queue import JobQueue
+
+        queue = JobQueue(redis, consumer=consumer or f"{socket.gethostname()}-{os.getpid()}")
+    return App(settings, services, Pipeline(services), redis, queue)
+
+
+def _stores(settings: Settings, redis: Redis | None):
+    if redis is None:
+        from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
+
+        return (MemoryThreadMemory(turn_ttl_s=settings.turn_ttl_s,
+                                   image_ttl_s=settings.image_ttl_s,
+                                   max_turns=settings.max_turns,
+                                   max_image_bytes=settings.max_thread_image_bytes),
+                MemoryStateStore())
+    from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
+
+    return (RedisThreadMemory(redis, turn_ttl_s=settings.turn_ttl_s,
+                              image_ttl_s=settings.image_ttl_s, max_turns=settings.max_turns,
+                              max_image_bytes=settings.max_thread_image_bytes),
+            RedisStateStore(redis))
+
+
+def _pil(img: Image):
+    from PIL import Image as PILImage
+
+    return PILImage.open(io.BytesIO(img.data)).convert("RGB")
+
+
+def _quality(img: Image):
+    from bot.quality import assess
+
+    return assess(_pil(img))

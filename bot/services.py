@@ -1,0 +1,48 @@
+"""The collaborators a pipeline needs, in one typed bundle that ``bot.app.build_app`` fills.
+
+Tests build the same bundle with other parts (a counting engine, a blocking screener); nothing
+else constructs collaborators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bot.models import DecodedImage, Image, ScreenContext, Verdict
+
+if TYPE_CHECKING:
+    from config.policy import PolicyConfig
+
+    from bot.audit import AuditLog
+    from bot.ingest import Ingestor
+    from bot.quality import QualityHint
+    from bot.quarantine import Quarantine
+    from bot.stores.base import StateStore, ThreadMemory
+    from bot.vision.base import Engine
+    from config.settings import Settings
+
+
+class ScreenerLike(Protocol):
+    async def screen(self, images: Sequence[DecodedImage], ctx: ScreenContext) -> Verdict: ...
+
+
+@dataclass
+class Services:
+    settings: Settings
+    policy: PolicyConfig
+    ingestor: Ingestor
+    screener: ScreenerLike
+    engine: Engine
+    audit: AuditLog
+    memory: ThreadMemory
+    state: StateStore
+    quarantine: Quarantine
+    privacy_op: Callable[[str], str | None]
+    clean_image: Callable[..., bytes]
+    quality: Callable[[Image], list[QualityHint]]
+    ocr_context: Callable[[Image, str], str] | None = None
+    pending_ttl_s: int = 15 * 60
+    engine_note: str = ""
+
