@@ -89,6 +89,20 @@ class EngineUnavailable(EngineError):
     message_key = "engine.unavailable"
 
 
+class EngineBusy(EngineError):
+    """The model server kept refusing (429/5xx) or did not answer in time."""
+
+    code = "engine_busy"
+    message_key = "engine.busy"
+
+
+class EngineEmpty(EngineError):
+    """The model answered with nothing usable (empty text or a malformed response)."""
+
+    code = "engine_empty"
+    message_key = "engine.empty"
+
+
 class StoreUnavailable(MiruError):
     code = "store_unavailable"
     message_key = "store.unavailable"
