@@ -111,3 +111,17 @@ class StoreUnavailable(MiruError):
 class AuditError(MiruError):
     code = "audit"
     message_key = "error.generic"
+
+
+class CodecError(MiruError):
+    """Stored or queued JSON could not be read back into its typed value."""
+
+    code = "codec"
+    message_key = "error.generic"
+
+
+class QuarantineError(MiruError):
+    """Quarantined evidence is missing, unreadable, or was encrypted with another key."""
+
+    code = "quarantine"
+    message_key = "error.generic"
