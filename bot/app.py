@@ -101,8 +101,6 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
     import os
     import socket
 
-    from config.policy import load_policy
-
     from bot.audit import AuditLog
     from bot.ingest import IngestLimits, Ingestor
     from bot.privacy import clean_image, wants_privacy_op
@@ -110,6 +108,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
     from bot.vision.factory import build_engine
     from bot.vision.ocr import OcrReader
     from bot.vision.ocr_engine import OcrEngine
+    from config.policy import load_policy
 
     policy = load_policy(settings.policy_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -145,6 +144,18 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
 
         queue = JobQueue(redis, consumer=consumer or f"{socket.gethostname()}-{os.getpid()}")
     return App(settings, services, Pipeline(services), redis, queue)
+
+
+def build_screening(settings: Settings) -> tuple[Any, ScreenerLike, Any]:
+    """Only what a verdict needs (``miru screen`` stops there): ingestor, screener, policy."""
+    from safety.build import build_screener
+
+    from bot.ingest import IngestLimits, Ingestor
+    from config.policy import load_policy
+
+    policy = load_policy(settings.policy_file)
+    return (Ingestor(IngestLimits.from_settings(settings)), build_screener(settings, policy),
+            policy)
 
 
 def _stores(settings: Settings, redis: Redis | None):

@@ -190,8 +190,20 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+class _Blank:
+    def __format__(self, spec: str) -> str:
+        return "?"
+
+
+class _Lenient(dict):
+    """A missing parameter shows as "?" instead of losing the whole sentence."""
+
+    def __missing__(self, key: str) -> _Blank:
+        return _Blank()
+
+
 def t(key: str, lang: str | None = "en", **params: Any) -> str:
     """The message ``key`` in ``lang`` (English when the language is unknown)."""
     entry = MESSAGES[key]
     text = entry.get(lang or "en") or entry["en"]
-    return text.format(**params) if params else text
+    return text.format_map(_Lenient(params))

@@ -1,0 +1,235 @@
+"""``miru``: ask, chat, screen, clean, audit verify, doctor, models pull, run, worker.
+
+Exit status: 0 when a verdict was reached (whatever it is), 2 for a usage error, 65 when no input
+could be used as an image, 1 for other failures; never a traceback for expected errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot import strings
+from bot.cli_output import dumps, outcome_json, outcome_text, verdict_json
+from bot.errors import ConfigError, InputRejected, MiruError
+from bot.local import LocalConversation, cli_message
+from config.settings import Settings, SettingsError, load_settings
+
+EX_OK, EX_FAIL, EX_USAGE, EX_DATAERR = 0, 1, 2, 65
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="miru", description="Miru: screened image answers.")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    a = sub.add_parser("ask", help="screen images and answer a question about them")
+    a.add_argument("images", nargs="+", metavar="IMAGE")
+    a.add_argument("-q", "--question", default="")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument("--lang", choices=["ja", "en"])
+    a.add_argument("--consent", action="store_true", help="everyone shown agreed to be shared")
+    a.add_argument("--engine", choices=["transformers", "openai", "ocr"])
+    a.add_argument("--model", help="model id for the chosen engine")
+
+    c = sub.add_parser("chat", help="a conversation in the terminal about images")
+    c.add_argument("images", nargs="*", metavar="IMAGE")
+    c.add_argument("--thread", help="keep the conversation in Redis under this id")
+    c.add_argument("--lang", choices=["ja", "en"])
+    c.add_argument("--consent", action="store_true")
+    c.add_argument("--engine", choices=["transformers", "openai", "ocr"])
+    c.add_argument("--model")
+
+    s = sub.add_parser("screen", help="screen files or folders; one line per file")
+    s.add_argument("paths", nargs="+", metavar="FILE|DIR")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--text", default="", help="the message text posted with the images")
+
+    cl = sub.add_parser("clean", help="strip metadata (and optionally pixelate faces)")
+    cl.add_argument("image")
+    cl.add_argument("-o", "--output", required=True)
+    cl.add_argument("--blur-faces", action="store_true")
+
+    au = sub.add_parser("audit", help="audit log tools")
+    ausub = au.add_subparsers(dest="audit_cmd", required=True)
+    v = ausub.add_parser("verify", help="check the hash chain")
+    v.add_argument("path", nargs="?")
+
+    sub.add_parser("doctor", help="check the set-up and say how to fix problems")
+
+    m = sub.add_parser("models", help="model files")
+    msub = m.add_subparsers(dest="models_cmd", required=True)
+    pull = msub.add_parser("pull", help="download a vision model ahead of time")
+    pull.add_argument("model", nargs="?")
+    pull.add_argument("--revision")
+
+    r = sub.add_parser("run", help="run a platform gateway (with a worker unless --no-worker)")
+    r.add_argument("platform", choices=["slack"])
+    r.add_argument("--http", action="store_true", help="HTTP Events API instead of Socket Mode")
+    r.add_argument("--host", default="0.0.0.0")
+    r.add_argument("--port", type=int, default=3000)
+    r.add_argument("--no-worker", action="store_true")
+
+    sub.add_parser("worker", help="take jobs from the queue and answer them")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        return asyncio.run(_dispatch(args, settings)) if args.cmd != "doctor" else _doctor(settings)
+    except (SettingsError, ConfigError) as exc:
+        print(f"miru: {exc}", file=sys.stderr)
+        return EX_USAGE
+    except MiruError as exc:
+        print(f"miru: {strings.t(exc.message_key, 'en', **_params(exc))}", file=sys.stderr)
+        return EX_FAIL
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "engine", None):
+        overrides["vlm_backend"] = args.engine
+    if getattr(args, "model", None):
+        key = "openai_model" if getattr(args, "engine", None) == "openai" else "vlm_model"
+        overrides[key] = args.model
+    return load_settings(**overrides)
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.cmd == "ask":
+        return await _ask(args, settings)
+    if args.cmd == "screen":
+        from bot.cli_screen import screen_command
+
+        return await screen_command(args.paths, text=args.text, as_json=args.json,
+                                    settings=settings)
+    if args.cmd == "chat":
+        from bot.cli_chat import chat_command
+
+        return await chat_command(args, settings)
+    if args.cmd == "clean":
+        return _clean(args)
+    if args.cmd == "audit":
+        return _audit_verify(args, settings)
+    if args.cmd == "models":
+        from bot.vision.pull import pull
+
+        path = pull(args.model or settings.vlm_model, args.revision or settings.vlm_revision)
+        print(f"model ready at {path}")
+        return EX_OK
+    if args.cmd == "run":
+        from bot.cli_run import run_platform
+
+        return await run_platform(args, settings)
+    if args.cmd == "worker":
+        from bot.cli_run import run_worker_only
+
+        return await run_worker_only(settings)
+    raise AssertionError(args.cmd)
+
+
+async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_app
+
+    paths = [Path(p) for p in args.images]
+    app = build_app(settings, memory_only=True)
+    try:
+        if app.services.engine_note and not args.json:
+            print(app.services.engine_note, file=sys.stderr)
+        conv = LocalConversation(cli_message(paths, args.question, language=args.lang,
+                                             consent=args.consent),
+                                 show_progress=not args.json and sys.stderr.isatty())
+        out = await app.pipeline.handle(conv)
+    finally:
+        await app.close()
+    if args.json:
+        print(dumps(outcome_json(out)))
+    else:
+        print(outcome_text(out))
+    return EX_DATAERR if not out.decoded and out.rejections else EX_OK
+
+
+def _clean(args: argparse.Namespace) -> int:
+    from bot.ingest import sniff
+    from bot.privacy import clean_image
+
+    src = Path(args.image)
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        print(f"miru: cannot read {src}: {exc.strerror}", file=sys.stderr)
+        return EX_DATAERR
+    if sniff(data) is None:
+        print(f"miru: {strings.t('reject.format', 'en', name=src.name)}", file=sys.stderr)
+        return EX_DATAERR
+    faces = _faces_for(data) if args.blur_faces else ()
+    try:
+        cleaned = clean_image(data, blur_faces=args.blur_faces, faces=faces)
+    except InputRejected as exc:
+        print(f"miru: {strings.t(exc.message_key, 'en', **{**_params(exc), 'name': src.name})}",
+              file=sys.stderr)
+        return EX_DATAERR
+    Path(args.output).write_bytes(cleaned)
+    print(f"wrote {args.output} ({len(cleaned)} bytes, metadata removed"
+          + (f", {len(faces)} face(s) pixelated)" if args.blur_faces else ")"))
+    return EX_OK
+
+
+def _faces_for(data: bytes):
+    """Face boxes from the same gates the bot uses, so `clean --blur-faces` blurs what they see."""
+    from bot.app import build_screening
+
+    async def find():
+        ingestor, screener, policy = build_screening(load_settings())
+        try:
+            decoded = await ingestor.decode(data, name="image")
+            verdict = await screener.screen([decoded], policy.context_for("cli", ""))
+            return verdict.faces(0)
+        finally:
+            ingestor.close()
+
+    return asyncio.run(find())
+
+
+def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.audit import verify
+
+    path = Path(args.path) if args.path else settings.audit_path
+    if not path.exists():
+        print(f"miru: no audit log at {path}", file=sys.stderr)
+        return EX_FAIL
+    result = verify(path)
+    if result.ok:
+        print(f"ok {result.count} records")
+        return EX_OK
+    print(f"bad record at line {result.bad_line}: {result.reason}")
+    return EX_FAIL
+
+
+def _doctor(settings: Settings) -> int:
+    from bot.doctor import run_checks
+
+    problems = 0
+    for check in run_checks(settings):
+        mark = "ok  " if check.ok else "FAIL"
+        print(f"[{mark}] {check.name}: {check.detail}")
+        if not check.ok:
+            problems += 1
+            print(f"       fix: {check.fix}")
+    print("all good" if not problems else f"{problems} problem(s) found")
+    return EX_OK if not problems else EX_FAIL
+
+
+def _params(exc: MiruError) -> dict:
+    return {k: v for k, v in exc.params.items() if isinstance(v, str | int | float)}
+
+
+__all__ = ["main", "verdict_json"]

@@ -1,0 +1,80 @@
+"""``miru chat``: a conversation about images in the terminal; follow-ups keep the images.
+
+Type a question and press Enter. ``/image PATH`` adds an image to the next question, ``/forget``
+clears the thread, ``/quit`` (or Ctrl-D) ends. With ``--thread ID`` the conversation lives in Redis
+and can be resumed later; otherwise it lives in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from pathlib import Path
+
+from bot.local import LocalConversation, cli_message
+from config.settings import Settings
+
+PROMPT = "you> "
+
+
+async def chat_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_app
+
+    memory_only = not args.thread
+    if args.thread and not await _redis_up(settings):
+        print("Redis is not reachable, so this conversation will not be saved "
+              f"(MIRU_REDIS_URL={settings.redis_url}).", file=sys.stderr)
+        memory_only = True
+    app = build_app(settings, memory_only=memory_only)
+    thread = args.thread or uuid.uuid4().hex[:12]
+    pending = [Path(p) for p in args.images]
+    consent = args.consent
+    if app.services.engine_note:
+        print(app.services.engine_note, file=sys.stderr)
+    print(f"Thread {thread}. Ask about the image(s); /image PATH adds one, /quit ends.")
+    try:
+        while True:
+            try:
+                line = input(PROMPT).strip()
+            except EOFError:
+                print()
+                break
+            if not line:
+                continue
+            if line in ("/quit", "/exit"):
+                break
+            if line.startswith("/image "):
+                pending.append(Path(line[len("/image "):].strip()))
+                print(f"(will send {pending[-1].name} with your next question)")
+                continue
+            if line == "/forget":
+                n = await app.memory.forget_thread(
+                    cli_message([], "", thread=thread).thread_key)
+                print(f"(forgot this thread: {n} item(s))")
+                continue
+            msg = cli_message(pending, line, thread=thread, language=args.lang, consent=consent)
+            pending = []
+            conv = LocalConversation(msg, show_progress=sys.stdout.isatty())
+            out = await app.pipeline.handle(conv)
+            for r in out.rejections:
+                print(f"(not used: {r.message})")
+            if out.verdict is not None and not out.verdict.action.reaches_model:
+                print(f"(verdict: {out.verdict.action.value})")
+            print(f"miru> {out.reply.text if out.reply else ''}")
+    finally:
+        await app.close()
+    return 0
+
+
+async def _redis_up(settings: Settings) -> bool:
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return bool(await client.ping())
+    except (RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()

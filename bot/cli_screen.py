@@ -1,0 +1,70 @@
+"""``miru screen``: verdicts for many files in one process, one line (or JSON object) per file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot import strings
+from bot.cli_output import dumps, verdict_json
+from bot.errors import InputRejected, TooLarge
+from bot.local import expand_paths
+from bot.models import AuditRecord
+from config.settings import Settings
+
+EX_OK, EX_DATAERR = 0, 65
+
+
+async def screen_command(items: list[str], *, text: str, as_json: bool,
+                         settings: Settings) -> int:
+    from bot.app import build_screening
+    from bot.audit import AuditLog
+
+    paths = expand_paths(items)
+    if not paths:
+        print("miru: no image files found in " + ", ".join(items))
+        return EX_DATAERR
+    ingestor, screener, policy = build_screening(settings)
+    audit = AuditLog(settings.audit_path, settings.audit_secret.get_secret_value().encode())
+    usable = 0
+    try:
+        for path in paths:
+            line, ok = await _screen_one(path, text, ingestor, screener, policy, audit, as_json,
+                                         settings.max_bytes)
+            usable += ok
+            print(line, flush=True)
+    finally:
+        ingestor.close()
+    return EX_OK if usable else EX_DATAERR
+
+
+async def _screen_one(path: Path, text, ingestor, screener, policy, audit, as_json,
+                      max_bytes) -> tuple[str, bool]:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise TooLarge(name=path.name, size_mb=size / 1e6, limit_mb=max_bytes / 1e6)
+        decoded = await ingestor.decode(path.read_bytes(), name=path.name)
+    except InputRejected as exc:
+        params = {k: v for k, v in exc.params.items() if isinstance(v, str | int | float)}
+        message = strings.t(exc.message_key, "en", **{**params, "name": path.name})
+        return _rejected(path, exc.code, message, as_json), False
+    except OSError as exc:
+        return _rejected(path, "unreadable", f"cannot read {path.name}: {exc.strerror}",
+                         as_json), False
+    verdict = await screener.screen([decoded], policy.context_for("cli", text))
+    await audit.write(AuditRecord(
+        kind="verdict", request_id=f"screen:{decoded.original_sha256[:16]}", ts=time.time(),
+        platform="cli", image_sha256=(decoded.original_sha256,), action=verdict.action.value,
+        reasons=verdict.reasons, scores=dict(verdict.scores),
+        model_versions=dict(verdict.model_versions)))
+    if as_json:
+        return dumps({"file": str(path), "verdict": verdict_json(verdict)}), True
+    reasons = ", ".join(verdict.reasons) or "no findings"
+    return f"{path}: {verdict.action.value} ({reasons})", True
+
+
+def _rejected(path: Path, code: str, message: str, as_json: bool) -> str:
+    if as_json:
+        return dumps({"file": str(path), "error": {"code": code, "message": message}})
+    return f"{path}: rejected: {message}"

