@@ -151,6 +151,7 @@ class Finding:
     label: str = ""  # e.g. the NudeNet class, the cue matched, the list name
     box: Box | None = None
     image_index: int = 0
+    frame: int = 0  # which frame of an animation the signal came from
 
 
 @dataclass(frozen=True)
