@@ -1,0 +1,253 @@
+"""A vision-language model run in-process with transformers, micro-batched.
+
+``AutoProcessor`` + ``AutoModelForImageTextToText`` and the model's own chat template; the model
+is loaded once, lazily, in the generation thread (CUDA in bfloat16 when available, else CPU in
+float32). Concurrent requests are generated together with left padding; a single request streams
+its text as it grows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import EngineBusy, EngineEmpty, EngineError, EngineUnavailable
+from bot.models import Answer, AnswerRequest
+from bot.vision.batching import BatchStats, MicroBatcher
+from bot.vision.prompts import build_messages
+
+
+@dataclass(frozen=True)
+class _Job:
+    request: AnswerRequest
+    on_text: Callable[[str], None] | None = None  # called from the worker thread
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    model: Any
+    processor: Any
+    device: str
+
+
+def pick_device(device: str | None) -> tuple[str, Any]:
+    """The device and dtype to load on: CUDA in bfloat16 when present, else CPU in float32."""
+    import torch
+
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    return device, dtype
+
+
+class TransformersEngine:
+    """Engine over a Hugging Face image-text-to-text model (SmolVLM, Qwen2.5-VL, …)."""
+
+    name = "transformers"
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        revision: str = "main",
+        local_files_only: bool = False,
+        device: str | None = None,
+        max_new_tokens: int = 256,
+        batch_window_ms: float = 20.0,
+        max_batch: int = 16,
+        timeout_s: float = 120.0,
+    ) -> None:
+        self.model_id = model_id
+        self.revision = revision
+        self.local_files_only = local_files_only
+        self.max_new_tokens = max_new_tokens
+        self.timeout_s = timeout_s
+        self._device = device
+        self._lock = threading.Lock()
+        self._loaded: _Loaded | None = None
+        self._batcher: MicroBatcher[_Job, Answer] = MicroBatcher(
+            self._generate_batch, window_ms=batch_window_ms, max_batch=max_batch,
+            thread_name="miru-vlm",
+        )
+
+    @property
+    def stats(self) -> BatchStats:
+        """Batch sizes so far (one entry per ``generate()`` group run)."""
+        return self._batcher.stats
+
+    def preflight(self) -> None:
+        """Check, without loading weights, that the model's config can be read and is a
+        vision-language model; raises ``EngineUnavailable`` with the reason."""
+        from transformers import AutoConfig, AutoModelForImageTextToText
+
+        try:
+            config = AutoConfig.from_pretrained(
+                self.model_id, revision=self.revision, local_files_only=self.local_files_only
+            )
+        except Exception as exc:  # OSError, ValueError, HTTP errors: all mean "cannot load"
+            raise EngineUnavailable(f"cannot read {self.model_id}: {exc}") from exc
+        if type(config) not in AutoModelForImageTextToText._model_mapping:
+            raise EngineUnavailable(f"{self.model_id} is not an image-text-to-text model")
+
+    def load(self) -> _Loaded:
+        """Load processor and model once (thread-safe); later calls return the same objects."""
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+            return self._loaded
+
+    def _load(self) -> _Loaded:
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        device, dtype = pick_device(self._device)
+        kwargs = {"revision": self.revision, "local_files_only": self.local_files_only}
+        try:
+            processor = AutoProcessor.from_pretrained(self.model_id, **kwargs)
+            model = AutoModelForImageTextToText.from_pretrained(
+                self.model_id, dtype=dtype, **kwargs
+            )
+        except Exception as exc:
+            raise EngineUnavailable(f"cannot load {self.model_id}: {exc}") from exc
+        model.to(device).eval()
+        processor.tokenizer.padding_side = "left"
+        return _Loaded(model, processor, device)
+
+    async def answer(self, request: AnswerRequest) -> Answer:
+        return await self._submit(_Job(request))
+
+    async def _submit(self, job: _Job) -> Answer:
+        try:
+            return await self._batcher.submit(job, self.timeout_s)
+        except TimeoutError as exc:
+            raise EngineBusy(f"no answer within {self.timeout_s}s") from exc
+
+    async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        updates: asyncio.Queue[str] = asyncio.Queue()
+
+        def on_text(text: str) -> None:
+            loop.call_soon_threadsafe(updates.put_nowait, text)
+
+        task = asyncio.ensure_future(self._submit(_Job(request, on_text)))
+        last = ""
+        try:
+            while not task.done():
+                getter = asyncio.ensure_future(updates.get())
+                await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+                if getter.done():
+                    last = getter.result()
+                    yield last
+                else:
+                    getter.cancel()
+            answer = task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+        if answer.text != last:
+            yield answer.text
+
+    async def close(self) -> None:
+        await self._batcher.close()
+
+    # Worker thread from here on.
+
+    def _generate_batch(self, jobs: Sequence[_Job]) -> list[Answer | BaseException]:
+        try:
+            loaded = self.load()
+        except EngineError as exc:
+            return [exc] * len(jobs)
+        results: list[Answer | BaseException] = [EngineError("not run")] * len(jobs)
+        # Requests with and without images cannot share one processor call.
+        for with_images in (True, False):
+            group = [i for i, j in enumerate(jobs) if bool(j.request.images) == with_images]
+            if not group:
+                continue
+            try:
+                answers = self._generate(loaded, [jobs[i] for i in group])
+            except EngineError as exc:
+                answers = [exc] * len(group)
+            except Exception as exc:  # a model or processor failure is this batch's failure
+                answers = [EngineError(f"generation failed: {exc!r}")] * len(group)
+            for i, ans in zip(group, answers, strict=True):
+                results[i] = ans
+        return results
+
+    def _generate(self, loaded: _Loaded, jobs: Sequence[_Job]) -> list[Answer | BaseException]:
+        import torch
+        from PIL import Image as PILImage
+
+        started = time.perf_counter()
+        processor, model = loaded.processor, loaded.model
+        texts = [
+            processor.apply_chat_template(
+                build_messages(j.request), add_generation_prompt=True, tokenize=False
+            )
+            for j in jobs
+        ]
+        images = [
+            [PILImage.open(io.BytesIO(img.data)).convert("RGB") for img in j.request.images]
+            for j in jobs
+        ]
+        inputs = processor(
+            text=texts, images=images if any(images) else None, padding=True,
+            return_tensors="pt",
+        ).to(loaded.device)
+        if "pixel_values" in inputs:
+            inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
+        limits = [j.request.max_new_tokens or self.max_new_tokens for j in jobs]
+        streamer = None
+        if len(jobs) == 1 and jobs[0].on_text is not None:
+            streamer = _callback_streamer(processor.tokenizer, jobs[0].on_text)
+        prepared = time.perf_counter()
+        with torch.inference_mode():
+            output = model.generate(
+                **inputs, max_new_tokens=max(limits), do_sample=False, streamer=streamer
+            )
+        done = time.perf_counter()
+        prompt_len = inputs["input_ids"].shape[1]
+        eos = _eos_ids(model, processor)
+        pad = processor.tokenizer.pad_token_id
+        answers: list[Answer | BaseException] = []
+        for row, limit, mask in zip(output, limits, inputs["attention_mask"], strict=True):
+            new = row[prompt_len:prompt_len + limit].tolist()
+            cut = next((k for k, tok in enumerate(new) if tok in eos), len(new))
+            new = [tok for tok in new[:cut] if tok != pad]
+            text = processor.tokenizer.decode(new, skip_special_tokens=True).strip()
+            if not text:
+                answers.append(EngineEmpty("the model produced no text"))
+                continue
+            answers.append(Answer(
+                text=text, engine=self.name, model=self.model_id,
+                prompt_tokens=int(mask.sum()), completion_tokens=len(new),
+                timings_ms={"prepare": (prepared - started) * 1000,
+                            "generate": (done - prepared) * 1000, "batch": float(len(jobs))},
+            ))
+        return answers
+
+
+def _eos_ids(model: Any, processor: Any) -> set[int]:
+    eos = model.generation_config.eos_token_id
+    ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    if processor.tokenizer.eos_token_id is not None:
+        ids.add(processor.tokenizer.eos_token_id)
+    return ids
+
+
+def _callback_streamer(tokenizer: Any, on_text: Callable[[str], None]) -> Any:
+    """transformers' ``TextStreamer``, reporting the text so far to ``on_text`` (not stdout)."""
+    from transformers import TextStreamer
+
+    class CallbackStreamer(TextStreamer):
+        so_far = ""
+
+        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+            if text:
+                self.so_far += text
+                on_text(self.so_far.strip())
+
+    return CallbackStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)

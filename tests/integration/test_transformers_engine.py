@@ -1,0 +1,121 @@
+"""TransformersEngine end to end on a tiny Idefics3 (SmolVLM-architecture) model built offline."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from PIL import Image as PILImage
+from skimage import data
+
+from bot.errors import EngineBusy, EngineUnavailable
+from bot.models import AnswerRequest, Image, Turn
+from bot.vision.base import Engine
+from bot.vision.transformers_engine import TransformersEngine
+from tests import tinyvlm
+
+pytestmark = pytest.mark.slow
+
+
+def _image(array, index: int = 0) -> Image:
+    buf = io.BytesIO()
+    PILImage.fromarray(array).convert("RGB").save(buf, "PNG")
+    raw = buf.getvalue()
+    digest = hashlib.sha256(raw).hexdigest()
+    h, w = array.shape[:2]
+    return Image(index, raw, "image/png", w, h, "png", digest, digest)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> str:
+    return str(tinyvlm.build(tmp_path_factory.mktemp("tinyvlm")))
+
+
+@pytest.fixture(scope="session")
+def images():
+    return [_image(data.astronaut()), _image(data.coffee()), _image(data.chelsea())]
+
+
+def _requests(images) -> list[AnswerRequest]:
+    return [
+        AnswerRequest(images=(images[0],), question="what does the sign say ?"),
+        AnswerRequest(images=(images[1], images[2]), question="which cup is red ?",
+                      ocr_text="total 3 cash", language="ja"),
+        AnswerRequest(images=(images[2],), question="describe this photo please",
+                      history=(Turn("user", "what is in the picture ?"),
+                               Turn("assistant", "a cat")), max_new_tokens=4),
+        AnswerRequest(images=(), question="what is the total ?"),
+    ]
+
+
+@pytest.fixture
+async def engine(tiny_model):
+    eng = TransformersEngine(tiny_model, local_files_only=True, device="cpu", max_new_tokens=10,
+                             batch_window_ms=200, max_batch=8, timeout_s=60)
+    yield eng
+    await eng.close()
+
+
+async def test_generates_end_to_end(engine, images):
+    assert isinstance(engine, Engine)
+    answer = await engine.answer(_requests(images)[0])
+    assert answer.text.strip()
+    assert answer.engine == "transformers" and answer.model == engine.model_id
+    assert 0 < answer.completion_tokens <= 10
+    assert answer.prompt_tokens > answer.completion_tokens
+
+
+async def test_concurrent_calls_are_batched_and_match_one_by_one(engine, images):
+    requests = _requests(images)
+    one_by_one = [(await engine.answer(r)).text for r in requests]
+    assert engine.stats.sizes == [1, 1, 1, 1]
+    assert len(set(one_by_one)) > 1, "the tiny model should answer differently per input"
+
+    together = await asyncio.gather(*(engine.answer(r) for r in requests))
+    # one gathered batch of four; the processor runs image and text-only requests apart
+    assert engine.stats.sizes[4:] == [4]
+    assert [a.text for a in together] == one_by_one
+    assert together[2].completion_tokens <= 4
+
+
+async def test_stream_grows_and_ends_with_the_answer(engine, images):
+    request = _requests(images)[0]
+    chunks = [chunk async for chunk in engine.stream(request)]
+    final = (await engine.answer(request)).text
+    assert chunks[-1] == final
+    assert len(chunks) >= 2
+    assert all(final.startswith(c) for c in chunks)
+
+
+async def test_timeout_cancels_only_the_callers_wait(tiny_model, images):
+    eng = TransformersEngine(tiny_model, local_files_only=True, device="cpu", max_new_tokens=6,
+                             batch_window_ms=0, timeout_s=1e-6)
+    try:
+        with pytest.raises(EngineBusy):
+            await eng.answer(_requests(images)[0])
+        eng.timeout_s = 60
+        answer = await eng.answer(_requests(images)[0])
+        assert answer.text
+    finally:
+        await eng.close()
+
+
+async def test_missing_model_offline_is_a_clear_error(tmp_path):
+    eng = TransformersEngine(str(tmp_path / "no-such-model"), local_files_only=True)
+    with pytest.raises(EngineUnavailable):
+        eng.preflight()
+    try:
+        with pytest.raises(EngineUnavailable):
+            await eng.answer(AnswerRequest(images=(), question="hello"))
+    finally:
+        await eng.close()
+
+
+def test_preflight_accepts_the_tiny_model(tiny_model):
+    TransformersEngine(tiny_model, local_files_only=True).preflight()
