@@ -1,0 +1,155 @@
+"""The command line through a subprocess: output, the JSON contract and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import jpeg_bytes
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("MIRU_", "SLACK_"))}
+    e.update({
+        "MIRU_DATA_DIR": str(tmp_path / "data"),
+        "MIRU_AUDIT_PATH": str(tmp_path / "data" / "audit.jsonl"),
+        "MIRU_VLM_BACKEND": "ocr",
+        "MIRU_AUDIT_SECRET": "cli-test",
+        "MIRU_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+    })
+    return e
+
+
+def miru(env: dict[str, str], *args: str, cwd: Path | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=240)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def photos(tmp_path: Path, coffee_jpeg: bytes) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "coffee.jpg").write_bytes(coffee_jpeg)
+    (folder / "fake.jpg").write_text("this is a text file")
+    return folder
+
+
+def test_ask_json_contract(env, photos):
+    proc = miru(env, "ask", str(photos / "coffee.jpg"), "-q", "what is this?", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(out) >= {"verdict", "images", "answer", "engine", "error"}
+    assert set(out["verdict"]) >= {"action", "reasons", "findings", "scores"}
+    assert out["verdict"]["action"] == "allow"
+    assert any(f["code"] == "nsfw_score" for f in out["verdict"]["findings"])
+    image = out["images"][0]
+    assert set(image) >= {"index", "sha256", "width", "height", "format", "faces"}
+    assert (image["width"], image["height"], image["format"]) == (600, 400, "jpeg")
+    assert out["engine"] == "ocr" and out["error"] is None
+
+
+def test_ask_rejected_only_exits_65_with_error_object(env, photos):
+    proc = miru(env, "ask", str(photos / "fake.jpg"), "--json")
+    assert proc.returncode == 65
+    out = json.loads(proc.stdout)
+    assert out["error"]["code"] == "unsupported_format"
+    assert "fake.jpg" in out["error"]["message"]
+
+
+def test_ask_mixed_reports_the_bad_one_and_answers(env, photos):
+    proc = miru(env, "ask", str(photos / "fake.jpg"), str(photos / "coffee.jpg"), "--json")
+    assert proc.returncode == 0
+    out = json.loads(proc.stdout)
+    by_index = {i["index"]: i for i in out["images"]}
+    assert by_index[0]["error"]["code"] == "unsupported_format"
+    assert by_index[1]["format"] == "jpeg"
+    assert out["verdict"]["action"] == "allow"
+
+
+def test_ask_text_output_for_people(env, photos):
+    proc = miru(env, "ask", str(photos / "coffee.jpg"))
+    assert proc.returncode == 0
+    assert "Verdict: allow" in proc.stdout and "Image 1: 600×400 JPEG" in proc.stdout
+
+
+def test_usage_errors_exit_2(env, photos):
+    assert miru(env, "ask").returncode == 2
+    assert miru(env, "frobnicate").returncode == 2
+    bad = dict(env, MIRU_MAX_BYTES="-5")
+    proc = miru(bad, "ask", str(photos / "coffee.jpg"))
+    assert proc.returncode == 2 and "MIRU_MAX_BYTES" in proc.stderr
+
+
+def test_bad_policy_file_is_a_clear_error(env, photos, tmp_path):
+    policy = tmp_path / "bad.toml"
+    policy.write_text("[thresholds]\nnsfw_low = 'high'\n")
+    proc = miru(dict(env, MIRU_POLICY_FILE=str(policy)), "ask", str(photos / "coffee.jpg"))
+    assert proc.returncode == 2
+    assert "nsfw_low" in proc.stderr
+
+
+def test_screen_folder_one_json_line_per_file(env, photos):
+    proc = miru(env, "screen", str(photos), "--json")
+    assert proc.returncode == 0
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    by_name = {Path(r["file"]).name: r for r in rows}
+    assert by_name["coffee.jpg"]["verdict"]["action"] == "allow"
+    assert by_name["fake.jpg"]["error"]["code"] == "unsupported_format"
+
+
+def test_screen_nothing_usable_exits_65(env, photos):
+    proc = miru(env, "screen", str(photos / "fake.jpg"))
+    assert proc.returncode == 65
+    assert "rejected" in proc.stdout
+
+
+def test_audit_verify_ok_then_tampered(env, photos, tmp_path):
+    assert miru(env, "screen", str(photos)).returncode == 0
+    assert miru(env, "ask", str(photos / "coffee.jpg")).returncode == 0
+    log = Path(env["MIRU_AUDIT_PATH"])
+    proc = miru(env, "audit", "verify")
+    assert proc.returncode == 0 and proc.stdout.startswith("ok ")
+    lines = log.read_text().splitlines()
+    record = json.loads(lines[1])
+    record["action"] = "allow" if record.get("action") != "allow" else "block"
+    lines[1] = json.dumps(record)
+    log.write_text("\n".join(lines) + "\n")
+    proc = miru(env, "audit", "verify")
+    assert proc.returncode == 1 and "line 2" in proc.stdout
+
+
+def test_clean_strips_gps(env, tmp_path):
+    from skimage import data
+
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (35.0, 39.0, 29.0)}  # GPS IFD
+    src = tmp_path / "gps.jpg"
+    src.write_bytes(jpeg_bytes(data.coffee(), exif=exif.tobytes()))
+    assert Image.open(src).getexif().get_ifd(0x8825)
+    out = tmp_path / "clean.jpg"
+    proc = miru(env, "clean", str(src), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    cleaned = Image.open(io.BytesIO(out.read_bytes()))
+    assert not cleaned.getexif().get_ifd(0x8825) and "exif" not in cleaned.info
+
+
+def test_doctor_names_each_check(env):
+    proc = miru(env, "doctor")
+    assert proc.returncode in (0, 1)
+    for name in ("policy", "redis", "tesseract", "safety models", "vision model"):
+        assert f"] {name}:" in proc.stdout
+    assert "fix: run `miru models pull`" in proc.stdout or "[ok  ] vision model" in proc.stdout
