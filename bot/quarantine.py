@@ -1,0 +1,156 @@
+"""Encrypted evidence store for held and preserved uploads (cryptography's Fernet).
+
+Each case is two files in ``dir``: ``<case>.bin`` (the bytes) and ``<case>.meta`` (JSON), both
+Fernet tokens, written 0600 through a temporary file and an atomic rename. Nothing is readable
+at rest without the key. A Fernet token carries its (authenticated) creation time, which
+``purge`` uses: a copied or touched file cannot look younger than it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from bot.errors import QuarantineError
+
+log = logging.getLogger(__name__)
+
+KEY_FILE = "quarantine.key"
+RETENTION_S = 30 * 24 * 3600
+LEGAL_HOLD_RETENTION_S = 365 * 24 * 3600
+_CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically with mode 0600."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_or_create_key(data_dir: Path) -> bytes:
+    """The Fernet key in ``data_dir/quarantine.key``; created (mode 0600) if missing.
+
+    Used when ``MIRU_QUARANTINE_KEY`` is unset. Safe when several processes start at once: the
+    key is written to a temporary file and hard-linked into place, so only one key ever wins.
+    """
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / KEY_FILE
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".key-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(Fernet.generate_key())
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o600)
+            with contextlib.suppress(FileExistsError):  # another process won: use its key
+                os.link(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        log.warning("%s is readable by others; chmod 600 it", path)
+    key = path.read_bytes().strip()
+    try:
+        Fernet(key)
+    except ValueError:
+        raise QuarantineError(f"{path} does not hold a Fernet key") from None
+    return key
+
+
+class Quarantine:
+    """Evidence bytes and metadata, encrypted at rest, purged after their retention."""
+
+    def __init__(self, dir: Path, key: bytes) -> None:
+        try:
+            self._fernet = Fernet(key)
+        except ValueError:
+            raise QuarantineError("the quarantine key is not a valid Fernet key") from None
+        self.dir = Path(dir)
+
+    def _paths(self, case_id: str) -> tuple[Path, Path]:
+        if not _CASE_ID.match(case_id):
+            raise QuarantineError(f"bad case id {case_id!r} (letters, digits, . _ - only)")
+        return self.dir / f"{case_id}.bin", self.dir / f"{case_id}.meta"
+
+    def put(self, case_id: str, data: bytes, meta: dict[str, Any] | None = None, *,
+            legal_hold: bool = False) -> Path:
+        """Encrypt and store ``data`` with ``meta`` (JSON-able); returns the data file's path."""
+        data_path, meta_path = self._paths(case_id)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        body = {"meta": meta or {}, "legal_hold": legal_hold, "size": len(data)}
+        try:
+            meta_json = json.dumps(body, ensure_ascii=False).encode()
+        except (TypeError, ValueError) as exc:
+            raise QuarantineError(f"case metadata is not JSON: {exc}") from None
+        _write_private(data_path, self._fernet.encrypt(data))
+        _write_private(meta_path, self._fernet.encrypt(meta_json))
+        return data_path
+
+    def get(self, case_id: str) -> bytes:
+        """The decrypted evidence; ``QuarantineError`` if missing, altered or under another key."""
+        return self._read(self._paths(case_id)[0])
+
+    def meta(self, case_id: str) -> dict[str, Any]:
+        """The case's metadata: ``{"meta": ..., "legal_hold": bool, "size": int}``."""
+        return json.loads(self._read(self._paths(case_id)[1]))
+
+    def set_legal_hold(self, case_id: str, on: bool = True) -> None:
+        """Keep (or release) a case for the legal-hold retention instead of the normal one."""
+        body = self.meta(case_id)
+        body["legal_hold"] = on
+        _write_private(self._paths(case_id)[1],
+                       self._fernet.encrypt(json.dumps(body, ensure_ascii=False).encode()))
+
+    def _read(self, path: Path) -> bytes:
+        try:
+            token = path.read_bytes()
+        except FileNotFoundError:
+            raise QuarantineError(f"no quarantined case at {path.name}") from None
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken:
+            raise QuarantineError(f"{path.name} was altered or uses another key") from None
+
+    def purge(self, older_than: float = RETENTION_S, *,
+              legal_hold_older_than: float = LEGAL_HOLD_RETENTION_S,
+              now: float | None = None) -> int:
+        """Delete cases older than ``older_than`` seconds (legal hold: ``legal_hold_older_than``);
+        returns the number of cases deleted. Files that do not decrypt are left for an operator."""
+        if not self.dir.exists():
+            return 0
+        now = time.time() if now is None else now
+        removed = 0
+        for data_path in sorted(self.dir.glob("*.bin")):
+            meta_path = data_path.with_suffix(".meta")
+            try:
+                token = data_path.read_bytes()
+                created = self._fernet.extract_timestamp(token)
+                held = bool(json.loads(self._read(meta_path)).get("legal_hold"))
+            except (InvalidToken, QuarantineError, OSError, ValueError) as exc:
+                log.warning("quarantine purge skipped %s: %s", data_path.name, exc)
+                continue
+            limit = legal_hold_older_than if held else older_than
+            if now - created > limit:
+                data_path.unlink(missing_ok=True)
+                meta_path.unlink(missing_ok=True)
+                removed += 1
+        return removed

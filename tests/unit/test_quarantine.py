@@ -1,0 +1,94 @@
+"""Quarantine: evidence is unreadable at rest, readable with the key, purged by its own clock."""
+
+from __future__ import annotations
+
+import io
+import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from cryptography.fernet import Fernet
+from PIL import Image as PILImage
+from skimage import data as skdata
+
+from bot.errors import QuarantineError
+from bot.quarantine import KEY_FILE, Quarantine, load_or_create_key
+
+
+@pytest.fixture(scope="module")
+def evidence() -> bytes:
+    buf = io.BytesIO()
+    PILImage.fromarray(skdata.coffee()).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_nothing_readable_at_rest(tmp_path, evidence):
+    q = Quarantine(tmp_path / "q", Fernet.generate_key())
+    path = q.put("req-1_0", evidence, {"action": "hold", "channel": "C-secret-channel"})
+    for f in (tmp_path / "q").iterdir():
+        raw = f.read_bytes()
+        assert evidence[:64] not in raw and b"IHDR" not in raw
+        assert b"C-secret-channel" not in raw and b"hold" not in raw
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+    assert path.exists()
+    assert q.get("req-1_0") == evidence
+    assert q.meta("req-1_0")["meta"] == {"action": "hold", "channel": "C-secret-channel"}
+
+
+def test_wrong_key_or_tampered_file_is_refused(tmp_path, evidence):
+    key = Fernet.generate_key()
+    path = Quarantine(tmp_path, key).put("case", evidence, {})
+    with pytest.raises(QuarantineError, match="another key"):
+        Quarantine(tmp_path, Fernet.generate_key()).get("case")
+    raw = bytearray(path.read_bytes())
+    raw[40] = ord("A") if raw[40] != ord("A") else ord("B")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(QuarantineError):
+        Quarantine(tmp_path, key).get("case")
+
+
+@pytest.mark.parametrize("case_id", ["../etc/passwd", "a/b", "", ".hidden", "x" * 300])
+def test_bad_case_ids_are_refused(tmp_path, case_id):
+    with pytest.raises(QuarantineError, match="bad case id"):
+        Quarantine(tmp_path, Fernet.generate_key()).put(case_id, b"x", {})
+
+
+def test_missing_case_and_bad_key(tmp_path):
+    with pytest.raises(QuarantineError, match="no quarantined case"):
+        Quarantine(tmp_path, Fernet.generate_key()).get("nope")
+    with pytest.raises(QuarantineError, match="Fernet"):
+        Quarantine(tmp_path, b"short")
+
+
+def test_purge_uses_the_token_time_and_honours_legal_hold(tmp_path):
+    q = Quarantine(tmp_path, Fernet.generate_key())
+    q.put("normal", b"a", {})
+    q.put("held", b"b", {}, legal_hold=True)
+    q.put("later", b"c", {})
+    q.set_legal_hold("later", True)
+    q.set_legal_hold("later", False)
+    day = 24 * 3600
+    assert q.purge(30 * day, now=time.time() + 10 * day) == 0
+    assert q.purge(30 * day, now=time.time() + 31 * day) == 2  # "normal" and "later"
+    assert q.get("held") == b"b"
+    with pytest.raises(QuarantineError):
+        q.get("normal")
+    assert q.purge(30 * day, now=time.time() + 366 * day) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_key_file_created_once_and_private(tmp_path):
+    with ThreadPoolExecutor(4) as pool:
+        keys = set(pool.map(lambda _: load_or_create_key(tmp_path / "data"), range(8)))
+    assert len(keys) == 1
+    key_path = tmp_path / "data" / KEY_FILE
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    assert load_or_create_key(tmp_path / "data") == keys.pop()
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [KEY_FILE]
+
+
+def test_key_file_with_garbage_is_an_error(tmp_path):
+    (tmp_path / KEY_FILE).write_bytes(b"not a key")
+    with pytest.raises(QuarantineError, match="Fernet key"):
+        load_or_create_key(tmp_path)
