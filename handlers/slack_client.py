@@ -1,0 +1,231 @@
+"""The Slack side of ``bot.ports.Conversation``: fetch files, react, post, update, ask for consent.
+
+``SlackPlatform`` is what a worker answers on; it hands out one ``SlackConversation`` per request.
+Web API calls go through slack_sdk's ``AsyncWebClient`` (its base URL is ``MIRU_SLACK_API_URL``),
+with slack_sdk's own rate-limit handler so a 429 waits ``Retry-After`` and tries again. Files are
+downloaded with httpx, only from Slack's file hosts (or the configured API host, for stand-ins),
+with the bot token, no redirects off those hosts, and a size cap. Tokens never reach a log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import strings
+from bot.errors import FetchError, FetchForbidden, MissingScope, TooLarge, UnsupportedFormat
+from bot.models import ImageRef, IncomingMessage, Reply, Status
+from config.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+REACTIONS: dict[Status, str] = {
+    Status.RECEIVED: "eyes",
+    Status.ANSWERED: "white_check_mark",
+    Status.BLOCKED: "no_entry",
+    Status.HELD: "shield",
+    Status.FAILED: "warning",
+}
+CONSENT_CONFIRM_ACTION = "miru_consent_confirm"
+CONSENT_CANCEL_ACTION = "miru_consent_cancel"
+EDIT_INTERVAL_S = 1.0  # Slack allows about one chat.update a second per message
+RATE_LIMIT_RETRIES = 10
+FETCH_TIMEOUT_S = 30.0
+MAX_REDIRECTS = 3
+
+
+def make_web_client(settings: Settings) -> AsyncWebClient:
+    """An ``AsyncWebClient`` on ``settings.slack_api_url`` that waits out 429s and retries."""
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else (
+        settings.slack_api_url + "/"
+    )
+    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=base_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return client
+
+
+def is_allowed_file_url(url: str, settings: Settings) -> bool:
+    """Only https on Slack's file hosts, or the very host (and port) of the configured API."""
+    try:
+        target = httpx.URL(url)
+        api = httpx.URL(settings.slack_api_url)
+    except (httpx.InvalidURL, TypeError):
+        return False
+    if target.scheme == "https" and target.host in settings.slack_file_hosts:
+        return True
+    return (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port)
+
+
+def guess_language(text: str) -> str:
+    """"ja" when the text has kana or kanji, else "en" (to label buttons like the reply)."""
+    japanese = any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
+    return "ja" if japanese else "en"
+
+
+def consent_blocks(text: str, request_id: str, lang: str) -> list[dict[str, Any]]:
+    """The ephemeral consent prompt: the question and two buttons carrying the request id."""
+
+    def button(action_id: str, key: str, style: str) -> dict[str, Any]:
+        label = {"type": "plain_text", "text": strings.t(key, lang)}
+        return {
+            "type": "button", "action_id": action_id, "text": label,
+            "value": request_id, "style": style,
+        }
+
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {
+            "type": "actions",
+            "block_id": "miru_consent",
+            "elements": [
+                button(CONSENT_CONFIRM_ACTION, "verdict.consent_confirm", "primary"),
+                button(CONSENT_CANCEL_ACTION, "verdict.consent_cancel", "danger"),
+            ],
+        },
+    ]
+
+
+class SlackPlatform:
+    """``bot.ports.Platform`` for Slack. Owns one HTTP client for file downloads."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        settings: Settings,
+        *,
+        http: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.http = http or httpx.AsyncClient(timeout=FETCH_TIMEOUT_S, follow_redirects=False)
+        self.clock = clock
+
+    def conversation(self, message: IncomingMessage) -> SlackConversation:
+        return SlackConversation(self, message)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+class SlackConversation:
+    """One request's link back to Slack (``bot.ports.Conversation``)."""
+
+    def __init__(self, platform: SlackPlatform, message: IncomingMessage) -> None:
+        self.platform = platform
+        self.message = message
+        self._working_ts: str | None = None
+        self._last_edit = 0.0
+
+    @property
+    def _client(self) -> AsyncWebClient:
+        return self.platform.client
+
+    async def fetch(self, ref: ImageRef, max_bytes: int) -> bytes:
+        """Download ``ref.url`` with the bot token; raises a ``FetchError`` or ``InputRejected``."""
+        name = ref.name or "file"
+        if ref.mimetype and not ref.mimetype.startswith("image/"):
+            raise UnsupportedFormat(f"mimetype {ref.mimetype}", name=name)
+        if ref.size is not None and ref.size > max_bytes:
+            raise TooLarge(
+                "declared size", name=name, size_mb=ref.size / 1e6, limit_mb=max_bytes / 1e6
+            )
+        url = ref.url
+        token = self.platform.settings.slack_bot_token.get_secret_value()
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                if not is_allowed_file_url(url, self.platform.settings):
+                    raise FetchForbidden("host not allowed", name=name)
+                async with self.platform.http.stream("GET", url, headers=headers) as resp:
+                    if resp.is_redirect:
+                        url = str(resp.url.join(resp.headers.get("location", "")))
+                        continue
+                    return await self._read(resp, name, max_bytes)
+            raise FetchError("too many redirects", name=name)
+        except httpx.TimeoutException:
+            raise FetchError("timeout", name=name) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(type(exc).__name__, name=name) from None
+
+    @staticmethod
+    async def _read(resp: httpx.Response, name: str, max_bytes: int) -> bytes:
+        if resp.status_code != 200:
+            raise FetchError(f"HTTP {resp.status_code}", name=name)
+        if "text/html" in resp.headers.get("content-type", ""):
+            raise MissingScope("HTML instead of the file: files:read is missing", name=name)
+        data = bytearray()
+        async for chunk in resp.aiter_bytes():
+            data += chunk
+            if len(data) > max_bytes:
+                raise TooLarge(
+                    "download", name=name, size_mb=len(data) / 1e6, limit_mb=max_bytes / 1e6
+                )
+        return bytes(data)
+
+    async def status(self, status: Status) -> None:
+        """Add the status's reaction to the user's message; never raises."""
+        try:
+            await self._client.reactions_add(
+                channel=self.message.channel,
+                timestamp=self.message.message_id,
+                name=REACTIONS[status],
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_reacted":
+                log.warning("slack.reaction_failed", error=exc.response.get("error"))
+        except Exception as exc:  # best effort by contract: progress must not fail a request
+            log.warning("slack.reaction_failed", error=type(exc).__name__)
+
+    async def partial(self, text: str) -> None:
+        """Post a working message, then edit it in place at most once a second; never raises."""
+        if not text:
+            return
+        now = self.platform.clock()
+        try:
+            if self._working_ts is None:
+                resp = await self._client.chat_postMessage(
+                    channel=self.message.channel, thread_ts=self.message.thread, text=text
+                )
+                self._working_ts = resp["ts"]
+                self._last_edit = now
+            elif now - self._last_edit >= EDIT_INTERVAL_S:
+                self._last_edit = now
+                await self._client.chat_update(
+                    channel=self.message.channel, ts=self._working_ts, text=text
+                )
+        except Exception as exc:  # the final reply still comes; a lost preview is harmless
+            log.warning("slack.partial_failed", error=type(exc).__name__)
+
+    async def reply(self, reply: Reply) -> None:
+        """Post the reply in the thread: the working message becomes the answer, or a new message;
+        a consent prompt goes only to ``reply.ephemeral_to``; attachments are uploaded after."""
+        channel, thread = self.message.channel, reply.thread.thread or self.message.thread
+        if reply.ephemeral_to:
+            lang = self.message.language or guess_language(reply.text)
+            await self._client.chat_postEphemeral(
+                channel=channel,
+                user=reply.ephemeral_to,
+                thread_ts=thread,
+                text=reply.text,
+                blocks=consent_blocks(reply.text, reply.request_id, lang),
+            )
+            return
+        if self._working_ts is not None:
+            await self._client.chat_update(channel=channel, ts=self._working_ts, text=reply.text)
+        else:
+            await self._client.chat_postMessage(channel=channel, thread_ts=thread, text=reply.text)
+        if reply.attachments:
+            uploads = [{"file": a.data, "filename": a.filename} for a in reply.attachments]
+            await self._client.files_upload_v2(
+                file_uploads=uploads, channel=channel, thread_ts=thread, request_file_info=False
+            )

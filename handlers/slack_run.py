@@ -1,0 +1,108 @@
+"""Run the Slack gateway: Socket Mode (``SLACK_APP_TOKEN``) or the HTTP Events API.
+
+Both modes serve the same Bolt app (``handlers.slack.build_bolt_app``). HTTP mode listens on
+``POST /slack/events`` (events, interactivity and slash commands share the one URL) through
+Bolt's aiohttp adapter, plus ``GET /healthz``. Unless told otherwise, a worker runs in the same
+process and answers from the shared Redis queue; more workers may run anywhere (``miru worker``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import TYPE_CHECKING
+
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.errors import ConfigError
+from handlers.slack import build_bolt_app
+from handlers.slack_client import SlackPlatform, make_web_client
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = structlog.get_logger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+def http_app(bolt: AsyncApp) -> web.Application:
+    """An aiohttp application that hands every Slack request to Bolt (which checks the
+    signature and acknowledges at once)."""
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    application = web.Application()
+    application.router.add_post(EVENTS_PATH, events)
+    application.router.add_get("/healthz", healthz)
+    return application
+
+
+async def start_http(bolt: AsyncApp, *, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve ``http_app(bolt)``; returns the runner (to clean up) and the bound port."""
+    runner = web.AppRunner(http_app(bolt), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+    return runner, (sockets[0].getsockname()[1] if sockets else port)
+
+
+def check_settings(app: App, *, http: bool) -> None:
+    """Fail early, naming the missing variable, instead of at the first event."""
+    s = app.settings
+    if not s.slack_bot_token.get_secret_value():
+        raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
+    if http and not s.slack_signing_secret.get_secret_value():
+        raise ConfigError("SLACK_SIGNING_SECRET is not set (needed for --http)")
+    if not http and not s.slack_app_token.get_secret_value():
+        raise ConfigError("SLACK_APP_TOKEN is not set (Socket Mode, xapp-...); or run with --http")
+
+
+async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0",
+                    worker: bool = True, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM): the gateway and, with ``worker``, a worker."""
+    check_settings(app, http=http)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    platform = SlackPlatform(make_web_client(app.settings), app.settings)
+    bolt = build_bolt_app(app, platform)
+    tasks = []
+    if worker:
+        tasks.append(asyncio.create_task(app.run_worker({"slack": platform}, stop)))
+    runner = socket_handler = None
+    try:
+        if http:
+            runner, bound = await start_http(bolt, host=host, port=port)
+            log.info("slack.http_listening", host=host, port=bound, path=EVENTS_PATH)
+        else:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(
+                bolt, app.settings.slack_app_token.get_secret_value(), web_client=platform.client
+            )
+            await socket_handler.connect_async()
+            log.info("slack.socket_mode_connected")
+        await stop.wait()
+    finally:
+        stop.set()
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        if runner is not None:
+            await runner.cleanup()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
+        await platform.close()

@@ -1,0 +1,224 @@
+"""A local stand-in of the Slack Web API (aiohttp.web), for platform tests and the bench.
+
+It answers the Web API methods Miru calls, records every call (method, parameters, the
+Authorization header), serves registered files' bytes from its own host (like ``files.slack.com``)
+and can inject faults: a status (e.g. 429 with ``Retry-After``) for the next calls of a method, a
+404 or an HTML page instead of a file, a slow file. ``response_url`` posts from interactivity are
+recorded as the pseudo-method ``response_url``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    auth: str
+    at: float
+
+
+@dataclass
+class _File:
+    data: bytes
+    content_type: str
+    status: int = 200
+    delay_s: float = 0.0
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: int | None
+    times: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+class SlackStandIn:
+    """Serve on 127.0.0.1 (a free port); ``api_url`` is what ``MIRU_SLACK_API_URL`` gets."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-standin-token",
+        team_id: str = "T0MIRU",
+        bot_user_id: str = "UMIRUBOT",
+        bot_id: str = "BMIRUBOT",
+    ) -> None:
+        self.token = token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.calls: list[Call] = []
+        self.uploads: dict[str, bytes] = {}
+        self._files: dict[str, _File] = {}
+        self._faults: dict[str, _Fault] = {}
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "api/"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._file)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/response/{rid}", self._response_url)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        data: bytes,
+        mimetype: str,
+        *,
+        status: int = 200,
+        content_type: str | None = None,
+        delay_s: float = 0.0,
+        size: int | None = None,
+    ) -> dict[str, Any]:
+        """Register a file; returns the Slack file object an event carries."""
+        self._files[file_id] = _File(data, content_type or mimetype, status, delay_s)
+        url = f"{self.base_url}files-pri/{file_id}/{name}"
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1],
+            "size": len(data) if size is None else size,
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+        }
+
+    def fail_next(
+        self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1
+    ) -> None:
+        """The next ``times`` calls of ``method`` answer ``status`` (with ``Retry-After``)."""
+        body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+        self._faults[method] = _Fault(status, retry_after, times, body)
+
+    def response_url(self, rid: str = "r1") -> str:
+        return f"{self.base_url}response/{rid}"
+
+    # -- inspection ------------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05
+    ) -> None:
+        """Poll until ``predicate()`` holds; raises ``TimeoutError`` with the calls seen."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                seen = [(c.method, c.params) for c in self.calls]
+                raise TimeoutError(f"condition not met; calls: {seen}")
+            await asyncio.sleep(interval)
+
+    # -- handlers --------------------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        for key in ("blocks", "attachments", "files"):
+            if isinstance(params.get(key), str):
+                with contextlib.suppress(ValueError):
+                    params[key] = json.loads(params[key])
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        auth = request.headers.get("Authorization", "")
+        self.calls.append(Call(method, params, auth, time.monotonic()))
+        fault = self._faults.get(method)
+        if fault is not None and fault.times > 0:
+            fault.times -= 1
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            return web.json_response(fault.body, status=fault.status, headers=headers)
+        if auth != f"Bearer {self.token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://miru-test.slack.com/",
+                "team": "Miru Test",
+                "user": "miru",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+            }
+        if method == "chat.postMessage":
+            message = {"text": params.get("text", ""), "ts": ts, "bot_id": self.bot_id}
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method == "files.getUploadURLExternal":
+            file_id = f"FUP{next(self._ts)}"
+            url = f"{self.base_url}upload/{file_id}"
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f["id"]} for f in params.get("files", [])]}
+        return {"ok": True}
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        auth = request.headers.get("Authorization", "")
+        self.calls.append(Call("file", {"file_id": request.match_info["file_id"]}, auth, 0.0))
+        entry = self._files.get(request.match_info["file_id"])
+        if entry is None or auth != f"Bearer {self.token}":
+            return web.Response(status=404, text="not found")
+        if entry.delay_s:
+            await asyncio.sleep(entry.delay_s)
+        if entry.status != 200:
+            return web.Response(status=entry.status, text="error")
+        return web.Response(body=entry.data, content_type=entry.content_type)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        params = await request.json()
+        params["rid"] = request.match_info["rid"]
+        self.calls.append(Call("response_url", params, "", time.monotonic()))
+        return web.Response(text="ok")

@@ -1,0 +1,111 @@
+"""Slack event dict -> IncomingMessage: what Miru answers and what it ignores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from handlers.slack import needs_active_thread, translate_event
+
+BOT = "UMIRUBOT"
+TEAM = "T0MIRU"
+
+
+def _file(**extra: Any) -> dict[str, Any]:
+    f = {"id": "F1", "name": "menu.png", "mimetype": "image/png", "size": 1234,
+         "url_private": "https://files.slack.com/files-pri/T-F1/menu.png",
+         "url_private_download": "https://files.slack.com/files-pri/T-F1/download/menu.png"}
+    f.update(extra)
+    return f
+
+
+def _mention(**extra: Any) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": "U1", "channel": "C1", "ts": "100.1",
+             "text": f"<@{BOT}> what does this say?", "files": [_file()]}
+    event.update(extra)
+    return event
+
+
+def translate(event: dict[str, Any]):
+    return translate_event(event, team_id=TEAM, bot_user_id=BOT)
+
+
+def test_mention_with_image_becomes_a_message_in_its_own_thread() -> None:
+    msg = translate(_mention())
+    assert msg is not None
+    assert (msg.platform, msg.workspace, msg.channel, msg.user) == ("slack", TEAM, "C1", "U1")
+    assert msg.thread == msg.message_id == "100.1"
+    assert msg.text == "what does this say?"
+    assert msg.event_id == f"{TEAM}:C1:100.1"
+    assert not msg.is_dm
+    (ref,) = msg.images
+    assert ref.url.endswith("/download/menu.png")
+    assert (ref.name, ref.mimetype, ref.size, ref.file_id) == ("menu.png", "image/png", 1234, "F1")
+
+
+def test_mention_inside_a_thread_keeps_the_thread_root() -> None:
+    msg = translate(_mention(ts="105.5", thread_ts="100.1"))
+    assert msg is not None
+    assert (msg.thread, msg.message_id) == ("100.1", "105.5")
+
+
+def test_other_mentions_stay_in_the_text() -> None:
+    msg = translate(_mention(text=f"<@{BOT}> is <@U2|bob> in this photo?"))
+    assert msg is not None and msg.text == "is <@U2|bob> in this photo?"
+
+
+@pytest.mark.parametrize("extra", [
+    {"bot_id": "B9"},
+    {"user": BOT},
+    {"subtype": "bot_message"},
+    {"subtype": "message_changed"},
+    {"subtype": "message_deleted"},
+    {"subtype": "channel_join"},
+    {"user": ""},
+])
+def test_bots_own_messages_edits_and_deletions_are_ignored(extra: dict[str, Any]) -> None:
+    assert translate(_mention(**extra)) is None
+    assert translate(_mention(type="message", channel_type="im", channel="D1", **extra)) is None
+
+
+def test_file_share_subtype_is_accepted() -> None:
+    msg = translate(_mention(subtype="file_share"))
+    assert msg is not None and len(msg.images) == 1
+
+
+def test_direct_message_needs_no_mention() -> None:
+    event = {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
+             "ts": "7.1", "text": "what is this?", "files": [_file()]}
+    msg = translate(event)
+    assert msg is not None and msg.is_dm and msg.text == "what is this?"
+    assert not needs_active_thread(event, msg)
+
+
+def test_top_level_channel_message_without_mention_is_ignored() -> None:
+    event = {"type": "message", "channel_type": "channel", "channel": "C1", "user": "U1",
+             "ts": "7.1", "text": "hello"}
+    assert translate(event) is None
+
+
+def test_thread_follow_up_needs_an_active_thread() -> None:
+    event = {"type": "message", "channel_type": "channel", "channel": "C1", "user": "U1",
+             "ts": "9.1", "thread_ts": "7.1", "text": "and the price?"}
+    msg = translate(event)
+    assert msg is not None and msg.thread == "7.1"
+    assert needs_active_thread(event, msg)
+
+
+def test_channel_message_that_mentions_miru_is_left_to_app_mention() -> None:
+    event = {"type": "message", "channel_type": "channel", "channel": "C1", "user": "U1",
+             "ts": "9.1", "thread_ts": "7.1", "text": f"<@{BOT}> and the price?"}
+    assert translate(event) is None
+    twin = translate(_mention(ts="9.1", thread_ts="7.1", text=event["text"]))
+    assert twin is not None and twin.event_id == f"{TEAM}:C1:9.1"
+
+
+def test_files_without_ids_are_skipped_and_team_comes_from_the_event() -> None:
+    msg = translate(_mention(files=[{"name": "x"}, _file(id="F2")], team="T2"))
+    assert msg is not None
+    assert [r.file_id for r in msg.images] == ["F2"]
+    assert msg.workspace == "T2"
