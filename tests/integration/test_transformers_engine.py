@@ -119,3 +119,57 @@ async def test_missing_model_offline_is_a_clear_error(tmp_path):
 
 def test_preflight_accepts_the_tiny_model(tiny_model):
     TransformersEngine(tiny_model, local_files_only=True).preflight()
+
+
+class _OcrStandIn:
+    """What ``ocr_engine_factory`` returns here (the real OCR engine is tested on its own)."""
+
+    name = "ocr"
+    model_id = "tesseract"
+
+
+def _settings(**overrides):
+    from config.settings import Settings
+
+    return Settings(_env_file=None, **overrides)
+
+
+def test_factory_loads_a_cached_model_lazily(tiny_model):
+    from bot.vision.factory import build_engine
+
+    choice = build_engine(_settings(vlm_model=tiny_model, offline=True),
+                          ocr_engine_factory=_OcrStandIn)
+    assert isinstance(choice.engine, TransformersEngine) and choice.note == ""
+    assert choice.engine.local_files_only
+    assert choice.engine._loaded is None  # weights wait for the first request
+
+
+def test_factory_falls_back_to_ocr_with_a_note(tmp_path):
+    from bot.vision.factory import build_engine
+
+    missing = "example-org/not-downloaded-vlm"
+    choice = build_engine(_settings(vlm_model=missing, offline=True),
+                          ocr_engine_factory=_OcrStandIn)
+    assert isinstance(choice.engine, _OcrStandIn)
+    assert f"MIRU_VLM_MODEL={missing}" in choice.note
+    assert f"miru models pull {missing}" in choice.note
+
+
+def test_factory_other_backends():
+    from bot.vision.factory import build_engine
+    from bot.vision.openai_engine import OpenAIEngine
+
+    ocr = build_engine(_settings(vlm_backend="ocr"), ocr_engine_factory=_OcrStandIn)
+    assert isinstance(ocr.engine, _OcrStandIn) and ocr.note == ""
+    remote = build_engine(_settings(vlm_backend="openai", openai_model="m"),
+                          ocr_engine_factory=_OcrStandIn)
+    assert isinstance(remote.engine, OpenAIEngine) and remote.engine.model_id == "m"
+    asyncio.run(remote.engine.close())
+
+
+def test_pull_offline_names_the_model():
+    from bot.vision.pull import pull
+
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    with pytest.raises(EngineUnavailable, match="example-org/not-downloaded-vlm"):
+        pull("example-org/not-downloaded-vlm", "main")
