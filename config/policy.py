@@ -1,0 +1,196 @@
+"""The safety policy file: thresholds, cue lists, hash lists, channels and retention.
+
+``load_policy(path)`` reads a TOML file (``config/policy.toml`` is the documented default), reads
+every hash list it names (paths relative to the policy file) and returns a validated, frozen
+``PolicyConfig``. Any problem is one ``ConfigError`` naming the key or the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from bot.errors import ConfigError
+from bot.models import Audience, ConsentMode, ScreenContext
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Thresholds(_Frozen):
+    """Scores are the models' own (0..1); ages in years."""
+
+    detector_min_score: float = Field(0.25, ge=0, le=1)
+    sexual_signal: float = Field(0.3, ge=0, le=1)
+    exposed_block: float = Field(0.5, ge=0, le=1)
+    nsfw_low: float = Field(0.2, ge=0, le=1)
+    nsfw_high: float = Field(0.8, ge=0, le=1)
+    face_min_score: float = Field(0.3, ge=0, le=1)
+    minor_age_under: int = Field(25, ge=1, le=100)
+    pdq_max_distance: int = Field(31, ge=0, le=256)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.nsfw_low > self.nsfw_high:
+            raise ValueError("thresholds.nsfw_low must not exceed thresholds.nsfw_high")
+        if self.sexual_signal > self.exposed_block:
+            raise ValueError("thresholds.sexual_signal must not exceed thresholds.exposed_block")
+        return self
+
+
+class NudityClasses(_Frozen):
+    """NudeNet class names for each kind of finding."""
+
+    exposed: tuple[str, ...] = (
+        "FEMALE_GENITALIA_EXPOSED",
+        "MALE_GENITALIA_EXPOSED",
+        "FEMALE_BREAST_EXPOSED",
+        "BUTTOCKS_EXPOSED",
+        "ANUS_EXPOSED",
+    )
+    covered: tuple[str, ...] = (
+        "FEMALE_GENITALIA_COVERED",
+        "FEMALE_BREAST_COVERED",
+        "BUTTOCKS_COVERED",
+        "ANUS_COVERED",
+    )
+    faces: tuple[str, ...] = ("FACE_FEMALE", "FACE_MALE")
+
+
+class MinorCues(_Frozen):
+    """Words in a message that suggest a minor. Matching is on normalised text (NFKC, katakana
+    folded to hiragana, lower case), so list entries are normalised the same way on use."""
+
+    words: tuple[str, ...] = (
+        "小学生", "中学生", "女子高生", "男子高校生", "女子中学生", "女子小学生", "児童", "未成年",
+        "幼女", "少女", "ロリ", "ショタ", "ランドセル",
+    )
+    tokens: tuple[str, ...] = (
+        "jk", "jc", "underage", "under age", "middle school", "middle schooler",
+        "elementary school", "grade school", "schoolgirl", "schoolboy", "preteen", "pre-teen",
+        "loli", "lolicon", "shota", "shotacon", "child", "children", "kid", "kids", "young teen",
+        "little girl", "little boy", "tween",
+    )
+    benign: tuple[str, ...] = ("ロリポップ",)
+    max_minor_age: int = Field(17, ge=1, le=25)
+
+
+class HashLists(_Frozen):
+    """Operator hash list files: one hex hash per line, ``#`` starts a comment."""
+
+    sha256_files: tuple[Path, ...] = ()
+    pdq_files: tuple[Path, ...] = ()
+    _sha256: dict[str, str] = PrivateAttr(default_factory=dict)
+    _pdq: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _read(self, info: ValidationInfo) -> HashLists:
+        base = Path((info.context or {}).get("base_dir", "."))
+        for path in self.sha256_files:
+            self._sha256.update(_read_list(base / path))
+        for path in self.pdq_files:
+            self._pdq.update(_read_list(base / path))
+        return self
+
+    @property
+    def sha256(self) -> dict[str, str]:
+        """hash -> list name."""
+        return dict(self._sha256)
+
+    @property
+    def pdq(self) -> dict[str, str]:
+        """PDQ hex -> list name."""
+        return dict(self._pdq)
+
+
+class ChannelPolicy(_Frozen):
+    audience: Audience = Audience.GENERAL
+    consent: ConsentMode = ConsentMode.BLUR
+
+
+class Retention(_Frozen):
+    turns_days: float = Field(7, gt=0)
+    images_days: float = Field(1, gt=0)
+    quarantine_days: float = Field(30, gt=0)
+    legal_hold_days: float = Field(365, gt=0)
+
+
+class PolicyConfig(_Frozen):
+    """The whole policy. ``PolicyConfig()`` is the built-in default (no hash lists)."""
+
+    version: str = "1"
+    thresholds: Thresholds = Thresholds()
+    classes: NudityClasses = NudityClasses()
+    cues: MinorCues = MinorCues()
+    hash_lists: HashLists = HashLists()
+    defaults: ChannelPolicy = ChannelPolicy()
+    channels: dict[str, ChannelPolicy] = Field(default_factory=dict)
+    retention: Retention = Retention()
+
+    def channel(self, channel: str) -> ChannelPolicy:
+        """The channel's own entry, or the defaults."""
+        return self.channels.get(channel, self.defaults)
+
+    def context_for(
+        self, channel: str, text: str, *, consent_confirmed: bool = False
+    ) -> ScreenContext:
+        """What the policy needs to know about a message besides its pixels."""
+        entry = self.channel(channel)
+        return ScreenContext(
+            text=text,
+            channel=channel,
+            audience=entry.audience,
+            consent_mode=entry.consent,
+            consent_confirmed=consent_confirmed,
+        )
+
+
+def _read_list(path: Path) -> dict[str, str]:
+    """Read one hash list; the list's name is the file's stem."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"hash list {path} cannot be read: {exc}") from None
+    entries: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        value = line.split("#", 1)[0].strip().lower()
+        if not value:
+            continue
+        if not _HEX64.match(value):
+            raise ValueError(f"hash list {path} line {number}: expected 64 hex digits")
+        entries[value] = path.stem
+    return entries
+
+
+def load_policy(path: Path) -> PolicyConfig:
+    """Read and validate a policy file; raises ``ConfigError`` with a readable message."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"policy file {path} cannot be read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"policy file {path} is not valid TOML: {exc}") from None
+    try:
+        return PolicyConfig.model_validate(raw, context={"base_dir": path.parent})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {msg}" if where else msg)
+        raise ConfigError(f"policy file {path}: " + "; ".join(problems)) from None

@@ -1,0 +1,106 @@
+"""The decision table (DESIGN.md "Safety policy: fail closed"), as a pure function.
+
+Findings, gate errors and the message's context in; one ``Verdict`` out; no I/O. Every rule that
+fires adds a reason code; the action is the strictest, and ``reasons`` are ordered strictest first.
+
+| rule | action | reason |
+|---|---|---|
+| hash-list match | block_and_preserve | hash_match |
+| minor signal + sexual signal on the same image | block_and_preserve, escalated | minor_sexual |
+| sexual exposure above threshold | block (hold in an adult channel) | sexual_exposure (…_review) |
+| a gate raised, timed out, or the image has no pixels | hold | gate_error / decode_error |
+| faces, consent ``require``, not confirmed | confirm | faces_consent_required |
+| faces, consent ``require``, confirmed | allow | faces_consent_confirmed |
+| faces, consent ``blur`` | allow_blurred | faces_blurred |
+| faces, consent ``off`` | allow | faces |
+| nothing of the above | allow | clean |
+
+Minor signals: a cue in the text and the channel's ``minors`` audience (both apply to every image
+of the request), an age estimate under the buffer (its own image). Sexual signals: an exposed or
+covered intimate class at or above ``sexual_signal``, open_nsfw at or above ``nsfw_low``. Sexual
+exposure: an exposed class at or above ``exposed_block``, open_nsfw at or above ``nsfw_high``.
+Request-level findings (``minor_cue``, ``minor_audience``) carry ``image_index`` -1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.models import Action, Audience, ConsentMode, Finding, ScreenContext, Verdict
+from config.policy import PolicyConfig
+from safety.cues import find_minor_cues
+
+REQUEST = -1
+_ERROR_CODES = {"gate_error": "gate_error", "decode_error": "decode_error"}
+
+
+def decide(
+    findings: Sequence[Finding], errors: Sequence[str], ctx: ScreenContext, policy: PolicyConfig
+) -> Verdict:
+    """Turn what the gates saw into one verdict. ``errors``: one entry per failed gate run."""
+    request = [Finding("minor_cue", "cues", None, cue, image_index=REQUEST)
+               for cue in find_minor_cues(ctx.text, policy.cues)]
+    if ctx.audience is Audience.MINORS:
+        request.append(Finding("minor_audience", "channel", None, ctx.channel,
+                               image_index=REQUEST))
+    rules: list[tuple[Action, str]] = []
+    escalated = False
+
+    if any(f.code == "hash_match" for f in findings):
+        rules.append((Action.BLOCK_AND_PRESERVE, "hash_match"))
+    for index in sorted({f.image_index for f in findings}):
+        mine = [f for f in findings if f.image_index == index]
+        image_rules = _image_rules(mine, bool(request), ctx, policy)
+        escalated = escalated or (Action.BLOCK_AND_PRESERVE, "minor_sexual") in image_rules
+        rules.extend(image_rules)
+    if errors:
+        rules.append((Action.HOLD, "gate_error"))
+    rules.extend((Action.HOLD, _ERROR_CODES[f.code]) for f in findings if f.code in _ERROR_CODES)
+    if not rules:
+        rules.append((Action.ALLOW, "clean"))
+
+    rules.sort(key=lambda rule: -rule[0].severity)
+    reasons = tuple(dict.fromkeys(reason for _, reason in rules))
+    return Verdict(
+        action=rules[0][0],
+        reasons=reasons,
+        findings=(*findings, *request),
+        escalated=escalated,
+    )
+
+
+def _image_rules(
+    findings: Sequence[Finding], request_minor: bool, ctx: ScreenContext, policy: PolicyConfig
+) -> list[tuple[Action, str]]:
+    t = policy.thresholds
+    rules: list[tuple[Action, str]] = []
+
+    def scored(code: str, at_least: float) -> bool:
+        return any(f.code == code and (f.score or 0.0) >= at_least for f in findings)
+
+    sexual = (
+        scored("nudity_exposed", t.sexual_signal)
+        or scored("nudity_covered", t.sexual_signal)
+        or scored("nsfw_score", t.nsfw_low)
+    )
+    minor = request_minor or any(f.code == "minor_age_estimate" for f in findings)
+    if sexual and minor:
+        rules.append((Action.BLOCK_AND_PRESERVE, "minor_sexual"))
+    if scored("nudity_exposed", t.exposed_block) or scored("nsfw_score", t.nsfw_high):
+        if ctx.audience is Audience.ADULT:
+            rules.append((Action.HOLD, "sexual_exposure_review"))
+        else:
+            rules.append((Action.BLOCK, "sexual_exposure"))
+    if any(f.code == "face" for f in findings):
+        rules.append(_faces_rule(ctx))
+    return rules
+
+
+def _faces_rule(ctx: ScreenContext) -> tuple[Action, str]:
+    if ctx.consent_mode is ConsentMode.REQUIRE:
+        if ctx.consent_confirmed:
+            return Action.ALLOW, "faces_consent_confirmed"
+        return Action.CONFIRM, "faces_consent_required"
+    if ctx.consent_mode is ConsentMode.BLUR:
+        return Action.ALLOW_BLURRED, "faces_blurred"
+    return Action.ALLOW, "faces"
