@@ -1,0 +1,211 @@
+"""Ingest: untrusted bytes in, screening frames (stage 1) and a clean image (stage 2) out.
+
+Stage 1 (``Ingestor.decode``) runs for every upload before any gate: cheap checks here (empty, too
+many bytes, magic bytes), then the decode in the decoder pool (``bot.decoder``), which checks the
+declared pixel count from the header before decoding anything. Stage 2 (``Ingestor.process``)
+runs only for images the policy allowed and produces the metadata-free bytes models see.
+
+Every refusal is an ``InputRejected`` subclass carrying the params its ``bot.strings`` sentence
+needs; no Pillow or OS error reaches the caller. Image bytes are never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from bot import decoder
+from bot.errors import (
+    CorruptImage,
+    DecodeLimit,
+    EmptyInput,
+    InputRejected,
+    TooLarge,
+    TooManyPixels,
+    UnsupportedFormat,
+)
+from bot.models import Box, DecodedImage, Image
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+_FAILURES: dict[str, type[InputRejected]] = {
+    "corrupt": CorruptImage,
+    "too_many_pixels": TooManyPixels,
+    "decode_limit": DecodeLimit,
+}
+# ISO-BMFF brands of HEIF stills and sequences (AVIF shares the container but is not accepted).
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"})
+_HEIF_GENERIC = frozenset({b"mif1", b"msf1"})
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Limits on what ingest accepts and how hard the decoder may work."""
+
+    max_bytes: int = 20_000_000
+    max_pixels: int = 40_000_000
+    max_frames: int = 32
+    max_long_edge: int = 2048
+    screen_size: int = 640
+    decode_timeout_s: float = 10.0
+    decode_memory_mb: int = 1024  # address space a decoder worker may add on top of its libraries
+    workers: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IngestLimits:
+        return cls(
+            max_bytes=settings.max_bytes,
+            max_pixels=settings.max_pixels,
+            max_frames=settings.max_frames,
+            max_long_edge=settings.max_long_edge,
+            screen_size=settings.screen_size,
+            decode_timeout_s=settings.decode_timeout_s,
+            decode_memory_mb=settings.decode_memory_mb,
+            workers=settings.decoder_workers,
+        )
+
+
+def _heif_brand(data: bytes) -> bool:
+    if data[4:8] != b"ftyp" or len(data) < 12:
+        return False
+    major = data[8:12]
+    if major in _HEIF_BRANDS:
+        return True
+    if major not in _HEIF_GENERIC:
+        return False
+    box_size = int.from_bytes(data[0:4], "big")
+    compatible = data[16:min(box_size, 64)]
+    return any(compatible[i:i + 4] in _HEIF_BRANDS for i in range(0, len(compatible) - 3, 4))
+
+
+def sniff(data: bytes) -> str | None:
+    """The image format from magic bytes: "jpeg", "png", "webp", "gif", "heif", or None.
+
+    The file name and the platform's MIME type are never trusted; only these bytes are.
+    """
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "webp"
+    if _heif_brand(data):
+        return "heif"
+    return None
+
+
+class Ingestor:
+    """Decodes and cleans untrusted image bytes in a decoder pool (started on first use).
+
+    One ``Ingestor`` belongs to one event loop; ``close`` (or leaving the ``with`` block) stops
+    its decoder processes.
+    """
+
+    def __init__(self, limits: IngestLimits) -> None:
+        self.limits = limits
+        self._pool = decoder.DecoderPool(
+            workers=limits.workers,
+            memory_mb=limits.decode_memory_mb,
+            max_pixels=limits.max_pixels,
+        )
+
+    @property
+    def restarts(self) -> int:
+        """How often the decoder pool was killed and restarted (time, memory, dead worker)."""
+        return self._pool.restarts
+
+    def _check(self, data: bytes, name: str) -> str:
+        if not data:
+            raise EmptyInput(f"{name}: no bytes", name=name)
+        if len(data) > self.limits.max_bytes:
+            raise TooLarge(
+                f"{name}: {len(data)} bytes",
+                name=name, size_mb=len(data) / 1e6, limit_mb=self.limits.max_bytes / 1e6,
+            )
+        fmt = sniff(data)
+        if fmt is None:
+            raise UnsupportedFormat(f"{name}: unknown magic {data[:4].hex()}", name=name)
+        return fmt
+
+    async def _run(self, task: Any, *args: Any, name: str) -> Any:
+        try:
+            result = await self._pool.run(task, *args, timeout_s=self.limits.decode_timeout_s)
+        except DecodeLimit as exc:
+            raise DecodeLimit(f"{name}: {exc.detail}", name=name) from None
+        if isinstance(result, decoder.Failure):
+            error = _FAILURES.get(result.kind, CorruptImage)
+            raise error(f"{name}: {result.detail}", name=name, **result.params)
+        return result
+
+    async def decode(self, data: bytes, *, index: int = 0, name: str = "image") -> DecodedImage:
+        """Stage 1: frames at screening scale (long edge <= ``screen_size``), upright, RGB uint8.
+
+        Every frame of an animation up to ``max_frames`` (sampled evenly beyond that);
+        ``frame_count`` is the real number. Also the SHA-256 of ``data`` and the PDQ hash of
+        frame 0. Raises an ``InputRejected`` subclass for anything unusable.
+        """
+        fmt = self._check(data, name)
+        limits = self.limits
+        result: decoder.ScreenResult = await self._run(
+            decoder.screen_task, data, fmt, limits.screen_size, limits.max_pixels,
+            limits.max_frames, name=name,
+        )
+        return DecodedImage(
+            index=index,
+            source_format=fmt,
+            width=result.width,
+            height=result.height,
+            original_sha256=hashlib.sha256(data).hexdigest(),
+            frames=result.frames,
+            frame_count=result.frame_count,
+            pdq=result.pdq,
+            pdq_quality=result.pdq_quality,
+        )
+
+    async def process(
+        self, data: bytes, decoded: DecodedImage, *, blur: tuple[Box, ...] = (),
+        name: str = "image",
+    ) -> Image:
+        """Stage 2, for allowed images only: upright 8-bit RGB, long edge <= ``max_long_edge``,
+        ``blur`` boxes (fractions 0..1) pixelated, re-encoded with no metadata and nothing appended.
+
+        ``decoded`` must be stage 1's result for the same ``data`` (checked by SHA-256).
+        """
+        original = hashlib.sha256(data).hexdigest()
+        if original != decoded.original_sha256:
+            raise ValueError("process() got bytes that differ from the decoded image's")
+        fmt = self._check(data, name)
+        limits = self.limits
+        result: decoder.ProcessResult = await self._run(
+            decoder.process_task, data, fmt, limits.max_long_edge, limits.max_pixels,
+            tuple(blur), name=name,
+        )
+        return Image(
+            index=decoded.index,
+            data=result.data,
+            mime=result.mime,
+            width=result.width,
+            height=result.height,
+            source_format=fmt,
+            original_sha256=original,
+            sha256=hashlib.sha256(result.data).hexdigest(),
+            blurred=bool(blur),
+        )
+
+    def close(self) -> None:
+        """Stop the decoder processes. Safe to call more than once."""
+        self._pool.close()
+
+    def __enter__(self) -> Ingestor:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
