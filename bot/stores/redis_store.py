@@ -1,0 +1,255 @@
+"""Thread memory and state in Redis (redis-py's asyncio client, ``decode_responses=False``).
+
+Key names and TTLs come from ``bot.keys``; every key of a thread carries its hash tag. Every key
+written on a user's behalf is added to ``keys.user_index`` so ``forget_user`` finds them all.
+Any Redis or socket failure surfaces as ``StoreUnavailable``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot import keys
+from bot.codec import (
+    dump_image_meta,
+    dump_message,
+    dump_turn,
+    load_image,
+    load_message,
+    load_turn,
+)
+from bot.errors import CodecError, ConfigError, StoreUnavailable
+from bot.models import Image, IncomingMessage, ThreadKey, Turn
+from bot.stores.base import ThreadState
+
+log = logging.getLogger(__name__)
+
+_IMG_SEQ = "img_seq"
+
+
+@contextmanager
+def redis_errors(what: str) -> Iterator[None]:
+    """Turn redis-py and socket errors into ``StoreUnavailable`` (the user gets a kind line)."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise StoreUnavailable(f"redis {what} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def require_bytes_client(redis: Redis) -> None:
+    """Images are stored raw, so the client must not decode responses to ``str``."""
+    if redis.connection_pool.connection_kwargs.get("decode_responses"):
+        raise ConfigError("the Redis client for Miru's stores needs decode_responses=False")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _index(pipe: Any, platform: str, user: str, names: Sequence[str], ttl_s: int) -> None:
+    """Record ``names`` in the user's key index; the index lives as long as its longest key."""
+    index = keys.user_index(platform, user)
+    pipe.sadd(index, *names)
+    pipe.expire(index, ttl_s, nx=True)
+    pipe.expire(index, ttl_s, gt=True)
+
+
+class RedisThreadMemory:
+    """``ThreadMemory`` in Redis: a list of turns, a sorted set of image ids, a hash per image."""
+
+    def __init__(self, redis: Redis, *, turn_ttl_s: int = keys.TURN_TTL_S,
+                 image_ttl_s: int = keys.IMAGE_TTL_S, max_turns: int = 20,
+                 max_image_bytes: int = 20_000_000) -> None:
+        require_bytes_client(redis)
+        self.r = redis
+        self.turn_ttl_s = turn_ttl_s
+        self.image_ttl_s = image_ttl_s
+        self.max_turns = max_turns
+        self.max_image_bytes = max_image_bytes
+
+    async def load(self, thread: ThreadKey) -> ThreadState:
+        with redis_errors("load"):
+            pipe = self.r.pipeline(transaction=False)
+            pipe.lrange(keys.thread_turns(thread), 0, -1)
+            pipe.zrange(keys.thread_images_index(thread), 0, -1)
+            raw_turns, raw_ids = await pipe.execute()
+            ids = [_text(i) for i in raw_ids]
+            alive: list[int] = []
+            if ids:
+                pipe = self.r.pipeline(transaction=False)
+                for sha in ids:
+                    pipe.exists(keys.thread_image(thread, sha))
+                alive = await pipe.execute()
+        turns = []
+        for raw in raw_turns:
+            try:
+                turns.append(load_turn(raw))
+            except CodecError as exc:
+                log.warning("skipping an unreadable turn in thread memory: %s", exc.detail)
+        return ThreadState(tuple(turns), tuple(s for s, a in zip(ids, alive, strict=True) if a))
+
+    async def append(self, thread: ThreadKey, user: str, turns: Sequence[Turn]) -> None:
+        if not turns:
+            return
+        name = keys.thread_turns(thread)
+        with redis_errors("append"):
+            pipe = self.r.pipeline(transaction=True)
+            pipe.rpush(name, *(dump_turn(t) for t in turns))
+            pipe.ltrim(name, -self.max_turns, -1)
+            pipe.expire(name, self.turn_ttl_s)
+            _index(pipe, thread.platform, user, [name], self.turn_ttl_s)
+            await pipe.execute()
+
+    async def put_images(self, thread: ThreadKey, user: str, images: Sequence[Image]) -> None:
+        if not images:
+            return
+        meta, index = keys.thread_meta(thread), keys.thread_images_index(thread)
+        with redis_errors("put_images"):
+            seq = int(await self.r.hincrby(meta, _IMG_SEQ, len(images)))
+            pipe = self.r.pipeline(transaction=True)
+            names = [meta, index]
+            for n, img in enumerate(images):
+                name = keys.thread_image(thread, img.sha256)
+                names.append(name)
+                pipe.hset(name, mapping={"meta": dump_image_meta(img), "data": img.data})
+                pipe.expire(name, self.image_ttl_s)
+                pipe.zadd(index, {img.sha256: seq - len(images) + 1 + n})
+            pipe.expire(index, self.image_ttl_s)
+            pipe.expire(meta, self.image_ttl_s)
+            _index(pipe, thread.platform, user, names, self.image_ttl_s)
+            await pipe.execute()
+            await self._enforce_cap(thread)
+
+    async def _enforce_cap(self, thread: ThreadKey) -> None:
+        """Keep the newest images whose sizes sum to at most ``max_image_bytes``."""
+        index = keys.thread_images_index(thread)
+        ids = [_text(i) for i in await self.r.zrange(index, 0, -1, desc=True)]
+        pipe = self.r.pipeline(transaction=False)
+        for sha in ids:
+            pipe.hstrlen(keys.thread_image(thread, sha), "data")
+        sizes = await pipe.execute()
+        total, drop, full = 0, [], False
+        for sha, size in zip(ids, sizes, strict=True):  # newest first
+            full = full or (0 < size <= self.max_image_bytes < total + size)
+            if full or size == 0 or size > self.max_image_bytes:
+                drop.append(sha)
+            else:
+                total += size
+        if drop:
+            pipe = self.r.pipeline(transaction=True)
+            pipe.zrem(index, *drop)
+            pipe.delete(*(keys.thread_image(thread, sha) for sha in drop))
+            await pipe.execute()
+
+    async def get_images(self, thread: ThreadKey, ids: Sequence[str]) -> list[Image]:
+        if not ids:
+            return []
+        with redis_errors("get_images"):
+            pipe = self.r.pipeline(transaction=False)
+            for sha in ids:
+                pipe.hmget(keys.thread_image(thread, sha), ["meta", "data"])
+            rows = await pipe.execute()
+        out = []
+        for meta, data in rows:
+            if meta is None or data is None:
+                continue
+            try:
+                out.append(load_image(meta, data))
+            except CodecError as exc:
+                log.warning("skipping an unreadable cached image: %s", exc.detail)
+        return out
+
+    async def forget_thread(self, thread: ThreadKey) -> int:
+        index = keys.thread_images_index(thread)
+        with redis_errors("forget_thread"):
+            ids = [_text(i) for i in await self.r.zrange(index, 0, -1)]
+            names = [keys.thread_turns(thread), keys.thread_meta(thread), index,
+                     keys.active_thread(thread.platform, thread.workspace, thread.channel,
+                                        thread.thread)]
+            names += [keys.thread_image(thread, sha) for sha in ids]
+            return int(await self.r.delete(*names))
+
+    async def forget_user(self, platform: str, user: str) -> int:
+        index = keys.user_index(platform, user)
+        with redis_errors("forget_user"):
+            names = [_text(n) for n in await self.r.smembers(index)]
+            names += [keys.user_pref(platform, user), index]
+            pipe = self.r.pipeline(transaction=True)
+            pipe.delete(*names)
+            (removed,) = await pipe.execute()
+            return int(removed)
+
+
+class RedisStateStore:
+    """``StateStore`` in Redis: ``SET NX EX`` for once-only claims, hashes for preferences."""
+
+    def __init__(self, redis: Redis) -> None:
+        require_bytes_client(redis)
+        self.r = redis
+
+    async def _set_once(self, name: str, ttl_s: int, what: str) -> bool:
+        with redis_errors(what):
+            return bool(await self.r.set(name, b"1", nx=True, ex=ttl_s))
+
+    async def first_time(self, platform: str, event_id: str) -> bool:
+        return await self._set_once(keys.event_seen(platform, event_id),
+                                    keys.EVENT_DEDUP_TTL_S, "first_time")
+
+    async def claim_reply(self, request_id: str) -> bool:
+        return await self._set_once(keys.reply_sent(request_id), keys.REPLY_CLAIM_TTL_S,
+                                    "claim_reply")
+
+    async def set_pref(self, platform: str, user: str, name: str, value: str) -> None:
+        key = keys.user_pref(platform, user)
+        with redis_errors("set_pref"):
+            pipe = self.r.pipeline(transaction=True)
+            pipe.hset(key, name, value)
+            pipe.expire(key, keys.USER_PREF_TTL_S)
+            _index(pipe, platform, user, [key], keys.USER_PREF_TTL_S)
+            await pipe.execute()
+
+    async def get_pref(self, platform: str, user: str, name: str) -> str | None:
+        with redis_errors("get_pref"):
+            value = await self.r.hget(keys.user_pref(platform, user), name)
+        return None if value is None else _text(value)
+
+    async def save_pending(self, request_id: str, message: IncomingMessage, ttl_s: int) -> None:
+        key = keys.pending_consent(request_id)
+        with redis_errors("save_pending"):
+            pipe = self.r.pipeline(transaction=True)
+            pipe.set(key, dump_message(message), ex=ttl_s)
+            _index(pipe, message.platform, message.user, [key], ttl_s)
+            await pipe.execute()
+
+    async def pop_pending(self, request_id: str) -> IncomingMessage | None:
+        with redis_errors("pop_pending"):
+            raw = await self.r.getdel(keys.pending_consent(request_id))
+        if raw is None:
+            return None
+        try:
+            return load_message(raw)
+        except CodecError as exc:
+            log.warning("dropping an unreadable pending request: %s", exc.detail)
+            return None
+
+    async def mark_active(self, thread: ThreadKey) -> None:
+        key = keys.active_thread(thread.platform, thread.workspace, thread.channel, thread.thread)
+        with redis_errors("mark_active"):
+            await self.r.set(key, b"1", ex=keys.ACTIVE_THREAD_TTL_S)
+
+    async def is_active(self, thread: ThreadKey) -> bool:
+        key = keys.active_thread(thread.platform, thread.workspace, thread.channel, thread.thread)
+        with redis_errors("is_active"):
+            return bool(await self.r.exists(key))
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.r.ping())
+        except Exception:  # ping reports, never raises
+            return False

@@ -1,0 +1,269 @@
+"""Thread memory and state stores: one contract for Redis (real server) and in-memory, plus
+Redis TTLs, hash tags, forget via the user index, and Redis being down."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from bot import keys
+from bot.errors import ConfigError, StoreUnavailable
+from bot.models import Image, IncomingMessage, ThreadKey, Turn
+from bot.stores.base import StateStore, ThreadMemory, ThreadState
+from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
+from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
+
+DB = 15
+KNOBS = dict(turn_ttl_s=3600, image_ttl_s=600, max_turns=3, max_image_bytes=250)
+
+
+@dataclass
+class FakeClock:
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def tag() -> str:
+    """A unique token inside every id a test uses, so its keys are found and removed."""
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def redis(tag):
+    client = Redis(host="127.0.0.1", port=6379, db=DB)
+    yield client
+    names = [k async for k in client.scan_iter(match=f"*{tag}*", count=1000)]
+    if names:
+        await client.delete(*names)
+    await client.aclose()
+
+
+@pytest.fixture(params=["redis", "memory"])
+def stores(request, redis, tag) -> tuple[ThreadMemory, StateStore, FakeClock | None]:
+    if request.param == "redis":
+        return RedisThreadMemory(redis, **KNOBS), RedisStateStore(redis), None
+    clock = FakeClock()
+    return MemoryThreadMemory(**KNOBS, clock=clock), MemoryStateStore(clock=clock), clock
+
+
+def thread(tag: str, n: int = 0) -> ThreadKey:
+    return ThreadKey("slack", f"T{tag}", "C1", f"{n}.{tag}")
+
+
+def image(index: int, size: int = 100) -> Image:
+    data = bytes([index % 256]) * size
+    return Image(index, data, "image/png", 8, 8, "png", f"{index:064x}",
+                 hashlib.sha256(data).hexdigest())
+
+
+def message(tag: str, user: str) -> IncomingMessage:
+    return IncomingMessage("slack", f"T{tag}", "C1", f"1.{tag}", "m1", user, "ok?",
+                           event_id=f"E{tag}")
+
+
+async def test_unknown_thread_is_empty(stores, tag):
+    memory, _, _ = stores
+    assert await memory.load(thread(tag)) == ThreadState()
+    assert await memory.get_images(thread(tag), ["ab" * 32]) == []
+
+
+async def test_turns_are_capped_oldest_first_out(stores, tag):
+    memory, _, _ = stores
+    t = thread(tag)
+    await memory.append(t, "U1", [Turn("user", "q1", ts=1.0), Turn("assistant", "a1", ts=2.0)])
+    await memory.append(t, "U1", [Turn("user", "q2", ("x",), 3.0), Turn("assistant", "a2")])
+    state = await memory.load(t)
+    assert [x.text for x in state.turns] == ["a1", "q2", "a2"]
+    assert state.turns[1] == Turn("user", "q2", ("x",), 3.0)
+
+
+async def test_images_come_back_whole_in_the_order_asked(stores, tag):
+    memory, _, _ = stores
+    t = thread(tag)
+    a, b = image(1), image(2, 50)
+    await memory.put_images(t, "U1", [a, b])
+    got = await memory.get_images(t, [b.sha256, "f" * 64, a.sha256])
+    assert [(g.index, g.data, g.sha256, g.mime, g.original_sha256) for g in got] == [
+        (b.index, b.data, b.sha256, b.mime, b.original_sha256),
+        (a.index, a.data, a.sha256, a.mime, a.original_sha256)]
+    assert set((await memory.load(t)).image_ids) == {a.sha256, b.sha256}
+
+
+async def test_image_bytes_are_capped_oldest_dropped(stores, tag):
+    memory, _, _ = stores
+    t = thread(tag)
+    imgs = [image(i) for i in range(1, 4)]  # 3 x 100 bytes, cap 250
+    for img in imgs:
+        await memory.put_images(t, "U1", [img])
+    state = await memory.load(t)
+    assert state.image_ids == (imgs[1].sha256, imgs[2].sha256)
+    assert await memory.get_images(t, [imgs[0].sha256]) == []
+    await memory.put_images(t, "U1", [image(9, 300)])  # alone over the cap: not kept
+    assert (await memory.load(t)).image_ids == (imgs[1].sha256, imgs[2].sha256)
+
+
+async def test_forget_thread_removes_everything_of_it(stores, tag):
+    memory, _, _ = stores
+    t, other = thread(tag, 1), thread(tag, 2)
+    for th in (t, other):
+        await memory.append(th, "U1", [Turn("user", "hi")])
+        await memory.put_images(th, "U1", [image(1)])
+    assert await memory.forget_thread(t) >= 2
+    assert await memory.load(t) == ThreadState()
+    assert await memory.get_images(t, [image(1).sha256]) == []
+    assert (await memory.load(other)).turns == (Turn("user", "hi"),)
+    assert await memory.forget_thread(t) == 0
+
+
+async def test_forget_user_removes_only_their_threads(stores, tag):
+    memory, _, _ = stores
+    a, b = f"A{tag}", f"B{tag}"
+    for n in (1, 2):
+        await memory.append(thread(tag, n), a, [Turn("user", "mine")])
+    await memory.put_images(thread(tag, 2), a, [image(3)])
+    await memory.append(thread(tag, 3), b, [Turn("user", "theirs")])
+    assert await memory.forget_user("slack", a) >= 3
+    for n in (1, 2):
+        assert await memory.load(thread(tag, n)) == ThreadState()
+    assert (await memory.load(thread(tag, 3))).turns == (Turn("user", "theirs"),)
+    assert await memory.forget_user("discord", a) == 0
+
+
+async def test_state_once_only_prefs_pending_active(stores, tag):
+    _, state, _ = stores
+    assert await state.first_time("slack", f"Ev{tag}") is True
+    assert await state.first_time("slack", f"Ev{tag}") is False
+    assert await state.first_time("discord", f"Ev{tag}") is True
+    assert [await state.claim_reply(f"r{tag}") for _ in range(3)] == [True, False, False]
+    assert await state.get_pref("slack", f"U{tag}", "lang") is None
+    await state.set_pref("slack", f"U{tag}", "lang", "ja")
+    await state.set_pref("slack", f"U{tag}", "tone", "short")
+    assert await state.get_pref("slack", f"U{tag}", "lang") == "ja"
+    msg = message(tag, f"U{tag}")
+    await state.save_pending(f"p{tag}", msg, 60)
+    assert await state.pop_pending(f"p{tag}") == msg
+    assert await state.pop_pending(f"p{tag}") is None
+    t = thread(tag)
+    assert await state.is_active(t) is False
+    await state.mark_active(t)
+    assert await state.is_active(t) is True
+    assert await state.ping() is True
+
+
+async def test_memory_ttls_follow_the_clock(tag):
+    clock = FakeClock()
+    memory = MemoryThreadMemory(**KNOBS, clock=clock)
+    state = MemoryStateStore(clock=clock)
+    t = thread(tag)
+    await memory.append(t, "U1", [Turn("user", "hi")])
+    await memory.put_images(t, "U1", [image(1)])
+    await state.save_pending("p", message(tag, "U1"), 30)
+    clock.now += 601  # past the image TTL, before the turn TTL
+    assert await memory.load(t) == ThreadState((Turn("user", "hi"),), ())
+    assert await memory.get_images(t, [image(1).sha256]) == []
+    assert await state.pop_pending("p") is None
+    clock.now += 3000
+    assert await memory.load(t) == ThreadState()
+    assert await state.first_time("slack", "e") is True
+    clock.now += keys.EVENT_DEDUP_TTL_S + 1
+    assert await state.first_time("slack", "e") is True
+
+
+async def test_memory_state_forget_user_drops_prefs_and_pending(tag):
+    state = MemoryStateStore()
+    await state.set_pref("slack", "U1", "lang", "en")
+    await state.save_pending("p1", message(tag, "U1"), 60)
+    await state.save_pending("p2", message(tag, "U2"), 60)
+    assert await state.forget_user("slack", "U1") == 2
+    assert await state.get_pref("slack", "U1", "lang") is None
+    assert await state.pop_pending("p2") is not None
+
+
+async def test_redis_ttls_and_hash_tags(redis, tag):
+    memory = RedisThreadMemory(redis, **KNOBS)
+    state = RedisStateStore(redis)
+    t, user = thread(tag), f"U{tag}"
+    await memory.append(t, user, [Turn("user", "hi")])
+    await memory.put_images(t, user, [image(1)])
+    await state.save_pending(f"p{tag}", message(tag, user), 90)
+    await state.set_pref("slack", user, "lang", "ja")
+    assert 3590 <= await redis.ttl(keys.thread_turns(t)) <= 3600
+    assert 590 <= await redis.ttl(keys.thread_image(t, image(1).sha256)) <= 600
+    assert 590 <= await redis.ttl(keys.thread_images_index(t)) <= 600
+    assert 80 <= await redis.ttl(keys.pending_consent(f"p{tag}")) <= 90
+    assert await redis.ttl(keys.user_pref("slack", user)) > keys.USER_PREF_TTL_S - 10
+    assert await redis.ttl(keys.user_index("slack", user)) > keys.USER_PREF_TTL_S - 10
+    assert await state.first_time("slack", f"E{tag}")
+    dedup_ms = await redis.pttl(keys.event_seen("slack", f"E{tag}"))
+    assert 0 < dedup_ms <= keys.EVENT_DEDUP_TTL_S * 1000
+    thread_keys = [k async for k in redis.scan_iter(match=f"*{t.thread}*")]
+    assert thread_keys and all(b"{" + t.tag().encode() + b"}" in k for k in thread_keys)
+
+
+async def test_redis_expiry_is_real(redis, tag):
+    memory = RedisThreadMemory(redis, turn_ttl_s=1, image_ttl_s=1, max_turns=5,
+                               max_image_bytes=1000)
+    t = thread(tag)
+    await memory.append(t, "U1", [Turn("user", "hi")])
+    await memory.put_images(t, "U1", [image(1)])
+    assert (await memory.load(t)).image_ids
+    await asyncio.sleep(1.2)
+    assert await memory.load(t) == ThreadState()
+    assert await memory.get_images(t, [image(1).sha256]) == []
+
+
+async def test_redis_forget_user_leaves_no_key_of_theirs(redis, tag):
+    memory, state = RedisThreadMemory(redis, **KNOBS), RedisStateStore(redis)
+    user = f"U{tag}"
+    for n in (1, 2):
+        await memory.append(thread(tag, n), user, [Turn("user", "mine")])
+        await memory.put_images(thread(tag, n), user, [image(n)])
+    await state.set_pref("slack", user, "lang", "en")
+    await state.save_pending(f"p{tag}", message(tag, user), 60)
+    other = f"O{tag}"
+    await memory.append(thread(tag, 9), other, [Turn("user", "theirs")])
+    assert await memory.forget_user("slack", user) >= 8
+    assert [k async for k in redis.scan_iter(match=f"*{user}*")] == []
+    for n in (1, 2):
+        assert [k async for k in redis.scan_iter(match=f"*{thread(tag, n).thread}*")] == []
+    left = {k async for k in redis.scan_iter(match=f"*{tag}*")}
+    assert left == {keys.thread_turns(thread(tag, 9)).encode(),
+                    keys.user_index("slack", other).encode()}
+
+
+def test_a_decoding_client_is_refused():
+    with pytest.raises(ConfigError):
+        RedisStateStore(Redis(decode_responses=True))
+
+
+async def test_redis_down_is_store_unavailable():
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    try:
+        memory, state = RedisThreadMemory(down, **KNOBS), RedisStateStore(down)
+        t = ThreadKey("slack", "T", "C", "1")
+        with pytest.raises(StoreUnavailable):
+            await memory.load(t)
+        with pytest.raises(StoreUnavailable):
+            await memory.append(t, "U", [Turn("user", "x")])
+        with pytest.raises(StoreUnavailable):
+            await memory.forget_user("slack", "U")
+        with pytest.raises(StoreUnavailable):
+            await state.first_time("slack", "E")
+        assert await state.ping() is False
+    finally:
+        await down.aclose()
+
+
+def test_both_implementations_satisfy_the_protocols(stores):
+    memory, state, _ = stores
+    assert isinstance(memory, ThreadMemory) and isinstance(state, StateStore)
