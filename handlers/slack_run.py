@@ -19,6 +19,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.errors import ConfigError
+from config.settings import Settings
 from handlers.slack import build_bolt_app
 from handlers.slack_client import SlackPlatform, make_web_client
 
@@ -57,6 +58,11 @@ async def start_http(bolt: AsyncApp, *, host: str, port: int) -> tuple[web.AppRu
     return runner, (sockets[0].getsockname()[1] if sockets else port)
 
 
+def slack_platform(settings: Settings) -> SlackPlatform:
+    """The Slack platform a worker answers on (also for ``miru worker`` without a gateway)."""
+    return SlackPlatform(make_web_client(settings), settings)
+
+
 def check_settings(app: App, *, http: bool) -> None:
     """Fail early, naming the missing variable, instead of at the first event."""
     s = app.settings
@@ -69,18 +75,19 @@ def check_settings(app: App, *, http: bool) -> None:
 
 
 async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0",
-                    worker: bool = True, stop: asyncio.Event | None = None) -> None:
-    """Run until ``stop`` is set (or SIGINT/SIGTERM): the gateway and, with ``worker``, a worker."""
+                    with_worker: bool = True, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM): the gateway and, with ``with_worker``, a
+    worker answering from the shared queue."""
     check_settings(app, http=http)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    platform = SlackPlatform(make_web_client(app.settings), app.settings)
+    platform = slack_platform(app.settings)
     bolt = build_bolt_app(app, platform)
     tasks = []
-    if worker:
+    if with_worker:
         tasks.append(asyncio.create_task(app.run_worker({"slack": platform}, stop)))
     runner = socket_handler = None
     try:

@@ -62,6 +62,7 @@ class SlackStandIn:
         self.bot_id = bot_id
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
+        self.messages: dict[str, dict[str, Any]] = {}  # ts -> channel, thread_ts, text (edited)
         self._files: dict[str, _File] = {}
         self._faults: dict[str, _Fault] = {}
         self._ts = itertools.count(1)
@@ -132,6 +133,15 @@ class SlackStandIn:
 
     # -- inspection ------------------------------------------------------------------------------
 
+    def thread_messages(self, channel: str, thread_ts: str) -> list[str]:
+        """Texts of the messages posted in a thread, as they read now (after edits)."""
+        return [m["text"] for m in self.messages.values()
+                if m["channel"] == channel and m["thread_ts"] == thread_ts]
+
+    def reactions(self, channel: str, ts: str) -> list[str]:
+        return [c.params["name"] for c in self.calls_to("reactions.add")
+                if c.params.get("channel") == channel and c.params.get("timestamp") == ts]
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -188,8 +198,12 @@ class SlackStandIn:
             }
         if method == "chat.postMessage":
             message = {"text": params.get("text", ""), "ts": ts, "bot_id": self.bot_id}
+            self.messages[ts] = {"channel": params.get("channel"), "text": message["text"],
+                                 "thread_ts": params.get("thread_ts")}
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
         if method == "chat.update":
+            if params.get("ts") in self.messages:
+                self.messages[params["ts"]]["text"] = params.get("text", "")
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
