@@ -1,0 +1,277 @@
+"""The Redis Streams job queue and the worker loop, against the real Redis server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from bot.errors import StoreUnavailable
+from bot.models import ImageRef, IncomingMessage
+from bot.queue import JobQueue
+from bot.worker import Worker
+
+DB = 15
+
+
+@pytest.fixture
+async def redis():
+    client = Redis(host="127.0.0.1", port=6379, db=DB)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def stream(redis):
+    name = f"test:jobs:{uuid.uuid4().hex}"
+    yield name
+    await redis.delete(name)
+
+
+def queue(redis: Redis, stream: str, consumer: str, **kw) -> JobQueue:
+    return JobQueue(redis, stream=stream, group="g", consumer=consumer, **kw)
+
+
+def msg(n: int) -> IncomingMessage:
+    return IncomingMessage("slack", "T1", "C1", f"{n}.0", f"m{n}", "U1", f"question {n}",
+                           images=(ImageRef("a.png", url="https://files.slack.com/a"),),
+                           event_id=f"E{n}")
+
+
+async def _until(cond, limit_s: float = 10.0) -> None:
+    """Wait for a condition the code under test must reach (bounded, never a timing claim)."""
+    for _ in range(int(limit_s / 0.01)):
+        if cond():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+async def test_enqueue_take_ack(redis, stream):
+    q = queue(redis, stream, "c1")
+    await q.ensure_group()
+    await q.ensure_group()  # idempotent
+    job_id = await q.enqueue(msg(1))
+    jobs = await q.take(block_ms=100)
+    assert [(j.id, j.message, j.attempts) for j in jobs] == [(job_id, msg(1), 1)]
+    assert await q.pending() == 1
+    await q.ack(jobs[0])
+    assert await q.pending() == 0
+    assert await q.take(block_ms=10) == []
+
+
+async def test_two_consumers_never_share_a_job(redis, stream):
+    a, b = queue(redis, stream, "a"), queue(redis, stream, "b")
+    await a.ensure_group()
+    sent = {await a.enqueue(msg(n)) for n in range(40)}
+
+    async def drain(q: JobQueue) -> list[str]:
+        got = []
+        while jobs := await q.take(block_ms=20, count=3):
+            got += [j.id for j in jobs]
+            await asyncio.sleep(0)
+        return got
+
+    got_a, got_b = await asyncio.gather(drain(a), drain(b))
+    assert not set(got_a) & set(got_b)
+    assert sorted(got_a + got_b) == sorted(sent)
+
+
+async def test_a_dead_consumers_job_is_claimed_by_another(redis, stream):
+    dead, alive = queue(redis, stream, "dead"), queue(redis, stream, "alive", claim_idle_ms=50)
+    await dead.ensure_group()
+    await dead.enqueue(msg(7))
+    (taken,) = await dead.take(block_ms=100)  # ... and the process dies without ack
+    await asyncio.sleep(0.1)  # let the entry become idle past claim_idle_ms
+    (claimed,) = await alive.take(block_ms=10)
+    assert (claimed.id, claimed.message, claimed.attempts) == (taken.id, msg(7), 2)
+    await alive.ack(claimed)
+    assert await alive.pending() == 0
+
+
+async def test_unreadable_entries_are_dropped_not_fatal(redis, stream, caplog):
+    q = queue(redis, stream, "c")
+    await q.ensure_group()
+    await redis.xadd(stream, {"msg": b"{not json"})
+    await redis.xadd(stream, {"other": b"x"})
+    await q.enqueue(msg(2))
+    with caplog.at_level(logging.ERROR):
+        jobs = await q.take(block_ms=100, count=10)
+    assert [j.message for j in jobs] == [msg(2)]
+    assert "unreadable job" in caplog.text
+    assert await q.pending() == 1
+
+
+async def test_a_deleted_stream_is_recreated(redis, stream):
+    q = queue(redis, stream, "c")
+    await q.ensure_group()
+    await redis.delete(stream)
+    assert await q.take(block_ms=10) == []
+    await q.enqueue(msg(3))
+    assert [j.message for j in await q.take(block_ms=100)] == [msg(3)]
+
+
+async def test_redis_down_is_store_unavailable():
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    try:
+        q = JobQueue(down, consumer="c")
+        with pytest.raises(StoreUnavailable):
+            await q.enqueue(msg(1))
+        with pytest.raises(StoreUnavailable):
+            await q.take(block_ms=10)
+    finally:
+        await down.aclose()
+
+
+async def _run_worker(worker: Worker, done) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await _until(done)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_worker_handles_every_job_once_and_acks(redis, stream):
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    for n in range(10):
+        await q.enqueue(msg(n))
+    seen: list[str] = []
+
+    async def handle(m: IncomingMessage) -> None:
+        seen.append(m.message_id)
+
+    await _run_worker(Worker(q, handle, concurrency=3, block_ms=20), lambda: len(seen) == 10)
+    assert sorted(seen) == sorted(f"m{n}" for n in range(10))
+    assert await q.pending() == 0
+
+
+async def test_worker_runs_up_to_concurrency_jobs_at_once(redis, stream):
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    for n in range(6):
+        await q.enqueue(msg(n))
+    in_flight, peak, finished = [0], [0], []
+    release = asyncio.Event()
+
+    async def handle(m: IncomingMessage) -> None:
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        await release.wait()
+        in_flight[0] -= 1
+        finished.append(m.message_id)
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(q, handle, concurrency=3, block_ms=20).run(stop))
+    await _until(lambda: in_flight[0] == 3)
+    for _ in range(20):  # give the loop chances to (wrongly) start a fourth
+        await asyncio.sleep(0.005)
+    assert peak[0] == 3
+    release.set()
+    await _until(lambda: len(finished) == 6)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert peak[0] == 3 and await q.pending() == 0
+
+
+async def test_worker_retries_a_failing_job_then_succeeds(redis, stream):
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    calls: list[str] = []
+
+    async def handle(m: IncomingMessage) -> None:
+        calls.append(m.message_id)
+        if len(calls) < 2:
+            raise RuntimeError("transient")
+
+    await _run_worker(Worker(q, handle, block_ms=20, max_attempts=3), lambda: len(calls) == 2)
+    assert calls == ["m1", "m1"]
+    await _until_async_pending_zero(q)
+
+
+async def _until_async_pending_zero(q: JobQueue) -> None:
+    for _ in range(500):
+        if await q.pending() == 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("jobs left pending")
+
+
+async def test_worker_gives_up_after_max_attempts_and_logs(redis, stream, caplog):
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    await q.enqueue(msg(2))
+    calls: list[str] = []
+
+    async def handle(m: IncomingMessage) -> None:
+        calls.append(m.message_id)
+        if m.message_id == "m1":
+            raise ValueError("always broken")
+
+    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+        await _run_worker(Worker(q, handle, block_ms=20, max_attempts=3),
+                          lambda: calls.count("m1") == 3 and "dropped" in caplog.text)
+    assert calls.count("m1") == 3 and calls.count("m2") == 1
+    await _until_async_pending_zero(q)
+    assert "always broken" in caplog.text
+
+
+async def test_worker_claims_a_dead_workers_job(redis, stream):
+    dead = queue(redis, stream, "dead")
+    await dead.ensure_group()
+    await dead.enqueue(msg(5))
+    await dead.take(block_ms=100)  # taken, never acked
+    seen: list[IncomingMessage] = []
+
+    async def handle(m: IncomingMessage) -> None:
+        seen.append(m)
+
+    worker = Worker(queue(redis, stream, "alive"), handle, block_ms=20, claim_idle_ms=50)
+    await _run_worker(worker, lambda: bool(seen))
+    assert seen == [msg(5)]
+    await _until_async_pending_zero(dead)
+
+
+async def test_worker_drops_a_job_that_killed_too_many_workers(redis, stream, caplog):
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    for name in ("d1", "d2"):  # two workers took it and died
+        await asyncio.sleep(0.06)
+        assert await queue(redis, stream, name, claim_idle_ms=50).take(block_ms=50)
+    await asyncio.sleep(0.06)
+    seen: list[IncomingMessage] = []
+
+    async def handle(m: IncomingMessage) -> None:
+        seen.append(m)
+
+    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+        await _run_worker(Worker(q, handle, block_ms=20, claim_idle_ms=50, max_attempts=2),
+                          lambda: "dropped" in caplog.text)
+    assert seen == []
+    await _until_async_pending_zero(q)
+
+
+async def test_worker_survives_redis_down_and_stops_on_request(caplog):
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    handled: list[IncomingMessage] = []
+
+    async def handle(m: IncomingMessage) -> None:
+        handled.append(m)
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.worker"):
+            await _run_worker(Worker(JobQueue(down, consumer="c"), handle, backoff_s=0.05),
+                              lambda: caplog.text.count("unavailable") >= 2)
+    finally:
+        await down.aclose()
+    assert handled == []
