@@ -90,7 +90,10 @@ def _init_worker(memory_mb: int, max_pixels: int) -> None:
     except OSError:
         current = 0
     limit = current + memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # hard too: no raising it back
 
 
 def _ping() -> bool:
@@ -205,8 +208,9 @@ class DecoderPool:
     """A restartable pool of decoder processes, started on first use.
 
     ``run`` raises ``DecodeLimit`` when a task times out or its worker dies; the pool is then
-    killed and restarted. A task lost only because another task's failure restarted the pool is
-    retried once.
+    killed and restarted. At most ``workers`` tasks are submitted at once, so a task's time limit
+    counts its own decoding, not its wait in the queue. A task lost only because another task's
+    failure restarted the pool is retried once. One pool belongs to one event loop.
     """
 
     def __init__(
@@ -219,7 +223,12 @@ class DecoderPool:
         self._executor: ProcessPoolExecutor | None = None
         self._generation = 0
         self._lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(workers)
         self.restarts = 0
+
+    async def start(self) -> None:
+        """Start the workers now rather than on the first task (start-up takes about a second)."""
+        await self._ready()
 
     async def _ready(self) -> tuple[ProcessPoolExecutor, int]:
         async with self._lock:
@@ -251,6 +260,10 @@ class DecoderPool:
 
     async def run(self, fn: Callable[..., Any], /, *args: Any, timeout_s: float) -> Any:
         """``fn(*args)`` in a worker; ``fn`` must be a module-level (picklable) function."""
+        async with self._slots:
+            return await self._run(fn, args, timeout_s)
+
+    async def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], timeout_s: float) -> Any:
         for attempt in (0, 1):
             executor, generation = await self._ready()
             try:

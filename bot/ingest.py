@@ -119,6 +119,13 @@ class Ingestor:
         """How often the decoder pool was killed and restarted (time, memory, dead worker)."""
         return self._pool.restarts
 
+    async def start(self) -> None:
+        """Start the decoder processes now, so the first upload does not wait for them."""
+        try:
+            await self._pool.start()
+        except DecodeLimit as exc:
+            raise DecodeLimit(exc.detail, name="decoder") from None
+
     def _check(self, data: bytes, name: str) -> str:
         if not data:
             raise EmptyInput(f"{name}: no bytes", name=name)

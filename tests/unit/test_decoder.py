@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import operator
 import os
@@ -113,3 +114,14 @@ async def test_pool_restarts_after_worker_dies(pool):
         await pool.run(os.abort, timeout_s=60)  # the worker dies: BrokenProcessPool
     assert pool.restarts == 1
     assert await pool.run(operator.add, 1, 1, timeout_s=60) == 2
+
+
+@pytest.mark.slow
+async def test_pool_time_limit_excludes_queueing(pool):
+    await pool.start()
+    # One worker, three 0.6 s tasks: the last finishes ~1.8 s after submission, past its 1.5 s
+    # limit, unless the limit only counts its own run.
+    results = await asyncio.gather(
+        *(pool.run(time.sleep, 0.6, timeout_s=1.5) for _ in range(3))
+    )
+    assert results == [None, None, None] and pool.restarts == 0
