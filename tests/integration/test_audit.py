@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from bot.audit import GENESIS, AuditLog, verify
+from bot.audit import GENESIS, AuditLog, VerifyResult, verify
 from bot.errors import AuditError
 from bot.models import AuditRecord
 
@@ -125,7 +125,7 @@ async def test_half_a_line_at_the_end_is_named(tmp_path):
 def test_missing_and_empty_files(tmp_path):
     assert not verify(tmp_path / "nope.jsonl").ok
     (tmp_path / "empty.jsonl").write_bytes(b"")
-    assert verify(tmp_path / "empty.jsonl") == verify(tmp_path / "empty.jsonl").__class__(True, 0)
+    assert verify(tmp_path / "empty.jsonl") == VerifyResult(True, 0)
 
 
 @pytest.mark.parametrize("detail", [

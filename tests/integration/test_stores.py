@@ -80,8 +80,8 @@ async def test_unknown_thread_is_empty(stores, tag):
 async def test_turns_are_capped_oldest_first_out(stores, tag):
     memory, _, _ = stores
     t = thread(tag)
-    await memory.append(t, "U1", [Turn("user", "q1", ts=1.0), Turn("assistant", "a1", ts=2.0)])
-    await memory.append(t, "U1", [Turn("user", "q2", ("x",), 3.0), Turn("assistant", "a2")])
+    await memory.append(t, f"U{tag}", [Turn("user", "q1", ts=1.0), Turn("assistant", "a1", ts=2.0)])
+    await memory.append(t, f"U{tag}", [Turn("user", "q2", ("x",), 3.0), Turn("assistant", "a2")])
     state = await memory.load(t)
     assert [x.text for x in state.turns] == ["a1", "q2", "a2"]
     assert state.turns[1] == Turn("user", "q2", ("x",), 3.0)
@@ -91,7 +91,7 @@ async def test_images_come_back_whole_in_the_order_asked(stores, tag):
     memory, _, _ = stores
     t = thread(tag)
     a, b = image(1), image(2, 50)
-    await memory.put_images(t, "U1", [a, b])
+    await memory.put_images(t, f"U{tag}", [a, b])
     got = await memory.get_images(t, [b.sha256, "f" * 64, a.sha256])
     assert [(g.index, g.data, g.sha256, g.mime, g.original_sha256) for g in got] == [
         (b.index, b.data, b.sha256, b.mime, b.original_sha256),
@@ -104,11 +104,11 @@ async def test_image_bytes_are_capped_oldest_dropped(stores, tag):
     t = thread(tag)
     imgs = [image(i) for i in range(1, 4)]  # 3 x 100 bytes, cap 250
     for img in imgs:
-        await memory.put_images(t, "U1", [img])
+        await memory.put_images(t, f"U{tag}", [img])
     state = await memory.load(t)
     assert state.image_ids == (imgs[1].sha256, imgs[2].sha256)
     assert await memory.get_images(t, [imgs[0].sha256]) == []
-    await memory.put_images(t, "U1", [image(9, 300)])  # alone over the cap: not kept
+    await memory.put_images(t, f"U{tag}", [image(9, 300)])  # alone over the cap: not kept
     assert (await memory.load(t)).image_ids == (imgs[1].sha256, imgs[2].sha256)
 
 
@@ -116,8 +116,8 @@ async def test_forget_thread_removes_everything_of_it(stores, tag):
     memory, _, _ = stores
     t, other = thread(tag, 1), thread(tag, 2)
     for th in (t, other):
-        await memory.append(th, "U1", [Turn("user", "hi")])
-        await memory.put_images(th, "U1", [image(1)])
+        await memory.append(th, f"U{tag}", [Turn("user", "hi")])
+        await memory.put_images(th, f"U{tag}", [image(1)])
     assert await memory.forget_thread(t) >= 2
     assert await memory.load(t) == ThreadState()
     assert await memory.get_images(t, [image(1).sha256]) == []
@@ -214,8 +214,8 @@ async def test_redis_expiry_is_real(redis, tag):
     memory = RedisThreadMemory(redis, turn_ttl_s=1, image_ttl_s=1, max_turns=5,
                                max_image_bytes=1000)
     t = thread(tag)
-    await memory.append(t, "U1", [Turn("user", "hi")])
-    await memory.put_images(t, "U1", [image(1)])
+    await memory.append(t, f"U{tag}", [Turn("user", "hi")])
+    await memory.put_images(t, f"U{tag}", [image(1)])
     assert (await memory.load(t)).image_ids
     await asyncio.sleep(1.2)
     assert await memory.load(t) == ThreadState()
