@@ -245,3 +245,13 @@ async def test_time_limit_gives_decode_limit():
         with pytest.raises(DecodeLimit):
             await hasty.decode(badfiles.big_png(4000))
         assert hasty.restarts == 1
+
+
+async def test_pixel_limit_in_worker_counts_exactly():
+    # 1001 x 1001 is just over 1 MP: in the worker this trips Pillow's DecompressionBombWarning,
+    # which must be an error there, not a warning that lets the decode go on.
+    with Ingestor(IngestLimits(max_pixels=1_000_000)) as strict:
+        with pytest.raises(TooManyPixels) as info:
+            await strict.decode(badfiles.big_png(1001), name="wide.png")
+        assert info.value.params["megapixels"] == pytest.approx(1.002001)
+        assert (await strict.decode(badfiles.big_png(1000))).frames[0].shape == (640, 640, 3)
