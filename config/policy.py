@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -140,6 +141,19 @@ class PolicyConfig(_Frozen):
     defaults: ChannelPolicy = ChannelPolicy()
     channels: dict[str, ChannelPolicy] = Field(default_factory=dict)
     retention: Retention = Retention()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channels_inherit_defaults(cls, data: Any) -> Any:
+        """A key a ``[channels.<id>]`` table leaves out comes from ``[defaults]``."""
+        if isinstance(data, dict) and isinstance(data.get("channels"), dict):
+            defaults = data.get("defaults")
+            if isinstance(defaults, dict):
+                data = {**data, "channels": {
+                    k: {**defaults, **v} if isinstance(v, dict) else v
+                    for k, v in data["channels"].items()
+                }}
+        return data
 
     def channel(self, channel: str) -> ChannelPolicy:
         """The channel's own entry, or the defaults."""

@@ -163,6 +163,13 @@ def test_channels_override_the_defaults(tmp_path: Path):
     assert (other.audience, other.consent_mode) == (Audience.GENERAL, ConsentMode.OFF)
 
 
+def test_channel_tables_inherit_the_defaults(tmp_path: Path):
+    path = tmp_path / "policy.toml"
+    path.write_text('[defaults]\nconsent = "require"\n[channels.C9]\naudience = "adult"\n')
+    ctx = load_policy(path).context_for("C9", "")
+    assert (ctx.audience, ctx.consent_mode) == (Audience.ADULT, ConsentMode.REQUIRE)
+
+
 @pytest.mark.parametrize(("body", "needle"), [
     ("[thresholds]\nnsfw_low = 2\n", "thresholds.nsfw_low"),
     ("[thresholds]\nnsfw_low = 0.9\nnsfw_high = 0.5\n", "nsfw_low must not exceed"),
