@@ -95,7 +95,9 @@ class SlackSender:
         headers = signed_headers(body, content_type="application/x-www-form-urlencoded")
         async with self.session.post(self.url, data=body.encode(), headers=headers) as resp:
             text_body = await resp.text()
-            return resp.status, (json.loads(text_body) if text_body.startswith("{") else {})
+            # Bolt answers ack(text=...) as plain text, which Slack shows the caller only.
+            parsed = json.loads(text_body) if text_body.startswith("{") else {"text": text_body}
+            return resp.status, parsed
 
     async def action(self, action_id: str, value: str, *, user: str, channel: str,
                      response_url: str) -> int:
