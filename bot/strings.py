@@ -113,6 +113,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "I couldn't find any readable text in the image.",
         "ja": "画像内に読み取れる文字は見つかりませんでした。",
     },
+    "engine.ocr_image": {"en": "Image {n}:", "ja": "画像{n}:"},
     "engine.working": {"en": "Looking at the image…", "ja": "画像を確認しています…"},
     # Memory and commands
     "store.unavailable": {
