@@ -1,0 +1,110 @@
+"""Screening bench: what a verdict costs next to NudeNet alone, on a 2000px and a 512px JPEG.
+
+    .venv/bin/python bench/screen.py               # 15 rounds
+    .venv/bin/python bench/screen.py --repeats 30 --photo chelsea
+
+Per image size, median milliseconds of
+  (a) verdict        = Ingestor.decode + Screener.screen
+  (b) whole ingest   = (a) + Ingestor.process (the clean, face-blurred image the engines get)
+  (c) NudeNet alone  = NudeDetector().detect(path) on the same file (it decodes the file itself)
+and the ratios a/c and b/c (targets: a/c <= 1.0 at 2000px, <= 1.5 at 512px; b/c <= 2.0).
+The three run interleaved, round by round, in one process. Prints figures; never fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nudenet import NudeDetector
+from PIL import Image
+from skimage import data
+
+from bot.ingest import IngestLimits, Ingestor
+from bot.models import ConsentMode, ScreenContext
+from config.policy import load_policy
+from config.settings import Settings
+from safety.build import build_screener
+
+SIZES = (2000, 512)
+
+
+def make_jpegs(folder: Path, photo: str) -> dict[int, Path]:
+    source = Image.fromarray(getattr(data, photo)()).convert("RGB")
+    paths = {}
+    for size in SIZES:
+        path = folder / f"{photo}-{size}.jpg"
+        source.resize((size, size), Image.Resampling.LANCZOS).save(path, "JPEG", quality=90)
+        paths[size] = path
+    return paths
+
+
+async def run(repeats: int, photo: str) -> None:
+    settings = Settings()
+    t0 = time.perf_counter()
+    screener = build_screener(settings, load_policy(settings.policy_file))
+    detector = NudeDetector()
+    print(f"models loaded in {time.perf_counter() - t0:.1f} s; versions {screener.versions}")
+    ctx = ScreenContext(text="what is in this photo?", consent_mode=ConsentMode.BLUR)
+    times: dict[tuple[int, str], list[float]] = defaultdict(list)
+    gate_ms: dict[tuple[int, str], list[float]] = defaultdict(list)
+    limits = IngestLimits.from_settings(settings)
+    with tempfile.TemporaryDirectory() as tmp, Ingestor(limits) as ing:
+        paths = make_jpegs(Path(tmp), photo)
+        blobs = {size: path.read_bytes() for size, path in paths.items()}
+        for round_ in range(repeats + 2):  # the first two rounds warm up and are not counted
+            for size in SIZES:
+                blob, path = blobs[size], str(paths[size])
+
+                start = time.perf_counter()
+                decoded = await ing.decode(blob)
+                verdict = await screener.screen([decoded], ctx)
+                a = time.perf_counter() - start
+
+                start = time.perf_counter()
+                decoded = await ing.decode(blob)
+                verdict = await screener.screen([decoded], ctx)
+                await ing.process(blob, decoded, blur=verdict.faces(0))
+                b = time.perf_counter() - start
+
+                start = time.perf_counter()
+                detector.detect(path)
+                c = time.perf_counter() - start
+
+                if round_ >= 2:
+                    for key, value in (("a", a), ("b", b), ("c", c)):
+                        times[(size, key)].append(value * 1000)
+                    for gate, ms in verdict.timings_ms.items():
+                        gate_ms[(size, gate)].append(ms)
+        action = verdict.action
+    print(f"photo {photo}, {repeats} rounds, last verdict {action}; median ms:")
+    print(f"{'size':>6} {'a verdict':>10} {'b ingest':>10} {'c nudenet':>10} {'a/c':>6} {'b/c':>6}")
+    for size in SIZES:
+        a, b, c = (statistics.median(times[(size, k)]) for k in "abc")
+        print(f"{size:>6} {a:>10.1f} {b:>10.1f} {c:>10.1f} {a / c:>6.2f} {b / c:>6.2f}")
+    for size in SIZES:
+        parts = ", ".join(
+            f"{gate} {statistics.median(values):.1f}"
+            for (s, gate), values in gate_ms.items() if s == size
+        )
+        print(f"  screen parts at {size}px (median ms): {parts}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--photo", default="astronaut", choices=["astronaut", "coffee", "chelsea"])
+    args = parser.parse_args()
+    asyncio.run(run(args.repeats, args.photo))
+
+
+if __name__ == "__main__":
+    main()
