@@ -33,6 +33,7 @@ from PIL import Image, ImageFile
 from bot import imageops
 from bot.errors import DecodeLimit
 from bot.models import Box
+from safety.hashlist import pdq_hex
 
 log = structlog.get_logger(__name__)
 
@@ -177,7 +178,7 @@ def screen_task(
             frame = _frame(img, fmt, screen_size, Image.Resampling.BILINEAR)
             frames.append(imageops.to_array(frame))
         bits, quality = pdqhash.compute(frames[0])
-        pdq = np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
+        pdq = pdq_hex(bits)  # the ThreatExchange hex form operators' lists use
         return ScreenResult(width, height, tuple(frames), count, pdq, int(quality))
 
     return _guard(work)

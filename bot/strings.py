@@ -7,6 +7,7 @@ purpose: they must not teach anyone how to get past the filter.
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 LANGS = ("en", "ja")
@@ -208,3 +209,9 @@ def t(key: str, lang: str | None = "en", **params: Any) -> str:
     entry = MESSAGES[key]
     text = entry.get(lang or "en") or entry["en"]
     return text.format_map(_Lenient(params))
+
+
+def fields(key: str) -> set[str]:
+    """The parameters message ``key`` needs, in either language."""
+    return {f for text in MESSAGES[key].values()
+            for _, f, _, _ in string.Formatter().parse(text) if f}

@@ -36,6 +36,7 @@ def ingestor():
 
 def _readable(err: InputRejected) -> str:
     """The user's sentence for an error: fails if a param the string needs is missing."""
+    assert strings.fields(err.message_key) <= set(err.params), err.params
     return strings.t(err.message_key, "en", **err.params) + strings.t(
         err.message_key, "ja", **err.params)
 
@@ -255,3 +256,21 @@ async def test_pixel_limit_in_worker_counts_exactly():
             await strict.decode(badfiles.big_png(1001), name="wide.png")
         assert info.value.params["megapixels"] == pytest.approx(1.002001)
         assert (await strict.decode(badfiles.big_png(1000))).frames[0].shape == (640, 640, 3)
+
+
+async def test_pdq_is_in_the_threatexchange_hex_form(ingestor):
+    """Operators' PDQ lists use ThreatExchange's hex; the decoded image must use the same form."""
+    import pdqhash
+    from skimage import data
+
+    from safety.hashlist import pdq_hex
+
+    decoded = await ingestor.decode(_jpeg_bytes(data.chelsea()), name="chelsea.jpg")
+    bits, _ = pdqhash.compute(decoded.frames[0])
+    assert decoded.pdq == pdq_hex(bits)
+
+
+def _jpeg_bytes(array) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
