@@ -53,7 +53,7 @@ class Shape:
     image_size: int = 32
     patch_size: int = 8
     scale_factor: int = 2
-    vocab_size: int = 0  # 0: the tokenizer's size; more pads the embedding like a real model's
+    vocab_size: int = 0  # 0: just the words above; more adds filler words, like a real vocabulary
     init_std: float = 0.3  # wide random weights, so the answer depends on the input
 
 
@@ -62,7 +62,7 @@ def smolvlm_256m_shape() -> Shape:
     return Shape(
         text_hidden=576, text_layers=30, text_heads=9, text_kv_heads=3, text_intermediate=1536,
         vision_hidden=768, vision_layers=12, vision_heads=12, vision_intermediate=3072,
-        image_size=512, patch_size=16, scale_factor=4, vocab_size=49_280,
+        image_size=512, patch_size=16, scale_factor=4, vocab_size=49_280, init_std=0.02,
     )
 
 
@@ -70,14 +70,17 @@ def image_seq_len(shape: Shape) -> int:
     return (shape.image_size // shape.patch_size) ** 2 // (shape.scale_factor**2)
 
 
-def build_tokenizer():
-    """A fast word-level tokenizer with the special tokens Idefics3's processor expects."""
+def build_tokenizer(vocab_size: int = 0):
+    """A fast word-level tokenizer with the special tokens Idefics3's processor expects, padded
+    with filler words ``w<n>`` up to ``vocab_size`` (so every id a model emits decodes to text)."""
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     vocab: dict[str, int] = {}
     for token in [*SPECIAL, *WORDS, *PUNCT]:
         vocab.setdefault(token, len(vocab))
+    while len(vocab) < vocab_size:
+        vocab[f"w{len(vocab)}"] = len(vocab)
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     fast = PreTrainedTokenizerFast(
@@ -100,7 +103,7 @@ def build_processor(shape: Shape):
         max_image_size={"longest_edge": shape.image_size},
     )
     return Idefics3Processor(
-        image_processor=image_processor, tokenizer=build_tokenizer(),
+        image_processor=image_processor, tokenizer=build_tokenizer(shape.vocab_size),
         image_seq_len=image_seq_len(shape), chat_template=CHAT_TEMPLATE,
     )
 
@@ -109,7 +112,7 @@ def build_config(shape: Shape, tokenizer):
     from transformers import Idefics3Config, LlamaConfig
     from transformers.models.idefics3.configuration_idefics3 import Idefics3VisionConfig
 
-    vocab_size = max(len(tokenizer), shape.vocab_size)
+    vocab_size = len(tokenizer)
     text = LlamaConfig(
         vocab_size=vocab_size, hidden_size=shape.text_hidden,
         intermediate_size=shape.text_intermediate, num_hidden_layers=shape.text_layers,
@@ -131,8 +134,14 @@ def build_config(shape: Shape, tokenizer):
     )
 
 
-def build(folder: Path | str, shape: Shape | None = None, seed: int = 0) -> Path:
-    """Write a random-weight Idefics3 model, its processor and generation config into ``folder``."""
+def build(
+    folder: Path | str, shape: Shape | None = None, seed: int = 0, stop_at_eos: bool = True
+) -> Path:
+    """Write a random-weight Idefics3 model, its processor and generation config into ``folder``.
+
+    ``stop_at_eos=False`` leaves the end token out of the generation config, so every request
+    generates exactly ``max_new_tokens`` (what a benchmark wants from random weights).
+    """
     import torch
     from transformers import GenerationConfig, Idefics3ForConditionalGeneration
 
@@ -145,7 +154,8 @@ def build(folder: Path | str, shape: Shape | None = None, seed: int = 0) -> Path
     torch.manual_seed(seed)
     model = Idefics3ForConditionalGeneration(config).eval()
     model.generation_config = GenerationConfig(
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id if stop_at_eos else None,
         pad_token_id=tokenizer.pad_token_id,
     )
     model.save_pretrained(folder)
