@@ -116,11 +116,16 @@ class OcrReader:
 
     ``engines_by_lang`` maps "ja"/"en" to "tesseract" or "rapidocr" (missing languages take
     ``DEFAULT_ENGINES``). ``preprocess=False`` hands Tesseract the image as it is (for the
-    bench). RapidOCR's models are loaded on first use and kept by this reader.
+    bench); a Tesseract run longer than ``timeout_s`` is killed (``EngineError``). RapidOCR's
+    models are loaded on first use and kept by this reader.
     """
 
     def __init__(
-        self, *, engines_by_lang: dict[str, str] | None = None, preprocess: bool = True
+        self,
+        *,
+        engines_by_lang: dict[str, str] | None = None,
+        preprocess: bool = True,
+        timeout_s: float = 60.0,
     ) -> None:
         mapping = {**DEFAULT_ENGINES, **(engines_by_lang or {})}
         for lang, engine in mapping.items():
@@ -131,6 +136,7 @@ class OcrReader:
                 )
         self.engines_by_lang = mapping
         self.preprocess = preprocess
+        self.timeout_s = timeout_s
         self._rapid: Any = None
         self._rapid_lock = threading.Lock()
 
@@ -176,7 +182,8 @@ class OcrReader:
         self._check_tesseract_langs(langs)
         try:
             data = pytesseract.image_to_data(
-                image, lang=langs, config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT
+                image, lang=langs, config=TESSERACT_CONFIG, timeout=self.timeout_s,
+                output_type=pytesseract.Output.DICT,
             )
         except pytesseract.TesseractNotFoundError as err:
             raise EngineUnavailable("tesseract is not installed or not on PATH") from err

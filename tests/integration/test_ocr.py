@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from rapidfuzz import fuzz
 
-from bot.errors import ConfigError, EngineUnavailable
+from bot.errors import ConfigError, EngineError, EngineUnavailable
 from bot.vision import ocr
 from bot.vision.ocr import OcrReader, normalise_text, prepare
 from tests.render import blank, fuzzy_contains, receipt, sign, squash
@@ -157,3 +157,9 @@ def test_make_samples_writes_the_demo_images_deterministically(tmp_path: Path,
     assert gps.get(1) == "N" and gps.get(3) == "E"
     with Image.open(outs[0] / "receipt_en.png") as img:
         assert fuzzy_contains(tesseract.read(img, "en").text, "Total $23.45", lang="en")
+
+
+def test_a_tesseract_run_past_its_time_limit_is_an_engine_error() -> None:
+    reader = OcrReader(engines_by_lang={"ja": "tesseract"}, timeout_s=0.001)
+    with pytest.raises(EngineError, match="timeout"):
+        reader.read(receipt("ja").image, "ja")
