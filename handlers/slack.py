@@ -9,6 +9,7 @@ pipeline never runs on the request path: workers answer through ``handlers.slack
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -93,11 +94,17 @@ def _file_ref(f: dict[str, Any]) -> ImageRef:
 
 
 class SlackGateway:
-    """What the listeners call: enqueue messages, run commands, take consent answers."""
+    """What the listeners call: enqueue messages, run commands, take consent answers.
 
-    def __init__(self, app: App, platform: SlackPlatform) -> None:
+    At most ``max_inflight`` submissions talk to Redis at once: a burst of events (Slack sends
+    them concurrently) then queues here, in memory and after the HTTP 200, instead of exhausting
+    the Redis connection pool and telling people Miru is down.
+    """
+
+    def __init__(self, app: App, platform: SlackPlatform, *, max_inflight: int = 32) -> None:
         self.app = app
         self.platform = platform
+        self._inflight = asyncio.Semaphore(max_inflight)
 
     async def on_event(self, event: dict[str, Any], team_id: str, bot_user_id: str) -> None:
         message = translate_event(event, team_id=team_id, bot_user_id=bot_user_id)
@@ -114,7 +121,8 @@ class SlackGateway:
 
     async def submit(self, message: IncomingMessage) -> str:
         """Enqueue; when the queue is down, tell the user in the thread and audit it."""
-        result = await self.app.submit(message)
+        async with self._inflight:
+            result = await self.app.submit(message)
         if result.status == "unavailable":
             await self._unavailable(message)
         return result.status
