@@ -137,6 +137,7 @@ class OcrReader:
         self.engines_by_lang = mapping
         self.preprocess = preprocess
         self.timeout_s = timeout_s
+        self._tesseract_langs: frozenset[str] | None = None  # found on first use
         self._rapid: Any = None
         self._rapid_lock = threading.Lock()
 
@@ -202,14 +203,15 @@ class OcrReader:
         text = "\n".join(" ".join(words) for words in lines.values())
         return text, (sum(confs) / len(confs) if confs else None)
 
-    @staticmethod
-    def _check_tesseract_langs(langs: str) -> None:
+    def _check_tesseract_langs(self, langs: str) -> None:
         import pytesseract
 
-        try:
-            installed = set(pytesseract.get_languages())
-        except pytesseract.TesseractNotFoundError as err:
-            raise EngineUnavailable("tesseract is not installed or not on PATH") from err
+        if self._tesseract_langs is None:
+            try:
+                self._tesseract_langs = frozenset(pytesseract.get_languages())
+            except pytesseract.TesseractNotFoundError as err:
+                raise EngineUnavailable("tesseract is not installed or not on PATH") from err
+        installed = self._tesseract_langs
         missing = [code for code in langs.split("+") if code not in installed]
         if missing:
             raise EngineUnavailable(
