@@ -33,6 +33,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.keys import JOB_STREAM  # noqa: E402
 from tests.platform.conftest import SIGNING_SECRET, signed_headers  # noqa: E402
 from tests.platform.slack_standin import SlackStandIn  # noqa: E402
 
@@ -144,6 +145,10 @@ async def main() -> None:
                 await wait_healthy(session, f"http://127.0.0.1:{port}/healthz", proc, 120)
             timings = await burst(f"http://127.0.0.1:{port}/slack/events", standin,
                                   args.events, args.concurrency)
+            await asyncio.sleep(2.0)  # let the listeners finish enqueueing after their 200s
+            with redis.Redis.from_url(REDIS_URL) as client:
+                queued = client.xlen(JOB_STREAM) if client.exists(JOB_STREAM) else 0
+            refused = len(standin.calls_to("chat.postMessage"))
         finally:
             stop.set()
             if served is not None:
@@ -159,6 +164,8 @@ async def main() -> None:
           f"{mode}{', with worker' if args.with_worker else ''}")
     print(f"time to HTTP 200: p50 {q[49]:.1f} ms  p99 {q[98]:.1f} ms  max {max(timings):.1f} ms "
           f"(target p99 < 100 ms; Slack's limit 3000 ms)")
+    print(f"after the burst: {queued} jobs queued (incl. 1 warm-up), "
+          f"{refused} users told Miru cannot work right now (Redis errors on enqueue)")
 
 
 async def serve_inprocess(env: dict[str, str], port: int, stop: asyncio.Event,
