@@ -135,7 +135,8 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
         memory=memory, state=state,
         quarantine=Quarantine(settings.data_dir / "quarantine", key),
         privacy_op=wants_privacy_op, clean_image=clean_image, quality=_quality,
-        ocr_context=lambda img, lang: reader.read(_pil(img), lang).text,
+        # the text in an image need not be in the question's language: read with "auto"
+        ocr_context=lambda img, _lang: reader.read(_pil(img), "auto").text,
         engine_note=note,
     )
     queue = None
@@ -148,10 +149,9 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
 
 def build_screening(settings: Settings) -> tuple[Any, ScreenerLike, Any]:
     """Only what a verdict needs (``miru screen`` stops there): ingestor, screener, policy."""
-    from safety.build import build_screener
-
     from bot.ingest import IngestLimits, Ingestor
     from config.policy import load_policy
+    from safety.build import build_screener
 
     policy = load_policy(settings.policy_file)
     return (Ingestor(IngestLimits.from_settings(settings)), build_screener(settings, policy),

@@ -223,7 +223,9 @@ class Pipeline:
             faces = out.verdict.faces(img.index) if out.verdict else ()
             data = await asyncio.to_thread(self.s.clean_image, img.data, blur_faces=blur,
                                            faces=faces)
-            files.append(Attachment(f"miru-clean-{img.index + 1}.jpg", data, "image/jpeg"))
+            mime = "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
+            ext = "jpg" if mime == "image/jpeg" else "png"
+            files.append(Attachment(f"miru-clean-{img.index + 1}.{ext}", data, mime))
         await self._audit(conv.message, out, "privacy_op", detail={"op": op})
         key = "privacy.cleaned_blurred" if blur else "privacy.cleaned"
         await self._finish(conv, out, ReplyKind.ANSWER, strings.t(key, out.language),
