@@ -21,9 +21,8 @@ def _stop_event() -> asyncio.Event:
 
 
 async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.slack_run import run_slack
-
     from bot.app import build_app
+    from handlers.slack_run import run_slack
 
     app = build_app(settings)
     if app.services.engine_note:
@@ -37,9 +36,8 @@ async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_worker_only(settings: Settings) -> int:
-    from handlers.slack_run import slack_platform
-
     from bot.app import build_app
+    from handlers.slack_run import slack_platform
 
     app = build_app(settings)
     platforms = {}

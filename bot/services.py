@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Protocol
 from bot.models import DecodedImage, Image, ScreenContext, Verdict
 
 if TYPE_CHECKING:
-    from config.policy import PolicyConfig
-
     from bot.audit import AuditLog
     from bot.ingest import Ingestor
     from bot.quality import QualityHint
     from bot.quarantine import Quarantine
     from bot.stores.base import StateStore, ThreadMemory
     from bot.vision.base import Engine
+    from config.policy import PolicyConfig
     from config.settings import Settings
 
 
