@@ -38,6 +38,9 @@ demo: setup
 	$(BIN)/python scripts/make_samples.py samples
 	MIRU_OFFLINE=1 MIRU_VLM_BACKEND=ocr $(BIN)/miru ask samples/receipt_ja.png samples/receipt_en.png samples/photo.jpg -q "What does this say?"
 	MIRU_OFFLINE=1 $(BIN)/miru screen samples
+	mkdir -p samples/out
+	MIRU_OFFLINE=1 $(BIN)/miru clean samples/photo.jpg -o samples/out/photo-clean.jpg
+	MIRU_OFFLINE=1 $(BIN)/miru audit verify
 
 test: setup redis
 	$(BIN)/ruff check .
