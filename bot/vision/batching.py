@@ -108,9 +108,11 @@ class MicroBatcher(Generic[T, R]):
                 results = await loop.run_in_executor(
                     self._executor, self._run_batch, [p.item for p in batch]
                 )
-            except BaseException as exc:  # the whole batch failed: every caller hears why
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
+            except asyncio.CancelledError:
+                for pending in batch:
+                    pending.future.cancel()
+                raise
+            except Exception as exc:  # the whole batch failed: every caller hears why
                 results = [exc] * len(batch)
             for pending, result in zip(batch, results, strict=True):
                 if pending.future.done():
@@ -121,9 +123,12 @@ class MicroBatcher(Generic[T, R]):
                     pending.future.set_result(result)
 
     async def close(self) -> None:
-        """Stop the runner and the worker thread (a running batch finishes first)."""
+        """Stop the runner and the worker thread; callers still waiting are cancelled."""
         if self._runner is not None and not self._runner.done():
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._runner
+        if self._queue is not None:
+            while not self._queue.empty():
+                self._queue.get_nowait().future.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -173,3 +173,33 @@ def test_pull_offline_names_the_model():
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     with pytest.raises(EngineUnavailable, match="example-org/not-downloaded-vlm"):
         pull("example-org/not-downloaded-vlm", "main")
+
+
+async def test_batcher_window_max_batch_and_close():
+    """The micro-batcher on its own: a window gathers, max_batch splits, close frees waiters."""
+    import threading
+
+    from bot.vision.batching import MicroBatcher
+
+    release = threading.Event()
+
+    def run(items):
+        release.wait(5)
+        return [x * 10 if x >= 0 else ValueError(f"bad {x}") for x in items]
+
+    batcher = MicroBatcher(run, window_ms=100, max_batch=3)
+    release.set()
+    results = await asyncio.gather(*(batcher.submit(i, 5) for i in range(5)),
+                                   return_exceptions=False)
+    assert results == [0, 10, 20, 30, 40]
+    assert batcher.stats.sizes == [3, 2]
+    with pytest.raises(ValueError, match="bad -1"):
+        await batcher.submit(-1, 5)
+
+    release.clear()
+    stuck = asyncio.ensure_future(batcher.submit(1, None))
+    await asyncio.sleep(0.3)  # the batch is now running and blocked
+    await batcher.close()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await stuck
