@@ -13,8 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import StoreUnavailable
 from bot.models import Image, IncomingMessage
@@ -112,8 +116,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
 
     policy = load_policy(settings.policy_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    redis = None if memory_only else Redis.from_url(settings.redis_url, socket_timeout=5,
-                                                     socket_connect_timeout=2)
+    redis = None if memory_only else connect_redis(settings.redis_url)
     memory, state = _stores(settings, redis)
     reader = OcrReader()
     note = ""
@@ -145,6 +148,17 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
 
         queue = JobQueue(redis, consumer=consumer or f"{socket.gethostname()}-{os.getpid()}")
     return App(settings, services, Pipeline(services), redis, queue)
+
+
+def connect_redis(url: str, *, max_connections: int = 64) -> Redis:
+    """One client per process: a bounded pool that makes a burst wait for a connection instead
+    of failing, and a few quick retries when a connection drops mid-command."""
+    retry = Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3)
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=5, socket_timeout=5,
+        socket_connect_timeout=2, retry=retry,
+        retry_on_error=[RedisConnectionError, RedisTimeoutError])
+    return Redis(connection_pool=pool)
 
 
 def build_screening(settings: Settings) -> tuple[Any, ScreenerLike, Any]:
