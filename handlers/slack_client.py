@@ -63,6 +63,12 @@ def is_allowed_file_url(url: str, settings: Settings) -> bool:
     return (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port)
 
 
+def escape(text: str) -> str:
+    """Slack's control characters, escaped: text read from an image or written by a model must not
+    become a mention (``<!channel>``, ``<@U…>``) or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def guess_language(text: str) -> str:
     """"ja" when the text has kana or kanji, else "en" (to label buttons like the reply)."""
     japanese = any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
@@ -194,14 +200,14 @@ class SlackConversation:
         try:
             if self._working_ts is None:
                 resp = await self._client.chat_postMessage(
-                    channel=self.message.channel, thread_ts=self.message.thread, text=text
+                    channel=self.message.channel, thread_ts=self.message.thread, text=escape(text)
                 )
                 self._working_ts = resp["ts"]
                 self._last_edit = now
             elif now - self._last_edit >= EDIT_INTERVAL_S:
                 self._last_edit = now
                 await self._client.chat_update(
-                    channel=self.message.channel, ts=self._working_ts, text=text
+                    channel=self.message.channel, ts=self._working_ts, text=escape(text)
                 )
         except Exception as exc:  # the final reply still comes; a lost preview is harmless
             log.warning("slack.partial_failed", error=type(exc).__name__)
@@ -220,10 +226,11 @@ class SlackConversation:
                 blocks=consent_blocks(reply.text, reply.request_id, lang),
             )
             return
+        text = escape(reply.text)
         if self._working_ts is not None:
-            await self._client.chat_update(channel=channel, ts=self._working_ts, text=reply.text)
+            await self._client.chat_update(channel=channel, ts=self._working_ts, text=text)
         else:
-            await self._client.chat_postMessage(channel=channel, thread_ts=thread, text=reply.text)
+            await self._client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
         if reply.attachments:
             uploads = [{"file": a.data, "filename": a.filename} for a in reply.attachments]
             await self._client.files_upload_v2(

@@ -154,6 +154,17 @@ async def test_partial_edits_at_most_once_a_second_and_reply_replaces_it(
     await platform.close()
 
 
+async def test_text_from_images_cannot_mention_or_link(standin, conversation) -> None:
+    """An answer quoting a sign that says "<!channel>" must not ping the whole channel."""
+    text = "The sign says: <!channel> & <@U999> <https://evil.example|click>"
+    await conversation.reply(Reply(ReplyKind.ANSWER, text, message().thread_key, "r-esc"))
+    (call,) = standin.calls_to("chat.postMessage")
+    posted = call.params["text"]
+    assert "<" not in posted and ">" not in posted
+    assert posted == ("The sign says: &lt;!channel&gt; &amp; &lt;@U999&gt; "
+                      "&lt;https://evil.example|click&gt;")
+
+
 async def test_consent_prompt_is_ephemeral_with_two_buttons(standin, conversation) -> None:
     reply = Reply(ReplyKind.CONSENT, "Did everyone agree?", message().thread_key, "req-9",
                   ephemeral_to="U1")
