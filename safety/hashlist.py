@@ -22,15 +22,18 @@ GATE = "hash"
 
 
 def pdq_hex(bits: np.ndarray) -> str:
-    """256 PDQ bits (as ``pdqhash.compute`` returns them) -> 64 hex digits."""
-    value = int("".join("1" if b else "0" for b in bits[::-1]), 2)
+    """256 PDQ bits (as ``pdqhash.compute`` returns them) -> 64 hex digits.
+
+    pdqhash returns the bits most significant first (its binding reverses the reference order),
+    so reading them in order gives ThreatExchange's hex form, the one operators' lists use."""
+    value = int("".join("1" if b else "0" for b in bits), 2)
     return f"{value:064x}"
 
 
 def pdq_bits(hexstr: str) -> np.ndarray:
     """64 hex digits -> 256 PDQ bits (uint8), inverse of ``pdq_hex``."""
     value = int(hexstr, 16)
-    return np.array([(value >> i) & 1 for i in range(256)], dtype=np.uint8)
+    return np.array([(value >> (255 - i)) & 1 for i in range(256)], dtype=np.uint8)
 
 
 class HashGate:

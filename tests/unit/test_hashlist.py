@@ -41,10 +41,16 @@ def test_pdq_hex_round_trips(bits):
     assert np.array_equal(pdq_bits(text), array)
 
 
-def test_pdq_hex_puts_bit_zero_last():
+def test_pdq_hex_reads_pdqhash_bits_most_significant_first():
+    """pdqhash's binding returns reference bit 255 at index 0 (it reverses the C++ order), and
+    ThreatExchange's hex prints bit 255 first: so index 0 is the hex's top bit."""
     bits = np.zeros(256, dtype=np.uint8)
     bits[0] = 1
+    assert pdq_hex(bits) == "8" + "0" * 63
+    bits[:] = 0
+    bits[255] = 1
     assert pdq_hex(bits) == "0" * 63 + "1"
+    assert np.array_equal(pdq_bits(pdq_hex(bits)), bits)
 
 
 def test_sha256_match(coffee):
