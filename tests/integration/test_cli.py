@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.clirun import miru
 from tests.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("MIRU_", "SLACK_"))}
-    e.update({
-        "MIRU_DATA_DIR": str(tmp_path / "data"),
-        "MIRU_AUDIT_PATH": str(tmp_path / "data" / "audit.jsonl"),
-        "MIRU_VLM_BACKEND": "ocr",
-        "MIRU_AUDIT_SECRET": "cli-test",
-        "MIRU_OFFLINE": "1",
-        "HF_HUB_OFFLINE": "1",
-    })
-    return e
-
-
-def miru(env: dict[str, str], *args: str, cwd: Path | None = None
-         ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=240)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
 
 
 @pytest.fixture

@@ -1,0 +1,30 @@
+"""Running the `miru` command line in a subprocess, with settings rooted in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("MIRU_", "SLACK_"))}
+    e.update({
+        "MIRU_DATA_DIR": str(tmp_path / "data"),
+        "MIRU_AUDIT_PATH": str(tmp_path / "data" / "audit.jsonl"),
+        "MIRU_VLM_BACKEND": "ocr",
+        "MIRU_AUDIT_SECRET": "cli-test",
+        "MIRU_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+    })
+    return e
+
+
+def miru(env: dict[str, str], *args: str, stdin: str | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS`; a traceback on stderr fails the calling test."""
+    proc = subprocess.run([sys.executable, "-m", "bot", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=240)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
