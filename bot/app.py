@@ -117,7 +117,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
     policy = load_policy(settings.policy_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redis = None if memory_only else connect_redis(settings.redis_url)
-    memory, state = _stores(settings, redis)
+    memory, state = _stores(settings, policy, redis)
     reader = OcrReader()
     note = ""
     if engine is None:
@@ -172,19 +172,21 @@ def build_screening(settings: Settings) -> tuple[Any, ScreenerLike, Any]:
             policy)
 
 
-def _stores(settings: Settings, redis: Redis | None):
+def _stores(settings: Settings, policy: Any, redis: Redis | None):
+    day = 24 * 3600
+    turn_ttl_s = int(policy.retention.turns_days * day)
+    image_ttl_s = int(policy.retention.images_days * day)
     if redis is None:
         from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 
-        return (MemoryThreadMemory(turn_ttl_s=settings.turn_ttl_s,
-                                   image_ttl_s=settings.image_ttl_s,
+        return (MemoryThreadMemory(turn_ttl_s=turn_ttl_s, image_ttl_s=image_ttl_s,
                                    max_turns=settings.max_turns,
                                    max_image_bytes=settings.max_thread_image_bytes),
                 MemoryStateStore())
     from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
 
-    return (RedisThreadMemory(redis, turn_ttl_s=settings.turn_ttl_s,
-                              image_ttl_s=settings.image_ttl_s, max_turns=settings.max_turns,
+    return (RedisThreadMemory(redis, turn_ttl_s=turn_ttl_s, image_ttl_s=image_ttl_s,
+                              max_turns=settings.max_turns,
                               max_image_bytes=settings.max_thread_image_bytes),
             RedisStateStore(redis))
 

@@ -62,9 +62,7 @@ class Settings(BaseSettings):
     age_estimation: bool = True
     language: Literal["ja", "en", "auto"] = "auto"
 
-    # Thread memory
-    turn_ttl_s: int = Field(7 * 24 * 3600, gt=0)
-    image_ttl_s: int = Field(24 * 3600, gt=0)
+    # Thread memory (how long turns and images are kept is the policy file's [retention])
     max_turns: int = Field(20, gt=0)
     max_thread_image_bytes: int = Field(20_000_000, gt=0)
 

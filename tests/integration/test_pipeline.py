@@ -155,3 +155,12 @@ async def test_japanese_question_gets_japanese_messages(
         await app.close()
     assert out.language == "ja"
     assert out.reply.kind is ReplyKind.INFO and "画像" in out.reply.text
+
+
+async def test_thread_memory_keeps_what_the_policy_retention_says(make_settings, counting_engine):
+    settings = make_settings("[retention]\nturns_days = 2\nimages_days = 0.5\n")
+    app = build_app(settings, engine=counting_engine)  # Redis-backed, as the bot runs
+    try:
+        assert (app.memory.turn_ttl_s, app.memory.image_ttl_s) == (2 * 86400, 43200)
+    finally:
+        await app.close()
