@@ -132,6 +132,11 @@ def main() -> None:
               f"batch sizes {engine.stats.sizes}")
         print(f"tokens/s: sequential {seq * args.tokens:.1f}, batched {batched * args.tokens:.1f}, "
               f"engine {eng * args.tokens:.1f}")
+        print(f"engine / one batch: {eng / batched:.2f} (target >= 0.8)")
+        import resource
+
+        peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+        print(f"peak resident memory of this process: {peak_gib:.2f} GiB")
 
 
 if __name__ == "__main__":
