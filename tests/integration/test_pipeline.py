@@ -164,3 +164,23 @@ async def test_thread_memory_keeps_what_the_policy_retention_says(make_settings,
         assert (app.memory.turn_ttl_s, app.memory.image_ttl_s) == (2 * 86400, 43200)
     finally:
         await app.close()
+
+
+async def test_submitted_job_waits_for_a_worker_that_starts_later(make_settings, counting_engine):
+    import uuid
+
+    from bot import keys
+    from bot.queue import JobQueue
+
+    app = build_app(make_settings(), engine=counting_engine)
+    stream = f"miru:test-jobs:{uuid.uuid4().hex}"
+    app.queue = JobQueue(app.redis, stream=stream, group=keys.JOB_GROUP, consumer="w1")
+    try:
+        msg = cli_message([], "queued before any worker", thread="late")
+        assert (await app.submit(msg)).status == "accepted"
+        await app.queue.ensure_group()  # what a worker does when it starts
+        jobs = await app.queue.take(block_ms=100)
+        assert [j.message.text for j in jobs] == ["queued before any worker"]
+    finally:
+        await app.redis.delete(stream)
+        await app.close()
