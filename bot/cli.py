@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"miru: {exc}", file=sys.stderr)
         return EX_USAGE
     except MiruError as exc:
-        print(f"miru: {strings.t(exc.message_key, 'en', **_params(exc))}", file=sys.stderr)
+        print(f"miru: {exc.user_message('en')}", file=sys.stderr)
         return EX_FAIL
     except KeyboardInterrupt:
         return 130
@@ -116,7 +116,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return await chat_command(args, settings)
     if args.cmd == "clean":
-        return _clean(args)
+        return await _clean(args, settings)
     if args.cmd == "audit":
         return _audit_verify(args, settings)
     if args.cmd == "models":
@@ -157,7 +157,7 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     return EX_DATAERR if not out.decoded and out.rejections else EX_OK
 
 
-def _clean(args: argparse.Namespace) -> int:
+async def _clean(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ingest import sniff
     from bot.privacy import clean_image
 
@@ -170,12 +170,11 @@ def _clean(args: argparse.Namespace) -> int:
     if sniff(data) is None:
         print(f"miru: {strings.t('reject.format', 'en', name=src.name)}", file=sys.stderr)
         return EX_DATAERR
-    faces = _faces_for(data) if args.blur_faces else ()
     try:
+        faces = await _faces_for(data, src.name, settings) if args.blur_faces else ()
         cleaned = clean_image(data, blur_faces=args.blur_faces, faces=faces)
     except InputRejected as exc:
-        print(f"miru: {strings.t(exc.message_key, 'en', **{**_params(exc), 'name': src.name})}",
-              file=sys.stderr)
+        print(f"miru: {exc.user_message('en', name=src.name)}", file=sys.stderr)
         return EX_DATAERR
     Path(args.output).write_bytes(cleaned)
     print(f"wrote {args.output} ({len(cleaned)} bytes, metadata removed"
@@ -183,20 +182,17 @@ def _clean(args: argparse.Namespace) -> int:
     return EX_OK
 
 
-def _faces_for(data: bytes):
+async def _faces_for(data: bytes, name: str, settings: Settings):
     """Face boxes from the same gates the bot uses, so `clean --blur-faces` blurs what they see."""
     from bot.app import build_screening
 
-    async def find():
-        ingestor, screener, policy = build_screening(load_settings())
-        try:
-            decoded = await ingestor.decode(data, name="image")
-            verdict = await screener.screen([decoded], policy.context_for("cli", ""))
-            return verdict.faces(0)
-        finally:
-            ingestor.close()
-
-    return asyncio.run(find())
+    ingestor, screener, policy = build_screening(settings)
+    try:
+        decoded = await ingestor.decode(data, name=name)
+        verdict = await screener.screen([decoded], policy.context_for("cli", ""))
+        return verdict.faces(0)
+    finally:
+        ingestor.close()
 
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -226,10 +222,6 @@ def _doctor(settings: Settings) -> int:
             print(f"       fix: {check.fix}")
     print("all good" if not problems else f"{problems} problem(s) found")
     return EX_OK if not problems else EX_FAIL
-
-
-def _params(exc: MiruError) -> dict:
-    return {k: v for k, v in exc.params.items() if isinstance(v, str | int | float)}
 
 
 __all__ = ["main", "verdict_json"]

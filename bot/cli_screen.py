@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot import strings
 from bot.cli_output import dumps, verdict_json
 from bot.errors import InputRejected, TooLarge
 from bot.local import expand_paths
@@ -46,9 +45,7 @@ async def _screen_one(path: Path, text, ingestor, screener, policy, audit, as_js
             raise TooLarge(name=path.name, size_mb=size / 1e6, limit_mb=max_bytes / 1e6)
         decoded = await ingestor.decode(path.read_bytes(), name=path.name)
     except InputRejected as exc:
-        params = {k: v for k, v in exc.params.items() if isinstance(v, str | int | float)}
-        message = strings.t(exc.message_key, "en", **{**params, "name": path.name})
-        return _rejected(path, exc.code, message, as_json), False
+        return _rejected(path, exc.code, exc.user_message("en", name=path.name), as_json), False
     except OSError as exc:
         return _rejected(path, "unreadable", f"cannot read {path.name}: {exc.strerror}",
                          as_json), False

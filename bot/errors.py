@@ -17,6 +17,14 @@ class MiruError(Exception):
         self.detail = detail
         self.params = params
 
+    def user_message(self, lang: str | None, **extra: Any) -> str:
+        """The sentence a user reads, in ``lang``. Only plain values from ``params`` are formatted
+        in (never bytes or objects); ``extra`` (e.g. the file's name as the user knows it) wins."""
+        from bot import strings
+
+        plain = {k: v for k, v in self.params.items() if isinstance(v, str | int | float)}
+        return strings.t(self.message_key, lang, **{**plain, **extra})
+
 
 class ConfigError(MiruError):
     code = "config"

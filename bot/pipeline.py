@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot import strings
 from bot.errors import EngineError, FetchError, InputRejected, MiruError, StoreUnavailable
@@ -83,7 +83,7 @@ class Pipeline:
             log.warning("request failed", extra={"request_id": out.request_id, "code": exc.code})
             await self._audit(msg, out, "error", detail={"code": exc.code})
             await self._finish(conversation, out, ReplyKind.ERROR,
-                               strings.t(exc.message_key, out.language, **_safe(exc.params)),
+                               exc.user_message(out.language),
                                Status.FAILED)
         return out
 
@@ -118,9 +118,8 @@ class Pipeline:
                 data = await conv.fetch(ref, self.s.settings.max_bytes)
                 decoded = await self.s.ingestor.decode(data, index=i, name=ref.name)
             except (InputRejected, FetchError) as exc:
-                params = {"name": ref.name, **_safe(exc.params)}
                 out.rejections.append(Rejection(i, ref.name, exc.code,
-                                                strings.t(exc.message_key, out.language, **params)))
+                                                exc.user_message(out.language, name=ref.name)))
                 await self._audit(conv.message, out, "rejected",
                                   detail={"index": i, "code": exc.code})
                 continue
@@ -341,12 +340,6 @@ class Pipeline:
 
 
 def _with_consent(msg: IncomingMessage) -> IncomingMessage:
-    from dataclasses import replace
-
     return replace(msg, consent_confirmed=True,
                    event_id=(msg.event_id or msg.message_id) + ":consent")
 
-
-def _safe(params: dict) -> dict:
-    """Error params that are safe to format into a user sentence (no bytes, no secrets)."""
-    return {k: v for k, v in params.items() if isinstance(v, str | int | float)}

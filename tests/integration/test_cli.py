@@ -129,3 +129,21 @@ def test_doctor_names_each_check(env):
     for name in ("policy", "redis", "tesseract", "safety models", "vision model"):
         assert f"] {name}:" in proc.stdout
     assert "fix: run `miru models pull`" in proc.stdout or "[ok  ] vision model" in proc.stdout
+
+
+def test_clean_blur_faces_pixelates_the_face_the_gates_find(env, tmp_path, astronaut_jpeg):
+    src = tmp_path / "astronaut.jpg"
+    src.write_bytes(astronaut_jpeg)
+    out = tmp_path / "blurred.jpg"
+    proc = miru(env, "clean", str(src), "-o", str(out), "--blur-faces")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 face(s) pixelated" in proc.stdout
+    assert Image.open(out).size == Image.open(src).size
+
+
+def test_clean_refuses_a_non_image(env, tmp_path):
+    src = tmp_path / "notes.jpg"
+    src.write_text("not an image")
+    proc = miru(env, "clean", str(src), "-o", str(tmp_path / "x.jpg"), "--blur-faces")
+    assert proc.returncode == 65 and "notes.jpg" in proc.stderr
+    assert not (tmp_path / "x.jpg").exists()
