@@ -75,7 +75,7 @@ class Pipeline:
     async def handle(self, conversation: Conversation) -> Outcome:
         msg = conversation.message
         out = Outcome(request_id=request_id_for(msg))
-        out.language = await self._language(msg)
+        out.language = await self.language_for(msg.platform, msg.user, msg.text, msg.language)
         await conversation.status(Status.RECEIVED)
         try:
             await self._handle(conversation, out)
@@ -278,18 +278,21 @@ class Pipeline:
         if status is not None:
             await conv.status(status)
 
-    async def _language(self, msg: IncomingMessage) -> str:
-        if msg.language in strings.LANGS:
-            return msg.language
+    async def language_for(self, platform: str, user: str, text: str = "",
+                           explicit: str | None = None) -> str:
+        """The language to answer in: explicit, else the user's choice (``lang``), else the
+        configured one, else detected from ``text``."""
+        if explicit in strings.LANGS:
+            return explicit
         try:
-            pref = await self.s.state.get_pref(msg.platform, msg.user, "lang")
+            pref = await self.s.state.get_pref(platform, user, "lang")
         except StoreUnavailable:
             pref = None
         if pref in strings.LANGS:
             return pref
         if self.s.settings.language in strings.LANGS:
             return self.s.settings.language
-        return detect_language(msg.text, default="en")
+        return detect_language(text, default="en")
 
     async def _audit(self, msg: IncomingMessage, out: Outcome, kind: str, *,
                      verdict: Verdict | None = None, detail: dict | None = None) -> None:

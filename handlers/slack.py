@@ -150,18 +150,7 @@ class SlackGateway:
         await conversation.status(Status.FAILED)
 
     async def language(self, user: str, text: str = "") -> str:
-        """The user's chosen language, else the configured one, else detected from ``text``."""
-        try:
-            pref = await self.app.state.get_pref(PLATFORM, user, "lang")
-        except Exception:
-            pref = None
-        if pref in strings.LANGS:
-            return pref
-        if self.app.settings.language in strings.LANGS:
-            return self.app.settings.language
-        from bot.lang import detect_language
-
-        return detect_language(text, default="en")
+        return await self.app.pipeline.language_for(PLATFORM, user, text)
 
     async def command(self, text: str, user: str) -> str:
         """``/miru help | forget | lang ja|en``: the sentence to show the caller."""
@@ -182,7 +171,7 @@ class SlackGateway:
                 return strings.t("cmd.lang_set", choice)
         except MiruError as exc:
             log.warning("slack.command_failed", verb=verb, code=exc.code)
-            return strings.t(exc.message_key, lang, **_plain(exc.params))
+            return exc.user_message(lang)
         except Exception as exc:
             log.error("slack.command_failed", verb=verb, error=type(exc).__name__)
             return strings.t("error.generic", lang)
@@ -196,17 +185,13 @@ class SlackGateway:
             message = await self.app.pipeline.confirm_consent(request_id, user,
                                                               confirmed=confirmed)
         except MiruError as exc:
-            return strings.t(exc.message_key, lang, **_plain(exc.params))
+            return exc.user_message(lang)
         if not confirmed:
             return strings.t("verdict.consent_cancelled", lang)
         if message is None:
             return strings.t("verdict.consent_expired", lang)
         status = await self.submit(message)
         return None if status != "unavailable" else strings.t("store.unavailable", lang)
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if isinstance(v, str | int | float)}
 
 
 def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
