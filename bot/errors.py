@@ -11,6 +11,7 @@ from typing import Any
 class MiruError(Exception):
     code = "error"
     message_key = "error.generic"
+    retryable = False  # True: running the same job again later may succeed (a worker retries)
 
     def __init__(self, detail: str = "", **params: Any) -> None:
         super().__init__(detail or self.code)
@@ -114,6 +115,20 @@ class EngineEmpty(EngineError):
 class StoreUnavailable(MiruError):
     code = "store_unavailable"
     message_key = "store.unavailable"
+    retryable = True
+
+
+class DeliveryFailed(MiruError):
+    """The platform did not take a reply. ``retryable`` per instance: a rate limit, a timeout or
+    a 5xx may pass on a later try; ``msg_too_long``, ``channel_not_found``, a missing permission
+    will not. Adapters raise it from ``Conversation.reply``; the pipeline decides what follows."""
+
+    code = "delivery_failed"
+    message_key = "error.delivery"
+
+    def __init__(self, detail: str = "", *, retryable: bool = False, **params: Any) -> None:
+        super().__init__(detail, **params)
+        self.retryable = retryable
 
 
 class AuditError(MiruError):

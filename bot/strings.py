@@ -177,6 +177,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, something went wrong on my side. Please try again.",
         "ja": "申し訳ありません、内部で問題が発生しました。もう一度お試しください。",
     },
+    "error.delivery": {
+        "en": "I had an answer but couldn't post it here. Please try again in a moment.",
+        "ja": "回答は用意できましたが、ここに投稿できませんでした。少し時間をおいてもう一度お試しください。",
+    },
     "error.config": {
         "en": "Miru is not configured correctly: {detail}",
         "ja": "Miru の設定に問題があります: {detail}",

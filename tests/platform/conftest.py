@@ -8,17 +8,20 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 import aiohttp
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from config.settings import Settings
+from tests.conftest import REDIS_URL
 from tests.platform.slack_standin import SlackStandIn
 
 SIGNING_SECRET = "standin-signing-secret"
-REDIS_DB = 13  # the Slack platform tests' own DB; flushed before and after each test
+# The platform tests' own DB (MIRU_TEST_REDIS_URL's, 13 by default); flushed before and after
+# each test, so parallel runs on one machine each name their own DB.
+REDIS_DB = int(urlparse(REDIS_URL).path.lstrip("/") or 0)
 
 
 @pytest.fixture
