@@ -49,7 +49,8 @@ def sharpness(gray: np.ndarray) -> float:
     h, w = gray.shape
     scale = WORK_EDGE / max(h, w)
     if scale < 1:
-        gray = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))  # a 20000x10 strip: 1 px
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     low, high = np.percentile(gray, (1, 99))
     if high - low < FLAT_RANGE:
         return float("inf")  # a flat image has no edges to judge focus by

@@ -71,3 +71,12 @@ def test_every_hint_has_sentences():
     for code in ("small", "blurry", "dark", "glare"):
         for lang in ("en", "ja"):
             assert strings.t(f"quality.{code}", lang, width=1, height=1)
+
+
+@pytest.mark.parametrize("size", [(20000, 10), (10, 20000), (5000, 1), (1, 1)])
+def test_extreme_strips_get_hints_not_errors(size):
+    """A 20000x10 PNG once crashed cv2.resize with a zero height (regression)."""
+    rng = np.random.default_rng(0)
+    w, h = size
+    hints = assess(Image.fromarray(rng.integers(0, 255, (h, w), dtype=np.uint8)))
+    assert "small" in _codes(hints)
