@@ -2,25 +2,42 @@
 
 ``SlackPlatform`` is what a worker answers on; it hands out one ``SlackConversation`` per request.
 Web API calls go through slack_sdk's ``AsyncWebClient`` (its base URL is ``MIRU_SLACK_API_URL``),
-with slack_sdk's own rate-limit handler so a 429 waits ``Retry-After`` and tries again. Files are
-downloaded with httpx, only from Slack's file hosts (or the configured API host, for stand-ins),
-with the bot token, no redirects off those hosts, and a size cap. Tokens never reach a log.
+with slack_sdk's own retry handlers: a 429 waits ``Retry-After`` and tries again, a 500/503 or a
+dropped connection is tried once more. What still fails while posting a reply is raised as
+``DeliveryFailed`` (retryable or not, see ``delivery_failed``). Long answers go out in parts
+(``bot.chunking``). Files are downloaded with httpx, only from Slack's file hosts (or the
+configured API host, for stand-ins), with the bot token, no redirects off those hosts, and a size
+cap; a file shared from another organisation (Slack Connect) has no URL in the event and gets
+one from ``files.info``. Tokens never reach a log.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import httpx
 import structlog
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import strings
-from bot.errors import FetchError, FetchForbidden, MissingScope, TooLarge, UnsupportedFormat
+from bot.chunking import split_text
+from bot.errors import (
+    DeliveryFailed,
+    FetchError,
+    FetchForbidden,
+    MissingScope,
+    TooLarge,
+    UnsupportedFormat,
+)
 from bot.models import ImageRef, IncomingMessage, Reply, Status
 from config.settings import Settings
 
@@ -39,6 +56,15 @@ EDIT_INTERVAL_S = 1.0  # Slack allows about one chat.update a second per message
 RATE_LIMIT_RETRIES = 10
 FETCH_TIMEOUT_S = 30.0
 MAX_REDIRECTS = 3
+# Slack takes 40,000 characters of text per message but renders long ones poorly (and folds them
+# behind "show more"): answers go out in parts of at most this many characters.
+PART_CHARS = 3500
+RETRYABLE_ERRORS = frozenset({
+    "ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+    "request_timeout",
+})
+GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 def make_web_client(settings: Settings) -> AsyncWebClient:
@@ -48,7 +74,27 @@ def make_web_client(settings: Settings) -> AsyncWebClient:
     )
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=base_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=1))
     return client
+
+
+def api_error(exc: SlackApiError) -> str:
+    """The Web API's error code (``msg_too_long`` …), or ``HTTP <status>`` for a non-JSON body."""
+    data = exc.response.data
+    error = data.get("error") if isinstance(data, dict) else None
+    return str(error or f"HTTP {exc.response.status_code}")
+
+
+def delivery_failed(exc: Exception) -> DeliveryFailed:
+    """A failed post as ``DeliveryFailed``, after slack_sdk's own retries gave up. Retryable: rate
+    limits, 5xx, timeouts and network errors. Not retryable: everything Slack refuses for good
+    (``msg_too_long``, ``channel_not_found``, ``not_in_channel``, ``is_archived``,
+    ``missing_scope``, ``invalid_auth``, …)."""
+    if isinstance(exc, SlackApiError):
+        error, status = api_error(exc), exc.response.status_code
+        return DeliveryFailed(error, retryable=error in RETRYABLE_ERRORS or status in (429,)
+                              or status >= 500)
+    return DeliveryFailed(type(exc).__name__, retryable=True)
 
 
 def is_allowed_file_url(url: str, settings: Settings) -> bool:
@@ -131,6 +177,7 @@ class SlackConversation:
         self.message = message
         self._working_ts: str | None = None
         self._last_edit = 0.0
+        self._parts_sent: dict[str, int] = {}  # request id -> parts already posted
 
     @property
     def _client(self) -> AsyncWebClient:
@@ -138,6 +185,7 @@ class SlackConversation:
 
     async def fetch(self, ref: ImageRef, max_bytes: int) -> bytes:
         """Download ``ref.url`` with the bot token; raises a ``FetchError`` or ``InputRejected``."""
+        ref = await self._resolve(ref)
         name = ref.name or "file"
         if ref.mimetype and not ref.mimetype.startswith("image/"):
             raise UnsupportedFormat(f"mimetype {ref.mimetype}", name=name)
@@ -162,6 +210,31 @@ class SlackConversation:
             raise FetchError("timeout", name=name) from None
         except httpx.HTTPError as exc:
             raise FetchError(type(exc).__name__, name=name) from None
+
+    async def _resolve(self, ref: ImageRef) -> ImageRef:
+        """A file shared from another organisation (Slack Connect) comes without a URL
+        (``file_access: "check_file_info"``); ``files.info`` gives its URL, name, type and size."""
+        if ref.url or not ref.file_id:
+            return ref
+        name = ref.name or ref.file_id
+        try:
+            resp = await self._client.files_info(file=ref.file_id)
+        except SlackApiError as exc:
+            error = api_error(exc)
+            if error == "missing_scope":
+                raise MissingScope("files.info: files:read is missing", name=name) from None
+            raise FetchError(f"files.info: {error}", name=name) from None
+        except NETWORK_ERRORS as exc:
+            raise FetchError(f"files.info: {type(exc).__name__}", name=name) from None
+        info = resp.get("file") or {}
+        url = info.get("url_private_download") or info.get("url_private") or ""
+        if not url:
+            raise FetchError("files.info gave no URL", name=name)
+        return dataclasses.replace(
+            ref, url=url, name=ref.name if ref.name != ref.file_id else info.get("name") or name,
+            mimetype=ref.mimetype or info.get("mimetype") or "",
+            size=ref.size if ref.size is not None else info.get("size"),
+        )
 
     @staticmethod
     async def _read(resp: httpx.Response, name: str, max_bytes: int) -> bytes:
@@ -193,46 +266,82 @@ class SlackConversation:
             log.warning("slack.reaction_failed", error=type(exc).__name__)
 
     async def partial(self, text: str) -> None:
-        """Post a working message, then edit it in place at most once a second; never raises."""
+        """Post a working message, then edit it in place at most once a second; never raises.
+        A long answer previews its first part (the part ``reply`` puts there)."""
         if not text:
             return
         now = self.platform.clock()
         try:
             if self._working_ts is None:
                 resp = await self._client.chat_postMessage(
-                    channel=self.message.channel, thread_ts=self.message.thread, text=escape(text)
+                    channel=self.message.channel, thread_ts=self.message.thread,
+                    text=self._preview(text),
                 )
                 self._working_ts = resp["ts"]
                 self._last_edit = now
             elif now - self._last_edit >= EDIT_INTERVAL_S:
                 self._last_edit = now
                 await self._client.chat_update(
-                    channel=self.message.channel, ts=self._working_ts, text=escape(text)
+                    channel=self.message.channel, ts=self._working_ts, text=self._preview(text)
                 )
         except Exception as exc:  # the final reply still comes; a lost preview is harmless
             log.warning("slack.partial_failed", error=type(exc).__name__)
 
+    @staticmethod
+    def _preview(text: str) -> str:
+        escaped = escape(text)
+        return escaped if len(escaped) <= PART_CHARS else split_text(escaped, PART_CHARS)[0]
+
     async def reply(self, reply: Reply) -> None:
-        """Post the reply in the thread: the working message becomes the answer, or a new message;
-        a consent prompt goes only to ``reply.ephemeral_to``; attachments are uploaded after."""
+        """Post the reply in the thread: the working message becomes the answer (or its first
+        part), further parts follow in order; a consent prompt goes only to
+        ``reply.ephemeral_to``; attachments are uploaded after.
+
+        Raises ``DeliveryFailed`` when Slack does not take it. Parts already posted are
+        remembered, so calling ``reply`` again with the same reply posts only what is missing.
+        """
         channel, thread = self.message.channel, reply.thread.thread or self.message.thread
         if reply.ephemeral_to:
             lang = self.message.language or guess_language(reply.text)
-            await self._client.chat_postEphemeral(
-                channel=channel,
-                user=reply.ephemeral_to,
-                thread_ts=thread,
-                text=reply.text,
+            await self._deliver(
+                self._client.chat_postEphemeral, channel=channel, user=reply.ephemeral_to,
+                thread_ts=thread, text=reply.text,
                 blocks=consent_blocks(reply.text, reply.request_id, lang),
             )
             return
-        text = escape(reply.text)
-        if self._working_ts is not None:
-            await self._client.chat_update(channel=channel, ts=self._working_ts, text=text)
-        else:
-            await self._client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
-        if reply.attachments:
+        parts = split_text(escape(reply.text), PART_CHARS)
+        for index in range(self._parts_sent.get(reply.request_id, 0), len(parts)):
+            if index == 0 and self._working_ts is not None:
+                await self._replace_working(channel, thread, parts[0])
+            else:
+                await self._deliver(self._client.chat_postMessage, channel=channel,
+                                    thread_ts=thread, text=parts[index])
+            self._parts_sent[reply.request_id] = index + 1
+        if reply.attachments and self._parts_sent.get(reply.request_id) == len(parts):
             uploads = [{"file": a.data, "filename": a.filename} for a in reply.attachments]
-            await self._client.files_upload_v2(
-                file_uploads=uploads, channel=channel, thread_ts=thread, request_file_info=False
+            await self._deliver(
+                self._client.files_upload_v2, file_uploads=uploads, channel=channel,
+                thread_ts=thread, request_file_info=False,
             )
+            self._parts_sent[reply.request_id] = len(parts) + 1
+
+    async def _replace_working(self, channel: str, thread: str, text: str) -> None:
+        """The working message becomes ``text``; if someone deleted it, post anew."""
+        try:
+            await self._deliver(self._client.chat_update, channel=channel, ts=self._working_ts,
+                                text=text)
+        except DeliveryFailed as exc:
+            if exc.retryable or exc.detail not in GONE_ERRORS:
+                raise
+            await self._deliver(self._client.chat_postMessage, channel=channel,
+                                thread_ts=thread, text=text)
+
+    @staticmethod
+    async def _deliver(method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        try:
+            return await method(**kwargs)
+        except (SlackApiError, *NETWORK_ERRORS) as exc:
+            failure = delivery_failed(exc)
+            log.warning("slack.delivery_failed", error=failure.detail,
+                        retryable=failure.retryable)
+            raise failure from None

@@ -2,9 +2,12 @@
 
 It answers the Web API methods Miru calls, records every call (method, parameters, the
 Authorization header), serves registered files' bytes from its own host (like ``files.slack.com``)
-and can inject faults: a status (e.g. 429 with ``Retry-After``) for the next calls of a method, a
-404 or an HTML page instead of a file, a slow file. ``response_url`` posts from interactivity are
-recorded as the pseudo-method ``response_url``.
+and ``files.info`` for them (also for Slack Connect stubs without a URL), and can inject faults: a
+status (e.g. 429 with ``Retry-After``) or an error code (``channel_not_found``) for the next calls
+of a method, a 404 or an HTML page instead of a file, a slow file. Like Slack, a message text
+over 40,000 characters is refused with ``msg_too_long``. ``response_url`` posts (interactivity,
+slash commands) are recorded as the pseudo-method ``response_url``. ``apps.connections.open``
+(with the app token) answers ``socket_url``, for a Socket Mode stand-in.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class _Fault:
     retry_after: int | None
     times: int
     body: dict[str, Any] = field(default_factory=dict)
+    skip: int = 0  # calls that still succeed before the fault starts
 
 
 class SlackStandIn:
@@ -52,11 +56,14 @@ class SlackStandIn:
         self,
         *,
         token: str = "xoxb-standin-token",
+        app_token: str = "xapp-standin-token",
         team_id: str = "T0MIRU",
         bot_user_id: str = "UMIRUBOT",
         bot_id: str = "BMIRUBOT",
     ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_url = ""
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -64,6 +71,7 @@ class SlackStandIn:
         self.uploads: dict[str, bytes] = {}
         self.messages: dict[str, dict[str, Any]] = {}  # ts -> channel, thread_ts, text (edited)
         self._files: dict[str, _File] = {}
+        self._file_info: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, _Fault] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -80,6 +88,7 @@ class SlackStandIn:
     async def start(self) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/files-pri/{file_id}/{name}", self._file)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{rid}", self._response_url)
@@ -110,7 +119,7 @@ class SlackStandIn:
         """Register a file; returns the Slack file object an event carries."""
         self._files[file_id] = _File(data, content_type or mimetype, status, delay_s)
         url = f"{self.base_url}files-pri/{file_id}/{name}"
-        return {
+        self._file_info[file_id] = {
             "id": file_id,
             "name": name,
             "title": name,
@@ -120,6 +129,13 @@ class SlackStandIn:
             "url_private": url,
             "url_private_download": url + "?download=1",
         }
+        return dict(self._file_info[file_id])
+
+    def connect_stub(self, file_id: str) -> dict[str, Any]:
+        """The file object an event carries for a file shared from another organisation (Slack
+        Connect): no name, type, size or URL, only ``files.info`` tells them."""
+        return {"id": file_id, "mode": "file_access", "file_access": "check_file_info",
+                "created": 0, "timestamp": 0, "user": ""}
 
     def fail_next(
         self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1
@@ -127,6 +143,11 @@ class SlackStandIn:
         """The next ``times`` calls of ``method`` answer ``status`` (with ``Retry-After``)."""
         body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
         self._faults[method] = _Fault(status, retry_after, times, body)
+
+    def fail_with(self, method: str, error: str, *, times: int = 1, skip: int = 0) -> None:
+        """After ``skip`` more good calls, the next ``times`` calls of ``method`` answer HTTP 200
+        ``{"ok": false, "error": ...}``, as Slack does (``channel_not_found``, ``is_archived``)."""
+        self._faults[method] = _Fault(200, None, times, {"ok": False, "error": error}, skip)
 
     def response_url(self, rid: str = "r1") -> str:
         return f"{self.base_url}response/{rid}"
@@ -176,12 +197,20 @@ class SlackStandIn:
         auth = request.headers.get("Authorization", "")
         self.calls.append(Call(method, params, auth, time.monotonic()))
         fault = self._faults.get(method)
-        if fault is not None and fault.times > 0:
+        if fault is not None and fault.skip > 0:
+            fault.skip -= 1
+        elif fault is not None and fault.times > 0:
             fault.times -= 1
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
             return web.json_response(fault.body, status=fault.status, headers=headers)
+        if method == "apps.connections.open":
+            ok = auth == f"Bearer {self.app_token}" and bool(self.socket_url)
+            return web.json_response({"ok": True, "url": self.socket_url} if ok
+                                     else {"ok": False, "error": "invalid_auth"})
         if auth != f"Bearer {self.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method in ("chat.postMessage", "chat.update") and len(params.get("text", "")) > 40_000:
+            return web.json_response({"ok": False, "error": "msg_too_long"})
         return web.json_response(self._answer(method, params))
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +234,9 @@ class SlackStandIn:
             if params.get("ts") in self.messages:
                 self.messages[params["ts"]]["text"] = params.get("text", "")
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "files.info":
+            info = self._file_info.get(params.get("file", ""))
+            return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "files.getUploadURLExternal":

@@ -194,3 +194,40 @@ async def test_rate_limited_post_waits_and_retries(standin, conversation) -> Non
     posts = standin.calls_to("chat.postMessage")
     assert len(posts) == 2 and posts[-1].params["text"] == "Answer."
     assert posts[1].at - posts[0].at >= 1.0  # honoured Retry-After rather than hammering
+
+
+def connect_ref(file_id: str) -> ImageRef:
+    """What translate_event makes of a Slack Connect stub: only the id."""
+    return ImageRef(name=file_id, url="", file_id=file_id)
+
+
+async def test_file_from_another_organisation_is_fetched_through_files_info(
+        standin, conversation) -> None:
+    data = png_bytes()
+    standin.add_file("FEXT1", "shared.png", data, "image/png")
+    assert await conversation.fetch(connect_ref("FEXT1"), 1_000_000) == data
+    (info,) = standin.calls_to("files.info")
+    assert info.params["file"] == "FEXT1" and info.auth == f"Bearer {standin.token}"
+    assert len(standin.calls_to("file")) == 1
+
+
+async def test_files_info_answers_are_checked_like_event_files(standin, conversation) -> None:
+    standin.add_file("FEXT2", "report.pdf", b"%PDF-1.4", "application/pdf")
+    with pytest.raises(UnsupportedFormat) as pdf:
+        await conversation.fetch(connect_ref("FEXT2"), 1_000_000)
+    assert pdf.value.params["name"] == "report.pdf"  # the name files.info gave
+    standin.add_file("FEXT3", "big.png", png_bytes(), "image/png")
+    with pytest.raises(TooLarge):
+        await conversation.fetch(connect_ref("FEXT3"), 10)
+    with pytest.raises(FetchError) as missing:
+        await conversation.fetch(connect_ref("FNOPE"), 1_000_000)
+    assert "file_not_found" in missing.value.detail
+    assert standin.calls_to("file") == []
+
+
+async def test_files_info_url_must_still_be_on_an_allowed_host(standin, conversation) -> None:
+    standin.add_file("FEXT4", "x.png", png_bytes(), "image/png")
+    standin._file_info["FEXT4"]["url_private_download"] = "https://evil.example/x.png"
+    with pytest.raises(FetchForbidden):
+        await conversation.fetch(connect_ref("FEXT4"), 1_000_000)
+    assert standin.calls_to("file") == []
