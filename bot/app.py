@@ -78,6 +78,7 @@ class App:
     async def run_worker(self, platforms: Mapping[str, Platform], stop: asyncio.Event,
                          *, concurrency: int = 4) -> None:
         """Worker side: take jobs from the shared queue and answer on their platform."""
+        from bot.housekeeping import with_purge
         from bot.worker import Worker
 
         async def handle(message: IncomingMessage) -> None:
@@ -88,7 +89,8 @@ class App:
             await self.pipeline.run(platform.conversation(message))
 
         await self.queue.ensure_group()
-        await Worker(self.queue, handle, concurrency=concurrency).run(stop)
+        await with_purge(Worker(self.queue, handle, concurrency=concurrency).run(stop),
+                         self.services.quarantine, stop)
 
     async def close(self) -> None:
         await self.services.engine.close()
@@ -106,10 +108,9 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
     import os
     import socket
 
-    from bot.audit import AuditLog
     from bot.ingest import IngestLimits, Ingestor
     from bot.privacy import clean_image, wants_privacy_op
-    from bot.quarantine import Quarantine, load_or_create_key
+    from bot.secrets import open_audit_log, open_quarantine
     from bot.vision.factory import build_engine
     from bot.vision.ocr import OcrReader
     from bot.vision.ocr_engine import OcrEngine
@@ -128,16 +129,13 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
         from safety.build import build_screener
 
         screener = build_screener(settings, policy)
-    key = (settings.quarantine_key.get_secret_value().encode() if settings.quarantine_key
-           else load_or_create_key(settings.data_dir))
     services = Services(
         settings=settings, policy=policy,
         ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
         screener=screener, engine=engine,
-        audit=AuditLog(settings.audit_path, settings.audit_secret.get_secret_value().encode(),
-                       redis),
+        audit=open_audit_log(settings, redis),
         memory=memory, state=state,
-        quarantine=Quarantine(settings.data_dir / "quarantine", key),
+        quarantine=open_quarantine(settings, policy.retention),
         privacy_op=wants_privacy_op, clean_image=clean_image, quality=_quality,
         # the text in an image need not be in the question's language: read with "auto"
         ocr_context=lambda img, _lang: reader.read(_pil(img), "auto").text,

@@ -1,14 +1,21 @@
-"""The tamper-evident audit log: one JSON line per decision, hash-chained, fsynced.
+"""The tamper-evident audit log: one JSON line per decision, HMAC-chained, fsynced, anchored.
 
-Each line holds ``prev`` (the previous line's ``hash``; ``GENESIS`` for the first line) and
-``hash`` = SHA-256 of the line's canonical JSON without ``hash``. Changing, deleting or
-reordering a line, or cutting the file mid-line, breaks the chain at that line, which ``verify``
-names. Several processes may append to one file: each write holds an exclusive ``flock`` while
-it reads the last hash and appends. When a Redis client is given, each line is mirrored to a
-capped stream; a Redis failure is logged and never costs the file record.
+Each line holds ``chain`` (a random id its file's first line chose), ``n`` (its 1-based line
+number), ``prev`` (the previous line's ``hash``; ``GENESIS`` for line 1) and ``hash``: the
+HMAC-SHA256, under the *chain key*, of the line's canonical JSON without ``hash``. Without the key
+nobody can re-chain an edited line (a plain SHA-256 chain can be recomputed by anyone who can write
+the file). Changing, deleting or reordering a line, or cutting the file mid-line, breaks the chain
+at that line, which ``verify`` names.
 
-The chain is hand-written: it is a few lines over ``hashlib``, and the append-only JSON-lines
-libraries found do not chain hashes under a cross-process lock.
+Lines cut off at the *end* leave a valid shorter chain, so the head is anchored outside the file:
+when a Redis client is given, one Lua script mirrors the line to a capped stream and raises the
+chain's anchor (``keys.audit_head``: count and hash of its furthest line) atomically. ``verify``
+compares the file with the anchor when one is given. A Redis failure is logged and never costs the
+file record. Several processes may append to one file: each write holds an exclusive ``flock`` while
+it reads (and checks) the last line and appends.
+
+The chain is hand-written: it is a few lines over ``hmac``, and the append-only JSON-lines
+libraries found neither chain under a key nor lock across processes.
 """
 
 from __future__ import annotations
@@ -21,9 +28,14 @@ import json
 import logging
 import os
 import re
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot import keys
 from bot.codec import audit_to_dict
@@ -36,34 +48,64 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+CHAIN_KEY_LABEL = b"miru/audit-chain/v1"  # domain separation from the pseudonym HMAC
 _TAIL_CHUNK = 64 * 1024
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|cookie", re.IGNORECASE)
 _TOKEN_VALUE = re.compile(r"\bxox[abposr]-|\bxapp-|\bBearer\s", re.IGNORECASE)
 
+# XADD the line and raise the head only if this line is further along: writers that appended in
+# one order may mirror in another, and the anchor must never move back.
+_MIRROR_LUA = """
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'line', ARGV[2])
+local cur = tonumber(redis.call('HGET', KEYS[2], 'count') or '0')
+if tonumber(ARGV[3]) > cur then
+  redis.call('HSET', KEYS[2], 'count', ARGV[3], 'hash', ARGV[4])
+end
+return cur
+"""
+
 
 def canonical(obj: dict[str, Any]) -> bytes:
-    """The one byte form that is hashed: sorted keys, no spaces, UTF-8."""
+    """The one byte form that is MACed: sorted keys, no spaces, UTF-8."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def line_hash(obj: dict[str, Any]) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``obj`` without its ``hash`` key."""
-    return hashlib.sha256(canonical({k: v for k, v in obj.items() if k != "hash"})).hexdigest()
+def derive_chain_key(secret: bytes) -> bytes:
+    """The chain key derived from the pseudonym secret (HKDF-SHA256, label ``CHAIN_KEY_LABEL``):
+    used only when no separate key (``MIRU_AUDIT_KEY``/``_FILE``) is configured."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=CHAIN_KEY_LABEL).derive(secret)
+
+
+def line_mac(obj: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 (hex) under ``key`` of the canonical JSON of ``obj`` without its ``hash``."""
+    body = canonical({k: v for k, v in obj.items() if k != "hash"})
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _mac_ok(obj: dict[str, Any], key: bytes) -> bool:
+    return isinstance(obj.get("hash"), str) and hmac.compare_digest(line_mac(obj, key),
+                                                                     obj["hash"])
 
 
 class AuditLog:
-    """Appends ``AuditRecord``s to ``path`` (and mirrors them to Redis when given)."""
+    """Appends ``AuditRecord``s to ``path`` (and mirrors them to Redis when given).
+
+    ``secret`` keys the pseudonyms; ``chain_key`` keys the hash chain (derived from ``secret``
+    when not given)."""
 
     def __init__(self, path: Path, secret: bytes, redis: Redis | None = None, *,
-                 stream: str = keys.AUDIT_STREAM,
+                 chain_key: bytes | None = None, stream: str = keys.AUDIT_STREAM,
                  stream_maxlen: int = keys.AUDIT_STREAM_MAXLEN) -> None:
         if not secret:
             raise AuditError("the audit secret (MIRU_AUDIT_SECRET) must not be empty")
         self.path = Path(path)
         self._secret = secret
+        self._chain_key = chain_key or derive_chain_key(secret)
         self._redis = redis
         self._stream = stream
         self._stream_maxlen = stream_maxlen
+        self._script = redis.register_script(_MIRROR_LUA) if redis is not None else None
 
     def pseudonym(self, platform: str, user: str) -> str:
         """A stable pseudonymous id: HMAC-SHA256 of ``platform:user`` under the secret (32 hex)."""
@@ -71,10 +113,12 @@ class AuditLog:
         return mac.hexdigest()[:32]
 
     async def write(self, record: AuditRecord) -> dict[str, Any]:
-        """Append one record and return the JSON object written (with ``prev`` and ``hash``).
+        """Append one record and return the JSON object written (``chain``, ``n``, ``prev``,
+        ``hash`` added).
 
         Raises ``AuditError`` when the record holds bytes or a credential, or the file cannot
-        be written (or ends in a torn line: run ``verify`` and rotate the file).
+        be written (or ends in a torn line or a line this key did not write: run ``verify`` and
+        start a new file).
         """
         _refuse_secrets(record.detail, "detail")
         try:
@@ -85,7 +129,7 @@ class AuditLog:
             obj = await asyncio.to_thread(self._append, body)
         except OSError as exc:
             raise AuditError(f"cannot write the audit log {self.path}: {exc}") from exc
-        if self._redis is not None:
+        if self._script is not None:
             await self._mirror(obj)
         return obj
 
@@ -94,8 +138,16 @@ class AuditLog:
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            obj = {**body, "prev": _last_hash(fd)}
-            obj["hash"] = line_hash(obj)
+            last = _last_line(fd)
+            if last is None:
+                obj = {**body, "chain": uuid.uuid4().hex, "n": 1, "prev": GENESIS}
+            elif not _mac_ok(last, self._chain_key):
+                raise AuditError("the audit log's last line does not verify under this key "
+                                 "(tampered, another MIRU_AUDIT_KEY, or a log from before keyed "
+                                 "chaining); run `miru audit verify` and start a new file")
+            else:
+                obj = {**body, "chain": last["chain"], "n": last["n"] + 1, "prev": last["hash"]}
+            obj["hash"] = line_mac(obj, self._chain_key)
             line = canonical(obj) + b"\n"
             written = os.write(fd, line)
             if written != len(line):
@@ -106,20 +158,20 @@ class AuditLog:
             os.close(fd)  # closing releases the flock
 
     async def _mirror(self, obj: dict[str, Any]) -> None:
-        assert self._redis is not None
+        assert self._script is not None
         try:
-            await self._redis.xadd(self._stream, {"line": canonical(obj)},
-                                   maxlen=self._stream_maxlen, approximate=True)
+            await self._script(keys=[self._stream, keys.audit_head(obj["chain"])],
+                               args=[self._stream_maxlen, canonical(obj), obj["n"], obj["hash"]])
         except Exception as exc:  # any Redis or socket failure: the file record stands
             log.warning("audit mirror to Redis failed (file record kept): %s",
                         type(exc).__name__)
 
 
-def _last_hash(fd: int) -> str:
-    """The ``hash`` of the file's last line, or ``GENESIS`` for an empty file."""
+def _last_line(fd: int) -> dict[str, Any] | None:
+    """The file's last line as an object, or ``None`` for an empty file."""
     size = os.fstat(fd).st_size
     if size == 0:
-        return GENESIS
+        return None
     tail = b""
     pos = size
     while pos > 0:
@@ -130,14 +182,15 @@ def _last_hash(fd: int) -> str:
             break
     if not tail.endswith(b"\n"):
         raise AuditError("the audit log ends in a torn line; verify it and start a new file")
-    last = tail[:-1].rsplit(b"\n", 1)[-1]
     try:
-        prev = json.loads(last)["hash"]
-    except (ValueError, KeyError, TypeError):
+        obj = json.loads(tail[:-1].rsplit(b"\n", 1)[-1])
+    except ValueError:
         raise AuditError("the audit log's last line is unreadable; verify it") from None
-    if not isinstance(prev, str):
-        raise AuditError("the audit log's last line has no hash; verify it")
-    return prev
+    if not (isinstance(obj, dict) and isinstance(obj.get("hash"), str)
+            and isinstance(obj.get("chain"), str) and type(obj.get("n")) is int):
+        raise AuditError("the audit log's last line has no chain fields; verify it and start "
+                         "a new file")
+    return obj
 
 
 def _refuse_secrets(value: Any, where: str) -> None:
@@ -157,35 +210,94 @@ def _refuse_secrets(value: Any, where: str) -> None:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """The head of one chain as Redis last saw it: its line count and that line's hash."""
+
+    count: int
+    hash: str
+
+    @classmethod
+    def parse(cls, raw: Mapping[Any, Any]) -> Anchor | None:
+        """From ``HGETALL keys.audit_head(chain)`` (bytes or str); ``None`` when absent or bad."""
+        get = {(k.decode() if isinstance(k, bytes) else k):
+               (v.decode() if isinstance(v, bytes) else v) for k, v in raw.items()}
+        try:
+            return cls(int(get["count"]), str(get["hash"]))
+        except (KeyError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     count: int  # lines that verified
-    bad_line: int | None = None  # 1-based number of the first bad line
+    bad_line: int | None = None  # 1-based number of the first bad (or first missing) line
     reason: str = ""
+    chain: str = ""  # the file's chain id (from its first good line)
+    head_checked: bool = False  # the file's end was compared with an anchor, and matched
+    unanchored: int = 0  # good lines after the anchored head (written while Redis was away)
 
 
-def verify(path: Path) -> VerifyResult:
-    """Check the whole chain; name the first line that was changed, removed, moved or torn."""
+def chain_of(path: Path) -> str | None:
+    """The chain id named by the file's first line (``None``: empty, missing or unreadable)."""
+    try:
+        with Path(path).open("rb") as f:
+            first = f.readline()
+        obj = json.loads(first)
+    except (OSError, ValueError):
+        return None
+    chain = obj.get("chain") if isinstance(obj, dict) else None
+    return chain if isinstance(chain, str) else None
+
+
+def verify(path: Path, key: bytes, anchor: Anchor | None = None) -> VerifyResult:
+    """Check the whole chain under ``key``; name the first line that was changed, removed, moved
+    or torn. With the chain's ``anchor``, also report lines cut off the end ("truncated") and an
+    anchored line that differs."""
     path = Path(path)
     if not path.exists():
         return VerifyResult(False, 0, None, "file not found")
-    prev = GENESIS
-    count = 0
+    prev, chain, count, at_anchor = GENESIS, "", 0, None
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
-            if not raw.endswith(b"\n"):
-                return VerifyResult(False, count, number, "truncated line (no newline)")
-            try:
-                obj = json.loads(raw)
-            except ValueError:
-                return VerifyResult(False, count, number, "not valid JSON")
-            if not isinstance(obj, dict) or not isinstance(obj.get("hash"), str):
-                return VerifyResult(False, count, number, "no hash")
-            if obj.get("prev") != prev:
-                return VerifyResult(False, count, number,
-                                    "chain broken (a line before it was removed or moved)")
-            if line_hash(obj) != obj["hash"]:
-                return VerifyResult(False, count, number, "hash mismatch (line was changed)")
-            prev = obj["hash"]
-            count += 1
-    return VerifyResult(True, count)
+            bad = _check_line(raw, key, number, prev, chain)
+            if bad:
+                return VerifyResult(False, count, number, bad, chain)
+            obj = json.loads(raw)
+            prev, chain, count = obj["hash"], obj["chain"], number
+            if anchor is not None and number == anchor.count:
+                at_anchor = prev
+    if anchor is None:
+        return VerifyResult(True, count, chain=chain)
+    if anchor.count > count:
+        missing = anchor.count - count
+        return VerifyResult(False, count, count + 1,
+                            f"truncated: {missing} records missing at the end (the Redis anchor "
+                            f"counts {anchor.count}, the file {count})", chain)
+    if at_anchor is None or not hmac.compare_digest(at_anchor, anchor.hash):
+        return VerifyResult(False, count, anchor.count,
+                            "differs from the Redis anchor (rewritten after it was mirrored)",
+                            chain)
+    return VerifyResult(True, count, chain=chain, head_checked=True,
+                        unanchored=count - anchor.count)
+
+
+def _check_line(raw: bytes, key: bytes, number: int, prev: str, chain: str) -> str:
+    """Why line ``number`` is bad, or ``""``."""
+    if not raw.endswith(b"\n"):
+        return "truncated line (no newline)"
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return "not valid JSON"
+    if not isinstance(obj, dict) or not isinstance(obj.get("hash"), str):
+        return "no hash"
+    if not _mac_ok(obj, key):
+        return "hash mismatch (line was changed, or written under another key)"
+    if obj.get("prev") != prev or obj.get("n") != number:
+        return "chain broken (a line before it was removed or moved)"
+    if number > 1 and obj.get("chain") != chain:
+        return "belongs to another chain (files were joined)"
+    if not isinstance(obj.get("chain"), str):
+        return "no chain id"
+    return ""

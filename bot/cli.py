@@ -1,4 +1,5 @@
-"""``miru``: ask, chat, screen, clean, audit verify, doctor, models pull, run, worker.
+"""``miru``: ask, chat, screen, clean, audit verify, quarantine purge, doctor, models pull, run,
+worker.
 
 Exit status: 0 when a verdict was reached (whatever it is), 2 for a usage error, 65 when no input
 could be used as an image, 1 for other failures; never a traceback for expected errors.
@@ -56,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     ausub = au.add_subparsers(dest="audit_cmd", required=True)
     v = ausub.add_parser("verify", help="check the hash chain")
     v.add_argument("path", nargs="?")
+
+    qu = sub.add_parser("quarantine", help="quarantined evidence")
+    qusub = qu.add_subparsers(dest="quarantine_cmd", required=True)
+    qp = qusub.add_parser("purge", help="delete cases past the policy's retention now")
+    qp.add_argument("--json", action="store_true")
 
     sub.add_parser("doctor", help="check the set-up and say how to fix problems")
 
@@ -119,6 +125,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _clean(args, settings)
     if args.cmd == "audit":
         return _audit_verify(args, settings)
+    if args.cmd == "quarantine":
+        from bot.housekeeping import purge_command
+
+        return purge_command(settings, as_json=args.json)
     if args.cmd == "models":
         from bot.vision.pull import pull
 
@@ -196,18 +206,9 @@ async def _faces_for(data: bytes, name: str, settings: Settings):
 
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.audit import verify
+    from bot.cli_audit import verify_command
 
-    path = Path(args.path) if args.path else settings.audit_path
-    if not path.exists():
-        print(f"miru: no audit log at {path}", file=sys.stderr)
-        return EX_FAIL
-    result = verify(path)
-    if result.ok:
-        print(f"ok {result.count} records")
-        return EX_OK
-    print(f"bad record at line {result.bad_line}: {result.reason}")
-    return EX_FAIL
+    return verify_command(args.path, settings)
 
 
 def _doctor(settings: Settings) -> int:
@@ -215,10 +216,10 @@ def _doctor(settings: Settings) -> int:
 
     problems = 0
     for check in run_checks(settings):
-        mark = "ok  " if check.ok else "FAIL"
+        mark = ("warn" if check.warn else "ok  ") if check.ok else "FAIL"
         print(f"[{mark}] {check.name}: {check.detail}")
-        if not check.ok:
-            problems += 1
+        problems += not check.ok
+        if not check.ok or check.warn:
             print(f"       fix: {check.fix}")
     print("all good" if not problems else f"{problems} problem(s) found")
     return EX_OK if not problems else EX_FAIL

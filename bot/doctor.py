@@ -18,11 +18,12 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # ok, but worth a look (the fix is shown)
 
 
 def run_checks(settings: Settings) -> Iterator[Check]:
     for check in (_policy, _data_dir, _redis, _tesseract, _safety_models, _vision_model,
-                  _audit_secret):
+                  _audit_secret, _audit_chain_key, _quarantine_key):
         try:
             yield check(settings)
         except Exception as exc:  # a check itself must never crash the doctor
@@ -123,7 +124,72 @@ def _probe(url: str, name: str, model: str, fix: Callable[[], str]) -> Check:
 
 
 def _audit_secret(settings: Settings) -> Check:
-    if settings.audit_secret.get_secret_value() == "change-me":
-        return Check("audit secret", False, "MIRU_AUDIT_SECRET is the default",
-                     "set MIRU_AUDIT_SECRET to a long random value (pseudonyms depend on it)")
-    return Check("audit secret", True, "set")
+    from bot.errors import ConfigError
+    from bot.secrets import AUDIT_SECRET_FILE, pseudonym_secret
+
+    path = settings.data_dir / AUDIT_SECRET_FILE
+    if not settings.audit_secret.get_secret_value() and not path.exists():
+        return Check("audit secret", True, f"unset; generated into {path} on first start")
+    try:
+        secret = pseudonym_secret(settings, create=False)
+    except ConfigError as exc:
+        return Check("audit secret", False, str(exc),
+                     "set MIRU_AUDIT_SECRET to a random value of 32+ characters "
+                     "(pseudonyms depend on it), or unset it and fix the file")
+    return Check("audit secret", True, secret.describe("MIRU_AUDIT_SECRET"))
+
+
+def _audit_chain_key(settings: Settings) -> Check:
+    from bot.errors import ConfigError
+    from bot.secrets import AUDIT_SECRET_FILE, chain_key, path_setting
+
+    fix = ("set MIRU_AUDIT_KEY, or MIRU_AUDIT_KEY_FILE on another volume than the audit log: "
+           "whoever can rewrite the log must not be able to read the key")
+    explicit = settings.audit_key.get_secret_value() or path_setting(settings.audit_key_file)
+    generated = settings.data_dir / AUDIT_SECRET_FILE
+    if not (explicit or settings.audit_secret.get_secret_value() or generated.exists()):
+        return Check("audit chain key", True, "unset; derived from the audit secret generated "
+                     f"into {generated} on first start", fix, warn=True)
+    try:
+        key = chain_key(settings)
+    except ConfigError as exc:
+        return Check("audit chain key", False, str(exc), fix)
+    detail = key.describe("MIRU_AUDIT_KEY")
+    if key.path is not None and _same_volume(key.path, settings.audit_path):
+        return Check("audit chain key", True, f"{detail}: on the audit log's volume", fix,
+                     warn=True)
+    return Check("audit chain key", True, detail)
+
+
+def _quarantine_key(settings: Settings) -> Check:
+    from bot.errors import ConfigError
+    from bot.secrets import QUARANTINE_KEY_FILE, path_setting, quarantine_key
+
+    fix = ("set MIRU_QUARANTINE_KEY_FILE to a key file on another volume (or MIRU_QUARANTINE_KEY)"
+           "; a key beside the ciphertext protects nothing once the volume is copied")
+    generated = settings.data_dir / QUARANTINE_KEY_FILE
+    explicit = (settings.quarantine_key and settings.quarantine_key.get_secret_value()) \
+        or path_setting(settings.quarantine_key_file)
+    if not explicit and not generated.exists():
+        return Check("quarantine key", True, f"unset; generated into {generated} on first "
+                     "start, beside the ciphertext", fix, warn=True)
+    try:
+        key = quarantine_key(settings, create=False)
+    except ConfigError as exc:
+        return Check("quarantine key", False, str(exc), fix)
+    detail = key.describe("MIRU_QUARANTINE_KEY")
+    if key.path is not None and _same_volume(key.path, settings.data_dir / "quarantine"):
+        return Check("quarantine key", True, f"{detail}: on the same volume as the evidence",
+                     fix, warn=True)
+    return Check("quarantine key", True, detail)
+
+
+def _same_volume(a, b) -> bool:
+    """Whether two paths (or their nearest existing folders) live on one file system."""
+    def dev(p):
+        p = p.absolute()
+        while not p.exists() and p != p.parent:
+            p = p.parent
+        return p.stat().st_dev
+
+    return dev(a) == dev(b)

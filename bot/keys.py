@@ -74,5 +74,11 @@ def active_thread(platform: str, workspace: str, channel: str, thread: str) -> s
 
 JOB_STREAM = f"{PREFIX}:jobs"
 JOB_GROUP = "workers"
-AUDIT_STREAM = f"{PREFIX}:audit"
+# The audit mirror and its head anchors share the tag {audit}: one script updates both atomically.
+AUDIT_STREAM = f"{PREFIX}:{{audit}}:lines"
 AUDIT_STREAM_MAXLEN = 1_000_000
+
+
+def audit_head(chain: str) -> str:
+    """Hash {count, hash} of an audit file's last mirrored line; one per chain, kept forever."""
+    return f"{PREFIX}:{{audit}}:head:{chain}"

@@ -3,30 +3,31 @@
 Each case is two files in ``dir``: ``<case>.bin`` (the bytes) and ``<case>.meta`` (JSON), both
 Fernet tokens, written 0600 through a temporary file and an atomic rename. Nothing is readable
 at rest without the key. A Fernet token carries its (authenticated) creation time, which
-``purge`` uses: a copied or touched file cannot look younger than it is.
+``purge`` uses: a copied or touched file cannot look younger than it is. How long cases are kept
+is the policy file's ``[retention]`` (``quarantine_days``, ``legal_hold_days``); the key comes
+from ``bot.secrets.quarantine_key``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import re
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from bot.errors import QuarantineError
+from config.policy import Retention
 
 log = logging.getLogger(__name__)
 
-KEY_FILE = "quarantine.key"
-RETENTION_S = 30 * 24 * 3600
-LEGAL_HOLD_RETENTION_S = 365 * 24 * 3600
+DAY_S = 24 * 3600
 _CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
@@ -45,41 +46,20 @@ def _write_private(path: Path, data: bytes) -> None:
         raise
 
 
-def load_or_create_key(data_dir: Path) -> bytes:
-    """The Fernet key in ``data_dir/quarantine.key``; created (mode 0600) if missing.
+@dataclass(frozen=True)
+class PurgeResult:
+    """What one purge did: cases deleted, cases kept, files it could not read (left alone)."""
 
-    Used when ``MIRU_QUARANTINE_KEY`` is unset. Safe when several processes start at once: the
-    key is written to a temporary file and hard-linked into place, so only one key ever wins.
-    """
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / KEY_FILE
-    if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".key-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(Fernet.generate_key())
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            with contextlib.suppress(FileExistsError):  # another process won: use its key
-                os.link(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-    if path.stat().st_mode & 0o077:
-        log.warning("%s is readable by others; chmod 600 it", path)
-    key = path.read_bytes().strip()
-    try:
-        Fernet(key)
-    except ValueError:
-        raise QuarantineError(f"{path} does not hold a Fernet key") from None
-    return key
+    removed: int
+    kept: int
+    skipped: tuple[str, ...] = ()
 
 
 class Quarantine:
     """Evidence bytes and metadata, encrypted at rest, purged after their retention."""
 
-    def __init__(self, dir: Path, key: bytes) -> None:
+    def __init__(self, dir: Path, key: bytes, *, retention: Retention | None = None) -> None:
+        self.retention = retention or Retention()
         try:
             self._fernet = Fernet(key)
         except ValueError:
@@ -130,15 +110,25 @@ class Quarantine:
         except InvalidToken:
             raise QuarantineError(f"{path.name} was altered or uses another key") from None
 
-    def purge(self, older_than: float = RETENTION_S, *,
-              legal_hold_older_than: float = LEGAL_HOLD_RETENTION_S,
-              now: float | None = None) -> int:
-        """Delete cases older than ``older_than`` seconds (legal hold: ``legal_hold_older_than``);
-        returns the number of cases deleted. Files that do not decrypt are left for an operator."""
+    def purge(self, older_than: float | None = None, *,
+              legal_hold_older_than: float | None = None, now: float | None = None) -> int:
+        """Delete expired cases (see ``sweep``); returns how many were deleted."""
+        return self.sweep(older_than, legal_hold_older_than=legal_hold_older_than, now=now).removed
+
+    def sweep(self, older_than: float | None = None, *,
+              legal_hold_older_than: float | None = None,
+              now: float | None = None) -> PurgeResult:
+        """Delete cases older than ``older_than`` seconds (legal hold: ``legal_hold_older_than``;
+        both default to the policy's retention). Files that do not decrypt are left for an
+        operator and named in ``skipped``."""
+        if older_than is None:
+            older_than = self.retention.quarantine_days * DAY_S
+        if legal_hold_older_than is None:
+            legal_hold_older_than = self.retention.legal_hold_days * DAY_S
         if not self.dir.exists():
-            return 0
+            return PurgeResult(0, 0)
         now = time.time() if now is None else now
-        removed = 0
+        removed, kept, skipped = 0, 0, []
         for data_path in sorted(self.dir.glob("*.bin")):
             meta_path = data_path.with_suffix(".meta")
             try:
@@ -147,10 +137,12 @@ class Quarantine:
                 held = bool(json.loads(self._read(meta_path)).get("legal_hold"))
             except (InvalidToken, QuarantineError, OSError, ValueError) as exc:
                 log.warning("quarantine purge skipped %s: %s", data_path.name, exc)
+                skipped.append(data_path.name)
                 continue
-            limit = legal_hold_older_than if held else older_than
-            if now - created > limit:
+            if now - created > (legal_hold_older_than if held else older_than):
                 data_path.unlink(missing_ok=True)
                 meta_path.unlink(missing_ok=True)
                 removed += 1
-        return removed
+            else:
+                kept += 1
+        return PurgeResult(removed, kept, tuple(skipped))

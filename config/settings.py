@@ -29,8 +29,14 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     data_dir: Path = Path("var")
     audit_path: Path = Path("var/audit.jsonl")
-    audit_secret: SecretStr = SecretStr("change-me")  # HMAC key for pseudonymous user ids
+    # HMAC key for pseudonymous user ids (>= 32 chars); generated into data_dir when unset
+    audit_secret: SecretStr = SecretStr("")
+    # HMAC key of the audit hash chain, or a file holding it (not beside the log); when both are
+    # unset it is derived from audit_secret (bot/secrets.py, docs/privacy.md)
+    audit_key: SecretStr = SecretStr("")
+    audit_key_file: Path | None = None
     quarantine_key: SecretStr | None = None  # Fernet key; generated into data_dir when unset
+    quarantine_key_file: Path | None = None  # or a file holding it, on another volume
     policy_file: Path = DEFAULT_POLICY_FILE
     offline: bool = False
 

@@ -14,7 +14,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "MIRU_DATA_DIR": str(tmp_path / "data"),
         "MIRU_AUDIT_PATH": str(tmp_path / "data" / "audit.jsonl"),
         "MIRU_VLM_BACKEND": "ocr",
-        "MIRU_AUDIT_SECRET": "cli-test",
+        "MIRU_AUDIT_SECRET": "cli-test-secret-0123456789abcdef-012345",
         "MIRU_OFFLINE": "1",
         "HF_HUB_OFFLINE": "1",
     })

@@ -60,7 +60,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "audit_path": tmp_path / "data" / "audit.jsonl",
             "redis_url": REDIS_URL,
             "vlm_backend": "ocr",
-            "audit_secret": "test-secret",
+            "audit_secret": "test-secret-0123456789abcdef-0123456789",
         }
         if policy is not None:
             path = tmp_path / "policy.toml"

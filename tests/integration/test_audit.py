@@ -1,8 +1,10 @@
-"""The audit log: hash chain, every tamper kind, two writer processes, Redis mirror, no bytes."""
+"""The audit log: keyed chain, every tamper kind, two writer processes, Redis mirror and head
+anchor (truncation), no bytes."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import multiprocessing
@@ -14,11 +16,23 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from bot.audit import GENESIS, AuditLog, VerifyResult, verify
+from bot import keys
+from bot.audit import (
+    GENESIS,
+    Anchor,
+    AuditLog,
+    VerifyResult,
+    canonical,
+    chain_of,
+    derive_chain_key,
+    verify,
+)
 from bot.errors import AuditError
 from bot.models import AuditRecord
+from tests.conftest import REDIS_URL
 
-SECRET = b"test-secret"
+SECRET = b"test-secret-0123456789abcdef-0123456789"
+KEY = derive_chain_key(SECRET)
 
 
 def _record(i: int, **kw) -> AuditRecord:
@@ -45,9 +59,11 @@ async def test_chain_links_each_line_to_the_previous(tmp_path):
     written = await _write_n(path, 4)
     assert written[0]["prev"] == GENESIS
     for a, b in itertools.pairwise(written):
-        assert b["prev"] == a["hash"]
+        assert b["prev"] == a["hash"] and b["chain"] == a["chain"]
+    assert [w["n"] for w in written] == [1, 2, 3, 4]
     assert [json.loads(x) for x in _lines(path)] == written
-    assert verify(path).ok and verify(path).count == 4
+    assert verify(path, KEY).ok and verify(path, KEY).count == 4
+    assert chain_of(path) == written[0]["chain"]
     assert (path.stat().st_mode & 0o777) == 0o600
 
 
@@ -55,7 +71,7 @@ async def test_a_second_log_object_continues_the_chain(tmp_path):
     path = tmp_path / "log.jsonl"
     await _write_n(path, 2)
     await _write_n(path, 2, start=2)
-    assert verify(path).ok and verify(path).count == 4
+    assert verify(path, KEY).ok and verify(path, KEY).count == 4
 
 
 async def test_changed_record_is_named(tmp_path):
@@ -64,23 +80,46 @@ async def test_changed_record_is_named(tmp_path):
     lines = _lines(path)
     lines[2] = lines[2].replace(b'"action":"allow"', b'"action":"block"')
     path.write_bytes(b"".join(lines))
-    res = verify(path)
+    res = verify(path, KEY)
     assert (res.ok, res.bad_line, res.count) == (False, 3, 2)
     assert "changed" in res.reason
 
 
-async def test_changed_record_with_recomputed_hash_breaks_the_next_link(tmp_path):
-    from bot.audit import line_hash
+def _sha256_chain(lines: list[bytes], start: int) -> list[bytes]:
+    """What a forger without the key does: recompute plain SHA-256 hashes from ``start`` on."""
+    out = lines[:start]
+    prev = json.loads(lines[start - 1])["hash"] if start else GENESIS
+    for raw in lines[start:]:
+        obj = json.loads(raw)
+        obj["prev"] = prev
+        body = canonical({k: v for k, v in obj.items() if k != "hash"})
+        obj["hash"] = prev = hashlib.sha256(body).hexdigest()
+        out.append(canonical(obj) + b"\n")
+    return out
 
+
+async def test_block_turned_into_allow_and_rechained_with_sha256_is_named(tmp_path):
+    """Regression: a plain SHA-256 chain let anyone who can write the file re-chain an edit."""
     path = tmp_path / "log.jsonl"
-    await _write_n(path, 5)
+    log = AuditLog(path, SECRET)
+    for i in range(5):
+        await log.write(_record(i, action="block" if i == 2 else "allow"))
     lines = _lines(path)
-    obj = json.loads(lines[1])
-    obj["action"] = "block"
-    obj["hash"] = line_hash(obj)
-    lines[1] = json.dumps(obj).encode() + b"\n"
-    path.write_bytes(b"".join(lines))
-    assert verify(path).bad_line == 3
+    lines[2] = lines[2].replace(b'"action":"block"', b'"action":"allow"')
+    path.write_bytes(b"".join(_sha256_chain(lines, 2)))
+    res = verify(path, KEY)
+    assert (res.ok, res.bad_line, res.count) == (False, 3, 2)
+    assert "another key" in res.reason
+    with pytest.raises(AuditError, match="does not verify under this key"):
+        await log.write(_record(9))
+
+
+async def test_a_log_chained_under_another_key_does_not_verify(tmp_path):
+    path = tmp_path / "log.jsonl"
+    await _write_n(path, 2)
+    assert verify(path, derive_chain_key(b"x" * 40)).bad_line == 1
+    assert not verify(path, SECRET).ok  # the pseudonym secret itself is not the chain key
+    assert verify(path, KEY).ok
 
 
 async def test_deleted_record_is_named(tmp_path):
@@ -89,7 +128,7 @@ async def test_deleted_record_is_named(tmp_path):
     lines = _lines(path)
     del lines[1]
     path.write_bytes(b"".join(lines))
-    res = verify(path)
+    res = verify(path, KEY)
     assert (res.ok, res.bad_line) == (False, 2)
     assert "chain" in res.reason
 
@@ -98,7 +137,7 @@ async def test_deleted_first_record_is_named(tmp_path):
     path = tmp_path / "log.jsonl"
     await _write_n(path, 3)
     path.write_bytes(b"".join(_lines(path)[1:]))
-    assert verify(path).bad_line == 1
+    assert verify(path, KEY).bad_line == 1
 
 
 async def test_reordered_records_are_named(tmp_path):
@@ -107,7 +146,16 @@ async def test_reordered_records_are_named(tmp_path):
     lines = _lines(path)
     lines[3], lines[2] = lines[2], lines[3]
     path.write_bytes(b"".join(lines))
-    assert verify(path).bad_line == 3
+    assert verify(path, KEY).bad_line == 3
+
+
+async def test_two_valid_files_joined_are_named(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    await _write_n(a, 2)
+    await _write_n(b, 2)
+    joined = tmp_path / "joined.jsonl"
+    joined.write_bytes(a.read_bytes() + b.read_bytes())
+    assert verify(joined, KEY).bad_line == 3
 
 
 async def test_half_a_line_at_the_end_is_named(tmp_path):
@@ -115,7 +163,7 @@ async def test_half_a_line_at_the_end_is_named(tmp_path):
     await _write_n(path, 3)
     raw = path.read_bytes()
     path.write_bytes(raw[: len(raw) - 20])
-    res = verify(path)
+    res = verify(path, KEY)
     assert (res.ok, res.bad_line, res.count) == (False, 3, 2)
     assert "truncated" in res.reason
     with pytest.raises(AuditError, match="torn"):
@@ -123,9 +171,10 @@ async def test_half_a_line_at_the_end_is_named(tmp_path):
 
 
 def test_missing_and_empty_files(tmp_path):
-    assert not verify(tmp_path / "nope.jsonl").ok
+    assert not verify(tmp_path / "nope.jsonl", KEY).ok
     (tmp_path / "empty.jsonl").write_bytes(b"")
-    assert verify(tmp_path / "empty.jsonl") == VerifyResult(True, 0)
+    assert verify(tmp_path / "empty.jsonl", KEY) == VerifyResult(True, 0)
+    assert chain_of(tmp_path / "empty.jsonl") is None
 
 
 @pytest.mark.parametrize("detail", [
@@ -153,36 +202,94 @@ def test_pseudonym_is_stable_keyed_and_hides_the_id():
         AuditLog(Path("x"), b"")
 
 
-def _child(path: str, start: int, n: int) -> None:
-    asyncio.run(_write_n(Path(path), n, start=start))
+def _child(path: str, start: int, n: int, redis_url: str | None, stream: str) -> None:
+    async def go() -> None:
+        redis = Redis.from_url(redis_url) if redis_url else None
+        log = AuditLog(Path(path), SECRET, redis, stream=stream)
+        for i in range(start, start + n):
+            await log.write(_record(i))
+        if redis is not None:
+            await redis.aclose()
+
+    asyncio.run(go())
 
 
-def test_two_processes_appending_keep_one_valid_chain(tmp_path):
+@pytest.fixture
+async def redis():
+    client = Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+async def _anchor(redis, chain: str) -> Anchor | None:
+    return Anchor.parse(await redis.hgetall(keys.audit_head(chain)))
+
+
+@pytest.mark.parametrize("with_redis", [False, True])
+async def test_processes_appending_keep_one_valid_chain(tmp_path, redis, with_redis):
     path = tmp_path / "log.jsonl"
+    stream = f"test:{{audit}}:{uuid.uuid4().hex}"
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_child, args=(str(path), k * 1000, 150)) for k in range(2)]
+    url = REDIS_URL if with_redis else None
+    procs = [ctx.Process(target=_child, args=(str(path), k * 1000, 100, url, stream))
+             for k in range(3)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    res = verify(path)
+    lines = _lines(path)
+    assert len({json.loads(x)["request_id"] for x in lines}) == 300
+    anchor = await _anchor(redis, chain_of(path)) if with_redis else None
+    res = verify(path, KEY, anchor)
     assert (res.ok, res.count) == (True, 300), res
-    ids = {json.loads(x)["request_id"] for x in _lines(path)}
-    assert len(ids) == 300
+    if with_redis:
+        # the anchor never moved back, whatever order the writers mirrored in
+        assert anchor == Anchor(300, json.loads(lines[-1])["hash"])
+        assert res.head_checked and res.unanchored == 0
+        assert await redis.xlen(stream) == 300
+        await redis.delete(stream, keys.audit_head(chain_of(path)))
 
 
-async def test_mirrored_to_a_redis_stream(tmp_path):
-    redis = Redis(host="127.0.0.1", port=6379, db=15)
-    stream = f"test:audit:{uuid.uuid4().hex}"
+async def test_mirrored_to_a_redis_stream_with_its_head(tmp_path, redis):
+    stream = f"test:{{audit}}:{uuid.uuid4().hex}"
+    log = AuditLog(tmp_path / "log.jsonl", SECRET, redis, stream=stream)
+    written = [await log.write(_record(i)) for i in range(3)]
     try:
-        log = AuditLog(tmp_path / "log.jsonl", SECRET, redis, stream=stream)
-        written = [await log.write(_record(i)) for i in range(3)]
         entries = await redis.xrange(stream)
         assert [json.loads(fields[b"line"]) for _, fields in entries] == written
+        assert await _anchor(redis, written[0]["chain"]) == Anchor(3, written[-1]["hash"])
     finally:
-        await redis.delete(stream)
-        await redis.aclose()
+        await redis.delete(stream, keys.audit_head(written[0]["chain"]))
+
+
+async def test_records_cut_off_the_end_are_reported_against_the_anchor(tmp_path, redis):
+    """Regression: a file cut at a line boundary used to verify as a shorter valid chain."""
+    path = tmp_path / "log.jsonl"
+    stream = f"test:{{audit}}:{uuid.uuid4().hex}"
+    log = AuditLog(path, SECRET, redis, stream=stream)
+    for i in range(6):
+        await log.write(_record(i))
+    chain = chain_of(path)
+    try:
+        anchor = await _anchor(redis, chain)
+        assert verify(path, KEY, anchor).head_checked
+        path.write_bytes(b"".join(_lines(path)[:4]))
+        assert verify(path, KEY).ok  # without the anchor the cut cannot be seen
+        res = verify(path, KEY, anchor)
+        assert (res.ok, res.count, res.bad_line) == (False, 4, 5)
+        assert res.reason.startswith("truncated: 2 records missing at the end")
+    finally:
+        await redis.delete(stream, keys.audit_head(chain))
+
+
+async def test_anchor_behind_the_file_is_reported_not_failed(tmp_path, redis):
+    path = tmp_path / "log.jsonl"
+    written = await _write_n(path, 3)  # written while Redis was away: no anchor moved
+    res = verify(path, KEY, Anchor(2, written[1]["hash"]))
+    assert (res.ok, res.head_checked, res.unanchored) == (True, True, 1)
+    bad = verify(path, KEY, Anchor(2, "f" * 64))
+    assert (bad.ok, bad.bad_line) == (False, 2) and "anchor" in bad.reason
 
 
 async def test_redis_down_never_loses_the_file_record(tmp_path, caplog):

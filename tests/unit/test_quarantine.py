@@ -1,11 +1,11 @@
-"""Quarantine: evidence is unreadable at rest, readable with the key, purged by its own clock."""
+"""Quarantine: evidence is unreadable at rest, readable with the key, purged by its own clock
+after the policy's retention. (Key loading: tests/unit/test_secrets.py.)"""
 
 from __future__ import annotations
 
 import io
 import stat
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.fernet import Fernet
@@ -13,7 +13,10 @@ from PIL import Image as PILImage
 from skimage import data as skdata
 
 from bot.errors import QuarantineError
-from bot.quarantine import KEY_FILE, Quarantine, load_or_create_key
+from bot.quarantine import PurgeResult, Quarantine
+from config.policy import Retention
+
+DAY = 24 * 3600
 
 
 @pytest.fixture(scope="module")
@@ -78,17 +81,24 @@ def test_purge_uses_the_token_time_and_honours_legal_hold(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_key_file_created_once_and_private(tmp_path):
-    with ThreadPoolExecutor(4) as pool:
-        keys = set(pool.map(lambda _: load_or_create_key(tmp_path / "data"), range(8)))
-    assert len(keys) == 1
-    key_path = tmp_path / "data" / KEY_FILE
-    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
-    assert load_or_create_key(tmp_path / "data") == keys.pop()
-    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [KEY_FILE]
+def test_purge_defaults_to_the_policy_retention(tmp_path):
+    """Regression: the policy's quarantine_days/legal_hold_days were validated and ignored."""
+    q = Quarantine(tmp_path, Fernet.generate_key(),
+                   retention=Retention(quarantine_days=2, legal_hold_days=5))
+    q.put("normal", b"a", {})
+    q.put("held", b"b", {}, legal_hold=True)
+    now = time.time()
+    assert q.sweep(now=now + 1 * DAY) == PurgeResult(0, 2)
+    assert q.sweep(now=now + 3 * DAY) == PurgeResult(1, 1)
+    assert q.purge(now=now + 4 * DAY) == 0
+    assert q.purge(now=now + 6 * DAY) == 1
+    assert Quarantine(tmp_path, Fernet.generate_key()).retention == Retention()
 
 
-def test_key_file_with_garbage_is_an_error(tmp_path):
-    (tmp_path / KEY_FILE).write_bytes(b"not a key")
-    with pytest.raises(QuarantineError, match="Fernet key"):
-        load_or_create_key(tmp_path)
+def test_purge_leaves_unreadable_cases_and_names_them(tmp_path):
+    q = Quarantine(tmp_path, Fernet.generate_key(), retention=Retention(quarantine_days=1))
+    q.put("mine", b"a", {})
+    Quarantine(tmp_path, Fernet.generate_key()).put("other-key", b"b", {})
+    result = q.sweep(now=time.time() + 2 * DAY)
+    assert result == PurgeResult(1, 0, ("other-key.bin",))
+    assert (tmp_path / "other-key.bin").exists()

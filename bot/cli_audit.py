@@ -1,0 +1,78 @@
+"""``miru audit verify [PATH]``: check the keyed chain, then the head against the Redis anchor.
+
+Prints a verdict line, then one line for the chain and one for the head, saying what was and was
+not checked; exits 1 on any failure (a bad line, lines missing at the end, a missing file), 0
+otherwise. Without Redis the chain is still checked and the head line says it was not.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bot.audit import Anchor, VerifyResult, chain_of, verify
+from config.settings import Settings
+
+EX_OK, EX_FAIL = 0, 1
+
+
+def fetch_anchor(redis_url: str, chain: str) -> tuple[Anchor | None, str]:
+    """The chain's anchor from Redis and, when there is none, why (unreachable, absent)."""
+    import redis
+
+    from bot import keys
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        raw = client.hgetall(keys.audit_head(chain))
+    except (redis.RedisError, OSError) as exc:
+        return None, (f"Redis unreachable ({type(exc).__name__}); records cut off the end "
+                      "cannot be detected offline")
+    finally:
+        client.close()
+    anchor = Anchor.parse(raw)
+    if anchor is None:
+        return None, f"Redis holds no anchor for chain {chain[:12]}… (written without Redis)"
+    return anchor, ""
+
+
+def verify_command(path_arg: str | None, settings: Settings) -> int:
+    from bot.secrets import chain_key
+
+    path = Path(path_arg) if path_arg else settings.audit_path
+    if not path.exists():
+        print(f"miru: no audit log at {path}", file=sys.stderr)
+        return EX_FAIL
+    key = chain_key(settings)
+    chain = chain_of(path)
+    anchor, why = (fetch_anchor(settings.redis_url, chain) if chain
+                   else (None, "the file names no chain (empty or unreadable first line)"))
+    result = verify(path, key.value, anchor)
+    for line in report(result, why, key.describe("MIRU_AUDIT_KEY")):
+        print(line)
+    return EX_OK if result.ok else EX_FAIL
+
+
+def report(result: VerifyResult, why_no_anchor: str, key_source: str) -> list[str]:
+    """The lines ``verify_command`` prints: a verdict, then what the chain and head checks
+    found (and what was not checked)."""
+    verdict = (f"ok {result.count} records" if result.ok
+               else f"bad record at line {result.bad_line}: {result.reason}")
+    truncated = result.reason.startswith(("truncated:", "differs from the Redis anchor"))
+    if result.ok or truncated:
+        chain = f"chain: ok, {result.count} records (HMAC-SHA256, key {key_source})"
+    else:
+        chain = (f"chain: FAIL at line {result.bad_line}: {result.reason} "
+                 f"({result.count} records verified before it)")
+    if truncated:
+        head = f"head: FAIL at line {result.bad_line}: {result.reason}"
+    elif result.head_checked:
+        head = "head: ok, the file's end matches the Redis anchor"
+        if result.unanchored:
+            head += (f" at line {result.count - result.unanchored}; the last "
+                     f"{result.unanchored} records were not anchored (Redis was away)")
+    elif not result.ok:
+        head = "head: not checked (the chain failed first)"
+    else:
+        head = f"head: NOT CHECKED: {why_no_anchor}"
+    return [verdict, chain, head]
