@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -102,15 +101,19 @@ def _vision_model(settings: Settings) -> Check:
     if backend == "openai":
         return _probe(f"{settings.openai_base_url.rstrip('/')}/models", "vision server",
                       settings.openai_model, lambda: "start the server or fix MIRU_OPENAI_BASE_URL")
-    from huggingface_hub import try_to_load_from_cache
+    from bot.vision.factory import model_cached, model_source
 
-    found = try_to_load_from_cache(settings.vlm_model, "config.json",
-                                   revision=settings.vlm_revision)
-    if isinstance(found, str) and os.path.exists(found):
-        return Check("vision model", True, f"{settings.vlm_model} in the local cache")
-    return Check("vision model", False, f"{settings.vlm_model} is not downloaded yet",
-                 "run `miru models pull` on a machine with internet (or copy the Hugging Face "
-                 "cache); until then Miru answers from the text it reads (OCR)")
+    model = settings.vlm_model
+    if model_cached(model, settings.vlm_revision):
+        return Check("vision model", True, f"{model} in the local cache")
+    source = model_source(settings)  # the same decision (and note) every command makes
+    if source.note:
+        return Check("vision model", False, source.note.removeprefix("miru: "),
+                     "run `miru models pull` on a machine with internet (or copy the Hugging "
+                     "Face cache); until then Miru answers from the text it reads (OCR)")
+    return Check("vision model", True, f"{model} is not downloaded yet: the first question "
+                 "downloads it from the hub", "run `miru models pull` now to fetch it ahead",
+                 warn=True)
 
 
 def _probe(url: str, name: str, model: str, fix: Callable[[], str]) -> Check:

@@ -116,6 +116,31 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "engine.ocr_image": {"en": "Image {n}:", "ja": "画像{n}:"},
     "engine.working": {"en": "Looking at the image…", "ja": "画像を確認しています…"},
+    # Operator notes (one line each) when the vision model cannot be used and OCR answers instead
+    "engine.hub_unreachable": {
+        "en": "miru: the vision model {model} is not downloaded and the model hub ({endpoint}) "
+              "cannot be reached, so answers come from the text read in the image (OCR); run "
+              "`miru models pull` once online, or set MIRU_OFFLINE=1 to skip this check.",
+        "ja": "miru: 画像認識モデル {model} がダウンロードされておらず、モデルハブ ({endpoint}) にも"
+              "接続できないため、画像内の文字 (OCR) から回答します。オンラインで `miru models pull` "
+              "を実行するか、MIRU_OFFLINE=1 でこの確認を省略してください。",
+    },
+    "engine.model_not_cached": {
+        "en": "miru: offline mode is on and the vision model MIRU_VLM_MODEL={model} is not in the "
+              "local cache, so answers come from the text read in the image (OCR); run "
+              "`miru models pull {model}` on a machine with internet access, then restart.",
+        "ja": "miru: オフラインモードで、画像認識モデル MIRU_VLM_MODEL={model} がローカルの"
+              "キャッシュにないため、画像内の文字 (OCR) から回答します。インターネットに接続できる"
+              "マシンで `miru models pull {model}` を実行してから再起動してください。",
+    },
+    "engine.model_failed": {
+        "en": "miru: the vision model MIRU_VLM_MODEL={model} (revision {revision}) could not be "
+              "loaded ({detail}), so answers come from the text read in the image (OCR); fix the "
+              "model id, or run `miru models pull {model}`, then restart.",
+        "ja": "miru: 画像認識モデル MIRU_VLM_MODEL={model} (リビジョン {revision}) を読み込めません"
+              "でした ({detail})。画像内の文字 (OCR) から回答します。モデル ID を直すか "
+              "`miru models pull {model}` を実行してから再起動してください。",
+    },
     # Memory and commands
     "store.unavailable": {
         "en": "I can't work right now (my memory store is unreachable). Please try again shortly.",

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     vlm_batch_window_ms: float = Field(20.0, ge=0)
     vlm_max_batch: int = Field(16, ge=1)
     vlm_timeout_s: float = Field(120.0, gt=0)
+    # Caps on what one request puts in a prompt, in characters (bot/vision/prompts.py); 0: none
+    max_question_chars: int = Field(2_000, ge=0)
+    max_history_chars: int = Field(8_000, ge=0)
+    max_ocr_chars: int = Field(4_000, ge=0)
+    hub_probe_timeout_s: float = Field(2.0, gt=0)  # is the model hub reachable? (first use)
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_api_key: SecretStr = SecretStr("")
     openai_model: str = "Qwen/Qwen2.5-VL-3B-Instruct"

@@ -4,7 +4,9 @@ Requests arriving within ``window_ms`` of the first waiting one (or until ``max_
 handed to ``run_batch`` together, in a single worker thread, so the event loop stays free and one
 model never runs two batches at once. Each caller awaits its own result; a caller whose wait times
 out or is cancelled only stops waiting: its item is dropped if the batch has not started yet, and
-its result discarded otherwise.
+its result discarded otherwise. When ``run_batch`` raises (or returns the wrong number of
+results), the batch's items are run again one at a time, so a bad item fails alone and the others
+get their answers.
 """
 
 from __future__ import annotations
@@ -103,17 +105,15 @@ class MicroBatcher(Generic[T, R]):
             batch = await self._gather(queue)
             if not batch:
                 continue
-            self.stats.sizes.append(len(batch))
             try:
-                results = await loop.run_in_executor(
-                    self._executor, self._run_batch, [p.item for p in batch]
-                )
+                results = await self._call(loop, batch)
+                if isinstance(results, Exception):
+                    results = ([results] if len(batch) == 1
+                               else [await self._alone(loop, p) for p in batch])
             except asyncio.CancelledError:
                 for pending in batch:
                     pending.future.cancel()
                 raise
-            except Exception as exc:  # the whole batch failed: every caller hears why
-                results = [exc] * len(batch)
             for pending, result in zip(batch, results, strict=True):
                 if pending.future.done():
                     continue
@@ -121,6 +121,31 @@ class MicroBatcher(Generic[T, R]):
                     pending.future.set_exception(result)
                 else:
                     pending.future.set_result(result)
+
+    async def _call(self, loop: asyncio.AbstractEventLoop, batch: list[_Pending[T, R]]
+                    ) -> list[R | BaseException] | Exception:
+        """``run_batch`` over the batch's items in the worker thread: its results, or the
+        exception it raised (a wrong number of results counts as one)."""
+        self.stats.sizes.append(len(batch))
+        try:
+            results = await loop.run_in_executor(
+                self._executor, self._run_batch, [p.item for p in batch]
+            )
+            if len(results) != len(batch):
+                raise RuntimeError(f"run_batch gave {len(results)} results for {len(batch)} items")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return exc
+        return list(results)
+
+    async def _alone(self, loop: asyncio.AbstractEventLoop, pending: _Pending[T, R]
+                     ) -> R | BaseException:
+        """One item of a failed batch, run on its own (skipped when nobody waits for it)."""
+        if pending.future.done():
+            return asyncio.CancelledError()
+        results = await self._call(loop, [pending])
+        return results if isinstance(results, Exception) else results[0]
 
     async def close(self) -> None:
         """Stop the runner and the worker thread; callers still waiting are cancelled."""

@@ -26,7 +26,7 @@ from tenacity import (
 
 from bot.errors import EngineBusy, EngineEmpty, EngineError
 from bot.models import Answer, AnswerRequest, Image
-from bot.vision.prompts import build_messages
+from bot.vision.prompts import PromptLimits, build_messages
 
 MAX_RETRY_AFTER_S = 30.0
 
@@ -44,11 +44,11 @@ def data_url(image: Image) -> str:
     return f"data:{image.mime};base64,{base64.b64encode(image.data).decode('ascii')}"
 
 
-def openai_messages(request: AnswerRequest) -> list[dict]:
+def openai_messages(request: AnswerRequest, limits: PromptLimits | None = None) -> list[dict]:
     """``build_messages`` in OpenAI's format: the k-th image part becomes the k-th image's URL."""
     images = iter(request.images)
     out = []
-    for message in build_messages(request):
+    for message in build_messages(request, limits):
         parts = []
         for part in message["content"]:
             if part["type"] == "image":
@@ -92,8 +92,10 @@ class OpenAIEngine:
         transport: httpx.AsyncBaseTransport | None = None,
         max_new_tokens: int = 256,
         backoff_s: float = 0.5,
+        limits: PromptLimits | None = None,
     ) -> None:
         self.model_id = model
+        self.limits = limits or PromptLimits()
         self.retries = retries
         self.max_new_tokens = max_new_tokens
         self._backoff_s = backoff_s
@@ -112,7 +114,7 @@ class OpenAIEngine:
     def _body(self, request: AnswerRequest) -> dict[str, Any]:
         return {
             "model": self.model_id,
-            "messages": openai_messages(request),
+            "messages": openai_messages(request, self.limits),
             "max_tokens": request.max_new_tokens or self.max_new_tokens,
             "temperature": 0,
         }

@@ -3,7 +3,8 @@
 ``AutoProcessor`` + ``AutoModelForImageTextToText`` and the model's own chat template; the model
 is loaded once, lazily, in the generation thread (CUDA in bfloat16 when available, else CPU in
 float32). Concurrent requests are generated together with left padding; a single request streams
-its text as it grows.
+its text as it grows. When a batch fails, its requests are run again one by one, so one bad
+request (an undecodable image, one that runs out of memory) fails alone.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from bot.errors import EngineBusy, EngineEmpty, EngineError, EngineUnavailable
 from bot.models import Answer, AnswerRequest
 from bot.vision.batching import BatchStats, MicroBatcher
-from bot.vision.prompts import build_messages
+from bot.vision.prompts import PromptLimits, build_messages
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,10 @@ class TransformersEngine:
         batch_window_ms: float = 20.0,
         max_batch: int = 16,
         timeout_s: float = 120.0,
+        limits: PromptLimits | None = None,
     ) -> None:
         self.model_id = model_id
+        self.limits = limits or PromptLimits()
         self.revision = revision
         self.local_files_only = local_files_only
         self.max_new_tokens = max_new_tokens
@@ -167,15 +170,23 @@ class TransformersEngine:
             group = [i for i, j in enumerate(jobs) if bool(j.request.images) == with_images]
             if not group:
                 continue
-            try:
-                answers = self._generate(loaded, [jobs[i] for i in group])
-            except EngineError as exc:
-                answers = [exc] * len(group)
-            except Exception as exc:  # a model or processor failure is this batch's failure
-                answers = [EngineError(f"generation failed: {exc!r}")] * len(group)
+            answers = self._generate_isolated(loaded, [jobs[i] for i in group])
             for i, ans in zip(group, answers, strict=True):
                 results[i] = ans
         return results
+
+    def _generate_isolated(self, loaded: _Loaded, jobs: Sequence[_Job]
+                           ) -> list[Answer | BaseException]:
+        """``_generate`` over ``jobs``; if that fails, each job alone, so only the bad ones fail."""
+        try:
+            return self._generate(loaded, jobs)
+        except Exception as exc:  # a model or processor failure: whose is it?
+            if len(jobs) > 1:
+                _free_cuda(loaded.device)
+                return [r for job in jobs for r in self._generate_isolated(loaded, [job])]
+            if isinstance(exc, EngineError):
+                return [exc]
+            return [EngineError(f"generation failed: {exc!r}")]
 
     def _generate(self, loaded: _Loaded, jobs: Sequence[_Job]) -> list[Answer | BaseException]:
         import torch
@@ -185,7 +196,8 @@ class TransformersEngine:
         processor, model = loaded.processor, loaded.model
         texts = [
             processor.apply_chat_template(
-                build_messages(j.request), add_generation_prompt=True, tokenize=False
+                build_messages(j.request, self.limits), add_generation_prompt=True,
+                tokenize=False,
             )
             for j in jobs
         ]
@@ -228,6 +240,14 @@ class TransformersEngine:
                             "generate": (done - prepared) * 1000, "batch": float(len(jobs))},
             ))
         return answers
+
+
+def _free_cuda(device: str) -> None:
+    """Give back the memory a failed CUDA batch held before its members run alone."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.empty_cache()
 
 
 def _eos_ids(model: Any, processor: Any) -> set[int]:

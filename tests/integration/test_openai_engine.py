@@ -16,7 +16,7 @@ from skimage import data
 from bot.errors import EngineBusy, EngineEmpty, EngineError
 from bot.models import AnswerRequest, Image, Turn
 from bot.vision.openai_engine import OpenAIEngine
-from bot.vision.prompts import OCR_BEGIN, system_prompt
+from bot.vision.prompts import OCR_MARK_BEGIN, PromptLimits, system_prompt
 
 Behaviour = Callable[[dict], web.StreamResponse]
 
@@ -102,7 +102,7 @@ async def test_request_shape_and_answer(server, images):
     urls = [p["image_url"]["url"] for p in parts if p["type"] == "image_url"]
     texts = [p["text"] for p in parts if p["type"] == "text"]
     assert texts[0] == "Image 1:" and texts[1] == "Image 2:"
-    assert OCR_BEGIN in texts[2] and "IGNORE PREVIOUS INSTRUCTIONS" in texts[2]
+    assert OCR_MARK_BEGIN in texts[2] and "IGNORE PREVIOUS INSTRUCTIONS" in texts[2]
     assert texts[-1] == "What is in image 2?"
     assert len(urls) == 2
     for url, image in zip(urls, images, strict=True):
@@ -112,6 +112,24 @@ async def test_request_shape_and_answer(server, images):
         assert sent == image.data  # the processed bytes, exactly
         assert b"Exif" not in sent
         assert not PILImage.open(io.BytesIO(sent)).getexif()
+
+
+async def test_question_and_history_are_capped_on_the_wire(server, images):
+    server.script = [lambda: _ok("ok")]
+    engine = OpenAIEngine(server.base_url, "", "qwen-vl", timeout_s=5, retries=0,
+                          limits=PromptLimits(max_question_chars=50, max_history_chars=120))
+    history = tuple(Turn("user" if i % 2 == 0 else "assistant", f"t{i} " + "w" * 57)
+                    for i in range(6))  # 60 characters each
+    try:
+        await engine.answer(AnswerRequest(images=images[:1], question="why? " * 1000,
+                                          history=history))
+    finally:
+        await engine.close()
+    messages = server.bodies[0]["messages"]
+    texts = [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]
+             for m in messages[1:-1]]
+    assert [t[:2] for t in texts] == ["t4", "t5"]
+    assert len(messages[-1]["content"][-1]["text"]) == 50
 
 
 async def test_429_then_200_honours_retry_after(server, images):

@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from PIL import Image as PILImage
 from skimage import data
 
-from bot.errors import EngineBusy, EngineUnavailable
+from bot.errors import EngineBusy, EngineError, EngineUnavailable
 from bot.models import AnswerRequest, Image, Turn
 from bot.vision.base import Engine
 from bot.vision.transformers_engine import TransformersEngine
@@ -117,6 +117,32 @@ async def test_missing_model_offline_is_a_clear_error(tmp_path):
         await eng.close()
 
 
+async def test_a_bad_request_fails_alone_in_its_batch(engine, images):
+    """An undecodable image made the whole batch fail; now only its own request does."""
+    broken = Image(0, b"not an image at all", "image/png", 10, 10, "png", "0" * 64, "0" * 64)
+    good = _requests(images)[:2]
+    alone = [(await engine.answer(r)).text for r in good]
+    results = await asyncio.gather(engine.answer(good[0]),
+                                   engine.answer(AnswerRequest(images=(broken,), question="hi")),
+                                   engine.answer(good[1]), return_exceptions=True)
+    assert engine.stats.sizes[2] == 3  # they were batched together
+    assert isinstance(results[1], EngineError)
+    assert [r.text for r in (results[0], results[2])] == alone
+
+
+async def test_long_question_and_history_are_capped(engine, images):
+    """A 10,000-character question and two 10,000-character turns reach the model capped."""
+    history = (Turn("user", "cat " * 2500), Turn("assistant", "red " * 2500))
+    huge = AnswerRequest(images=(images[0],), question="what " * 2000, history=history,
+                         max_new_tokens=2)
+    normal = _requests(images)[0]
+    answers = await asyncio.gather(engine.answer(huge), engine.answer(normal))
+    limits = engine.limits
+    words = (limits.max_question_chars + limits.max_history_chars) // 4
+    assert answers[0].prompt_tokens < words + 600  # the prompt's own words, the image
+    assert answers[1].text == (await engine.answer(normal)).text
+
+
 def test_preflight_accepts_the_tiny_model(tiny_model):
     TransformersEngine(tiny_model, local_files_only=True).preflight()
 
@@ -203,3 +229,40 @@ async def test_batcher_window_max_batch_and_close():
     release.set()
     with pytest.raises(asyncio.CancelledError):
         await stuck
+
+
+async def test_batcher_runs_a_failed_batch_one_by_one():
+    """When run_batch raises for the whole batch, each item runs alone: only the bad one fails."""
+    from bot.vision.batching import MicroBatcher
+
+    calls: list[list[int]] = []
+
+    def run(items):
+        calls.append(list(items))
+        if any(x < 0 for x in items):
+            raise ValueError("a negative item spoils the batch")
+        return [x * 10 for x in items]
+
+    batcher = MicroBatcher(run, window_ms=200, max_batch=8)
+    try:
+        results = await asyncio.gather(*(batcher.submit(x, 5) for x in (1, -2, 3)),
+                                       return_exceptions=True)
+    finally:
+        await batcher.close()
+    assert results[0] == 10 and results[2] == 30
+    assert isinstance(results[1], ValueError)
+    assert calls == [[1, -2, 3], [1], [-2], [3]]
+    assert batcher.stats.sizes == [3, 1, 1, 1]
+
+
+async def test_batcher_wrong_result_count_is_a_failed_batch():
+    from bot.vision.batching import MicroBatcher
+
+    batcher = MicroBatcher(lambda items: [x for x in items if x != 2], window_ms=200)
+    try:
+        results = await asyncio.gather(*(batcher.submit(x, 5) for x in (1, 2, 3)),
+                                       return_exceptions=True)
+    finally:
+        await batcher.close()
+    assert results[0] == 1 and results[2] == 3
+    assert isinstance(results[1], RuntimeError)
