@@ -263,6 +263,19 @@ async def test_mirrored_to_a_redis_stream_with_its_head(tmp_path, redis):
         await redis.delete(stream, keys.audit_head(written[0]["chain"]))
 
 
+async def test_a_late_mirror_never_moves_the_anchor_back(tmp_path, redis):
+    """Writers append under the file lock but mirror after it: line 2's mirror may land after
+    line 3's, and must not lower the anchor (a cut after line 2 would then go unseen)."""
+    stream = f"test:{{audit}}:{uuid.uuid4().hex}"
+    log = AuditLog(tmp_path / "log.jsonl", SECRET, redis, stream=stream)
+    written = [await log.write(_record(i)) for i in range(3)]
+    try:
+        await log._mirror(written[1])  # the late mirror of an earlier line
+        assert await _anchor(redis, written[0]["chain"]) == Anchor(3, written[2]["hash"])
+    finally:
+        await redis.delete(stream, keys.audit_head(written[0]["chain"]))
+
+
 async def test_records_cut_off_the_end_are_reported_against_the_anchor(tmp_path, redis):
     """Regression: a file cut at a line boundary used to verify as a shorter valid chain."""
     path = tmp_path / "log.jsonl"
