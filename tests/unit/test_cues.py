@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from config.policy import MinorCues
 from safety.cues import find_minor_cues, normalise
+from tests.unit.cue_phrases_dev import DEV
+from tests.unit.cue_phrases_heldout import HELD_OUT
 
 CUES = MinorCues()
 
@@ -102,3 +104,129 @@ def test_property_every_listed_cue_fires_between_separators(cue, before, after, 
     if cue.isascii():
         text = f"photo{before or ' '}{cue.upper() if upper else cue}{after or ' '}here"
     assert normalise(cue) in find_minor_cues(text, CUES)
+
+
+# --- issue 7 item 2: the grammar, normalising, and the labelled phrases -----------------------
+
+_WIDE = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(("lang", "fires", "text"), DEV)
+def test_dev_phrase(lang, fires, text):
+    """Every development phrase; bench/cues.py reports these and the held-out ones apart."""
+    assert bool(find_minor_cues(text, CUES)) is fires, find_minor_cues(text, CUES)
+
+
+def test_phrase_sets_are_large_balanced_and_apart():
+    assert len(DEV) + len(HELD_OUT) >= 300
+    for phrases in (DEV, HELD_OUT):
+        for lang in ("en", "ja"):
+            mine = [fires for lg, fires, _ in phrases if lg == lang]
+            assert len(mine) >= 70 and 0.35 <= sum(mine) / len(mine) <= 0.65, (lang, len(mine))
+    assert not {t for *_, t in DEV} & {t for *_, t in HELD_OUT}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("小6の娘", ["school:小6"]),
+    ("中２です", ["school:中2"]),  # full-width digit
+    ("高1", ["school:高1"]),
+    ("中学二年生", ["school:中2"]),
+    ("しょうがくせい", ["しょうがくせい"]),
+    ("チュウガクセイ", ["ちゅうがくせい"]),
+    ("じょしこうせい", ["じょしこうせい"]),
+    ("she is only 13", ["age:13"]),
+    ("*13*", []),
+    ("*13* years old", ["age:13"]),
+    ("13 years _old_", ["age:13"]),
+    ("age: 12!", ["age:12"]),
+    ("un\u200bder\u200bage", ["underage"]),
+    ("小\u2060学生", ["小学生"]),
+    ("under-age", ["under-age"]),
+    ("a 7th grader", ["school:7th grader"]),
+    ("8th-grade", ["school:8th-grade"]),
+    ("she's a sophomore in high school", ["school:sophomore in high school"]),
+    ("freshman", ["school:freshman"]),
+    ("she's a minor", ["minor"]),
+    ("no minors", ["minor"]),
+    ("JK Rowling", []),
+    ("JC Penney", []),
+    ("the JS bundle", []),
+    ("JSです", ["js"]),
+    ("my 15-year-old laptop", []),
+    ("a 12-year-old scotch", []),
+    ("築15年", []),
+    ("15年物", []),
+    ("a minor bug", []),
+    ("minor changes", []),
+    ("C minor", []),
+])
+def test_issue_kinds(text, expected):
+    assert find_minor_cues(text, CUES) == expected
+
+
+def test_normalise_drops_invisible_characters_and_markup():
+    assert normalise("ｊ\u200bk *bold* _it_ ~s~ `c` ||x|| 14\u2013year\ufe0f") == \
+        "jk bold it s c x 14-year"
+
+
+@given(st.integers(min_value=1, max_value=17),
+       st.sampled_from(["laptop", "car", "whisky", "house", "dog", "company", "tree", "bottle",
+                        "bourbon", "cat", "building", "phone"]),
+       st.sampled_from(["my {n}-year-old {x}", "a {n} year old {x}", "the {x} is {n} years old",
+                        "{x} aged {n} years", "our {n} yr old {x}", "this {n}yo {x}"]))
+def test_property_ages_of_things_do_not_fire(n, thing, template):
+    assert find_minor_cues(template.format(n=n, x=thing), CUES) == []
+
+
+@given(st.integers(min_value=1, max_value=17), st.booleans(),
+       st.sampled_from(["築{n}年", "{n}年物のワイン", "創業{n}年", "{n}年熟成", "愛犬は{n}歳",
+                        "{n}年前の写真", "第{n}回", "{n}時に集合"]))
+def test_property_japanese_ages_of_things_do_not_fire(n, wide, template):
+    text = template.format(n=n)
+    assert find_minor_cues(text.translate(_WIDE) if wide else text, CUES) == []
+
+
+@given(st.integers(min_value=1, max_value=17), st.booleans(),
+       st.sampled_from(["she's only {n}", "he is {n}", "i'm {n} lol", "my daughter is {n}.",
+                        "*{n}* years old", "{n} years _old_", "`{n}` yo", "aged {n}", "age: {n}",
+                        "my son ({n})", "まだ{n}", "娘は{n}です", "{n}\u200b歳", "a {n}-year-old"]))
+def test_property_ages_of_people_fire(n, wide, template):
+    text = template.format(n=n)
+    assert f"age:{n}" in find_minor_cues(text.translate(_WIDE) if wide else text, CUES)
+
+
+@given(st.sampled_from([("小", 6), ("中", 3), ("高", 3)]), st.data(), st.booleans(),
+       st.sampled_from(["", "の娘", "です", "女子", "の時", "。"]))
+def test_property_school_years_fire(school, data, wide, suffix):
+    level, top = school
+    n = data.draw(st.integers(min_value=1, max_value=top))
+    text = f"娘は{level}{n}{suffix}"
+    assert f"school:{level}{n}" in find_minor_cues(text.translate(_WIDE) if wide else text, CUES)
+
+
+@given(st.sampled_from(["小", "中", "高"]), st.integers(min_value=1, max_value=3),
+       st.sampled_from(["時間", "階", "日", "枚", "個", "cm", "回", ".5"]))
+def test_property_school_years_before_units_do_not_fire(level, n, unit):
+    assert find_minor_cues(f"{level}{n}{unit}", CUES) == []
+
+
+@given(st.sampled_from([*CUES.words, *CUES.tokens]), st.data(),
+       st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\ufe0f"]))
+def test_property_invisible_characters_do_not_hide_a_cue(cue, data, invisible):
+    at = data.draw(st.integers(min_value=1, max_value=len(cue) - 1))
+    hidden = cue[:at] + invisible + cue[at:]
+    text = f"photo {hidden} here" if cue.isascii() else f"写真、{hidden}です"
+    assert normalise(cue) in find_minor_cues(text, CUES)
+
+
+@given(st.sampled_from(["bug", "change", "changes", "issue", "fix", "detail", "key", "chord",
+                        "league", "role", "injury", "version", "edit", "update", "scale"]),
+       st.sampled_from(["a minor {x}", "minor {x}", "the minor {x} here", "just a minor {x}."]))
+def test_property_minor_as_an_adjective_does_not_fire(noun, template):
+    assert find_minor_cues(template.format(x=noun), CUES) == []
+
+
+@given(st.sampled_from("ABCDEFG"), st.sampled_from(["", "#", "♭", " sharp", " flat"]),
+       st.sampled_from(["{k} minor", "in {k} minor", "Sonata in {k} minor.", "{k} minor scale"]))
+def test_property_minor_keys_do_not_fire(key, accidental, template):
+    assert find_minor_cues(template.format(k=key + accidental), CUES) == []
