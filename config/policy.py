@@ -19,6 +19,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -32,15 +33,24 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+KNOWN_VERSIONS = ("1",)
+
+
 class Thresholds(_Frozen):
-    """Scores are the models' own (0..1); ages in years."""
+    """Scores are the models' own (0..1); ages in years.
+
+    Values that would quietly switch a gate off are refused: a reporting threshold above a
+    deciding one (``detector_min_score`` over ``sexual_signal`` or ``exposed_block``, ``nsfw_low``
+    over ``nsfw_high``, ``sexual_signal`` over ``exposed_block``), ``face_min_score`` over 0.9
+    (no face would count, so no blur and no consent question).
+    """
 
     detector_min_score: float = Field(0.25, ge=0, le=1)
     sexual_signal: float = Field(0.3, ge=0, le=1)
     exposed_block: float = Field(0.5, ge=0, le=1)
     nsfw_low: float = Field(0.2, ge=0, le=1)
     nsfw_high: float = Field(0.8, ge=0, le=1)
-    face_min_score: float = Field(0.3, ge=0, le=1)
+    face_min_score: float = Field(0.3, ge=0, le=0.9)
     minor_age_under: int = Field(25, ge=1, le=100)
     pdq_max_distance: int = Field(31, ge=0, le=256)
 
@@ -50,6 +60,13 @@ class Thresholds(_Frozen):
             raise ValueError("thresholds.nsfw_low must not exceed thresholds.nsfw_high")
         if self.sexual_signal > self.exposed_block:
             raise ValueError("thresholds.sexual_signal must not exceed thresholds.exposed_block")
+        for decider in ("sexual_signal", "exposed_block"):
+            if self.detector_min_score > getattr(self, decider):
+                raise ValueError(
+                    f"thresholds.detector_min_score ({self.detector_min_score}) must not exceed "
+                    f"thresholds.{decider} ({getattr(self, decider)}): boxes scored between them "
+                    "would never be reported"
+                )
         return self
 
 
@@ -73,20 +90,30 @@ class NudityClasses(_Frozen):
 
 
 class MinorCues(_Frozen):
-    """Words in a message that suggest a minor. Matching is on normalised text (NFKC, katakana
-    folded to hiragana, lower case), so list entries are normalised the same way on use."""
+    """Cue lists for minors in a message's text; ``safety.cues`` adds its grammar (school years,
+    ages of people, "minor" as a person) on top. Matching is on normalised text (invisible
+    characters and chat markup dropped, NFKC, katakana folded to hiragana, lower case), so list
+    entries are normalised the same way on use."""
 
     words: tuple[str, ...] = (
-        "小学生", "中学生", "女子高生", "男子高校生", "女子中学生", "女子小学生", "児童", "未成年",
-        "幼女", "少女", "ロリ", "ショタ", "ランドセル",
+        "小学生", "中学生", "高校生", "女子高生", "男子高校生", "女子中学生", "女子小学生", "児童",
+        "未成年", "幼女", "少女", "ロリ", "ショタ", "ランドセル", "中坊", "園児", "女児", "男児",
+        "幼児", "乳児", "子供", "子ども", "こども", "キッズ", "ジュニアアイドル",
+        "しょうがくせい", "ちゅうがくせい", "こうこうせい", "じょしこうせい", "みせいねん",
+        "ようじょ", "しょうじょ",
     )
     tokens: tuple[str, ...] = (
-        "jk", "jc", "underage", "under age", "middle school", "middle schooler",
-        "elementary school", "grade school", "schoolgirl", "schoolboy", "preteen", "pre-teen",
-        "loli", "lolicon", "shota", "shotacon", "child", "children", "kid", "kids", "young teen",
-        "little girl", "little boy", "tween",
+        "jk", "jc", "underage", "under age", "under aged", "underaged", "middle school",
+        "middle schooler", "elementary school", "elementary schooler", "grade school",
+        "grade schooler", "primary schooler", "junior high", "jr high", "high schooler",
+        "high school girl", "high school boy", "high school student", "schoolgirl", "schoolboy",
+        "school girl", "school boy", "preteen", "pre-teen", "teen", "teenager", "teenage",
+        "teenaged", "young teen", "tween", "loli", "lolicon", "shota", "shotacon", "child",
+        "children", "kid", "kids", "little girl", "little boy", "lil girl", "lil boy",
+        "young girl", "young boy", "toddler", "infant", "preschooler", "kindergartner",
+        "kindergartener",
     )
-    benign: tuple[str, ...] = ("ロリポップ",)
+    benign: tuple[str, ...] = ("ロリポップ", "中二病")
     max_minor_age: int = Field(17, ge=1, le=25)
 
 
@@ -154,6 +181,14 @@ class PolicyConfig(_Frozen):
                     for k, v in data["channels"].items()
                 }}
         return data
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        if value not in KNOWN_VERSIONS:
+            raise ValueError(f"unknown policy version {value!r}; this Miru reads version "
+                             + ", ".join(repr(v) for v in KNOWN_VERSIONS))
+        return value
 
     def channel(self, channel: str) -> ChannelPolicy:
         """The channel's own entry, or the defaults."""

@@ -177,6 +177,16 @@ def test_channel_tables_inherit_the_defaults(tmp_path: Path):
     ("[thresholdz]\nx = 1\n", "thresholdz"),
     ("[thresholds\n", "not valid TOML"),
     ('[hash_lists]\nsha256_files = ["missing.txt"]\n', "missing.txt cannot be read"),
+    # Issue 7 item 3: values that would quietly switch a gate off.
+    ("[thresholds]\ndetector_min_score = 0.9\n",
+     "thresholds.detector_min_score (0.9) must not exceed thresholds.sexual_signal"),
+    ("[thresholds]\ndetector_min_score = 0.31\n", "detector_min_score (0.31) must not exceed"),
+    ("[thresholds]\nsexual_signal = 0.2\n", "detector_min_score (0.25) must not exceed"),
+    ("[thresholds]\nface_min_score = 1.0\n", "thresholds.face_min_score"),
+    ("[thresholds]\nface_min_score = 0.95\n", "thresholds.face_min_score"),
+    ('version = "2"\n', "version: unknown policy version '2'"),
+    ('version = "test"\n', "version: unknown policy version 'test'"),
+    ("version = 1\n", "version:"),
 ])
 def test_bad_policy_files_raise_config_error(tmp_path: Path, body: str, needle: str):
     path = tmp_path / "policy.toml"
@@ -185,6 +195,15 @@ def test_bad_policy_files_raise_config_error(tmp_path: Path, body: str, needle: 
         load_policy(path)
     assert needle in str(err.value)
     assert str(path) in str(err.value)
+
+
+def test_threshold_cross_checks_accept_their_boundaries(tmp_path: Path):
+    path = tmp_path / "policy.toml"
+    path.write_text('version = "1"\n[thresholds]\ndetector_min_score = 0.5\nsexual_signal = 0.5\n'
+                    "exposed_block = 0.5\nface_min_score = 0.9\n")
+    t = load_policy(path).thresholds
+    assert (t.detector_min_score, t.sexual_signal, t.exposed_block, t.face_min_score) == (
+        0.5, 0.5, 0.5, 0.9)
 
 
 def test_missing_policy_file_raises_config_error(tmp_path: Path):
