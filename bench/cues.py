@@ -1,6 +1,7 @@
 """Minor-cue bench: recall and false-alarm rate of ``safety.cues.find_minor_cues`` with the default
 policy's cue lists, on the labelled phrases in ``tests/unit/cue_phrases_dev.py`` (asserted by the
-unit tests) and ``tests/unit/cue_phrases_heldout.py`` (written before tuning; never asserted).
+unit tests) and ``tests/unit/cue_phrases_heldout.py``: ``HELD_OUT`` (written before tuning, never
+asserted) and ``HELD_OUT_LATE`` (written after tuning, committed before its first run).
 
     .venv/bin/python bench/cues.py            # figures per set and language
     .venv/bin/python bench/cues.py --misses   # also list each wrong phrase
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config.policy import MinorCues
 from safety.cues import find_minor_cues
 from tests.unit.cue_phrases_dev import DEV
-from tests.unit.cue_phrases_heldout import HELD_OUT
+from tests.unit.cue_phrases_heldout import HELD_OUT, HELD_OUT_LATE
 
 Phrase = tuple[str, bool, str]
 
@@ -52,6 +53,7 @@ def main() -> None:
     cues = MinorCues()
     report("dev", DEV, cues, args.misses)
     report("held-out", HELD_OUT, cues, args.misses)
+    report("late", HELD_OUT_LATE, cues, args.misses)
 
 
 if __name__ == "__main__":
