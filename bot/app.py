@@ -20,7 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.errors import StoreUnavailable
+from bot.errors import ConfigError, StoreUnavailable
 from bot.models import Image, IncomingMessage
 from bot.pipeline import Pipeline
 from bot.ports import Platform
@@ -76,8 +76,9 @@ class App:
             return SubmitResult("unavailable")
 
     async def run_worker(self, platforms: Mapping[str, Platform], stop: asyncio.Event,
-                         *, concurrency: int = 4) -> None:
-        """Worker side: take jobs from the shared queue and answer on their platform."""
+                         *, concurrency: int = 4, on_give_up: Any = None) -> None:
+        """Worker side: take jobs from the shared queue and answer on their platform.
+        ``on_give_up(message, exc)`` (optional) runs once when a job is dropped for good."""
         from bot.housekeeping import with_purge
         from bot.worker import Worker
 
@@ -89,7 +90,8 @@ class App:
             await self.pipeline.run(platform.conversation(message))
 
         await self.queue.ensure_group()
-        await with_purge(Worker(self.queue, handle, concurrency=concurrency).run(stop),
+        await with_purge(Worker(self.queue, handle, concurrency=concurrency,
+                                on_give_up=on_give_up).run(stop),
                          self.services.quarantine, stop)
 
     async def close(self) -> None:
@@ -117,8 +119,15 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
     from config.policy import load_policy
 
     policy = load_policy(settings.policy_file)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    redis = None if memory_only else connect_redis(settings.redis_url)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"MIRU_DATA_DIR {settings.data_dir} cannot be created: "
+                          f"{exc.strerror or exc}") from None
+    redis = None if memory_only else connect_redis(settings.redis_url)  # connects on first use
+    # Secrets and keys first: a bad one stops start-up before any model is loaded.
+    audit = open_audit_log(settings, redis)
+    quarantine = open_quarantine(settings, policy.retention)
     memory, state = _stores(settings, policy, redis)
     reader = OcrReader()
     note = ""
@@ -133,9 +142,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = No
         settings=settings, policy=policy,
         ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
         screener=screener, engine=engine,
-        audit=open_audit_log(settings, redis),
-        memory=memory, state=state,
-        quarantine=open_quarantine(settings, policy.retention),
+        audit=audit, memory=memory, state=state, quarantine=quarantine,
         privacy_op=wants_privacy_op, clean_image=clean_image, quality=_quality,
         # the text in an image need not be in the question's language: read with "auto"
         ocr_context=lambda img, _lang: reader.read(_pil(img), "auto").text,

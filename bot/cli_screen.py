@@ -7,24 +7,23 @@ from pathlib import Path
 
 from bot.cli_output import dumps, verdict_json
 from bot.errors import InputRejected, TooLarge
+from bot.exitcodes import EX_DATAERR, EX_OK
 from bot.local import expand_paths
 from bot.models import AuditRecord
 from config.settings import Settings
-
-EX_OK, EX_DATAERR = 0, 65
 
 
 async def screen_command(items: list[str], *, text: str, as_json: bool,
                          settings: Settings) -> int:
     from bot.app import build_screening
-    from bot.audit import AuditLog
+    from bot.secrets import open_audit_log
 
     paths = expand_paths(items)
     if not paths:
         print("miru: no image files found in " + ", ".join(items))
         return EX_DATAERR
     ingestor, screener, policy = build_screening(settings)
-    audit = AuditLog(settings.audit_path, settings.audit_secret.get_secret_value().encode())
+    audit = open_audit_log(settings)
     usable = 0
     try:
         for path in paths:

@@ -59,6 +59,21 @@ class TooManyPixels(InputRejected):
     message_key = "reject.too_many_pixels"
 
 
+class TooManyFiles(InputRejected):
+    """More files in one message than ``max_files``; the first ones are used."""
+
+    code = "too_many_files"
+    message_key = "reject.too_many_files"
+
+
+class TooManyTotalPixels(TooManyPixels):
+    """An animation whose frames, decoded together, exceed ``max_total_pixels`` (checked from
+    the headers before decoding)."""
+
+    code = "too_many_total_pixels"
+    message_key = "reject.too_many_total_pixels"
+
+
 class CorruptImage(InputRejected):
     code = "corrupt"
     message_key = "reject.corrupt"

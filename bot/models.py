@@ -138,6 +138,11 @@ class Image:
     original_sha256: str
     sha256: str  # of ``data``
     blurred: bool = False
+    # Kept with the image in thread memory, so every later request that uses it is decided again
+    # with its own text and the channel's current policy (``safety.policy.redecide``):
+    findings: tuple[Finding, ...] = ()  # what the gates saw on it (image-level, not the text's)
+    consent_confirmed: bool = False  # the uploader confirmed everyone shown agreed
+    ocr_text: str = ""  # text read from it, for the engine's untrusted OCR block
 
 
 @dataclass(frozen=True)

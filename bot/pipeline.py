@@ -1,7 +1,16 @@
-"""The one path every request takes: fetch, ingest, screen, answer, remember, reply, audit.
+"""The one path every request takes: fetch, ingest, screen, answer, reply, remember, audit.
 
 Platform-neutral: a ``Conversation`` (Slack, Discord or the command line) supplies the bytes and
 takes the reply. Only ``allow``/``allow_blurred`` images ever reach ``process`` and the engine.
+
+Every request that uses images is decided again: fresh images by the gates, images kept in the
+thread from the findings stored with them, both with this message's text and the channel's
+current policy (a follow-up "she is 14" is screened like the first post). A stored image whose
+own verdict now stops it is dropped from the thread, and that is audited.
+
+No exception leaves ``handle``: the user gets a reply, the audit log a record (when it can be
+written), and the worker has nothing to re-run. Thread memory is written only after the answer
+was delivered.
 """
 
 from __future__ import annotations
@@ -13,7 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot import strings
-from bot.errors import EngineError, FetchError, InputRejected, MiruError, StoreUnavailable
+from bot.delivery import Delivery
+from bot.errors import (
+    AuditError,
+    EngineError,
+    FetchError,
+    InputRejected,
+    MiruError,
+    QuarantineError,
+    StoreUnavailable,
+    TooManyFiles,
+)
 from bot.lang import detect_language
 from bot.models import (
     Action,
@@ -30,7 +49,9 @@ from bot.models import (
     Verdict,
 )
 from bot.ports import Conversation
+from bot.safetext import neutralise
 from bot.services import Services
+from safety.policy import REQUEST, combine, redecide
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +77,14 @@ class Outcome:
     reply: Reply | None = None
     verdict: Verdict | None = None
     decoded: list[DecodedImage] = field(default_factory=list)
-    images: list[Image] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)  # this message's processed images
+    stored: list[Image] = field(default_factory=list)  # the thread's images, decided again
+    dropped: list[tuple[Image, Action]] = field(default_factory=list)  # stored, now stopped
     rejections: list[Rejection] = field(default_factory=list)
     engine: str = ""
     language: str = "en"
     notes: list[str] = field(default_factory=list)
+    delivered: bool = False
 
 
 class Pipeline:
@@ -73,48 +97,75 @@ class Pipeline:
         return (await self.handle(conversation)).reply
 
     async def handle(self, conversation: Conversation) -> Outcome:
+        """Run one request to its end. Never raises (but for cancellation)."""
         msg = conversation.message
         out = Outcome(request_id=request_id_for(msg))
-        out.language = await self.language_for(msg.platform, msg.user, msg.text, msg.language)
-        await conversation.status(Status.RECEIVED)
+        delivery = Delivery(self.s.state, out.request_id, wait_s=self.s.delivery_wait_s)
         try:
-            await self._handle(conversation, out)
+            out.language = await self.language_for(msg.platform, msg.user, msg.text,
+                                                   msg.language)
+            await conversation.status(Status.RECEIVED)
+            await self._handle(conversation, out, delivery)
         except MiruError as exc:
-            log.warning("request failed", extra={"request_id": out.request_id, "code": exc.code})
-            await self._audit(msg, out, "error", detail={"code": exc.code})
-            await self._finish(conversation, out, ReplyKind.ERROR,
-                               exc.user_message(out.language),
-                               Status.FAILED)
+            log.warning("request failed: %s", exc.code, extra={"request_id": out.request_id})
+            await self._fail(conversation, out, delivery, exc.code, exc.user_message(out.language))
+        except Exception as exc:  # a bug: the user still hears back, the log gets the trace
+            log.exception("request crashed", extra={"request_id": out.request_id})
+            await self._fail(conversation, out, delivery, f"internal:{type(exc).__name__}",
+                             strings.t("error.generic", out.language))
         return out
 
-    async def _handle(self, conv: Conversation, out: Outcome) -> None:
+    async def _fail(self, conv: Conversation, out: Outcome, delivery: Delivery, code: str,
+                    text: str) -> None:
+        """The error path: audit what can be audited, reply what can be replied; never raises."""
+        try:
+            await self._audit(conv.message, out, "error", detail={"code": code})
+        except Exception as exc:  # AuditError, or a bug in building the record
+            log.error("audit record of a failed request not written: %s", exc,
+                      extra={"request_id": out.request_id})
+        if out.delivered:  # the answer went out; only bookkeeping after it failed
+            return
+        try:
+            await self._finish(conv, out, delivery, ReplyKind.ERROR, text, Status.FAILED)
+        except Exception:
+            log.exception("error reply not delivered", extra={"request_id": out.request_id})
+
+    async def _handle(self, conv: Conversation, out: Outcome, delivery: Delivery) -> None:
         msg = conv.message
         raw = await self._ingest(conv, out)
         history, stored, remembered = await self._recall(msg, out)
-        if not out.decoded:
+        if not out.decoded and not stored:
             if out.rejections:
                 text = "\n".join(r.message for r in out.rejections)
                 if len(out.rejections) > 1 or msg.images:
                     text += "\n" + strings.t("reject.no_images", out.language)
-                await self._finish(conv, out, ReplyKind.REJECTED, text, Status.FAILED)
-                return
-            if not stored:
-                await self._finish(conv, out, ReplyKind.INFO,
+                await self._finish(conv, out, delivery, ReplyKind.REJECTED, text, Status.FAILED)
+            else:
+                await self._finish(conv, out, delivery, ReplyKind.INFO,
                                    strings.t("ask.no_image", out.language), None)
-                return
-        else:
-            verdict = await self._screen(msg, out)
-            if not await self._act_on_verdict(conv, out, verdict, raw):
-                return
-            for d in out.decoded:
-                blur = verdict.faces(d.index) if verdict.action is Action.ALLOW_BLURRED else ()
-                out.images.append(await self.s.ingestor.process(raw[d.index], d, blur=blur))
-        await self._answer(conv, out, history, stored, remembered)
+            return
+        out.stored = stored
+        verdict = await self._screen(msg, out)
+        if out.dropped:
+            await self._drop_stored(msg, out)
+        if not await self._act_on_verdict(conv, out, delivery, verdict, raw):
+            return
+        for d in out.decoded:
+            blur = verdict.faces(d.index) if verdict.action is Action.ALLOW_BLURRED else ()
+            img = await self.s.ingestor.process(raw[d.index], d, blur=blur)
+            out.images.append(replace(
+                img, findings=_own_findings(verdict, d.index),
+                consent_confirmed=msg.consent_confirmed))
+        await self._answer(conv, out, delivery, history, remembered)
 
     async def _ingest(self, conv: Conversation, out: Outcome) -> dict[int, bytes]:
         raw: dict[int, bytes] = {}
+        limit = self.s.settings.max_files
         for i, ref in enumerate(conv.message.images):
             try:
+                if i >= limit:
+                    raise TooManyFiles(f"file {i + 1} of {len(conv.message.images)}",
+                                       name=ref.name, limit=limit)
                 data = await conv.fetch(ref, self.s.settings.max_bytes)
                 decoded = await self.s.ingestor.decode(data, index=i, name=ref.name)
             except (InputRejected, FetchError) as exc:
@@ -128,15 +179,44 @@ class Pipeline:
         return raw
 
     async def _screen(self, msg: IncomingMessage, out: Outcome) -> Verdict:
+        """Fresh images through the gates, stored ones from their kept findings: all with this
+        message's text and the channel's policy as it is now."""
         ctx = self.s.policy.context_for(msg.channel, msg.text,
                                         consent_confirmed=msg.consent_confirmed)
-        verdict = await self.s.screener.screen(out.decoded, ctx)
+        parts: list[Verdict] = []
+        if out.decoded:
+            parts.append(await self.s.screener.screen(out.decoded, ctx))
+        first_stored = len(msg.images)  # stored findings get indices no fresh image has
+        for k, img in enumerate(out.stored):
+            own = redecide(img.findings, replace(
+                ctx, consent_confirmed=ctx.consent_confirmed or img.consent_confirmed),
+                self.s.policy, image_index=first_stored + k, blurred=img.blurred)
+            if own.action in _STOPS:
+                out.dropped.append((img, own.action))
+            parts.append(own)
+        verdict = combine(parts)
         out.verdict = verdict
-        await self._audit(msg, out, "verdict", verdict=verdict)
+        await self._audit(msg, out, "verdict", verdict=verdict,
+                          detail={"stored_images": len(out.stored)} if out.stored else None)
         return verdict
 
-    async def _act_on_verdict(self, conv: Conversation, out: Outcome, verdict: Verdict,
-                              raw: dict[int, bytes]) -> bool:
+    async def _drop_stored(self, msg: IncomingMessage, out: Outcome) -> None:
+        """Stored images the policy now stops leave the thread; preserved where the rule says."""
+        assert out.verdict is not None
+        ids = [img.sha256 for img, _ in out.dropped]
+        self._preserve(out, out.verdict, {
+            len(msg.images) + out.stored.index(img): img.data
+            for img, action in out.dropped if action is not Action.BLOCK})
+        out.stored = [img for img in out.stored if img.sha256 not in ids]
+        try:
+            await self.s.memory.drop_images(msg.thread_key, ids)
+        except StoreUnavailable as exc:
+            log.warning("could not drop stored images: %s", exc.detail)
+        await self._audit(msg, out, "stored_image_dropped", verdict=out.verdict,
+                          detail={"images": ids})
+
+    async def _act_on_verdict(self, conv: Conversation, out: Outcome, delivery: Delivery,
+                              verdict: Verdict, raw: dict[int, bytes]) -> bool:
         """Reply for every action that stops here; True when the images may go on to a model."""
         msg, lang = conv.message, out.language
         if verdict.action.reaches_model:
@@ -145,7 +225,7 @@ class Pipeline:
             if verdict.action is not Action.BLOCK:
                 self._preserve(out, verdict, raw)
             held = verdict.action is Action.HOLD
-            await self._finish(conv, out, ReplyKind.HELD if held else ReplyKind.BLOCKED,
+            await self._finish(conv, out, delivery, ReplyKind.HELD if held else ReplyKind.BLOCKED,
                                strings.t("verdict.held" if held else "verdict.blocked", lang),
                                Status.HELD if held else Status.BLOCKED)
             return False
@@ -153,22 +233,28 @@ class Pipeline:
         try:
             await self.s.state.save_pending(out.request_id, msg, self.s.pending_ttl_s)
         except StoreUnavailable:
-            await self._finish(conv, out, ReplyKind.ERROR, strings.t("store.unavailable", lang),
-                               Status.FAILED)
+            await self._finish(conv, out, delivery, ReplyKind.ERROR,
+                               strings.t("store.unavailable", lang), Status.FAILED)
             return False
         await self._audit(msg, out, "consent_requested")
         reply = Reply(ReplyKind.CONSENT, strings.t("verdict.consent", lang), msg.thread_key,
                       out.request_id, action=verdict.action, ephemeral_to=msg.user)
         out.reply = reply
-        await conv.reply(reply)
+        await delivery.send(conv, reply, lang)
         return False
 
     def _preserve(self, out: Outcome, verdict: Verdict, raw: dict[int, bytes]) -> None:
-        """Evidence for held and preserved items, encrypted at rest; never shown to a model."""
+        """Evidence for held and preserved items, encrypted at rest; never shown to a model.
+        A failed write is logged and audited by the caller's record; the request stays
+        stopped either way (never re-run for it)."""
         for index, data in raw.items():
             case = f"{out.request_id}:{index}".replace(":", "_").replace("/", "_")
-            self.s.quarantine.put(case, data, {"action": verdict.action.value,
-                                               "reasons": list(verdict.reasons)})
+            try:
+                self.s.quarantine.put(case, data, {"action": verdict.action.value,
+                                                   "reasons": list(verdict.reasons)})
+            except (QuarantineError, OSError) as exc:
+                log.error("evidence not preserved (case %s): %s", case, exc)
+                out.notes.append(f"preserve_failed:{case}")
 
     async def _recall(self, msg: IncomingMessage, out: Outcome
                       ) -> tuple[tuple[Turn, ...], list[Image], bool]:
@@ -180,42 +266,53 @@ class Pipeline:
             out.notes.append(strings.t("store.no_memory", out.language))
             return (), [], False
 
-    async def _answer(self, conv: Conversation, out: Outcome, history: tuple[Turn, ...],
-                      stored: list[Image], remembered: bool) -> None:
+    async def _answer(self, conv: Conversation, out: Outcome, delivery: Delivery,
+                      history: tuple[Turn, ...], remembered: bool) -> None:
         msg, lang = conv.message, out.language
         privacy = self.s.privacy_op(msg.text) if out.images else None
         if privacy is not None:
-            await self._privacy_reply(conv, out, privacy)
+            await self._privacy_reply(conv, out, delivery, privacy)
             return
-        images = tuple(stored) + tuple(out.images)
-        ocr_text = await self._ocr_context(out.images, lang)
+        if not await delivery.claim():  # another run of this job answers; stream nothing
+            return
+        await self._read_text(out.images)
+        images = tuple(out.stored) + tuple(out.images)
         request = AnswerRequest(images=images, question=msg.text, history=history,
-                                language=lang, ocr_text=ocr_text)
+                                language=lang, ocr_text=self._ocr_block(images))
         started = time.perf_counter()
         try:
             text = ""
             async for text in self.s.engine.stream(request):
-                await conv.partial(text)
+                await conv.partial(self._cap(neutralise(text), lang))
         except EngineError as exc:
             await self._audit(msg, out, "engine_error", detail={"code": exc.code})
-            await self._finish(conv, out, ReplyKind.ERROR, strings.t(exc.message_key, lang),
-                               Status.FAILED)
+            await self._finish(conv, out, delivery, ReplyKind.ERROR,
+                               strings.t(exc.message_key, lang), Status.FAILED)
             return
         out.engine = self.s.engine.name
-        if not text.strip():
-            text = strings.t("engine.empty", lang)
+        text = self._cap(neutralise(text), lang) if text.strip() else strings.t("engine.empty",
+                                                                               lang)
         parts = [text, *self._hints(out.images, lang), *out.notes]
         if out.verdict is not None and out.verdict.action is Action.ALLOW_BLURRED:
             parts.append(strings.t("verdict.blurred_note", lang))
         await self._audit(msg, out, "answer", detail={
             "engine": self.s.engine.name, "model": self.s.engine.model_id,
             "ms": round((time.perf_counter() - started) * 1000, 1)})
-        if remembered:
+        body = "\n\n".join(p for p in parts if p and not p.startswith("preserve_failed:"))
+        if await self._finish(conv, out, delivery, ReplyKind.ANSWER, body, Status.ANSWERED) \
+                and remembered:
             await self._remember(msg, out, text)
-        await self._finish(conv, out, ReplyKind.ANSWER, "\n\n".join(p for p in parts if p),
-                           Status.ANSWERED)
 
-    async def _privacy_reply(self, conv: Conversation, out: Outcome, op: str) -> None:
+    def _cap(self, text: str, lang: str) -> str:
+        """Answers have a length limit (platform adapters split what they post; this bounds
+        what they are given)."""
+        limit = self.s.settings.max_answer_chars
+        if len(text) <= limit:
+            return text
+        return text[:limit].rstrip() + "\n" + strings.t("engine.truncated", lang)
+
+    async def _privacy_reply(self, conv: Conversation, out: Outcome, delivery: Delivery,
+                             op: str) -> None:
         blur = op == "blur_faces"
         files = []
         for img in out.images:
@@ -227,22 +324,37 @@ class Pipeline:
             files.append(Attachment(f"miru-clean-{img.index + 1}.{ext}", data, mime))
         await self._audit(conv.message, out, "privacy_op", detail={"op": op})
         key = "privacy.cleaned_blurred" if blur else "privacy.cleaned"
-        await self._finish(conv, out, ReplyKind.ANSWER, strings.t(key, out.language),
+        await self._finish(conv, out, delivery, ReplyKind.ANSWER, strings.t(key, out.language),
                            Status.ANSWERED, attachments=tuple(files))
 
-    async def _ocr_context(self, images: Sequence[Image], lang: str) -> str:
-        if self.s.ocr_context is None or not images or self.s.engine.name == "ocr":
-            return ""
-        try:
-            texts = [await asyncio.to_thread(self.s.ocr_context, img, lang) for img in images]
-        except MiruError:
-            return ""
-        return "\n".join(f"Image {i + 1}: {t}" for i, t in enumerate(texts) if t.strip())
+    async def _read_text(self, images: list[Image]) -> None:
+        """OCR each fresh image once (kept with it in the thread); none for the OCR engine,
+        which reads the images itself. A failed read leaves the image without OCR text."""
+        if self.s.ocr_context is None or self.s.engine.name == "ocr":
+            return
+        for n, img in enumerate(images):
+            try:
+                text = await asyncio.to_thread(self.s.ocr_context, img, "auto")
+            except MiruError:
+                continue
+            images[n] = replace(img, ocr_text=text.strip())
+
+    @staticmethod
+    def _ocr_block(images: Sequence[Image]) -> str:
+        """OCR text labelled with the same numbers the prompt gives the images (stored first)."""
+        return "\n".join(f"Image {n}: {img.ocr_text}"
+                         for n, img in enumerate(images, start=1) if img.ocr_text)
 
     def _hints(self, images: Sequence[Image], lang: str) -> list[str]:
+        """Quality advice; advice never fails a request."""
         hints = []
         for img in images:
-            for hint in self.s.quality(img):
+            try:
+                found = self.s.quality(img)
+            except Exception:
+                log.warning("quality hints failed on image %d", img.index, exc_info=True)
+                continue
+            for hint in found:
                 hints.append(strings.t(f"quality.{hint.code}", lang, **hint.params))
         if not hints:
             return []
@@ -257,26 +369,32 @@ class Pipeline:
             await self.s.memory.append(msg.thread_key, msg.user, [
                 Turn("user", msg.text, ids, now), Turn("assistant", answer, (), now)])
             await self.s.state.mark_active(msg.thread_key)
-        except StoreUnavailable:
-            out.notes.append(strings.t("store.no_memory", out.language))
+        except StoreUnavailable as exc:
+            log.warning("thread memory not written: %s", exc.detail,
+                        extra={"request_id": out.request_id})
 
-    async def _finish(self, conv: Conversation, out: Outcome, kind: ReplyKind, text: str,
-                      status: Status | None, *, attachments: tuple[Attachment, ...] = ()) -> None:
+    async def _finish(self, conv: Conversation, out: Outcome, delivery: Delivery,
+                      kind: ReplyKind, text: str, status: Status | None, *,
+                      attachments: tuple[Attachment, ...] = ()) -> bool:
+        """Post the reply (once per request); True when it was delivered."""
         msg = conv.message
         reply = Reply(kind, text, msg.thread_key, out.request_id,
                       action=out.verdict.action if out.verdict else None,
                       attachments=attachments, engine=out.engine)
         out.reply = reply
-        try:
-            first = await self.s.state.claim_reply(out.request_id)
-        except StoreUnavailable:
-            first = True  # cannot check: answering twice beats not answering
-        if not first:
-            log.info("reply already sent", extra={"request_id": out.request_id})
-            return
-        await conv.reply(reply)
+        result = await delivery.send(conv, reply, out.language)
+        if result.error is not None:
+            await self._audit(msg, out, "delivery_failed", detail={
+                "code": result.error.code, "retryable": result.error.retryable,
+                "reply": kind.value})
+        if not result.delivered:
+            if result.error is not None and status is not None:
+                await conv.status(Status.FAILED)
+            return False
+        out.delivered = True
         if status is not None:
             await conv.status(status)
+        return True
 
     async def language_for(self, platform: str, user: str, text: str = "",
                            explicit: str | None = None) -> str:
@@ -296,18 +414,20 @@ class Pipeline:
 
     async def _audit(self, msg: IncomingMessage, out: Outcome, kind: str, *,
                      verdict: Verdict | None = None, detail: dict | None = None) -> None:
-        record = AuditRecord(
+        """Write one record; raises ``AuditError`` (an answer never goes out unrecorded)."""
+        await self.s.audit.write(AuditRecord(
             kind=kind, request_id=out.request_id, ts=time.time(),
             actor=self.s.audit.pseudonym(msg.platform, msg.user), platform=msg.platform,
             channel=msg.channel, thread=msg.thread,
-            image_sha256=tuple(d.original_sha256 for d in out.decoded),
+            image_sha256=tuple(d.original_sha256 for d in out.decoded)
+            + tuple(img.original_sha256 for img in out.stored)
+            + tuple(img.original_sha256 for img, _ in out.dropped),
             action=verdict.action.value if verdict else "",
             reasons=verdict.reasons if verdict else (),
             scores=dict(verdict.scores) if verdict else {},
             model_versions=dict(verdict.model_versions) if verdict else {},
             detail=detail or {},
-        )
-        await self.s.audit.write(record)
+        ))
 
     # Commands that adapters expose (slash commands, buttons).
 
@@ -342,7 +462,17 @@ class Pipeline:
         await self.s.state.set_pref(platform, user, "lang", lang)
 
 
+_STOPS = (Action.HOLD, Action.BLOCK, Action.BLOCK_AND_PRESERVE)
+
+
+def _own_findings(verdict: Verdict, index: int) -> tuple:
+    """The image-level findings of one fresh image, kept with it for later requests."""
+    return tuple(f for f in verdict.findings if f.image_index == index and f.image_index != REQUEST)
+
+
 def _with_consent(msg: IncomingMessage) -> IncomingMessage:
     return replace(msg, consent_confirmed=True,
                    event_id=(msg.event_id or msg.message_id) + ":consent")
 
+
+__all__ = ["AuditError", "Outcome", "Pipeline", "Rejection", "request_id_for"]

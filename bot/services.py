@@ -43,5 +43,6 @@ class Services:
     quality: Callable[[Image], list[QualityHint]]
     ocr_context: Callable[[Image, str], str] | None = None
     pending_ttl_s: int = 15 * 60
+    delivery_wait_s: float = 1.0  # first back-off between tries of a reply the platform refused
     engine_note: str = ""
 

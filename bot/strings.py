@@ -34,6 +34,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{name} has too many pixels ({megapixels:.0f} MP; the limit is {limit_mp:.0f} MP).",
         "ja": "{name} の画素数が多すぎます（{megapixels:.0f} MP、上限は {limit_mp:.0f} MP）。",
     },
+    "reject.too_many_total_pixels": {
+        "en": "{name} has too many frames to check ({frames} frames, {megapixels:.0f} MP in all; "
+              "the limit is {limit_mp:.0f} MP).",
+        "ja": "{name} はフレームが多すぎて確認できません（{frames} フレーム、合計 {megapixels:.0f} MP、"
+              "上限は {limit_mp:.0f} MP）。",
+    },
     "reject.corrupt": {
         "en": "{name} looks damaged or incomplete, so I couldn't read it. Try uploading it again.",
         "ja": "{name} は壊れているか途中までしかないため読み込めませんでした。もう一度アップロードしてください。",
@@ -41,6 +47,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reject.decode_limit": {
         "en": "{name} took too long or too much memory to open, so I stopped.",
         "ja": "{name} を開くのに時間かメモリがかかりすぎたため中止しました。",
+    },
+    "reject.too_many_files": {
+        "en": "I use at most {limit} files per message, so I skipped {name}.",
+        "ja": "1 つのメッセージで扱えるファイルは {limit} 件までのため、{name} は使いませんでした。",
     },
     "reject.no_images": {
         "en": "None of the files could be used as images.",
@@ -201,6 +211,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.generic": {
         "en": "Sorry, something went wrong on my side. Please try again.",
         "ja": "申し訳ありません、内部で問題が発生しました。もう一度お試しください。",
+    },
+    "engine.truncated": {
+        "en": "(The answer was cut short here: it was too long.)",
+        "ja": "（回答が長すぎるため、ここで打ち切りました。）",
     },
     "error.delivery": {
         "en": "I had an answer but couldn't post it here. Please try again in a moment.",

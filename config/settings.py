@@ -7,13 +7,23 @@ Platform credentials keep the names the platforms document (``SLACK_BOT_TOKEN`` 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
+
+
+def default_decoder_workers() -> int:
+    """One decoder process per usable core but one (at least one)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
 
 
 class SettingsError(Exception):
@@ -44,11 +54,19 @@ class Settings(BaseSettings):
     max_bytes: int = Field(20_000_000, gt=0)
     max_pixels: int = Field(40_000_000, gt=0)
     max_frames: int = Field(32, gt=0)
+    max_files: int = Field(10, gt=0)  # files used per message; the rest are skipped with a note
     max_long_edge: int = Field(2048, ge=64)
     screen_size: int = Field(640, ge=128)
     decode_timeout_s: float = Field(10.0, gt=0)
     decode_memory_mb: int = Field(1024, ge=128)
-    decoder_workers: int = Field(1, ge=1)
+    # Decoder processes; default one per core but one, so a slow file never stalls every upload
+    decoder_workers: int = Field(default_factory=default_decoder_workers, ge=1)
+    # Pixels one file may cost to screen, over every frame decoded (an animation decodes each
+    # frame at full canvas size); checked from the headers before decoding
+    max_total_pixels: int = Field(100_000_000, gt=0)
+    # Baseline JPEGs up to this many pixels are screened in-process (draft decode), skipping the
+    # decoder pool's round trip; 0 sends every file to the pool
+    inline_decode_max_pixels: int = Field(12_000_000, ge=0)
     gate_timeout_s: float = Field(20.0, gt=0)
 
     # Engines
@@ -56,6 +74,7 @@ class Settings(BaseSettings):
     vlm_model: str = "HuggingFaceTB/SmolVLM-256M-Instruct"
     vlm_revision: str = "main"
     vlm_max_new_tokens: int = Field(256, gt=0)
+    max_answer_chars: int = Field(12_000, ge=200)  # longer answers are cut with a note
     vlm_batch_window_ms: float = Field(20.0, ge=0)
     vlm_max_batch: int = Field(16, ge=1)
     vlm_timeout_s: float = Field(120.0, gt=0)
@@ -90,8 +109,15 @@ class Settings(BaseSettings):
     )
     slack_api_url: str = "https://slack.com/api/"
     slack_file_hosts: tuple[str, ...] = ("files.slack.com",)
+    # Workspaces (team ids) whose messages Miru answers; empty: all. JSON: ["T0123","T0456"]
+    slack_allowed_teams: tuple[str, ...] = ()
 
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -25,6 +25,7 @@ Request-level findings (``minor_cue``, ``minor_audience``) carry ``image_index``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.models import Action, Audience, ConsentMode, Finding, ScreenContext, Verdict
 from config.policy import PolicyConfig
@@ -104,3 +105,40 @@ def _faces_rule(ctx: ScreenContext) -> tuple[Action, str]:
     if ctx.consent_mode is ConsentMode.BLUR:
         return Action.ALLOW_BLURRED, "faces_blurred"
     return Action.ALLOW, "faces"
+
+
+def combine(verdicts: Sequence[Verdict]) -> Verdict:
+    """One verdict for a request made of several separately decided parts (fresh images, each
+    stored image): the strictest action, every reason strictest first, findings, scores and
+    versions merged. The request-level findings (the text's cues) appear once."""
+    if not verdicts:
+        raise ValueError("combine needs at least one verdict")
+    ordered = sorted(verdicts, key=lambda v: -v.action.severity)
+    reasons: dict[str, int] = {}
+    for v in ordered:
+        for reason in v.reasons:
+            reasons.setdefault(reason, v.action.severity)
+    findings = tuple(dict.fromkeys(f for v in verdicts for f in v.findings))
+    return Verdict(
+        action=ordered[0].action,
+        reasons=tuple(sorted(reasons, key=lambda r: -reasons[r])),
+        findings=findings,
+        scores={k: s for v in verdicts for k, s in v.scores.items()},
+        model_versions={k: s for v in verdicts for k, s in v.model_versions.items()},
+        timings_ms={k: s for v in verdicts for k, s in v.timings_ms.items()},
+        escalated=any(v.escalated for v in verdicts),
+    )
+
+
+def redecide(
+    findings: Sequence[Finding], ctx: ScreenContext, policy: PolicyConfig, *,
+    image_index: int, blurred: bool = False,
+) -> Verdict:
+    """Decide again for one stored image, from the findings kept with it, with this request's
+    text and the channel's current policy (thresholds, audience, consent mode).
+
+    ``image_index`` renumbers the kept findings for this request. Faces on an image stored
+    ``blurred`` are already pixelated, so they no longer ask for blur or consent."""
+    kept = [replace(f, image_index=image_index) for f in findings
+            if f.image_index != REQUEST and not (blurred and f.code == "face")]
+    return decide(kept, (), ctx, policy)
