@@ -158,7 +158,8 @@ async def test_hash_match_blocks_before_any_model(gates):
 async def test_age_estimate_with_a_sexual_signal_escalates(gates, astronaut):
     """nsfw_low 0 makes any score a 'sexual signal'; minor_age_under 120 makes any face 'young'."""
     hashes, detectors, _ = gates
-    policy = PolicyConfig.model_validate({"thresholds": {"nsfw_low": 0.0, "sexual_signal": 0.0}})
+    policy = PolicyConfig.model_validate(
+        {"thresholds": {"nsfw_low": 0.0, "sexual_signal": 0.0, "detector_min_score": 0.0}})
     estimator = BundledAgeEstimator()
     young = Screener(policy, hashes=hashes, detectors=detectors,
                      age=AgeGate(estimator, minor_age_under=120))
