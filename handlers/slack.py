@@ -42,6 +42,10 @@ def translate_event(
     which arrives as ``app_mention``); channel messages that mention Miru (the twin
     ``app_mention`` event answers them). The event id is the message's own id (team, channel, ts),
     so Slack's retries and the ``app_mention``/``message`` twins of one message dedupe together.
+
+    ``team_id`` is the workspace that received the event (Bolt's ``context.team_id``), not the
+    poster's ``event["team"]``: in a Slack Connect channel a user from another organisation
+    carries their own team, and their follow-up must land in the same thread as everyone else's.
     """
     kind = event.get("type")
     if kind not in ("app_mention", "message") or event.get("subtype") not in ACCEPTED_SUBTYPES:
@@ -58,7 +62,7 @@ def translate_event(
         in_thread = bool(event.get("thread_ts")) and event.get("thread_ts") != ts
         if not in_thread or (bot_user_id and f"<@{bot_user_id}" in raw_text):
             return None
-    workspace = event.get("team") or team_id
+    workspace = team_id or event.get("team") or ""
     return IncomingMessage(
         platform=PLATFORM,
         workspace=workspace,
@@ -83,10 +87,24 @@ def _strip_mentions(text: str, bot_user_id: str) -> str:
     return " ".join(cleaned.split())
 
 
+def poster_team(event: dict[str, Any], team_id: str) -> str:
+    """The poster's own workspace (another organisation's, for a Slack Connect user)."""
+    return event.get("user_team") or event.get("team") or team_id
+
+
+def team_allowed(event: dict[str, Any], team_id: str, allowed: tuple[str, ...]) -> bool:
+    """With an allow-list (``MIRU_SLACK_ALLOWED_TEAMS``), both the receiving workspace and the
+    poster's must be on it; an empty list allows every team."""
+    return not allowed or (team_id in allowed and poster_team(event, team_id) in allowed)
+
+
 def _file_ref(f: dict[str, Any]) -> ImageRef:
+    """A Slack file object; one shared from another organisation has ``file_access:
+    "check_file_info"`` and no usable URL: the fetcher asks ``files.info`` for it."""
+    hidden = f.get("file_access") == "check_file_info"
     return ImageRef(
         name=f.get("name") or f.get("title") or f["id"],
-        url=f.get("url_private_download") or f.get("url_private") or "",
+        url="" if hidden else f.get("url_private_download") or f.get("url_private") or "",
         mimetype=f.get("mimetype") or "",
         size=f.get("size"),
         file_id=f["id"],
@@ -109,6 +127,10 @@ class SlackGateway:
     async def on_event(self, event: dict[str, Any], team_id: str, bot_user_id: str) -> None:
         message = translate_event(event, team_id=team_id, bot_user_id=bot_user_id)
         if message is None:
+            return
+        if not team_allowed(event, team_id, self.platform.settings.slack_allowed_teams):
+            log.info("slack.team_not_allowed", workspace=team_id,
+                     team=poster_team(event, team_id), channel=message.channel)
             return
         if needs_active_thread(event, message):
             try:
@@ -212,8 +234,15 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     bolt.event("message")(on_event)
 
     @bolt.command("/miru")
-    async def on_command(ack: Any, command: dict[str, Any]) -> None:
-        await ack(text=await gateway.command(command.get("text") or "", command["user_id"]))
+    async def on_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
+        # Slack waits 3 s for the acknowledgement; the answer needs Redis (language, forget) and
+        # the audit log, so it follows through the response_url, seen only by the caller.
+        await ack()
+        text = await gateway.command(command.get("text") or "", command["user_id"])
+        try:
+            await respond(text=text, response_type="ephemeral")
+        except Exception as exc:
+            log.warning("slack.respond_failed", error=type(exc).__name__)
 
     async def on_consent(ack: Any, body: dict[str, Any], respond: Any, *, confirmed: bool) -> None:
         await ack()

