@@ -40,6 +40,8 @@ async def run_worker_only(settings: Settings) -> int:
     from handlers.slack_run import slack_platform
 
     app = build_app(settings)
+    if app.services.engine_note:
+        print(app.services.engine_note, file=sys.stderr)
     platforms = {}
     if settings.slack_bot_token.get_secret_value():
         platforms["slack"] = slack_platform(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -80,3 +81,59 @@ def test_chat_missing_image_file_is_reported_not_fatal(env, sign, tmp_path):
                                                       "and this one?"])
     assert proc.returncode == 0
     assert "not used" in proc.stdout and "PARKING" in proc.stdout
+
+
+def _no_hub(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The default settings on a machine that cannot reach the model hub, with an empty cache."""
+    gone = ("MIRU_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE",
+            "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "MIRU_VLM_MODEL")
+    out = {k: v for k, v in env.items() if k not in gone}
+    out.update(MIRU_VLM_BACKEND="transformers", HF_HOME=str(tmp_path / "hf-empty"),
+               HF_ENDPOINT="http://127.0.0.1:9")  # the discard port: nothing listens
+    return out
+
+
+def _pull_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "miru models pull" in line]
+
+
+def test_first_ask_without_hub_or_model_answers_from_ocr_at_once(env, sign, tmp_path):
+    """Before: huggingface_hub retried five times (about 30 s, over a minute on a busy machine)
+    and printed a wall of warnings. Now: no hub call after a failed 2 s probe, one note."""
+    started = time.perf_counter()
+    baseline = miru(env, "ask", str(sign), "-q", "what does it say?")  # MIRU_VLM_BACKEND=ocr
+    baseline_s = time.perf_counter() - started
+    assert baseline.returncode == 0, baseline.stderr
+
+    started = time.perf_counter()
+    proc = miru(_no_hub(env, tmp_path), "ask", str(sign), "-q", "what does it say?")
+    elapsed_s = time.perf_counter() - started
+    assert proc.returncode == 0, proc.stderr
+    assert "Answer (ocr)" in proc.stdout and "PARKING" in proc.stdout
+    notes = _pull_lines(proc.stderr)
+    assert len(notes) == 1, proc.stderr
+    assert "MIRU_OFFLINE=1" in notes[0] and "http://127.0.0.1:9" in notes[0]
+    assert proc.stderr.strip() == notes[0], proc.stderr  # no warnings, no retries
+    # generous bounds (the machine may be shared): the retries alone took about 30 s
+    assert elapsed_s < 15 or elapsed_s - baseline_s < 8, (elapsed_s, baseline_s)
+
+
+def test_every_command_gives_the_same_one_line_note(env, sign, tmp_path):
+    no_hub = _no_hub(env, tmp_path)
+    chatted = chat(no_hub, str(sign), lines=["what does it say?", "/quit"])
+    assert chatted.returncode == 0 and "PARKING" in chatted.stdout
+    assert len(_pull_lines(chatted.stderr)) == 1, chatted.stderr
+    worker = miru(dict(no_hub, MIRU_REDIS_URL="redis://127.0.0.1:6379/6"), "worker")
+    assert worker.returncode == 2  # no platform configured: it stops after the note
+    assert len(_pull_lines(worker.stderr)) == 1, worker.stderr
+    doctor = miru(no_hub, "doctor")
+    assert "[FAIL] vision model:" in doctor.stdout and "cannot be reached" in doctor.stdout
+    assert "fix: run `miru models pull`" in doctor.stdout
+    assert "Retrying" not in doctor.stdout + doctor.stderr
+
+
+def test_offline_mode_skips_the_probe_with_the_same_kind_of_note(env, sign, tmp_path):
+    proc = miru(dict(_no_hub(env, tmp_path), MIRU_OFFLINE="1"), "ask", str(sign))
+    assert proc.returncode == 0 and "Answer (ocr)" in proc.stdout
+    notes = _pull_lines(proc.stderr)
+    assert len(notes) == 1 and "offline mode is on" in notes[0], proc.stderr
