@@ -1,7 +1,9 @@
 """Every Redis key prefix and TTL, in one place.
 
 Thread keys carry a hash tag (``{...}``) so that all keys of one thread live on one Redis Cluster
-slot. A user's keys are indexed in a per-user set so ``forget`` can find them all.
+slot; a user's own keys (index, preferences) carry the user's tag. A user's keys are indexed in a
+per-user set so ``forget`` can find them all; each thread keeps a set of its participants so that a
+write by one renews every participant's index (it must outlive the data it points to).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ EVENT_DEDUP_TTL_S = 24 * 3600
 PENDING_CONSENT_TTL_S = 15 * 60
 USER_PREF_TTL_S = 365 * 24 * 3600
 QUOTA_WINDOW_S = 3600
-JOB_STREAM_MAXLEN = 100_000
+JOB_STREAM_MAXLEN = 100_000  # a backstop only: handled jobs are deleted, old ones trimmed by age
+JOB_MAX_AGE_S = 24 * 3600  # a queued job (user id, text, file URLs) older than this is trimmed
 REPLY_CLAIM_TTL_S = 7 * 24 * 3600
 ACTIVE_THREAD_TTL_S = 7 * 24 * 3600
 
@@ -42,13 +45,18 @@ def thread_pattern(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:*"
 
 
+def thread_users(t: ThreadKey) -> str:
+    """Set of the users who wrote to the thread (their indexes are renewed with it)."""
+    return f"{PREFIX}:thread:{{{t.tag()}}}:users"
+
+
 def user_index(platform: str, user: str) -> str:
-    """Set of every key that holds data of this user."""
-    return f"{PREFIX}:user:{platform}:{user}:keys"
+    """Set of every key that holds data of this user (hash-tagged by user)."""
+    return f"{PREFIX}:user:{{{platform}:{user}}}:keys"
 
 
 def user_pref(platform: str, user: str) -> str:
-    return f"{PREFIX}:user:{platform}:{user}:prefs"
+    return f"{PREFIX}:user:{{{platform}:{user}}}:prefs"
 
 
 def workspace_pref(platform: str, workspace: str) -> str:
@@ -68,8 +76,8 @@ def pending_consent(request_id: str) -> str:
 
 
 def active_thread(platform: str, workspace: str, channel: str, thread: str) -> str:
-    """Marks a thread Miru has answered in, so follow-ups need no mention."""
-    return f"{PREFIX}:active:{platform}:{workspace}:{channel}:{thread}"
+    """Marks a thread Miru has answered in, so follow-ups need no mention (the thread's tag)."""
+    return f"{PREFIX}:active:{{{platform}:{workspace}:{channel}:{thread}}}"
 
 
 JOB_STREAM = f"{PREFIX}:jobs"

@@ -3,13 +3,21 @@
 Gateways ``enqueue`` and return; workers ``take`` with ``XREADGROUP`` (so two consumers never get
 the same new job) and ``ack`` when done. A job that a dead worker took and never acknowledged is
 idle in the group's pending list; ``take`` moves such jobs to itself with ``XAUTOCLAIM`` before
-reading new ones. ``Job.attempts`` counts deliveries: failed tries recorded by ``retry`` plus
-the times Redis handed this entry out.
+reading new ones. A live worker keeps its running jobs fresh with ``touch`` (its heartbeat), so
+only a dead worker's jobs go idle. ``Job.attempts`` counts deliveries: failed tries recorded by
+``retry`` plus the times Redis handed this entry out.
+
+A job holds a user's id, text and file URLs, so the stream keeps no more than it must: an
+acknowledged job is deleted (``XACK`` + ``XDEL`` in one transaction), every ``XADD`` trims entries
+older than ``keys.JOB_MAX_AGE_S`` (``MINID``, by the entry id's time), and ``forget_jobs`` removes
+a user's queued jobs. Every transaction here touches the stream's key only (one hash slot).
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +32,23 @@ from bot.stores.redis_store import redis_errors, require_bytes_client
 
 log = logging.getLogger(__name__)
 
+CLAIM_IDLE_MS = 60_000  # a pending job idle this long (no heartbeat) is claimed by another worker
+_FORGET_BATCH = 500
+
+# Reset the idle time of the entries this consumer still owns (XCLAIM JUSTID does not count a
+# delivery); an entry another consumer claimed meanwhile is left alone. Returns the ids kept.
+_TOUCH = """
+local out = {}
+for i = 3, #ARGV do
+  local row = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if row[1] and row[1][2] == ARGV[2] then
+    local got = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    if got[1] then out[#out + 1] = got[1] end
+  end
+end
+return out
+"""
+
 
 @dataclass(frozen=True)
 class Job:
@@ -32,19 +57,26 @@ class Job:
     attempts: int  # 1 on the first delivery
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 class JobQueue:
     """A Redis Streams job queue; Redis failures raise ``StoreUnavailable``."""
 
     def __init__(self, redis: Redis, *, stream: str = keys.JOB_STREAM,
                  group: str = keys.JOB_GROUP, consumer: str,
-                 claim_idle_ms: int = 60_000, maxlen: int = keys.JOB_STREAM_MAXLEN) -> None:
+                 claim_idle_ms: int = CLAIM_IDLE_MS, max_age_s: float = keys.JOB_MAX_AGE_S,
+                 maxlen: int = keys.JOB_STREAM_MAXLEN) -> None:
         require_bytes_client(redis)
         self.r = redis
         self.stream = stream
         self.group = group
         self.consumer = consumer
         self.claim_idle_ms = claim_idle_ms
+        self.max_age_s = max_age_s
         self.maxlen = maxlen
+        self._touch = redis.register_script(_TOUCH)
 
     async def ensure_group(self) -> None:
         """Create the stream and its consumer group if missing (idempotent)."""
@@ -55,12 +87,22 @@ class JobQueue:
                 if "BUSYGROUP" not in str(exc):
                     raise
 
+    def _queue_add(self, pipe: Any, message: IncomingMessage, attempts: int) -> None:
+        """Queue an ``XADD`` that also drops entries older than ``max_age_s`` (exact ``MINID``:
+        the stream is short, handled jobs are deleted) and a backstop length cap. The age is
+        this host's clock against the ids' (the Redis server's) clock: keep them in sync."""
+        fields = {"msg": dump_message(message), "attempts": str(attempts)}
+        min_id = f"{max(0, int((time.time() - self.max_age_s) * 1000))}-0"
+        pipe.xadd(self.stream, fields, minid=min_id, approximate=False)
+        pipe.xtrim(self.stream, maxlen=self.maxlen, approximate=True)
+
     async def enqueue(self, message: IncomingMessage, *, attempts: int = 0) -> str:
         """Add a job; returns its entry id. ``attempts`` is the number of failed tries so far."""
-        fields = {"msg": dump_message(message), "attempts": str(attempts)}
         with redis_errors("enqueue"):
-            entry = await self.r.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
-        return entry.decode() if isinstance(entry, bytes) else str(entry)
+            pipe = self.r.pipeline(transaction=True)
+            self._queue_add(pipe, message, attempts)
+            entry, _ = await pipe.execute()
+        return _text(entry)
 
     async def take(self, *, block_ms: int = 1000, count: int = 1,
                    claim_idle_ms: int | None = None) -> list[Job]:
@@ -92,13 +134,13 @@ class JobQueue:
     async def _jobs(self, entries: list[Any], *, claimed: bool) -> list[Job]:
         jobs = []
         for raw_id, fields in entries:
-            entry_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+            entry_id = _text(raw_id)
             try:
                 message = load_message(fields[b"msg"])
                 failed = int(fields.get(b"attempts", b"0"))
             except (CodecError, KeyError, ValueError) as exc:
                 log.error("dropping unreadable job %s: %s", entry_id, exc)
-                await self.r.xack(self.stream, self.group, entry_id)
+                await self._done(entry_id)
                 continue
             deliveries = await self._deliveries(entry_id) if claimed else 1
             jobs.append(Job(entry_id, message, failed + deliveries))
@@ -109,23 +151,72 @@ class JobQueue:
                                            count=1)
         return int(rows[0]["times_delivered"]) if rows else 1
 
+    async def _done(self, entry_id: str) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.xack(self.stream, self.group, entry_id)
+        pipe.xdel(self.stream, entry_id)
+        await pipe.execute()
+
     async def ack(self, job: Job) -> None:
-        """Mark the job done; it will not be delivered again."""
+        """Mark the job done and delete it; it will not be delivered again."""
         with redis_errors("ack"):
-            await self.r.xack(self.stream, self.group, job.id)
+            await self._done(job.id)
 
     async def retry(self, job: Job) -> str:
-        """Re-queue a failed job at the end with its attempt count, and ack the old entry."""
-        fields = {"msg": dump_message(job.message), "attempts": str(job.attempts)}
+        """Re-queue a failed job at the end with its attempt count; ack and delete the old
+        entry (one transaction)."""
         with redis_errors("retry"):
             pipe = self.r.pipeline(transaction=True)
-            pipe.xadd(self.stream, fields, maxlen=self.maxlen, approximate=True)
+            self._queue_add(pipe, job.message, job.attempts)
             pipe.xack(self.stream, self.group, job.id)
-            entry, _ = await pipe.execute()
-        return entry.decode() if isinstance(entry, bytes) else str(entry)
+            pipe.xdel(self.stream, job.id)
+            entry, *_ = await pipe.execute()
+        return _text(entry)
+
+    async def touch(self, ids: Sequence[str]) -> list[str]:
+        """Heartbeat: reset the idle time of these running jobs, so no other worker claims
+        them. Returns the ids still this consumer's (a missing one was claimed by another
+        worker, acknowledged, or forgotten)."""
+        if not ids:
+            return []
+        with redis_errors("touch"):
+            kept = await self._touch(keys=[self.stream], args=[self.group, self.consumer, *ids])
+        return [_text(i) for i in kept]
+
+    async def forget_user(self, platform: str, user: str) -> int:
+        """Delete the user's jobs from the stream (see ``forget_jobs``)."""
+        return await forget_jobs(self.r, platform, user, stream=self.stream, group=self.group)
 
     async def pending(self) -> int:
         """Jobs delivered but not yet acknowledged (for metrics and tests)."""
         with redis_errors("pending"):
             info = await self.r.xpending(self.stream, self.group)
         return int(info["pending"])
+
+
+async def forget_jobs(redis: Redis, platform: str, user: str, *,
+                      stream: str = keys.JOB_STREAM, group: str = keys.JOB_GROUP) -> int:
+    """Delete every job of ``user`` on ``platform`` still in the stream, queued or pending
+    (``XACK`` + ``XDEL``): none will start, and a dead worker's is not claimed again. A job a
+    live worker is running finishes (its ack is then a no-op). Returns the number deleted."""
+    removed, start = 0, "-"
+    with redis_errors("forget_jobs"):
+        while batch := await redis.xrange(stream, min=start, count=_FORGET_BATCH):
+            mine = [_text(i) for i, fields in batch if _belongs(fields, platform, user)]
+            if mine:
+                pipe = redis.pipeline(transaction=True)
+                pipe.xack(stream, group, *mine)
+                pipe.xdel(stream, *mine)
+                removed += int((await pipe.execute())[1])
+            if len(batch) < _FORGET_BATCH:
+                break
+            start = "(" + _text(batch[-1][0])
+    return removed
+
+
+def _belongs(fields: dict[bytes, bytes], platform: str, user: str) -> bool:
+    try:
+        message = load_message(fields[b"msg"])
+    except (CodecError, KeyError):
+        return False
+    return (message.platform, message.user) == (platform, user)

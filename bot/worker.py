@@ -1,9 +1,15 @@
 """The worker loop: take jobs from the shared queue, run them concurrently, ack when done.
 
 Delivery is at least once (a job whose worker died is claimed by another), so handlers must be
-idempotent; the pipeline's reply claim makes a job run twice answer once. A job that raised is
-re-queued until ``max_attempts`` deliveries, then acknowledged and logged as dropped: never
-lost silently, never retried forever.
+idempotent; the pipeline's reply claim makes a job run twice answer once.
+
+Failures: a handler that raises an error worth retrying (``MiruError.retryable``, e.g.
+``StoreUnavailable`` or a ``DeliveryFailed(retryable=True)``, or a Redis/socket connection
+error) is re-queued until ``max_attempts`` deliveries; anything else is acknowledged at once
+and logged, never re-run silently. A job given up on (not retryable, out of attempts, or
+delivered too often because its workers died) is acknowledged, logged with its id, and handed to
+the optional ``on_give_up(message, exc)`` hook (``exc`` is None in the last case), which the
+App can use to tell the user.
 """
 
 from __future__ import annotations
@@ -13,34 +19,72 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.errors import StoreUnavailable
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.errors import MiruError, StoreUnavailable
 from bot.models import IncomingMessage
-from bot.queue import Job, JobQueue
+from bot.queue import CLAIM_IDLE_MS, Job, JobQueue
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[IncomingMessage], Awaitable[None]]
+GiveUp = Callable[[IncomingMessage, BaseException | None], Awaitable[None]]
+
+_CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True when running the same job again later may succeed."""
+    if isinstance(exc, MiruError):
+        return exc.retryable
+    return isinstance(exc, _CONNECTION_ERRORS)
 
 
 class Worker:
-    """Runs ``handle`` on queued messages, at most ``concurrency`` at a time."""
+    """Runs ``handle`` on queued messages, at most ``concurrency`` at a time.
+
+    Heartbeat rule: while a job runs, the worker resets its idle time every ``heartbeat_ms``
+    (``JobQueue.touch``); other workers claim only jobs idle longer than ``claim_idle_ms``. So
+    ``claim_idle_ms`` must be at least 3 x ``heartbeat_ms`` (the default heartbeat is a sixth of
+    it): a job is claimed only after its worker missed several heartbeats in a row (it died, or
+    its event loop is blocked), never because it runs long (engines may take minutes)."""
 
     def __init__(self, queue: JobQueue, handle: Handler, *, concurrency: int = 4,
-                 claim_idle_ms: int = 60_000, max_attempts: int = 3, block_ms: int = 1000,
-                 backoff_s: float = 1.0) -> None:
+                 claim_idle_ms: int = CLAIM_IDLE_MS, heartbeat_ms: int | None = None,
+                 max_attempts: int = 3, block_ms: int = 1000, backoff_s: float = 1.0,
+                 on_give_up: GiveUp | None = None) -> None:
         if concurrency < 1 or max_attempts < 1:
             raise ValueError("concurrency and max_attempts must be at least 1")
+        heartbeat_ms = max(1, claim_idle_ms // 6) if heartbeat_ms is None else heartbeat_ms
+        if heartbeat_ms < 1 or claim_idle_ms < 3 * heartbeat_ms:
+            raise ValueError(f"claim_idle_ms ({claim_idle_ms}) must be at least 3 x "
+                             f"heartbeat_ms ({heartbeat_ms})")
         self.queue = queue
         self.handle = handle
         self.concurrency = concurrency
         self.claim_idle_ms = claim_idle_ms
+        self.heartbeat_s = heartbeat_ms / 1000
         self.max_attempts = max_attempts
         self.block_ms = block_ms
         self.backoff_s = backoff_s
+        self.on_give_up = on_give_up
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set, then finish the jobs in hand and return."""
-        running: set[asyncio.Task[None]] = set()
+        """Work until ``stop`` is set, then finish the jobs in hand and return. Cancelled, it
+        cancels its jobs without acking them (another worker claims them, as if it died)."""
+        running: dict[asyncio.Task[None], Job] = {}
+        beat = asyncio.create_task(self._heartbeat(running), name="worker-heartbeat")
+        try:
+            await self._loop(stop, running)
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+        finally:
+            for task in (beat, *running):
+                task.cancel()
+            await asyncio.gather(beat, *running, return_exceptions=True)
+
+    async def _loop(self, stop: asyncio.Event, running: dict[asyncio.Task[None], Job]) -> None:
         delay = self.backoff_s
         while not stop.is_set():
             free = self.concurrency - len(running)
@@ -58,26 +102,61 @@ class Worker:
             delay = self.backoff_s
             for job in jobs:
                 task = asyncio.create_task(self._run_one(job), name=f"job-{job.id}")
-                running.add(task)
-                task.add_done_callback(running.discard)
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
+                running[task] = job
+                task.add_done_callback(lambda t: running.pop(t, None))
+
+    async def _heartbeat(self, running: dict[asyncio.Task[None], Job]) -> None:
+        """Every ``heartbeat_ms``, tell Redis the running jobs are alive."""
+        lost: set[str] = set()
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            ids = [job.id for job in running.values() if job.id not in lost]
+            if not ids:
+                continue
+            try:
+                kept = set(await self.queue.touch(ids))
+            except StoreUnavailable as exc:
+                log.warning("job heartbeat failed: %s", exc.detail)
+                continue
+            still = {job.id for job in running.values()}
+            for job_id in (set(ids) - kept) & still:
+                lost.add(job_id)
+                log.warning("job %s is no longer this worker's (claimed by another worker "
+                            "or forgotten); it runs on", job_id)
 
     async def _run_one(self, job: Job) -> None:
         if job.attempts > self.max_attempts:
             log.error("job %s dropped: delivered %d times (limit %d), its workers died",
                       job.id, job.attempts, self.max_attempts)
-            await self._settle(job, retry=False)
+            await self._give_up(job, None)
             return
         try:
             await self.handle(job.message)
-        except Exception:
-            last = job.attempts >= self.max_attempts
-            log.exception("job %s failed (attempt %d of %d)%s", job.id, job.attempts,
-                          self.max_attempts, "; dropped" if last else "; will retry")
-            await self._settle(job, retry=not last)
+        except Exception as exc:
+            if not is_retryable(exc):
+                log.exception("job %s failed (attempt %d), not retryable: dropped", job.id,
+                              job.attempts)
+                await self._give_up(job, exc)
+            elif job.attempts >= self.max_attempts:
+                log.exception("job %s failed (attempt %d of %d); dropped", job.id,
+                              job.attempts, self.max_attempts)
+                await self._give_up(job, exc)
+            else:
+                log.warning("job %s failed (attempt %d of %d); will retry: %s", job.id,
+                            job.attempts, self.max_attempts, type(exc).__name__)
+                await self._settle(job, retry=True)
             return
         await self._settle(job, retry=False)
+
+    async def _give_up(self, job: Job, exc: BaseException | None) -> None:
+        """Ack first (a crash then never tells the user twice), then the hook."""
+        await self._settle(job, retry=False)
+        if self.on_give_up is None:
+            return
+        try:
+            await self.on_give_up(job.message, exc)
+        except Exception:
+            log.exception("job %s: on_give_up failed", job.id)
 
     async def _settle(self, job: Job, *, retry: bool) -> None:
         """Ack (or re-queue) the job; if Redis is down it stays pending and is claimed later."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 
 import pytest
@@ -11,17 +12,18 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from bot import keys
+from bot.codec import load_message
 from bot.errors import StoreUnavailable
 from bot.models import ImageRef, IncomingMessage
 from bot.queue import JobQueue
 from bot.worker import Worker
-
-DB = 15
+from tests.conftest import REDIS_URL
 
 
 @pytest.fixture
 async def redis():
-    client = Redis(host="127.0.0.1", port=6379, db=DB)
+    client = Redis.from_url(REDIS_URL)
     yield client
     await client.aclose()
 
@@ -105,6 +107,7 @@ async def test_unreadable_entries_are_dropped_not_fatal(redis, stream, caplog):
     assert [j.message for j in jobs] == [msg(2)]
     assert "unreadable job" in caplog.text
     assert await q.pending() == 1
+    assert await redis.xlen(stream) == 1  # the unreadable entries were deleted, not kept
 
 
 async def test_a_deleted_stream_is_recreated(redis, stream):
@@ -114,6 +117,75 @@ async def test_a_deleted_stream_is_recreated(redis, stream):
     assert await q.take(block_ms=10) == []
     await q.enqueue(msg(3))
     assert [j.message for j in await q.take(block_ms=100)] == [msg(3)]
+
+
+async def test_an_acknowledged_job_is_deleted_from_the_stream(redis, stream):
+    q = queue(redis, stream, "c")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    (job,) = await q.take(block_ms=100)
+    await q.ack(job)
+    assert await redis.xlen(stream) == 0  # the user's text and file URLs are gone
+    assert await q.pending() == 0
+
+
+async def test_a_retried_job_leaves_only_its_new_entry(redis, stream):
+    q = queue(redis, stream, "c")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    (job,) = await q.take(block_ms=100)
+    new_id = await q.retry(job)
+    assert [e[0].decode() for e in await redis.xrange(stream)] == [new_id]
+    (again,) = await q.take(block_ms=100)
+    assert (again.id, again.message, again.attempts) == (new_id, msg(1), 2)
+
+
+async def test_jobs_older_than_the_max_age_are_trimmed(redis, stream):
+    q = queue(redis, stream, "c")
+    await q.ensure_group()
+    day_old_ms = int((time.time() - keys.JOB_MAX_AGE_S - 60) * 1000)
+    await redis.xadd(stream, {"msg": b"old", "attempts": b"0"}, id=f"{day_old_ms}-0")
+    recent_ms = int((time.time() - keys.JOB_MAX_AGE_S + 3600) * 1000)
+    await redis.xadd(stream, {"msg": b"recent", "attempts": b"0"}, id=f"{recent_ms}-0")
+    new_id = await q.enqueue(msg(1))
+    ids = [e[0].decode() for e in await redis.xrange(stream)]
+    assert ids == [f"{recent_ms}-0", new_id]
+
+
+async def test_forget_removes_a_users_queued_and_pending_jobs(redis, stream):
+    dead, live = queue(redis, stream, "dead"), queue(redis, stream, "live", claim_idle_ms=50)
+    await dead.ensure_group()
+    await dead.enqueue(msg(1))  # U1, taken by a worker that then dies
+    assert await dead.take(block_ms=100)
+    await dead.enqueue(msg(2))  # U1, still queued
+    other = IncomingMessage("slack", "T1", "C1", "3.0", "m3", "U2", "theirs")
+    elsewhere = IncomingMessage("discord", "G1", "C1", "4.0", "m4", "U1", "same id, other app")
+    await dead.enqueue(other)
+    await dead.enqueue(elsewhere)
+    assert await live.forget_user("slack", "U1") == 2
+    assert [load_message(f[b"msg"]).user for _, f in await redis.xrange(stream)] == ["U2", "U1"]
+    await asyncio.sleep(0.1)  # the dead worker's entry is idle past claim_idle_ms
+    got = await live.take(block_ms=100, count=10)
+    got += await live.take(block_ms=100, count=10)
+    assert sorted(j.message.message_id for j in got) == ["m3", "m4"]
+    assert await live.forget_user("slack", "nobody") == 0
+
+
+async def test_touch_keeps_only_this_consumers_jobs(redis, stream):
+    a, b = queue(redis, stream, "a"), queue(redis, stream, "b")
+    await a.ensure_group()
+    await a.enqueue(msg(1))
+    await a.enqueue(msg(2))
+    (j1,) = await a.take(block_ms=100)
+    (j2,) = await b.take(block_ms=100)
+    await asyncio.sleep(0.05)
+    assert await a.touch([j1.id, j2.id]) == [j1.id]  # b's job is not stolen
+    rows = {r["message_id"].decode(): r for r in
+            await redis.xpending_range(stream, "g", min="-", max="+", count=10)}
+    assert rows[j1.id]["time_since_delivered"] < 50 <= rows[j2.id]["time_since_delivered"]
+    assert rows[j1.id]["times_delivered"] == 1  # a heartbeat is not a delivery
+    await a.ack(j1)
+    assert await a.touch([j1.id]) == []
 
 
 async def test_redis_down_is_store_unavailable():
@@ -190,7 +262,7 @@ async def test_worker_retries_a_failing_job_then_succeeds(redis, stream):
     async def handle(m: IncomingMessage) -> None:
         calls.append(m.message_id)
         if len(calls) < 2:
-            raise RuntimeError("transient")
+            raise StoreUnavailable("transient")  # worth retrying
 
     await _run_worker(Worker(q, handle, block_ms=20, max_attempts=3), lambda: len(calls) == 2)
     assert calls == ["m1", "m1"]
@@ -215,7 +287,7 @@ async def test_worker_gives_up_after_max_attempts_and_logs(redis, stream, caplog
     async def handle(m: IncomingMessage) -> None:
         calls.append(m.message_id)
         if m.message_id == "m1":
-            raise ValueError("always broken")
+            raise ConnectionError("always broken")  # retryable, but never recovers
 
     with caplog.at_level(logging.ERROR, logger="bot.worker"):
         await _run_worker(Worker(q, handle, block_ms=20, max_attempts=3),

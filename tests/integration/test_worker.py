@@ -1,0 +1,171 @@
+"""The worker against the real Redis server: heartbeats keep a slow job its own, only errors worth
+retrying are retried, and a job given up on reaches the ``on_give_up`` hook."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from bot.errors import DeliveryFailed, EngineBusy, StoreUnavailable
+from bot.models import IncomingMessage
+from bot.worker import Worker, is_retryable
+from tests.conftest import REDIS_URL
+from tests.integration.test_queue import _run_worker, _until_async_pending_zero, msg, queue
+
+
+@pytest.fixture
+async def redis():
+    client = Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def stream(redis):
+    name = f"test:jobs:{uuid.uuid4().hex}"
+    yield name
+    await redis.delete(name)
+
+
+async def test_a_slow_job_stays_with_its_live_worker_and_moves_when_it_dies(redis, stream):
+    claim_ms = 400
+    q = queue(redis, stream, "w1")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    started, runs = asyncio.Event(), []
+
+    async def slow(m: IncomingMessage) -> None:
+        runs.append(m.message_id)
+        started.set()
+        await asyncio.Event().wait()  # runs far longer than claim_idle_ms
+
+    task = asyncio.create_task(Worker(q, slow, claim_idle_ms=claim_ms, block_ms=20).run(
+        asyncio.Event()))
+    await asyncio.wait_for(started.wait(), 10)
+    other = queue(redis, stream, "w2")
+    deadline = time.monotonic() + 4 * claim_ms / 1000
+    while time.monotonic() < deadline:  # four claim periods: a job with no heartbeat is taken
+        assert await other.take(block_ms=20, claim_idle_ms=claim_ms) == []
+        await asyncio.sleep(0.03)
+    task.cancel()  # the worker dies: its job is neither acked nor re-queued
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert await q.pending() == 1
+    taken = []
+    for _ in range(200):
+        taken = await other.take(block_ms=20, claim_idle_ms=claim_ms)
+        if taken:
+            break
+        await asyncio.sleep(0.02)
+    assert [(j.message, j.attempts) for j in taken] == [(msg(1), 2)]
+    assert runs == ["m1"]
+
+
+def test_the_claim_idle_time_must_leave_room_for_missed_heartbeats():
+    with pytest.raises(ValueError, match="3 x"):
+        Worker(object(), lambda m: None, claim_idle_ms=1000, heartbeat_ms=400)  # type: ignore
+    assert Worker(object(), lambda m: None).heartbeat_s == 10.0  # type: ignore
+
+
+@pytest.mark.parametrize(("exc", "retry"), [
+    (StoreUnavailable("down"), True),
+    (DeliveryFailed("rate limited", retryable=True), True),
+    (RedisConnectionError("reset"), True),
+    (ConnectionError("reset"), True),
+    (TimeoutError(), True),
+    (DeliveryFailed("channel_not_found"), False),
+    (EngineBusy("429"), False),
+    (ValueError("bug"), False),
+    (KeyError("bug"), False),
+])
+def test_only_errors_worth_retrying_are_retried(exc, retry):
+    assert is_retryable(exc) is retry
+
+
+class GaveUp:
+    """Records what the worker hands to ``on_give_up``."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.calls: list[tuple[IncomingMessage, BaseException | None]] = []
+        self.fail = fail
+
+    async def __call__(self, message: IncomingMessage, exc: BaseException | None) -> None:
+        self.calls.append((message, exc))
+        if self.fail:
+            raise RuntimeError("could not tell the user")
+
+
+async def test_a_non_retryable_failure_is_acked_at_once_and_given_up(redis, stream, caplog):
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    await q.enqueue(msg(2))
+    calls: list[str] = []
+    gave_up = GaveUp()
+
+    async def handle(m: IncomingMessage) -> None:
+        calls.append(m.message_id)
+        if m.message_id == "m1":
+            raise DeliveryFailed("msg_too_long")
+
+    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+        await _run_worker(Worker(q, handle, block_ms=20, max_attempts=3, on_give_up=gave_up),
+                          lambda: len(calls) == 2 and gave_up.calls)
+    await _until_async_pending_zero(q)
+    await asyncio.sleep(0.1)  # a (wrong) re-run would have been taken by now
+    assert sorted(calls) == ["m1", "m2"]
+    assert [(m, type(e)) for m, e in gave_up.calls] == [(msg(1), DeliveryFailed)]
+    assert await redis.xlen(stream) == 0
+    assert "not retryable" in caplog.text
+
+
+async def test_after_max_attempts_the_job_is_acked_and_handed_to_on_give_up(
+        redis, stream, caplog):
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    calls: list[str] = []
+    gave_up = GaveUp(fail=True)  # a failing hook must not stop the worker
+
+    async def handle(m: IncomingMessage) -> None:
+        calls.append(m.message_id)
+        if m.message_id == "m1":
+            raise StoreUnavailable("redis down")
+
+    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+        await _run_worker(Worker(q, handle, block_ms=20, max_attempts=2, on_give_up=gave_up),
+                          lambda: bool(gave_up.calls))
+        await q.enqueue(msg(2))
+        await _run_worker(Worker(q, handle, block_ms=20), lambda: "m2" in calls)
+    assert calls == ["m1", "m1", "m2"]
+    assert [(m, type(e)) for m, e in gave_up.calls] == [(msg(1), StoreUnavailable)]
+    assert "dropped" in caplog.text and "on_give_up failed" in caplog.text
+    assert await redis.xlen(stream) == 0
+    await _until_async_pending_zero(q)
+
+
+async def test_a_job_whose_workers_kept_dying_is_handed_to_on_give_up(redis, stream):
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    for name in ("d1", "d2"):  # two workers took it and died
+        await asyncio.sleep(0.06)
+        assert await queue(redis, stream, name, claim_idle_ms=50).take(block_ms=50)
+    await asyncio.sleep(0.06)
+    handled: list[IncomingMessage] = []
+    gave_up = GaveUp()
+
+    async def handle(m: IncomingMessage) -> None:
+        handled.append(m)
+
+    await _run_worker(Worker(q, handle, block_ms=20, claim_idle_ms=60, max_attempts=2,
+                             on_give_up=gave_up), lambda: bool(gave_up.calls))
+    assert handled == [] and gave_up.calls == [(msg(1), None)]
+    await _until_async_pending_zero(q)
