@@ -44,12 +44,20 @@ class ThreadMemory(Protocol):
         """The cached images with these ids, in the order asked; expired or unknown ids skipped."""
         ...
 
+    async def drop_images(self, thread: ThreadKey, ids: Sequence[str]) -> int:
+        """Remove these cached images from the thread now (the policy stopped them); returns
+        how many were there."""
+        ...
+
     async def forget_thread(self, thread: ThreadKey) -> int:
         """Delete everything of the thread now; returns the number of keys/items removed."""
         ...
 
     async def forget_user(self, platform: str, user: str) -> int:
-        """Delete every key the user wrote to (threads they spoke in, prefs, pending requests)."""
+        """Delete every key the user wrote to (threads they spoke in, prefs, pending requests)
+        and, where the store shares Redis with the job queue, their jobs still queued; returns
+        the number of keys/items removed. Another user's later post in a shared thread does
+        not let the index of this user's data expire first."""
         ...
 
 

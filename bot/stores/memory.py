@@ -134,6 +134,12 @@ class MemoryThreadMemory:
             return []
         return [t.images[s][0] for s in ids if s in t.images]
 
+    async def drop_images(self, thread: ThreadKey, ids: Sequence[str]) -> int:
+        t = self._live(thread)
+        if t is None:
+            return 0
+        return sum(t.images.pop(sha, None) is not None for sha in ids)
+
     async def forget_thread(self, thread: ThreadKey) -> int:
         t = self._threads.pop(thread, None)
         if t is None:

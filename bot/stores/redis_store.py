@@ -1,18 +1,23 @@
 """Thread memory and state in Redis (redis-py's asyncio client, ``decode_responses=False``).
 
-Key names and TTLs come from ``bot.keys``; every key of a thread carries its hash tag. Every key
-written on a user's behalf is added to ``keys.user_index`` so ``forget_user`` finds them all.
-Any Redis or socket failure surfaces as ``StoreUnavailable``.
+Key names and TTLs come from ``bot.keys``; every key of a thread carries its hash tag, a user's
+index and preferences the user's. Every key written on a user's behalf is added to
+``keys.user_index`` so ``forget_user`` finds them all, and a write to a thread renews every
+participant's index (``keys.thread_users``), so no index expires before the data it lists.
+Every transaction touches the keys of one hash slot only (Redis Cluster refuses others with
+CROSSSLOT). Any Redis or socket failure surfaces as ``StoreUnavailable``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.crc import key_slot
 from redis.exceptions import RedisError
 
 from bot import keys
@@ -52,12 +57,43 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _index(pipe: Any, platform: str, user: str, names: Sequence[str], ttl_s: int) -> None:
-    """Record ``names`` in the user's key index; the index lives as long as its longest key."""
+def _queue_index(pipe: Any, platform: str, user: str, names: Sequence[str], ttl_s: int) -> None:
+    """Queue ``names`` into the user's key index; the index lives as long as its longest key."""
     index = keys.user_index(platform, user)
     pipe.sadd(index, *names)
     pipe.expire(index, ttl_s, nx=True)
     pipe.expire(index, ttl_s, gt=True)
+
+
+async def _index(r: Redis, platform: str, user: str, names: Sequence[str], ttl_s: int) -> None:
+    """Record ``names`` in the user's index, in a transaction of its own (the index has the
+    user's hash slot, the data another). Called *before* the data is written, so a crash in
+    between leaves a stale name (``DEL`` ignores it), never an unindexed key."""
+    pipe = r.pipeline(transaction=True)
+    _queue_index(pipe, platform, user, names, ttl_s)
+    await pipe.execute()
+
+
+def _queue_participant(pipe: Any, thread: ThreadKey, user: str, ttl_s: int) -> None:
+    """Queue: add ``user`` to the thread's participants (TTL at least ``ttl_s``), then read them."""
+    users = keys.thread_users(thread)
+    pipe.sadd(users, user)
+    pipe.expire(users, ttl_s, nx=True)
+    pipe.expire(users, ttl_s, gt=True)
+    pipe.smembers(users)
+
+
+async def _renew_indexes(r: Redis, platform: str, users: Any, writer: str, ttl_s: int) -> None:
+    """A write renewed thread data for ``ttl_s``: every other participant's index must live at
+    least as long, or their ``forget`` would find nothing once it expired (single-key commands,
+    one round trip)."""
+    others = {_text(u) for u in users} - {writer}
+    if not others:
+        return
+    pipe = r.pipeline(transaction=False)
+    for other in sorted(others):
+        pipe.expire(keys.user_index(platform, other), ttl_s, gt=True)
+    await pipe.execute()
 
 
 class RedisThreadMemory:
@@ -65,9 +101,12 @@ class RedisThreadMemory:
 
     def __init__(self, redis: Redis, *, turn_ttl_s: int = keys.TURN_TTL_S,
                  image_ttl_s: int = keys.IMAGE_TTL_S, max_turns: int = 20,
-                 max_image_bytes: int = 20_000_000) -> None:
+                 max_image_bytes: int = 20_000_000, job_stream: str | None = keys.JOB_STREAM,
+                 job_group: str = keys.JOB_GROUP) -> None:
         require_bytes_client(redis)
         self.r = redis
+        self.job_stream = job_stream
+        self.job_group = job_group
         self.turn_ttl_s = turn_ttl_s
         self.image_ttl_s = image_ttl_s
         self.max_turns = max_turns
@@ -97,33 +136,40 @@ class RedisThreadMemory:
     async def append(self, thread: ThreadKey, user: str, turns: Sequence[Turn]) -> None:
         if not turns:
             return
-        name = keys.thread_turns(thread)
+        name, ttl = keys.thread_turns(thread), self.turn_ttl_s
         with redis_errors("append"):
+            await _index(self.r, thread.platform, user, [name, keys.thread_users(thread)], ttl)
             pipe = self.r.pipeline(transaction=True)
             pipe.rpush(name, *(dump_turn(t) for t in turns))
             pipe.ltrim(name, -self.max_turns, -1)
-            pipe.expire(name, self.turn_ttl_s)
-            _index(pipe, thread.platform, user, [name], self.turn_ttl_s)
-            await pipe.execute()
+            pipe.expire(name, ttl)
+            _queue_participant(pipe, thread, user, ttl)
+            users = (await pipe.execute())[-1]
+            await _renew_indexes(self.r, thread.platform, users, user, ttl)
 
     async def put_images(self, thread: ThreadKey, user: str, images: Sequence[Image]) -> None:
         if not images:
             return
         meta, index = keys.thread_meta(thread), keys.thread_images_index(thread)
+        ttl = self.image_ttl_s
+        names = [meta, index, keys.thread_users(thread)]
+        names += [keys.thread_image(thread, img.sha256) for img in images]
         with redis_errors("put_images"):
-            seq = int(await self.r.hincrby(meta, _IMG_SEQ, len(images)))
+            await _index(self.r, thread.platform, user, names, ttl)
             pipe = self.r.pipeline(transaction=True)
-            names = [meta, index]
+            pipe.hincrby(meta, _IMG_SEQ, len(images))
+            pipe.expire(meta, ttl)
+            seq = int((await pipe.execute())[0])
+            pipe = self.r.pipeline(transaction=True)
             for n, img in enumerate(images):
                 name = keys.thread_image(thread, img.sha256)
-                names.append(name)
                 pipe.hset(name, mapping={"meta": dump_image_meta(img), "data": img.data})
-                pipe.expire(name, self.image_ttl_s)
+                pipe.expire(name, ttl)
                 pipe.zadd(index, {img.sha256: seq - len(images) + 1 + n})
-            pipe.expire(index, self.image_ttl_s)
-            pipe.expire(meta, self.image_ttl_s)
-            _index(pipe, thread.platform, user, names, self.image_ttl_s)
-            await pipe.execute()
+            pipe.expire(index, ttl)
+            _queue_participant(pipe, thread, user, ttl)
+            users = (await pipe.execute())[-1]
+            await _renew_indexes(self.r, thread.platform, users, user, ttl)
             await self._enforce_cap(thread)
 
     async def _enforce_cap(self, thread: ThreadKey) -> None:
@@ -165,25 +211,47 @@ class RedisThreadMemory:
                 log.warning("skipping an unreadable cached image: %s", exc.detail)
         return out
 
+    async def drop_images(self, thread: ThreadKey, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        with redis_errors("drop_images"):
+            pipe = self.r.pipeline(transaction=True)  # one thread: one hash slot
+            pipe.zrem(keys.thread_images_index(thread), *ids)
+            pipe.delete(*(keys.thread_image(thread, sha) for sha in ids))
+            _, removed = await pipe.execute()
+        return int(removed)
+
     async def forget_thread(self, thread: ThreadKey) -> int:
         index = keys.thread_images_index(thread)
         with redis_errors("forget_thread"):
             ids = [_text(i) for i in await self.r.zrange(index, 0, -1)]
             names = [keys.thread_turns(thread), keys.thread_meta(thread), index,
+                     keys.thread_users(thread),
                      keys.active_thread(thread.platform, thread.workspace, thread.channel,
                                         thread.thread)]
             names += [keys.thread_image(thread, sha) for sha in ids]
             return int(await self.r.delete(*names))
 
     async def forget_user(self, platform: str, user: str) -> int:
+        """Delete every key in the user's index (one ``DEL`` per hash slot, one round trip) and,
+        when ``job_stream`` is set, their jobs still waiting in the queue."""
         index = keys.user_index(platform, user)
         with redis_errors("forget_user"):
             names = [_text(n) for n in await self.r.smembers(index)]
             names += [keys.user_pref(platform, user), index]
-            pipe = self.r.pipeline(transaction=True)
-            pipe.delete(*names)
-            (removed,) = await pipe.execute()
-            return int(removed)
+            by_slot: dict[int, list[str]] = defaultdict(list)
+            for name in names:
+                by_slot[key_slot(name.encode())].append(name)
+            pipe = self.r.pipeline(transaction=False)
+            for group in by_slot.values():
+                pipe.delete(*group)
+            removed = sum(int(n) for n in await pipe.execute())
+        if self.job_stream is not None:
+            from bot.queue import forget_jobs  # bot.queue imports this module
+
+            removed += await forget_jobs(self.r, platform, user, stream=self.job_stream,
+                                         group=self.job_group)
+        return removed
 
 
 class RedisStateStore:
@@ -211,7 +279,7 @@ class RedisStateStore:
             pipe = self.r.pipeline(transaction=True)
             pipe.hset(key, name, value)
             pipe.expire(key, keys.USER_PREF_TTL_S)
-            _index(pipe, platform, user, [key], keys.USER_PREF_TTL_S)
+            _queue_index(pipe, platform, user, [key], keys.USER_PREF_TTL_S)  # one user slot
             await pipe.execute()
 
     async def get_pref(self, platform: str, user: str, name: str) -> str | None:
@@ -222,10 +290,8 @@ class RedisStateStore:
     async def save_pending(self, request_id: str, message: IncomingMessage, ttl_s: int) -> None:
         key = keys.pending_consent(request_id)
         with redis_errors("save_pending"):
-            pipe = self.r.pipeline(transaction=True)
-            pipe.set(key, dump_message(message), ex=ttl_s)
-            _index(pipe, message.platform, message.user, [key], ttl_s)
-            await pipe.execute()
+            await _index(self.r, message.platform, message.user, [key], ttl_s)
+            await self.r.set(key, dump_message(message), ex=ttl_s)
 
     async def pop_pending(self, request_id: str) -> IncomingMessage | None:
         with redis_errors("pop_pending"):

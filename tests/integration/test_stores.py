@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.crc import key_slot
 
 from bot import keys
 from bot.errors import ConfigError, StoreUnavailable
@@ -19,8 +20,8 @@ from bot.models import Image, IncomingMessage, ThreadKey, Turn
 from bot.stores.base import StateStore, ThreadMemory, ThreadState
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
+from tests.conftest import REDIS_URL
 
-DB = 15
 KNOBS = dict(turn_ttl_s=3600, image_ttl_s=600, max_turns=3, max_image_bytes=250)
 
 
@@ -40,7 +41,7 @@ def tag() -> str:
 
 @pytest.fixture
 async def redis(tag):
-    client = Redis(host="127.0.0.1", port=6379, db=DB)
+    client = Redis.from_url(REDIS_URL)
     yield client
     names = [k async for k in client.scan_iter(match=f"*{tag}*", count=1000)]
     if names:
@@ -238,6 +239,7 @@ async def test_redis_forget_user_leaves_no_key_of_theirs(redis, tag):
         assert [k async for k in redis.scan_iter(match=f"*{thread(tag, n).thread}*")] == []
     left = {k async for k in redis.scan_iter(match=f"*{tag}*")}
     assert left == {keys.thread_turns(thread(tag, 9)).encode(),
+                    keys.thread_users(thread(tag, 9)).encode(),
                     keys.user_index("slack", other).encode()}
 
 
@@ -267,3 +269,149 @@ async def test_redis_down_is_store_unavailable():
 def test_both_implementations_satisfy_the_protocols(stores):
     memory, state, _ = stores
     assert isinstance(memory, ThreadMemory) and isinstance(state, StateStore)
+
+
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+async def test_forget_finds_a_users_turns_in_a_thread_others_kept_alive(redis, tag, kind):
+    """A writes, B writes later in the same thread: the thread outlives A's first TTL, and
+    forget_user(A) must still remove the thread data A wrote."""
+    clock = FakeClock()
+    knobs = dict(turn_ttl_s=2, image_ttl_s=2, max_turns=5, max_image_bytes=1000)
+    memory = (RedisThreadMemory(redis, **knobs, job_stream=None) if kind == "redis"
+              else MemoryThreadMemory(**knobs, clock=clock))
+
+    async def wait(seconds: float) -> None:
+        clock.now += seconds
+        if kind == "redis":
+            await asyncio.sleep(seconds)
+
+    t, a, b = thread(tag), f"A{tag}", f"B{tag}"
+    await memory.append(t, a, [Turn("user", "from A")])
+    await memory.put_images(t, a, [image(1)])
+    await wait(1.0)
+    await memory.append(t, b, [Turn("user", "from B")])
+    await memory.put_images(t, b, [image(2)])
+    if kind == "redis":  # every participant's index outlives the data it lists
+        index_ms = await redis.pttl(keys.user_index("slack", a))
+        assert index_ms >= await redis.pttl(keys.thread_turns(t)) - 50
+    await wait(1.3)  # past A's own writes' TTL, not past B's
+    assert (await memory.load(t)).turns == (Turn("user", "from A"), Turn("user", "from B"))
+    assert await memory.forget_user("slack", a) >= 1
+    assert await memory.load(t) == ThreadState()
+
+
+async def test_forget_user_also_removes_their_queued_jobs(redis, tag):
+    from bot.queue import JobQueue
+
+    stream = f"test:jobs:{tag}"
+    q = JobQueue(redis, stream=stream, group="g", consumer="c")
+    await q.ensure_group()
+    user = f"U{tag}"
+    await q.enqueue(message(tag, user))
+    await q.enqueue(message(tag, f"O{tag}"))
+    memory = RedisThreadMemory(redis, **KNOBS, job_stream=stream, job_group="g")
+    await memory.append(thread(tag), user, [Turn("user", "mine")])
+    # the turns, the participants, the user's index and the queued job
+    assert await memory.forget_user("slack", user) == 4
+    assert [j.message.user for j in await q.take(block_ms=50, count=5)] == [f"O{tag}"]
+
+
+class SlotSpy:
+    """Asks the real server (``COMMAND GETKEYS``) which keys each command touches, and records
+    every transaction or multi-key command whose keys fall on more than one Cluster slot."""
+
+    def __init__(self) -> None:
+        import redis as redis_sync
+
+        self.checker = redis_sync.Redis.from_url(REDIS_URL)
+        self.transactions: list[list[tuple]] = []
+        self.singles: list[tuple] = []
+        self.cross_slot: list[list[bytes]] = []
+
+    def keys_of(self, args: tuple) -> list[bytes]:
+        from redis.exceptions import ResponseError
+
+        try:
+            keys_ = self.checker.command_getkeys(*args)
+        except ResponseError:  # a command without keys (PING, SCRIPT LOAD…)
+            return []
+        return [k.encode() if isinstance(k, str) else k for k in keys_]
+
+    def check(self, commands: list[tuple]) -> None:
+        names = [k for args in commands for k in self.keys_of(args)]
+        if len({key_slot(k) for k in names}) > 1:
+            self.cross_slot.append(names)
+
+    def install(self, monkeypatch) -> None:
+        from redis.asyncio.client import Pipeline
+
+        spy, run_pipeline, run_command = self, Pipeline.execute, Redis.execute_command
+
+        async def execute(pipe, raise_on_error: bool = True):
+            commands = [args for args, _ in pipe.command_stack]
+            if pipe.is_transaction:
+                spy.transactions.append(commands)
+                spy.check(commands)
+            else:
+                for args in commands:
+                    spy.singles.append(args)
+                    spy.check([args])
+            return await run_pipeline(pipe, raise_on_error)
+
+        async def execute_command(client, *args, **options):
+            spy.singles.append(args)
+            spy.check([args])
+            return await run_command(client, *args, **options)
+
+        monkeypatch.setattr(Pipeline, "execute", execute)
+        monkeypatch.setattr(Redis, "execute_command", execute_command)
+
+
+async def test_every_transaction_stays_on_one_cluster_slot(redis, tag, monkeypatch):
+    from bot.queue import JobQueue
+
+    spy = SlotSpy()
+    spy.install(monkeypatch)
+    pipe = redis.pipeline(transaction=True)  # the spy itself: a cross-slot MULTI is caught
+    pipe.set(f"x{tag}", 1).set(f"y{tag}", 1)
+    await pipe.execute()
+    assert spy.cross_slot == [[f"x{tag}".encode(), f"y{tag}".encode()]]
+    spy.cross_slot.clear()
+
+    stream = f"test:jobs:{{{tag}}}"
+    memory = RedisThreadMemory(redis, **KNOBS, job_stream=stream, job_group="g")
+    state = RedisStateStore(redis)
+    t, a, b = thread(tag), f"A{tag}", f"B{tag}"
+    for user in (a, b):
+        await memory.append(t, user, [Turn("user", "hi"), Turn("assistant", "hello")])
+        await memory.put_images(t, user, [image(1), image(2)])
+        await state.set_pref("slack", user, "lang", "ja")
+        await state.save_pending(f"p{user}", message(tag, user), 60)
+    await memory.put_images(t, a, [image(3, 200)])  # over the cap: older images dropped
+    await memory.load(t)
+    await memory.get_images(t, [image(1).sha256, image(3).sha256])
+    await state.pop_pending(f"p{a}")
+    await state.mark_active(t)
+    await state.is_active(t)
+    await state.first_time("slack", f"E{tag}")
+    await state.claim_reply(f"r{tag}")
+    q = JobQueue(redis, stream=stream, group="g", consumer="c")
+    await q.ensure_group()
+    await q.enqueue(message(tag, a))
+    await q.enqueue(message(tag, b))
+    jobs = await q.take(block_ms=50, count=2)
+    await q.touch([j.id for j in jobs])
+    await q.retry(jobs[0])
+    await q.ack(jobs[1])
+    await memory.forget_user("slack", a)
+    await memory.forget_thread(thread(tag, 2))
+    await memory.forget_thread(t)
+    assert spy.cross_slot == []
+    assert len(spy.transactions) >= 15
+    hincrby = [c for c in spy.singles if c[0] == "HINCRBY"]
+    assert hincrby == []  # the image counter is written only with its EXPIRE, in one MULTI
+    for commands in spy.transactions:
+        for args in commands:
+            if args[0] == "HINCRBY":
+                assert ("EXPIRE", args[1]) in [(c[0], c[1]) for c in commands]
+    spy.checker.close()
