@@ -28,8 +28,9 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from bot import keys
 from bot.codec import audit_to_dict
 from bot.errors import AuditError, CodecError
-from bot.models import AuditRecord
+from bot.models import AuditRecord, Verdict
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -111,6 +112,22 @@ class AuditLog:
         """A stable pseudonymous id: HMAC-SHA256 of ``platform:user`` under the secret (32 hex)."""
         mac = hmac.new(self._secret, f"{platform}:{user}".encode(), hashlib.sha256)
         return mac.hexdigest()[:32]
+
+    def record(self, kind: str, request_id: str, *, platform: str = "", user: str = "",
+               channel: str = "", thread: str = "", images: Sequence[str] = (),
+               verdict: Verdict | None = None, action: str = "",
+               detail: dict[str, Any] | None = None) -> AuditRecord:
+        """The one way records are built: the user becomes a pseudonym here, a verdict fills
+        the action, reasons, scores and model versions."""
+        return AuditRecord(
+            kind=kind, request_id=request_id, ts=time.time(),
+            actor=self.pseudonym(platform, user) if user else "", platform=platform,
+            channel=channel, thread=thread, image_sha256=tuple(images),
+            action=verdict.action.value if verdict is not None else action,
+            reasons=verdict.reasons if verdict is not None else (),
+            scores=dict(verdict.scores) if verdict is not None else {},
+            model_versions=dict(verdict.model_versions) if verdict is not None else {},
+            detail=detail or {})
 
     async def write(self, record: AuditRecord) -> dict[str, Any]:
         """Append one record and return the JSON object written (``chain``, ``n``, ``prev``,

@@ -38,7 +38,6 @@ from bot.models import (
     Action,
     AnswerRequest,
     Attachment,
-    AuditRecord,
     DecodedImage,
     Image,
     IncomingMessage,
@@ -415,19 +414,12 @@ class Pipeline:
     async def _audit(self, msg: IncomingMessage, out: Outcome, kind: str, *,
                      verdict: Verdict | None = None, detail: dict | None = None) -> None:
         """Write one record; raises ``AuditError`` (an answer never goes out unrecorded)."""
-        await self.s.audit.write(AuditRecord(
-            kind=kind, request_id=out.request_id, ts=time.time(),
-            actor=self.s.audit.pseudonym(msg.platform, msg.user), platform=msg.platform,
-            channel=msg.channel, thread=msg.thread,
-            image_sha256=tuple(d.original_sha256 for d in out.decoded)
-            + tuple(img.original_sha256 for img in out.stored)
-            + tuple(img.original_sha256 for img, _ in out.dropped),
-            action=verdict.action.value if verdict else "",
-            reasons=verdict.reasons if verdict else (),
-            scores=dict(verdict.scores) if verdict else {},
-            model_versions=dict(verdict.model_versions) if verdict else {},
-            detail=detail or {},
-        ))
+        await self.s.audit.write(self.s.audit.record(
+            kind, out.request_id, platform=msg.platform, user=msg.user, channel=msg.channel,
+            thread=msg.thread, verdict=verdict, detail=detail,
+            images=[d.original_sha256 for d in out.decoded]
+            + [img.original_sha256 for img in out.stored]
+            + [img.original_sha256 for img, _ in out.dropped]))
 
     # Commands that adapters expose (slash commands, buttons).
 
@@ -439,9 +431,8 @@ class Pipeline:
             if pending is not None:  # someone else pressed the button: put it back
                 await self.s.state.save_pending(request_id, pending, self.s.pending_ttl_s)
             return None
-        await self.s.audit.write(AuditRecord(
-            kind="consent", request_id=request_id, ts=time.time(),
-            actor=self.s.audit.pseudonym(pending.platform, user), platform=pending.platform,
+        await self.s.audit.write(self.s.audit.record(
+            "consent", request_id, platform=pending.platform, user=user,
             channel=pending.channel, thread=pending.thread,
             action="confirmed" if confirmed else "cancelled"))
         if not confirmed:
@@ -450,9 +441,8 @@ class Pipeline:
 
     async def forget_user(self, platform: str, user: str) -> int:
         count = await self.s.memory.forget_user(platform, user)
-        await self.s.audit.write(AuditRecord(
-            kind="forget", request_id=f"{platform}:forget", ts=time.time(),
-            actor=self.s.audit.pseudonym(platform, user), platform=platform,
+        await self.s.audit.write(self.s.audit.record(
+            "forget", f"{platform}:forget", platform=platform, user=user,
             detail={"items": count}))
         return count
 
