@@ -181,6 +181,34 @@ def test_factory_falls_back_to_ocr_with_a_note(tmp_path):
     assert f"miru models pull {missing}" in choice.note
 
 
+def test_model_source_cache_and_probe(tmp_path, monkeypatch):
+    """Cached: used from the cache when the hub is unreachable, no note. Not cached and the hub
+    unreachable: a note, and no hub call. Offline: never a probe."""
+    from huggingface_hub import constants
+
+    from bot.vision import factory
+
+    snapshot = tmp_path / "models--org--cached-vlm" / "snapshots" / ("a" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (tmp_path / "models--org--cached-vlm" / "refs").mkdir()
+    (tmp_path / "models--org--cached-vlm" / "refs" / "main").write_text("a" * 40)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    probes: list[float] = []
+    real_probe = factory.hub_reachable
+    monkeypatch.setattr(factory, "hub_reachable", lambda t: probes.append(t) or real_probe(t))
+
+    cached = factory.model_source(_settings(vlm_model="org/cached-vlm", hub_probe_timeout_s=1))
+    assert cached == factory.ModelSource(local_files_only=True) and probes == [1]
+    missing = factory.model_source(_settings(vlm_model="org/not-here"))
+    assert missing.local_files_only and "miru models pull" in missing.note
+    assert "http://127.0.0.1:9" in missing.note and len(probes) == 2
+    offline = factory.model_source(_settings(vlm_model="org/not-here", offline=True))
+    assert "offline mode is on" in offline.note and len(probes) == 2
+
+
 def test_factory_other_backends():
     from bot.vision.factory import build_engine
     from bot.vision.openai_engine import OpenAIEngine
