@@ -78,7 +78,8 @@ class App:
     async def run_worker(self, platforms: Mapping[str, Platform], stop: asyncio.Event,
                          *, concurrency: int = 4, on_give_up: Any = None) -> None:
         """Worker side: take jobs from the shared queue and answer on their platform.
-        ``on_give_up(message, exc)`` (optional) runs once when a job is dropped for good."""
+        ``on_give_up(message, exc)`` runs once when a job is dropped for good; by default the
+        user is told (once: the reply claim holds) and the audit log records it."""
         from bot.housekeeping import with_purge
         from bot.worker import Worker
 
@@ -89,9 +90,14 @@ class App:
                 return
             await self.pipeline.run(platform.conversation(message))
 
+        async def give_up(message: IncomingMessage, exc: BaseException | None) -> None:
+            platform = platforms.get(message.platform)
+            if platform is not None:
+                await self.pipeline.give_up(platform.conversation(message), exc)
+
         await self.queue.ensure_group()
         await with_purge(Worker(self.queue, handle, concurrency=concurrency,
-                                on_give_up=on_give_up).run(stop),
+                                on_give_up=on_give_up or give_up).run(stop),
                          self.services.quarantine, stop)
 
     async def close(self) -> None:

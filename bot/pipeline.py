@@ -421,6 +421,22 @@ class Pipeline:
             + [img.original_sha256 for img in out.stored]
             + [img.original_sha256 for img, _ in out.dropped]))
 
+    async def give_up(self, conversation: Conversation, exc: BaseException | None) -> None:
+        """The worker dropped this job for good (its runs failed, or its workers kept dying):
+        tell the user unless a reply already went out, and record it. Never raises."""
+        msg = conversation.message
+        out = Outcome(request_id=request_id_for(msg))
+        code = getattr(exc, "code", None) or (type(exc).__name__ if exc else "workers_died")
+        try:
+            out.language = await self.language_for(msg.platform, msg.user, msg.text,
+                                                   msg.language)
+            await self._fail(conversation, out, Delivery(self.s.state, out.request_id,
+                                                         wait_s=self.s.delivery_wait_s),
+                             f"job_dropped:{code}", strings.t("error.generic", out.language))
+        except Exception:
+            log.exception("could not tell the user about a dropped job",
+                          extra={"request_id": out.request_id})
+
     # Commands that adapters expose (slash commands, buttons).
 
     async def confirm_consent(self, request_id: str, user: str, *, confirmed: bool

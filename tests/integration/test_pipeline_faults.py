@@ -187,3 +187,21 @@ async def test_an_over_long_answer_is_cut_with_a_note(settings, coffee_jpeg, tmp
     assert out.reply.kind is ReplyKind.ANSWER
     assert len(out.reply.text) < limit + 1000
     assert "cut short" in out.reply.text
+
+
+async def test_a_dropped_job_tells_the_user_once(
+        settings, counting_engine, coffee_jpeg, tmp_path):
+    app = build_app(settings, memory_only=True, engine=counting_engine)
+    answered = _conv(tmp_path, coffee_jpeg)
+    dropped = LocalConversation(cli_message([], "?", thread="t-dropped"))
+    try:
+        await app.pipeline.handle(answered)
+        await app.pipeline.give_up(answered, None)  # already answered: no second reply
+        await app.pipeline.give_up(dropped, RuntimeError("worker died"))
+    finally:
+        await app.close()
+    assert [r.kind for r in answered.replies] == [ReplyKind.ANSWER]
+    assert [r.kind for r in dropped.replies] == [ReplyKind.ERROR]
+    codes = [json.loads(x)["detail"].get("code") for x in
+             settings.audit_path.read_text().splitlines()]
+    assert "job_dropped:RuntimeError" in codes and "job_dropped:workers_died" in codes
