@@ -1,25 +1,25 @@
 """``miru``: ask, chat, screen, clean, audit verify, quarantine purge, doctor, models pull, run,
 worker.
 
-Exit status: 0 when a verdict was reached (whatever it is), 2 for a usage error, 65 when no input
-could be used as an image, 1 for other failures; never a traceback for expected errors.
+Exit status (bot/exitcodes.py): 0 when a verdict was reached (whatever it is), 2 for a usage error,
+65 when no input could be used as an image, 1 for other failures; never a traceback for expected
+errors.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
 from bot import strings
 from bot.cli_output import dumps, outcome_json, outcome_text, verdict_json
 from bot.errors import ConfigError, InputRejected, MiruError
+from bot.exitcodes import EX_DATAERR, EX_FAIL, EX_INTERRUPTED, EX_OK, EX_USAGE
 from bot.local import LocalConversation, cli_message
+from bot.logsetup import configure_logging
 from config.settings import Settings, SettingsError, load_settings
-
-EX_OK, EX_FAIL, EX_USAGE, EX_DATAERR = 0, 1, 2, 65
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,10 +84,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = _settings(args)
+        configure_logging(settings)
         return asyncio.run(_dispatch(args, settings)) if args.cmd != "doctor" else _doctor(settings)
     except (SettingsError, ConfigError) as exc:
         print(f"miru: {exc}", file=sys.stderr)
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"miru: {exc.user_message('en')}", file=sys.stderr)
         return EX_FAIL
     except KeyboardInterrupt:
-        return 130
+        return EX_INTERRUPTED
 
 
 def _settings(args: argparse.Namespace) -> Settings:

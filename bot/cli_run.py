@@ -8,6 +8,7 @@ import contextlib
 import signal
 import sys
 
+from bot.exitcodes import EX_OK, EX_USAGE
 from config.settings import Settings
 
 
@@ -32,7 +33,7 @@ async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
                         with_worker=not args.no_worker, stop=_stop_event())
     finally:
         await app.close()
-    return 0
+    return EX_OK
 
 
 async def run_worker_only(settings: Settings) -> int:
@@ -48,9 +49,9 @@ async def run_worker_only(settings: Settings) -> int:
     if not platforms:
         print("miru: no platform is configured (set SLACK_BOT_TOKEN)", file=sys.stderr)
         await app.close()
-        return 2
+        return EX_USAGE
     try:
         await app.run_worker(platforms, _stop_event())
     finally:
         await app.close()
-    return 0
+    return EX_OK

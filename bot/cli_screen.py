@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from bot.cli_output import dumps, verdict_json
 from bot.errors import InputRejected, TooLarge
 from bot.exitcodes import EX_DATAERR, EX_OK
 from bot.local import expand_paths
-from bot.models import AuditRecord
 from config.settings import Settings
 
 
@@ -49,11 +47,9 @@ async def _screen_one(path: Path, text, ingestor, screener, policy, audit, as_js
         return _rejected(path, "unreadable", f"cannot read {path.name}: {exc.strerror}",
                          as_json), False
     verdict = await screener.screen([decoded], policy.context_for("cli", text))
-    await audit.write(AuditRecord(
-        kind="verdict", request_id=f"screen:{decoded.original_sha256[:16]}", ts=time.time(),
-        platform="cli", image_sha256=(decoded.original_sha256,), action=verdict.action.value,
-        reasons=verdict.reasons, scores=dict(verdict.scores),
-        model_versions=dict(verdict.model_versions)))
+    await audit.write(audit.record(
+        "verdict", f"screen:{decoded.original_sha256[:16]}", platform="cli",
+        images=[decoded.original_sha256], verdict=verdict))
     if as_json:
         return dumps({"file": str(path), "verdict": verdict_json(verdict)}), True
     reasons = ", ".join(verdict.reasons) or "no findings"
