@@ -3,20 +3,39 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.miru-installed
+# Every install goes through the versions the tests last passed with (`make lock` rewrites it).
+CONSTRAINTS := constraints.txt
+# Extra pip arguments for torch alone, e.g. `--index-url <the PyTorch CPU wheel index>` on a
+# machine whose pip finds only the CUDA build.
+TORCH_PIP_ARGS ?=
 APT_PKGS := tesseract-ocr tesseract-ocr-jpn redis-server fonts-noto-cjk
 
-.PHONY: demo test lint setup system-deps redis clean
+.PHONY: demo test lint setup lock system-deps redis clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(MAKE) --no-print-directory system-deps
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# The CPU build of torch first: a bare `torch` would pull a multi-GB CUDA build.
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c $(CONSTRAINTS) $(TORCH_PIP_ARGS) torch==2.13.0
+	$(BIN)/pip install -q -c $(CONSTRAINTS) -e '.[dev]'
+	$(BIN)/pip check
 	touch $(STAMP)
+
+# Rewrite constraints.txt from the venv after a deliberate upgrade (`pip install -U X`, then the
+# tests). The project itself is left out, and torch's local label (+cpu) too, so the same file
+# serves the CPU and the CUDA builds.
+lock:
+	test -x $(BIN)/python || { echo "no $(VENV): run make setup first" >&2; exit 1; }
+	$(BIN)/pip check
+	{ echo "# pip constraints: the versions \`make test\` passed with. Regenerate with \`make lock\`."; \
+	  echo "# Used by make setup, CI (.ci/run -> make test) and the Dockerfile: pip install -c $(CONSTRAINTS)"; \
+	  $(BIN)/pip freeze --exclude-editable --exclude miru | sed -E 's/^(torch[a-z]*==[^+]+)\+.*/\1/'; \
+	} > $(CONSTRAINTS).tmp
+	mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
+	[ ! -e $(STAMP) ] || touch $(STAMP)
 
 system-deps:
 	@missing=""; \
