@@ -21,10 +21,14 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return e
 
 
-def miru(env: dict[str, str], *args: str, stdin: str | None = None
+def miru(env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 240
          ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot ARGS`; a traceback on stderr fails the calling test."""
+    """Run `python -m bot ARGS`; a traceback on stderr, or death by a signal (a segfault in a
+    native library: exit 139 in a shell), fails the calling test."""
     proc = subprocess.run([sys.executable, "-m", "bot", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=240)
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode >= 0, (
+        f"miru died of signal {-proc.returncode} (stdout {len(proc.stdout)} chars): "
+        + proc.stderr[-2000:])
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc

@@ -147,3 +147,49 @@ def test_clean_refuses_a_non_image(env, tmp_path):
     proc = miru(env, "clean", str(src), "-o", str(tmp_path / "x.jpg"), "--blur-faces")
     assert proc.returncode == 65 and "notes.jpg" in proc.stderr
     assert not (tmp_path / "x.jpg").exists()
+
+
+def test_screen_a_thousand_long_paths(env, tmp_path):
+    """A shell glob over a big folder: onnxruntime 1.30 segfaulted (exit 139, no output) on import
+    once the command line passed about 30 KB. The pinned range in pyproject.toml keeps it out."""
+    from tests.render import blank, image_bytes
+
+    png = tmp_path / "sign.png"
+    png.write_bytes(image_bytes(blank((64, 48), (200, 220, 240))))
+    paths = []
+    for d in range(10):
+        folder = tmp_path / f"uploads-from-the-shared-team-channel-{'x' * 60}-{d:02d}"
+        folder.mkdir()
+        for i in range(100):
+            link = folder / f"screenshot-{d:02d}-{i:03d}.png"
+            link.symlink_to(png)
+            paths.append(str(link))
+    assert sum(len(p) + 1 for p in paths) > 100_000
+    proc = miru(env, "screen", *paths, timeout=280)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1000
+    assert all(line.startswith(p + ": ") for line, p in zip(lines, paths, strict=True))
+
+
+def test_logs_are_json_lines_on_a_pipe_at_the_configured_level(env, photos):
+    """The decoder pool logs through structlog: configured, it is a JSON line on a pipe, and
+    MIRU_LOG_LEVEL filters it (tests/unit/test_logsetup.py covers stdlib records too)."""
+    from tests.render import blank, image_bytes
+
+    png = photos / "sign.png"
+    png.write_bytes(image_bytes(blank((64, 48))))
+    slow = dict(env, MIRU_DECODE_TIMEOUT_S="0.000001", MIRU_INLINE_DECODE_MAX_PIXELS="0")
+    proc = miru(slow, "screen", str(png))
+    assert proc.returncode == 65
+    logs = [json.loads(line) for line in proc.stderr.splitlines()]
+    restart = next(r for r in logs if r["event"] == "decoder_pool_restarted")
+    assert restart["level"] == "warning" and restart["reason"] == "timeout"
+    quiet = miru(dict(slow, MIRU_LOG_LEVEL="error"), "screen", str(png))
+    assert quiet.returncode == 65 and quiet.stderr == ""
+
+
+def test_a_bad_log_level_is_a_usage_error(env, photos):
+    proc = miru(dict(env, MIRU_LOG_LEVEL="chatty"), "screen", str(photos))
+    assert proc.returncode == 2
+    assert "MIRU_LOG_LEVEL" in proc.stderr and proc.stdout == ""
