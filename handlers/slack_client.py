@@ -177,7 +177,7 @@ class SlackConversation:
         self.message = message
         self._working_ts: str | None = None
         self._last_edit = 0.0
-        self._parts_sent: dict[str, int] = {}  # request id -> parts already posted
+        self._parts_sent: dict[tuple[str, str, str], int] = {}  # reply -> parts already posted
 
     @property
     def _client(self) -> AsyncWebClient:
@@ -298,7 +298,8 @@ class SlackConversation:
         ``reply.ephemeral_to``; attachments are uploaded after.
 
         Raises ``DeliveryFailed`` when Slack does not take it. Parts already posted are
-        remembered, so calling ``reply`` again with the same reply posts only what is missing.
+        remembered, so calling ``reply`` again with the same reply posts only what is missing
+        (another reply, e.g. the error notice for the same request, is posted in full).
         """
         channel, thread = self.message.channel, reply.thread.thread or self.message.thread
         if reply.ephemeral_to:
@@ -310,20 +311,21 @@ class SlackConversation:
             )
             return
         parts = split_text(escape(reply.text), PART_CHARS)
-        for index in range(self._parts_sent.get(reply.request_id, 0), len(parts)):
+        key = (reply.request_id, reply.kind.value, reply.text)
+        for index in range(self._parts_sent.get(key, 0), len(parts)):
             if index == 0 and self._working_ts is not None:
                 await self._replace_working(channel, thread, parts[0])
             else:
                 await self._deliver(self._client.chat_postMessage, channel=channel,
                                     thread_ts=thread, text=parts[index])
-            self._parts_sent[reply.request_id] = index + 1
-        if reply.attachments and self._parts_sent.get(reply.request_id) == len(parts):
+            self._parts_sent[key] = index + 1
+        if reply.attachments and self._parts_sent.get(key) == len(parts):
             uploads = [{"file": a.data, "filename": a.filename} for a in reply.attachments]
             await self._deliver(
                 self._client.files_upload_v2, file_uploads=uploads, channel=channel,
                 thread_ts=thread, request_file_info=False,
             )
-            self._parts_sent[reply.request_id] = len(parts) + 1
+            self._parts_sent[key] = len(parts) + 1
 
     async def _replace_working(self, channel: str, thread: str, text: str) -> None:
         """The working message becomes ``text``; if someone deleted it, post anew."""

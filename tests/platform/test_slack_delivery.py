@@ -125,3 +125,13 @@ async def test_a_second_try_posts_only_the_missing_parts(standin, platform) -> N
     parts = posted(standin)
     numbers = [int(n) for p in parts for n in re.findall(r"Paragraph (\d+):", p)]
     assert numbers == list(range(20))  # nothing twice, nothing missing
+
+
+async def test_the_error_notice_after_a_failed_part_is_still_posted(standin, platform) -> None:
+    """bot.delivery tells the user with an ERROR reply carrying the same request id."""
+    conv = platform.conversation(message())
+    standin.fail_with("chat.postMessage", "is_archived", skip=2)
+    with pytest.raises(DeliveryFailed):
+        await conv.reply(answer(long_text(20)))
+    await conv.reply(Reply(ReplyKind.ERROR, "Could not post.", message().thread_key, "r1"))
+    assert posted(standin)[-1] == "Could not post."
