@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 from bot.audit import Anchor, VerifyResult, chain_of, verify
+from bot.exitcodes import EX_FAIL, EX_OK
 from config.settings import Settings
-
-EX_OK, EX_FAIL = 0, 1
 
 
 def fetch_anchor(redis_url: str, chain: str) -> tuple[Anchor | None, str]:

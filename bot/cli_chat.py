@@ -12,6 +12,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from bot.exitcodes import EX_OK
 from bot.local import LocalConversation, cli_message
 from config.settings import Settings
 
@@ -64,7 +65,7 @@ async def chat_command(args: argparse.Namespace, settings: Settings) -> int:
             print(f"miru> {out.reply.text if out.reply else ''}")
     finally:
         await app.close()
-    return 0
+    return EX_OK
 
 
 async def _redis_up(settings: Settings) -> bool:
