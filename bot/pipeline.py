@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot import strings
@@ -298,9 +298,15 @@ class Pipeline:
             "engine": self.s.engine.name, "model": self.s.engine.model_id,
             "ms": round((time.perf_counter() - started) * 1000, 1)})
         body = "\n\n".join(p for p in parts if p and not p.startswith("preserve_failed:"))
-        if await self._finish(conv, out, delivery, ReplyKind.ANSWER, body, Status.ANSWERED) \
-                and remembered:
-            await self._remember(msg, out, text)
+        if remembered:  # before the post: a follow-up right after the answer needs no mention
+            await self._mark_active(msg, out)
+
+        async def remember() -> None:
+            if remembered:
+                await self._remember(msg, out, text)
+
+        await self._finish(conv, out, delivery, ReplyKind.ANSWER, body, Status.ANSWERED,
+                           on_delivered=remember)
 
     def _cap(self, text: str, lang: str) -> str:
         """Answers have a length limit (platform adapters split what they post; this bounds
@@ -367,15 +373,24 @@ class Pipeline:
                 await self.s.memory.put_images(msg.thread_key, msg.user, out.images)
             await self.s.memory.append(msg.thread_key, msg.user, [
                 Turn("user", msg.text, ids, now), Turn("assistant", answer, (), now)])
-            await self.s.state.mark_active(msg.thread_key)
         except StoreUnavailable as exc:
             log.warning("thread memory not written: %s", exc.detail,
                         extra={"request_id": out.request_id})
 
+    async def _mark_active(self, msg: IncomingMessage, out: Outcome) -> None:
+        try:
+            await self.s.state.mark_active(msg.thread_key)
+        except StoreUnavailable as exc:
+            log.warning("thread not marked active: %s", exc.detail,
+                        extra={"request_id": out.request_id})
+
     async def _finish(self, conv: Conversation, out: Outcome, delivery: Delivery,
                       kind: ReplyKind, text: str, status: Status | None, *,
-                      attachments: tuple[Attachment, ...] = ()) -> bool:
-        """Post the reply (once per request); True when it was delivered."""
+                      attachments: tuple[Attachment, ...] = (),
+                      on_delivered: Callable[[], Awaitable[None]] | None = None) -> bool:
+        """Post the reply (once per request); True when it was delivered. ``on_delivered``
+        runs after the post and before the status shows it (thread memory: a follow-up sent
+        the moment the user sees the answer finds it)."""
         msg = conv.message
         reply = Reply(kind, text, msg.thread_key, out.request_id,
                       action=out.verdict.action if out.verdict else None,
@@ -391,6 +406,8 @@ class Pipeline:
                 await conv.status(Status.FAILED)
             return False
         out.delivered = True
+        if on_delivered is not None:
+            await on_delivered()
         if status is not None:
             await conv.status(status)
         return True
