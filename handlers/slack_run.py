@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from typing import TYPE_CHECKING
 
 import structlog
@@ -76,14 +75,11 @@ def check_settings(app: App, *, http: bool) -> None:
 
 async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0",
                     with_worker: bool = True, stop: asyncio.Event | None = None) -> None:
-    """Run until ``stop`` is set (or SIGINT/SIGTERM): the gateway and, with ``with_worker``, a
-    worker answering from the shared queue."""
+    """Run until ``stop`` is set: the gateway and, with ``with_worker``, a worker answering from
+    the shared queue. Signals are the caller's (``bot.cli_run`` sets ``stop`` on SIGINT/SIGTERM,
+    once per process)."""
     check_settings(app, http=http)
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
     platform = slack_platform(app.settings)
     bolt = build_bolt_app(app, platform)
     tasks = []
