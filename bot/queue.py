@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,8 +128,8 @@ class JobQueue:
                                         count=count, block=block_ms)
         if not reply:
             return []
-        entries = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
-        return await self._jobs(entries, claimed=False)
+        fresh: Any = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
+        return await self._jobs(fresh, claimed=False)
 
     async def _jobs(self, entries: list[Any], *, claimed: bool) -> list[Job]:
         jobs = []
@@ -214,7 +214,9 @@ async def forget_jobs(redis: Redis, platform: str, user: str, *,
     return removed
 
 
-def _belongs(fields: dict[bytes, bytes], platform: str, user: str) -> bool:
+def _belongs(fields: Mapping[Any, Any] | None, platform: str, user: str) -> bool:
+    if fields is None:  # an entry deleted while the range was read
+        return False
     try:
         message = load_message(fields[b"msg"])
     except (CodecError, KeyError):

@@ -53,7 +53,7 @@ async def start_http(bolt: AsyncApp, *, host: str, port: int) -> tuple[web.AppRu
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+    sockets = getattr(site._server, "sockets", None) or []
     return runner, (sockets[0].getsockname()[1] if sockets else port)
 
 

@@ -49,7 +49,7 @@ def openai_messages(request: AnswerRequest, limits: PromptLimits | None = None) 
     images = iter(request.images)
     out = []
     for message in build_messages(request, limits):
-        parts = []
+        parts: list[dict[str, Any]] = []
         for part in message["content"]:
             if part["type"] == "image":
                 parts.append({"type": "image_url", "image_url": {"url": data_url(next(images))}})

@@ -66,7 +66,8 @@ class PromptLimits:
     @classmethod
     def from_settings(cls, settings: object) -> PromptLimits:
         """The caps from ``config.settings.Settings`` (``MIRU_MAX_QUESTION_CHARS`` …)."""
-        return cls(**{f.name: int(getattr(settings, f.name, f.default)) for f in fields(cls)})
+        values = {f.name: getattr(settings, f.name, None) for f in fields(cls)}
+        return cls(**{name: int(v) for name, v in values.items() if v is not None})
 
 
 def system_prompt(language: str) -> str:

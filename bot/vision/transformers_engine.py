@@ -116,7 +116,7 @@ class TransformersEngine:
             )
         except Exception as exc:
             raise EngineUnavailable(f"cannot load {self.model_id}: {exc}") from exc
-        model.to(device).eval()
+        model.to(device).eval()  # type: ignore[arg-type]  # transformers types .to oddly
         processor.tokenizer.padding_side = "left"
         return _Loaded(model, processor, device)
 
