@@ -100,7 +100,9 @@ class MinorCues(_Frozen):
         "未成年", "幼女", "少女", "ロリ", "ショタ", "ランドセル", "中坊", "園児", "女児", "男児",
         "幼児", "乳児", "子供", "子ども", "こども", "キッズ", "ジュニアアイドル",
         "しょうがくせい", "ちゅうがくせい", "こうこうせい", "じょしこうせい", "みせいねん",
-        "ようじょ", "しょうじょ",
+        "ようじょ", "しょうじょ", "赤ちゃん", "赤ん坊", "新生児", "乳幼児", "未就学児", "幼稚園",
+        "保育園", "高学年", "低学年", "中高生", "子役", "ちびっこ", "ちびっ子", "少年", "ガキ",
+        "ちゅうぼう", "じぇーけー", "じぇいけー", "じぇーしー", "じぇいしー",
     )
     tokens: tuple[str, ...] = (
         "jk", "jc", "underage", "under age", "under aged", "underaged", "middle school",
@@ -111,9 +113,17 @@ class MinorCues(_Frozen):
         "teenaged", "young teen", "tween", "loli", "lolicon", "shota", "shotacon", "child",
         "children", "kid", "kids", "little girl", "little boy", "lil girl", "lil boy",
         "young girl", "young boy", "toddler", "infant", "preschooler", "kindergartner",
-        "kindergartener",
+        "kindergartener", "kindergarten", "preschool", "pre-k", "primary school", "daycare",
+        "jailbait", "newborn", "kiddo", "kiddie", "youngster", "schoolkid", "schoolchild",
+        "schoolchildren", "little one", "adolescent", "tweenager",
     )
-    benign: tuple[str, ...] = ("ロリポップ", "中二病")
+    benign: tuple[str, ...] = (
+        "ロリポップ", "中二病", "少年ジャンプ", "少年マガジン", "少年サンデー", "少年漫画",
+        "kid gloves", "kid-glove", "karate kid", "teenage mutant", "teen titans", "teen spirit",
+        "child process", "child node", "child element", "child component", "child class",
+        "child theme", "child table", "child window", "child pid", "child span", "child's play",
+        "junior high jump", "junior high-jump",
+    )
     max_minor_age: int = Field(17, ge=1, le=25)
 
 

@@ -230,3 +230,78 @@ def test_property_minor_as_an_adjective_does_not_fire(noun, template):
        st.sampled_from(["{k} minor", "in {k} minor", "Sonata in {k} minor.", "{k} minor scale"]))
 def test_property_minor_keys_do_not_fire(key, accidental, template):
     assert find_minor_cues(template.format(k=key + accidental), CUES) == []
+
+
+# --- issue 7, the late batch: each rule that closed a miss or a false alarm --------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("pic of me at 14", ["age:14"]),
+    ("call me at 10", []),
+    ("(16f)", ["age:16"]),
+    ("[m15] hi", ["age:15"]),
+    ("(30f)", []),
+    ("the under-16 team", ["age:16"]),
+    ("u2 concert", []),
+    ("she's not 18 yet", ["age:under 18"]),
+    ("she's 12 y'know", ["age:12"]),
+    ("my niece turned 11 🎂", ["age:11"]),
+    ("a year-9 student", ["school:year-9 student"]),
+    ("a grade-7 girl", ["school:grade-7 girl"]),
+    ("she's in elementary", ["school:in elementary"]),
+    ("高3の時の担任と飲みに行った", []),
+    ("our 5th grade teacher", []),
+    ("middle school teacher", []),
+    ("the minors in music theory", []),
+    ("12 year old single malt", []),
+    ("a 13-year-old marriage", []),
+    ("kid gloves", []),
+    ("junior high jump", []),
+    ("child process", []),
+    ("jailbait", ["jailbait"]),
+    ("ジェーケー", ["じぇーけー"]),
+    ("ちゅうぼう", ["ちゅうぼう"]),
+    ("赤ちゃん", ["赤ちゃん"]),
+    ("幼い子", ["幼い"]),
+    ("幼い考え", []),
+    ("小学校高学年", ["高学年"]),
+    ("14歳の猫", []),
+    ("3歳差", []),
+    ("our baby is asleep", ["baby"]),
+    ("baby carrots", []),
+    ("new haircut jk", []),
+    ("jk lol", []),
+    ("DKの弟", ["dk"]),
+    ("2DKの部屋", []),
+])
+def test_late_batch_rules(text, expected):
+    assert find_minor_cues(text, CUES) == expected
+
+
+@given(st.sampled_from([("小", 6), ("中", 3), ("高", 3)]), st.data(), st.booleans(),
+       st.sampled_from(["の", "の時の", "の頃の", "時代の", "のときの", "の時のクラスの"]),
+       st.sampled_from(["担任", "先生", "顧問", "校長", "コーチ", "監督"]))
+def test_property_a_teacher_from_a_school_year_does_not_fire(school, data, wide, link, role):
+    level, top = school
+    n = data.draw(st.integers(min_value=1, max_value=top))
+    text = f"{level}{n}{link}{role}と飲みに行った"
+    assert find_minor_cues(text.translate(_WIDE) if wide else text, CUES) == []
+
+
+@given(st.sampled_from(["1st", "3rd", "5th", "seventh", "8th", "12th"]),
+       st.sampled_from(["teacher", "science teacher", "teachers", "coach", "reunion"]))
+def test_property_an_adult_after_an_english_grade_does_not_fire(grade, role):
+    assert find_minor_cues(f"my {grade} grade {role} said hi", CUES) == []
+
+
+@given(st.sampled_from(["", "the ", "a ", "some "]),
+       st.sampled_from(["carrots", "steps", "shark", "blue", "spinach", "monitor", "food",
+                        "shower", "oil", "back ribs", "wipes"]))
+def test_property_baby_as_a_modifier_does_not_fire(det, noun):
+    assert find_minor_cues(f"{det}baby {noun} again", CUES) == []
+
+
+@given(st.lists(st.sampled_from(["new", "haircut", "cake", "ship", "it", "friday", "deploy"]),
+                min_size=1, max_size=4),
+       st.sampled_from(["", " lol", "!", " 😂", " haha", "."]))
+def test_property_just_kidding_does_not_fire(words, tail):
+    assert find_minor_cues(" ".join(words) + " jk" + tail, CUES) == []

@@ -1,0 +1,211 @@
+"""The minor-cue grammar's fixed vocabulary and the patterns built from it.
+
+``safety.cues`` holds the rules that use them; docs/policy.md describes the grammar. Operators
+extend the policy's ``[cues]`` lists; these sets are what the grammar needs to tell a person from
+a thing, a clause end from a measurement, and a teacher from a pupil. Everything here is
+normalised text (lower case, katakana folded to hiragana). English plural ``s``/``es`` and ``'s``
+are stripped before noun lookup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+
+def words(text: str) -> frozenset[str]:
+    """A set of whitespace-separated words."""
+    return frozenset(text.split())
+
+
+# Nouns for people.
+PERSONS = words(
+    "girl boy kid child children daughter son sister brother niece nephew cousin student pupil "
+    "model friend classmate girlfriend boyfriend gf bf baby grandson granddaughter stepdaughter "
+    "stepson sis bro me myself person people teen teenager twin actress actor player gymnast "
+    "singer idol dancer lad lass toddler victim she he her him who kiddo youngster newborn "
+    "infant skater swimmer cheerleader gamer streamer cosplayer teammate neighbor neighbour "
+    "grandkid grandchild stepkid goalkeeper athlete footballer runner"
+)
+# Nouns for things, animals and institutions: an age before or after one of these is theirs.
+THINGS = words(
+    "laptop computer pc mac phone iphone tablet ipad macbook thinkpad kindle car truck van suv "
+    "sedan jeep bike bicycle scooter motorcycle boat yacht ship plane bus train tractor house "
+    "home building apartment flat bridge church temple shrine restaurant bar cafe shop store "
+    "tree oak pine plant bonsai whisky whiskey scotch bourbon rum wine port brandy cognac sake "
+    "malt vintage cheese beer bottle cask barrel dog puppy pup doggo cat kitten kitty horse pony "
+    "mare stallion pet bird parrot cockatiel fish goldfish turtle tortoise hamster rabbit bunny "
+    "snake lizard gecko cow goat sheep chicken hen lab labrador retriever terrier poodle husky "
+    "shiba corgi beagle pug dachshund chihuahua tabby company business startup firm brand "
+    "account server database codebase repo project software game console camera lens drive "
+    "guitar piano violin watch jeans jacket coat sweater boots sneakers bag shoe sofa couch "
+    "mattress furniture carpet floor painting song album book novel movie film show series meme "
+    "website site app tradition recipe tyre tire engine battery roof boiler fridge freezer "
+    "dishwasher washer dryer microwave oven stove heater toaster kettle blender vacuum tv "
+    "monitor keyboard printer router coin stamp vine machine marriage relationship friendship "
+    "partnership rivalry career habit feud grudge franchise band club mortgage loan lease "
+    "subscription membership warranty anniversary blog channel podcast forum community"
+)
+JA_PERSONS = ("娘", "息子", "妹", "弟", "姉", "兄", "姪", "甥", "孫", "女の子", "男の子", "子",
+              "彼女", "彼", "長女", "次女", "長男", "次男", "いとこ", "私", "僕", "俺")
+JA_ANIMALS = ("犬|猫|ねこ|いぬ|ぺっと|馬|うさぎ|兎|鳥|いんこ|亀|かめ|はむすたー|金魚|魚|"
+              "わんこ|にゃんこ|木|ちわわ|ぷーどる|柴|だっくす|こーぎー")
+# What may follow an initialism (jk, jc, js, dk) when it is not the slang for a pupil.
+TECH = re.compile(
+    r"(?:flip|flop|ff|latch|bundle|files?|code|script|framework|librar(?:y|ies)|lib|modules?|"
+    r"functions?|api|sdk|runtime|engine|console|errors?|bugs?|build|dev|frontend|backend|"
+    r"packages?|tests?|plugins?|components?|class|objects?|arrays?|json|node|react|vue|version)"
+    r"(?![a-z])|ふりっぷ|ふろっぷ|ふぁいる|ばんどる|こーど|らいぶらり|ふれーむわーく|もじゅーる|"
+    r"えらー|関数|変数|実装|回路|ばぐ|びるど|ぱっけーじ|てすと|ぷらぐいん|書|"
+    r"部屋|物件|間取り|まんしょん|あぱーと|賃貸"  # 2DK, DKの部屋: a dining kitchen
+)
+# Counters and units: 小/中/高 + a digit before one of these is not a school year (中2階, 中3日).
+JA_UNITS = re.compile(
+    r"[0-9.,:/\-]|時|階|日|個|枚|本|杯|つ|回|週|号|分|秒|件|人|点|匹|台|冊|着|足|箱|袋|皿|口|切|粒|"
+    r"円|万|千|百|年|度|倍|位|番|列|行|歩|条|段|面|問|部|巻|話|章|曲|名|割|泊|戦|勝|敗|合|錠|"
+    r"か月|ヶ|ゖ|け月|[a-z%]"
+)
+# An adult named right after a school year or school word: 高3の時の担任, "my 7th grade teacher".
+ADULT_ROLE_EN = re.compile(
+    r"(?:\s+(?:[a-z]+\s+)?)(?:teachers?|teaching|principal|coach|counselor|counsellor|"
+    r"reunion)(?![a-z])"
+)
+ADULT_ROLE_JA = re.compile(
+    r"(?:\s|の|時|頃|ころ|とき|時代|年生|生|くらす|組)*(?:担任|先生|せんせい|教師|顧問|校長|教頭|"
+    r"監督|こーち|同窓会|教員|講師)"
+)
+# Nouns that 幼い / 幼き must describe to be a cue (幼い子, not 幼い考え).
+JA_YOUNG_NOUNS = ("子", "娘", "息子", "妹", "弟", "女の子", "男の子", "孫", "姪", "甥", "少女",
+                  "少年", "顔", "こども", "頃", "ころ", "時", "兄弟", "姉妹")
+NUMBER_WORDS = {w: i for i, w in enumerate(re.findall(r"\w+", """zero one two three four
+    five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
+    eighteen nineteen twenty"""))}
+ORDINALS = {w: i for i, w in enumerate(re.findall(r"\w+", """zeroth first second third fourth
+    fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth
+    sixteenth seventeenth"""))}
+KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+MUSIC = words("scale scales chord chords key sonata concerto symphony prelude etude fugue triad "
+              "arpeggio progression pentatonic mode")
+# Around "minors": a subject of study or music, not people ("the minors in music theory").
+MINORS_NOT_PEOPLE = re.compile(
+    r"(?<![a-z])(?:majors?|theory|music|chords?|keys?|scales?|modes?|triads?|degrees?|"
+    r"league|baseball|intervals?|harmony|maths?|physics|chemistry|biology|econ\w*|english|"
+    r"history|philosophy|psych\w*|linguistics|statistics|stats|finance|marketing|business|"
+    r"french|spanish|german|japanese|chinese|art|film|cs|computer)(?![a-z])"
+)
+# Words that may follow "a minor" / "the minor" when it is a person ("a minor in the photo").
+FUNCTION = words(
+    "in at on with and or who whom whose that is was are were be been being from for here there "
+    "to by under without nor but so if when while during has had have can could should would "
+    "must may might will shall does did do involved present shown pictured depicted alone now "
+    "then too either lol btw ok okay though"
+)
+# What "jk" ends on when it means "just kidding" in English chat: a laugh, or the message's end.
+JOKE_MARK = re.compile(r"[\s,.!]*(?:lol|lmao|haha\w*|hehe\w*|xd|:\)|:p|;\)|[😂🤣😜😉😆😅])")
+JOKING = re.compile(rf"{JOKE_MARK.pattern}|[\s.!?]*$")
+# Words before "jk" that make it a noun (a JK, my JK friends, jc and jk).
+JK_NOUN_BEFORE = words("a the my our her his their your am im i'm is are was and or jc js dk "
+                       "real actual like as of")
+# Words and symbols that may end a clause after an age ("she's 14 lol", "turned 11 🎂").
+AFTER_AGE_WORDS = (
+    "and but so now already too yet though tho in at here there lol lmao lmfao haha btw rn "
+    "years? yrs? yo y/o this right with or tops max when back then today tomorrow yesterday "
+    "last next & y'know ya fyi omg ok okay xd smh tbh ngl fr irl also even ish going turning "
+    "plus only"
+)
+EMOJI = "\u2600-\u27bf\U0001f000-\U0001faff"
+
+
+# --- patterns built from the vocabulary ---------------------------------------------------------
+
+def alt(items: Iterable[str]) -> str:
+    """A regex alternation, longest first."""
+    return "|".join(sorted(items, key=len, reverse=True))
+
+
+NUM = (r"(?P<n>(?<![0-9.,$€£¥#])[0-9]{1,3}(?![0-9])|(?<![a-z-])(?:"
+       + alt(NUMBER_WORDS) + r")(?![a-z]))")
+ORD = r"(?P<n>(?<![0-9])[0-9]{1,2})(?:st|nd|rd|th)|(?<![a-z])(?P<w>" + alt(ORDINALS) + ")"
+GRADE_ORD = (r"(?<![0-9])(?:[1-9]|1[0-2])(?:st|nd|rd|th)|(?<![a-z])(?:"
+             + "|".join(list(ORDINALS)[1:13]) + r")")
+AFTER_AGE = (rf"(?=\s*(?:$|[.!?,;:)\]」』、。！？{EMOJI}]|-\s|[぀-ヿ一-鿿]|(?:"
+             + "|".join(AFTER_AGE_WORDS.split()) + r")(?![a-z])))")
+JA_AFTER = (r"(?=\s*(?:$|[、。!?！？.,)）]|です|だ|で|な(?:ので|のに|んで|んだ|の|ん)|歳|才|さい|"
+            r"の|って|くらい|ぐらい|じゃ))")
+PERSON_RE = alt(PERSONS)
+SUBJECT = (r"(?<![a-z])(?:i\s*'?m|i\s+(?:am|was)|(?:she|he)\s*'?s|(?:they|we|you)\s*'?re|u\s+r|"
+           rf"(?:she|he|they|we|you|u|(?:{PERSON_RE})s?)\s+(?:is|was|are|were|turned|turns|"
+           rf"just\s+turned)|(?:{PERSON_RE})\s*'s)")
+ADVERB = r"(?:\s+(?:only|just|barely|like|about|around|almost|nearly|still))?"
+FLOOR = re.compile(r"\s*(?:\+|and\s+(?:up|over|older|above)|or\s+(?:older|over|above)|以上)")
+
+AGE_EN = [  # (pattern, check things?)
+    (re.compile(rf"{NUM}\s*(?:-?\s*(?:years?|yrs?)\s*-?\s*olds?(?![a-z])|(?:yo|y/o|y\.o\.?)"
+               r"(?![a-z])|years?\s+of\s+age)"), True),
+    (re.compile(rf"(?<![a-z])aged?\s*[:=\-]?\s*{NUM}(?!\s*(?:months?|mos?|weeks?|wks?|days?|"
+               r"hours?|minutes?)(?![a-z]))"), True),
+    (re.compile(rf"{SUBJECT}{ADVERB}\s+{NUM}{AFTER_AGE}"), False),
+    (re.compile(rf"(?<![a-z])(?:only|just)\s+{NUM}(?=\s*(?:$|[.!?)]))"), False),
+    (re.compile(rf"(?<![a-z])(?:{PERSON_RE})s?\s*[(\[,]\s*{NUM}\s*(?:[)\],.!?]|$)"), False),
+    (re.compile(rf"(?<![a-z])(?:girl|boy|child|kid|daughter|son|lad|lass)\s+of\s+{NUM}"
+               rf"{AFTER_AGE}"), False),
+    # "pic of me at 14", "this is me at 15", "me at 13 lol" (not "call me at 10")
+    (re.compile(rf"(?:^|(?<![a-z])(?:of|is|'s|shows?|showing|here's|heres|ft|feat)\s+)"
+               rf"(?:me|myself|her|him|us|them)\s+at\s+(?:age\s+)?{NUM}{AFTER_AGE}"), False),
+    # Reddit-style age and sex: "(16f)", "[M15]"
+    (re.compile(rf"[(\[]\s*{NUM}\s*/?\s*[fm]\s*[)\]]"), False),
+    (re.compile(rf"[(\[]\s*[fm]\s*/?\s*{NUM}\s*[)\]]"), False),
+    # Youth sport: "the under-16 team", "u12 girls"
+    (re.compile(rf"(?<![a-z])(?:under|u)[\s-]?{NUM}s?(?=\s+(?:teams?|squad|side|players?|"
+               r"league|girls|boys|division|tournament|cup|final|match|game|category)(?![a-z]))"),
+     False),
+]
+BIRTHDAY = re.compile(rf"(?:{ORD})\s+birthday")
+NOT_ADULT_YET = re.compile(r"(?<![a-z])(?:not|isn't|isnt|aren't|arent|wasn't|wasnt)\s+"
+                           r"(?:even\s+|yet\s+)?(?:18|eighteen)(?![0-9])")
+KANJI_NUM = (r"(?P<k>(?<![〇一二三四五六七八九十百千万])(?:[一二三四五六七八九]?十"
+             r"[一二三四五六七八九]?|[一二三四五六七八九]))")
+AGE_JA = [
+    re.compile(rf"(?:{NUM}|{KANJI_NUM})\s*(?:歳|才|さい)(?!\s*(?:差|上|下|年上|年下|違い|離れ))"),
+    re.compile(rf"年齢\s*[:は=\-]?\s*{NUM}"),
+    re.compile(rf"まだ\s*{NUM}{JA_AFTER}"),
+    re.compile(rf"(?:{'|'.join(JA_PERSONS)})\s*(?:は|が|も|って)?\s*[(（]?\s*{NUM}\s*[)）]?"
+               rf"{JA_AFTER}"),
+]
+JA_ANIMAL_BEFORE = re.compile(JA_ANIMALS)
+JA_ANIMAL_AFTER = re.compile(rf"\s*(?:の|になる|になった)?\s*(?:愛|うちの)?(?:{JA_ANIMALS})")
+
+PERSON_NOUNS = alt(PERSONS | {"class", "classmates"})
+GRADE_EN = [
+    re.compile(rf"(?:{GRADE_ORD})[\s-]*grade(?:rs?)?(?![a-z])"),
+    re.compile(r"(?<![a-z])in\s+grade[\s-]*(?:[1-9]|1[0-2])(?![0-9.])"),
+    re.compile(r"(?<![a-z])in\s+year[\s-]*(?:[1-9]|1[0-3])(?![0-9.])(?!\s*of(?![a-z]))"
+               r"(?=\s*(?:$|[.!?,;:)]|and|at|now|lol|btw)(?![a-z]))"),
+    re.compile(rf"(?<![a-z])(?:grade|year)[\s-]*(?:[1-9]|1[0-3])(?![0-9.])[\s-]+"
+               rf"(?:{PERSON_NOUNS})(?:e?s|'s)?(?![a-z])"),
+    re.compile(r"(?<![a-z])(?:high[\s-]*school|hs)\s+(?:freshm[ae]n|sophomores?|juniors?|"
+               r"seniors?)(?![a-z])|(?<![a-z])(?:freshm[ae]n|sophomores?|juniors?|seniors?)\s+"
+               r"(?:in|at|of)\s+(?:high[\s-]*school|hs)(?![a-z])"),
+    re.compile(r"(?<![a-z])(?:in|at|from|still\s+in)\s+elementary(?=\s*(?:$|[.!?,;:)]|(?:and|but|"
+               r"so|now|lol|btw|right|still|too|yet|though|tho|i|she|he)(?![a-z])))"
+               r"|(?<![a-z])elementary[\s-]+(?:age[ds]?|kids?|girls?|boys?|students?|pupils?)"
+               r"(?![a-z])"),
+]
+FRESHMAN = re.compile(r"(?<![a-z])(?:freshm[ae]n|sophomores?)(?![a-z])(?!\s+(?:albums?|records?|"
+                      r"ep|lp|novels?|books?|films?|movies?|seasons?|slump|effort|single|release|"
+                      r"campaign|term|tour|collection|senator|congress\w*|representative)\b)")
+COLLEGE = re.compile(r"(?<![a-z])(?:college|university|uni|campus|dorm|undergrad\w*|senator)"
+                     r"(?![a-z])")
+GRADE_JA_LONG = re.compile(r"(?P<s>小学校?|中学校?|高校)\s*(?:(?P<d>[1-6])(?![0-9])|"
+                           r"(?P<k>[一二三四五六]))\s*年")
+GRADE_JA = re.compile(r"(?P<s>[小中高])(?:(?P<d>[1-6])(?![0-9])|(?P<k>[一二三四五六]))")
+GRADE_JA_MAX = {"小": 6, "中": 3, "高": 3}
+JA_PERSON_KANJI = set("女子男娘妹弟姉兄姪甥孫")
+SCHOOL_WORD = re.compile(r"school|high|grade|kindergarten|学|校|園|生$")
+MINOR = re.compile(r"(?<![a-z])minor(?P<s>s|'s)?(?![a-z])")
+BABY = re.compile(r"(?<![a-z])bab(?:y|ies)(?P<s>'s)?(?![a-z])")
+BABY_NOUN = re.compile(r"\s*(?:girl|boy|sister|brother|daughter|son|niece|nephew|cousin|"
+                       r"photos?|pics?|pictures?)s?(?![a-z])")
+BABY_OWNER = re.compile(r"(?:^|[^a-z])(?:my|our|the|a|her|his|their|your|new|newborn|sweet|"
+                        r"little)\s+$")
+OSANAI = re.compile(rf"幼[いき]\s*(?:{'|'.join(JA_YOUNG_NOUNS)})")
