@@ -11,7 +11,7 @@ import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -27,12 +27,21 @@ from bot.ports import Platform
 from bot.services import ScreenerLike, Services
 from config.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.audit import AuditLog
+    from bot.ingest import Ingestor
+    from bot.queue import JobQueue
+    from bot.stores.base import StateStore, ThreadMemory
+    from bot.vision.base import Engine
+    from bot.worker import GiveUp
+    from config.policy import PolicyConfig
+
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class SubmitResult:
-    status: str  # "accepted" | "duplicate" | "unavailable"
+    status: Literal["accepted", "duplicate", "unavailable"]
     job_id: str = ""
 
 
@@ -42,22 +51,22 @@ class App:
     services: Services
     pipeline: Pipeline
     redis: Redis | None = None
-    queue: Any = None  # bot.queue.JobQueue when Redis is configured
+    queue: JobQueue | None = None  # when Redis is configured
 
     @property
-    def state(self):
+    def state(self) -> StateStore:
         return self.services.state
 
     @property
-    def memory(self):
+    def memory(self) -> ThreadMemory:
         return self.services.memory
 
     @property
-    def audit(self):
+    def audit(self) -> AuditLog:
         return self.services.audit
 
     @property
-    def policy(self):
+    def policy(self) -> PolicyConfig:
         return self.services.policy
 
     async def submit(self, message: IncomingMessage) -> SubmitResult:
@@ -76,7 +85,7 @@ class App:
             return SubmitResult("unavailable")
 
     async def run_worker(self, platforms: Mapping[str, Platform], stop: asyncio.Event,
-                         *, concurrency: int = 4, on_give_up: Any = None) -> None:
+                         *, concurrency: int = 4, on_give_up: GiveUp | None = None) -> None:
         """Worker side: take jobs from the shared queue and answer on their platform.
         ``on_give_up(message, exc)`` runs once when a job is dropped for good; by default the
         user is told (once: the reply claim holds) and the audit log records it."""
@@ -95,6 +104,8 @@ class App:
             if platform is not None:
                 await self.pipeline.give_up(platform.conversation(message), exc)
 
+        if self.queue is None:
+            raise RuntimeError("a worker needs a Redis job queue (build_app with Redis)")
         await self.queue.ensure_group()
         await with_purge(Worker(self.queue, handle, concurrency=concurrency,
                                 on_give_up=on_give_up or give_up).run(stop),
@@ -107,8 +118,8 @@ class App:
             await self.redis.aclose()
 
 
-def build_app(settings: Settings, *, memory_only: bool = False, engine: Any = None,
-              screener: ScreenerLike | None = None, ingestor: Any = None,
+def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine | None = None,
+              screener: ScreenerLike | None = None, ingestor: Ingestor | None = None,
               consumer: str | None = None) -> App:
     """Wire Miru from settings. ``memory_only`` keeps thread memory in this process (the command
     line's one-shot ``ask``); otherwise Redis holds memory, state, the job queue and an audit
@@ -173,7 +184,7 @@ def connect_redis(url: str, *, max_connections: int = 64) -> Redis:
     return Redis(connection_pool=pool)
 
 
-def build_screening(settings: Settings) -> tuple[Any, ScreenerLike, Any]:
+def build_screening(settings: Settings) -> tuple[Ingestor, ScreenerLike, PolicyConfig]:
     """Only what a verdict needs (``miru screen`` stops there): ingestor, screener, policy."""
     from bot.ingest import IngestLimits, Ingestor
     from config.policy import load_policy
@@ -184,7 +195,8 @@ def build_screening(settings: Settings) -> tuple[Any, ScreenerLike, Any]:
             policy)
 
 
-def _stores(settings: Settings, policy: Any, redis: Redis | None):
+def _stores(settings: Settings, policy: PolicyConfig, redis: Redis | None
+            ) -> tuple[ThreadMemory, StateStore]:
     day = 24 * 3600
     turn_ttl_s = int(policy.retention.turns_days * day)
     image_ttl_s = int(policy.retention.images_days * day)
