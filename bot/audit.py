@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from bot import keys
 from bot.codec import audit_to_dict
 from bot.errors import AuditError, CodecError
-from bot.models import AuditRecord, Verdict
+from bot.models import AuditKind, AuditRecord, Verdict
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -113,7 +113,7 @@ class AuditLog:
         mac = hmac.new(self._secret, f"{platform}:{user}".encode(), hashlib.sha256)
         return mac.hexdigest()[:32]
 
-    def record(self, kind: str, request_id: str, *, platform: str = "", user: str = "",
+    def record(self, kind: AuditKind, request_id: str, *, platform: str = "", user: str = "",
                channel: str = "", thread: str = "", images: Sequence[str] = (),
                verdict: Verdict | None = None, action: str = "",
                detail: dict[str, Any] | None = None) -> AuditRecord:

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+
+PlatformName = Literal["slack", "discord", "cli"]
+FindingCode = Literal[
+    "hash_match", "nudity_exposed", "nudity_covered", "nsfw_score", "face", "minor_cue",
+    "minor_audience", "minor_age_estimate", "gate_error", "decode_error",
+]
+Role = Literal["user", "assistant"]
+AuditKind = Literal[
+    "verdict", "answer", "rejected", "error", "engine_error", "delivery_failed", "privacy_op",
+    "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget",
+]
 
 Box = tuple[float, float, float, float]
 """A box as fractions of the image's width and height: (x0, y0, x1, y1), each in 0..1."""
@@ -74,7 +85,7 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class ThreadKey:
-    platform: str
+    platform: PlatformName
     workspace: str
     channel: str
     thread: str
@@ -88,7 +99,7 @@ class ThreadKey:
 class IncomingMessage:
     """One user message, as every platform adapter translates it."""
 
-    platform: str  # "slack" | "discord" | "cli"
+    platform: PlatformName
     workspace: str
     channel: str
     thread: str  # thread root id; the message's own id when it starts a thread
@@ -149,8 +160,7 @@ class Image:
 class Finding:
     """One signal a gate saw. Policy turns findings into a verdict; findings are always reported."""
 
-    code: str  # hash_match | nudity_exposed | nudity_covered | nsfw_score | face | minor_cue |
-    # minor_audience | minor_age_estimate | gate_error | decode_error
+    code: FindingCode
     gate: str
     score: float | None = None
     label: str = ""  # e.g. the NudeNet class, the cue matched, the list name
@@ -201,7 +211,7 @@ class Verdict:
 class Turn:
     """One exchange in a thread's memory."""
 
-    role: str  # "user" | "assistant"
+    role: Role
     text: str
     image_ids: tuple[str, ...] = ()  # sha256 of processed images posted with this turn
     ts: float = 0.0
@@ -252,7 +262,7 @@ class Reply:
 class AuditRecord:
     """One line of the audit log. Pseudonymous ids only; never image bytes or tokens."""
 
-    kind: str  # verdict | action | engine_error | rejected | consent | forget | ...
+    kind: AuditKind
     request_id: str
     ts: float
     actor: str = ""  # HMAC of the platform user id

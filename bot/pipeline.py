@@ -38,6 +38,7 @@ from bot.models import (
     Action,
     AnswerRequest,
     Attachment,
+    AuditKind,
     DecodedImage,
     Image,
     IncomingMessage,
@@ -428,7 +429,7 @@ class Pipeline:
             return self.s.settings.language
         return detect_language(text, default="en")
 
-    async def _audit(self, msg: IncomingMessage, out: Outcome, kind: str, *,
+    async def _audit(self, msg: IncomingMessage, out: Outcome, kind: AuditKind, *,
                      verdict: Verdict | None = None, detail: dict | None = None) -> None:
         """Write one record; raises ``AuditError`` (an answer never goes out unrecorded)."""
         await self.s.audit.write(self.s.audit.record(

@@ -19,7 +19,15 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import strings
 from bot.errors import MiruError
-from bot.models import AuditRecord, ImageRef, IncomingMessage, Reply, ReplyKind, Status
+from bot.models import (
+    AuditRecord,
+    ImageRef,
+    IncomingMessage,
+    PlatformName,
+    Reply,
+    ReplyKind,
+    Status,
+)
 from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION, SlackPlatform
 
 if TYPE_CHECKING:
@@ -27,7 +35,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-PLATFORM = "slack"
+PLATFORM: PlatformName = "slack"
 ACCEPTED_SUBTYPES = (None, "file_share")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
