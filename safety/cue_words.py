@@ -47,7 +47,8 @@ THINGS = words(
     "subscription membership warranty anniversary blog channel podcast forum community"
 )
 JA_PERSONS = ("娘", "息子", "妹", "弟", "姉", "兄", "姪", "甥", "孫", "女の子", "男の子", "子",
-              "彼女", "彼", "長女", "次女", "長男", "次男", "いとこ", "私", "僕", "俺")
+              "彼女", "彼", "長女", "次女", "長男", "次男", "いとこ", "私", "僕", "俺",
+              "ちゃん", "くん", "君")
 JA_ANIMALS = ("犬|猫|ねこ|いぬ|ぺっと|馬|うさぎ|兎|鳥|いんこ|亀|かめ|はむすたー|金魚|魚|"
               "わんこ|にゃんこ|木|ちわわ|ぷーどる|柴|だっくす|こーぎー")
 # What may follow an initialism (jk, jc, js, dk) when it is not the slang for a pupil.
@@ -177,6 +178,10 @@ JA_ANIMAL_AFTER = re.compile(rf"\s*(?:の|になる|になった)?\s*(?:愛|う�
 
 PERSON_NOUNS = alt(PERSONS | {"class", "classmates"})
 GRADE_EN = [
+    # "she's in high school", "me in high school", "when I was in hs" (not "high school reunion")
+    re.compile(rf"(?:{SUBJECT}|(?<![a-z])(?:still|me|her|him|us|them|pics?|photos?|pictures?|"
+               r"selfies?))\s+(?:still\s+)?(?:in|from|during)\s+(?:high[\s-]*school|hs)"
+               r"(?![a-z])"),
     re.compile(rf"(?:{GRADE_ORD})[\s-]*grade(?:rs?)?(?![a-z])"),
     re.compile(r"(?<![a-z])in\s+grade[\s-]*(?:[1-9]|1[0-2])(?![0-9.])"),
     re.compile(r"(?<![a-z])in\s+year[\s-]*(?:[1-9]|1[0-3])(?![0-9.])(?!\s*of(?![a-z]))"
@@ -208,4 +213,8 @@ BABY_NOUN = re.compile(r"\s*(?:girl|boy|sister|brother|daughter|son|niece|nephew
                        r"photos?|pics?|pictures?)s?(?![a-z])")
 BABY_OWNER = re.compile(r"(?:^|[^a-z])(?:my|our|the|a|her|his|their|your|new|newborn|sweet|"
                         r"little)\s+$")
+# 中学の時, 高校の頃, 小学校時代 (a photo from then may show the pupil); not 時計, 時間
+SCHOOL_TIME_JA = re.compile(r"(?:小学校?|中学校?|高校)生?\s*(?:の\s*(?:とき|ころ)(?![ぁ-ゖー])|"
+                            r"(?:の\s*)?(?:時代|時(?![計間刻点])|頃))")
+TEENS_JA = re.compile(r"(?<![0-9〇一二三四五六七八九十百])(?:10|十)\s*代(?![目続])")  # 10代前半
 OSANAI = re.compile(rf"幼[いき]\s*(?:{'|'.join(JA_YOUNG_NOUNS)})")

@@ -190,6 +190,7 @@ def _ages(low: str, max_age: int) -> list[tuple[int, str]]:
                 hits.append((m.start(), f"age:{n}"))
     if max_age >= 17:
         hits.extend((m.start(), "age:under 18") for m in W.NOT_ADULT_YET.finditer(low))
+        hits.extend((m.start(), "age:10代") for m in W.TEENS_JA.finditer(low))
     return hits
 
 
@@ -199,6 +200,8 @@ def _schools(low: str) -> list[tuple[int, str]]:
             if not _adult_follows(low, m.end())]
     if not W.COLLEGE.search(low):
         hits.extend((m.start(), "school:" + m.group(0)) for m in W.FRESHMAN.finditer(low))
+    hits.extend((m.start(), "school:" + "".join(m.group(0).split()))
+                for m in W.SCHOOL_TIME_JA.finditer(low) if not _adult_follows(low, m.end()))
     for m in W.GRADE_JA_LONG.finditer(low):
         grade = int(m["d"]) if m["d"] else W.KANJI_DIGITS[m["k"]]
         if grade <= W.GRADE_JA_MAX[m["s"][0]] and not _adult_follows(low, m.end()):

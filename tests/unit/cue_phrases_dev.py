@@ -293,4 +293,10 @@ DEV: tuple[tuple[str, bool, str], ...] = (
     ("ja", False, "中2の時の先生と再会"),
     ("ja", False, "小学生の時の担任と飲んだ"),
     ("ja", False, "まだ17時"),
+    ("en", True, "this is me in high school, be kind"),
+    ("en", False, "our high school reunion was last night"),
+    ("ja", True, "高校の頃の写真見つけた"),
+    ("ja", True, "10代前半の妹"),
+    ("ja", False, "中学校の時計台"),
+    ("ja", False, "10代目の社長に就任しました"),
 )

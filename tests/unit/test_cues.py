@@ -305,3 +305,24 @@ def test_property_baby_as_a_modifier_does_not_fire(det, noun):
        st.sampled_from(["", " lol", "!", " 😂", " haha", "."]))
 def test_property_just_kidding_does_not_fire(words, tail):
     assert find_minor_cues(" ".join(words) + " jk" + tail, CUES) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("中学の時の写真", ["school:中学の時"]),
+    ("高校時代の私", ["school:高校時代"]),
+    ("小学校のころ", ["school:小学校のころ"]),
+    ("中学校の時計", []),
+    ("中学の時間割", []),
+    ("中学校コロッケ", []),
+    ("中学の時の担任", []),
+    ("10代前半", ["age:10代"]),
+    ("十代の頃", ["age:10代"]),
+    ("10代目社長", []),
+    ("ゆいちゃん（5）", ["age:5"]),
+    ("年長さんの娘", ["年長さん"]),
+    ("she's in high school", ["school:she's in high school"]),
+    ("me in high school lol", ["school:me in high school"]),
+    ("high school reunion", []),
+])
+def test_school_times_and_teens(text, expected):
+    assert find_minor_cues(text, CUES) == expected
