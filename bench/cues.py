@@ -1,7 +1,10 @@
 """Minor-cue bench: recall and false-alarm rate of ``safety.cues.find_minor_cues`` with the default
 policy's cue lists, on the labelled phrases in ``tests/unit/cue_phrases_dev.py`` (asserted by the
-unit tests) and ``tests/unit/cue_phrases_heldout.py``: ``HELD_OUT`` (written before tuning, never
-asserted) and ``HELD_OUT_LATE`` (written after tuning, committed before its first run).
+unit tests), ``tests/unit/cue_phrases_heldout.py``: ``HELD_OUT`` (written before tuning, never
+asserted) and ``HELD_OUT_LATE`` (written after tuning, committed before its first run; both now
+development data), and ``tests/unit/cue_phrases_blind.py``: ``BLIND`` (160 chat messages written
+before the second round of grammar work read the matcher, never asserted; its labelling rule is
+in its docstring). Also times one 18 kB message.
 
     .venv/bin/python bench/cues.py            # figures per set and language
     .venv/bin/python bench/cues.py --misses   # also list each wrong phrase
@@ -14,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config.policy import MinorCues
 from safety.cues import find_minor_cues
+from tests.unit.cue_phrases_blind import BLIND
 from tests.unit.cue_phrases_dev import DEV
 from tests.unit.cue_phrases_heldout import HELD_OUT, HELD_OUT_LATE
 
@@ -46,6 +51,21 @@ def report(name: str, phrases: tuple[Phrase, ...], cues: MinorCues, show: bool) 
                     print(f"    {kind:11} {text!r} -> {find_minor_cues(text, cues)}")
 
 
+def _time_long_message(cues: MinorCues) -> None:
+    """Best of five runs on an 18 kB chat log that mixes both languages and many near-cues."""
+    line = ("minor fixes in build 14, 12 year old scotch at 7th floor, 中2階のカフェ 15時, "
+            "she is 5 foot 2, JK flip flop, 築12年, kid gloves; ")
+    text = (line * (18_000 // len(line) + 1))[:18_000]
+    best = min(_elapsed(text, cues) for _ in range(5))
+    print(f"time      18 kB message ({len(text.encode())} bytes UTF-8): {1000 * best:.1f} ms")
+
+
+def _elapsed(text: str, cues: MinorCues) -> float:
+    start = time.perf_counter()
+    find_minor_cues(text, cues)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list each wrong phrase")
@@ -54,6 +74,8 @@ def main() -> None:
     report("dev", DEV, cues, args.misses)
     report("held-out", HELD_OUT, cues, args.misses)
     report("late", HELD_OUT_LATE, cues, args.misses)
+    report("blind", tuple((lang, fires, text) for text, lang, fires in BLIND), cues, args.misses)
+    _time_long_message(cues)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from config.policy import MinorCues
 from safety.cues import find_minor_cues, normalise
+from tests.unit.cue_phrases_blind import BLIND
 from tests.unit.cue_phrases_dev import DEV
 from tests.unit.cue_phrases_heldout import HELD_OUT
 
@@ -326,3 +327,14 @@ def test_property_just_kidding_does_not_fire(words, tail):
 ])
 def test_school_times_and_teens(text, expected):
     assert find_minor_cues(text, CUES) == expected
+
+
+def test_blind_batch_is_balanced_and_apart_from_the_development_phrases():
+    """The blind batch is reported by bench/cues.py only, never asserted phrase by phrase."""
+    for lang in ("en", "ja"):
+        mine = [fires for _, lg, fires in BLIND if lg == lang]
+        assert len(mine) == 80 and sum(mine) == 40, lang
+    blind = {t for t, _, _ in BLIND}
+    assert not blind & {t for *_, t in DEV}
+    # Written independently of the first held-out batch; one ordinary phrase coincides.
+    assert blind & {t for *_, t in HELD_OUT} == {"小1時間待った"}
