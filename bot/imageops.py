@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -72,6 +73,28 @@ def fit_long_edge(
     if max(img.size) <= long_edge:
         return img
     return img.resize(draft_size(img.width, img.height, long_edge), resample)
+
+
+def shrink_to_array(img: Image.Image, long_edge: int) -> np.ndarray:
+    """Any image as an 8-bit RGB (H, W, 3) ``uint8`` array with its long edge <= ``long_edge``.
+
+    The fast resize for screening (about 2 ms for 1000 -> 640 px, against 10-15 ms for Pillow's
+    antialiased bilinear): Pillow's ``reduce`` averages whole blocks by the largest integer factor
+    that keeps the long edge at or above the target, then OpenCV's plain bilinear covers what is
+    left, a factor under 2, where its 2x2 taps still reach every source pixel (no aliasing).
+    """
+    if img.mode != "RGB":
+        img = to_rgb8(img)  # transparency composited before any averaging, never after
+    target = draft_size(img.width, img.height, long_edge)
+    if target == img.size:
+        return to_array(img)
+    factor = min(img.width // target[0], img.height // target[1])
+    if factor >= 2:
+        img = img.reduce(factor)
+    arr = to_array(img)
+    if (arr.shape[1], arr.shape[0]) == target:
+        return arr
+    return cv2.resize(arr, target, interpolation=cv2.INTER_LINEAR)
 
 
 def draft_size(width: int, height: int, long_edge: int) -> tuple[int, int]:

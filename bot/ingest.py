@@ -1,9 +1,14 @@
 """Ingest: untrusted bytes in, screening frames (stage 1) and a clean image (stage 2) out.
 
 Stage 1 (``Ingestor.decode``) runs for every upload before any gate: cheap checks here (empty, too
-many bytes, magic bytes), then the decode in the decoder pool (``bot.decoder``), which checks the
-declared pixel count from the header before decoding anything. Stage 2 (``Ingestor.process``)
-runs only for images the policy allowed and produces the metadata-free bytes models see.
+many bytes, magic bytes), then the decode, which checks the declared pixel counts (per frame, and
+over every frame it will decode) from the headers before decoding anything. Small baseline JPEGs
+are decoded in-process (``bot.decoder.screen_inline``); everything else in the decoder pool
+(``bot.decodepool``). Stage 2 (``Ingestor.process``) runs only for images the policy allowed and
+produces the metadata-free bytes models see, always in the pool.
+
+``check_size`` is the one byte-size check: ingest, the platforms' fetchers and the command line
+call it.
 
 Every refusal is an ``InputRejected`` subclass carrying the params its ``bot.strings`` sentence
 needs; no Pillow or OS error reaches the caller. Image bytes are never logged.
@@ -11,12 +16,15 @@ needs; no Pillow or OS error reaches the caller. Image bytes are never logged.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bot import decoder
+from bot.decodepool import DecoderPool
 from bot.errors import (
     CorruptImage,
     DecodeLimit,
@@ -24,6 +32,7 @@ from bot.errors import (
     InputRejected,
     TooLarge,
     TooManyPixels,
+    TooManyTotalPixels,
     UnsupportedFormat,
 )
 from bot.models import Box, DecodedImage, Image
@@ -34,6 +43,7 @@ if TYPE_CHECKING:
 _FAILURES: dict[str, type[InputRejected]] = {
     "corrupt": CorruptImage,
     "too_many_pixels": TooManyPixels,
+    "too_many_total_pixels": TooManyTotalPixels,
     "decode_limit": DecodeLimit,
 }
 # ISO-BMFF brands of HEIF stills and sequences (AVIF shares the container but is not accepted).
@@ -48,11 +58,13 @@ class IngestLimits:
     max_bytes: int = 20_000_000
     max_pixels: int = 40_000_000
     max_frames: int = 32
+    max_total_pixels: int = 100_000_000  # over every frame decoded, from the headers
     max_long_edge: int = 2048
     screen_size: int = 640
     decode_timeout_s: float = 10.0
     decode_memory_mb: int = 1024  # address space a decoder worker may add on top of its libraries
     workers: int = 1
+    inline_max_pixels: int = 12_000_000  # baseline JPEGs up to this are decoded in-process
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IngestLimits:
@@ -60,11 +72,25 @@ class IngestLimits:
             max_bytes=settings.max_bytes,
             max_pixels=settings.max_pixels,
             max_frames=settings.max_frames,
+            max_total_pixels=settings.max_total_pixels,
             max_long_edge=settings.max_long_edge,
             screen_size=settings.screen_size,
             decode_timeout_s=settings.decode_timeout_s,
             decode_memory_mb=settings.decode_memory_mb,
             workers=settings.decoder_workers,
+            inline_max_pixels=settings.inline_decode_max_pixels,
+        )
+
+
+def check_size(size: int | None, max_bytes: int, name: str | None, detail: str = "") -> None:
+    """Raise ``TooLarge`` naming ``name`` when ``size`` bytes exceed ``max_bytes`` (None passes).
+
+    The one byte-size check, for a declared size, a download in progress or bytes in hand.
+    """
+    if size is not None and size > max_bytes:
+        raise TooLarge(
+            f"{name}: {detail or 'size'} {size} bytes",
+            name=name, size_mb=size / 1e6, limit_mb=max_bytes / 1e6,
         )
 
 
@@ -100,7 +126,8 @@ def sniff(data: bytes) -> str | None:
 
 
 class Ingestor:
-    """Decodes and cleans untrusted image bytes in a decoder pool (started on first use).
+    """Decodes and cleans untrusted image bytes: small baseline JPEGs in-process (in a thread),
+    the rest in a decoder pool (started on first use).
 
     One ``Ingestor`` belongs to one event loop; ``close`` (or leaving the ``with`` block) stops
     its decoder processes.
@@ -108,11 +135,13 @@ class Ingestor:
 
     def __init__(self, limits: IngestLimits) -> None:
         self.limits = limits
-        self._pool = decoder.DecoderPool(
+        self._pool = DecoderPool(
             workers=limits.workers,
             memory_mb=limits.decode_memory_mb,
             max_pixels=limits.max_pixels,
         )
+        self._inline = asyncio.Semaphore(max(1, limits.workers))
+        self.inline_decodes = 0  # stage-1 decodes done in-process, without the pool
 
     @property
     def restarts(self) -> int:
@@ -129,11 +158,7 @@ class Ingestor:
     def _check(self, data: bytes, name: str) -> str:
         if not data:
             raise EmptyInput(f"{name}: no bytes", name=name)
-        if len(data) > self.limits.max_bytes:
-            raise TooLarge(
-                f"{name}: {len(data)} bytes",
-                name=name, size_mb=len(data) / 1e6, limit_mb=self.limits.max_bytes / 1e6,
-            )
+        check_size(len(data), self.limits.max_bytes, name)
         fmt = sniff(data)
         if fmt is None:
             raise UnsupportedFormat(f"{name}: unknown magic {data[:4].hex()}", name=name)
@@ -144,10 +169,7 @@ class Ingestor:
             result = await self._pool.run(task, *args, timeout_s=self.limits.decode_timeout_s)
         except DecodeLimit as exc:
             raise DecodeLimit(f"{name}: {exc.detail}", name=name) from None
-        if isinstance(result, decoder.Failure):
-            error = _FAILURES.get(result.kind, CorruptImage)
-            raise error(f"{name}: {result.detail}", name=name, **result.params)
-        return result
+        return _unless_failed(result, name)
 
     async def decode(self, data: bytes, *, index: int = 0, name: str = "image") -> DecodedImage:
         """Stage 1: frames at screening scale (long edge <= ``screen_size``), upright, RGB uint8.
@@ -158,10 +180,22 @@ class Ingestor:
         """
         fmt = self._check(data, name)
         limits = self.limits
-        result: decoder.ScreenResult = await self._run(
-            decoder.screen_task, data, fmt, limits.screen_size, limits.max_pixels,
-            limits.max_frames, name=name,
-        )
+        args = (data, fmt, limits.screen_size, limits.max_pixels, limits.max_frames)
+        inline = None
+        if fmt == "jpeg" and limits.inline_max_pixels > 0:
+            async with self._inline:
+                inline = await asyncio.to_thread(
+                    decoder.screen_inline, *args, max_total_pixels=limits.max_total_pixels,
+                    inline_max_pixels=limits.inline_max_pixels,
+                )
+        if inline is not None:
+            self.inline_decodes += 1
+            result: decoder.ScreenResult = _unless_failed(inline, name)
+        else:
+            result = await self._run(
+                functools.partial(decoder.screen_task, max_total_pixels=limits.max_total_pixels),
+                *args, name=name,
+            )
         return DecodedImage(
             index=index,
             source_format=fmt,
@@ -216,3 +250,11 @@ class Ingestor:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _unless_failed(result: Any, name: str) -> Any:
+    """``result``, or the ``InputRejected`` a decoder ``Failure`` stands for, naming the file."""
+    if isinstance(result, decoder.Failure):
+        error = _FAILURES.get(result.kind, CorruptImage)
+        raise error(f"{name}: {result.detail}", name=name, **result.params)
+    return result

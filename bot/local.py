@@ -7,7 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.errors import EmptyInput, FetchError, TooLarge
+from bot.errors import EmptyInput, FetchError
+from bot.ingest import check_size
 from bot.models import ImageRef, IncomingMessage, Reply, Status
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".avif"}
@@ -25,8 +26,7 @@ class LocalConversation:
         path = Path(ref.path or ref.url)
         try:
             size = path.stat().st_size
-            if size > max_bytes:
-                raise TooLarge(name=ref.name, size_mb=size / 1e6, limit_mb=max_bytes / 1e6)
+            check_size(size, max_bytes, ref.name)
             if size == 0:
                 raise EmptyInput(name=ref.name)
             return path.read_bytes()

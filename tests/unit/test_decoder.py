@@ -13,10 +13,17 @@ import pytest
 from PIL import Image
 
 from bot import decoder
+from bot.decodepool import DecoderPool
 from bot.errors import DecodeLimit
 from tests import badfiles
+from tests.unit import animated
 
 LIMIT = 40_000_000
+TOTAL = 100_000_000
+
+
+def _screen(data: bytes, fmt: str, max_pixels: int = LIMIT, total: int = TOTAL, frames: int = 32):
+    return decoder.screen_task(data, fmt, 640, max_pixels, frames, max_total_pixels=total)
 
 
 def test_sample_frames_even_and_capped():
@@ -29,7 +36,7 @@ def test_sample_frames_even_and_capped():
 
 
 def test_screen_task_jpeg_uses_reduced_scale():
-    result = decoder.screen_task(badfiles.jpeg((2000, 1500)), "jpeg", 640, LIMIT, 32)
+    result = _screen(badfiles.jpeg((2000, 1500)), "jpeg")
     assert isinstance(result, decoder.ScreenResult)
     assert (result.width, result.height) == (2000, 1500)
     (frame,) = result.frames
@@ -40,19 +47,19 @@ def test_screen_task_jpeg_uses_reduced_scale():
 def test_screen_task_pdq_matches_pdqhash_reference():
     import pdqhash
 
-    result = decoder.screen_task(badfiles.jpeg((320, 320)), "jpeg", 640, LIMIT, 32)
+    result = _screen(badfiles.jpeg((320, 320)), "jpeg")
     bits, _ = pdqhash.compute(result.frames[0])
     as_int = int("".join(str(int(b)) for b in bits), 2)
     assert result.pdq == f"{as_int:064x}"
 
 
 def test_screen_task_reports_corrupt_not_raises():
-    result = decoder.screen_task(badfiles.truncated_jpeg(), "jpeg", 640, LIMIT, 32)
+    result = _screen(badfiles.truncated_jpeg(), "jpeg")
     assert isinstance(result, decoder.Failure) and result.kind == "corrupt"
 
 
 def test_screen_task_refuses_declared_size():
-    result = decoder.screen_task(badfiles.png_bomb_header(), "png", 640, LIMIT, 32)
+    result = _screen(badfiles.png_bomb_header(), "png")
     assert isinstance(result, decoder.Failure) and result.kind == "too_many_pixels"
     assert result.params["megapixels"] == pytest.approx(10_000 * 1e6 / 1e6)
     assert result.params["limit_mp"] == pytest.approx(40)
@@ -60,14 +67,14 @@ def test_screen_task_refuses_declared_size():
 
 def test_screen_task_refuses_just_over_limit():
     data = badfiles.big_png(side=1001)
-    result = decoder.screen_task(data, "png", 640, 1_000_000, 32)
+    result = _screen(data, "png", 1_000_000)
     assert isinstance(result, decoder.Failure) and result.kind == "too_many_pixels"
-    assert isinstance(decoder.screen_task(data, "png", 640, 1_002_001, 32), decoder.ScreenResult)
+    assert isinstance(_screen(data, "png", 1_002_001), decoder.ScreenResult)
 
 
 def test_screen_task_wrong_format_is_corrupt():
     png = badfiles.png16()
-    result = decoder.screen_task(png, "jpeg", 640, LIMIT, 32)  # only the sniffed format may open
+    result = _screen(png, "jpeg")  # only the sniffed format may open
     assert isinstance(result, decoder.Failure) and result.kind == "corrupt"
 
 
@@ -83,9 +90,67 @@ def test_process_task_respects_long_edge_and_blurs():
     assert np.abs(a[220:, 270:] - b[220:, 270:]).mean() < 2  # the rest did not
 
 
+@pytest.mark.parametrize("fmt", ["gif", "png", "webp"])
+def test_frames_over_total_pixel_budget_refused_before_decoding(fmt):
+    data = animated.plain(fmt, 3, (300, 200))
+    result = _screen(data, fmt, total=3 * 60_000 - 1)
+    assert isinstance(result, decoder.Failure) and result.kind == "too_many_total_pixels"
+    assert result.params["frames"] == 3 and result.params["megapixels"] == pytest.approx(0.18)
+    assert result.params["limit_mp"] == pytest.approx(0.18, abs=1e-5)
+    fits = _screen(data, fmt, total=3 * 60_000)
+    assert isinstance(fits, decoder.ScreenResult) and len(fits.frames) == 3
+
+
+def test_budget_counts_every_frame_decoded_not_only_those_sampled():
+    # 10 frames, 2 sampled (0 and 9): reaching frame 9 of a GIF decodes all ten.
+    data = animated.plain("gif", 10, (100, 100))
+    result = _screen(data, "gif", total=99_999, frames=2)
+    assert isinstance(result, decoder.Failure) and result.params["frames"] == 10
+    assert len(_screen(data, "gif", total=100_000, frames=2).frames) == 2
+
+
+def test_huge_canvas_gif_is_refused_from_its_header():
+    data = animated.canvas_gif(6000, 32)  # ~600 bytes, 32 frames of 36 MP once decoded
+    assert len(data) < 1000
+    result = _screen(data, "gif")
+    assert isinstance(result, decoder.Failure) and result.kind == "too_many_total_pixels"
+    assert result.params["frames"] == 32 and result.params["megapixels"] == pytest.approx(1152)
+
+
+def _inline(data: bytes, fmt: str = "jpeg", *, inline_max: int = 12_000_000, max_pixels=LIMIT):
+    return decoder.screen_inline(data, fmt, 640, max_pixels, 32, max_total_pixels=TOTAL,
+                                 inline_max_pixels=inline_max)
+
+
+def test_inline_gives_what_the_worker_task_gives():
+    data = badfiles.jpeg((2000, 1500))
+    inline, task = _inline(data), _screen(data, "jpeg")
+    assert isinstance(inline, decoder.ScreenResult) and isinstance(task, decoder.ScreenResult)
+    assert inline.frames[0].shape == (480, 640, 3)
+    assert np.array_equal(inline.frames[0], task.frames[0]) and inline.pdq == task.pdq
+
+
+def test_inline_refuses_a_truncated_jpeg_as_corrupt():
+    result = _inline(badfiles.truncated_jpeg())
+    assert isinstance(result, decoder.Failure) and result.kind == "corrupt"
+
+
+def test_inline_leaves_everything_else_to_the_pool(monkeypatch):
+    progressive = io.BytesIO()
+    badfiles.photo((320, 240)).save(progressive, "JPEG", progressive=True)
+    assert _inline(progressive.getvalue()) is None
+    assert _inline(badfiles.png16(), "png") is None
+    assert _inline(badfiles.jpeg((1000, 1000)), inline_max=999_999) is None
+    assert _inline(badfiles.jpeg((1000, 1000)), max_pixels=999_999) is None  # the pool refuses it
+    assert _inline(badfiles.jpeg(), inline_max=0) is None
+    assert _inline(b"\xff\xd8\xff\xe0 not really a jpeg") is None
+    monkeypatch.setattr(decoder.ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert _inline(badfiles.jpeg()) is None
+
+
 @pytest.fixture
 def pool():
-    p = decoder.DecoderPool(workers=1, memory_mb=256)
+    p = DecoderPool(workers=1, memory_mb=256)
     yield p
     p.close()
 

@@ -135,3 +135,37 @@ def test_encode_clean_refuses_other_formats():
 def test_to_array_shape_and_type():
     arr = imageops.to_array(Image.new("LA", (5, 3), (9, 255)))
     assert arr.shape == (3, 5, 3) and arr.dtype == np.uint8 and arr.flags.c_contiguous
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [((1000, 1000), (640, 640)), ((4000, 100), (640, 16)), ((2000, 1500), (640, 480)),
+     ((600, 300), (600, 300)), ((1281, 2), (640, 1))],
+)
+def test_shrink_to_array_fits_the_long_edge(size, expected):
+    arr = imageops.shrink_to_array(Image.new("RGB", size, (10, 20, 30)), 640)
+    assert arr.shape == (expected[1], expected[0], 3)
+    assert arr.dtype == np.uint8 and arr.flags.c_contiguous
+    assert np.all(arr == (10, 20, 30))
+
+
+def test_shrink_to_array_close_to_pillows_antialiased_resize():
+    img = badfiles.photo((2000, 1500))
+    fast = imageops.shrink_to_array(img, 640).astype(np.int16)
+    slow = np.asarray(img.resize((640, 480), Image.Resampling.BILINEAR), dtype=np.int16)
+    assert np.abs(fast - slow).mean() < 3
+
+
+def test_shrink_to_array_does_not_alias_fine_stripes():
+    # One-pixel black/white stripes shrunk 4x must average to grey, not pick one colour.
+    stripes = np.zeros((100, 2560), dtype=np.uint8)
+    stripes[:, ::2] = 255
+    arr = imageops.shrink_to_array(Image.fromarray(stripes), 640)
+    assert arr.shape == (25, 640, 3) and np.abs(arr.astype(int) - 127).max() <= 2
+
+
+def test_shrink_to_array_composites_transparency_before_averaging():
+    # Red hidden under alpha 0 must not bleed into the shrunk view.
+    rgba = Image.new("RGBA", (2000, 2000), (255, 0, 0, 0))
+    arr = imageops.shrink_to_array(rgba, 640)
+    assert np.all(arr == 255)

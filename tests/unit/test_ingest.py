@@ -19,11 +19,14 @@ from bot.errors import (
     InputRejected,
     TooLarge,
     TooManyPixels,
+    TooManyTotalPixels,
     UnsupportedFormat,
 )
-from bot.ingest import IngestLimits, Ingestor, sniff
+from bot.ingest import IngestLimits, Ingestor, check_size, sniff
+from config import settings as settings_module
 from config.settings import Settings
 from tests import badfiles
+from tests.unit import animated
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +75,23 @@ def test_limits_from_settings():
     assert (limits.max_bytes, limits.workers, limits.screen_size) == (123, 3, 320)
 
 
+@pytest.mark.parametrize(("cores", "workers"), [(1, 1), (2, 1), (8, 7)])
+def test_decoder_workers_follow_the_cores(monkeypatch, cores, workers):
+    monkeypatch.setattr(settings_module.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert Settings(_env_file=None).decoder_workers == workers
+    monkeypatch.setenv("MIRU_DECODER_WORKERS", "3")
+    assert Settings(_env_file=None).decoder_workers == 3
+
+
+def test_check_size_is_the_one_byte_limit():
+    check_size(None, 10, "a.png")  # size unknown: passes
+    check_size(10, 10, "a.png")
+    with pytest.raises(TooLarge) as info:
+        check_size(2_500_000, 1_000_000, "a.png", "download")
+    assert info.value.params == {"name": "a.png", "size_mb": 2.5, "limit_mb": 1.0}
+    assert "a.png" in _readable(info.value) and "download" in info.value.detail
+
+
 async def test_empty(ingestor):
     with pytest.raises(EmptyInput) as info:
         await ingestor.decode(badfiles.empty(), name="blank.png")
@@ -104,6 +124,39 @@ async def test_bomb_header_is_refused(ingestor):
         await ingestor.decode(badfiles.png_bomb_header(), name="bomb.png")
     assert info.value.params["megapixels"] == pytest.approx(10_000_000_000 / 1e6)
     assert "10000000000" not in _readable(info.value)  # formatted as MP, not raw
+
+
+async def test_frames_past_the_total_pixel_budget_are_refused_by_name(ingestor):
+    # Three flat 6000x6000 frames: ~80 kB, 108 MP to decode (1.7 s of CPU) against 100 MP.
+    data = animated.plain("gif", 3, (6000, 6000))
+    with pytest.raises(TooManyTotalPixels) as info:
+        await ingestor.decode(data, name="flash.gif")
+    assert isinstance(info.value, TooManyPixels) and info.value.params["frames"] == 3
+    assert info.value.params["megapixels"] == pytest.approx(108)
+    assert "flash.gif" in _readable(info.value) and ingestor.restarts == 0
+
+
+async def test_tiny_gif_with_a_huge_canvas_does_not_hold_the_decoder(ingestor):
+    # 32 frames of a 6000x6000 canvas in a few hundred bytes: without a budget checked from the
+    # header, decoding holds the decoder past its time limit and restarts the pool.
+    with pytest.raises(TooManyTotalPixels) as info:
+        await ingestor.decode(animated.canvas_gif(6000, 32), name="tiny.gif")
+    assert info.value.params["frames"] == 32 and ingestor.restarts == 0
+    assert "tiny.gif" in _readable(info.value)
+    assert (await ingestor.decode(badfiles.png16())).frame_count == 1
+
+
+async def test_baseline_jpeg_is_screened_in_process_like_in_the_pool():
+    data = badfiles.jpeg((2000, 1500))
+    with Ingestor(IngestLimits()) as fast, Ingestor(IngestLimits(inline_max_pixels=0)) as pooled:
+        a, b = await fast.decode(data), await pooled.decode(data)
+        assert (fast.inline_decodes, pooled.inline_decodes) == (1, 0)
+        assert np.array_equal(a.frames[0], b.frames[0]) and a.pdq == b.pdq
+        with pytest.raises(CorruptImage):
+            await fast.decode(badfiles.truncated_jpeg(), name="cut.jpg")
+        assert fast.inline_decodes == 2
+        await fast.decode(badfiles.png16())  # not a JPEG: the pool
+        assert fast.inline_decodes == 2
 
 
 async def test_jpeg_photo(ingestor):
