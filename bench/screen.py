@@ -4,6 +4,7 @@
     .venv/bin/python bench/screen.py --repeats 30 --photo chelsea
 
 Per image size, median milliseconds of
+  (d) decode         = Ingestor.decode alone (in-process for baseline JPEGs, else the pool)
   (a) verdict        = Ingestor.decode + Screener.screen
   (b) whole ingest   = (a) + Ingestor.process (the clean, face-blurred image the engines get)
   (c) NudeNet alone  = NudeDetector().detect(path) on the same file (it decodes the file itself)
@@ -66,6 +67,7 @@ async def run(repeats: int, photo: str) -> None:
 
                 start = time.perf_counter()
                 decoded = await ing.decode(blob)
+                d = time.perf_counter() - start
                 verdict = await screener.screen([decoded], ctx)
                 a = time.perf_counter() - start
 
@@ -80,16 +82,18 @@ async def run(repeats: int, photo: str) -> None:
                 c = time.perf_counter() - start
 
                 if round_ >= 2:
-                    for key, value in (("a", a), ("b", b), ("c", c)):
+                    for key, value in (("a", a), ("b", b), ("c", c), ("d", d)):
                         times[(size, key)].append(value * 1000)
                     for gate, ms in verdict.timings_ms.items():
                         gate_ms[(size, gate)].append(ms)
-        action = verdict.action
-    print(f"photo {photo}, {repeats} rounds, last verdict {action}; median ms:")
-    print(f"{'size':>6} {'a verdict':>10} {'b ingest':>10} {'c nudenet':>10} {'a/c':>6} {'b/c':>6}")
+        action, inline = verdict.action, ing.inline_decodes
+    print(f"photo {photo}, {repeats} rounds, last verdict {action}, {inline} decodes in-process; "
+          "median ms:")
+    print(f"{'size':>6} {'d decode':>9} {'a verdict':>10} {'b ingest':>10} {'c nudenet':>10} "
+          f"{'a/c':>6} {'b/c':>6}")
     for size in SIZES:
-        a, b, c = (statistics.median(times[(size, k)]) for k in "abc")
-        print(f"{size:>6} {a:>10.1f} {b:>10.1f} {c:>10.1f} {a / c:>6.2f} {b / c:>6.2f}")
+        a, b, c, d = (statistics.median(times[(size, k)]) for k in "abcd")
+        print(f"{size:>6} {d:>9.1f} {a:>10.1f} {b:>10.1f} {c:>10.1f} {a / c:>6.2f} {b / c:>6.2f}")
     for size in SIZES:
         parts = ", ".join(
             f"{gate} {statistics.median(values):.1f}"
