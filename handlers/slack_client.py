@@ -35,9 +35,9 @@ from bot.errors import (
     FetchError,
     FetchForbidden,
     MissingScope,
-    TooLarge,
     UnsupportedFormat,
 )
+from bot.ingest import check_size
 from bot.models import ImageRef, IncomingMessage, Reply, Status
 from config.settings import Settings
 
@@ -189,10 +189,7 @@ class SlackConversation:
         name = ref.name or "file"
         if ref.mimetype and not ref.mimetype.startswith("image/"):
             raise UnsupportedFormat(f"mimetype {ref.mimetype}", name=name)
-        if ref.size is not None and ref.size > max_bytes:
-            raise TooLarge(
-                "declared size", name=name, size_mb=ref.size / 1e6, limit_mb=max_bytes / 1e6
-            )
+        check_size(ref.size, max_bytes, name, "declared size")
         url = ref.url
         token = self.platform.settings.slack_bot_token.get_secret_value()
         headers = {"Authorization": f"Bearer {token}"}
@@ -245,10 +242,7 @@ class SlackConversation:
         data = bytearray()
         async for chunk in resp.aiter_bytes():
             data += chunk
-            if len(data) > max_bytes:
-                raise TooLarge(
-                    "download", name=name, size_mb=len(data) / 1e6, limit_mb=max_bytes / 1e6
-                )
+            check_size(len(data), max_bytes, name, "download")
         return bytes(data)
 
     async def status(self, status: Status) -> None:
