@@ -34,10 +34,17 @@ from safety import cue_words as W
 class CueList(Protocol):
     """What ``find_minor_cues`` needs (``config.policy.MinorCues`` fits)."""
 
-    words: tuple[str, ...]
-    tokens: tuple[str, ...]
-    benign: tuple[str, ...]
-    max_minor_age: int
+    @property
+    def words(self) -> tuple[str, ...]: ...
+
+    @property
+    def tokens(self) -> tuple[str, ...]: ...
+
+    @property
+    def benign(self) -> tuple[str, ...]: ...
+
+    @property
+    def max_minor_age(self) -> int: ...
 
 
 _WINDOW = 48  # characters looked at around a match (keeps long messages linear)
