@@ -14,6 +14,7 @@ import redis as redis_sync
 
 from config.settings import Settings
 from tests.conftest import REDIS_URL
+from tests.platform.discord_standin import DiscordStandIn
 from tests.platform.slack_events import (  # noqa: F401  (re-exported for the test modules)
     SIGNING_SECRET,
     SlackSender,
@@ -32,6 +33,13 @@ async def standin() -> AsyncIterator[SlackStandIn]:
     await server.start()
     yield server
     await server.close()
+
+
+@pytest.fixture
+async def discord_standin() -> AsyncIterator[DiscordStandIn]:
+    """A running Discord stand-in with discord.py's REST base and gateway patched to it."""
+    async with DiscordStandIn() as server, server.patched():
+        yield server
 
 
 def make_settings(standin: SlackStandIn, tmp_path: Path, **overrides: Any) -> Settings:
