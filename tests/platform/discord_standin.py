@@ -13,29 +13,35 @@ Typical test::
             msg = await standin.dispatch_message("general", "hi", mention_bot=True)
             call = await standin.wait_for_call("POST", r"/channels/\\d+/messages")
 
-State is plain dicts of Discord payloads (``messages``, ``channels``, ``threads``, ``reactions``,
-``synced_commands``, ``interactions``) for assertions. Constructor options: ``token``, ``guild``
-(a ``GuildSpec``), ``allowed_intents`` (privileged intents the app may use; None = all),
-``interaction_deadline_s``, ``echo_own_messages`` (dispatch MESSAGE_CREATE/UPDATE/DELETE for the
-bot's own REST writes, as Discord does), ``link_ttl_s``, ``heartbeat_interval_ms``.
+Helpers (``discord_standin_events``): ``dispatch_message``, ``attachment``, ``dispatch_command``,
+``dispatch_component``, ``dispatch_delete``, ``create_thread``, ``dispatch`` (raw, e.g. a
+redelivery); gateway control: ``drop``, ``offline()``, ``invalidate_sessions``,
+``request_reconnect``, ``wait_for_gateway``; REST: ``calls``, ``wait_for_call``, ``fail`` (faults
+in ``discord_standin_rest``); CDN: ``expire_attachment_links``. State is plain dicts of Discord
+payloads (``messages``, ``deleted``, ``channels``, ``threads``, ``reactions``,
+``synced_commands``, ``interactions``) for assertions.
+
+Constructor options: ``token``, ``guild`` (a ``GuildSpec``), ``allowed_intents`` (privileged
+intents the app may use; None = all), ``interaction_deadline_s``, ``echo_own_messages``
+(dispatch MESSAGE_CREATE/UPDATE/DELETE for the bot's own REST writes, as Discord does),
+``link_ttl_s``, ``heartbeat_interval_ms``.
+
+discord.py facts for fast tests: it fires ``on_ready`` ``guild_ready_timeout`` (2 s) after the
+last GUILD_CREATE (pass ``guild_ready_timeout=0.05`` to ``Client``), and sleeps 5 s in
+``Client.before_identify_hook`` before every IDENTIFY but the first (override it in tests that
+re-identify).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
-import hashlib
-import hmac
-import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
 from tests.platform import discord_standin_interactions, discord_standin_routes
+from tests.platform.discord_standin_cdn import CdnHost
+from tests.platform.discord_standin_client import Patched, run_client
 from tests.platform.discord_standin_events import EventsMixin
 from tests.platform.discord_standin_gateway import Gateway
 from tests.platform.discord_standin_payloads import (
@@ -44,7 +50,6 @@ from tests.platform.discord_standin_payloads import (
     GuildSpec,
     Perm,
     Snowflakes,
-    attachment_payload,
     dm_channel_payload,
     guild_create_payload,
     message_payload,
@@ -57,42 +62,6 @@ from tests.platform.discord_standin_rest import RestApi, RestCall, json_response
 API_PREFIX = "/api/v10"
 # GATEWAY_MESSAGE_CONTENT_LIMITED | GATEWAY_GUILD_MEMBERS_LIMITED | APPLICATION_COMMAND_BADGE
 DEFAULT_APP_FLAGS = (1 << 19) | (1 << 15) | (1 << 23)
-
-
-@dataclass(frozen=True)
-class _Hosted:
-    data: bytes
-    content_type: str | None
-
-
-class _Patched:
-    """Sets ``Route.BASE`` and ``DiscordWebSocket.DEFAULT_GATEWAY``; restores them on exit."""
-
-    def __init__(self, api_url: str, gateway_url: str) -> None:
-        self.api_url, self.gateway_url = api_url, gateway_url
-        self._saved: tuple[Any, Any] | None = None
-
-    def __enter__(self) -> None:
-        import discord.gateway
-        import discord.http
-        import yarl
-
-        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
-        discord.http.Route.BASE = self.api_url
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
-
-    def __exit__(self, *exc: object) -> None:
-        import discord.gateway
-        import discord.http
-
-        assert self._saved is not None
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
-
-    async def __aenter__(self) -> None:
-        self.__enter__()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.__exit__()
 
 
 class DiscordStandIn(EventsMixin):
@@ -126,13 +95,11 @@ class DiscordStandIn(EventsMixin):
         self.synced_commands: dict[int | None, list[dict[str, Any]]] = {}
         self.interactions: dict[int, Any] = {}
         self._dms: dict[int, int] = {}
-        self._files: dict[str, _Hosted] = {}
-        self._secret = b"standin-cdn-secret"
-        self._clock_skew = 0.0
         self.rest = RestApi(token)
         discord_standin_routes.register(self.rest, self)
         discord_standin_interactions.register(self.rest, self)
-        self.rest.route("GET", r"/attachments/.*", self._serve_file, auth=False)
+        self.cdn = CdnHost(lambda: self.base_url, self.ids, link_ttl_s=link_ttl_s)
+        self.rest.route("GET", r"/attachments/.*", self.cdn.serve, auth=False)
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms,
                                allowed_intents=allowed_intents)
         for payload in self.guild_payloads()[0]["channels"]:
@@ -183,10 +150,10 @@ class DiscordStandIn(EventsMixin):
     def resume_gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/resume"
 
-    def patched(self) -> _Patched:
+    def patched(self) -> Patched:
         """Point discord.py's REST base and default gateway at this stand-in until the block
         ends (``with`` or ``async with``)."""
-        return _Patched(self.api_url, self.gateway_url + "/")
+        return Patched(self.api_url, self.gateway_url + "/")
 
     async def _http(self, request: web.Request) -> web.Response:
         path = request.path
@@ -324,65 +291,16 @@ class DiscordStandIn(EventsMixin):
                   content_type: str | None, *, width: int | None = None,
                   height: int | None = None) -> dict[str, Any]:
         """Serve ``data`` from this host; return its attachment payload (signed URL)."""
-        att_id = self.ids()
-        path = f"/attachments/{channel_id}/{att_id}/{quote(filename)}"
-        self._files[path] = _Hosted(data, content_type)
-        return attachment_payload(att_id, filename=filename, size=len(data),
-                                  url=self._sign(path), content_type=content_type,
-                                  width=width, height=height)
+        return self.cdn.host(channel_id, data, filename, content_type, width=width,
+                             height=height)
 
     def expire_attachment_links(self) -> None:
         """Every link issued so far expires (404); links issued afterwards work."""
-        self._clock_skew += self.link_ttl_s + 1
+        self.cdn.expire_links()
 
     def fresh(self, message: dict[str, Any]) -> dict[str, Any]:
         """A copy of ``message`` whose attachment URLs are freshly signed."""
-        out = copy.deepcopy(message)
-        for att in out.get("attachments", []):
-            att["url"] = att["proxy_url"] = self._sign(urlsplit(att["url"]).path)
-        return out
-
-    def _sign(self, path: str) -> str:
-        issued = int(time.time() + self._clock_skew)
-        query = f"ex={int(issued + self.link_ttl_s):x}&is={issued:x}"
-        return f"{self.base_url}{path}?{query}&hm={self._mac(path, query)}&"
-
-    def _mac(self, path: str, query: str) -> str:
-        return hmac.new(self._secret, f"{path}?{query}".encode(), hashlib.sha256).hexdigest()
-
-    async def _serve_file(self, req: Any) -> web.Response:
-        hosted = self._files.get(req.path)
-        ex, issued, mac = (req.query.get(k, "") for k in ("ex", "is", "hm"))
-        try:
-            expires = int(ex, 16)
-        except ValueError:
-            expires = 0
-        valid = hmac.compare_digest(mac, self._mac(req.path, f"ex={ex}&is={issued}"))
-        if hosted is None or not valid or expires < time.time() + self._clock_skew:
-            return web.Response(status=404, text="This content is no longer available.")
-        return web.Response(body=hosted.data, content_type=hosted.content_type
-                            or "application/octet-stream")
+        return self.cdn.fresh(message)
 
 
-@contextlib.asynccontextmanager
-async def run_client(client: Any, standin: DiscordStandIn, *,
-                     ready_timeout: float = 10.0) -> AsyncIterator[asyncio.Task[None]]:
-    """Start ``client`` on the stand-in's token, wait for ``on_ready``, always close it."""
-    task = asyncio.create_task(client.start(standin.token))
-    try:
-        ready = asyncio.create_task(client.wait_until_ready())
-        done, _ = await asyncio.wait({task, ready}, timeout=ready_timeout,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            if task in done:
-                task.result()  # raises the client's own error (LoginFailure, ...)
-            raise TimeoutError("the discord client did not become ready")
-        yield task
-    finally:
-        await client.close()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(task, 5.0)
-
-
-__all__ = ["ChannelType", "DiscordStandIn", "run_client"]
+__all__ = ["ChannelType", "DiscordStandIn", "Patched", "run_client"]

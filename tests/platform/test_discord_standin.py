@@ -285,3 +285,71 @@ async def test_without_message_content_only_mentions_carry_content(
         await until(lambda: len(got) == 3)
     assert [m.content for m in got] == ["", f"<@{discord_standin.app_id}> hey", "in a dm"]
     assert isinstance(got[2].channel, discord.DMChannel)
+
+
+async def test_threads_deletes_and_channel_lookup(discord_standin: DiscordStandIn) -> None:
+    client = make_client()
+    got = collect_messages(client)
+    deleted: list[int] = []
+
+    @client.event
+    async def on_raw_message_delete(event: discord.RawMessageDeleteEvent) -> None:
+        deleted.append(event.message_id)
+
+    async with run_client(client, discord_standin):
+        thread = await discord_standin.create_thread("general", "user thread", owner="bob")
+        await until(lambda: client.get_channel(int(thread["id"])) is not None)
+        posted = await discord_standin.dispatch_message(int(thread["id"]), "follow-up")
+        await until(lambda: len(got) == 1)
+        assert isinstance(got[0].channel, discord.Thread)
+        assert got[0].channel.parent_id == discord_standin.channel("general")
+        await discord_standin.dispatch_delete(int(thread["id"]), int(posted["id"]))
+        await until(lambda: deleted == [int(posted["id"])])
+        with pytest.raises(discord.NotFound):
+            await got[0].channel.fetch_message(got[0].id)
+        fetched = await client.fetch_channel(discord_standin.channel("after-dark"))
+        assert isinstance(fetched, discord.TextChannel) and fetched.is_nsfw()
+
+
+async def test_immediate_response_and_late_defer(discord_standin: DiscordStandIn) -> None:
+    discord_standin.interaction_deadline_s = 0.2
+    client = make_client()
+    tree = app_commands.CommandTree(client)
+    errors: list[BaseException] = []
+
+    @tree.command(name="help", description="Help")
+    async def help_(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("how to use Miru", ephemeral=True)
+
+    @tree.command(name="slow", description="Too slow to defer")
+    async def slow(interaction: discord.Interaction) -> None:
+        await asyncio.sleep(0.3)
+        try:
+            await interaction.response.defer()
+        except discord.NotFound as exc:  # 10062 Unknown interaction, as on Discord
+            errors.append(exc)
+
+    client.setup_hook = tree.sync  # type: ignore[method-assign]
+    async with run_client(client, discord_standin):
+        await discord_standin.wait_for_call("PUT", r"/applications/\d+/commands")
+        quick = await discord_standin.dispatch_command("help")
+        await discord_standin.dispatch_command("slow", dm=True)
+        await until(lambda: len(errors) == 1)
+    assert quick.responses == [4]
+    original = discord_standin.messages[quick.original_message_id or 0]
+    assert original["content"] == "how to use Miru" and original["flags"] & 64
+    assert getattr(errors[0], "code", None) == 10062
+
+
+async def test_two_clients_both_receive_and_transport_loss_resumes(
+        discord_standin: DiscordStandIn) -> None:
+    first, second = make_client(), make_client()
+    got_first, got_second = collect_messages(first), collect_messages(second)
+    async with run_client(first, discord_standin), run_client(second, discord_standin):
+        await discord_standin.gateway.abort()  # TCP cut, no close frame
+        await discord_standin.wait_for_gateway(6, count=2)
+        await discord_standin.request_reconnect()  # op 7
+        await discord_standin.wait_for_gateway(6, count=4)
+        await discord_standin.dispatch_message("general", "to both")
+        await until(lambda: len(got_first) == len(got_second) == 1)
+    assert discord_standin.gateway.count(2) == 2
