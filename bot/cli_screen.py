@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.cli_output import dumps, verdict_json
-from bot.errors import InputRejected, TooLarge
+from bot.errors import InputRejected
 from bot.exitcodes import EX_DATAERR, EX_OK
+from bot.ingest import check_size
 from bot.local import expand_paths
 from config.settings import Settings
 
@@ -37,9 +38,7 @@ async def screen_command(items: list[str], *, text: str, as_json: bool,
 async def _screen_one(path: Path, text, ingestor, screener, policy, audit, as_json,
                       max_bytes) -> tuple[str, bool]:
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise TooLarge(name=path.name, size_mb=size / 1e6, limit_mb=max_bytes / 1e6)
+        check_size(path.stat().st_size, max_bytes, path.name)
         decoded = await ingestor.decode(path.read_bytes(), name=path.name)
     except InputRejected as exc:
         return _rejected(path, exc.code, exc.user_message("en", name=path.name), as_json), False
