@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rapidfuzz import fuzz
 
-from bot.samples import (
+from bot.imaging.samples import (
     RECEIPT_EN,
     RECEIPT_JA,
     Receipt,

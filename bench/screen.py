@@ -32,7 +32,7 @@ from nudenet import NudeDetector
 from PIL import Image
 from skimage import data
 
-from bot.ingest import IngestLimits, Ingestor
+from bot.imaging.ingest import IngestLimits, Ingestor
 from bot.models import ConsentMode, ScreenContext
 from config.policy import load_policy
 from config.settings import Settings

@@ -20,20 +20,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.core.pipeline import Pipeline
 from bot.errors import ConfigError, StoreUnavailable
 from bot.models import Image, IncomingMessage
-from bot.pipeline import Pipeline
 from bot.ports import Platform
 from bot.services import ScreenerLike, Services
 from config.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.audit import AuditLog
-    from bot.ingest import Ingestor
-    from bot.queue import JobQueue
+    from bot.evidence.audit import AuditLog
+    from bot.imaging.ingest import Ingestor
+    from bot.jobs.queue import JobQueue
+    from bot.jobs.worker import GiveUp
     from bot.stores.base import StateStore, ThreadMemory
     from bot.vision.base import Engine
-    from bot.worker import GiveUp
     from config.policy import PolicyConfig
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,8 @@ class App:
         """Worker side: take jobs from the shared queue and answer on their platform.
         ``on_give_up(message, exc)`` runs once when a job is dropped for good; by default the
         user is told (once: the reply claim holds) and the audit log records it."""
-        from bot.housekeeping import with_purge
-        from bot.worker import Worker
+        from bot.jobs.housekeeping import with_purge
+        from bot.jobs.worker import Worker
 
         async def handle(message: IncomingMessage) -> None:
             platform = platforms.get(message.platform)
@@ -127,9 +127,9 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
     import os
     import socket
 
-    from bot.ingest import IngestLimits, Ingestor
-    from bot.privacy import clean_image, wants_privacy_op
-    from bot.secrets import open_audit_log, open_quarantine
+    from bot.evidence.secrets import open_audit_log, open_quarantine
+    from bot.imaging.ingest import IngestLimits, Ingestor
+    from bot.imaging.privacy import clean_image, wants_privacy_op
     from bot.vision.factory import build_engine
     from bot.vision.ocr import OcrReader
     from bot.vision.ocr_engine import OcrEngine
@@ -167,7 +167,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
     )
     queue = None
     if redis is not None:
-        from bot.queue import JobQueue
+        from bot.jobs.queue import JobQueue
 
         queue = JobQueue(redis, consumer=consumer or f"{socket.gethostname()}-{os.getpid()}")
     return App(settings, services, Pipeline(services), redis, queue)
@@ -186,7 +186,7 @@ def connect_redis(url: str, *, max_connections: int = 64) -> Redis:
 
 def build_screening(settings: Settings) -> tuple[Ingestor, ScreenerLike, PolicyConfig]:
     """Only what a verdict needs (``miru screen`` stops there): ingestor, screener, policy."""
-    from bot.ingest import IngestLimits, Ingestor
+    from bot.imaging.ingest import IngestLimits, Ingestor
     from config.policy import load_policy
     from safety.build import build_screener
 
@@ -222,6 +222,6 @@ def _pil(img: Image):
 
 
 def _quality(img: Image):
-    from bot.quality import assess
+    from bot.imaging.quality import assess
 
     return assess(_pil(img))

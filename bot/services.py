@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Protocol
 from bot.models import DecodedImage, Image, ScreenContext, Verdict
 
 if TYPE_CHECKING:
-    from bot.audit import AuditLog
-    from bot.ingest import Ingestor
-    from bot.quality import QualityHint
-    from bot.quarantine import Quarantine
+    from bot.evidence.audit import AuditLog
+    from bot.evidence.quarantine import Quarantine
+    from bot.imaging.ingest import Ingestor
+    from bot.imaging.quality import QualityHint
     from bot.stores.base import StateStore, ThreadMemory
     from bot.vision.base import Engine
     from config.policy import PolicyConfig

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # HMAC key for pseudonymous user ids (>= 32 chars); generated into data_dir when unset
     audit_secret: SecretStr = SecretStr("")
     # HMAC key of the audit hash chain, or a file holding it (not beside the log); when both are
-    # unset it is derived from audit_secret (bot/secrets.py, docs/privacy.md)
+    # unset it is derived from audit_secret (bot/evidence/secrets.py, docs/privacy.md)
     audit_key: SecretStr = SecretStr("")
     audit_key_file: Path | None = None
     quarantine_key: SecretStr | None = None  # Fernet key; generated into data_dir when unset

@@ -158,7 +158,7 @@ class SlackGateway:
         return result.status
 
     async def _unavailable(self, message: IncomingMessage) -> None:
-        from bot.pipeline import request_id_for
+        from bot.core.pipeline import request_id_for
 
         request_id = request_id_for(message)
         try:

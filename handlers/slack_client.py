@@ -5,7 +5,7 @@ Web API calls go through slack_sdk's ``AsyncWebClient`` (its base URL is ``MIRU_
 with slack_sdk's own retry handlers: a 429 waits ``Retry-After`` and tries again, a 500/503 or a
 dropped connection is tried once more. What still fails while posting a reply is raised as
 ``DeliveryFailed`` (retryable or not, see ``delivery_failed``). Long answers go out in parts
-(``bot.chunking``). Files are downloaded with httpx, only from Slack's file hosts (or the
+(``bot.core.chunking``). Files are downloaded with httpx, only from Slack's file hosts (or the
 configured API host, for stand-ins), with the bot token, no redirects off those hosts, and a size
 cap; a file shared from another organisation (Slack Connect) has no URL in the event and gets
 one from ``files.info``. Tokens never reach a log.
@@ -29,7 +29,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import strings
-from bot.chunking import split_text
+from bot.core.chunking import split_text
 from bot.errors import (
     DeliveryFailed,
     FetchError,
@@ -37,7 +37,7 @@ from bot.errors import (
     MissingScope,
     UnsupportedFormat,
 )
-from bot.ingest import check_size
+from bot.imaging.ingest import check_size
 from bot.models import ImageRef, IncomingMessage, Reply, Status
 from config.settings import Settings
 

@@ -76,7 +76,7 @@ def check_settings(app: App, *, http: bool) -> None:
 async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0",
                     with_worker: bool = True, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set: the gateway and, with ``with_worker``, a worker answering from
-    the shared queue. Signals are the caller's (``bot.cli_run`` sets ``stop`` on SIGINT/SIGTERM,
+    the shared queue. Signals are the caller's (``bot.cli.run`` sets ``stop`` on SIGINT/SIGTERM,
     once per process)."""
     check_settings(app, http=http)
     stop = stop or asyncio.Event()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.samples import RECEIPT_EN, RECEIPT_JA, photo_with_gps, png_bytes, render_receipt
+from bot.imaging.samples import RECEIPT_EN, RECEIPT_JA, photo_with_gps, png_bytes, render_receipt
 
 
 def write_samples(out_dir: Path) -> list[Path]:

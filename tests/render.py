@@ -1,8 +1,8 @@
 """Pillow helpers that render benign text images for tests: receipts, signs and documents in
 Japanese and English, plus fuzzy text checks that tolerate OCR noise.
 
-The receipt and sign renderers live in ``bot.samples`` (``make demo`` uses them too); this module
-adds what only tests need. Everything is deterministic.
+The receipt and sign renderers live in ``bot.imaging.samples`` (``make demo`` uses them too);
+this module adds what only tests need. Everything is deterministic.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw
 from rapidfuzz import fuzz
 
-from bot.samples import (
+from bot.imaging.samples import (
     RECEIPT_EN,
     RECEIPT_JA,
     Receipt,
@@ -52,7 +52,7 @@ def receipt(lang: str, *, scale: float = 1.0) -> Rendered:
 
 
 def sign(lines: Sequence[str], lang: str, **style: object) -> Rendered:
-    """A sign (see ``bot.samples.render_sign`` for ``size``, ``fg`` and ``bg``)."""
+    """A sign (see ``bot.imaging.samples.render_sign`` for ``size``, ``fg`` and ``bg``)."""
     return render_sign(lines, lang, **style)  # type: ignore[arg-type]
 
 

@@ -21,7 +21,10 @@ from redis.crc import key_slot
 from redis.exceptions import RedisError
 
 from bot import keys
-from bot.codec import (
+from bot.errors import CodecError, ConfigError, StoreUnavailable
+from bot.models import Image, IncomingMessage, ThreadKey, Turn
+from bot.stores.base import ThreadState
+from bot.stores.codec import (
     dump_image_meta,
     dump_message,
     dump_turn,
@@ -29,9 +32,6 @@ from bot.codec import (
     load_message,
     load_turn,
 )
-from bot.errors import CodecError, ConfigError, StoreUnavailable
-from bot.models import Image, IncomingMessage, ThreadKey, Turn
-from bot.stores.base import ThreadState
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ class RedisThreadMemory:
                 pipe.delete(*group)
             removed = sum(int(n) for n in await pipe.execute())
         if self.job_stream is not None:
-            from bot.queue import forget_jobs  # bot.queue imports this module
+            from bot.jobs.queue import forget_jobs  # bot.jobs.queue imports this module
 
             removed += await forget_jobs(self.r, platform, user, stream=self.job_stream,
                                          group=self.job_group)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from bot.app import build_app
-from bot.local import LocalConversation, cli_message
+from bot.cli.local import LocalConversation, cli_message
 from bot.models import ReplyKind
 from tests.clirun import miru
 

@@ -17,7 +17,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from bot import keys
-from bot.audit import (
+from bot.errors import AuditError
+from bot.evidence.audit import (
     GENESIS,
     Anchor,
     AuditLog,
@@ -27,7 +28,6 @@ from bot.audit import (
     derive_chain_key,
     verify,
 )
-from bot.errors import AuditError
 from bot.models import AuditRecord
 from tests.conftest import REDIS_URL
 

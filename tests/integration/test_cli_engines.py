@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.samples import png_bytes, render_sign
+from bot.imaging.samples import png_bytes, render_sign
 from tests import tinyvlm
 from tests.clirun import miru
 

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 
 from bot import keys
-from bot.audit import AuditLog, chain_of, derive_chain_key
+from bot.evidence.audit import AuditLog, chain_of, derive_chain_key
 from bot.models import AuditRecord
 from tests.clirun import cli_env, miru
 from tests.conftest import REDIS_URL

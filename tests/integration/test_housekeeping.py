@@ -10,9 +10,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from bot.housekeeping import purge_loop, with_purge
-from bot.quarantine import Quarantine
-from bot.secrets import quarantine_key
+from bot.evidence.quarantine import Quarantine
+from bot.evidence.secrets import quarantine_key
+from bot.jobs.housekeeping import purge_loop, with_purge
 from config.policy import Retention
 
 DAY = 24 * 3600
@@ -57,7 +57,7 @@ async def test_loop_survives_an_error_purges_and_stops_with_the_event(tmp_path, 
     put_aged(q.dir, key, "young", 29)
     put_aged(q.dir, key, "held", 200, legal_hold=True)
     stop = asyncio.Event()
-    caplog.set_level(logging.INFO, logger="bot.housekeeping")
+    caplog.set_level(logging.INFO, logger="bot.jobs.housekeeping")
     task = asyncio.create_task(purge_loop(q, stop, interval_s=0.05))
     await _until(lambda: not (q.dir / "old.bin").exists())
     assert "quarantine purge failed" in caplog.text and "Input/output error" in caplog.text

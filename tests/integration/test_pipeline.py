@@ -11,7 +11,7 @@ import pytest
 from PIL import Image as PILImage
 
 from bot.app import build_app
-from bot.local import LocalConversation, cli_message
+from bot.cli.local import LocalConversation, cli_message
 from bot.models import Action, ReplyKind, Status
 
 
@@ -170,7 +170,7 @@ async def test_submitted_job_waits_for_a_worker_that_starts_later(make_settings,
     import uuid
 
     from bot import keys
-    from bot.queue import JobQueue
+    from bot.jobs.queue import JobQueue
 
     app = build_app(make_settings(), engine=counting_engine)
     stream = f"miru:test-jobs:{uuid.uuid4().hex}"

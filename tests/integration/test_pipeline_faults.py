@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
+from bot.cli.local import LocalConversation, cli_message
 from bot.errors import AuditError, DeliveryFailed
-from bot.local import LocalConversation, cli_message
 from bot.models import Reply, ReplyKind, Status
 
 

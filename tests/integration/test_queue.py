@@ -13,11 +13,11 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from bot import keys
-from bot.codec import load_message
 from bot.errors import StoreUnavailable
+from bot.jobs.queue import JobQueue
+from bot.jobs.worker import Worker
 from bot.models import ImageRef, IncomingMessage
-from bot.queue import JobQueue
-from bot.worker import Worker
+from bot.stores.codec import load_message
 from tests.conftest import REDIS_URL
 
 
@@ -289,7 +289,7 @@ async def test_worker_gives_up_after_max_attempts_and_logs(redis, stream, caplog
         if m.message_id == "m1":
             raise ConnectionError("always broken")  # retryable, but never recovers
 
-    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+    with caplog.at_level(logging.ERROR, logger="bot.jobs.worker"):
         await _run_worker(Worker(q, handle, block_ms=20, max_attempts=3),
                           lambda: calls.count("m1") == 3 and "dropped" in caplog.text)
     assert calls.count("m1") == 3 and calls.count("m2") == 1
@@ -326,7 +326,7 @@ async def test_worker_drops_a_job_that_killed_too_many_workers(redis, stream, ca
     async def handle(m: IncomingMessage) -> None:
         seen.append(m)
 
-    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+    with caplog.at_level(logging.ERROR, logger="bot.jobs.worker"):
         await _run_worker(Worker(q, handle, block_ms=20, claim_idle_ms=50, max_attempts=2),
                           lambda: "dropped" in caplog.text)
     assert seen == []
@@ -341,7 +341,7 @@ async def test_worker_survives_redis_down_and_stops_on_request(caplog):
         handled.append(m)
 
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.worker"):
+        with caplog.at_level(logging.WARNING, logger="bot.jobs.worker"):
             await _run_worker(Worker(JobQueue(down, consumer="c"), handle, backoff_s=0.05),
                               lambda: caplog.text.count("unavailable") >= 2)
     finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
-from bot.local import LocalConversation, cli_message
+from bot.cli.local import LocalConversation, cli_message
 from bot.models import Action, DecodedImage, Finding, GateResult, ReplyKind
 from config.policy import PolicyConfig, load_policy
 from safety.hashlist import HashGate

@@ -301,7 +301,7 @@ async def test_forget_finds_a_users_turns_in_a_thread_others_kept_alive(redis, t
 
 
 async def test_forget_user_also_removes_their_queued_jobs(redis, tag):
-    from bot.queue import JobQueue
+    from bot.jobs.queue import JobQueue
 
     stream = f"test:jobs:{tag}"
     q = JobQueue(redis, stream=stream, group="g", consumer="c")
@@ -368,7 +368,7 @@ class SlotSpy:
 
 
 async def test_every_transaction_stays_on_one_cluster_slot(redis, tag, monkeypatch):
-    from bot.queue import JobQueue
+    from bot.jobs.queue import JobQueue
 
     spy = SlotSpy()
     spy.install(monkeypatch)

@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.errors import DeliveryFailed, EngineBusy, StoreUnavailable
+from bot.jobs.worker import Worker, is_retryable
 from bot.models import IncomingMessage
-from bot.worker import Worker, is_retryable
 from tests.conftest import REDIS_URL
 from tests.integration.test_queue import _run_worker, _until_async_pending_zero, msg, queue
 
@@ -115,7 +115,7 @@ async def test_a_non_retryable_failure_is_acked_at_once_and_given_up(redis, stre
         if m.message_id == "m1":
             raise DeliveryFailed("msg_too_long")
 
-    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+    with caplog.at_level(logging.ERROR, logger="bot.jobs.worker"):
         await _run_worker(Worker(q, handle, block_ms=20, max_attempts=3, on_give_up=gave_up),
                           lambda: len(calls) == 2 and gave_up.calls)
     await _until_async_pending_zero(q)
@@ -139,7 +139,7 @@ async def test_after_max_attempts_the_job_is_acked_and_handed_to_on_give_up(
         if m.message_id == "m1":
             raise StoreUnavailable("redis down")
 
-    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+    with caplog.at_level(logging.ERROR, logger="bot.jobs.worker"):
         await _run_worker(Worker(q, handle, block_ms=20, max_attempts=2, on_give_up=gave_up),
                           lambda: bool(gave_up.calls))
         await q.enqueue(msg(2))

@@ -128,7 +128,7 @@ async def test_a_second_try_posts_only_the_missing_parts(standin, platform) -> N
 
 
 async def test_the_error_notice_after_a_failed_part_is_still_posted(standin, platform) -> None:
-    """bot.delivery tells the user with an ERROR reply carrying the same request id."""
+    """bot.core.delivery tells the user with an ERROR reply carrying the same request id."""
     conv = platform.conversation(message())
     standin.fail_with("chat.postMessage", "is_archived", skip=2)
     with pytest.raises(DeliveryFailed):

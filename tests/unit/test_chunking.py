@@ -1,4 +1,4 @@
-"""bot.chunking.split_text: parts within the limit, cut at the right places, nothing lost."""
+"""bot.core.chunking.split_text: parts within the limit, cut at the right places, nothing lost."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.chunking import FENCE, MIN_LIMIT, split_text
+from bot.core.chunking import FENCE, MIN_LIMIT, split_text
 
 ENTITY = re.compile(r"&(amp|lt|gt);")
 

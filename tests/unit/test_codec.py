@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import codec
 from bot.errors import CodecError
 from bot.models import (
     Action,
@@ -21,6 +20,7 @@ from bot.models import (
     Turn,
     Verdict,
 )
+from bot.stores import codec
 
 
 def _message(**kw) -> IncomingMessage:

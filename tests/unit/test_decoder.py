@@ -1,4 +1,4 @@
-"""bot.decoder: worker-side tasks (called in-process) and the restartable process pool."""
+"""bot.imaging.decoder: worker-side tasks (called in-process) and the restartable process pool."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot import decoder
-from bot.decodepool import DecoderPool
 from bot.errors import DecodeLimit
+from bot.imaging import decoder
+from bot.imaging.decodepool import DecoderPool
 from tests import badfiles
 from tests.unit import animated
 

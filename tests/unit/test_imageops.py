@@ -1,4 +1,5 @@
-"""bot.imageops: mode conversion, orientation, resizing, pixelation, metadata-free encoding."""
+"""bot.imaging.imageops: mode conversion, orientation, resizing, pixelation, metadata-free
+encoding."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
-from bot import imageops
+from bot.imaging import imageops
 from tests import badfiles
 
 

@@ -1,5 +1,5 @@
-"""bot.ingest: every hostile input from tests/badfiles gets a verdict-ready image or the right
-error, through the real decoder pool."""
+"""bot.imaging.ingest: every hostile input from tests/badfiles gets a verdict-ready image or the
+right error, through the real decoder pool."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from bot.errors import (
     TooManyTotalPixels,
     UnsupportedFormat,
 )
-from bot.ingest import IngestLimits, Ingestor, check_size, sniff
+from bot.imaging.ingest import IngestLimits, Ingestor, check_size, sniff
 from config import settings as settings_module
 from config.settings import Settings
 from tests import badfiles

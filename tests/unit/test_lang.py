@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lang import detect_language
+from bot.core.lang import detect_language
 
 
 @pytest.mark.parametrize("text", [

@@ -36,11 +36,11 @@ def lines(stream: io.StringIO) -> list[dict]:
 def test_stdlib_and_structlog_both_come_out_as_json_lines():
     out = io.StringIO()
     configure_logging(Settings(log_level="info"), stream=out)
-    logging.getLogger("bot.worker").warning("job %s failed", "j-1", extra={"attempt": 2})
+    logging.getLogger("bot.jobs.worker").warning("job %s failed", "j-1", extra={"attempt": 2})
     structlog.get_logger("handlers.slack").info("slack.reply_failed", error="Timeout")
     first, second = lines(out)
     assert first["level"] == "warning" and first["event"] == "job j-1 failed"
-    assert first["logger"] == "bot.worker" and first["attempt"] == 2 and "timestamp" in first
+    assert first["logger"] == "bot.jobs.worker" and first["attempt"] == 2 and "timestamp" in first
     assert second["level"] == "info" and second["event"] == "slack.reply_failed"
     assert second["logger"] == "handlers.slack" and second["error"] == "Timeout"
 
@@ -49,15 +49,15 @@ def test_level_filters_both_kinds():
     out = io.StringIO()
     configure_logging("WARNING", stream=out)
     logging.getLogger("bot.app").info("quiet")
-    structlog.get_logger("bot.decoder").info("quiet_too")
-    structlog.get_logger("bot.decoder").error("loud", restarts=3)
+    structlog.get_logger("bot.imaging.decoder").info("quiet_too")
+    structlog.get_logger("bot.imaging.decoder").error("loud", restarts=3)
     assert [r["event"] for r in lines(out)] == ["loud"]
 
 
 def test_a_terminal_gets_readable_lines_not_json():
     out = Terminal()
     configure_logging("INFO", stream=out)
-    structlog.get_logger("bot.decoder").warning("decoder_pool_restarted", reason="timeout")
+    structlog.get_logger("bot.imaging.decoder").warning("decoder_pool_restarted", reason="timeout")
     text = out.getvalue()
     assert "decoder_pool_restarted" in text and "reason" in text and "timeout" in text
     with pytest.raises(json.JSONDecodeError):

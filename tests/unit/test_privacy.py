@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from bot.errors import CorruptImage, EmptyInput, UnsupportedFormat
-from bot.imageops import box_pixels
-from bot.privacy import clean_image, wants_privacy_op
+from bot.imaging.imageops import box_pixels
+from bot.imaging.privacy import clean_image, wants_privacy_op
 from tests.render import image_bytes, photo_with_gps
 
 GPS_IFD = 0x8825

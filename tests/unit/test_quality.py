@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from skimage import data
 
 from bot import strings
-from bot.quality import QualityHint, assess
+from bot.imaging.quality import QualityHint, assess
 
 
 def _codes(hints: list[QualityHint]) -> list[str]:

@@ -13,7 +13,7 @@ from PIL import Image as PILImage
 from skimage import data as skdata
 
 from bot.errors import QuarantineError
-from bot.quarantine import PurgeResult, Quarantine
+from bot.evidence.quarantine import PurgeResult, Quarantine
 from config.policy import Retention
 
 DAY = 24 * 3600

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.safetext import ZWSP, neutralise
+from bot.core.safetext import ZWSP, neutralise
 
 Z = ZWSP
 
@@ -74,7 +74,7 @@ def test_property_nothing_links_or_pings_and_only_that_changes(text):
     assert not re.search(r"(?i)(?:https?|ftp)://", out)
     assert not re.search(r"@\w", out)
     assert not re.search(r"<[@#!&/]", out)
-    from bot.safetext import _linkify
+    from bot.core.safetext import _linkify
 
     assert not _linkify().test(out.replace(ZWSP, ""))  # no link left for a linkifier to find
     assume(not re.search(r"(?i)\[\.\]|\[:\]|xx|fx", text))

@@ -9,11 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from cryptography.fernet import Fernet
 
-from bot import doctor
-from bot.audit import derive_chain_key, verify
+from bot.cli import doctor
 from bot.errors import ConfigError
-from bot.models import AuditRecord
-from bot.secrets import (
+from bot.evidence.audit import derive_chain_key, verify
+from bot.evidence.secrets import (
     AUDIT_SECRET_FILE,
     QUARANTINE_KEY_FILE,
     chain_key,
@@ -22,6 +21,7 @@ from bot.secrets import (
     pseudonym_secret,
     quarantine_key,
 )
+from bot.models import AuditRecord
 from config.policy import Retention
 
 LONG = "0123456789abcdef0123456789abcdef-long-enough"

@@ -128,7 +128,7 @@ def _probe(url: str, name: str, model: str, fix: Callable[[], str]) -> Check:
 
 def _audit_secret(settings: Settings) -> Check:
     from bot.errors import ConfigError
-    from bot.secrets import AUDIT_SECRET_FILE, pseudonym_secret
+    from bot.evidence.secrets import AUDIT_SECRET_FILE, pseudonym_secret
 
     path = settings.data_dir / AUDIT_SECRET_FILE
     if not settings.audit_secret.get_secret_value() and not path.exists():
@@ -144,7 +144,7 @@ def _audit_secret(settings: Settings) -> Check:
 
 def _audit_chain_key(settings: Settings) -> Check:
     from bot.errors import ConfigError
-    from bot.secrets import AUDIT_SECRET_FILE, chain_key, path_setting
+    from bot.evidence.secrets import AUDIT_SECRET_FILE, chain_key, path_setting
 
     fix = ("set MIRU_AUDIT_KEY, or MIRU_AUDIT_KEY_FILE on another volume than the audit log: "
            "whoever can rewrite the log must not be able to read the key")
@@ -166,7 +166,7 @@ def _audit_chain_key(settings: Settings) -> Check:
 
 def _quarantine_key(settings: Settings) -> Check:
     from bot.errors import ConfigError
-    from bot.secrets import QUARANTINE_KEY_FILE, path_setting, quarantine_key
+    from bot.evidence.secrets import QUARANTINE_KEY_FILE, path_setting, quarantine_key
 
     fix = ("set MIRU_QUARANTINE_KEY_FILE to a key file on another volume (or MIRU_QUARANTINE_KEY)"
            "; a key beside the ciphertext protects nothing once the volume is copied")

@@ -4,7 +4,7 @@
   characters; ``change-me`` refused), else ``<data_dir>/audit.secret``, generated on first use.
 - **Audit chain key** (HMAC of the audit hash chain): ``MIRU_AUDIT_KEY`` (at least 32 characters)
   or ``MIRU_AUDIT_KEY_FILE``; else derived from the pseudonym secret with HKDF and the label
-  ``bot.audit.CHAIN_KEY_LABEL``. Keep it away from the log's volume.
+  ``bot.evidence.audit.CHAIN_KEY_LABEL``. Keep it away from the log's volume.
 - **Quarantine key** (Fernet): ``MIRU_QUARANTINE_KEY`` or ``MIRU_QUARANTINE_KEY_FILE``; else
   ``<data_dir>/quarantine.key``, generated on first use (development only: it then sits on the
   same volume as the ciphertext, and ``miru doctor`` warns).
@@ -31,8 +31,8 @@ from bot.errors import ConfigError
 from config.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.audit import AuditLog
-    from bot.quarantine import Quarantine
+    from bot.evidence.audit import AuditLog
+    from bot.evidence.quarantine import Quarantine
 
 MIN_SECRET_LEN = 32
 AUDIT_SECRET_FILE = "audit.secret"
@@ -130,7 +130,7 @@ def pseudonym_secret(settings: Settings, *, create: bool = True) -> Secret:
 def chain_key(settings: Settings, pseudonym: Secret | None = None) -> Secret:
     """``MIRU_AUDIT_KEY`` or ``MIRU_AUDIT_KEY_FILE``, else derived from ``pseudonym`` (default:
     the existing pseudonym secret; none is generated)."""
-    from bot.audit import derive_chain_key
+    from bot.evidence.audit import derive_chain_key
 
     value, path = _env(settings.audit_key), path_setting(settings.audit_key_file)
     if value and path:
@@ -181,7 +181,7 @@ def _fernet(key: bytes, what: str) -> bytes:
 def open_audit_log(settings: Settings, redis: Any = None) -> AuditLog:
     """The audit log with its resolved pseudonym secret and chain key (``build_app`` and any
     command that writes audit records)."""
-    from bot.audit import AuditLog
+    from bot.evidence.audit import AuditLog
 
     secret = pseudonym_secret(settings)
     return AuditLog(settings.audit_path, secret.value, redis,
@@ -190,7 +190,7 @@ def open_audit_log(settings: Settings, redis: Any = None) -> AuditLog:
 
 def open_quarantine(settings: Settings, retention: Any = None) -> Quarantine:
     """The quarantine with its resolved key and the policy's ``[retention]``."""
-    from bot.quarantine import Quarantine
+    from bot.evidence.quarantine import Quarantine
 
     return Quarantine(settings.data_dir / "quarantine", quarantine_key(settings).value,
                       retention=retention)

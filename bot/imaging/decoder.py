@@ -1,5 +1,6 @@
 """Decoding untrusted images: the tasks that run in the decoder pool's workers
-(``bot.decodepool``), and the one case cheap and bounded enough to run in the calling process.
+(``bot.imaging.decodepool``), and the one case cheap and bounded enough to run in the calling
+process.
 
 ``screen_task`` and ``process_task`` never raise: a refusal comes back as a picklable ``Failure``
 (``MiruError`` keeps its params in attributes that pickling drops). Before any frame is decoded,
@@ -23,7 +24,7 @@ import numpy as np
 import pdqhash
 from PIL import Image, ImageFile
 
-from bot import imageops
+from bot.imaging import imageops
 from bot.models import Box
 from safety.hashlist import pdq_hex
 

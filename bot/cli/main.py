@@ -1,9 +1,9 @@
 """``miru``: ask, chat, screen, clean, audit verify, quarantine purge, doctor, models pull, run,
 worker.
 
-Exit status (bot/exitcodes.py): 0 when a verdict was reached (whatever it is), 2 for a usage error,
-65 when no input could be used as an image, 1 for other failures; never a traceback for expected
-errors.
+Exit status (bot/cli/exitcodes.py): 0 when a verdict was reached (whatever it is), 2 for a
+usage error, 65 when no input could be used as an image, 1 for other failures; never a traceback
+for expected errors.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 from bot import strings
-from bot.cli_output import dumps, outcome_json, outcome_text, verdict_json
+from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_INTERRUPTED, EX_OK, EX_USAGE
+from bot.cli.local import LocalConversation, cli_message
+from bot.cli.output import dumps, outcome_json, outcome_text, verdict_json
 from bot.errors import ConfigError, InputRejected, MiruError
-from bot.exitcodes import EX_DATAERR, EX_FAIL, EX_INTERRUPTED, EX_OK, EX_USAGE
-from bot.local import LocalConversation, cli_message
 from bot.logsetup import configure_logging
 from config.settings import Settings, SettingsError, load_settings
 
@@ -112,12 +112,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.cmd == "ask":
         return await _ask(args, settings)
     if args.cmd == "screen":
-        from bot.cli_screen import screen_command
+        from bot.cli.screen import screen_command
 
         return await screen_command(args.paths, text=args.text, as_json=args.json,
                                     settings=settings)
     if args.cmd == "chat":
-        from bot.cli_chat import chat_command
+        from bot.cli.chat import chat_command
 
         return await chat_command(args, settings)
     if args.cmd == "clean":
@@ -125,7 +125,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.cmd == "audit":
         return _audit_verify(args, settings)
     if args.cmd == "quarantine":
-        from bot.housekeeping import purge_command
+        from bot.jobs.housekeeping import purge_command
 
         return purge_command(settings, as_json=args.json)
     if args.cmd == "models":
@@ -135,11 +135,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         print(f"model ready at {path}")
         return EX_OK
     if args.cmd == "run":
-        from bot.cli_run import run_platform
+        from bot.cli.run import run_platform
 
         return await run_platform(args, settings)
     if args.cmd == "worker":
-        from bot.cli_run import run_worker_only
+        from bot.cli.run import run_worker_only
 
         return await run_worker_only(settings)
     raise AssertionError(args.cmd)
@@ -167,8 +167,8 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _clean(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.ingest import sniff
-    from bot.privacy import clean_image
+    from bot.imaging.ingest import sniff
+    from bot.imaging.privacy import clean_image
 
     src = Path(args.image)
     try:
@@ -205,13 +205,13 @@ async def _faces_for(data: bytes, name: str, settings: Settings):
 
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli_audit import verify_command
+    from bot.cli.audit import verify_command
 
     return verify_command(args.path, settings)
 
 
 def _doctor(settings: Settings) -> int:
-    from bot.doctor import run_checks
+    from bot.cli.doctor import run_checks
 
     problems = 0
     for check in run_checks(settings):

@@ -8,7 +8,7 @@ import contextlib
 import signal
 import sys
 
-from bot.exitcodes import EX_OK, EX_USAGE
+from bot.cli.exitcodes import EX_OK, EX_USAGE
 from config.settings import Settings
 
 

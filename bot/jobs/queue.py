@@ -25,9 +25,9 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from bot import keys
-from bot.codec import dump_message, load_message
 from bot.errors import CodecError
 from bot.models import IncomingMessage
+from bot.stores.codec import dump_message, load_message
 from bot.stores.redis_store import redis_errors, require_bytes_client
 
 log = logging.getLogger(__name__)

@@ -39,9 +39,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot import keys
-from bot.codec import audit_to_dict
 from bot.errors import AuditError, CodecError
 from bot.models import AuditKind, AuditRecord, Verdict
+from bot.stores.codec import audit_to_dict
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -12,8 +12,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from bot.exitcodes import EX_OK
-from bot.local import LocalConversation, cli_message
+from bot.cli.exitcodes import EX_OK
+from bot.cli.local import LocalConversation, cli_message
 from config.settings import Settings
 
 PROMPT = "you> "

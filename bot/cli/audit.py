@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.audit import Anchor, VerifyResult, chain_of, verify
-from bot.exitcodes import EX_FAIL, EX_OK
+from bot.cli.exitcodes import EX_FAIL, EX_OK
+from bot.evidence.audit import Anchor, VerifyResult, chain_of, verify
 from config.settings import Settings
 
 
@@ -36,7 +36,7 @@ def fetch_anchor(redis_url: str, chain: str) -> tuple[Anchor | None, str]:
 
 
 def verify_command(path_arg: str | None, settings: Settings) -> int:
-    from bot.secrets import chain_key
+    from bot.evidence.secrets import chain_key
 
     path = Path(path_arg) if path_arg else settings.audit_path
     if not path.exists():

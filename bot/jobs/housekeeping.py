@@ -15,10 +15,10 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.quarantine import PurgeResult
+from bot.evidence.quarantine import PurgeResult
 
 if TYPE_CHECKING:
-    from bot.quarantine import Quarantine
+    from bot.evidence.quarantine import Quarantine
     from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ async def with_purge(main: Awaitable[T], quarantine: Quarantine, stop: asyncio.E
 def purge_command(settings: Settings, *, as_json: bool) -> int:
     """``miru quarantine purge [--json]``: apply the policy's retention now; exit 0 (1 when some
     cases could not be read and were left alone)."""
-    from bot.quarantine import Quarantine
-    from bot.secrets import quarantine_key
+    from bot.evidence.quarantine import Quarantine
+    from bot.evidence.secrets import quarantine_key
     from config.policy import load_policy
 
     policy = load_policy(settings.policy_file)

@@ -5,7 +5,7 @@ in a separate, memory-capped process.
 process has threads and onnxruntime loaded) whose workers cap their address space with
 ``RLIMIT_AS``. A task that runs past its time limit, runs out of memory or kills its worker makes
 the pool kill every worker and start afresh; the caller gets ``DecodeLimit`` and the next request
-works again. The tasks themselves (``bot.decoder``) never raise: a refusal is a ``Failure``.
+works again. The tasks themselves (``bot.imaging.decoder``) never raise: a refusal is a ``Failure``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import pillow_heif
 import structlog
 from PIL import Image, ImageFile
 
-from bot.decoder import Failure
 from bot.errors import DecodeLimit
+from bot.imaging.decoder import Failure
 
 log = structlog.get_logger(__name__)
 

@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from bot.core.pipeline import Outcome
 from bot.models import Finding, Verdict
-from bot.pipeline import Outcome
 
 
 def finding_json(f: Finding) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import MiruError, StoreUnavailable
+from bot.jobs.queue import CLAIM_IDLE_MS, Job, JobQueue
 from bot.models import IncomingMessage
-from bot.queue import CLAIM_IDLE_MS, Job, JobQueue
 
 log = logging.getLogger(__name__)
 

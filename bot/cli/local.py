@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import EmptyInput, FetchError
-from bot.ingest import check_size
+from bot.imaging.ingest import check_size
 from bot.models import ImageRef, IncomingMessage, Reply, Status
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif", ".avif"}

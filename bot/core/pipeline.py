@@ -22,7 +22,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot import strings
-from bot.delivery import Delivery
+from bot.core.delivery import Delivery
+from bot.core.lang import detect_language
+from bot.core.safetext import neutralise
 from bot.errors import (
     AuditError,
     EngineError,
@@ -33,7 +35,6 @@ from bot.errors import (
     StoreUnavailable,
     TooManyFiles,
 )
-from bot.lang import detect_language
 from bot.models import (
     Action,
     AnswerRequest,
@@ -49,7 +50,6 @@ from bot.models import (
     Verdict,
 )
 from bot.ports import Conversation
-from bot.safetext import neutralise
 from bot.services import Services
 from safety.policy import REQUEST, combine, redecide
 

@@ -5,7 +5,7 @@ Fernet tokens, written 0600 through a temporary file and an atomic rename. Nothi
 at rest without the key. A Fernet token carries its (authenticated) creation time, which
 ``purge`` uses: a copied or touched file cannot look younger than it is. How long cases are kept
 is the policy file's ``[retention]`` (``quarantine_days``, ``legal_hold_days``); the key comes
-from ``bot.secrets.quarantine_key``.
+from ``bot.evidence.secrets.quarantine_key``.
 """
 
 from __future__ import annotations

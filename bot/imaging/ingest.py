@@ -3,9 +3,9 @@
 Stage 1 (``Ingestor.decode``) runs for every upload before any gate: cheap checks here (empty, too
 many bytes, magic bytes), then the decode, which checks the declared pixel counts (per frame, and
 over every frame it will decode) from the headers before decoding anything. Small baseline JPEGs
-are decoded in-process (``bot.decoder.screen_inline``); everything else in the decoder pool
-(``bot.decodepool``). Stage 2 (``Ingestor.process``) runs only for images the policy allowed and
-produces the metadata-free bytes models see, always in the pool.
+are decoded in-process (``bot.imaging.decoder.screen_inline``); everything else in the decoder pool
+(``bot.imaging.decodepool``). Stage 2 (``Ingestor.process``) runs only for images the policy
+allowed and produces the metadata-free bytes models see, always in the pool.
 
 ``check_size`` is the one byte-size check: ingest, the platforms' fetchers and the command line
 call it.
@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from bot import decoder
-from bot.decodepool import DecoderPool
 from bot.errors import (
     CorruptImage,
     DecodeLimit,
@@ -35,6 +33,8 @@ from bot.errors import (
     TooManyTotalPixels,
     UnsupportedFormat,
 )
+from bot.imaging import decoder
+from bot.imaging.decodepool import DecoderPool
 from bot.models import Box, DecodedImage, Image
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from PIL import Image, UnidentifiedImageError
 
 from bot.errors import CorruptImage, EmptyInput, UnsupportedFormat
-from bot.imageops import encode_clean, exif_transpose, pixelate
+from bot.imaging.imageops import encode_clean, exif_transpose, pixelate
 from bot.models import Box
 
 _NAME = "image"

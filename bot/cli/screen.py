@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cli_output import dumps, verdict_json
+from bot.cli.exitcodes import EX_DATAERR, EX_OK
+from bot.cli.local import expand_paths
+from bot.cli.output import dumps, verdict_json
 from bot.errors import InputRejected
-from bot.exitcodes import EX_DATAERR, EX_OK
-from bot.ingest import check_size
-from bot.local import expand_paths
+from bot.imaging.ingest import check_size
 from config.settings import Settings
 
 
 async def screen_command(items: list[str], *, text: str, as_json: bool,
                          settings: Settings) -> int:
     from bot.app import build_screening
-    from bot.secrets import open_audit_log
+    from bot.evidence.secrets import open_audit_log
 
     paths = expand_paths(items)
     if not paths:
