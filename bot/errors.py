@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.errors import ConfigError as ConfigProblem
+
 
 class MiruError(Exception):
     code = "error"
@@ -27,7 +29,10 @@ class MiruError(Exception):
         return strings.t(self.message_key, lang, **{**plain, **extra})
 
 
-class ConfigError(MiruError):
+class ConfigError(MiruError, ConfigProblem):
+    """Also a ``config.errors.ConfigError``: one except clause catches every configuration
+    problem, the ``config`` package's own included."""
+
     code = "config"
     message_key = "error.config"
 

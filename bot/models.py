@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from config.policy import Audience, ConsentMode  # the policy file's vocabulary, used here too
+
 PlatformName = Literal["slack", "discord", "cli"]
 FindingCode = Literal[
     "hash_match", "nudity_exposed", "nudity_covered", "nsfw_score", "face", "minor_cue",
@@ -55,20 +57,6 @@ _SEVERITY = {
     Action.BLOCK: 4,
     Action.BLOCK_AND_PRESERVE: 5,
 }
-
-
-class ConsentMode(StrEnum):
-    REQUIRE = "require"
-    BLUR = "blur"
-    OFF = "off"
-
-
-class Audience(StrEnum):
-    """Who a channel declares it serves."""
-
-    GENERAL = "general"
-    ADULT = "adult"  # adult content may be held for review instead of blocked
-    MINORS = "minors"  # a channel known to include minors: any sexual signal escalates
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.errors import ConfigError
-from bot.models import Audience, ConsentMode, ScreenContext
+from config.errors import ConfigError
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -156,6 +156,22 @@ class HashLists(_Frozen):
         return dict(self._pdq)
 
 
+class ConsentMode(StrEnum):
+    """What a face in a channel asks for before any model sees it."""
+
+    REQUIRE = "require"
+    BLUR = "blur"
+    OFF = "off"
+
+
+class Audience(StrEnum):
+    """Who a channel declares it serves."""
+
+    GENERAL = "general"
+    ADULT = "adult"  # adult content may be held for review instead of blocked
+    MINORS = "minors"  # a channel known to include minors: any sexual signal escalates
+
+
 class ChannelPolicy(_Frozen):
     audience: Audience = Audience.GENERAL
     consent: ConsentMode = ConsentMode.BLUR
@@ -204,19 +220,6 @@ class PolicyConfig(_Frozen):
     def channel(self, channel: str) -> ChannelPolicy:
         """The channel's own entry, or the defaults."""
         return self.channels.get(channel, self.defaults)
-
-    def context_for(
-        self, channel: str, text: str, *, consent_confirmed: bool = False
-    ) -> ScreenContext:
-        """What the policy needs to know about a message besides its pixels."""
-        entry = self.channel(channel)
-        return ScreenContext(
-            text=text,
-            channel=channel,
-            audience=entry.audience,
-            consent_mode=entry.consent,
-            consent_confirmed=consent_confirmed,
-        )
 
 
 def _read_list(path: Path) -> dict[str, str]:

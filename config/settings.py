@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.errors import ConfigError
+
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
 
 
@@ -26,7 +28,7 @@ def default_decoder_workers() -> int:
     return max(1, cores - 1)
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigError):
     """Settings could not be read; the message names each bad variable."""
 
 

@@ -107,6 +107,15 @@ def _faces_rule(ctx: ScreenContext) -> tuple[Action, str]:
     return Action.ALLOW, "faces"
 
 
+def context_for(policy: PolicyConfig, channel: str, text: str, *,
+                consent_confirmed: bool = False) -> ScreenContext:
+    """What the policy needs to know about a message besides its pixels: its text, and the
+    channel's audience and consent mode as the policy file says now."""
+    entry = policy.channel(channel)
+    return ScreenContext(text=text, channel=channel, audience=entry.audience,
+                         consent_mode=entry.consent, consent_confirmed=consent_confirmed)
+
+
 def combine(verdicts: Sequence[Verdict]) -> Verdict:
     """One verdict for a request made of several separately decided parts (fresh images, each
     stored image): the strictest action, every reason strictest first, findings, scores and

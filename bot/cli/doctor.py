@@ -31,7 +31,7 @@ def run_checks(settings: Settings) -> Iterator[Check]:
 
 
 def _policy(settings: Settings) -> Check:
-    from bot.errors import ConfigError
+    from config.errors import ConfigError
     from config.policy import load_policy
 
     try:
@@ -127,8 +127,8 @@ def _probe(url: str, name: str, model: str, fix: Callable[[], str]) -> Check:
 
 
 def _audit_secret(settings: Settings) -> Check:
-    from bot.errors import ConfigError
     from bot.evidence.secrets import AUDIT_SECRET_FILE, pseudonym_secret
+    from config.errors import ConfigError
 
     path = settings.data_dir / AUDIT_SECRET_FILE
     if not settings.audit_secret.get_secret_value() and not path.exists():
@@ -143,8 +143,8 @@ def _audit_secret(settings: Settings) -> Check:
 
 
 def _audit_chain_key(settings: Settings) -> Check:
-    from bot.errors import ConfigError
     from bot.evidence.secrets import AUDIT_SECRET_FILE, chain_key, path_setting
+    from config.errors import ConfigError
 
     fix = ("set MIRU_AUDIT_KEY, or MIRU_AUDIT_KEY_FILE on another volume than the audit log: "
            "whoever can rewrite the log must not be able to read the key")
@@ -165,8 +165,8 @@ def _audit_chain_key(settings: Settings) -> Check:
 
 
 def _quarantine_key(settings: Settings) -> Check:
-    from bot.errors import ConfigError
     from bot.evidence.secrets import QUARANTINE_KEY_FILE, path_setting, quarantine_key
+    from config.errors import ConfigError
 
     fix = ("set MIRU_QUARANTINE_KEY_FILE to a key file on another volume (or MIRU_QUARANTINE_KEY)"
            "; a key beside the ciphertext protects nothing once the volume is copied")

@@ -17,8 +17,9 @@ from bot import strings
 from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_INTERRUPTED, EX_OK, EX_USAGE
 from bot.cli.local import LocalConversation, cli_message
 from bot.cli.output import dumps, outcome_json, outcome_text, verdict_json
-from bot.errors import ConfigError, InputRejected, MiruError
+from bot.errors import InputRejected, MiruError
 from bot.logsetup import configure_logging
+from config.errors import ConfigError
 from config.settings import Settings, SettingsError, load_settings
 
 
@@ -194,11 +195,12 @@ async def _clean(args: argparse.Namespace, settings: Settings) -> int:
 async def _faces_for(data: bytes, name: str, settings: Settings):
     """Face boxes from the same gates the bot uses, so `clean --blur-faces` blurs what they see."""
     from bot.app import build_screening
+    from safety.policy import context_for
 
     ingestor, screener, policy = build_screening(settings)
     try:
         decoded = await ingestor.decode(data, name=name)
-        verdict = await screener.screen([decoded], policy.context_for("cli", ""))
+        verdict = await screener.screen([decoded], context_for(policy, "cli", ""))
         return verdict.faces(0)
     finally:
         ingestor.close()

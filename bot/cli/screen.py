@@ -10,6 +10,7 @@ from bot.cli.output import dumps, verdict_json
 from bot.errors import InputRejected
 from bot.imaging.ingest import check_size
 from config.settings import Settings
+from safety.policy import context_for
 
 
 async def screen_command(items: list[str], *, text: str, as_json: bool,
@@ -45,7 +46,7 @@ async def _screen_one(path: Path, text, ingestor, screener, policy, audit, as_js
     except OSError as exc:
         return _rejected(path, "unreadable", f"cannot read {path.name}: {exc.strerror}",
                          as_json), False
-    verdict = await screener.screen([decoded], policy.context_for("cli", text))
+    verdict = await screener.screen([decoded], context_for(policy, "cli", text))
     await audit.write(audit.record(
         "verdict", f"screen:{decoded.original_sha256[:16]}", platform="cli",
         images=[decoded.original_sha256], verdict=verdict))

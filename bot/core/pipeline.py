@@ -51,7 +51,7 @@ from bot.models import (
 )
 from bot.ports import Conversation
 from bot.services import Services
-from safety.policy import REQUEST, combine, redecide
+from safety.policy import REQUEST, combine, context_for, redecide
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +181,8 @@ class Pipeline:
     async def _screen(self, msg: IncomingMessage, out: Outcome) -> Verdict:
         """Fresh images through the gates, stored ones from their kept findings: all with this
         message's text and the channel's policy as it is now."""
-        ctx = self.s.policy.context_for(msg.channel, msg.text,
-                                        consent_confirmed=msg.consent_confirmed)
+        ctx = context_for(self.s.policy, msg.channel, msg.text,
+                          consent_confirmed=msg.consent_confirmed)
         parts: list[Verdict] = []
         if out.decoded:
             parts.append(await self.s.screener.screen(out.decoded, ctx))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +28,12 @@ from bot import keys
 from bot.errors import CodecError
 from bot.models import IncomingMessage
 from bot.stores.codec import dump_message, load_message
-from bot.stores.redis_store import redis_errors, require_bytes_client
+from bot.stores.job_stream import forget_jobs
+from bot.stores.redis_base import redis_errors, require_bytes_client
 
 log = logging.getLogger(__name__)
 
 CLAIM_IDLE_MS = 60_000  # a pending job idle this long (no heartbeat) is claimed by another worker
-_FORGET_BATCH = 500
 
 # Reset the idle time of the entries this consumer still owns (XCLAIM JUSTID does not count a
 # delivery); an entry another consumer claimed meanwhile is left alone. Returns the ids kept.
@@ -192,33 +192,3 @@ class JobQueue:
         with redis_errors("pending"):
             info = await self.r.xpending(self.stream, self.group)
         return int(info["pending"])
-
-
-async def forget_jobs(redis: Redis, platform: str, user: str, *,
-                      stream: str = keys.JOB_STREAM, group: str = keys.JOB_GROUP) -> int:
-    """Delete every job of ``user`` on ``platform`` still in the stream, queued or pending
-    (``XACK`` + ``XDEL``): none will start, and a dead worker's is not claimed again. A job a
-    live worker is running finishes (its ack is then a no-op). Returns the number deleted."""
-    removed, start = 0, "-"
-    with redis_errors("forget_jobs"):
-        while batch := await redis.xrange(stream, min=start, count=_FORGET_BATCH):
-            mine = [_text(i) for i, fields in batch if _belongs(fields, platform, user)]
-            if mine:
-                pipe = redis.pipeline(transaction=True)
-                pipe.xack(stream, group, *mine)
-                pipe.xdel(stream, *mine)
-                removed += int((await pipe.execute())[1])
-            if len(batch) < _FORGET_BATCH:
-                break
-            start = "(" + _text(batch[-1][0])
-    return removed
-
-
-def _belongs(fields: Mapping[Any, Any] | None, platform: str, user: str) -> bool:
-    if fields is None:  # an entry deleted while the range was read
-        return False
-    try:
-        message = load_message(fields[b"msg"])
-    except (CodecError, KeyError):
-        return False
-    return (message.platform, message.user) == (platform, user)

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.crc import key_slot
-from redis.exceptions import RedisError
 
 from bot import keys
-from bot.errors import CodecError, ConfigError, StoreUnavailable
+from bot.errors import CodecError
 from bot.models import Image, IncomingMessage, ThreadKey, Turn
 from bot.stores.base import ThreadState
 from bot.stores.codec import (
@@ -32,29 +30,15 @@ from bot.stores.codec import (
     load_message,
     load_turn,
 )
+from bot.stores.job_stream import forget_jobs
+from bot.stores.redis_base import redis_errors, require_bytes_client, text
 
 log = logging.getLogger(__name__)
 
 _IMG_SEQ = "img_seq"
 
 
-@contextmanager
-def redis_errors(what: str) -> Iterator[None]:
-    """Turn redis-py and socket errors into ``StoreUnavailable`` (the user gets a kind line)."""
-    try:
-        yield
-    except (RedisError, OSError) as exc:
-        raise StoreUnavailable(f"redis {what} failed: {type(exc).__name__}: {exc}") from exc
-
-
-def require_bytes_client(redis: Redis) -> None:
-    """Images are stored raw, so the client must not decode responses to ``str``."""
-    if redis.connection_pool.connection_kwargs.get("decode_responses"):
-        raise ConfigError("the Redis client for Miru's stores needs decode_responses=False")
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+_text = text
 
 
 def _queue_index(pipe: Any, platform: str, user: str, names: Sequence[str], ttl_s: int) -> None:
@@ -247,8 +231,6 @@ class RedisThreadMemory:
                 pipe.delete(*group)
             removed = sum(int(n) for n in await pipe.execute())
         if self.job_stream is not None:
-            from bot.jobs.queue import forget_jobs  # bot.jobs.queue imports this module
-
             removed += await forget_jobs(self.r, platform, user, stream=self.job_stream,
                                          group=self.job_group)
         return removed

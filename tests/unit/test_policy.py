@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.errors import ConfigError
 from bot.models import Action, Audience, ConsentMode, Finding, ScreenContext
+from config.errors import ConfigError
 from config.policy import PolicyConfig, load_policy
 from config.settings import DEFAULT_POLICY_FILE
-from safety.policy import decide
+from safety.policy import context_for, decide
 
 POLICY = PolicyConfig()
 GENERAL = ScreenContext(channel="C1")
@@ -156,17 +156,17 @@ def test_channels_override_the_defaults(tmp_path: Path):
     path.write_text('[defaults]\nconsent = "off"\n'
                     '[channels.C9]\naudience = "minors"\nconsent = "require"\n')
     policy = load_policy(path)
-    ctx = policy.context_for("C9", "hello", consent_confirmed=True)
+    ctx = context_for(policy, "C9", "hello", consent_confirmed=True)
     assert (ctx.audience, ctx.consent_mode, ctx.consent_confirmed, ctx.text) == (
         Audience.MINORS, ConsentMode.REQUIRE, True, "hello")
-    other = policy.context_for("C1", "")
+    other = context_for(policy, "C1", "")
     assert (other.audience, other.consent_mode) == (Audience.GENERAL, ConsentMode.OFF)
 
 
 def test_channel_tables_inherit_the_defaults(tmp_path: Path):
     path = tmp_path / "policy.toml"
     path.write_text('[defaults]\nconsent = "require"\n[channels.C9]\naudience = "adult"\n')
-    ctx = load_policy(path).context_for("C9", "")
+    ctx = context_for(load_policy(path), "C9", "")
     assert (ctx.audience, ctx.consent_mode) == (Audience.ADULT, ConsentMode.REQUIRE)
 
 
