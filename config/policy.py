@@ -103,7 +103,7 @@ class MinorCues(_Frozen):
         "ようじょ", "しょうじょ", "赤ちゃん", "赤ん坊", "新生児", "乳幼児", "未就学児", "幼稚園",
         "保育園", "高学年", "低学年", "中高生", "子役", "ちびっこ", "ちびっ子", "少年", "ガキ",
         "ちゅうぼう", "じぇーけー", "じぇいけー", "じぇーしー", "じぇいしー", "年長さん",
-        "年中さん", "年少さん",
+        "年中さん", "年少さん", "ちびたち", "ちび達", "ちびども", "おちびちゃん",
     )
     tokens: tuple[str, ...] = (
         "jk", "jc", "underage", "under age", "under aged", "underaged", "middle school",
@@ -123,7 +123,7 @@ class MinorCues(_Frozen):
         "kid gloves", "kid-glove", "karate kid", "teenage mutant", "teen titans", "teen spirit",
         "child process", "child node", "child element", "child component", "child class",
         "child theme", "child table", "child window", "child pid", "child span", "child's play",
-        "junior high jump", "junior high-jump",
+        "junior high jump", "junior high-jump", "JKローリング", "J・K・ローリング", "ガキの使い",
     )
     max_minor_age: int = Field(17, ge=1, le=25)
 

@@ -44,7 +44,10 @@ THINGS = words(
     "dishwasher washer dryer microwave oven stove heater toaster kettle blender vacuum tv "
     "monitor keyboard printer router coin stamp vine machine marriage relationship friendship "
     "partnership rivalry career habit feud grudge franchise band club mortgage loan lease "
-    "subscription membership warranty anniversary blog channel podcast forum community"
+    "subscription membership warranty anniversary blog channel podcast forum community dram "
+    "glenfarclas glenlivet glenfiddich glendronach glenmorangie macallan balvenie lagavulin "
+    "laphroaig ardbeg talisker bowmore oban dalmore springbank aberlour bunnahabhain jameson "
+    "redbreast yamazaki hibiki hakushu nikka yoichi miyagikyo chivas johnnie"
 )
 JA_PERSONS = ("娘", "息子", "妹", "弟", "姉", "兄", "姪", "甥", "孫", "女の子", "男の子", "子",
               "彼女", "彼", "長女", "次女", "長男", "次男", "いとこ", "私", "僕", "俺",
@@ -74,6 +77,52 @@ ADULT_ROLE_EN = re.compile(
 ADULT_ROLE_JA = re.compile(
     r"(?:\s|の|時|頃|ころ|とき|時代|年生|生|くらす|組)*(?:担任|先生|せんせい|教師|顧問|校長|教頭|"
     r"監督|こーち|同窓会|教員|講師)"
+)
+# Right after a Japanese cue word, a noun that makes it a compound (a product, a title, a genre,
+# a place, a fee, a day, an idiom, a sign), not a person: 少女漫画, 赤ちゃん肌, キッズ携帯,
+# 児童書, 子供の日, 小学生並み, 未成年者飲酒禁止, 高校生以下無料.
+JA_NOT_PERSON_AFTER = re.compile(
+    r"\s*(?:漫画|まんが|小説|文庫|絵本|図書|書(?!い|き|か|け|く)|本(?!人|当|来|気)|服|ふく|"
+    r"用品|用(?!事)|携帯|けいたい|すまほ|肌|はだ|向け|むけ|料金|運賃|割引|手当|食堂|映画|番組|"
+    r"あにめ|どらま|病院|相談所|並み|並|れべる|ぶらんど|すぺーす|こーなー|売り場|部屋|せっと|"
+    r"めにゅー|らんち|ぷれーと|さいず|教育|福祉|扱い|騙し|だまし|っぽい|ぽい|の日|のひ|の使い|"
+    r"(?:以下|以上|未満)?(?:無料|半額|割引|割(?![れりるっ])|入場|不可|お断り)|以上|"
+    r"者?の?(?:飲酒|喫煙|入場|入店|立ち?入り|利用|購入|入館|深夜|夜間))"
+)
+# After an English cue token: a thing (a menu, a size, a book, a show) or a sign ("kids eat
+# free", "children must be accompanied"), unless a possessive comes first ("my kids' books").
+EN_NOT_PERSON_AFTER = re.compile(
+    r"'?[\s-]*(?:menus?|meals?|sizes?|sized|section|corner|area|zone|aisles?|department|dept|"
+    r"clothes|clothing|wear|shoes|books?|novels?|lit|fiction|magazines?|shows?|tv|movies?|films?|"
+    r"channels?|cartoons?|toys?|seats?|prices?|pricing|tickets?|fares?|discounts?|hospital|museum|"
+    r"library|mode|app|proof|safe|friendly|cereal|vitamins?|medicine|toothpaste|cups?|drama|"
+    r"(?:eat|eats|go|ride|stay|get\s+in)\s+free|free|welcome|must\s+be\s+(?:accompanied|"
+    r"supervised)|(?:are\s+)?not\s+(?:allowed|permitted|admitted)|allowed|"
+    r"under\s+[0-9]{1,2}\s+(?:eat|go|ride|stay|get|free|must|are|not))(?![a-z])"
+)
+# A compound that still describes a person by likeness: 少女漫画のヒロインみたいな子.
+JA_LIKE_PERSON = re.compile(r"[^、。!?！？\n]{0,14}?(?:みたいな|みたい|のような|っぽい)\s*"
+                            r"(?:子|女の子|男の子|娘|息子)")
+POSSESSIVE_BEFORE = re.compile(r"(?:^|[^a-z])(?:my|our|his|her|their|your|the\s+two)\s+$")
+# School events a pupil's photo comes from: 小学校の運動会, 中学の卒業式 (not 高校: 18 there).
+SCHOOL_EVENT_JA = re.compile(
+    r"(?:小学校?|中学校?|幼稚園|保育園|こども園)\s*の?\s*(?:運動会|入学式|卒業式|遠足|授業参観|"
+    r"参観日|発表会|学芸会|修学旅行|お遊戯会|音楽会|文化祭|体育祭|林間学校|お迎え|入園式|卒園式)"
+    r"(?!以来|ぶり|振り)"
+)
+# "ever since I was 12", "since age 12", "since the age of 12": a span of time, not a person.
+SINCE_BEFORE = re.compile(
+    r"(?<![a-z])(?:since\s+(?:(?:i|he|she|we|they|u)\s*(?:was|were|'d\s+been)\s+)?"
+    r"(?:(?:the\s+)?age\s+(?:of\s+)?)?|from\s+(?:the\s+)?age\s+(?:of\s+)?)"
+    r"(?:(?:like|about|around|only|just)\s+)?$"
+)
+# 12歳から, 12歳の時から (not からの): the start of a span of time.
+JA_SINCE_AFTER = re.compile(r"\s*(?:歳|才|さい)?\s*(?:の\s*(?:時|とき|頃|ころ)\s*)?から(?!の)")
+# Words around "A minor" that make it a key ("modulates to A minor in the bridge").
+MUSIC_CONTEXT = re.compile(
+    r"(?<![a-z])(?:bridge|chorus|verse|chords?|keys?|songs?|modulat\w*|transpos\w*|tabs?|"
+    r"sheet|progression|melod\w*|riffs?|tune|piano|guitar|scales?|intro|outro|solo|bars?|"
+    r"harmon\w*|sonata|concerto|symphony|prelude|major)(?![a-z])"
 )
 # Nouns that 幼い / 幼き must describe to be a cue (幼い子, not 幼い考え).
 JA_YOUNG_NOUNS = ("子", "娘", "息子", "妹", "弟", "女の子", "男の子", "孫", "姪", "甥", "少女",
@@ -138,7 +187,8 @@ SUBJECT = (r"(?<![a-z])(?:i\s*'?m|i\s+(?:am|was)|(?:she|he)\s*'?s|(?:they|we|you
            rf"(?:she|he|they|we|you|u|(?:{PERSON_RE})s?)\s+(?:is|was|are|were|turned|turns|"
            rf"just\s+turned)|(?:{PERSON_RE})\s*'s)")
 ADVERB = r"(?:\s+(?:only|just|barely|like|about|around|almost|nearly|still))?"
-FLOOR = re.compile(r"\s*(?:\+|and\s+(?:up|over|older|above)|or\s+(?:older|over|above)|以上)")
+FLOOR = re.compile(r"\s*(?:歳|才|さい)?\s*(?:\+|and\s+(?:up|over|older|above)|"
+                   r"or\s+(?:older|over|above)|以上)")
 
 AGE_EN = [  # (pattern, check things?)
     (re.compile(rf"{NUM}\s*(?:-?\s*(?:years?|yrs?)\s*-?\s*olds?(?![a-z])|(?:yo|y/o|y\.o\.?)"
@@ -156,6 +206,10 @@ AGE_EN = [  # (pattern, check things?)
     # Reddit-style age and sex: "(16f)", "[M15]"
     (re.compile(rf"[(\[]\s*{NUM}\s*/?\s*[fm]\s*[)\]]"), False),
     (re.compile(rf"[(\[]\s*[fm]\s*/?\s*{NUM}\s*[)\]]"), False),
+    # A bare age and sex that starts a message or ends it after a comma: "15F, rate my outfit",
+    # "rate my fit, 16F" (not "room on 15F" or "ran 15m today")
+    (re.compile(rf"(?:^|,)\s*{NUM}\s*[fm](?:\s*/\s*[fm])?(?=\s*(?:$|[,.!?:;)]|"
+                rf"here(?![a-z])|[{EMOJI}]))"), False),
     # Youth sport: "the under-16 team", "u12 girls"
     (re.compile(rf"(?<![a-z])(?:under|u)[\s-]?{NUM}s?(?=\s+(?:teams?|squad|side|players?|"
                r"league|girls|boys|division|tournament|cup|final|match|game|category)(?![a-z]))"),
@@ -188,6 +242,11 @@ GRADE_EN = [
                r"(?=\s*(?:$|[.!?,;:)]|and|at|now|lol|btw)(?![a-z]))"),
     re.compile(rf"(?<![a-z])(?:grade|year)[\s-]*(?:[1-9]|1[0-3])(?![0-9.])[\s-]+"
                rf"(?:{PERSON_NOUNS})(?:e?s|'s)?(?![a-z])"),
+    # A school-year event: "year 8 trip", "grade 6 graduation" (not "grade 8 bolts")
+    re.compile(r"(?<![a-z])(?:grade|year)[\s-]*(?:[1-9]|1[0-3])(?![0-9.])[\s-]+(?:trip|camp|"
+               r"formal|dance|disco|prom|graduation|excursion|sports\s+day|field\s+trip|"
+               r"class\s+(?:photo|pic|picture|trip)|school\s+(?:photo|pic|trip)|assembly|"
+               r"musical|concert|leavers)s?(?![a-z])"),
     re.compile(r"(?<![a-z])(?:high[\s-]*school|hs)\s+(?:freshm[ae]n|sophomores?|juniors?|"
                r"seniors?)(?![a-z])|(?<![a-z])(?:freshm[ae]n|sophomores?|juniors?|seniors?)\s+"
                r"(?:in|at|of)\s+(?:high[\s-]*school|hs)(?![a-z])"),

@@ -51,6 +51,7 @@ _WINDOW = 48  # characters looked at around a match (keeps long messages linear)
 _ACADEMIC = re.compile(r"(?:have|has|had|got|get|getting|doing|earned|earning|completed|declared|"
                        r"declaring|pursuing)\s+a\s+$")
 _KEY = re.compile(r"(?:(?:in|of)\s+|^|[^A-Za-z'])A\s+$")  # "A minor", "in A minor": the key
+_TO_KEY = re.compile(r"(?<![a-z])(?:to|into|from|key\s+of)\s+a\s+$")  # "goes to A minor"
 _MINOR_DET = re.compile(r"(?:^|[^a-z])(?:a|an|the|this|that|any|another|every|each|no|one)\s+$"
                         r"|(?:^|[.!?:;(\n])\s*$")  # an article, or the start of a sentence
 _INITIAL_SLANG = re.compile(r"(?<![a-z0-9])(?:js|dk)(?:[1-6](?![0-9]))?(?![a-z0-9])")
@@ -61,6 +62,7 @@ _NEXT_WORD = re.compile(r"\s*([a-z']+)?")
 _NAME_NEXT = re.compile(r"\s+[A-Z][a-z]")  # "JK Rowling"
 _PARTICLE = re.compile(r"^[\s\-]*(?:[のでをはがもに]\s*)?")
 _BASEBALL = re.compile(r"(?:(?:to|in|from|of|into)\s+the|majors\s+and)\s+$")  # "to the minors"
+_ADULT_LATER_JA = re.compile(r"([^、。!?！？\n,.]{0,10}?)" + W.ADULT_ROLE_JA.pattern)
 _KANJI_END = re.compile(r"[一-鿿]$")
 _SIZES_END = re.compile(r"大[0-9一-九][\s、,・/]*(?:中[0-9一-九][\s、,・/]*)?$")  # 大2小1
 _INVISIBLE_EXTRA = {0x034F, 0x115F, 0x1160, 0x180B, 0x180C, 0x180D, 0x180F, 0x3164, 0xFFA0}
@@ -164,6 +166,13 @@ def _is_thing_age(low: str, start: int, end: int) -> bool:
     return animal > person
 
 
+def _compound(low: str, end: int) -> bool:
+    """A Japanese cue word that a following noun makes a thing: 少女漫画, キッズ携帯, 子供の日
+    (but 少女漫画のヒロインみたいな子 still describes a person)."""
+    m = W.JA_NOT_PERSON_AFTER.match(low, end)
+    return bool(m) and not W.JA_LIKE_PERSON.match(low, m.end())
+
+
 def _initialism_ok(low: str, cased: str, start: int, end: int) -> bool:
     """jk/jc/js/dk: not before a capitalised name or a technical word."""
     if _NAME_NEXT.match(cased, end):
@@ -182,9 +191,27 @@ def _joking(low: str, start: int, end: int) -> bool:
 
 
 def _adult_follows(low: str, end: int) -> bool:
-    """A teacher, coach or reunion right after a school cue: the person meant is an adult."""
+    """A teacher, coach or reunion right after a school cue: the person meant is an adult.
+    In Japanese a short phrase may stand between (中学の時の部活の顧問) unless it names a
+    person (中2の娘の担任: the daughter is the pupil)."""
     rest = low[end:end + 24]
-    return bool(W.ADULT_ROLE_EN.match(rest) or W.ADULT_ROLE_JA.match(rest))
+    if W.ADULT_ROLE_EN.match(rest) or W.ADULT_ROLE_JA.match(rest):
+        return True
+    m = _ADULT_LATER_JA.match(rest)
+    return bool(m) and not any(p in m.group(1) for p in W.JA_PERSONS)
+
+
+def _range_or_span(low: str, m: re.Match[str]) -> bool:
+    """"ages 8+", "対象年齢3歳以上", "since I was 12", "12歳から始めた": a range or a span of time,
+    not a person's age."""
+    num_end = m.end("n") if m.group("n") else m.end("k") if "k" in m.groupdict() and m.group("k") \
+        else m.end()
+    if W.FLOOR.match(low, num_end) or W.FLOOR.match(low, m.end()):
+        return True
+    start = m.start("n") if m.group("n") else m.start()
+    if W.SINCE_BEFORE.search(low, max(0, start - _WINDOW), start):
+        return True
+    return bool(W.JA_SINCE_AFTER.match(low, num_end))
 
 
 def _ages(low: str, max_age: int) -> list[tuple[int, str]]:
@@ -193,7 +220,8 @@ def _ages(low: str, max_age: int) -> list[tuple[int, str]]:
     for pattern, things in patterns:
         for m in pattern.finditer(low):
             n = _number(m)
-            if n <= max_age and not (things and _is_thing_age(low, m.start(), m.end())):
+            if n <= max_age and not (things and _is_thing_age(low, m.start(), m.end())) \
+                    and not _range_or_span(low, m):
                 hits.append((m.start(), f"age:{n}"))
     if max_age >= 17:
         hits.extend((m.start(), "age:under 18") for m in W.NOT_ADULT_YET.finditer(low))
@@ -209,6 +237,8 @@ def _schools(low: str) -> list[tuple[int, str]]:
         hits.extend((m.start(), "school:" + m.group(0)) for m in W.FRESHMAN.finditer(low))
     hits.extend((m.start(), "school:" + "".join(m.group(0).split()))
                 for m in W.SCHOOL_TIME_JA.finditer(low) if not _adult_follows(low, m.end()))
+    hits.extend((m.start(), "school:" + "".join(m.group(0).split()))
+                for m in W.SCHOOL_EVENT_JA.finditer(low))
     for m in W.GRADE_JA_LONG.finditer(low):
         grade = int(m["d"]) if m["d"] else W.KANJI_DIGITS[m["k"]]
         if grade <= W.GRADE_JA_MAX[m["s"][0]] and not _adult_follows(low, m.end()):
@@ -244,7 +274,9 @@ def _minor(low: str, cased: str) -> list[tuple[int, str]]:
                 continue
         elif not (_MINOR_DET.search(before) and (word is None or word in W.FUNCTION)
                   and not (_KEY.search(cased[max(0, m.start() - 8):m.start()])
-                           and (word is None or word in W.MUSIC))
+                           and (word is None or word in W.MUSIC or _TO_KEY.search(before)
+                                or W.MUSIC_CONTEXT.search(
+                                    low, max(0, m.start() - _WINDOW), m.end() + _WINDOW)))
                   and not _ACADEMIC.search(before)):
             continue
         hits.append((m.start(), "minor"))
@@ -291,7 +323,8 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
     hits: list[tuple[int, str]] = []
     if words is not None:
         hits.extend((m.start(), m.group(0)) for m in words.finditer(low)
-                    if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end())))
+                    if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end()))
+                    and not _compound(low, m.end()))
     if tokens is not None:
         accepted: set[str] = set()
         for m in tokens.finditer(low):
@@ -303,6 +336,9 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
                 continue
             if (core == "jk" and _joking(low, m.start(), m.end())) or (
                     W.SCHOOL_WORD.search(core) and _adult_follows(low, m.end())):
+                continue
+            if W.EN_NOT_PERSON_AFTER.match(low, m.end()) and not W.POSSESSIVE_BEFORE.search(
+                    low, max(0, m.start() - 16), m.start()):
                 continue
             hits.append((m.start(), " ".join(core.split())))
             accepted.add(core)
