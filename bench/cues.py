@@ -4,7 +4,10 @@ unit tests), ``tests/unit/cue_phrases_heldout.py``: ``HELD_OUT`` (written before
 asserted) and ``HELD_OUT_LATE`` (written after tuning, committed before its first run; both now
 development data), and ``tests/unit/cue_phrases_blind.py``: ``BLIND`` (160 chat messages written
 before the second round of grammar work read the matcher, never asserted; its labelling rule is
-in its docstring). Also times one 18 kB message.
+in its docstring), and ``tests/unit/cue_phrases_blind2.py``: ``PHRASES`` (200 chat messages, 100
+English and 100 Japanese, half positive, written and committed before the third round of grammar
+work read the matcher; same labelling rule; run once when that work was done). Also times one 18 kB
+message.
 
     .venv/bin/python bench/cues.py            # figures per set and language
     .venv/bin/python bench/cues.py --misses   # also list each wrong phrase
@@ -25,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config.policy import MinorCues
 from safety.cues import find_minor_cues
 from tests.unit.cue_phrases_blind import BLIND
+from tests.unit.cue_phrases_blind2 import PHRASES as BLIND2
 from tests.unit.cue_phrases_dev import DEV
 from tests.unit.cue_phrases_heldout import HELD_OUT, HELD_OUT_LATE
 
@@ -75,6 +79,7 @@ def main() -> None:
     report("held-out", HELD_OUT, cues, args.misses)
     report("late", HELD_OUT_LATE, cues, args.misses)
     report("blind", tuple((lang, fires, text) for text, lang, fires in BLIND), cues, args.misses)
+    report("blind2", tuple((lang, fires, text) for text, lang, fires in BLIND2), cues, args.misses)
     _time_long_message(cues)
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from config.policy import MinorCues
 from safety.cues import find_minor_cues, normalise
 from tests.unit.cue_phrases_blind import BLIND
+from tests.unit.cue_phrases_blind2 import PHRASES as BLIND2
 from tests.unit.cue_phrases_dev import DEV
 from tests.unit.cue_phrases_heldout import HELD_OUT
 
@@ -409,3 +410,14 @@ def test_property_a_japanese_compound_is_not_a_person(word, noun):
                         "section", "books", "clothing", "tickets", "are not allowed"]))
 def test_property_english_signs_and_products_are_not_people(word, rest):
     assert find_minor_cues(f"sign says {word} {rest}", CUES) == []
+
+
+def test_second_blind_batch_is_balanced():
+    """The second blind batch is reported by bench/cues.py only, never asserted phrase by phrase.
+    Written without looking at the other sets; two ordinary phrases coincide with them."""
+    for lang in ("en", "ja"):
+        mine = [fires for _, lg, fires in BLIND2 if lg == lang]
+        assert len(mine) == 100 and sum(mine) == 50, lang
+    blind2 = {t for t, _, _ in BLIND2}
+    others = {t for t, _, _ in BLIND} | {t for *_, t in DEV} | {t for *_, t in HELD_OUT}
+    assert blind2 & others == {"子供の日の鯉のぼり", "少年ジャンプ最新号"}
