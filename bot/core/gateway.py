@@ -1,0 +1,167 @@
+"""The platform-neutral gateway: what every adapter's listeners call once they have translated.
+
+An adapter turns a platform event into an ``IncomingMessage`` (or a typed command from
+``bot.core.commands``) and hands it here. The gateway applies the rules that are the same on
+every platform: the optional allow-list hook, the follow-up rule (a channel message without a
+mention counts only in a thread Miru answered in), a cap on submissions in flight, enqueueing
+through ``App.submit`` (which drops re-deliveries), and, when the queue is down, a reply in the
+thread plus an audit record. It never runs the pipeline: workers answer.
+
+Errors: a ``MiruError`` becomes the user's sentence; anything else propagates to the adapter's
+one error hook (Bolt's ``app.error``, discord.py's ``on_error``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+import structlog
+
+from bot import strings
+from bot.core.commands import AnswerConsent, Command, Forget, Help, SetLanguage, Unknown
+from bot.errors import MiruError, StoreUnavailable
+from bot.models import IncomingMessage, Reply, ReplyKind, Status
+from bot.ports import Platform
+
+if TYPE_CHECKING:
+    from bot.core.pipeline import Pipeline
+    from bot.evidence.audit import AuditLog
+    from bot.stores.base import StateStore
+
+log = structlog.get_logger(__name__)
+
+MAX_INFLIGHT = 32
+UNAVAILABLE = "unavailable"
+
+
+class Submitted(Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+class GatewayApp(Protocol):
+    """What the gateway needs of ``bot.app.App`` (tests pass a real ``App`` on memory stores)."""
+
+    @property
+    def pipeline(self) -> Pipeline: ...
+
+    @property
+    def state(self) -> StateStore: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    async def submit(self, message: IncomingMessage) -> Submitted: ...
+
+
+class Gateway:
+    """One platform's gateway. ``platform`` is what the "cannot work right now" reply is posted
+    on; ``allow`` (optional) is the workspace allow-list hook: a message it refuses is dropped
+    before anything else runs. At most ``max_inflight`` submissions talk to Redis at once: a
+    burst of events then waits here, after the platform got its acknowledgement, instead of
+    exhausting the Redis connection pool and telling people Miru is down."""
+
+    def __init__(self, app: GatewayApp, platform: Platform, *,
+                 max_inflight: int = MAX_INFLIGHT,
+                 allow: Callable[[IncomingMessage], bool] | None = None) -> None:
+        self.app = app
+        self.platform = platform
+        self.allow = allow
+        self._inflight = asyncio.Semaphore(max_inflight)
+
+    @property
+    def name(self) -> str:
+        return self.platform.name
+
+    async def on_message(self, message: IncomingMessage, *, follow_up: bool = False
+                         ) -> str | None:
+        """Take one translated message. ``follow_up``: it has no mention of Miru and is not a
+        DM, so it counts only in a thread Miru already answered in. Returns the submit status
+        (``accepted``, ``duplicate``, ``unavailable``), or None when the message was dropped."""
+        if self.allow is not None and not self.allow(message):
+            log.info("gateway.not_allowed", platform=self.name, workspace=message.workspace,
+                     channel=message.channel)
+            return None
+        if follow_up and not message.is_dm:
+            try:
+                if not await self.app.state.is_active(message.thread_key):
+                    return None
+            except StoreUnavailable as exc:  # cannot tell whether Miru is in this thread
+                log.warning("gateway.active_check_failed", platform=self.name, error=exc.code)
+                return None
+        return await self.submit(message)
+
+    async def submit(self, message: IncomingMessage) -> str:
+        """Enqueue; when the queue is down, tell the user in the thread and audit it."""
+        async with self._inflight:
+            result = await self.app.submit(message)
+        if result.status == UNAVAILABLE:
+            await self._unavailable(message)
+        return result.status
+
+    async def _unavailable(self, message: IncomingMessage) -> None:
+        from bot.core.pipeline import request_id_for
+
+        request_id = request_id_for(message)
+        audit = self.app.audit
+        try:
+            await audit.write(audit.record(
+                "unavailable", request_id, platform=message.platform, user=message.user,
+                channel=message.channel, thread=message.thread,
+                detail={"code": "store_unavailable"}))
+        except MiruError as exc:
+            log.error("gateway.audit_failed", platform=self.name, error=exc.code)
+        lang = await self.language(message.user, message.text)
+        conversation = self.platform.conversation(message)
+        try:
+            await conversation.reply(Reply(ReplyKind.ERROR, strings.t("store.unavailable", lang),
+                                           message.thread_key, request_id))
+        except MiruError as exc:
+            log.error("gateway.reply_failed", platform=self.name, error=exc.code)
+        await conversation.status(Status.FAILED)
+
+    async def language(self, user: str, text: str = "") -> str:
+        """The caller's answer language: their ``lang`` choice, the setting, or ``text``'s."""
+        return await self.app.pipeline.language_for(self.name, user, text)
+
+    async def run_command(self, cmd: Command, user: str) -> str:
+        """Run ``cmd`` for ``user`` on this platform; the sentence to show them. An empty
+        string means nothing to show (a confirmed consent: the prompt goes, the answer follows
+        in the thread). A ``MiruError`` becomes its sentence; anything else propagates."""
+        lang = await self.language(user, cmd.text if isinstance(cmd, Unknown) else "")
+        try:
+            return await self._run(cmd, user, lang)
+        except MiruError as exc:
+            log.warning("gateway.command_failed", platform=self.name,
+                        command=type(cmd).__name__, code=exc.code)
+            return exc.user_message(lang)
+
+    async def _run(self, cmd: Command, user: str, lang: str) -> str:
+        pipeline = self.app.pipeline
+        if isinstance(cmd, Help):
+            return strings.t("cmd.help", lang)
+        if isinstance(cmd, Forget):
+            count = await pipeline.forget_user(self.name, user)
+            return strings.t("cmd.forgot", lang, count=count)
+        if isinstance(cmd, SetLanguage):
+            if cmd.lang not in strings.LANGS:
+                return strings.t("cmd.lang_usage", lang)
+            await pipeline.set_language(self.name, user, cmd.lang)
+            return strings.t("cmd.lang_set", cmd.lang)
+        if isinstance(cmd, AnswerConsent):
+            return await self._consent(cmd, user, lang)
+        return strings.t("cmd.unknown", lang)
+
+    async def _consent(self, cmd: AnswerConsent, user: str, lang: str) -> str:
+        """Only the uploader's press counts (the pipeline checks); a confirmed request is
+        submitted again and answered in its thread."""
+        message = await self.app.pipeline.confirm_consent(cmd.request_id, user,
+                                                          confirmed=cmd.confirmed)
+        if not cmd.confirmed:
+            return strings.t("verdict.consent_cancelled", lang)
+        if message is None:
+            return strings.t("verdict.consent_expired", lang)
+        status = await self.submit(message)
+        return "" if status != UNAVAILABLE else strings.t("store.unavailable", lang)

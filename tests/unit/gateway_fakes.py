@@ -1,0 +1,135 @@
+"""A real ``App`` on in-memory stores for the core gateway's unit tests, with a recording
+platform and a job queue that can be taken down. No Redis, no safety models, no engine: the
+gateway never runs the pipeline, it only enqueues (the pipeline's consent, forget and language
+methods used here are real and run on the memory stores)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.core.gateway import Gateway
+from bot.core.pipeline import Pipeline
+from bot.errors import DeliveryFailed, StoreUnavailable
+from bot.evidence.audit import AuditLog
+from bot.models import ImageRef, IncomingMessage, Reply, Status
+from bot.services import Services
+from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
+from config.policy import load_policy
+from config.settings import load_settings
+
+SECRET = b"gateway-test-secret-0123456789abcdef"
+
+
+class FakeQueue:
+    """``JobQueue.enqueue`` in a list; ``down`` makes it fail as Redis does; ``gate`` holds
+    each enqueue until set (to count submissions in flight)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[IncomingMessage] = []
+        self.down = False
+        self.gate: asyncio.Event | None = None
+        self.inflight = 0
+        self.max_inflight = 0
+
+    async def enqueue(self, message: IncomingMessage, *, attempts: int = 0) -> str:
+        self.inflight += 1
+        self.max_inflight = max(self.max_inflight, self.inflight)
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            if self.down:
+                raise StoreUnavailable("enqueue")
+            self.jobs.append(message)
+            return f"{len(self.jobs)}-0"
+        finally:
+            self.inflight -= 1
+
+
+@dataclass
+class FakeConversation:
+    message: IncomingMessage
+    platform: FakePlatform
+
+    async def fetch(self, ref: ImageRef, max_bytes: int) -> bytes:
+        raise AssertionError("the gateway never fetches")
+
+    async def status(self, status: Status) -> None:
+        self.platform.statuses.append((self.message.message_id, status))
+
+    async def partial(self, text: str) -> None:
+        raise AssertionError("the gateway never streams")
+
+    async def reply(self, reply: Reply) -> None:
+        if self.platform.refuse:
+            raise DeliveryFailed("channel_not_found", retryable=False)
+        self.platform.replies.append(reply)
+
+
+@dataclass
+class FakePlatform:
+    """``bot.ports.Platform`` recording what the gateway posts."""
+
+    name: str = "slack"
+    replies: list[Reply] = field(default_factory=list)
+    statuses: list[tuple[str, Status]] = field(default_factory=list)
+    refuse: bool = False
+
+    def conversation(self, message: IncomingMessage) -> FakeConversation:
+        return FakeConversation(message, self)
+
+
+class BrokenState(MemoryStateStore):
+    """A state store whose Redis is gone (every call the gateway makes raises)."""
+
+    async def is_active(self, thread: Any) -> bool:
+        raise StoreUnavailable("is_active")
+
+    async def set_pref(self, platform: str, user: str, name: str, value: str) -> None:
+        raise StoreUnavailable("set_pref")
+
+
+@dataclass
+class Rig:
+    app: App
+    gateway: Gateway
+    platform: FakePlatform
+    queue: FakeQueue
+    audit_path: Path
+
+    def audit_lines(self) -> list[dict[str, Any]]:
+        import json
+
+        if not self.audit_path.exists():
+            return []
+        return [json.loads(line) for line in self.audit_path.read_text().splitlines()]
+
+
+def make_rig(tmp_path: Path, *, state: MemoryStateStore | None = None, language: str = "en",
+             max_inflight: int = 32, allow: Any = None) -> Rig:
+    settings = load_settings(data_dir=tmp_path, audit_path=tmp_path / "audit.jsonl",
+                             audit_secret=SECRET.decode(), language=language,
+                             vlm_backend="ocr")
+    audit = AuditLog(settings.audit_path, SECRET)
+    services = Services(
+        settings=settings, policy=load_policy(settings.policy_file),
+        ingestor=None, screener=None, engine=None,  # type: ignore[arg-type]
+        audit=audit, memory=MemoryThreadMemory(), state=state or MemoryStateStore(),
+        quarantine=None, privacy_op=lambda _t: None,  # type: ignore[arg-type]
+        clean_image=lambda *_a, **_k: b"", quality=lambda _i: [],
+    )
+    queue = FakeQueue()
+    app = App(settings, services, Pipeline(services), redis=None, queue=queue)  # type: ignore[arg-type]
+    platform = FakePlatform()
+    gateway = Gateway(app, platform, max_inflight=max_inflight, allow=allow)
+    return Rig(app, gateway, platform, queue, settings.audit_path)
+
+
+def msg(ts: str = "100.1", *, thread: str | None = None, user: str = "U1", text: str = "hi",
+        is_dm: bool = False, channel: str = "C1") -> IncomingMessage:
+    return IncomingMessage(platform="slack", workspace="T1", channel=channel,
+                           thread=thread or ts, message_id=ts, user=user, text=text,
+                           event_id=f"T1:{channel}:{ts}", is_dm=is_dm)
