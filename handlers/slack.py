@@ -3,31 +3,26 @@
 Events (``app_mention``, ``message.im``, thread follow-ups), the ``/miru`` slash command and the
 consent buttons arrive here, over Socket Mode or HTTP (``handlers.slack_run``). Bolt checks the
 request signature (a bad one gets 401 before any listener runs) and acknowledges events at once;
-listeners then turn the raw event into an ``IncomingMessage`` and hand it to ``App.submit``. The
-pipeline never runs on the request path: workers answer through ``handlers.slack_client``.
+listeners then turn the raw event into an ``IncomingMessage`` (or the ``/miru`` text and button
+presses into ``bot.core.commands`` values) and hand it to the core gateway (``bot.core.gateway``),
+which enqueues. The pipeline never runs on the request path: workers answer through
+``handlers.slack_client``. One Bolt error hook (``error_hook``) handles what a listener raises.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import re
-import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from slack_bolt.async_app import AsyncApp
 
 from bot import strings
-from bot.errors import MiruError
-from bot.models import (
-    AuditRecord,
-    ImageRef,
-    IncomingMessage,
-    PlatformName,
-    Reply,
-    ReplyKind,
-    Status,
-)
+from bot.core.commands import AnswerConsent, parse_command
+from bot.core.gateway import Gateway
+from bot.models import ImageRef, IncomingMessage, PlatformName
 from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION, SlackPlatform
 
 if TYPE_CHECKING:
@@ -119,111 +114,6 @@ def _file_ref(f: dict[str, Any]) -> ImageRef:
     )
 
 
-class SlackGateway:
-    """What the listeners call: enqueue messages, run commands, take consent answers.
-
-    At most ``max_inflight`` submissions talk to Redis at once: a burst of events (Slack sends
-    them concurrently) then queues here, in memory and after the HTTP 200, instead of exhausting
-    the Redis connection pool and telling people Miru is down.
-    """
-
-    def __init__(self, app: App, platform: SlackPlatform, *, max_inflight: int = 32) -> None:
-        self.app = app
-        self.platform = platform
-        self._inflight = asyncio.Semaphore(max_inflight)
-
-    async def on_event(self, event: dict[str, Any], team_id: str, bot_user_id: str) -> None:
-        message = translate_event(event, team_id=team_id, bot_user_id=bot_user_id)
-        if message is None:
-            return
-        if not team_allowed(event, team_id, self.platform.settings.slack_allowed_teams):
-            log.info("slack.team_not_allowed", workspace=team_id,
-                     team=poster_team(event, team_id), channel=message.channel)
-            return
-        if needs_active_thread(event, message):
-            try:
-                if not await self.app.state.is_active(message.thread_key):
-                    return
-            except Exception as exc:  # cannot tell whether Miru is in this thread: stay quiet
-                log.warning("slack.active_check_failed", error=type(exc).__name__)
-                return
-        await self.submit(message)
-
-    async def submit(self, message: IncomingMessage) -> str:
-        """Enqueue; when the queue is down, tell the user in the thread and audit it."""
-        async with self._inflight:
-            result = await self.app.submit(message)
-        if result.status == "unavailable":
-            await self._unavailable(message)
-        return result.status
-
-    async def _unavailable(self, message: IncomingMessage) -> None:
-        from bot.core.pipeline import request_id_for
-
-        request_id = request_id_for(message)
-        try:
-            await self.app.audit.write(AuditRecord(
-                kind="unavailable", request_id=request_id, ts=time.time(),
-                actor=self.app.audit.pseudonym(message.platform, message.user),
-                platform=message.platform, channel=message.channel, thread=message.thread,
-                detail={"code": "store_unavailable"},
-            ))
-        except Exception as exc:
-            log.error("slack.audit_failed", error=type(exc).__name__)
-        lang = await self.language(message.user, message.text)
-        conversation = self.platform.conversation(message)
-        try:
-            await conversation.reply(Reply(ReplyKind.ERROR, strings.t("store.unavailable", lang),
-                                           message.thread_key, request_id))
-        except Exception as exc:
-            log.error("slack.reply_failed", error=type(exc).__name__)
-        await conversation.status(Status.FAILED)
-
-    async def language(self, user: str, text: str = "") -> str:
-        return await self.app.pipeline.language_for(PLATFORM, user, text)
-
-    async def command(self, text: str, user: str) -> str:
-        """``/miru help | forget | lang ja|en``: the sentence to show the caller."""
-        words = text.split()
-        verb = words[0].lower() if words else "help"
-        lang = await self.language(user, text)
-        try:
-            if verb == "help":
-                return strings.t("cmd.help", lang)
-            if verb == "forget":
-                count = await self.app.pipeline.forget_user(PLATFORM, user)
-                return strings.t("cmd.forgot", lang, count=count)
-            if verb == "lang":
-                choice = words[1].lower() if len(words) > 1 else ""
-                if choice not in strings.LANGS:
-                    return strings.t("cmd.lang_usage", lang)
-                await self.app.pipeline.set_language(PLATFORM, user, choice)
-                return strings.t("cmd.lang_set", choice)
-        except MiruError as exc:
-            log.warning("slack.command_failed", verb=verb, code=exc.code)
-            return exc.user_message(lang)
-        except Exception as exc:
-            log.error("slack.command_failed", verb=verb, error=type(exc).__name__)
-            return strings.t("error.generic", lang)
-        return strings.t("cmd.unknown", lang)
-
-    async def consent(self, request_id: str, user: str, *, confirmed: bool) -> str | None:
-        """The uploader pressed a consent button. Returns the sentence replacing the prompt, or
-        None when the prompt should just disappear (confirmed: the answer follows in the thread)."""
-        lang = await self.language(user)
-        try:
-            message = await self.app.pipeline.confirm_consent(request_id, user,
-                                                              confirmed=confirmed)
-        except MiruError as exc:
-            return exc.user_message(lang)
-        if not confirmed:
-            return strings.t("verdict.consent_cancelled", lang)
-        if message is None:
-            return strings.t("verdict.consent_expired", lang)
-        status = await self.submit(message)
-        return None if status != "unavailable" else strings.t("store.unavailable", lang)
-
-
 def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     """The Bolt app (same for Socket Mode and HTTP) on ``platform.client``'s API base URL."""
     settings = platform.settings
@@ -232,11 +122,20 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         name="miru",
     )
-    gateway = SlackGateway(app, platform)
+    # The allow-list is checked in the listener: it needs the poster's team, which only the raw
+    # event carries (Slack Connect), so the core gateway's ``allow`` hook stays unset.
+    gateway = Gateway(app, platform)
 
     async def on_event(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         team = context.team_id or body.get("team_id") or ""
-        await gateway.on_event(event, team, context.bot_user_id or "")
+        message = translate_event(event, team_id=team, bot_user_id=context.bot_user_id or "")
+        if message is None:
+            return
+        if not team_allowed(event, team, settings.slack_allowed_teams):
+            log.info("slack.team_not_allowed", workspace=team,
+                     team=poster_team(event, team), channel=message.channel)
+            return
+        await gateway.on_message(message, follow_up=needs_active_thread(event, message))
 
     bolt.event("app_mention")(on_event)
     bolt.event("message")(on_event)
@@ -246,20 +145,18 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         # Slack waits 3 s for the acknowledgement; the answer needs Redis (language, forget) and
         # the audit log, so it follows through the response_url, seen only by the caller.
         await ack()
-        text = await gateway.command(command.get("text") or "", command["user_id"])
-        try:
-            await respond(text=text, response_type="ephemeral")
-        except Exception as exc:
-            log.warning("slack.respond_failed", error=type(exc).__name__)
+        text = await gateway.run_command(parse_command(command.get("text") or ""),
+                                         command["user_id"])
+        await respond(text=text, response_type="ephemeral")
 
     async def on_consent(ack: Any, body: dict[str, Any], respond: Any, *, confirmed: bool) -> None:
         await ack()
         action = body["actions"][0]
-        text = await gateway.consent(action.get("value") or "", body["user"]["id"],
-                                     confirmed=confirmed)
+        text = await gateway.run_command(
+            AnswerConsent(action.get("value") or "", confirmed), body["user"]["id"])
         if not body.get("response_url"):
             return
-        if text is None:
+        if not text:
             await respond(delete_original=True)
         else:
             await respond(text=text, replace_original=True)
@@ -272,4 +169,35 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     async def on_cancel(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await on_consent(ack, body, respond, confirmed=False)
 
+    bolt.error(error_hook(app, gateway))
     return bolt
+
+
+def error_hook(app: App, gateway: Gateway) -> Callable[..., Awaitable[None]]:
+    """Bolt's one error handler (``app.error``) for every listener: log the failure, audit it
+    when a request is known (a consent button carries its request id), and answer the caller
+    with a friendly sentence where Slack gave a way to (a ``response_url``: commands, buttons).
+    Never raises: the event was acknowledged long before."""
+
+    async def on_error(error: Exception, body: dict[str, Any], respond: Any = None) -> None:
+        kind = body.get("type") or ("command" if body.get("command") else "")
+        user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
+        log.error("slack.listener_failed", kind=kind, error=type(error).__name__,
+                  exc_info=error)
+        actions = body.get("actions") or ()
+        request_id = (actions[0].get("value") or "") if actions else ""
+        if request_id:
+            audit = app.audit
+            with contextlib.suppress(Exception):  # the log line above already stands
+                await audit.write(audit.record(
+                    "error", request_id, platform=PLATFORM, user=user,
+                    detail={"code": f"internal:{type(error).__name__}"}))
+        if respond is None or not body.get("response_url"):
+            return
+        try:
+            lang = await gateway.language(user) if user else None
+            await respond(text=strings.t("error.generic", lang), response_type="ephemeral")
+        except Exception as exc:  # the caller cannot be reached; the failure is logged above
+            log.warning("slack.respond_failed", error=type(exc).__name__)
+
+    return on_error

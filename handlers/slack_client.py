@@ -5,10 +5,11 @@ Web API calls go through slack_sdk's ``AsyncWebClient`` (its base URL is ``MIRU_
 with slack_sdk's own retry handlers: a 429 waits ``Retry-After`` and tries again, a 500/503 or a
 dropped connection is tried once more. What still fails while posting a reply is raised as
 ``DeliveryFailed`` (retryable or not, see ``delivery_failed``). Long answers go out in parts
-(``bot.core.chunking``). Files are downloaded with httpx, only from Slack's file hosts (or the
-configured API host, for stand-ins), with the bot token, no redirects off those hosts, and a size
-cap; a file shared from another organisation (Slack Connect) has no URL in the event and gets
-one from ``files.info``. Tokens never reach a log.
+(``bot.core.chunking``). Files come through the core fetcher (``bot.core.fetch``) configured with
+Slack's file hosts (or the configured API host, for stand-ins) and the bot token; a file shared
+from another organisation (Slack Connect) has no URL in the event and gets one from
+``files.info``. The working message is edited through ``bot.core.progress``. Tokens never reach a
+log.
 """
 
 from __future__ import annotations
@@ -30,14 +31,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import strings
 from bot.core.chunking import split_text
-from bot.errors import (
-    DeliveryFailed,
-    FetchError,
-    FetchForbidden,
-    MissingScope,
-    UnsupportedFormat,
-)
-from bot.imaging.ingest import check_size
+from bot.core.fetch import Fetcher, FetchPolicy, new_client, url_allowed
+from bot.core.progress import ThrottledEdits
+from bot.core.replylang import reply_language
+from bot.errors import DeliveryFailed, FetchError, MissingScope
 from bot.models import ImageRef, IncomingMessage, Reply, Status
 from config.settings import Settings
 
@@ -52,10 +49,7 @@ REACTIONS: dict[Status, str] = {
 }
 CONSENT_CONFIRM_ACTION = "miru_consent_confirm"
 CONSENT_CANCEL_ACTION = "miru_consent_cancel"
-EDIT_INTERVAL_S = 1.0  # Slack allows about one chat.update a second per message
 RATE_LIMIT_RETRIES = 10
-FETCH_TIMEOUT_S = 30.0
-MAX_REDIRECTS = 3
 # Slack takes 40,000 characters of text per message but renders long ones poorly (and folds them
 # behind "show more"): answers go out in parts of at most this many characters.
 PART_CHARS = 3500
@@ -99,26 +93,24 @@ def delivery_failed(exc: Exception) -> DeliveryFailed:
 
 def is_allowed_file_url(url: str, settings: Settings) -> bool:
     """Only https on Slack's file hosts, or the very host (and port) of the configured API."""
-    try:
-        target = httpx.URL(url)
-        api = httpx.URL(settings.slack_api_url)
-    except (httpx.InvalidURL, TypeError):
-        return False
-    if target.scheme == "https" and target.host in settings.slack_file_hosts:
-        return True
-    return (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port)
+    return url_allowed(url, settings.slack_file_hosts, settings.slack_api_url)
+
+
+def _missing_scope(name: str) -> FetchError:
+    return MissingScope("HTML instead of the file: files:read is missing", name=name)
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """Slack's files: its file hosts (or the stand-in's API host), with the bot token."""
+    token = settings.slack_bot_token.get_secret_value()
+    return FetchPolicy(hosts=settings.slack_file_hosts, api_url=settings.slack_api_url,
+                       headers={"Authorization": f"Bearer {token}"}, on_html=_missing_scope)
 
 
 def escape(text: str) -> str:
     """Slack's control characters, escaped: text read from an image or written by a model must not
     become a mention (``<!channel>``, ``<@U…>``) or a link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def guess_language(text: str) -> str:
-    """"ja" when the text has kana or kanji, else "en" (to label buttons like the reply)."""
-    japanese = any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text)
-    return "ja" if japanese else "en"
 
 
 def consent_blocks(text: str, request_id: str, lang: str) -> list[dict[str, Any]]:
@@ -159,14 +151,14 @@ class SlackPlatform:
     ) -> None:
         self.client = client
         self.settings = settings
-        self.http = http or httpx.AsyncClient(timeout=FETCH_TIMEOUT_S, follow_redirects=False)
+        self.fetcher = Fetcher(fetch_policy(settings), http or new_client())
         self.clock = clock
 
     def conversation(self, message: IncomingMessage) -> SlackConversation:
         return SlackConversation(self, message)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.fetcher.close()
 
 
 class SlackConversation:
@@ -175,8 +167,8 @@ class SlackConversation:
     def __init__(self, platform: SlackPlatform, message: IncomingMessage) -> None:
         self.platform = platform
         self.message = message
-        self._working_ts: str | None = None
-        self._last_edit = 0.0
+        self._working = ThrottledEdits(self._post_working, self._edit_working,
+                                       clock=platform.clock, name="slack")
         self._parts_sent: dict[tuple[str, str, str], int] = {}  # reply -> parts already posted
 
     @property
@@ -185,28 +177,7 @@ class SlackConversation:
 
     async def fetch(self, ref: ImageRef, max_bytes: int) -> bytes:
         """Download ``ref.url`` with the bot token; raises a ``FetchError`` or ``InputRejected``."""
-        ref = await self._resolve(ref)
-        name = ref.name or "file"
-        if ref.mimetype and not ref.mimetype.startswith("image/"):
-            raise UnsupportedFormat(f"mimetype {ref.mimetype}", name=name)
-        check_size(ref.size, max_bytes, name, "declared size")
-        url = ref.url
-        token = self.platform.settings.slack_bot_token.get_secret_value()
-        headers = {"Authorization": f"Bearer {token}"}
-        try:
-            for _ in range(MAX_REDIRECTS + 1):
-                if not is_allowed_file_url(url, self.platform.settings):
-                    raise FetchForbidden("host not allowed", name=name)
-                async with self.platform.http.stream("GET", url, headers=headers) as resp:
-                    if resp.is_redirect:
-                        url = str(resp.url.join(resp.headers.get("location", "")))
-                        continue
-                    return await self._read(resp, name, max_bytes)
-            raise FetchError("too many redirects", name=name)
-        except httpx.TimeoutException:
-            raise FetchError("timeout", name=name) from None
-        except httpx.HTTPError as exc:
-            raise FetchError(type(exc).__name__, name=name) from None
+        return await self.platform.fetcher.fetch(await self._resolve(ref), max_bytes)
 
     async def _resolve(self, ref: ImageRef) -> ImageRef:
         """A file shared from another organisation (Slack Connect) comes without a URL
@@ -233,18 +204,6 @@ class SlackConversation:
             size=ref.size if ref.size is not None else info.get("size"),
         )
 
-    @staticmethod
-    async def _read(resp: httpx.Response, name: str, max_bytes: int) -> bytes:
-        if resp.status_code != 200:
-            raise FetchError(f"HTTP {resp.status_code}", name=name)
-        if "text/html" in resp.headers.get("content-type", ""):
-            raise MissingScope("HTML instead of the file: files:read is missing", name=name)
-        data = bytearray()
-        async for chunk in resp.aiter_bytes():
-            data += chunk
-            check_size(len(data), max_bytes, name, "download")
-        return bytes(data)
-
     async def status(self, status: Status) -> None:
         """Add the status's reaction to the user's message; never raises."""
         try:
@@ -262,24 +221,16 @@ class SlackConversation:
     async def partial(self, text: str) -> None:
         """Post a working message, then edit it in place at most once a second; never raises.
         A long answer previews its first part (the part ``reply`` puts there)."""
-        if not text:
-            return
-        now = self.platform.clock()
-        try:
-            if self._working_ts is None:
-                resp = await self._client.chat_postMessage(
-                    channel=self.message.channel, thread_ts=self.message.thread,
-                    text=self._preview(text),
-                )
-                self._working_ts = resp["ts"]
-                self._last_edit = now
-            elif now - self._last_edit >= EDIT_INTERVAL_S:
-                self._last_edit = now
-                await self._client.chat_update(
-                    channel=self.message.channel, ts=self._working_ts, text=self._preview(text)
-                )
-        except Exception as exc:  # the final reply still comes; a lost preview is harmless
-            log.warning("slack.partial_failed", error=type(exc).__name__)
+        await self._working.update(text)
+
+    async def _post_working(self, text: str) -> str:
+        resp = await self._client.chat_postMessage(
+            channel=self.message.channel, thread_ts=self.message.thread, text=self._preview(text))
+        return str(resp["ts"])
+
+    async def _edit_working(self, ts: str, text: str) -> None:
+        await self._client.chat_update(channel=self.message.channel, ts=ts,
+                                       text=self._preview(text))
 
     @staticmethod
     def _preview(text: str) -> str:
@@ -297,7 +248,7 @@ class SlackConversation:
         """
         channel, thread = self.message.channel, reply.thread.thread or self.message.thread
         if reply.ephemeral_to:
-            lang = self.message.language or guess_language(reply.text)
+            lang = reply_language(self.message.language, reply.text)
             await self._deliver(
                 self._client.chat_postEphemeral, channel=channel, user=reply.ephemeral_to,
                 thread_ts=thread, text=reply.text,
@@ -307,7 +258,7 @@ class SlackConversation:
         parts = split_text(escape(reply.text), PART_CHARS)
         key = (reply.request_id, reply.kind.value, reply.text)
         for index in range(self._parts_sent.get(key, 0), len(parts)):
-            if index == 0 and self._working_ts is not None:
+            if index == 0 and self._working.message_id is not None:
                 await self._replace_working(channel, thread, parts[0])
             else:
                 await self._deliver(self._client.chat_postMessage, channel=channel,
@@ -324,8 +275,8 @@ class SlackConversation:
     async def _replace_working(self, channel: str, thread: str, text: str) -> None:
         """The working message becomes ``text``; if someone deleted it, post anew."""
         try:
-            await self._deliver(self._client.chat_update, channel=channel, ts=self._working_ts,
-                                text=text)
+            await self._deliver(self._client.chat_update, channel=channel,
+                                ts=self._working.message_id, text=text)
         except DeliveryFailed as exc:
             if exc.retryable or exc.detail not in GONE_ERRORS:
                 raise

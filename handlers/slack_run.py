@@ -2,21 +2,24 @@
 
 Both modes serve the same Bolt app (``handlers.slack.build_bolt_app``). HTTP mode listens on
 ``POST /slack/events`` (events, interactivity and slash commands share the one URL) through
-Bolt's aiohttp adapter, plus ``GET /healthz``. Unless told otherwise, a worker runs in the same
-process and answers from the shared Redis queue; more workers may run anywhere (``miru worker``).
+Bolt's aiohttp adapter, plus ``GET /healthz``. ``SLACK`` is Slack's entry in the platform
+registry (``bot.core.platforms``): ``run_platforms`` runs its gateway beside others, with one
+in-process worker for all of them; more workers may run anywhere (``miru worker``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from bot.core.platforms import PlatformRuntime, PlatformSpec, run_platforms
 from bot.errors import ConfigError
 from config.settings import Settings
 from handlers.slack import build_bolt_app
@@ -62,29 +65,26 @@ def slack_platform(settings: Settings) -> SlackPlatform:
     return SlackPlatform(make_web_client(settings), settings)
 
 
-def check_settings(app: App, *, http: bool) -> None:
+def configured(settings: Settings) -> bool:
+    return bool(settings.slack_bot_token.get_secret_value())
+
+
+def check(settings: Settings, opts: Mapping[str, Any]) -> None:
     """Fail early, naming the missing variable, instead of at the first event."""
-    s = app.settings
-    if not s.slack_bot_token.get_secret_value():
+    http = bool(opts.get("http"))
+    if not settings.slack_bot_token.get_secret_value():
         raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
-    if http and not s.slack_signing_secret.get_secret_value():
+    if http and not settings.slack_signing_secret.get_secret_value():
         raise ConfigError("SLACK_SIGNING_SECRET is not set (needed for --http)")
-    if not http and not s.slack_app_token.get_secret_value():
+    if not http and not settings.slack_app_token.get_secret_value():
         raise ConfigError("SLACK_APP_TOKEN is not set (Socket Mode, xapp-...); or run with --http")
 
 
-async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0",
-                    with_worker: bool = True, stop: asyncio.Event | None = None) -> None:
-    """Run until ``stop`` is set: the gateway and, with ``with_worker``, a worker answering from
-    the shared queue. Signals are the caller's (``bot.cli.run`` sets ``stop`` on SIGINT/SIGTERM,
-    once per process)."""
-    check_settings(app, http=http)
-    stop = stop or asyncio.Event()
-    platform = slack_platform(app.settings)
+async def serve(platform: SlackPlatform, app: App, stop: asyncio.Event, *, http: bool = False,
+                port: int = 3000, host: str = "0.0.0.0") -> None:
+    """The Slack gateway on ``platform`` until ``stop`` is set: Socket Mode, or HTTP on
+    ``host:port``. The worker is not started here (``bot.core.platforms.run_platforms``)."""
     bolt = build_bolt_app(app, platform)
-    tasks = []
-    if with_worker:
-        tasks.append(asyncio.create_task(app.run_worker({"slack": platform}, stop)))
     runner = socket_handler = None
     try:
         if http:
@@ -100,12 +100,25 @@ async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.
             log.info("slack.socket_mode_connected")
         await stop.wait()
     finally:
-        stop.set()
         if socket_handler is not None:
             await socket_handler.close_async()
         if runner is not None:
             await runner.cleanup()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(task, timeout=10)
-        await platform.close()
+
+
+def build(settings: Settings) -> PlatformRuntime:
+    platform = slack_platform(settings)
+    return PlatformRuntime(platform=platform, serve=functools.partial(serve, platform),
+                           close=platform.close)
+
+
+SLACK = PlatformSpec(name="slack", build=build, configured=configured, check=check,
+                     needs="SLACK_BOT_TOKEN")
+
+
+async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0",
+                    with_worker: bool = True, stop: asyncio.Event | None = None) -> None:
+    """Slack alone: ``run_platforms(app, ["slack"], ...)``. Signals are the caller's
+    (``bot.cli.run`` sets ``stop`` on SIGINT/SIGTERM, once per process)."""
+    await run_platforms(app, ["slack"], with_worker=with_worker, stop=stop,
+                        options={"slack": {"http": http, "port": port, "host": host}})
