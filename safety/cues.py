@@ -170,7 +170,7 @@ def _compound(low: str, end: int) -> bool:
     """A Japanese cue word that a following noun makes a thing: 少女漫画, キッズ携帯, 子供の日
     (but 少女漫画のヒロインみたいな子 still describes a person)."""
     m = W.JA_NOT_PERSON_AFTER.match(low, end)
-    return bool(m) and not W.JA_LIKE_PERSON.match(low, m.end())
+    return m is not None and not W.JA_LIKE_PERSON.match(low, m.end())
 
 
 def _initialism_ok(low: str, cased: str, start: int, end: int) -> bool:
@@ -198,7 +198,7 @@ def _adult_follows(low: str, end: int) -> bool:
     if W.ADULT_ROLE_EN.match(rest) or W.ADULT_ROLE_JA.match(rest):
         return True
     m = _ADULT_LATER_JA.match(rest)
-    return bool(m) and not any(p in m.group(1) for p in W.JA_PERSONS)
+    return m is not None and not any(p in m.group(1) for p in W.JA_PERSONS)
 
 
 def _range_or_span(low: str, m: re.Match[str]) -> bool:
