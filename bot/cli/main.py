@@ -17,6 +17,7 @@ from bot import strings
 from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_INTERRUPTED, EX_OK, EX_USAGE
 from bot.cli.local import LocalConversation, cli_message
 from bot.cli.output import dumps, outcome_json, outcome_text, verdict_json
+from bot.core.platforms import PlatformRegistry
 from bot.errors import InputRejected, MiruError
 from bot.logsetup import configure_logging
 from config.errors import ConfigError
@@ -72,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("model", nargs="?")
     pull.add_argument("--revision")
 
-    r = sub.add_parser("run", help="run a platform gateway (with a worker unless --no-worker)")
-    r.add_argument("platform", choices=["slack"])
+    r = sub.add_parser("run", help="run platform gateways (with a worker unless --no-worker)")
+    r.add_argument("platforms", nargs="+", metavar="PLATFORM", choices=PlatformRegistry().names(),
+                   help="one or more of: " + ", ".join(PlatformRegistry().names()))
     r.add_argument("--http", action="store_true", help="HTTP Events API instead of Socket Mode")
     r.add_argument("--host", default="0.0.0.0")
     r.add_argument("--port", type=int, default=3000)

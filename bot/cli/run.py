@@ -22,36 +22,43 @@ def _stop_event() -> asyncio.Event:
 
 
 async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
+    """``miru run PLATFORM...``: each platform's gateway and (unless ``--no-worker``) one worker
+    answering for all of them, until SIGINT/SIGTERM."""
     from bot.app import build_app
-    from handlers.slack_run import run_slack
+    from bot.core.platforms import run_platforms
 
     app = build_app(settings)
     if app.services.engine_note:
         print(app.services.engine_note, file=sys.stderr)
+    options = {"slack": {"http": args.http, "host": args.host, "port": args.port}}
     try:
-        await run_slack(app, http=args.http, host=args.host, port=args.port,
-                        with_worker=not args.no_worker, stop=_stop_event())
+        await run_platforms(app, dict.fromkeys(args.platforms), with_worker=not args.no_worker,
+                            stop=_stop_event(), options=options)
     finally:
         await app.close()
     return EX_OK
 
 
 async def run_worker_only(settings: Settings) -> int:
+    """``miru worker``: answer queued jobs for every platform whose credentials are set."""
     from bot.app import build_app
-    from handlers.slack_run import slack_platform
+    from bot.core.platforms import PlatformRegistry
 
     app = build_app(settings)
     if app.services.engine_note:
         print(app.services.engine_note, file=sys.stderr)
-    platforms = {}
-    if settings.slack_bot_token.get_secret_value():
-        platforms["slack"] = slack_platform(settings)
-    if not platforms:
-        print("miru: no platform is configured (set SLACK_BOT_TOKEN)", file=sys.stderr)
+    registry = PlatformRegistry()
+    specs = registry.configured(settings)
+    if not specs:
+        print(f"miru: no platform is configured (set {registry.needs()})", file=sys.stderr)
         await app.close()
         return EX_USAGE
+    runtimes = {spec.name: spec.build(settings) for spec in specs}
     try:
-        await app.run_worker(platforms, _stop_event())
+        await app.run_worker({name: rt.platform for name, rt in runtimes.items()},
+                             _stop_event())
     finally:
+        for rt in runtimes.values():
+            await rt.close()
         await app.close()
     return EX_OK

@@ -193,3 +193,10 @@ def test_a_bad_log_level_is_a_usage_error(env, photos):
     proc = miru(dict(env, MIRU_LOG_LEVEL="chatty"), "screen", str(photos))
     assert proc.returncode == 2
     assert "MIRU_LOG_LEVEL" in proc.stderr and proc.stdout == ""
+
+
+def test_run_names_the_platforms_it_knows_and_what_each_needs(env):
+    unknown = miru(env, "run", "irc")
+    assert unknown.returncode == 2 and "slack" in unknown.stderr
+    unset = miru(env, "run", "slack")  # no SLACK_BOT_TOKEN: refused before anything starts
+    assert unset.returncode == 2 and "SLACK_BOT_TOKEN" in unset.stderr
