@@ -42,6 +42,8 @@ def image_files(draw) -> bytes:
     rng = np.random.default_rng(seed)
     pictures = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
                 for _ in range(frames)]
+    if mode == "I" and fmt == "PNG":  # Pillow deprecates writing 32-bit PNGs; 16-bit stays
+        mode = "I;16"
     pictures = [p.convert(mode) if mode not in ("I;16",) else p.convert("L").convert("I;16")
                 for p in pictures]
     buf = io.BytesIO()
