@@ -28,6 +28,7 @@ from bot.services import ScreenerLike, Services
 from config.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.core.account import Account
     from bot.evidence.audit import AuditLog
     from bot.imaging.ingest import Ingestor
     from bot.jobs.queue import JobQueue
@@ -52,6 +53,11 @@ class App:
     pipeline: Pipeline
     redis: Redis | None = None
     queue: JobQueue | None = None  # when Redis is configured
+
+    @property
+    def account(self) -> Account:
+        """Users' own data and choices (language, consent answers, forget)."""
+        return self.pipeline.account
 
     @property
     def state(self) -> StateStore:

@@ -26,7 +26,7 @@ from bot.models import IncomingMessage, Reply, ReplyKind, Status
 from bot.ports import Platform
 
 if TYPE_CHECKING:
-    from bot.core.pipeline import Pipeline
+    from bot.core.account import Account
     from bot.evidence.audit import AuditLog
     from bot.stores.base import StateStore
 
@@ -45,7 +45,7 @@ class GatewayApp(Protocol):
     """What the gateway needs of ``bot.app.App`` (tests pass a real ``App`` on memory stores)."""
 
     @property
-    def pipeline(self) -> Pipeline: ...
+    def account(self) -> Account: ...
 
     @property
     def state(self) -> StateStore: ...
@@ -124,7 +124,7 @@ class Gateway:
 
     async def language(self, user: str, text: str = "") -> str:
         """The caller's answer language: their ``lang`` choice, the setting, or ``text``'s."""
-        return await self.app.pipeline.language_for(self.name, user, text)
+        return await self.app.account.language_for(self.name, user, text)
 
     async def run_command(self, cmd: Command, user: str) -> str:
         """Run ``cmd`` for ``user`` on this platform; the sentence to show them. An empty
@@ -139,25 +139,25 @@ class Gateway:
             return exc.user_message(lang)
 
     async def _run(self, cmd: Command, user: str, lang: str) -> str:
-        pipeline = self.app.pipeline
+        account = self.app.account
         if isinstance(cmd, Help):
             return strings.t("cmd.help", lang)
         if isinstance(cmd, Forget):
-            count = await pipeline.forget_user(self.name, user)
+            count = await account.forget_user(self.name, user)
             return strings.t("cmd.forgot", lang, count=count)
         if isinstance(cmd, SetLanguage):
             if cmd.lang not in strings.LANGS:
                 return strings.t("cmd.lang_usage", lang)
-            await pipeline.set_language(self.name, user, cmd.lang)
+            await account.set_language(self.name, user, cmd.lang)
             return strings.t("cmd.lang_set", cmd.lang)
         if isinstance(cmd, AnswerConsent):
             return await self._consent(cmd, user, lang)
         return strings.t("cmd.unknown", lang)
 
     async def _consent(self, cmd: AnswerConsent, user: str, lang: str) -> str:
-        """Only the uploader's press counts (the pipeline checks); a confirmed request is
-        submitted again and answered in its thread."""
-        message = await self.app.pipeline.confirm_consent(cmd.request_id, user,
+        """Only the uploader's press counts (``Account.confirm_consent`` checks); a confirmed
+        request is submitted again and answered in its thread."""
+        message = await self.app.account.confirm_consent(cmd.request_id, user,
                                                           confirmed=cmd.confirmed)
         if not cmd.confirmed:
             return strings.t("verdict.consent_cancelled", lang)

@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot import strings
+from bot.core.account import Account
 from bot.core.delivery import Delivery
-from bot.core.lang import detect_language
 from bot.core.safetext import neutralise
 from bot.errors import (
     AuditError,
@@ -90,8 +90,9 @@ class Outcome:
 class Pipeline:
     """Runs requests; all collaborators come from ``Services`` (wired in ``bot.app``)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, account: Account | None = None) -> None:
         self.s = services
+        self.account = account or Account(services)
 
     async def run(self, conversation: Conversation) -> Reply | None:
         return (await self.handle(conversation)).reply
@@ -102,7 +103,7 @@ class Pipeline:
         out = Outcome(request_id=request_id_for(msg))
         delivery = Delivery(self.s.state, out.request_id, wait_s=self.s.delivery_wait_s)
         try:
-            out.language = await self.language_for(msg.platform, msg.user, msg.text,
+            out.language = await self.account.language_for(msg.platform, msg.user, msg.text,
                                                    msg.language)
             await conversation.status(Status.RECEIVED)
             await self._handle(conversation, out, delivery)
@@ -413,22 +414,6 @@ class Pipeline:
             await conv.status(status)
         return True
 
-    async def language_for(self, platform: str, user: str, text: str = "",
-                           explicit: str | None = None) -> str:
-        """The language to answer in: explicit, else the user's choice (``lang``), else the
-        configured one, else detected from ``text``."""
-        if explicit in strings.LANGS:
-            return explicit
-        try:
-            pref = await self.s.state.get_pref(platform, user, "lang")
-        except StoreUnavailable:
-            pref = None
-        if pref in strings.LANGS:
-            return pref
-        if self.s.settings.language in strings.LANGS:
-            return self.s.settings.language
-        return detect_language(text, default="en")
-
     async def _audit(self, msg: IncomingMessage, out: Outcome, kind: AuditKind, *,
                      verdict: Verdict | None = None, detail: dict | None = None) -> None:
         """Write one record; raises ``AuditError`` (an answer never goes out unrecorded)."""
@@ -446,7 +431,7 @@ class Pipeline:
         out = Outcome(request_id=request_id_for(msg))
         code = getattr(exc, "code", None) or (type(exc).__name__ if exc else "workers_died")
         try:
-            out.language = await self.language_for(msg.platform, msg.user, msg.text,
+            out.language = await self.account.language_for(msg.platform, msg.user, msg.text,
                                                    msg.language)
             await self._fail(conversation, out, Delivery(self.s.state, out.request_id,
                                                          wait_s=self.s.delivery_wait_s),
@@ -455,36 +440,6 @@ class Pipeline:
             log.exception("could not tell the user about a dropped job",
                           extra={"request_id": out.request_id})
 
-    # Commands that adapters expose (slash commands, buttons).
-
-    async def confirm_consent(self, request_id: str, user: str, *, confirmed: bool
-                              ) -> IncomingMessage | None:
-        """The uploader answered the consent prompt. Returns the request to run again, or None."""
-        pending = await self.s.state.pop_pending(request_id)
-        if pending is None or pending.user != user:
-            if pending is not None:  # someone else pressed the button: put it back
-                await self.s.state.save_pending(request_id, pending, self.s.pending_ttl_s)
-            return None
-        await self.s.audit.write(self.s.audit.record(
-            "consent", request_id, platform=pending.platform, user=user,
-            channel=pending.channel, thread=pending.thread,
-            action="confirmed" if confirmed else "cancelled"))
-        if not confirmed:
-            return None
-        return _with_consent(pending)
-
-    async def forget_user(self, platform: str, user: str) -> int:
-        count = await self.s.memory.forget_user(platform, user)
-        await self.s.audit.write(self.s.audit.record(
-            "forget", f"{platform}:forget", platform=platform, user=user,
-            detail={"items": count}))
-        return count
-
-    async def set_language(self, platform: str, user: str, lang: str) -> None:
-        if lang not in strings.LANGS:
-            raise ValueError(lang)
-        await self.s.state.set_pref(platform, user, "lang", lang)
-
 
 _STOPS = (Action.HOLD, Action.BLOCK, Action.BLOCK_AND_PRESERVE)
 
@@ -492,11 +447,6 @@ _STOPS = (Action.HOLD, Action.BLOCK, Action.BLOCK_AND_PRESERVE)
 def _own_findings(verdict: Verdict, index: int) -> tuple:
     """The image-level findings of one fresh image, kept with it for later requests."""
     return tuple(f for f in verdict.findings if f.image_index == index and f.image_index != REQUEST)
-
-
-def _with_consent(msg: IncomingMessage) -> IncomingMessage:
-    return replace(msg, consent_confirmed=True,
-                   event_id=(msg.event_id or msg.message_id) + ":consent")
 
 
 __all__ = ["AuditError", "Outcome", "Pipeline", "Rejection", "request_id_for"]

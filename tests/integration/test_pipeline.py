@@ -83,8 +83,8 @@ async def test_consent_required_waits_for_the_uploader(
         assert out.reply.kind is ReplyKind.CONSENT and out.reply.ephemeral_to == "cli-user"
         assert counting_engine.requests == []
         # someone else cannot confirm for the uploader
-        assert await app.pipeline.confirm_consent(out.request_id, "other", confirmed=True) is None
-        again = await app.pipeline.confirm_consent(out.request_id, "cli-user", confirmed=True)
+        assert await app.account.confirm_consent(out.request_id, "other", confirmed=True) is None
+        again = await app.account.confirm_consent(out.request_id, "cli-user", confirmed=True)
         assert again is not None and again.consent_confirmed
         out2 = await app.pipeline.handle(LocalConversation(again))
     finally:

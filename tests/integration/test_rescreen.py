@@ -177,7 +177,7 @@ async def test_consent_given_once_holds_for_follow_ups(
     try:
         ask = await app.pipeline.handle(thread.conv("who is this?", {"a.jpg": astronaut_jpeg}))
         assert ask.verdict.action is Action.CONFIRM
-        again = await app.pipeline.confirm_consent(ask.request_id, "cli-user", confirmed=True)
+        again = await app.account.confirm_consent(ask.request_id, "cli-user", confirmed=True)
         assert (await app.pipeline.handle(LocalConversation(again))).verdict.action \
             is Action.ALLOW
         follow = await app.pipeline.handle(thread.conv("what is she wearing?"))

@@ -42,7 +42,7 @@ def answers(standin: SlackStandIn, rid: str) -> list:
 
 async def test_a_command_that_crashes_still_answers_the_caller(standin, wired) -> None:
     rig, sender = wired
-    rig.app.pipeline.forget_user = bug  # type: ignore[method-assign]
+    rig.app.account.forget_user = bug  # type: ignore[method-assign]
     code, body = await sender.command("forget", user=USER, channel=GENERAL,
                                       response_url=standin.response_url("crash"))
     assert code == 200 and not body.get("text")
@@ -54,7 +54,7 @@ async def test_a_command_that_crashes_still_answers_the_caller(standin, wired) -
 
 async def test_a_consent_press_that_crashes_is_audited_and_answered(standin, wired) -> None:
     rig, sender = wired
-    rig.app.pipeline.confirm_consent = bug  # type: ignore[method-assign]
+    rig.app.account.confirm_consent = bug  # type: ignore[method-assign]
     code = await sender.action(CONSENT_CONFIRM_ACTION, "slack:C1:req-7", user=USER,
                                channel=GENERAL, response_url=standin.response_url("btn"))
     assert code == 200

@@ -87,6 +87,6 @@ async def test_a_bug_goes_to_the_adapters_error_hook(tmp_path) -> None:
     async def broken(*_a, **_k):
         raise KeyError("bug")
 
-    rig.app.pipeline.forget_user = broken  # type: ignore[method-assign]
+    rig.app.account.forget_user = broken  # type: ignore[method-assign]
     with pytest.raises(KeyError):
         await rig.gateway.run_command(Forget(), "U1")
