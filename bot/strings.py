@@ -71,6 +71,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "verdict.consent_confirm": {"en": "Everyone shown agreed", "ja": "全員が同意しています"},
     "verdict.consent_cancel": {"en": "Cancel", "ja": "キャンセル"},
+    "discord.thread_name": {"en": "Miru", "ja": "Miru"},
+    "discord.consent_not_yours": {
+        "en": "Only the person who posted the image can answer this.",
+        "ja": "この確認には画像を投稿した人だけが答えられます。",
+    },
     "verdict.consent_cancelled": {
         "en": "Cancelled. I didn't look at the image.",
         "ja": "キャンセルしました。画像は処理していません。",

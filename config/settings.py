@@ -114,6 +114,17 @@ class Settings(BaseSettings):
     # Workspaces (team ids) whose messages Miru answers; empty: all. JSON: ["T0123","T0456"]
     slack_allowed_teams: tuple[str, ...] = ()
 
+    # Discord
+    discord_token: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("DISCORD_TOKEN", "MIRU_DISCORD_TOKEN")
+    )
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = ""  # empty: the one GET /gateway/bot names
+    discord_guild_id: str = ""  # commands synced to this guild (instantly); empty: globally
+    discord_file_hosts: tuple[str, ...] = ("cdn.discordapp.com", "media.discordapp.net")
+    discord_guild_ready_timeout_s: float = Field(2.0, ge=0)  # discord.py's wait for guilds
+    discord_identify_delay_s: float = Field(5.0, ge=0)  # before each re-IDENTIFY
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("log_level", mode="before")

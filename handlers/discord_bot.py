@@ -1,0 +1,185 @@
+"""Discord adapter, gateway side: a ``discord.Client`` whose events only translate and enqueue.
+
+Messages (``handlers.discord.translate_message``) go to the core gateway (``bot.core.gateway``),
+which applies the follow-up rule and enqueues; workers answer through
+``handlers.discord_client``. Application commands ``/miru ask|forget|lang|help`` are synced on
+start (to ``MIRU_DISCORD_GUILD_ID`` when set, at once; else globally). ``/miru ask`` defers within
+Discord's 3 s, posts the question as a follow-up, and the answer comes in a thread started from
+it. Consent buttons carry the uploader's id: anyone else's press is refused ephemerally. One
+error hook for events (``on_error``) and one for commands (``tree.on_error``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any, Literal
+
+import discord
+import structlog
+from discord import app_commands
+
+from bot import strings
+from bot.core.commands import AnswerConsent, Command, Forget, Help, SetLanguage
+from bot.core.gateway import Gateway
+from bot.models import IncomingMessage
+from config.settings import Settings
+from handlers.discord import PLATFORM, attachment_ref, is_follow_up, translate_message
+from handlers.discord_client import CONSENT_PREFIX
+
+log = structlog.get_logger(__name__)
+
+
+def intents() -> discord.Intents:
+    """Guild and DM messages with their content (Message Content is a privileged intent)."""
+    wanted = discord.Intents.none()
+    wanted.guilds = wanted.guild_messages = wanted.dm_messages = True
+    wanted.message_content = True
+    return wanted
+
+
+class MiruDiscord(discord.Client):
+    """The Discord client of one gateway process. ``bind`` gives it the core gateway."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(intents=intents(),
+                         guild_ready_timeout=settings.discord_guild_ready_timeout_s)
+        self.settings = settings
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self.on_command_error  # type: ignore[method-assign]
+        self.gateway: Gateway | None = None
+        self._add_commands()
+
+    def bind(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py waits 5 s before every IDENTIFY but the first (Discord's limit is one
+        IDENTIFY per 5 s); ``MIRU_DISCORD_IDENTIFY_DELAY_S`` sets it (0 in tests)."""
+        if not initial:
+            await asyncio.sleep(self.settings.discord_identify_delay_s)
+
+    async def setup_hook(self) -> None:
+        guild_id = self.settings.discord_guild_id
+        if guild_id:
+            guild = discord.Object(id=int(guild_id))
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        log.info("discord.commands_synced", count=len(synced), guild=guild_id or "global")
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.gateway is None or self.user is None:
+            return
+        incoming = translate_message(message, self.user.id)
+        if incoming is None:
+            return
+        await self.gateway.on_message(incoming, follow_up=is_follow_up(message, self.user.id))
+
+    # --- commands and buttons --------------------------------------------------------------
+
+    def _add_commands(self) -> None:
+        group = app_commands.Group(name="miru", description="Ask Miru about an image")
+
+        @group.command(name="ask", description="Ask about an image")
+        async def ask(interaction: discord.Interaction, image: discord.Attachment,
+                      question: str = "") -> None:
+            await self._ask(interaction, image, question)
+
+        @group.command(name="forget", description="Forget your threads and images")
+        async def forget(interaction: discord.Interaction) -> None:
+            await self._command(interaction, Forget())
+
+        @group.command(name="lang", description="Answer in this language")
+        async def lang(interaction: discord.Interaction, language: Literal["ja", "en"]) -> None:
+            await self._command(interaction, SetLanguage(language))
+
+        @group.command(name="help", description="What Miru does")
+        async def help_(interaction: discord.Interaction) -> None:
+            await self._command(interaction, Help())
+
+        self.tree.add_command(group)
+
+    def _gateway(self) -> Gateway:
+        assert self.gateway is not None, "bind() first"
+        return self.gateway
+
+    async def _command(self, interaction: discord.Interaction, cmd: Command) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await self._gateway().run_command(cmd, str(interaction.user.id))
+        await interaction.followup.send(text, ephemeral=True)
+
+    async def _ask(self, interaction: discord.Interaction, image: discord.Attachment,
+                   question: str) -> None:
+        """Defer at once; the question becomes a follow-up message, answered in its thread."""
+        await interaction.response.defer(thinking=True)
+        user = interaction.user
+        shown = question or image.filename
+        posted = await interaction.followup.send(f"<@{user.id}>: {shown}"[:2000], wait=True)
+        channel = interaction.channel
+        is_dm = interaction.guild is None
+        parent = (channel.parent_id if isinstance(channel, discord.Thread) else None)
+        channel_id = str(parent or interaction.channel_id or posted.channel.id)
+        in_thread = parent is not None
+        thread = (str(interaction.channel_id) if in_thread or is_dm else str(posted.id))
+        await self._gateway().submit(IncomingMessage(
+            platform=PLATFORM,
+            workspace=str(interaction.guild_id) if interaction.guild_id else "dm",
+            channel=channel_id, thread=thread, message_id=str(posted.id), user=str(user.id),
+            text=question, images=(attachment_ref(image),),
+            event_id=f"discord:interaction:{interaction.id}", is_dm=is_dm))
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Consent buttons (``miru:consent:<yes|no>:<uploader>:<request id>``)."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id") or "")
+        if not custom_id.startswith(CONSENT_PREFIX):
+            return
+        answer, uploader, request_id = custom_id[len(CONSENT_PREFIX):].split(":", 2)
+        user = str(interaction.user.id)
+        gateway = self._gateway()
+        if user != uploader:
+            lang = await gateway.language(user)
+            await interaction.response.send_message(
+                strings.t("discord.consent_not_yours", lang), ephemeral=True)
+            return
+        await interaction.response.defer()
+        text = await gateway.run_command(AnswerConsent(request_id, answer == "yes"), user)
+        if interaction.message is not None:
+            await interaction.followup.edit_message(
+                interaction.message.id, content=text or strings.t(
+                    "verdict.consent_confirm", await gateway.language(user)), view=None)
+
+    # --- the error hooks -------------------------------------------------------------------
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """discord.py's hook for whatever an event handler raised: log it; an interaction
+        still unanswered gets the generic sentence. Never raises."""
+        error = sys.exc_info()[1]
+        log.error("discord.listener_failed", event=event_method,
+                  error=type(error).__name__, exc_info=error)
+        interaction = next((a for a in args if isinstance(a, discord.Interaction)), None)
+        if interaction is not None:
+            await self._tell(interaction)
+
+    async def on_command_error(self, interaction: discord.Interaction,
+                               error: app_commands.AppCommandError) -> None:
+        cause = getattr(error, "original", error)
+        log.error("discord.command_failed", error=type(cause).__name__, exc_info=cause)
+        await self._tell(interaction)
+
+    async def _tell(self, interaction: discord.Interaction) -> None:
+        try:
+            lang = await self._gateway().language(str(interaction.user.id))
+            text = strings.t("error.generic", lang)
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except Exception as exc:  # the caller cannot be reached; the failure is logged above
+            log.warning("discord.respond_failed", error=type(exc).__name__)
