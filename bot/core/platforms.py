@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 # name -> "module:attribute" of its PlatformSpec, imported on first use.
 BUILTIN: Mapping[str, str] = {
     "slack": "handlers.slack_run:SLACK",
+    "discord": "handlers.discord_run:DISCORD",
 }
 SHUTDOWN_WAIT_S = 10.0
 

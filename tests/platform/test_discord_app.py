@@ -4,6 +4,7 @@ Redis, the real screener; only the vision model counts its calls."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,9 +13,9 @@ import pytest
 
 from tests.platform.discord_stack import discord_settings, discord_stack
 from tests.platform.discord_standin import DiscordStandIn
-from tests.platform.slack_stack import COFFEE, SafetyModels
+from tests.platform.slack_stack import ASTRONAUT, COFFEE, SafetyModels, write_policy
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
 
 async def until(pred: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -46,3 +47,77 @@ async def test_mention_gets_a_thread_with_the_answer_and_a_follow_up_remembers(
         await until(lambda: len(stack.engine.requests) == 2)
         assert len(stack.engine.requests[1].images) == 1  # the thread's image, from memory
         assert "\N{EYES}" in str(discord_standin.reactions)
+
+
+async def test_blocked_image_never_reaches_the_engine(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    policy = write_policy(tmp_path, blocked_sha256=(hashlib.sha256(COFFEE).hexdigest(),))
+    settings = discord_settings(discord_standin, tmp_path, policy_file=policy)
+    async with discord_stack(settings, discord_standin, safety_models) as stack:
+        sent = await discord_standin.dispatch_message(
+            "general", "look", mention_bot=True,
+            attachments=[(COFFEE, "coffee.jpg", "image/jpeg")])
+        mid = int(sent["id"])
+        await until(lambda: "\N{NO ENTRY}" in discord_standin.reactions.get(mid, []))
+        assert stack.engine.requests == []
+        assert posts_in(discord_standin, mid)  # the blocked notice, in the thread
+
+
+async def test_consent_buttons_count_only_for_the_uploader(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    channel = discord_standin.channel("general")
+    policy = write_policy(tmp_path, consent_channels=(str(channel),))
+    settings = discord_settings(discord_standin, tmp_path, policy_file=policy)
+    async with discord_stack(settings, discord_standin, safety_models) as stack:
+        sent = await discord_standin.dispatch_message(
+            "general", "look", mention_bot=True,
+            attachments=[(ASTRONAUT, "astronaut.jpg", "image/jpeg")])
+        mid = int(sent["id"])
+        await until(lambda: any(m.get("components") for m in discord_standin.messages.values()
+                                if str(m.get("channel_id")) == str(mid)))
+        prompt = next(m for m in discord_standin.messages.values()
+                      if str(m.get("channel_id")) == str(mid) and m.get("components"))
+        buttons = [c["custom_id"] for row in prompt["components"] for c in row["components"]]
+        confirm = next(b for b in buttons if ":yes:" in b)
+        refused = await discord_standin.dispatch_component(int(prompt["id"]), confirm,
+                                                           user="bob")
+        await until(lambda: bool(refused.responses))
+        assert refused.responses == [4]  # a message, ephemeral, to bob only
+        assert stack.engine.requests == []
+        pressed = await discord_standin.dispatch_component(int(prompt["id"]), confirm)
+        await until(lambda: len(stack.engine.requests) == 1)
+        assert pressed.responses
+
+
+async def test_ask_command_is_deferred_then_answered(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    settings = discord_settings(discord_standin, tmp_path)
+    async with discord_stack(settings, discord_standin, safety_models) as stack:
+        image = discord_standin.attachment("general", COFFEE, "coffee.jpg", "image/jpeg")
+        record = await discord_standin.dispatch_command(
+            "miru", {"image": image, "question": "what is it?"}, subcommand="ask")
+        await until(lambda: len(stack.engine.requests) == 1)
+        assert record.responses[0] == 5  # deferred (thinking) within the deadline
+        assert record.followup_ids
+        question = record.followup_ids[0]
+        await until(lambda: any("image" in p for p in posts_in(discord_standin, question)))
+
+
+async def test_a_message_delivered_again_is_answered_once(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    settings = discord_settings(discord_standin, tmp_path)
+    async with discord_stack(settings, discord_standin, safety_models) as stack:
+        async with discord_standin.offline():
+            sent = await discord_standin.dispatch_message(
+                "general", "look", mention_bot=True,
+                attachments=[(COFFEE, "coffee.jpg", "image/jpeg")])
+        await discord_standin.wait_for_gateway(6)  # RESUME replays the buffered message
+        await discord_standin.dispatch("MESSAGE_CREATE", discord_standin.fresh(sent))
+        await until(lambda: len(stack.engine.requests) == 1)
+        await asyncio.sleep(1.0)
+        assert len(stack.engine.requests) == 1
+        assert len(discord_standin.calls("POST", r"/channels/\d+/messages/\d+/threads")) == 1
