@@ -22,7 +22,7 @@ class Check:
 
 def run_checks(settings: Settings) -> Iterator[Check]:
     for check in (_policy, _data_dir, _redis, _tesseract, _safety_models, _vision_model,
-                  _audit_secret, _audit_chain_key, _quarantine_key):
+                  _audit_secret, _audit_chain_key, _quarantine_key, _discord):
         try:
             yield check(settings)
         except Exception as exc:  # a check itself must never crash the doctor
@@ -196,3 +196,34 @@ def _same_volume(a, b) -> bool:
         return p.stat().st_dev
 
     return dev(a) == dev(b)
+
+
+MESSAGE_CONTENT_FLAGS = (1 << 18) | (1 << 19)  # GATEWAY_MESSAGE_CONTENT (_LIMITED)
+
+
+def _discord(settings: Settings) -> Check:
+    """The bot token works (``GET /users/@me``) and the Message Content intent is on."""
+    import httpx
+
+    token = settings.discord_token.get_secret_value()
+    if not token:
+        return Check("discord", True, "not configured (DISCORD_TOKEN unset)")
+    api = settings.discord_api_url.rstrip("/")
+    headers = {"Authorization": f"Bot {token}"}
+    try:
+        me = httpx.get(f"{api}/users/@me", headers=headers, timeout=10)
+        if me.status_code == 401:
+            return Check("discord", False, "the token was refused (401)",
+                         "copy the bot token again (Developer Portal > Bot > Reset Token)")
+        me.raise_for_status()
+        app = httpx.get(f"{api}/applications/@me", headers=headers, timeout=10)
+        app.raise_for_status()
+    except httpx.HTTPError as exc:
+        return Check("discord", False, f"{api}: {type(exc).__name__}",
+                     "check the network and MIRU_DISCORD_API_URL")
+    name = me.json().get("username", "?")
+    if not int(app.json().get("flags") or 0) & MESSAGE_CONTENT_FLAGS:
+        return Check("discord", False, f"bot {name}: the Message Content intent is off",
+                     "Developer Portal > Bot > Privileged Gateway Intents: turn on "
+                     "MESSAGE CONTENT INTENT")
+    return Check("discord", True, f"bot {name}, Message Content intent on")

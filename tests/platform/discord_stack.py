@@ -14,6 +14,7 @@ from typing import Any
 from bot.app import App, build_app
 from bot.core.platforms import run_platforms
 from config.settings import Settings
+from handlers.discord_client import DiscordPlatform
 from handlers.discord_run import discord_platform, serve
 from tests.platform.conftest import REDIS_DB
 from tests.platform.discord_standin import DiscordStandIn
@@ -41,6 +42,7 @@ class DiscordStack:
     app: App
     engine: CountingEngine
     standin: DiscordStandIn
+    platform: DiscordPlatform
 
 
 @contextlib.asynccontextmanager
@@ -57,7 +59,7 @@ async def discord_stack(settings: Settings, standin: DiscordStandIn, models: Saf
         tasks.append(asyncio.create_task(app.run_worker({"discord": platform}, stop)))
     try:
         await asyncio.wait_for(platform.client.wait_until_ready(), 10)
-        yield DiscordStack(app, engine, standin)
+        yield DiscordStack(app, engine, standin, platform)
     finally:
         stop.set()
         for task in tasks:
