@@ -83,3 +83,14 @@ async def test_no_thread_permission_answers_in_the_channel(
         channel = discord_standin.channel("no-threads")
         await until(lambda: any("image" in p for p in posts_in(discord_standin, channel)))
         assert len(stack.engine.requests) == 1
+
+
+@pytest.mark.parametrize(("flags", "ok"), [((1 << 19), True), (0, False)])
+async def test_doctor_checks_the_token_and_the_message_content_intent(
+        tmp_path: Path, flags: int, ok: bool) -> None:
+    from bot.cli.doctor import _discord
+
+    async with DiscordStandIn(application_flags=flags) as standin:
+        check = await asyncio.to_thread(_discord, discord_settings(standin, tmp_path))
+    assert check.ok is ok
+    assert ok or "MESSAGE CONTENT INTENT" in check.fix
