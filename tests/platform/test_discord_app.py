@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import strings
 from tests.platform.discord_stack import discord_settings, discord_stack
 from tests.platform.discord_standin import DiscordStandIn
 from tests.platform.slack_stack import ASTRONAUT, COFFEE, SafetyModels, write_policy
@@ -121,3 +122,18 @@ async def test_a_message_delivered_again_is_answered_once(
         await asyncio.sleep(1.0)
         assert len(stack.engine.requests) == 1
         assert len(discord_standin.calls("POST", r"/channels/\d+/messages/\d+/threads")) == 1
+
+
+async def test_help_and_lang_answer_only_the_caller(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    settings = discord_settings(discord_standin, tmp_path)
+    async with discord_stack(settings, discord_standin, safety_models):
+        assert {c["name"] for c in discord_standin.synced_commands[None]} == {"miru"}
+        record = await discord_standin.dispatch_command("miru", {"language": "ja"},
+                                                        subcommand="lang")
+        await until(lambda: bool(record.followup_ids))
+        assert record.responses == [5]
+        (reply,) = [discord_standin.messages[i] for i in record.followup_ids]
+        assert reply["flags"] & 64  # ephemeral
+        assert reply["content"] == strings.t("cmd.lang_set", "ja")
