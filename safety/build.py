@@ -17,9 +17,12 @@ from safety.hashlist import HashGate
 from safety.nudity import NsfwGate, NudeNetGate
 from safety.screener import Screener
 
-# NudeNet and open_nsfw run side by side, one intra-op thread each: on 2 shared cores this measured
-# ~30 ms per 640px image, against ~35-45 ms for one model after the other with 2 threads each and
-# far worse when both sessions spin 2 threads at once (bench/screen.py prints the figures).
+# NudeNet and open_nsfw run side by side, one intra-op thread each. On 2 shared cores, per 512px or
+# 640px frame (both gates, medians): ~43-47 ms side by side with 1 thread each; ~50 ms side by side
+# with 2 non-spinning threads each; 63-77 ms one after the other with 2 non-spinning threads each;
+# 85-115 ms one after the other with 2 spinning threads each (an idle session's spinning worker
+# steals the core the other model needs). Graph optimisation stays at ORT_ENABLE_ALL: 37 ms per
+# 320n run against 49-50 ms at EXTENDED or BASIC (open_nsfw: 32 against 46-48 ms).
 INTRA_OP_THREADS = 1
 
 
@@ -58,6 +61,7 @@ def _nudenet(threads: int) -> NudeDetector:
     detector = NudeDetector()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     model = Path(nudenet.__file__).with_name("320n.onnx")
     detector.onnx_session = ort.InferenceSession(str(model), sess_options=options,
                                                  providers=["CPUExecutionProvider"])

