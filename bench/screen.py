@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -110,6 +111,7 @@ async def run(repeats: int, photo: str, fixed_order: bool = False) -> None:
             for (s, gate), values in gate_ms.items() if s == size
         )
         print(f"  screen parts at {size}px (median ms): {parts}")
+    print("load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 def main() -> None:
