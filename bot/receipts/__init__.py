@@ -1,0 +1,1 @@
+"""Expense receipts: the reader (image -> fields), the ledger per thread, corrections, summaries."""
