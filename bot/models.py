@@ -99,6 +99,9 @@ class IncomingMessage:
     is_dm: bool = False
     language: str | None = None  # explicit user or workspace setting; None: detect
     consent_confirmed: bool = False
+    # What the platform itself says of the channel (Discord's age-restricted channels: ADULT);
+    # the policy file's own entry for the channel wins over it (safety.policy.context_for).
+    platform_audience: Audience | None = None
 
     @property
     def thread_key(self) -> ThreadKey:

@@ -20,7 +20,7 @@ import re
 
 import discord
 
-from bot.models import ImageRef, IncomingMessage, PlatformName
+from bot.models import Audience, ImageRef, IncomingMessage, PlatformName
 
 PLATFORM: PlatformName = "discord"
 _MENTION = re.compile(r"<@!?(\d+)>")
@@ -57,7 +57,15 @@ def translate_message(message: discord.Message, bot_user_id: int) -> IncomingMes
         images=tuple(attachment_ref(a) for a in message.attachments),
         event_id=f"discord:{message.id}",
         is_dm=is_dm,
+        platform_audience=channel_audience(channel),
     )
+
+
+def channel_audience(channel: object) -> Audience | None:
+    """An age-restricted (``nsfw``) channel, or a thread in one, is an ``adult`` audience for
+    the policy (where the policy file says nothing of that channel); otherwise no opinion."""
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    return Audience.ADULT if callable(is_nsfw) and is_nsfw() else None
 
 
 def is_follow_up(message: discord.Message, bot_user_id: int) -> bool:

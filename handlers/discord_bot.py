@@ -24,7 +24,13 @@ from bot.core.commands import AnswerConsent, Command, Forget, Help, SetLanguage
 from bot.core.gateway import Gateway
 from bot.models import IncomingMessage
 from config.settings import Settings
-from handlers.discord import PLATFORM, attachment_ref, is_follow_up, translate_message
+from handlers.discord import (
+    PLATFORM,
+    attachment_ref,
+    channel_audience,
+    is_follow_up,
+    translate_message,
+)
 from handlers.discord_client import CONSENT_PREFIX
 
 log = structlog.get_logger(__name__)
@@ -130,7 +136,8 @@ class MiruDiscord(discord.Client):
             workspace=str(interaction.guild_id) if interaction.guild_id else "dm",
             channel=channel_id, thread=thread, message_id=str(posted.id), user=str(user.id),
             text=question, images=(attachment_ref(image),),
-            event_id=f"discord:interaction:{interaction.id}", is_dm=is_dm))
+            event_id=f"discord:interaction:{interaction.id}", is_dm=is_dm,
+            platform_audience=channel_audience(channel)))
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Consent buttons (``miru:consent:<yes|no>:<uploader>:<request id>``)."""

@@ -42,6 +42,7 @@ REACTIONS: dict[Status, str] = {
 }
 PART_CHARS = 2000  # Discord's limit per message
 THREAD_NAME_CHARS = 100
+UNKNOWN_MESSAGE = 10008  # Discord's JSON error code for a message that is gone
 CONSENT_PREFIX = "miru:consent:"  # custom_id: miru:consent:<yes|no>:<uploader>:<request id>
 T = TypeVar("T")
 
@@ -182,7 +183,9 @@ class DiscordConversation:
     async def _reply_channel(self) -> int:
         """A mention in a channel gets a thread started from it (its id is the message's); in a
         thread or a DM the answer goes there. Without the permission to create threads the
-        answer goes to the channel."""
+        answer goes to the channel. A message deleted before the answer is ready gets no
+        answer at all (``DeliveryFailed("message_deleted")``, audited by the pipeline): its
+        author withdrew it, and an answer in the channel would show what they took back."""
         if self._target is not None:
             return self._target
         await self.platform.login()
@@ -197,6 +200,9 @@ class DiscordConversation:
                 auto_archive_duration=1440)
             self._target = int(thread["id"])
         except discord.HTTPException as exc:
+            if exc.code == UNKNOWN_MESSAGE:  # deleted before the answer was ready: skip
+                log.info("discord.message_deleted")
+                raise DeliveryFailed("message_deleted", retryable=False) from None
             if exc.code != 160004:  # a thread already exists for this message: use it
                 log.warning("discord.thread_failed", status=exc.status, code=exc.code)
                 self._target = int(message.channel)

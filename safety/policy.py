@@ -108,11 +108,21 @@ def _faces_rule(ctx: ScreenContext) -> tuple[Action, str]:
 
 
 def context_for(policy: PolicyConfig, channel: str, text: str, *,
-                consent_confirmed: bool = False) -> ScreenContext:
+                consent_confirmed: bool = False,
+                platform_audience: Audience | None = None) -> ScreenContext:
     """What the policy needs to know about a message besides its pixels: its text, and the
-    channel's audience and consent mode as the policy file says now."""
+    channel's audience and consent mode as the policy file says now.
+
+    ``platform_audience`` is what the platform says of the channel (a Discord channel marked
+    age-restricted: ``adult``). It counts only where the policy file has no entry of its own for
+    the channel, and only to mark a ``general`` channel ``adult``: it never relaxes a ``minors``
+    default, and an operator's explicit entry always wins."""
     entry = policy.channel(channel)
-    return ScreenContext(text=text, channel=channel, audience=entry.audience,
+    audience = entry.audience
+    if (channel not in policy.channels and platform_audience is Audience.ADULT
+            and audience is Audience.GENERAL):
+        audience = Audience.ADULT
+    return ScreenContext(text=text, channel=channel, audience=audience,
                          consent_mode=entry.consent, consent_confirmed=consent_confirmed)
 
 

@@ -183,7 +183,8 @@ class Pipeline:
         """Fresh images through the gates, stored ones from their kept findings: all with this
         message's text and the channel's policy as it is now."""
         ctx = context_for(self.s.policy, msg.channel, msg.text,
-                          consent_confirmed=msg.consent_confirmed)
+                          consent_confirmed=msg.consent_confirmed,
+                          platform_audience=msg.platform_audience)
         parts: list[Verdict] = []
         if out.decoded:
             parts.append(await self.s.screener.screen(out.decoded, ctx))
@@ -402,7 +403,7 @@ class Pipeline:
         if result.error is not None:
             await self._audit(msg, out, "delivery_failed", detail={
                 "code": result.error.code, "retryable": result.error.retryable,
-                "reply": kind.value})
+                "reply": kind.value, "why": result.error.detail[:200]})
         if not result.delivered:
             if result.error is not None and status is not None:
                 await conv.status(Status.FAILED)

@@ -61,7 +61,7 @@ class Receipt:
     invoice_number: str | None = None  # "T" + 13 digits
     invoice_number_valid: bool | None = None  # None where no number was read
     invoice_compliant: bool | None = None  # Japan's qualified-invoice rules; None if not Japanese
-    invoice_missing: tuple[str, ...] = ()  # what a qualified invoice lacks: "registration_number", ...
+    invoice_missing: tuple[str, ...] = ()  # what a qualified invoice lacks, e.g. "issuer"
     items: tuple[LineItem, ...] = ()
     confidence: dict[str, float] = field(default_factory=dict)  # per FIELDS name, 0..1
     is_receipt: bool = True  # False: the image is not a receipt at all

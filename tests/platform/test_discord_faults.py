@@ -94,3 +94,38 @@ async def test_doctor_checks_the_token_and_the_message_content_intent(
         check = await asyncio.to_thread(_discord, discord_settings(standin, tmp_path))
     assert check.ok is ok
     assert ok or "MESSAGE CONTENT INTENT" in check.fix
+
+
+async def test_message_deleted_before_the_answer_is_a_logged_and_audited_skip(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    """Issue 9: the author deleted the message while it waited in the queue. No answer is posted
+    anywhere (in the channel it would show what they took back); the audit log says why."""
+    import json
+
+    settings = discord_settings(discord_standin, tmp_path)
+    async with discord_stack(settings, discord_standin, safety_models, worker=False) as stack:
+        channel = discord_standin.channel("general")
+        sent = await discord_standin.dispatch_message(
+            "general", "look", mention_bot=True,
+            attachments=[(COFFEE, "coffee.jpg", "image/jpeg")])
+        await asyncio.sleep(0.5)  # enqueued
+        before = len(posts_in(discord_standin, channel))
+        await discord_standin.dispatch_delete("general", int(sent["id"]))
+        stop = asyncio.Event()
+        worker = asyncio.create_task(stack.app.run_worker({"discord": stack.platform}, stop))
+
+        def audited() -> list[dict[str, object]]:
+            path = settings.audit_path
+            lines = path.read_text().splitlines() if path.exists() else []
+            return [r for r in map(json.loads, lines) if r["kind"] == "delivery_failed"]
+        try:
+            await until(lambda: bool(audited()))
+            (record,) = audited()
+            assert record["detail"]["retryable"] is False  # type: ignore[index]
+            assert "message_deleted" in json.dumps(record)
+            assert len(posts_in(discord_standin, channel)) == before
+            assert not discord_standin.threads.get(int(sent["id"]))
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 15)

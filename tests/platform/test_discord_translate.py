@@ -88,3 +88,26 @@ async def test_ignored_without_mention_from_bots_and_webhooks(
                                                mention_bot=True)
         for _ in range(3):
             assert translate_message(await next_message(got), bot_id) is None
+
+
+async def test_age_restricted_channel_and_its_threads_are_an_adult_audience(
+        discord_standin: DiscordStandIn) -> None:
+    """Issue 9: Discord's ``nsfw`` flag reaches the policy as audience ``adult``."""
+    from bot.models import Audience
+
+    client, got = make_client()
+    async with run_client(client, discord_standin):
+        bot_id = discord_standin.app_id
+        root = await discord_standin.dispatch_message("after-dark", "look", mention_bot=True)
+        top = translate_message(await next_message(got), bot_id)
+        thread = await discord_standin.create_thread("after-dark", from_message=int(root["id"]))
+        await discord_standin.dispatch_message(int(thread["id"]), "and this?")
+        inner = translate_message(await next_message(got), bot_id)
+        await discord_standin.dispatch_message("general", "plain <@1>", mention_bot=True)
+        plain = translate_message(await next_message(got), bot_id)
+        await discord_standin.dispatch_message(None, "hello", dm=True)
+        dm = translate_message(await next_message(got), bot_id)
+        assert top is not None and inner is not None and plain is not None and dm is not None
+        assert top.platform_audience is Audience.ADULT
+        assert inner.platform_audience is Audience.ADULT
+        assert plain.platform_audience is None and dm.platform_audience is None

@@ -170,6 +170,30 @@ def test_channel_tables_inherit_the_defaults(tmp_path: Path):
     assert (ctx.audience, ctx.consent_mode) == (Audience.ADULT, ConsentMode.REQUIRE)
 
 
+@pytest.mark.parametrize(("body", "channel", "expected"), [
+    ("", "C1", Audience.ADULT),  # no entry: the platform's age-restricted flag counts
+    ('[channels.C9]\naudience = "general"\n', "C9", Audience.GENERAL),  # the file wins
+    ('[channels.C9]\naudience = "minors"\n', "C9", Audience.MINORS),
+    ('[defaults]\naudience = "minors"\n', "C1", Audience.MINORS),  # never relaxed
+])
+def test_platform_age_restricted_channel_is_adult_where_the_file_is_silent(
+        tmp_path: Path, body: str, channel: str, expected: Audience):
+    """Issue 9: Discord's nsfw channels reach the policy as ``adult``: exposure is then held for
+    review instead of blocked, and a minor signal still blocks and preserves."""
+    path = tmp_path / "policy.toml"
+    path.write_text(body)
+    policy = load_policy(path)
+    ctx = context_for(policy, channel, "", platform_audience=Audience.ADULT)
+    assert ctx.audience is expected
+    assert context_for(policy, "C1", "").audience is not Audience.ADULT
+    if expected is Audience.ADULT:
+        assert decide([EXPOSED, NSFW_LOW], [], ctx, policy).action is Action.HOLD
+        assert decide([EXPOSED, NSFW_LOW], [], context_for(policy, channel, ""),
+                      policy).action is Action.BLOCK
+        young = decide([EXPOSED, FACE, YOUNG, NSFW_HIGH], [], ctx, policy)
+        assert young.action is Action.BLOCK_AND_PRESERVE
+
+
 @pytest.mark.parametrize(("body", "needle"), [
     ("[thresholds]\nnsfw_low = 2\n", "thresholds.nsfw_low"),
     ("[thresholds]\nnsfw_low = 0.9\nnsfw_high = 0.5\n", "nsfw_low must not exceed"),
