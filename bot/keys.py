@@ -23,6 +23,10 @@ JOB_STREAM_MAXLEN = 100_000  # a backstop only: handled jobs are deleted, old on
 JOB_MAX_AGE_S = 24 * 3600  # a queued job (user id, text, file URLs) older than this is trimmed
 REPLY_CLAIM_TTL_S = 7 * 24 * 3600
 ACTIVE_THREAD_TTL_S = 7 * 24 * 3600
+# The expense ledger's TTL comes from the policy (retention.ledger_days); this is its default.
+LEDGER_TTL_S = 90 * 24 * 3600
+LEDGER_MAX_ENTRIES = 500  # receipts per thread
+LEDGER_UNDO_DEPTH = 50  # edits ``undo`` can step back through
 
 
 def thread_turns(t: ThreadKey) -> str:
@@ -39,6 +43,21 @@ def thread_image(t: ThreadKey, sha256: str) -> str:
 
 def thread_images_index(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:imgs"
+
+
+def ledger_entries(t: ThreadKey) -> str:
+    """Hash: receipt number -> entry (JSON) of the thread's expense ledger."""
+    return f"{PREFIX}:thread:{{{t.tag()}}}:ledger"
+
+
+def ledger_meta(t: ThreadKey) -> str:
+    """Hash: the ledger's number sequence and whether the thread is an expense thread."""
+    return f"{PREFIX}:thread:{{{t.tag()}}}:ledger:meta"
+
+
+def ledger_undo(t: ThreadKey) -> str:
+    """List of the ledger's last edits (JSON), newest last, for ``undo``."""
+    return f"{PREFIX}:thread:{{{t.tag()}}}:ledger:undo"
 
 
 def thread_pattern(t: ThreadKey) -> str:
