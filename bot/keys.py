@@ -109,3 +109,37 @@ AUDIT_STREAM_MAXLEN = 1_000_000
 def audit_head(chain: str) -> str:
     """Hash {count, hash} of an audit file's last mirrored line; one per chain, kept forever."""
     return f"{PREFIX}:{{audit}}:head:{chain}"
+
+
+# Quarantine and review (issue 11). Evidence and cases live as long as the policy's retention
+# (``quarantine_days``; ``legal_hold_days`` once escalated): the TTL is the retention, set from
+# the case's creation time, so a Redis that outlives a worker still forgets on time. Each case's
+# keys share the tag ``{case id}`` so one Lua script decides a case atomically.
+QUARANTINE_INDEX = f"{PREFIX}:quarantine:index"  # zset: evidence id -> created (for purge)
+REVIEW_INDEX = f"{PREFIX}:review:index"  # zset: case id -> created (listing, purge)
+REVIEW_CARD_TTL_S = 400 * 24 * 3600  # where a case's card was posted; outlives any retention
+
+
+def quarantine_blob(evidence_id: str) -> str:
+    """A Fernet token of the evidence bytes (never plaintext)."""
+    return f"{PREFIX}:quarantine:{{{evidence_id}}}:blob"
+
+
+def quarantine_meta(evidence_id: str) -> str:
+    """A Fernet token of the evidence's metadata (JSON)."""
+    return f"{PREFIX}:quarantine:{{{evidence_id}}}:meta"
+
+
+def review_case(case_id: str) -> str:
+    """Hash: the case's record (``data`` JSON) and its status fields."""
+    return f"{PREFIX}:review:{{{case_id}}}:case"
+
+
+def review_decision(case_id: str) -> str:
+    """The one decision a case gets (set by a Lua script only when absent)."""
+    return f"{PREFIX}:review:{{{case_id}}}:decision"
+
+
+def review_card(case_id: str) -> str:
+    """Where the case's card was posted (platform, channel, message id), for updates."""
+    return f"{PREFIX}:review:{{{case_id}}}:card"
