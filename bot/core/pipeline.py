@@ -294,7 +294,10 @@ class Pipeline:
         out.engine = self.s.engine.name
         text = self._cap(neutralise(text), lang) if text.strip() else strings.t("engine.empty",
                                                                                lang)
-        parts = [text, *self._hints(out.images, lang), *out.notes]
+        # Files that were not used (not an image, too large, over the count) are named in the
+        # answer: the user would otherwise take "I see 8 images" for all ten they sent.
+        skipped = [r.message for r in out.rejections]
+        parts = [text, *self._hints(out.images, lang), *skipped, *out.notes]
         if out.verdict is not None and out.verdict.action is Action.ALLOW_BLURRED:
             parts.append(strings.t("verdict.blurred_note", lang))
         await self._audit(msg, out, "answer", detail={

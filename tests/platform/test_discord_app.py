@@ -137,3 +137,23 @@ async def test_help_and_lang_answer_only_the_caller(
         (reply,) = [discord_standin.messages[i] for i in record.followup_ids]
         assert reply["flags"] & 64  # ephemeral
         assert reply["content"] == strings.t("cmd.lang_set", "ja")
+
+
+async def test_ten_attachments_with_a_non_image_and_an_oversized_one(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    """Issue 9, bad input: Discord's most attachments per message (10), one not an image and
+    one over the size limit: the others are answered, the two are named with the reason."""
+    settings = discord_settings(discord_standin, tmp_path, max_bytes=len(COFFEE) + 1000)
+    files = [(b"just some notes\n", "notes.txt", "text/plain"),
+             (b"\xff\xd8\xff" + bytes(len(COFFEE) + 5000), "big.jpg", "image/jpeg")]
+    files += [(COFFEE, f"coffee{i}.jpg", "image/jpeg") for i in range(8)]
+    async with discord_stack(settings, discord_standin, safety_models) as stack:
+        sent = await discord_standin.dispatch_message("general", "what are these?",
+                                                      mention_bot=True, attachments=files)
+        mid = int(sent["id"])
+        await until(lambda: any("notes.txt" in p for p in posts_in(discord_standin, mid)))
+        (request,) = stack.engine.requests
+        assert len(request.images) == 8
+        text = "\n".join(posts_in(discord_standin, mid))
+        assert "notes.txt" in text and "big.jpg" in text and "8 image" in text
