@@ -23,7 +23,7 @@ FindingCode = Literal[
 Role = Literal["user", "assistant"]
 AuditKind = Literal[
     "verdict", "answer", "rejected", "error", "engine_error", "delivery_failed", "privacy_op",
-    "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget",
+    "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget", "history",
 ]
 
 Box = tuple[float, float, float, float]

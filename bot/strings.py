@@ -167,9 +167,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "cmd.help": {
         "en": "Mention me with an image and a question, and I'll answer in the thread. Commands: "
-        "`/miru help`, `/miru forget` (delete your data), `/miru lang ja|en`.",
+        "`/miru help`, `/miru forget` (delete your data), `/miru lang ja|en`, "
+        "`/miru history on|off` (keep your conversations or not).",
         "ja": "画像と質問を添えてメンションすると、スレッドで回答します。コマンド: "
-        "`/miru help`、`/miru forget`（あなたのデータを削除）、`/miru lang ja|en`。",
+        "`/miru help`、`/miru forget`（あなたのデータを削除）、`/miru lang ja|en`、"
+        "`/miru history on|off`（会話を記憶するかどうか）。",
     },
     "cmd.forgot": {
         "en": "Done: I deleted your thread memory and cached images ({count} items).",
@@ -186,6 +188,53 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cmd.lang_usage": {
         "en": "Usage: `/miru lang ja` or `/miru lang en`.",
         "ja": "使い方: `/miru lang ja` または `/miru lang en`",
+    },
+    # History on/off (``/miru history``, the policy's ``history``)
+    "cmd.history_usage": {
+        "en": "Usage: `/miru history` (show the setting), `/miru history off` (keep nothing of "
+              "your conversations) or `/miru history on`.",
+        "ja": "使い方: `/miru history`（現在の設定を表示）、`/miru history off`（会話を記憶しない）"
+              "または `/miru history on`",
+    },
+    "cmd.history_on": {
+        "en": "History is on for you: in a thread I answered, I keep the questions and answers "
+              "for {turns_days} days after the last one and the images for {images_days} days, "
+              "so follow-ups need no mention or new upload. `/miru history off` keeps nothing "
+              "from now on; `/miru forget` deletes what is kept now.",
+        "ja": "記憶はオンです: 回答したスレッドの質問と回答を最後の投稿から {turns_days} 日、画像を "
+              "{images_days} 日保存するため、続けての質問にはメンションも画像の再投稿も不要です。"
+              "`/miru history off` で今後は何も保存しません。`/miru forget` で保存済みの内容を削除します。",
+    },
+    "cmd.history_off": {
+        "en": "History is off for you: I keep none of your questions, answers or images, and no "
+              "note of the threads I answered; each message stands alone, so for a follow-up "
+              "mention me with the image again. The audit log still records each decision "
+              "(pseudonymous ids, image hashes, verdicts; no text, no images). Anything kept "
+              "before expires on its own (questions and answers after {turns_days} days, images "
+              "after {images_days} days); `/miru forget` deletes it now. `/miru history on` "
+              "turns keeping back on.",
+        "ja": "記憶はオフです: あなたの質問・回答・画像も、回答したスレッドの記録も保存しません。"
+              "メッセージは 1 件ずつ独立して扱うため、続けて質問するときは画像を添えてもう一度メンション"
+              "してください。監査ログには判定の記録（仮名化した ID・画像のハッシュ・判定。本文や画像は"
+              "含みません）が残ります。以前に保存した内容は期限（質問と回答は {turns_days} 日、画像は "
+              "{images_days} 日）で消えます。`/miru forget` ですぐに削除できます。"
+              "`/miru history on` で記憶を再開します。",
+    },
+    "cmd.history_channel_off": {
+        "en": "In this channel nothing is kept for anyone anyway: its policy has history off.",
+        "ja": "なお、このチャンネルはポリシーで記憶がオフになっているため、誰の会話も保存しません。",
+    },
+    "history.off_no_image": {
+        "en": "History is off here, so I didn't keep the image from earlier. Please mention me "
+              "with the image again, together with your question.",
+        "ja": "記憶がオフのため、前の画像は保存していません。質問と一緒に画像を添えて、もう一度"
+              "メンションしてください。",
+    },
+    "history.off_note": {
+        "en": "(History is off: I kept nothing of this. For a follow-up, mention me with the "
+              "image again.)",
+        "ja": "（記憶はオフです: この内容は保存していません。続けて質問するときは画像を添えて"
+              "もう一度メンションしてください。）",
     },
     "ask.no_image": {
         "en": "Please attach an image with your question.",

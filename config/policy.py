@@ -172,9 +172,17 @@ class Audience(StrEnum):
     MINORS = "minors"  # a channel known to include minors: any sexual signal escalates
 
 
+class HistoryMode(StrEnum):
+    """Whether Miru keeps a channel's conversations (turns, images, the active-thread flag)."""
+
+    ON = "on"
+    OFF = "off"  # each message stands alone; the audit log still records every decision
+
+
 class ChannelPolicy(_Frozen):
     audience: Audience = Audience.GENERAL
     consent: ConsentMode = ConsentMode.BLUR
+    history: HistoryMode = HistoryMode.ON
 
 
 class Retention(_Frozen):

@@ -2,11 +2,11 @@
 
 Messages (``handlers.discord.translate_message``) go to the core gateway (``bot.core.gateway``),
 which applies the follow-up rule and enqueues; workers answer through
-``handlers.discord_client``. Application commands ``/miru ask|forget|lang|help`` are synced on
-start (to ``MIRU_DISCORD_GUILD_ID`` when set, at once; else globally). ``/miru ask`` defers within
-Discord's 3 s, posts the question as a follow-up, and the answer comes in a thread started from
-it. Consent buttons carry the uploader's id: anyone else's press is refused ephemerally. One
-error hook for events (``on_error``) and one for commands (``tree.on_error``).
+``handlers.discord_client``. Application commands ``/miru ask|forget|lang|history|help`` are
+synced on start (to ``MIRU_DISCORD_GUILD_ID`` when set, at once; else globally). ``/miru ask``
+defers within Discord's 3 s, posts the question as a follow-up, and the answer comes in a thread
+started from it. Consent buttons carry the uploader's id: anyone else's press is refused
+ephemerally. One error hook for events (``on_error``) and one for commands (``tree.on_error``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import structlog
 from discord import app_commands
 
 from bot import strings
-from bot.core.commands import AnswerConsent, Command, Forget, Help, SetLanguage
+from bot.core.commands import AnswerConsent, Command, Forget, Help, History, SetLanguage
 from bot.core.gateway import Gateway
 from bot.models import IncomingMessage
 from config.settings import Settings
@@ -102,6 +102,15 @@ class MiruDiscord(discord.Client):
         @group.command(name="lang", description="Answer in this language")
         async def lang(interaction: discord.Interaction, language: Literal["ja", "en"]) -> None:
             await self._command(interaction, SetLanguage(language))
+
+        @group.command(name="history", description="Keep your conversations (on) or not (off)")
+        @app_commands.describe(setting="on or off; leave empty to see what is kept")
+        async def history(interaction: discord.Interaction, setting: str = "") -> None:
+            # A free string, not a choice list: the core answers a bad value with its usage.
+            channel = interaction.channel
+            parent = channel.parent_id if isinstance(channel, discord.Thread) else None
+            await self._command(interaction, History(
+                setting.strip().lower(), str(parent or interaction.channel_id or "")))
 
         @group.command(name="help", description="What Miru does")
         async def help_(interaction: discord.Interaction) -> None:

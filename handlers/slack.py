@@ -145,8 +145,9 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         # Slack waits 3 s for the acknowledgement; the answer needs Redis (language, forget) and
         # the audit log, so it follows through the response_url, seen only by the caller.
         await ack()
-        text = await gateway.run_command(parse_command(command.get("text") or ""),
-                                         command["user_id"])
+        text = await gateway.run_command(
+            parse_command(command.get("text") or "", channel=command.get("channel_id") or ""),
+            command["user_id"])
         await respond(text=text, response_type="ephemeral")
 
     async def on_consent(ack: Any, body: dict[str, Any], respond: Any, *, confirmed: bool) -> None:

@@ -1,5 +1,5 @@
 """What a user asks about their own data and choices, on any platform: the answer language, a
-consent answer, ``forget``. The gateway's commands and the pipeline both use it.
+consent answer, ``forget``, history on/off. The gateway's commands and the pipeline both use it.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from bot.core.lang import detect_language
 from bot.errors import StoreUnavailable
 from bot.models import IncomingMessage
 from bot.services import Services
+from config.policy import HistoryMode
+
+HISTORY_PREF = "history"
 
 
 class Account:
@@ -52,7 +55,12 @@ class Account:
         return _with_consent(pending)
 
     async def forget_user(self, platform: str, user: str) -> int:
+        """Delete the user's data; a ``history off`` choice survives it (forgetting must not
+        quietly switch keeping back on)."""
+        history_off = not await self.history_on(platform, user)
         count = await self.s.memory.forget_user(platform, user)
+        if history_off:
+            await self.s.state.set_pref(platform, user, HISTORY_PREF, HistoryMode.OFF.value)
         await self.s.audit.write(self.s.audit.record(
             "forget", f"{platform}:forget", platform=platform, user=user,
             detail={"items": count}))
@@ -62,6 +70,34 @@ class Account:
         if lang not in strings.LANGS:
             raise ValueError(lang)
         await self.s.state.set_pref(platform, user, "lang", lang)
+
+    async def history_on(self, platform: str, user: str) -> bool:
+        """The user's own choice (``/miru history on|off``); on unless they turned it off.
+        Raises ``StoreUnavailable`` when the choice cannot be read."""
+        return await self.s.state.get_pref(platform, user, HISTORY_PREF) != HistoryMode.OFF.value
+
+    def channel_history_on(self, channel: str) -> bool:
+        """The channel's policy (``history``, default from ``[defaults]``)."""
+        return self.s.policy.channel(channel).history is HistoryMode.ON
+
+    async def keeps_history(self, msg: IncomingMessage) -> bool:
+        """Whether anything of this message's conversation may be kept: the channel's policy
+        and the user's choice must both allow it. A choice that cannot be read counts as off
+        (keep nothing rather than keep against someone's wish)."""
+        if not self.channel_history_on(msg.channel):
+            return False
+        try:
+            return await self.history_on(msg.platform, msg.user)
+        except StoreUnavailable:
+            return False
+
+    async def set_history(self, platform: str, user: str, on: bool) -> None:
+        """Record the choice (a preference, not conversation data) and audit it."""
+        value = HistoryMode.ON if on else HistoryMode.OFF
+        await self.s.state.set_pref(platform, user, HISTORY_PREF, value.value)
+        await self.s.audit.write(self.s.audit.record(
+            "history", f"{platform}:history", platform=platform, user=user,
+            action=value.value))
 
 
 def _with_consent(msg: IncomingMessage) -> IncomingMessage:

@@ -28,6 +28,15 @@ class SetLanguage:
 
 
 @dataclass(frozen=True)
+class History:
+    """``on`` / ``off``: keep the caller's conversations or not; ``""`` asks for the current
+    setting (and what is kept, for how long); anything else shows usage."""
+
+    setting: str = ""
+    channel: str = ""  # where it was asked: the status also tells that channel's policy
+
+
+@dataclass(frozen=True)
 class AnswerConsent:
     """The caller pressed a consent button on the prompt of ``request_id``."""
 
@@ -42,11 +51,12 @@ class Unknown:
     text: str
 
 
-Command = Help | Forget | SetLanguage | AnswerConsent | Unknown
+Command = Help | Forget | SetLanguage | History | AnswerConsent | Unknown
 
 
-def parse_command(text: str) -> Command:
-    """``help | forget | lang ja|en`` as typed after a slash command; empty text is ``Help``."""
+def parse_command(text: str, *, channel: str = "") -> Command:
+    """``help | forget | lang ja|en | history [on|off]`` as typed after a slash command; empty
+    text is ``Help``. ``channel``: where it was typed (``history`` tells that channel's policy)."""
     words = text.split()
     if not words:
         return Help()
@@ -57,4 +67,6 @@ def parse_command(text: str) -> Command:
         return Forget()
     if verb == "lang":
         return SetLanguage(words[1].lower() if len(words) > 1 else "")
+    if verb == "history":
+        return History(" ".join(words[1:]).lower(), channel)
     return Unknown(text)

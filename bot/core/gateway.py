@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 
 from bot import strings
-from bot.core.commands import AnswerConsent, Command, Forget, Help, SetLanguage, Unknown
+from bot.core.commands import (
+    AnswerConsent,
+    Command,
+    Forget,
+    Help,
+    History,
+    SetLanguage,
+    Unknown,
+)
 from bot.errors import MiruError, StoreUnavailable
 from bot.models import IncomingMessage, Reply, ReplyKind, Status
 from bot.ports import Platform
@@ -29,6 +37,7 @@ if TYPE_CHECKING:
     from bot.core.account import Account
     from bot.evidence.audit import AuditLog
     from bot.stores.base import StateStore
+    from config.policy import PolicyConfig
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +61,9 @@ class GatewayApp(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def policy(self) -> PolicyConfig: ...
 
     async def submit(self, message: IncomingMessage) -> Submitted: ...
 
@@ -150,9 +162,30 @@ class Gateway:
                 return strings.t("cmd.lang_usage", lang)
             await account.set_language(self.name, user, cmd.lang)
             return strings.t("cmd.lang_set", cmd.lang)
+        if isinstance(cmd, History):
+            return await self._history(cmd, user, lang)
         if isinstance(cmd, AnswerConsent):
             return await self._consent(cmd, user, lang)
         return strings.t("cmd.unknown", lang)
+
+    async def _history(self, cmd: History, user: str, lang: str) -> str:
+        """``on`` / ``off`` set the caller's choice; nothing tells the current setting, what is
+        kept and for how long (and whether this channel's policy keeps nothing anyway)."""
+        account = self.app.account
+        if cmd.setting not in ("", "on", "off"):
+            return strings.t("cmd.history_usage", lang)
+        if cmd.setting:
+            await account.set_history(self.name, user, cmd.setting == "on")
+            on = cmd.setting == "on"
+        else:
+            on = await account.history_on(self.name, user)
+        retention = self.app.policy.retention
+        text = strings.t("cmd.history_on" if on else "cmd.history_off", lang,
+                         turns_days=_days(retention.turns_days),
+                         images_days=_days(retention.images_days))
+        if cmd.channel and not account.channel_history_on(cmd.channel):
+            text += "\n" + strings.t("cmd.history_channel_off", lang)
+        return text
 
     async def _consent(self, cmd: AnswerConsent, user: str, lang: str) -> str:
         """Only the uploader's press counts (``Account.confirm_consent`` checks); a confirmed
@@ -165,3 +198,8 @@ class Gateway:
             return strings.t("verdict.consent_expired", lang)
         status = await self.submit(message)
         return "" if status != UNAVAILABLE else strings.t("store.unavailable", lang)
+
+
+def _days(value: float) -> str:
+    """A retention in days as people write it (7, not 7.0; 0.5 stays 0.5)."""
+    return f"{value:g}"

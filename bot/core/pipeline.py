@@ -2,6 +2,8 @@
 
 Platform-neutral: a ``Conversation`` (Slack, Discord or the command line) supplies the bytes and
 takes the reply. Only ``allow``/``allow_blurred`` images ever reach ``process`` and the engine.
+With history off (the user's choice or the channel's policy) nothing is recalled or remembered
+and no thread is marked active; the audit log records as always.
 
 Every request that uses images is decided again: fresh images by the gates, images kept in the
 thread from the findings stored with them, both with this message's text and the channel's
@@ -134,7 +136,10 @@ class Pipeline:
     async def _handle(self, conv: Conversation, out: Outcome, delivery: Delivery) -> None:
         msg = conv.message
         raw = await self._ingest(conv, out)
-        history, stored, remembered = await self._recall(msg, out)
+        keep = await self.account.keeps_history(msg)
+        history, stored, remembered = await self._recall(msg, out) if keep else ((), [], False)
+        if not keep:
+            out.notes.append(strings.t("history.off_note", out.language))
         if not out.decoded and not stored:
             if out.rejections:
                 text = "\n".join(r.message for r in out.rejections)
@@ -142,8 +147,9 @@ class Pipeline:
                     text += "\n" + strings.t("reject.no_images", out.language)
                 await self._finish(conv, out, delivery, ReplyKind.REJECTED, text, Status.FAILED)
             else:
+                key = "ask.no_image" if keep else "history.off_no_image"
                 await self._finish(conv, out, delivery, ReplyKind.INFO,
-                                   strings.t("ask.no_image", out.language), None)
+                                   strings.t(key, out.language), None)
             return
         out.stored = stored
         verdict = await self._screen(msg, out)

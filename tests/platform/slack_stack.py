@@ -74,13 +74,16 @@ def audit_kinds(stack: Stack) -> list[dict[str, Any]]:
 
 
 def write_policy(tmp: Path, *, consent_channels: tuple[str, ...] = (),
-                 blocked_sha256: tuple[str, ...] = ()) -> Path:
+                 blocked_sha256: tuple[str, ...] = (),
+                 history_off_channels: tuple[str, ...] = ()) -> Path:
     lines = ['version = "1"']
     if blocked_sha256:
         (tmp / "blocked.txt").write_text("\n".join(blocked_sha256) + "\n", encoding="utf-8")
         lines += ["[hash_lists]", 'sha256_files = ["blocked.txt"]']
     for channel in consent_channels:
         lines += [f"[channels.{channel}]", 'consent = "require"']
+    for channel in history_off_channels:
+        lines += [f"[channels.{channel}]", 'history = "off"']
     path = tmp / "policy.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
