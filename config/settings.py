@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         SecretStr(""), validation_alias=AliasChoices("DISCORD_TOKEN", "MIRU_DISCORD_TOKEN")
     )
     discord_api_url: str = "https://discord.com/api/v10"
-    discord_gateway_url: str = ""  # empty: the one GET /gateway/bot names
+    discord_gateway_url: str = ""  # empty: discord.py's default (wss://gateway.discord.gg/)
     discord_guild_id: str = ""  # commands synced to this guild (instantly); empty: globally
     discord_file_hosts: tuple[str, ...] = ("cdn.discordapp.com", "media.discordapp.net")
     discord_guild_ready_timeout_s: float = Field(2.0, ge=0)  # discord.py's wait for guilds

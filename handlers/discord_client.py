@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import aiohttp
 import discord
 import structlog
+import yarl
 
 from bot import strings
 from bot.core.chunking import split_text
@@ -48,9 +49,12 @@ T = TypeVar("T")
 
 
 def configure_api(settings: Settings) -> None:
-    """Point discord.py's REST base at ``MIRU_DISCORD_API_URL`` (a class attribute: per
-    process)."""
+    """Point discord.py's REST base at ``MIRU_DISCORD_API_URL``, and its first gateway
+    connection at ``MIRU_DISCORD_GATEWAY_URL`` where that is set (class attributes: per
+    process). After READY discord.py resumes at the ``resume_gateway_url`` READY names."""
     discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:

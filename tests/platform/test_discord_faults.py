@@ -129,3 +129,19 @@ async def test_message_deleted_before_the_answer_is_a_logged_and_audited_skip(
         finally:
             stop.set()
             await asyncio.wait_for(worker, 15)
+
+
+async def test_gateway_url_setting_is_where_the_client_connects(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    """MIRU_DISCORD_GATEWAY_URL is used: with discord.py's default gateway pointed nowhere, the
+    client still reaches READY on the stand-in named by the setting."""
+    import yarl
+
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL("ws://127.0.0.1:9/")
+    settings = discord_settings(discord_standin, tmp_path,
+                                discord_gateway_url=discord_standin.gateway_url + "/")
+    async with discord_stack(settings, discord_standin, safety_models, worker=False) as stack:
+        assert stack.platform.client.is_ready()
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY).startswith(
+        discord_standin.gateway_url)
