@@ -24,6 +24,7 @@ Role = Literal["user", "assistant"]
 AuditKind = Literal[
     "verdict", "answer", "rejected", "error", "engine_error", "delivery_failed", "privacy_op",
     "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget", "history",
+    "receipt", "receipt_edit",
 ]
 
 Box = tuple[float, float, float, float]

@@ -183,6 +183,8 @@ class ChannelPolicy(_Frozen):
     audience: Audience = Audience.GENERAL
     consent: ConsentMode = ConsentMode.BLUR
     history: HistoryMode = HistoryMode.ON
+    # Every thread Miru is mentioned in here is an expense thread (no `@Miru receipts` needed).
+    receipts: bool = False
 
 
 class Retention(_Frozen):
@@ -190,6 +192,7 @@ class Retention(_Frozen):
     images_days: float = Field(1, gt=0)
     quarantine_days: float = Field(30, gt=0)
     legal_hold_days: float = Field(365, gt=0)
+    ledger_days: float = Field(90, gt=0)  # expense ledgers, from their last edit
 
 
 class PolicyConfig(_Frozen):
