@@ -1,0 +1,205 @@
+"""Expense threads: receipts read into a ledger, corrected, summed up, on every platform.
+
+A thread becomes an expense thread with ``@Miru receipts`` (or every thread of a channel whose
+policy entry says ``receipts = true``). In one, the pipeline hands each message here instead of
+to the engine:
+
+- images go through the pipeline's own steps first (fetch, decode, the same gates, the verdict
+  audited, the same replies for blocked, held and consent), and only allowed ones are processed
+  and read: not a receipt -> said so, nothing added; unreadable -> retake tips, nothing added;
+  otherwise added and answered with a card (unsure fields marked, no total asked for, totals
+  that disagree and duplicates flagged);
+- text is the thread's grammar (``bot.receipts.corrections``): a correction, ``remove N``,
+  ``undo`` or ``summary`` (totals, a chart PNG and a CSV as files); anything else is answered
+  with the accepted forms.
+
+Every ledger edit happens after the reply claim (a job run twice edits once) and is audited
+(``receipt``, ``receipt_edit``). Replies pass through ``neutralise``: a merchant name read from
+a photo never becomes a link or a mention.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from bot import strings
+from bot.core.safetext import neutralise
+from bot.errors import StoreUnavailable
+from bot.models import Action, Attachment, Image, IncomingMessage, ReplyKind, Status
+from bot.receipts.card import card, field_label
+from bot.receipts.corrections import (
+    ParseError,
+    Remove,
+    SetField,
+    ShowSummary,
+    StartReceipts,
+    ThreadCommand,
+    Undo,
+    apply,
+    parse,
+)
+from bot.receipts.ledger import Entry, Ledger
+from bot.receipts.summary import chart_png, csv_bytes, summarize, summary_text
+
+if TYPE_CHECKING:
+    from bot.core.delivery import Delivery
+    from bot.core.pipeline import Outcome, Pipeline
+    from bot.ports import Conversation
+
+log = logging.getLogger(__name__)
+
+
+class ReceiptThreads:
+    """The expense-thread branch of one ``Pipeline`` (its services, steps and audit)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.p = pipeline
+
+    @property
+    def ledger(self) -> Ledger | None:
+        return self.p.s.ledger
+
+    async def wants(self, msg: IncomingMessage) -> bool:
+        """True when ``msg`` belongs to an expense thread (or starts one)."""
+        if self.ledger is None or self.p.s.read_receipt is None:
+            return False
+        if isinstance(parse(msg.text), StartReceipts) if msg.text.strip() else False:
+            return True
+        if self.p.s.policy.channel(msg.channel).receipts:
+            return True
+        try:
+            return await self.ledger.is_expense_thread(msg.thread_key)
+        except StoreUnavailable as exc:  # cannot tell: the ordinary path answers
+            log.warning("expense-thread check failed: %s", exc.detail)
+            return False
+
+    async def handle(self, conv: Conversation, out: Outcome, delivery: Delivery) -> None:
+        assert self.ledger is not None
+        msg = conv.message
+        cmd = parse(msg.text) if msg.text.strip() else None
+        started = await self.ledger.start(msg.thread_key)
+        if msg.images:
+            await self._images(conv, out, delivery, started)
+        elif isinstance(cmd, StartReceipts) or cmd is None:
+            count = len(await self.ledger.entries(msg.thread_key))
+            text = (strings.t("receipts.started", out.language) if started or not count
+                    else strings.t("receipts.already", out.language, count=count))
+            await self._reply(conv, out, delivery, text)
+        elif isinstance(cmd, ParseError):
+            await self._reply(conv, out, delivery, strings.t(cmd.key, out.language) + "\n"
+                              + strings.t("receipts.forms", out.language), kind=ReplyKind.INFO)
+        elif await delivery.claim():  # a job run twice edits the ledger once
+            await self._command(conv, out, delivery, cmd)
+
+    async def _images(self, conv: Conversation, out: Outcome, delivery: Delivery,
+                      started: bool) -> None:
+        p, msg, lang = self.p, conv.message, out.language
+        raw = await p._ingest(conv, out)
+        if not out.decoded:
+            text = "\n".join(r.message for r in out.rejections)
+            await p._finish(conv, out, delivery, ReplyKind.REJECTED,
+                            text + "\n" + strings.t("reject.no_images", lang), Status.FAILED)
+            return
+        verdict = await p._screen(msg, out)
+        if not await p._act_on_verdict(conv, out, delivery, verdict, raw):
+            return
+        if not await delivery.claim():
+            return
+        parts = [strings.t("receipts.started", lang)] if started else []
+        for d in out.decoded:
+            blur = verdict.faces(d.index) if verdict.action is Action.ALLOW_BLURRED else ()
+            img = await p.s.ingestor.process(raw[d.index], d, blur=blur)
+            out.images.append(img)
+            parts.append(await self._read_one(msg, out, img, msg.images[d.index].name))
+        parts.extend(r.message for r in out.rejections)
+        await self._reply(conv, out, delivery, "\n\n".join(parts))
+
+    async def _read_one(self, msg: IncomingMessage, out: Outcome, img: Image, name: str) -> str:
+        """Read one allowed image; add it when it is a readable receipt. The sentence to show."""
+        assert self.ledger is not None and self.p.s.read_receipt is not None
+        lang = out.language
+        receipt = await asyncio.to_thread(self.p.s.read_receipt, img)
+        detail: dict[str, Any] = {"image": img.original_sha256}
+        if not receipt.is_receipt:
+            text = strings.t("receipts.not_receipt", lang, name=name)
+            detail["outcome"] = "not_receipt"
+        elif not receipt.readable:
+            tips = " ".join(strings.t(k, lang) for k in receipt.retake_tips
+                            if k in strings.MESSAGES) or strings.t("receipts.retake_generic", lang)
+            text = strings.t("receipts.unreadable", lang, name=name, tips=tips)
+            detail["outcome"] = "unreadable"
+        else:
+            entry = await self.ledger.add(msg.thread_key, msg.user, replace(receipt, ocr_text=""),
+                                          img.original_sha256)
+            text = card(entry, lang)
+            detail.update(outcome="added", n=entry.n, duplicate_of=entry.duplicate_of,
+                          total_missing=receipt.total is None,
+                          totals_disagree=receipt.totals_disagree,
+                          unsure=list(receipt.unsure()))
+        await self.p._audit(msg, out, "receipt", detail=detail)
+        return text
+
+    async def _command(self, conv: Conversation, out: Outcome, delivery: Delivery,
+                       cmd: ThreadCommand) -> None:
+        assert self.ledger is not None
+        msg, lang, thread = conv.message, out.language, conv.message.thread_key
+        attachments: tuple[Attachment, ...] = ()
+        if isinstance(cmd, ShowSummary):
+            entries = await self.ledger.entries(thread)
+            text, attachments = await asyncio.to_thread(_summary_files, entries, lang)
+        elif isinstance(cmd, Undo):
+            undone = await self.ledger.undo(thread)
+            text = (strings.t(f"receipts.undone_{undone.op}", lang, n=undone.n) if undone
+                    else strings.t("receipts.nothing_to_undo", lang))
+            if undone:
+                await self._audit_edit(msg, out, "undo", undone.n, op=undone.op)
+        elif isinstance(cmd, Remove):
+            removed = await self.ledger.remove(thread, cmd.n)
+            text = strings.t("receipts.removed" if removed else "receipts.no_such", lang, n=cmd.n)
+            if removed:
+                await self._audit_edit(msg, out, "remove", cmd.n)
+        else:
+            assert isinstance(cmd, SetField)
+            result = await self.ledger.correct(thread, msg.user, cmd.n,
+                                               lambda r: apply(r, cmd), cmd.field, cmd.shown())
+            if result is None:
+                text = strings.t("receipts.no_such" if cmd.n else "receipts.empty", lang,
+                                 n=cmd.n or 0)
+            else:
+                before, after = result
+                was = getattr(before.receipt, cmd.field)
+                await self._audit_edit(msg, out, "correct", after.n, field=cmd.field,
+                                       value=cmd.shown()[:100],
+                                       was=None if was is None else str(was)[:100])
+                text = strings.t("receipts.corrected", lang, n=after.n,
+                                 field=field_label(cmd.field, lang), value=cmd.shown())
+                text += "\n\n" + card(after, lang)
+        await self._reply(conv, out, delivery, text, attachments=attachments)
+
+    async def _audit_edit(self, msg: IncomingMessage, out: Outcome, op: str, n: int,
+                          **detail: Any) -> None:
+        await self.p._audit(msg, out, "receipt_edit", detail={"op": op, "n": n, **detail})
+
+    async def _reply(self, conv: Conversation, out: Outcome, delivery: Delivery, text: str, *,
+                     kind: ReplyKind = ReplyKind.ANSWER,
+                     attachments: tuple[Attachment, ...] = ()) -> None:
+        """Answer in the thread, and keep the thread active so replies need no mention."""
+        await self.p._mark_active(conv.message, out)
+        await self.p._finish(conv, out, delivery, kind, self.p._cap(neutralise(text), out.language),
+                             Status.ANSWERED, attachments=attachments)
+
+
+def _summary_files(entries: list[Entry], lang: str) -> tuple[str, tuple[Attachment, ...]]:
+    """The summary's text and its files (chart when anything has a total, CSV when anything
+    is in the ledger); matplotlib runs here, off the event loop."""
+    s = summarize(entries)
+    files = []
+    png = chart_png(s, lang)
+    if png is not None:
+        files.append(Attachment("receipts-summary.png", png, "image/png"))
+    if entries:
+        files.append(Attachment("receipts.csv", csv_bytes(entries), "text/csv"))
+    return summary_text(s, lang), tuple(files)
