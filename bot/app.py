@@ -171,6 +171,11 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         ocr_context=lambda img, _lang: reader.read(_pil(img), "auto").text,
         engine_note=note,
     )
+    if redis is not None:  # expense threads keep their ledgers in Redis
+        from bot.receipts.ledger import Ledger
+
+        services.ledger = Ledger(redis, ttl_s=int(policy.retention.ledger_days * 24 * 3600))
+        services.read_receipt = _receipt_reader(reader)
     queue = None
     if redis is not None:
         from bot.jobs.queue import JobQueue
@@ -225,6 +230,16 @@ def _pil(img: Image):
     from PIL import Image as PILImage
 
     return PILImage.open(io.BytesIO(img.data)).convert("RGB")
+
+
+def _receipt_reader(reader):
+    """An allowed (processed) image's receipt fields, read with the app's OCR reader."""
+    def read(img: Image):
+        from bot.receipts.reader import read_receipt
+
+        return read_receipt(_pil(img), ocr=reader)
+
+    return read
 
 
 def _quality(img: Image):

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from bot.evidence.quarantine import Quarantine
     from bot.imaging.ingest import Ingestor
     from bot.imaging.quality import QualityHint
+    from bot.receipts.ledger import Ledger
+    from bot.receipts.model import Receipt
     from bot.stores.base import StateStore, ThreadMemory
     from bot.vision.base import Engine
     from config.policy import PolicyConfig
@@ -45,4 +47,5 @@ class Services:
     pending_ttl_s: int = 15 * 60
     delivery_wait_s: float = 1.0  # first back-off between tries of a reply the platform refused
     engine_note: str = ""
-
+    ledger: Ledger | None = None  # expense threads (with Redis)
+    read_receipt: Callable[[Image], Receipt] | None = None  # an allowed image's fields

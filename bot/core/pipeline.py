@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from bot import strings
 from bot.core.account import Account
 from bot.core.delivery import Delivery
+from bot.core.receipt_thread import ReceiptThreads
 from bot.core.safetext import neutralise
 from bot.errors import (
     AuditError,
@@ -95,6 +96,7 @@ class Pipeline:
     def __init__(self, services: Services, account: Account | None = None) -> None:
         self.s = services
         self.account = account or Account(services)
+        self.receipts = ReceiptThreads(self)
 
     async def run(self, conversation: Conversation) -> Reply | None:
         return (await self.handle(conversation)).reply
@@ -135,6 +137,9 @@ class Pipeline:
 
     async def _handle(self, conv: Conversation, out: Outcome, delivery: Delivery) -> None:
         msg = conv.message
+        if await self.receipts.wants(msg):  # an expense thread: read, keep, sum up
+            await self.receipts.handle(conv, out, delivery)
+            return
         raw = await self._ingest(conv, out)
         keep = await self.account.keeps_history(msg)
         history, stored, remembered = await self._recall(msg, out) if keep else ((), [], False)
