@@ -155,7 +155,7 @@ class ReceiptThreads:
             text = (strings.t(f"receipts.undone_{undone.op}", lang, n=undone.n) if undone
                     else strings.t("receipts.nothing_to_undo", lang))
             if undone:
-                await self._audit_edit(msg, out, "undo", undone.n, op=undone.op)
+                await self._audit_edit(msg, out, "undo", undone.n, undid=undone.op)
         elif isinstance(cmd, Remove):
             removed = await self.ledger.remove(thread, cmd.n)
             text = strings.t("receipts.removed" if removed else "receipts.no_such", lang, n=cmd.n)
