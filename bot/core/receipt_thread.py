@@ -22,13 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import strings
 from bot.core.safetext import neutralise
 from bot.errors import StoreUnavailable
-from bot.models import Action, Attachment, Image, IncomingMessage, ReplyKind, Status
+from bot.models import (
+    Action,
+    Attachment,
+    AuditKind,
+    Image,
+    IncomingMessage,
+    ReplyKind,
+    Status,
+    Verdict,
+)
 from bot.receipts.card import card, field_label
 from bot.receipts.corrections import (
     ParseError,
@@ -46,10 +56,31 @@ from bot.receipts.summary import chart_png, csv_bytes, summarize, summary_text
 
 if TYPE_CHECKING:
     from bot.core.delivery import Delivery
-    from bot.core.pipeline import Outcome, Pipeline
     from bot.ports import Conversation
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
+Outcome = Any  # bot.core.pipeline.Outcome (not imported: the pipeline imports this module)
+
+
+class Pipeline(Protocol):
+    """The steps of ``bot.core.pipeline.Pipeline`` an expense thread runs, so its images meet
+    exactly the same fetch, gates, verdict replies and audit as every other upload."""
+
+    s: Services
+
+    async def _ingest(self, conv: Conversation, out: Outcome) -> dict[int, bytes]: ...
+    async def _screen(self, msg: IncomingMessage, out: Outcome) -> Verdict: ...
+    async def _act_on_verdict(self, conv: Conversation, out: Outcome, delivery: Delivery,
+                              verdict: Verdict, raw: dict[int, bytes]) -> bool: ...
+    async def _audit(self, msg: IncomingMessage, out: Outcome, kind: AuditKind, *,
+                     verdict: Verdict | None = None, detail: dict | None = None) -> None: ...
+    async def _mark_active(self, msg: IncomingMessage, out: Outcome) -> None: ...
+    async def _finish(self, conv: Conversation, out: Outcome, delivery: Delivery,
+                      kind: ReplyKind, text: str, status: Status | None, *,
+                      attachments: tuple[Attachment, ...] = (),
+                      on_delivered: Callable[[], Awaitable[None]] | None = None) -> bool: ...
+    def _cap(self, text: str, lang: str) -> str: ...
 
 
 class ReceiptThreads:
