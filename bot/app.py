@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from bot.imaging.ingest import Ingestor
     from bot.jobs.queue import JobQueue
     from bot.jobs.worker import GiveUp
+    from bot.review.service import Review
     from bot.stores.base import StateStore, ThreadMemory
     from bot.vision.base import Engine
     from config.policy import PolicyConfig
@@ -115,7 +116,7 @@ class App:
         await self.queue.ensure_group()
         await with_purge(Worker(self.queue, handle, concurrency=concurrency,
                                 on_give_up=on_give_up or give_up).run(stop),
-                         self.services.quarantine, stop)
+                         self.services.quarantine, stop, review=self.services.review)
 
     async def close(self) -> None:
         await self.services.engine.close()
@@ -126,10 +127,11 @@ class App:
 
 def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine | None = None,
               screener: ScreenerLike | None = None, ingestor: Ingestor | None = None,
-              consumer: str | None = None) -> App:
+              consumer: str | None = None, review_redis: Redis | None = None) -> App:
     """Wire Miru from settings. ``memory_only`` keeps thread memory in this process (the command
     line's one-shot ``ask``); otherwise Redis holds memory, state, the job queue and an audit
-    mirror."""
+    mirror. With Redis (or ``review_redis``, the command line's ``ask`` when Redis answers),
+    held and preserved uploads go to the shared review queue."""
     import os
     import socket
 
@@ -171,6 +173,9 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         ocr_context=lambda img, _lang: reader.read(_pil(img), "auto").text,
         engine_note=note,
     )
+    shared = review_redis or redis
+    if shared is not None:
+        services.review = open_review(settings, policy, shared, audit)
     if redis is not None:  # expense threads keep their ledgers in Redis
         from bot.receipts.ledger import Ledger
 
@@ -182,6 +187,17 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
 
         queue = JobQueue(redis, consumer=consumer or f"{socket.gethostname()}-{os.getpid()}")
     return App(settings, services, Pipeline(services), redis, queue)
+
+
+def open_review(settings: Settings, policy: PolicyConfig, redis: Redis, audit: AuditLog
+                ) -> Review:
+    """The moderators' queue: cases in Redis, evidence in the shared (Redis) quarantine."""
+    from bot.evidence.secrets import open_shared_quarantine
+    from bot.review.service import Review
+    from bot.review.store import ReviewStore
+
+    return Review(ReviewStore(redis), open_shared_quarantine(settings, redis, policy.retention),
+                  audit)
 
 
 def connect_redis(url: str, *, max_connections: int = 64) -> Redis:

@@ -25,6 +25,8 @@ AuditKind = Literal[
     "verdict", "answer", "rejected", "error", "engine_error", "delivery_failed", "privacy_op",
     "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget", "history",
     "receipt", "receipt_edit",
+    "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
+    "review_reveal", "review_purge", "appeal",
 ]
 
 Box = tuple[float, float, float, float]
@@ -103,6 +105,9 @@ class IncomingMessage:
     # What the platform itself says of the channel (Discord's age-restricted channels: ADULT);
     # the policy file's own entry for the channel wins over it (safety.policy.context_for).
     platform_audience: Audience | None = None
+    # Set when a moderator approved this request's held images (the review case's id): the
+    # pipeline lets a ``hold`` through for exactly the images the case holds.
+    review_case: str = ""
 
     @property
     def thread_key(self) -> ThreadKey:

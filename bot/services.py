@@ -6,7 +6,7 @@ else constructs collaborators.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from bot.imaging.quality import QualityHint
     from bot.receipts.ledger import Ledger
     from bot.receipts.model import Receipt
+    from bot.review.model import Case
+    from bot.review.service import Review
     from bot.stores.base import StateStore, ThreadMemory
     from bot.vision.base import Engine
     from config.policy import PolicyConfig
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
 
 class ScreenerLike(Protocol):
     async def screen(self, images: Sequence[DecodedImage], ctx: ScreenContext) -> Verdict: ...
+
+
+async def _no_cards(case: Case) -> None:
+    """No platform to post review cards on (the command line): the case waits in the queue."""
 
 
 @dataclass
@@ -49,3 +55,6 @@ class Services:
     engine_note: str = ""
     ledger: Ledger | None = None  # expense threads (with Redis)
     read_receipt: Callable[[Image], Receipt] | None = None  # an allowed image's fields
+    review: Review | None = None  # the moderators' queue (with Redis)
+    review_cards: Callable[[Case], Awaitable[None]] = _no_cards  # post a case's card
+

@@ -65,6 +65,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This image was sent to the moderators for review. I'll leave it there for now.",
         "ja": "この画像はモデレーターの確認待ちになりました。確認が終わるまで処理しません。",
     },
+    "review.under_review": {
+        "en": "This image was sent to the moderators for review (case {case}). I'll tell you here when they have decided.",
+        "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果が出たらここでお知らせします。",
+    },
     "verdict.consent": {
         "en": "This image shows people. Before I look at it: did everyone shown agree to it being shared?",
         "ja": "この画像には人が写っています。処理する前に確認させてください。写っている全員が共有に同意していますか？",

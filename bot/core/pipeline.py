@@ -158,6 +158,8 @@ class Pipeline:
             return
         out.stored = stored
         verdict = await self._screen(msg, out)
+        if msg.review_case and verdict.action is Action.HOLD:
+            verdict = await self._approved(msg, out, verdict)
         if out.dropped:
             await self._drop_stored(msg, out)
         if not await self._act_on_verdict(conv, out, delivery, verdict, raw):
@@ -217,7 +219,7 @@ class Pipeline:
         """Stored images the policy now stops leave the thread; preserved where the rule says."""
         assert out.verdict is not None
         ids = [img.sha256 for img, _ in out.dropped]
-        self._preserve(out, out.verdict, {
+        await self._preserve(msg, out, out.verdict, {
             len(msg.images) + out.stored.index(img): img.data
             for img, action in out.dropped if action is not Action.BLOCK})
         out.stored = [img for img in out.stored if img.sha256 not in ids]
@@ -235,12 +237,15 @@ class Pipeline:
         if verdict.action.reaches_model:
             return True
         if verdict.action in (Action.BLOCK, Action.BLOCK_AND_PRESERVE, Action.HOLD):
+            case = ""
             if verdict.action is not Action.BLOCK:
-                self._preserve(out, verdict, raw)
+                case = await self._preserve(msg, out, verdict, raw)
             held = verdict.action is Action.HOLD
+            text = strings.t("verdict.held" if held else "verdict.blocked", lang)
+            if held and case:  # a preserved case's id is for moderators, not the uploader
+                text = strings.t("review.under_review", lang, case=case)
             await self._finish(conv, out, delivery, ReplyKind.HELD if held else ReplyKind.BLOCKED,
-                               strings.t("verdict.held" if held else "verdict.blocked", lang),
-                               Status.HELD if held else Status.BLOCKED)
+                               text, Status.HELD if held else Status.BLOCKED)
             return False
         # Action.CONFIRM: keep the request until the uploader answers the consent prompt.
         try:
@@ -256,18 +261,56 @@ class Pipeline:
         await delivery.send(conv, reply, lang)
         return False
 
-    def _preserve(self, out: Outcome, verdict: Verdict, raw: dict[int, bytes]) -> None:
+    async def _preserve(self, msg: IncomingMessage, out: Outcome, verdict: Verdict,
+                        raw: dict[int, bytes]) -> str:
         """Evidence for held and preserved items, encrypted at rest; never shown to a model.
-        A failed write is logged and audited by the caller's record; the request stays
-        stopped either way (never re-run for it)."""
-        for index, data in raw.items():
-            case = f"{out.request_id}:{index}".replace(":", "_").replace("/", "_")
+        With a review queue the evidence goes to the shared quarantine with a case for the
+        moderators (its id is returned); without one, or when it is away, to the local
+        quarantine folder. A failed write is logged; the request stays stopped either way."""
+        if not raw:
+            return ""
+        if self.s.review is not None:
             try:
-                self.s.quarantine.put(case, data, {"action": verdict.action.value,
-                                                   "reasons": list(verdict.reasons)})
+                case = await self.s.review.open_case(
+                    msg, out.request_id, verdict, raw, language=out.language,
+                    images=tuple(d.original_sha256 for d in out.decoded if d.index in raw))
+            except (QuarantineError, StoreUnavailable, OSError) as exc:
+                log.error("review case not opened (local quarantine instead): %s", exc,
+                          extra={"request_id": out.request_id})
+            else:
+                try:
+                    await self.s.review_cards(case)
+                except Exception:  # the case is in the queue either way (miru review list)
+                    log.exception("review card for case %s not posted", case.id)
+                return case.id
+        for index, data in raw.items():
+            case_id = f"{out.request_id}:{index}".replace(":", "_").replace("/", "_")
+            try:
+                self.s.quarantine.put(case_id, data, {"action": verdict.action.value,
+                                                      "reasons": list(verdict.reasons)})
             except (QuarantineError, OSError) as exc:
-                log.error("evidence not preserved (case %s): %s", case, exc)
-                out.notes.append(f"preserve_failed:{case}")
+                log.error("evidence not preserved (case %s): %s", case_id, exc)
+                out.notes.append(f"preserve_failed:{case_id}")
+        return ""
+
+    async def _approved(self, msg: IncomingMessage, out: Outcome, verdict: Verdict) -> Verdict:
+        """A request a moderator approved goes on, for exactly the images of its case (faces
+        still blurred); anything else stays held."""
+        shas = tuple(d.original_sha256 for d in out.decoded)
+        try:
+            ok = self.s.review is not None and await self.s.review.approved(msg.review_case,
+                                                                            shas)
+        except StoreUnavailable:
+            ok = False
+        if not ok:
+            return verdict
+        faces = any(f.code == "face" for f in verdict.findings)
+        verdict = replace(verdict, action=Action.ALLOW_BLURRED if faces else Action.ALLOW,
+                          reasons=(*verdict.reasons, "review_approved"))
+        out.verdict = verdict
+        await self._audit(msg, out, "verdict", verdict=verdict,
+                          detail={"review_case": msg.review_case})
+        return verdict
 
     async def _recall(self, msg: IncomingMessage, out: Outcome
                       ) -> tuple[tuple[Turn, ...], list[Image], bool]:
@@ -311,9 +354,12 @@ class Pipeline:
         parts = [text, *self._hints(out.images, lang), *skipped, *out.notes]
         if out.verdict is not None and out.verdict.action is Action.ALLOW_BLURRED:
             parts.append(strings.t("verdict.blurred_note", lang))
+        if cut is not None:
+            parts.insert(1, strings.t(cut.message_key, lang))
         await self._audit(msg, out, "answer", detail={
             "engine": self.s.engine.name, "model": self.s.engine.model_id,
-            "ms": round((time.perf_counter() - started) * 1000, 1)})
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+            **({"cut_short": cut.code} if cut is not None else {})})
         body = "\n\n".join(p for p in parts if p and not p.startswith("preserve_failed:"))
         if remembered:  # before the post: a follow-up right after the answer needs no mention
             await self._mark_active(msg, out)

@@ -4,8 +4,11 @@ Each case is two files in ``dir``: ``<case>.bin`` (the bytes) and ``<case>.meta`
 Fernet tokens, written 0600 through a temporary file and an atomic rename. Nothing is readable
 at rest without the key. A Fernet token carries its (authenticated) creation time, which
 ``purge`` uses: a copied or touched file cannot look younger than it is. How long cases are kept
-is the policy file's ``[retention]`` (``quarantine_days``, ``legal_hold_days``); the key comes
-from ``bot.evidence.secrets.quarantine_key``.
+is the policy file's ``[retention]`` (``quarantine_days``, ``legal_hold_days``); the keys come
+from ``bot.evidence.secrets.quarantine_key``: one Fernet key, or several separated by commas
+(a ``MultiFernet``: the first encrypts, all decrypt, so keys can be rotated). With Redis the
+shared quarantine (``bot.evidence.vault``) holds held and preserved evidence; this folder is the
+command line's store without Redis and the fallback when Redis is away.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from bot.errors import QuarantineError
 from config.policy import Retention
@@ -46,6 +49,22 @@ def _write_private(path: Path, data: bytes) -> None:
         raise
 
 
+def split_keys(raw: bytes) -> list[bytes]:
+    """Fernet keys separated by commas, spaces or newlines (the first one encrypts)."""
+    return [k for k in raw.replace(b",", b" ").split() if k]
+
+
+def multi_fernet(raw: bytes | list[bytes]) -> MultiFernet:
+    """A ``MultiFernet`` from one key or several; ``QuarantineError`` when one is not a key."""
+    found = split_keys(raw) if isinstance(raw, bytes) else list(raw)
+    if not found:
+        raise QuarantineError("no quarantine key given")
+    try:
+        return MultiFernet([Fernet(k) for k in found])
+    except ValueError:
+        raise QuarantineError("a quarantine key is not a valid Fernet key") from None
+
+
 @dataclass(frozen=True)
 class PurgeResult:
     """What one purge did: cases deleted, cases kept, files it could not read (left alone)."""
@@ -60,10 +79,7 @@ class Quarantine:
 
     def __init__(self, dir: Path, key: bytes, *, retention: Retention | None = None) -> None:
         self.retention = retention or Retention()
-        try:
-            self._fernet = Fernet(key)
-        except ValueError:
-            raise QuarantineError("the quarantine key is not a valid Fernet key") from None
+        self._fernet = multi_fernet(key)
         self.dir = Path(dir)
 
     def _paths(self, case_id: str) -> tuple[Path, Path]:

@@ -5,7 +5,8 @@
 - **Audit chain key** (HMAC of the audit hash chain): ``MIRU_AUDIT_KEY`` (at least 32 characters)
   or ``MIRU_AUDIT_KEY_FILE``; else derived from the pseudonym secret with HKDF and the label
   ``bot.evidence.audit.CHAIN_KEY_LABEL``. Keep it away from the log's volume.
-- **Quarantine key** (Fernet): ``MIRU_QUARANTINE_KEY`` or ``MIRU_QUARANTINE_KEY_FILE``; else
+- **Quarantine key** (Fernet; several, comma-separated, to rotate): ``MIRU_QUARANTINE_KEY`` or
+  ``MIRU_QUARANTINE_KEY_FILE``; else
   ``<data_dir>/quarantine.key``, generated on first use (development only: it then sits on the
   same volume as the ciphertext, and ``miru doctor`` warns).
 
@@ -33,6 +34,7 @@ from config.settings import Settings
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
     from bot.evidence.quarantine import Quarantine
+    from bot.evidence.vault import RedisQuarantine
 
 MIN_SECRET_LEN = 32
 AUDIT_SECRET_FILE = "audit.secret"
@@ -169,8 +171,15 @@ def _long_enough(value: bytes, what: str) -> bytes:
 
 
 def _fernet(key: bytes, what: str) -> bytes:
+    """``key``: one Fernet key, or several separated by commas (rotation: the first encrypts)."""
+    from bot.evidence.quarantine import split_keys
+
     try:
-        Fernet(key)
+        found = split_keys(key)
+        if not found:
+            raise ValueError(key)
+        for one in found:
+            Fernet(one)
     except ValueError:
         raise ConfigError(f"{what} is not a Fernet key (make one with: python -c \"from "
                           "cryptography.fernet import Fernet; "
@@ -194,3 +203,11 @@ def open_quarantine(settings: Settings, retention: Any = None) -> Quarantine:
 
     return Quarantine(settings.data_dir / "quarantine", quarantine_key(settings).value,
                       retention=retention)
+
+
+def open_shared_quarantine(settings: Settings, redis: Any, retention: Any = None
+                           ) -> RedisQuarantine:
+    """The shared (Redis) quarantine with the resolved key(s) and the policy's retention."""
+    from bot.evidence.vault import RedisQuarantine
+
+    return RedisQuarantine(redis, quarantine_key(settings).value, retention=retention)

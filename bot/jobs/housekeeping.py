@@ -1,9 +1,12 @@
 """Scheduled housekeeping: the quarantine purge that enforces the policy's retention.
 
 ``with_purge`` runs the purge beside the worker (``App.run_worker``): once at start, then every
-``PURGE_INTERVAL_S``, until the worker's stop event is set. A failed purge is one log line and is
-tried again at the next interval. ``purge_command`` is ``miru quarantine purge`` (by hand or
-from cron). Several workers sharing a quarantine folder may purge at once: deleting is idempotent.
+``PURGE_INTERVAL_S``, until the worker's stop event is set. It sweeps the local quarantine folder
+and, with Redis, the review queue and its shared quarantine (``Review.purge``; Redis's TTLs
+expire the keys on time, the sweep drops their index entries and applies a shortened retention).
+A failed purge is one log line and is tried again at the next interval. ``purge_command`` is
+``miru quarantine purge`` (by hand or from cron; ``miru review purge`` for the queue). Several
+workers may purge at once: deleting is idempotent.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from bot.evidence.quarantine import PurgeResult
 
 if TYPE_CHECKING:
     from bot.evidence.quarantine import Quarantine
+    from bot.review.service import Review
     from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,9 +32,11 @@ T = TypeVar("T")
 
 
 async def purge_loop(quarantine: Quarantine, stop: asyncio.Event, *,
-                     interval_s: float = PURGE_INTERVAL_S) -> None:
+                     interval_s: float = PURGE_INTERVAL_S, review: Review | None = None) -> None:
     """Purge now and every ``interval_s`` seconds until ``stop`` is set; never raises."""
     while not stop.is_set():
+        if review is not None:
+            await _purge_review(review)
         try:
             result = await asyncio.to_thread(quarantine.sweep)
         except Exception as exc:  # the worker must outlive a bad disk or a bad file
@@ -44,11 +50,25 @@ async def purge_loop(quarantine: Quarantine, stop: asyncio.Event, *,
             await asyncio.wait_for(stop.wait(), timeout=interval_s)
 
 
+async def _purge_review(review: Review) -> None:
+    from bot.review.service import Actor
+
+    try:
+        result = await review.purge(Actor("system", "housekeeping"))
+    except Exception as exc:
+        log.error("review purge failed: %s: %s", type(exc).__name__, exc)
+    else:
+        if result.removed or result.skipped:
+            log.info("review purge: %d case(s) removed, %d kept, %d unreadable",
+                     result.removed, result.kept, len(result.skipped))
+
+
 async def with_purge(main: Awaitable[T], quarantine: Quarantine, stop: asyncio.Event, *,
-                     interval_s: float = PURGE_INTERVAL_S) -> T:
+                     interval_s: float = PURGE_INTERVAL_S, review: Review | None = None) -> T:
     """Await ``main`` (the worker) with ``purge_loop`` running beside it; the loop ends with
     the stop event, or is cancelled when ``main`` returns or raises."""
-    task = asyncio.create_task(purge_loop(quarantine, stop, interval_s=interval_s),
+    task = asyncio.create_task(purge_loop(quarantine, stop, interval_s=interval_s,
+                                          review=review),
                                name="quarantine-purge")
     try:
         return await main

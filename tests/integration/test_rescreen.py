@@ -103,8 +103,9 @@ async def test_follow_up_text_about_a_minor_blocks_the_stored_image(
         await app.close()
     kinds = _kinds(off)
     assert "stored_image_dropped" in kinds
-    # preserved as evidence, encrypted
-    assert list((off.data_dir / "quarantine").glob("*.bin"))
+    # preserved as evidence, encrypted, in the shared quarantine with a case for the moderators
+    assert "review_opened" in kinds
+    assert not list((off.data_dir / "quarantine").glob("*.bin"))
 
 
 async def test_a_new_image_with_the_text_is_decided_together_with_stored_ones(

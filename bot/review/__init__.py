@@ -1,0 +1,1 @@
+"""Moderator review of held and preserved uploads: cases, one decision each, audited."""

@@ -1,0 +1,231 @@
+"""The review queue: open a case for a held or preserved request, decide it once, reveal,
+appeal, purge. Every step writes an audit record; the evidence stays encrypted in the shared
+quarantine (``bot.evidence.vault``) and is decrypted only for a blurred preview (``hold`` items)
+or a moderator's logged Reveal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from bot.errors import QuarantineError
+from bot.evidence.quarantine import PurgeResult
+from bot.models import AuditKind, IncomingMessage, Verdict
+from bot.review.model import Case, CaseStatus, Decision
+from bot.review.store import DecideResult, ReviewStore
+from bot.stores.codec import dump_message, load_message
+
+if TYPE_CHECKING:
+    from bot.evidence.audit import AuditLog
+    from bot.evidence.vault import RedisQuarantine
+
+log = logging.getLogger(__name__)
+
+PREVIEW_EDGE = 24  # the preview keeps this many pixels on its long edge, then is blurred
+PREVIEW_SIZE = 256
+REVIEW_REQUEST = "review"
+
+
+class ReviewRefused(Exception):
+    """A review step that is not allowed (e.g. Reveal on a preserved case); ``code`` is stable."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def new_case_id() -> str:
+    return "c" + secrets.token_hex(5)
+
+
+def blurred_preview(data: bytes) -> bytes | None:
+    """A heavily blurred JPEG of the first frame: shapes and colours, no detail (downscaled to
+    ``PREVIEW_EDGE`` px, blurred, scaled back up). ``None`` when the image cannot be decoded.
+    Only ever made for ``hold`` items."""
+    from PIL import Image, ImageFilter
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", (PREVIEW_EDGE * 8, PREVIEW_EDGE * 8))
+            small = img.convert("RGB")
+            small.thumbnail((PREVIEW_EDGE, PREVIEW_EDGE))
+        small = small.filter(ImageFilter.GaussianBlur(2))
+        big = small.resize((PREVIEW_SIZE, max(1, PREVIEW_SIZE * small.height // small.width)),
+                           Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(12))
+        out = io.BytesIO()
+        big.save(out, "JPEG", quality=60)
+        return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts on a case: a moderator on a platform, or an operator (``platform="cli"``)."""
+
+    platform: str
+    user: str  # platform user id, or the ``--by`` name
+    name: str = ""  # display name for the card
+
+
+class Review:
+    def __init__(self, store: ReviewStore, quarantine: RedisQuarantine, audit: AuditLog) -> None:
+        self.store = store
+        self.quarantine = quarantine
+        self.audit = audit
+
+    # -- opening ---------------------------------------------------------------------------
+    async def open_case(self, msg: IncomingMessage, request_id: str, verdict: Verdict,
+                        raw: dict[int, bytes], *, images: tuple[str, ...] = (),
+                        language: str = "en", link: str = "") -> Case:
+        """Store the evidence (encrypted) and the case; audit ``review_opened``. Raises
+        ``QuarantineError`` or ``StoreUnavailable`` when it cannot (the caller keeps the
+        request stopped and falls back to the local quarantine)."""
+        case_id = new_case_id()
+        now = time.time()
+        evidence = []
+        for index, data in sorted(raw.items()):
+            eid = f"{case_id}.{index}"
+            await self.quarantine.put(eid, data, {"case": case_id, "index": index,
+                                                  "action": verdict.action.value})
+            evidence.append(eid)
+        case = Case(id=case_id, action=verdict.action.value, reasons=verdict.reasons,
+                    scores=dict(verdict.scores), created=now, platform=msg.platform,
+                    workspace=msg.workspace, channel=msg.channel, thread=msg.thread,
+                    message_id=msg.message_id, user=msg.user, link=link,
+                    request_id=request_id, language=language, images=images,
+                    evidence=tuple(evidence), message=dump_message(msg).decode())
+        await self.store.create(case, int(now + self.quarantine.ttl_s(False)))
+        await self._audit("review_opened", case, Actor(msg.platform, msg.user))
+        return case
+
+    # -- deciding --------------------------------------------------------------------------
+    async def decide(self, case_id: str, decision: Decision, actor: Actor) -> DecideResult:
+        """One decision per case (atomic); the winner is audited as ``review_decision``, a
+        late or stale press as ``review_stale``. Escalation puts the evidence on legal hold."""
+        now = time.time()
+        hold_until = None
+        if decision is Decision.ESCALATE:
+            case = await self.store.get(case_id)
+            if case is not None:
+                hold_until = int(case.created + self.quarantine.ttl_s(True))
+        result = await self.store.decide(case_id, decision, by=actor.name or actor.user, at=now,
+                                         legal_hold_until=hold_until)
+        if result.outcome == "ok" and result.case is not None:
+            if decision is Decision.ESCALATE:
+                for eid in result.case.evidence:
+                    try:
+                        await self.quarantine.set_legal_hold(eid, True)
+                    except QuarantineError as exc:
+                        log.error("legal hold not set on %s: %s", eid, exc)
+            await self._audit("review_decision", result.case, actor, action=decision.value)
+        else:
+            await self._audit_id("review_stale", case_id, actor, action=decision.value,
+                                 detail={"outcome": result.outcome})
+        return result
+
+    async def refused(self, case_id: str, actor: Actor, what: str) -> None:
+        """Someone who is not a moderator pressed a button: audit the attempt."""
+        await self._audit_id("review_refused", case_id, actor, action=what)
+
+    async def reveal(self, case_id: str, actor: Actor) -> list[bytes]:
+        """The decrypted images of a ``hold`` case for a moderator's ephemeral view (logged).
+        ``ReviewRefused("gone" | "preserved")`` otherwise."""
+        case = await self.store.get(case_id)
+        if case is None:
+            raise ReviewRefused("gone")
+        if not case.previewable:
+            await self._audit("review_refused", case, actor, action="reveal")
+            raise ReviewRefused("preserved")
+        images = [await self.quarantine.get(eid) for eid in case.evidence]
+        await self._audit("review_reveal", case, actor, action="reveal")
+        return images
+
+    async def previews(self, case: Case) -> list[bytes]:
+        """Blurred previews for a ``hold`` case's card; never anything for other actions."""
+        if not case.previewable:
+            return []
+        out = []
+        for eid in case.evidence:
+            try:
+                data = await self.quarantine.get(eid)
+            except QuarantineError:
+                continue
+            preview = await asyncio.to_thread(blurred_preview, data)
+            if preview is not None:
+                out.append(preview)
+        return out
+
+    async def appeal(self, case_id: str, actor: Actor) -> str:
+        """The uploader sends a rejected case back to the queue, once. Returns ``ok``,
+        ``gone``, ``not_rejected``, ``already`` or ``not_yours``."""
+        case = await self.store.get(case_id)
+        if case is None:
+            outcome = "gone"
+        elif (case.platform, case.user) != (actor.platform, actor.user):
+            outcome = "not_yours"
+        else:
+            outcome = await self.store.appeal(case_id)
+        await self._audit_id("appeal", case_id, actor, action=outcome)
+        return outcome
+
+    def continued(self, case: Case) -> IncomingMessage:
+        """The original request again, marked as approved by this case, under a new event id
+        (so it is answered once)."""
+        msg = load_message(case.message)
+        return replace(msg, event_id=f"{msg.event_id or msg.message_id}:review:{case.id}",
+                       review_case=case.id)
+
+    async def approved(self, case_id: str, images: tuple[str, ...]) -> bool:
+        """Whether ``case_id`` was approved for exactly these images (by original SHA-256)."""
+        case = await self.store.get(case_id)
+        return (case is not None and case.status is CaseStatus.APPROVED
+                and case.action == "hold" and set(images) <= set(case.images))
+
+    # -- retention -------------------------------------------------------------------------
+    async def purge(self, actor: Actor, *, now: float | None = None,
+                    always_audit: bool = False) -> PurgeResult:
+        """Apply the retention: evidence first, then cases whose time is up (legal hold:
+        ``legal_hold_days``). Audited as ``review_purge``."""
+        now = time.time() if now is None else now
+        evidence = await self.quarantine.sweep(now=now)
+        removed, kept = 0, 0
+        for case_id in await self.store.ids():
+            case = await self.store.get(case_id)
+            if case is None or now - case.created > self.quarantine.ttl_s(case.legal_hold):
+                for eid in case.evidence if case else ():
+                    await self.quarantine.delete(eid)
+                await self.store.forget(case_id)
+                removed += 1
+            else:
+                kept += 1
+        result = PurgeResult(removed, kept, evidence.skipped)
+        if not (removed or evidence.removed or evidence.skipped or always_audit):
+            return result  # the hourly sweep that found nothing leaves no record
+        await self.audit.write(self.audit.record(
+            "review_purge", REVIEW_REQUEST, platform=actor.platform, user=actor.user,
+            detail={"cases_removed": removed, "cases_kept": kept,
+                    "evidence_removed": evidence.removed, "evidence_kept": evidence.kept,
+                    "unreadable": len(evidence.skipped)}))
+        return result
+
+    # -- audit -----------------------------------------------------------------------------
+    async def _audit(self, kind: AuditKind, case: Case, actor: Actor, *, action: str = "") -> None:
+        await self.audit.write(self.audit.record(
+            kind, case.request_id or f"{REVIEW_REQUEST}:{case.id}",
+            platform=actor.platform, user=actor.user, channel=case.channel,
+            thread=case.thread, images=case.images, action=action or case.action,
+            detail={"case": case.id, "case_action": case.action, "status": case.status.value,
+                    "reasons": list(case.reasons)}))
+
+    async def _audit_id(self, kind: AuditKind, case_id: str, actor: Actor, *, action: str,
+                        detail: dict | None = None) -> None:
+        await self.audit.write(self.audit.record(
+            kind, f"{REVIEW_REQUEST}:{case_id}", platform=actor.platform,
+            user=actor.user, action=action, detail={"case": case_id, **(detail or {})}))
