@@ -132,6 +132,18 @@ class EngineEmpty(EngineError):
     message_key = "engine.empty"
 
 
+class EngineInterrupted(EngineError):
+    """The answer stopped part-way (the stream broke, or the server sent an error after text
+    had arrived). ``partial`` is what arrived; the pipeline keeps it and says it was cut short."""
+
+    code = "engine_interrupted"
+    message_key = "engine.cut_short"
+
+    def __init__(self, detail: str = "", *, partial: str = "", **params: Any) -> None:
+        super().__init__(detail, **params)
+        self.partial = partial
+
+
 class StoreUnavailable(MiruError):
     code = "store_unavailable"
     message_key = "store.unavailable"

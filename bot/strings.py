@@ -128,6 +128,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The vision model gave no answer. Please rephrase the question or try again.",
         "ja": "画像認識モデルから回答がありませんでした。質問を言い換えるか、もう一度お試しください。",
     },
+    "engine.cut_short": {
+        "en": "(The answer was cut short: the vision model stopped part-way. Ask again for the "
+              "rest.)",
+        "ja": "（画像認識モデルが途中で止まったため、回答はここまでです。続きはもう一度質問してください。）",
+    },
     "engine.ocr_header": {"en": "Text in the image:", "ja": "画像内の文字:"},
     "engine.ocr_none": {
         "en": "I couldn't find any readable text in the image.",

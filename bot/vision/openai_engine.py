@@ -4,14 +4,24 @@
 ``data:`` URLs of the processed (metadata-free) bytes. Timeouts, 429 (honouring ``Retry-After``)
 and 5xx are retried with exponential backoff (tenacity); what still fails becomes an
 ``EngineError`` subclass whose message key a user can read.
+
+``stream`` asks for server-sent events (``stream: true``) and yields the text as it grows. The
+retries apply until the first text arrives; after that nothing is sent twice: a stream that
+breaks (a dropped connection, a read timeout, an error event, an end without ``[DONE]``) raises
+``EngineInterrupted`` carrying the text so far, which the pipeline keeps and marks as cut short.
+Malformed chunks are skipped (and counted in the log); a server that ignores ``stream`` and
+answers with one JSON object is read as the whole answer.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -24,11 +34,15 @@ from tenacity import (
     wait_exponential,
 )
 
-from bot.errors import EngineBusy, EngineEmpty, EngineError
+from bot.errors import EngineBusy, EngineEmpty, EngineError, EngineInterrupted
 from bot.models import Answer, AnswerRequest, Image
 from bot.vision.prompts import PromptLimits, build_messages
+from bot.vision.sse import Chunk, parse_chunk, sse_events
+
+log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_S = 30.0
+MAX_STREAM_CHARS = 200_000  # an answer that long is cut (the pipeline caps far lower anyway)
 
 
 class _Retryable(Exception):
@@ -74,6 +88,39 @@ def _retry_after(response: httpx.Response) -> float | None:
         except (TypeError, ValueError):
             return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+@dataclass
+class _StreamState:
+    events: AsyncIterator[Any]
+    malformed: int = 0
+
+
+@dataclass
+class _Opened:
+    """A stream that produced its first text (or ended): the rest is read from ``state``."""
+
+    stack: contextlib.AsyncExitStack
+    state: _StreamState | None
+    text: str
+    finished: bool = False
+
+    @property
+    def malformed(self) -> int:
+        return self.state.malformed if self.state else 0
+
+    async def chunks(self) -> AsyncIterator[Chunk]:
+        """The stream's meaningful chunks; malformed ones are counted, logged once, skipped."""
+        if self.state is None:
+            return
+        async for event in self.state.events:
+            chunk = parse_chunk(event)
+            if chunk.malformed:
+                self.state.malformed += 1
+                if self.state.malformed == 1:
+                    log.warning("skipping a malformed chunk in the model server's stream")
+                continue
+            yield chunk
 
 
 class OpenAIEngine:
@@ -169,9 +216,94 @@ class OpenAIEngine:
         )
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
-        """One item, the whole answer: servers differ in SSE details, and retries need a
-        complete response."""
-        yield (await self.answer(request)).text
+        """The answer so far, each time it grows (see the module docstring)."""
+        body = {**self._body(request), "stream": True}
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_Retryable), stop=stop_after_attempt(self.retries + 1),
+            wait=self._wait, reraise=True,
+        )
+        opened: _Opened | None = None
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    opened = await self._open_stream(body)
+        except _Retryable as exc:
+            raise EngineBusy(f"gave up after {self.retries + 1} tries: {exc}") from exc
+        assert opened is not None
+        async with opened.stack:
+            text = opened.text
+            yield text
+            if opened.finished:
+                return
+            async for text in self._rest(opened):
+                yield text
+
+    async def _open_stream(self, body: dict[str, Any]) -> _Opened:
+        """One try: send, check the status, read until the first text (or the end). Anything
+        that fails here may be retried, since nothing has been shown yet."""
+        stack = contextlib.AsyncExitStack()
+        try:
+            try:
+                response = await stack.enter_async_context(
+                    self._client.stream("POST", "chat/completions", json=body))
+                if response.status_code == 429 or response.status_code >= 500:
+                    raise _Retryable(f"HTTP {response.status_code}", _retry_after(response))
+                if response.status_code >= 400:
+                    detail = (await response.aread())[:200].decode("utf-8", "replace")
+                    raise EngineError(f"HTTP {response.status_code}: {detail}")
+                if "json" in response.headers.get("content-type", ""):
+                    return _Opened(stack, None, await self._whole(response), finished=True)
+                opened = _Opened(stack, _StreamState(sse_events(response.aiter_lines())), "")
+                async for chunk in opened.chunks():
+                    if chunk.error:
+                        raise EngineError(f"error event before any text: {chunk.error}")
+                    opened.text += chunk.delta
+                    if opened.text.strip():
+                        return opened
+                    if chunk.done:
+                        break
+            except httpx.TimeoutException as exc:
+                raise _Retryable(f"timeout: {exc!r}") from exc
+            except httpx.TransportError as exc:
+                raise _Retryable(f"transport: {exc!r}") from exc
+            except ValueError as exc:  # an oversized event
+                raise EngineEmpty(f"unreadable stream: {exc}") from exc
+            raise EngineEmpty(f"the stream ended without text ({opened.malformed} malformed)")
+        except BaseException:
+            await stack.aclose()
+            raise
+
+    async def _whole(self, response: httpx.Response) -> str:
+        """A server that answered ``stream: true`` with one JSON object."""
+        try:
+            payload = json.loads(await response.aread())
+            text = payload["choices"][0]["message"]["content"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, IndexError,
+                TypeError) as exc:
+            raise EngineEmpty(f"malformed JSON from the model server: {exc!r}") from exc
+        if not isinstance(text, str) or not text.strip():
+            raise EngineEmpty("the model answered with empty text")
+        return text.strip()
+
+    async def _rest(self, opened: _Opened) -> AsyncIterator[str]:
+        """After the first text: grow it until ``[DONE]``; a break ends in ``EngineInterrupted``
+        with what arrived."""
+        text = opened.text
+        try:
+            async for chunk in opened.chunks():
+                if chunk.error:
+                    raise EngineInterrupted(f"error event: {chunk.error}", partial=text.strip())
+                if chunk.delta:
+                    text += chunk.delta
+                    if len(text) > MAX_STREAM_CHARS:
+                        raise EngineInterrupted("answer longer than the stream limit",
+                                                partial=text[:MAX_STREAM_CHARS].strip())
+                    yield text.strip()
+                if chunk.done:
+                    return
+        except (httpx.TimeoutException, httpx.TransportError, ValueError) as exc:
+            raise EngineInterrupted(f"stream broke: {exc!r}", partial=text.strip()) from exc
+        raise EngineInterrupted("stream ended without [DONE]", partial=text.strip())
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -40,16 +40,17 @@ def discord_settings(standin: DiscordStandIn, tmp_path: Path, **overrides: Any) 
 @dataclass
 class DiscordStack:
     app: App
-    engine: CountingEngine
+    engine: Any
     standin: DiscordStandIn
     platform: DiscordPlatform
 
 
 @contextlib.asynccontextmanager
 async def discord_stack(settings: Settings, standin: DiscordStandIn, models: SafetyModels, *,
-                        worker: bool = True) -> AsyncIterator[DiscordStack]:
-    """Gateway + worker until the block ends; waits until commands are synced and READY."""
-    engine = CountingEngine()
+                        worker: bool = True, engine: Any = None) -> AsyncIterator[DiscordStack]:
+    """Gateway + worker until the block ends; waits until commands are synced and READY.
+    ``engine``: the vision model (a ``CountingEngine`` unless given)."""
+    engine = engine or CountingEngine()
     app = build_app(settings, engine=engine, screener=models.screener(settings),
                     consumer="discord-test")
     platform = discord_platform(settings)
