@@ -2,9 +2,10 @@
 
 ``AutoProcessor`` + ``AutoModelForImageTextToText`` and the model's own chat template; the model
 is loaded once, lazily, in the generation thread (CUDA in bfloat16 when available, else CPU in
-float32). Concurrent requests are generated together with left padding; a single request streams
-its text as it grows. When a batch fails, its requests are run again one by one, so one bad
-request (an undecodable image, one that runs out of memory) fails alone.
+float32). Concurrent requests are generated together with left padding; each streaming request
+in a batch sees its own text grow (``_BatchStreamer`` splits every step's tokens by row). When a
+batch fails, its requests are run again one by one, so one bad request (an undecodable image,
+one that runs out of memory) fails alone.
 """
 
 from __future__ import annotations
@@ -213,8 +214,10 @@ class TransformersEngine:
             inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
         limits = [j.request.max_new_tokens or self.max_new_tokens for j in jobs]
         streamer = None
-        if len(jobs) == 1 and jobs[0].on_text is not None:
-            streamer = _callback_streamer(processor.tokenizer, jobs[0].on_text)
+        if any(j.on_text is not None for j in jobs):
+            streamer = _BatchStreamer(processor.tokenizer, [j.on_text for j in jobs], limits,
+                                      _eos_ids(model, processor),
+                                      processor.tokenizer.pad_token_id)
         prepared = time.perf_counter()
         with torch.inference_mode():
             output = model.generate(
@@ -258,16 +261,51 @@ def _eos_ids(model: Any, processor: Any) -> set[int]:
     return ids
 
 
-def _callback_streamer(tokenizer: Any, on_text: Callable[[str], None]) -> Any:
-    """transformers' ``TextStreamer``, reporting the text so far to ``on_text`` (not stdout)."""
-    from transformers import TextStreamer
+class _BatchStreamer:
+    """transformers' streamer protocol (``put``/``end``) for a whole batch: ``generate`` hands
+    it the prompt once, then each step's next token of every row; every row with a callback
+    gets its own decoded text so far (transformers' ``TextStreamer`` takes batch size 1 only).
+    A row stops at its end-of-sequence token or its own token limit, as its answer does; text
+    ending in a partial character (U+FFFD) waits for the next token."""
 
-    class CallbackStreamer(TextStreamer):
-        so_far = ""
+    def __init__(self, tokenizer: Any, callbacks: Sequence[Callable[[str], None] | None],
+                 limits: Sequence[int], eos: set[int], pad: int | None) -> None:
+        self._tokenizer = tokenizer
+        self._callbacks = list(callbacks)
+        self._limits = list(limits)
+        self._eos, self._pad = eos, pad
+        self._tokens: list[list[int]] = [[] for _ in callbacks]
+        self._steps = [0] * len(callbacks)
+        self._done = [cb is None for cb in callbacks]
+        self._shown = [""] * len(callbacks)
+        self._prompt_seen = False
 
-        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
-            if text:
-                self.so_far += text
-                on_text(self.so_far.strip())
+    def put(self, value: Any) -> None:
+        if not self._prompt_seen:  # the first call carries the prompts
+            self._prompt_seen = True
+            return
+        step = value.reshape(len(self._callbacks), -1).tolist()
+        for row, tokens in enumerate(step):
+            for token in tokens:
+                self._add(row, int(token))
 
-    return CallbackStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    def _add(self, row: int, token: int) -> None:
+        if self._done[row]:
+            return
+        self._steps[row] += 1
+        if token in self._eos:
+            self._done[row] = True
+            return
+        if self._steps[row] >= self._limits[row]:
+            self._done[row] = True
+        if token == self._pad:
+            return
+        self._tokens[row].append(token)
+        text = self._tokenizer.decode(self._tokens[row], skip_special_tokens=True).strip()
+        callback = self._callbacks[row]
+        if text and text != self._shown[row] and not text.endswith("\ufffd") and callback:
+            self._shown[row] = text
+            callback(text)
+
+    def end(self) -> None:
+        self._done = [True] * len(self._done)

@@ -294,3 +294,23 @@ async def test_batcher_wrong_result_count_is_a_failed_batch():
         await batcher.close()
     assert results[0] == 1 and results[2] == 3
     assert isinstance(results[1], RuntimeError)
+
+
+async def test_each_request_in_a_batch_streams_its_own_text(engine, images):
+    """Four streams gathered into one micro-batch: each sees its own text grow (not only a
+    request alone), ending with the same answer it gets one by one."""
+    requests = _requests(images)
+    alone = [(await engine.answer(r)).text for r in requests]
+    before = engine.stats.batches
+
+    async def collect(request):
+        return [chunk async for chunk in engine.stream(request)]
+
+    streams = await asyncio.gather(*(collect(r) for r in requests))
+    assert engine.stats.sizes[before:] == [4]  # one batch (image and text-only groups inside)
+    for chunks, final in zip(streams, alone, strict=True):
+        assert chunks[-1] == final
+        assert all(final.startswith(c) for c in chunks)
+    grown = [chunks for chunks, final in zip(streams, alone, strict=True)
+             if len(final.split()) >= 2]
+    assert len(grown) >= 2 and all(len(chunks) >= 2 for chunks in grown)
