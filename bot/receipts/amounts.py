@@ -1,0 +1,123 @@
+"""Amounts and currencies as printed on receipts: ``Decimal`` in major units, never float.
+
+Written by hand (price-parser is not installed and does not know 円 suffixes, trailing ``-`` on
+Japanese amounts, ``△`` negatives or JPY thousands printed with a dot by OCR): the forms are few
+and a receipt's row is short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# Marks and codes -> ISO 4217. Longer marks first so "S$" wins over "$".
+_MARKS: tuple[tuple[str, str], ...] = (
+    ("US$", "USD"), ("S$", "SGD"), ("A$", "AUD"), ("C$", "CAD"), ("HK$", "HKD"), ("NT$", "TWD"),
+    ("NZ$", "NZD"), ("RM", "MYR"), ("¥", "JPY"), ("円", "JPY"), ("€", "EUR"), ("£", "GBP"),
+    ("₩", "KRW"), ("₹", "INR"), ("฿", "THB"), ("₱", "PHP"), ("₫", "VND"), ("元", "CNY"),
+    ("$", "USD"),
+)
+CODES = ("JPY", "USD", "EUR", "GBP", "MYR", "SGD", "AUD", "CAD", "HKD", "TWD", "NZD", "KRW",
+         "INR", "THB", "PHP", "VND", "CNY", "CHF", "SEK", "NOK", "DKK", "IDR", "RMB")
+_DECIMALS = {"JPY": 0, "KRW": 0, "VND": 0, "IDR": 0, "TWD": 0}
+
+_MARK_RE = "|".join(re.escape(m) for m, _ in _MARKS if m not in ("円", "元"))
+_CODE_RE = "|".join(CODES)
+_NUM = r"\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+AMOUNT_RE = re.compile(
+    rf"(?<![\w.,/:\-])(?P<neg>[-−△▲]\s?)?"
+    rf"(?:(?P<pre>{_MARK_RE}|\b(?:{_CODE_RE})\b)\s?(?P<neg2>-)?\s?)?"
+    rf"(?P<num>{_NUM})"
+    rf"(?P<post>\s?(?:円|元|€|\b(?:{_CODE_RE})\b)|-(?!\d))?"
+    rf"(?![\w/:%]|[.,]\d|-\d)"
+)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    currency: str | None  # from a mark or code next to the number; None if bare
+    start: int
+    end: int
+    decimals: int  # digits after the decimal point as printed
+
+
+def currency_of_mark(mark: str) -> str | None:
+    mark = mark.strip().upper() if mark.strip().isascii() else mark.strip()
+    if mark == "RMB":
+        return "CNY"
+    if mark in CODES:
+        return mark
+    for m, code in _MARKS:
+        if mark == m:
+            return code
+    return None
+
+
+def parse_number(num: str, currency: str | None = None) -> tuple[Decimal, int] | None:
+    """``"1,234"`` -> 1234; ``"6.41"`` -> 6.41; ``"1.234,56"`` -> 1234.56; ``"12,50"`` -> 12.50.
+    For currencies without minor units (JPY) a dot or comma before three digits is a thousands
+    separator (OCR often reads ``1,234`` as ``1.234``). Returns (value, decimals printed)."""
+    s = num.replace(" ", "").replace("'", "")
+    if not s or not s[0].isdigit():
+        return None
+    decimals = 0
+    m = re.fullmatch(r"(.*?)([.,])(\d{1,2})", s)
+    if m and not (currency in _DECIMALS and len(m.group(3)) != 2):
+        whole, frac = m.group(1), m.group(3)
+        decimals = len(frac)
+    else:
+        whole, frac = s, ""
+    whole = re.sub(r"[.,]", "", whole)
+    try:
+        value = Decimal(f"{whole}.{frac}" if frac else whole)
+    except InvalidOperation:
+        return None
+    return value, decimals
+
+
+def find_amounts(text: str, currency: str | None = None) -> list[Amount]:
+    """Every amount in one printed row, left to right. ``currency`` (the receipt's, where known)
+    decides how an unmarked ``1.234`` reads."""
+    found: list[Amount] = []
+    for m in AMOUNT_RE.finditer(text):
+        mark = m.group("pre") or (m.group("post") or "").strip()
+        cur = currency_of_mark(mark) if mark and mark != "-" else None
+        parsed = parse_number(m.group("num"), cur or currency)
+        if parsed is None:
+            continue
+        value, decimals = parsed
+        if m.group("neg") or m.group("neg2"):
+            value = -value
+        found.append(Amount(value, cur, m.start(), m.end(), decimals))
+    return found
+
+
+def detect_currency(text: str, *, japanese: bool = False) -> tuple[str | None, float]:
+    """The receipt's currency from its marks and codes (the most frequent wins), with a
+    confidence; Japanese text with no mark reads as JPY, bare two-decimal amounts as unknown."""
+    votes: Counter[str] = Counter()
+    for m in AMOUNT_RE.finditer(text):
+        mark = m.group("pre") or (m.group("post") or "").strip()
+        cur = currency_of_mark(mark) if mark and mark != "-" else None
+        if cur:
+            votes[cur] += 1
+    for code in re.findall(rf"\b(?:{_CODE_RE})\b", text):
+        votes[currency_of_mark(code) or code] += 1
+    if "円" in text:
+        votes["JPY"] += 1
+    if votes:
+        top, n = votes.most_common(1)[0]
+        if top == "USD" and japanese:  # "$" misread for "¥" on a Japanese slip is likelier
+            return "JPY", 0.6
+        share = n / sum(votes.values())
+        return top, min(0.99, 0.6 + 0.4 * share * min(n, 3) / 3)
+    if japanese:
+        return "JPY", 0.7
+    return None, 0.0
+
+
+def minor_units(currency: str | None) -> int:
+    return _DECIMALS.get(currency or "", 2)

@@ -1,0 +1,150 @@
+"""Dates as receipts print them, to ``datetime.date``.
+
+Forms: 2026年11月20日, 2026/11/20 (also - and .), 令和8年11月20日 (元年 too), R8.11.20 and
+H31/4/30, 26-11-20, 11/20/2026, 20/11/2026, Nov 20 2026, 20 Nov 2026, November 20, 2026. The
+order of day and month in an all-digit date is resolved by the locale the receipt implies (its
+currency and script: Japan year first, the US month first, most others day first), then by which
+readings are valid dates and fall in a plausible window (not after ``today``, at most ten years
+before). Written by hand: dateparser is not installed and does not read 和暦 era dates anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import timedelta
+
+# Japanese eras: initial, kanji, first day (Gregorian year of year 1 = start year).
+ERAS: dict[str, tuple[int, Date]] = {
+    "R": (2019, Date(2019, 5, 1)), "令和": (2019, Date(2019, 5, 1)),
+    "H": (1989, Date(1989, 1, 8)), "平成": (1989, Date(1989, 1, 8)),
+    "S": (1926, Date(1926, 12, 25)), "昭和": (1926, Date(1926, 12, 25)),
+}
+MONTHS = {m: i + 1 for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+_MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+
+_KANJI = re.compile(
+    r"(?:(?P<era>令和|平成|昭和)\s*(?P<ey>元|\d{1,2})|(?P<y>\d{4}|\d{2}))\s*年\s*"
+    r"(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
+_ERA_SHORT = re.compile(
+    r"(?<![A-Za-z0-9])(?P<era>[RHS])\s?(?P<ey>\d{1,2})\s?[./\-]\s?(?P<m>\d{1,2})\s?[./\-]\s?"
+    r"(?P<d>\d{1,2})(?!\d)")
+_YMD4 = re.compile(r"(?<!\d)(?P<y>\d{4})\s?(?P<s>[./\-])\s?(?P<m>\d{1,2})\s?(?P=s)\s?"
+                   r"(?P<d>\d{1,2})(?!\d)")
+_XXY4 = re.compile(r"(?<!\d)(?P<a>\d{1,2})\s?(?P<s>[./\-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?"
+                   r"(?P<y>\d{4})(?!\d)")
+_XYZ2 = re.compile(r"(?<![\d./\-])(?P<a>\d{2})(?P<s>[./\-])(?P<b>\d{1,2})(?P=s)"
+                   r"(?P<c>\d{1,2})(?![\d./\-])")
+_MDY_TEXT = re.compile(rf"\b{_MON}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>\d{{4}})\b", re.I)
+_DMY_TEXT = re.compile(
+    rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]*{_MON}[\s\-,]*(?P<y>\d{{4}}|\d{{2}})\b", re.I)
+
+Order = str  # "ymd", "mdy" or "dmy"
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    value: Date
+    confidence: float
+    start: int
+    form: str
+
+
+def locale_order(currency: str | None, japanese: bool) -> Order:
+    """The usual order of an all-digit date for a receipt in ``currency``: year first for Japan
+    (and China, Korea, Taiwan), month first for the US, day first elsewhere."""
+    if japanese or currency in ("JPY", "CNY", "KRW", "TWD"):
+        return "ymd"
+    if currency in ("USD", "PHP"):
+        return "mdy"
+    return "dmy"
+
+
+def _make(y: int, m: int, d: int) -> Date | None:
+    try:
+        return Date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _plausible(d: Date, today: Date) -> bool:
+    return today - timedelta(days=3660) <= d <= today + timedelta(days=1)
+
+
+def _year2(y: int, today: Date) -> int:
+    full = 2000 + y
+    return full if full <= today.year + 1 else 1900 + y
+
+
+def find_dates(text: str, *, currency: str | None = None, japanese: bool = False,
+               today: Date | None = None) -> list[FoundDate]:
+    """Every date in ``text`` with a confidence (lower for an order that had to be guessed or a
+    date outside the plausible window), in reading order."""
+    today = today or Date.today()
+    order = locale_order(currency, japanese)
+    out: list[FoundDate] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(value: Date | None, conf: float, m: re.Match[str], form: str) -> None:
+        if value is None or any(s < m.end() and m.start() < e for s, e in taken):
+            return
+        if not _plausible(value, today):
+            conf *= 0.5
+        taken.append((m.start(), m.end()))
+        out.append(FoundDate(value, conf, m.start(), form))
+
+    for m in _KANJI.finditer(text):
+        if m.group("era"):
+            start_year, first = ERAS[m.group("era")]
+            ey = 1 if m.group("ey") == "元" else int(m.group("ey"))
+            value = _make(start_year + ey - 1, int(m.group("m")), int(m.group("d")))
+            add(value if value is None or value >= first else None, 0.95, m, "era")
+        else:
+            y = int(m.group("y"))
+            y = y if y > 99 else _year2(y, today)
+            add(_make(y, int(m.group("m")), int(m.group("d"))), 0.97, m, "kanji")
+    for m in _ERA_SHORT.finditer(text):
+        start_year, first = ERAS[m.group("era")]
+        value = _make(start_year + int(m.group("ey")) - 1, int(m.group("m")), int(m.group("d")))
+        add(value if value is None or value >= first else None, 0.9, m, "era_short")
+    for m in _YMD4.finditer(text):
+        add(_make(int(m.group("y")), int(m.group("m")), int(m.group("d"))), 0.95, m, "ymd")
+    for m in _MDY_TEXT.finditer(text):
+        add(_make(int(m.group("y")), MONTHS[m.group("mon").lower()[:3]], int(m.group("d"))),
+            0.95, m, "text")
+    for m in _DMY_TEXT.finditer(text):
+        y = int(m.group("y"))
+        y = y if y > 99 else _year2(y, today)
+        add(_make(y, MONTHS[m.group("mon").lower()[:3]], int(m.group("d"))), 0.95, m, "text")
+    for m in _XXY4.finditer(text):
+        a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
+        add(*_resolve([("mdy", _make(y, a, b)), ("dmy", _make(y, b, a))], order, today), m, "xxy")
+    for m in _XYZ2.finditer(text):
+        a, b, c = int(m.group("a")), int(m.group("b")), int(m.group("c"))
+        readings = [("ymd", _make(_year2(a, today), b, c)), ("mdy", _make(_year2(c, today), a, b)),
+                    ("dmy", _make(_year2(c, today), b, a))]
+        add(*_resolve(readings, order, today), m, "short")
+    out.sort(key=lambda f: f.start)
+    return out
+
+
+def _resolve(readings: list[tuple[Order, Date | None]], order: Order,
+             today: Date) -> tuple[Date | None, float]:
+    """The reading to keep: the locale's order when it is a valid, plausible date; otherwise the
+    only valid plausible one; otherwise the locale's if valid at all."""
+    valid = [(o, d) for o, d in readings if d is not None]
+    plausible = [(o, d) for o, d in valid if _plausible(d, today)]
+    distinct = {d for _, d in plausible}
+    for o, d in plausible:
+        if o == order:
+            return d, 0.9 if len(distinct) == 1 else 0.8
+    if len(distinct) == 1:
+        return plausible[0][1], 0.75
+    if plausible:
+        return plausible[0][1], 0.5
+    for o, d in valid:
+        if o == order:
+            return d, 0.4
+    return (valid[0][1], 0.3) if valid else (None, 0.0)

@@ -1,0 +1,253 @@
+"""Fields from a receipt's rows of text: what each printed row means, read the way receipts are
+printed (a label on the left, its amount the rightmost number on the row).
+
+Pure functions on strings, no OCR: the unit tests feed them text directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.receipts.amounts import Amount, find_amounts
+from bot.receipts.model import Category, PaymentMethod
+
+# Rows whose amount is the total, strongest first. Several may appear (with and without tax,
+# before and after rounding): the strongest wins, and among equals the later row.
+_TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
+    (re.compile(p, re.I), s) for p, s in (
+        (r"(rounded|after rounding|nett?)\s*total|total\s*(\(?rounded\)?|after rounding)", 1.0),
+        (r"grand\s*total|総\s*合\s*計|ご\s*請\s*求\s*額|お\s*支\s*払\s*(金\s*)?額|"
+         r"領\s*収\s*金\s*額", 0.97),
+        (r"税\s*込\s*(合\s*計|計)|total\s*\(?incl", 0.96),
+        (r"amount\s*due|balance\s*due|total\s*due|お\s*会\s*計|"
+         r"お\s*買\s*上\s*(げ\s*)?(合\s*)?計", 0.95),
+        (r"(?<!小)合\s*計|(?<!sub)(?<!sub )total\b|\btotal|^\s*balance\b|ご利用金額", 0.9),
+        (r"(?<![小点数])計\s*$|^\s*計\b|\bamount\b", 0.5),
+    ))
+# Rows that mention a total word but are not the total.
+_NOT_TOTAL = re.compile(
+    r"小\s*計|sub\s*-?\s*total|点\s*数|合計点|個\s*数|total\s*(qty|quantity|items?|savings?|"
+    r"discount|tax|vat|gst|tips?\b|before|excl|ex\.|w/o|without|number)|items?\s*sold|"
+    r"対\s*象|税\s*抜|税\s*別|本体|excl|before\s*tax|\bpoints?\b|ポイント|釣|預|change|tender|"
+    r"\bqty\b|round(ing)?\s*adj|端数", re.I)
+# A tax word makes a row a tax row, unless the row says the total includes the tax.
+_TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b", re.I)
+_WITH_TAX = re.compile(r"\bincl|including|\binc\.|税\s*込|w/\s*tax", re.I)
+_SUBTOTAL = re.compile(r"小\s*計|sub\s*-?\s*total|税\s*抜\s*(合\s*)?計|total\s*(excl|before|w/o)",
+                       re.I)
+_TAX = re.compile(
+    r"消\s*費\s*税|内\s*税|外\s*税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b|\bhst\b|\bpst\b|"
+    r"\bmwst\b|\bust\b|\biva\b|\btva\b|sales\s*tax", re.I)
+_INCLUDED = re.compile(r"内\s*消\s*費|内\s*税|\(\s*内|税\s*込|incl|included|inkl", re.I)
+_ADDED = re.compile(r"外\s*税|外\s*消\s*費|plus\s*tax|\+\s*tax", re.I)
+_RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,3})?)\s*%")
+TENDER = re.compile(
+    r"お?\s*預\s*[りか]|預\s*り\s*金|お?\s*釣\s*り?|釣\s*銭|おつり|cash\s*tendered|tendered|"
+    r"\bchange\b|\bcash\b(?!\s*back)|現\s*金|rounding|端数|値\s*引|discount|割\s*引|points?", re.I)
+
+MAX_MERCHANT = 60
+_NOT_MERCHANT = re.compile(
+    r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
+    r"毎度|ありがと|thank|tel|電話|fax|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|www\.|http|@|"
+    r"都|道|府|県|市|区|町|丁目|street|\bst\b|road|\brd\b|avenue|\bave\b|jalan|\bno\.|"
+    r"レジ|\breg\b|担当|cashier|date|time|店\s*番|#\d", re.I)
+
+PAYMENT_KEYS: tuple[tuple[PaymentMethod, re.Pattern[str]], ...] = (
+    ("debit_card", re.compile(r"デビ.{0,2}ト|デビ.{0,3}カード|debit", re.I)),
+    ("qr_code", re.compile(r"paypay|楽天\s*ペイ|d\s*払い|au\s*pay|メルペイ|line\s*pay|alipay|"
+                           r"wechat|qr|コード決済|バーコード|grabpay|touch\s*'?n\s*go|"
+                           r"paynow", re.I)),
+    ("ic_card", re.compile(r"交通系|suica|pasmo|icoca|manaca|toica|kitaca|sugoca|nimoca|nanaco|"
+                           r"waon|edy|電子マネー|quicpay|(?-i:\biD\b)|\bic\s*card|oyster|octopus|ezlink|"
+                           r"ez-link", re.I)),
+    ("credit_card", re.compile(r"クレジット|credit|visa|master\s*card|mastercard|\bmc\b|jcb|amex|"
+                               r"american\s*express|diners|カード|card\b|\*{3,}|x{4,}", re.I)),
+    ("cash", re.compile(r"現\s*金|お?\s*預\s*[りか]|お?\s*釣\s*り|おつり|cash|\bchange\b", re.I)),
+)
+
+CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
+    ("transport", re.compile(
+        r"タクシー|交通(?!系)|鉄道|駅|バス|運賃|乗車|高速|駐車|ガソリン|給油|航空|空港|jr\b|"
+        r"taxi|\bcab\b|transit|railway|rail\b|train|\bbus\b|fare\b|parking|fuel|petrol|gasoline|"
+        r"gas station|airline|airways|uber|lyft|toll", re.I)),
+    ("lodging", re.compile(r"ホテル|旅館|宿泊|民宿|ゲストハウス|\binn\b|hotel|motel|hostel|resort|"
+                           r"lodge|room charge", re.I)),
+    ("communication", re.compile(
+        r"ドコモ|docomo|ソフトバンク|softbank|\bau\b|携帯|通信|郵便|切手|レターパック|はがき|sim|"
+        r"wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|post office|postage|stamps?\b|"
+        r"courier|internet|broadband", re.I)),
+    ("outsourcing", re.compile(r"翻訳|印刷|デザイン|制作|業務委託|外注|translation|printing|"
+                               r"design|consult|freelanc|agency", re.I)),
+    ("supplies", re.compile(
+        r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
+        r"office|stationery|supplies|staples|depot|electronics|hardware|printer|pens?\b|paper\b|"
+        r"usb|stapler|notebook", re.I)),
+    ("entertainment", re.compile(
+        r"居酒屋|レストラン|食堂|寿司|鮨|焼肉|焼鳥|カフェ|喫茶|珈琲|ダイニング|バー\b|酒|料理|"
+        r"ビール|ワイン|ランチ|ディナー|コース|restaurant|cafe|café|coffee|bar\b|grill|bistro|"
+        r"diner|sushi|pizza|steak|kitchen|brasserie|pub\b|wine|beer|dinner|lunch|tavern", re.I)),
+)
+
+INVOICE_RE = re.compile(r"(?<![A-Za-z0-9])[TＴ]\s?[-:]?\s?((?:\d[\s-]?){12}\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed row: its text, the amounts on it, and its position (row index)."""
+
+    index: int
+    text: str
+    amounts: tuple[Amount, ...]
+
+    @property
+    def label(self) -> str:
+        return self.text[: self.amounts[-1].start] if self.amounts else self.text
+
+    @property
+    def amount(self) -> Decimal | None:
+        """The row's amount: the rightmost number (a label's value is printed at the right)."""
+        return self.amounts[-1].value if self.amounts else None
+
+
+def lines_of(rows: list[str], currency: str | None) -> list[Line]:
+    return [Line(i, t, tuple(find_amounts(_strip_noise(t), currency))) for i, t in enumerate(rows)]
+
+
+# OCR's usual misreadings of currency marks next to digits: "S$" as "SS"/"$$", "RM0" as "RMO".
+_SGD = re.compile(r"(?<![A-Za-z$])(?:S\$?S|\$\$|S\$\$|SS\$)(?=\s?\d)")
+_OH = re.compile(r"(RM|\$|¥|£|€)\s?[Oo](?=[.,]\d)")
+_SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
+
+
+def clean_row(text: str) -> str:
+    """A row with OCR's usual confusions around amounts undone (``S$34 .13`` -> ``S$34.13``,
+    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``)."""
+    text = _SGD.sub("S$", text)
+    text = _OH.sub(r"\g<1>0", text)
+    return _SPLIT.sub(r"\1\2\3", text)
+
+
+_TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
+_COUNT = re.compile(r"(\d+)\s*(点|個|items?|pcs|qty)\b|[x×@]\s*\d+(?!\.\d)", re.I)
+
+
+def _strip_noise(text: str) -> str:
+    """Times, counts, rates and card numbers blanked out of a row before its amounts are read
+    (same length, so the amounts' positions still index the row)."""
+    for pattern in (_TIME, _COUNT, _RATE, _CARD):
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
+_CARD = re.compile(r"[*xX]{2,}[\d\s*xX-]*")
+
+
+def check_digit(base12: str) -> int:
+    """Japan's 法人番号 check digit for the 12-digit base number (財務省令第七十号 第二条):
+    9 - (Σ Pn×Qn mod 9), Pn the n-th digit from the right, Qn 1 for odd n and 2 for even n.
+    A qualified-invoice registration number is "T" + the check digit + the base."""
+    total = sum(int(d) * (2 if n % 2 == 0 else 1) for n, d in enumerate(reversed(base12), start=1))
+    return 9 - total % 9
+
+
+def invoice_number(text: str) -> tuple[str | None, bool | None]:
+    """The first "T" + 13 digits in ``text`` and whether its check digit holds."""
+    for m in INVOICE_RE.finditer(text):
+        digits = re.sub(r"\D", "", m.group(1))
+        if len(digits) == 13:
+            return "T" + digits, digits[0] != "0" and int(digits[0]) == check_digit(digits[1:])
+    return None, None
+
+
+def total_strength(label: str) -> float:
+    """How surely a row's label names the total (0: not a total row)."""
+    if _NOT_TOTAL.search(label) or (_TAX_WORD.search(label) and not _WITH_TAX.search(label)):
+        return 0.0
+    for pattern, strength in _TOTAL_KEYS:
+        if pattern.search(label):
+            return strength
+    return 0.0
+
+
+def is_subtotal(label: str) -> bool:
+    return bool(_SUBTOTAL.search(label))
+
+
+def is_tax(label: str) -> bool:
+    return bool(_TAX.search(label)) and not _SUBTOTAL.search(label)
+
+
+# Japan's rates (8% reduced, 10% standard) as OCR often misreads them: "1096", "109%", "8 対象".
+_JA_RATE = re.compile(r"(?<![\d.])(10|8)\s?(?:9?%+|96|(?=\s?(?:対象|\))))")
+
+
+def tax_rate(text: str, japanese: bool = False) -> Decimal | None:
+    m = _RATE.search(text)
+    if japanese:
+        ja = _JA_RATE.search(text)
+        if ja and (m is None or Decimal(m.group(1).replace(",", ".")) not in (Decimal(8),
+                                                                               Decimal(10))):
+            return Decimal(ja.group(1))
+    if not m:
+        return None
+    rate = Decimal(m.group(1).replace(",", "."))
+    return rate if 0 < rate <= 30 else None
+
+
+def tax_included(text: str) -> bool | None:
+    if _INCLUDED.search(text):
+        return True
+    if _ADDED.search(text):
+        return False
+    return None
+
+
+def payment_method(text: str) -> tuple[PaymentMethod | None, float]:
+    """The payment method named in the receipt's text; cash when only tendered/change show."""
+    hits = [(method, len(p.findall(text))) for method, p in PAYMENT_KEYS]
+    found = [(m, n) for m, n in hits if n]
+    if not found:
+        return None, 0.0
+    non_cash = [(m, n) for m, n in found if m != "cash"]
+    if non_cash:
+        # ranked by the keys' order: a specific word (デビット, PayPay) beats a generic "card"
+        method = non_cash[0][0]
+        return method, 0.9 if len(non_cash) == 1 or method != "credit_card" else 0.75
+    return "cash", 0.9
+
+
+def category(merchant: str | None, text: str) -> tuple[Category, float]:
+    """The expense category from the merchant's name first, then the items; misc otherwise."""
+    if merchant:
+        for cat, pattern in CATEGORY_KEYS:
+            if pattern.search(merchant):
+                return cat, 0.9
+    scores = {cat: len(pattern.findall(text)) for cat, pattern in CATEGORY_KEYS}
+    best = max(scores, key=lambda c: scores[c])
+    if scores[best]:
+        return best, 0.7
+    return "misc", 0.5
+
+
+def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str | None, float]:
+    """The shop's name: among the first rows, the tallest printed one that is not a title,
+    address, phone, date or greeting (shops print their name biggest, at the top)."""
+    candidates = []
+    for i, text in enumerate(rows[:8]):
+        clean = text.strip(" -=*・|:_")
+        letters = re.findall(r"[^\W\d_]", clean)
+        if len(letters) < 2 or _NOT_MERCHANT.search(clean) or find_amounts(clean):
+            continue
+        if sum(ch.isdigit() for ch in clean) > len(clean) / 3:
+            continue
+        height = heights[i] if heights and i < len(heights) else 1.0
+        score = height * (1.0 - 0.06 * i)
+        candidates.append((score, i, clean[:MAX_MERCHANT]))
+    if not candidates:
+        return None, 0.0
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    best = candidates[0]
+    margin = best[0] / candidates[1][0] if len(candidates) > 1 else 2.0
+    return best[2], min(0.95, 0.55 + 0.3 * (margin - 1) + (0.2 if best[1] < 3 else 0.0))

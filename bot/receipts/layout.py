@@ -1,0 +1,130 @@
+"""OCR with word boxes, grouped into printed rows: each label stays with the amount on its row
+however far right it is printed (Tesseract's own line grouping splits a receipt's right-aligned
+price column into separate "lines" or drops it with the layout analysis of mode 4).
+
+``read_rows`` runs Tesseract's ``image_to_data`` once and groups the words by their vertical
+centres; ``rows_text`` gives the rows as text, one printed row a line, for the reader and for the
+OCR context a vision model gets.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from PIL import Image
+
+from bot.errors import EngineError, EngineUnavailable
+from bot.vision.ocr import TESSERACT_LANGS, normalise_text
+
+# Page segmentation 6 ("a single uniform block of text") keeps a row's far-right amount; mode 4
+# dropped or split it on receipts. Measured on 40 generated receipts (bench/receipts.py --n 40
+# --psm N, 2026-11-28, shared cores): total found 4: see bench; 6 is the default here.
+PSM = 6
+MAX_WORDS = 5_000  # a page with more "words" than this is noise, not a receipt
+MAX_ROW_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    conf: float  # 0..1
+
+    @property
+    def cy(self) -> float:
+        return self.top + self.height / 2
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width
+
+
+@dataclass(frozen=True)
+class Row:
+    words: tuple[Word, ...]
+    text: str  # normalised, words left to right
+
+    @property
+    def top(self) -> int:
+        return min(w.top for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return statistics.median(w.height for w in self.words)
+
+    @property
+    def conf(self) -> float:
+        return sum(w.conf for w in self.words) / len(self.words)
+
+
+def tesseract_words(image: Image.Image, lang: str = "ja", *, psm: int = PSM,
+                    timeout_s: float = 60.0) -> list[Word]:
+    """Tesseract's words with boxes and confidences (``lang`` "ja" reads jpn+eng)."""
+    import pytesseract
+
+    try:
+        data = pytesseract.image_to_data(
+            image, lang=TESSERACT_LANGS.get(lang, "jpn+eng"), config=f"--psm {psm}",
+            timeout=timeout_s, output_type=pytesseract.Output.DICT)
+    except pytesseract.TesseractNotFoundError as err:
+        raise EngineUnavailable("tesseract is not installed or not on PATH") from err
+    except (pytesseract.TesseractError, RuntimeError, OSError) as err:
+        raise EngineError(f"tesseract failed: {err}") from err
+    words = []
+    for i, text in enumerate(data["text"]):
+        if not text.strip():
+            continue
+        conf = float(data["conf"][i])
+        words.append(Word(text.strip(), int(data["left"][i]), int(data["top"][i]),
+                          int(data["width"][i]), int(data["height"][i]),
+                          max(0.0, conf) / 100))
+        if len(words) >= MAX_WORDS:
+            break
+    return words
+
+
+def group_rows(words: list[Word], lang: str = "ja") -> list[Row]:
+    """Words grouped into printed rows, top to bottom, each left to right. A word joins the row
+    whose centre line it crosses (within 0.55 of the row's typical height); the row's centre
+    follows its words, so a slight remaining tilt still keeps a row together."""
+    if not words:
+        return []
+    typical = statistics.median(w.height for w in words)
+    rows: list[list[Word]] = []
+    centres: list[float] = []
+    for w in sorted(words, key=lambda w: (w.cy, w.left)):
+        h = min(max(w.height, typical * 0.5), typical * 2)
+        best, best_d = -1, 0.0
+        for i in range(max(0, len(rows) - 4), len(rows)):
+            d = abs(w.cy - _centre_at(rows[i], centres[i], w.left))
+            if d <= 0.55 * h and (best < 0 or d < best_d):
+                best, best_d = i, d
+        if best < 0:
+            rows.append([w])
+            centres.append(w.cy)
+        else:
+            rows[best].append(w)
+            centres[best] = sum(x.cy for x in rows[best]) / len(rows[best])
+    out = []
+    for row in rows:
+        row.sort(key=lambda w: w.left)
+        text = normalise_text(" ".join(w.text for w in row), lang)[:MAX_ROW_CHARS]
+        if text:
+            out.append(Row(tuple(row), text))
+    out.sort(key=lambda r: statistics.median(w.cy for w in r.words))
+    return out
+
+
+def _centre_at(row: list[Word], centre: float, x: int) -> float:
+    """The row's centre line at ``x``: its nearest word's centre (tilt-tolerant) blended with
+    the row's mean."""
+    nearest = min(row, key=lambda w: abs(w.left - x))
+    return (nearest.cy + centre) / 2
+
+
+def rows_text(rows: list[Row]) -> str:
+    return "\n".join(r.text for r in rows)

@@ -1,0 +1,137 @@
+"""A phone photo of a receipt on a table -> the paper, flat and upright, ready for OCR.
+
+``flatten`` finds the paper (the largest bright, low-saturation region with four corners),
+corrects its perspective, then removes any tilt left (the angle whose row profile is sharpest).
+A scan or screenshot that is all paper passes through with only the tilt corrected.
+``quality`` measures what makes a photo unreadable (blur, darkness, too few pixels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+WORK_SIDE = 800  # long side of the copy the paper is searched on
+MIN_PAPER_FRACTION = 0.12  # of the photo's area
+MAX_TILT_DEG = 20.0
+OCR_MAX_HEIGHT = 2400
+OCR_TARGET_WIDTH = 900  # a receipt's width in pixels for OCR (about 30 px per printed row)
+
+
+@dataclass(frozen=True)
+class Quality:
+    sharpness: float  # variance of the Laplacian on the paper at OCR scale
+    brightness: float  # mean gray 0..255
+    short_side: int  # pixels of the paper's short side in the original photo
+
+
+def _order(pts: np.ndarray) -> np.ndarray:
+    s, d = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]],
+                    dtype=np.float32)
+
+
+def find_paper(rgb: np.ndarray) -> np.ndarray | None:
+    """The paper's four corners (tl, tr, br, bl) in ``rgb``'s pixels, or None when no paper
+    stands out from its background (a scan, or paper filling the frame)."""
+    h, w = rgb.shape[:2]
+    scale = WORK_SIDE / max(h, w)
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    # paper: bright and grey-ish; tables are darker or coloured
+    diff = hsv[:, :, 2].astype(np.int16) - hsv[:, :, 1].astype(np.int16)
+    score = cv2.GaussianBlur(np.clip(diff, 0, 255).astype(np.uint8), (7, 7), 0)
+    _, mask = cv2.threshold(score, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(c)
+    total = small.shape[0] * small.shape[1]
+    if area < MIN_PAPER_FRACTION * total or area > 0.93 * total:
+        return None
+    quad = None
+    peri = cv2.arcLength(c, True)
+    for eps in (0.02, 0.03, 0.05):
+        approx = cv2.approxPolyDP(c, eps * peri, True)
+        if len(approx) == 4 and cv2.isContourConvex(approx):
+            quad = approx.reshape(4, 2).astype(np.float32)
+            break
+    if quad is None:
+        quad = cv2.boxPoints(cv2.minAreaRect(c)).astype(np.float32)
+    return _order(quad / scale)
+
+
+def warp(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    tl, tr, br, bl = corners
+    width = max(8, round(float(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))))
+    height = max(8, round(float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))))
+    dst = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
+                   dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(corners, dst)
+    return cv2.warpPerspective(rgb, matrix, (width, height), flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def skew_angle(gray: np.ndarray) -> float:
+    """Degrees to rotate (counter-clockwise) so the printed rows lie level: the angle whose
+    horizontal projection of dark pixels has the largest variance (rows and gaps sharpest)."""
+    h, w = gray.shape
+    scale = min(1.0, 500 / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                25, 15)
+    if ink.mean() < 0.5:
+        return 0.0
+    centre = (small.shape[1] / 2, small.shape[0] / 2)
+
+    def sharpness(angle: float) -> float:
+        m = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rot = cv2.warpAffine(ink, m, (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST)
+        return float(np.var(rot.sum(axis=1, dtype=np.float64)))
+
+    best = max(np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 0.1, 2.0), key=sharpness)
+    fine = max(np.arange(best - 1.75, best + 1.8, 0.25), key=sharpness)
+    return float(fine)
+
+
+def rotate(rgb: np.ndarray, angle: float) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(rgb, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def flatten(image: Image.Image) -> tuple[Image.Image, Quality]:
+    """The paper, flat, level and scaled for OCR (grayscale), and its quality figures."""
+    rgb = np.asarray(image.convert("RGB"))
+    corners = find_paper(rgb)
+    paper = warp(rgb, corners) if corners is not None else rgb
+    short_side = min(paper.shape[:2])
+    gray = cv2.cvtColor(paper, cv2.COLOR_RGB2GRAY)
+    angle = skew_angle(gray)
+    if abs(angle) >= 0.3:
+        gray = rotate(gray, angle)
+    h, w = gray.shape
+    factor = OCR_TARGET_WIDTH / w if w > OCR_TARGET_WIDTH or w < OCR_TARGET_WIDTH * 0.7 else 1.0
+    if h * factor > OCR_MAX_HEIGHT and h > w * 3:  # a long narrow slip: keep the rows legible
+        factor = max(factor, min(1.0, OCR_MAX_HEIGHT * 1.5 / h))
+    factor = min(factor, 3.0)
+    if factor != 1.0:
+        interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+        gray = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))),
+                          interpolation=interp)
+    sharp = float(cv2.Laplacian(gray, cv2.CV_64F).var())
+    quality = Quality(sharpness=sharp, brightness=float(gray.mean()), short_side=short_side)
+    return Image.fromarray(gray), quality

@@ -1,0 +1,318 @@
+"""The receipt reader: an image (already screened) in, a ``Receipt`` out, each field with a
+confidence.
+
+Steps: find the paper and flatten it (``paper``), read words with their boxes and group them into
+printed rows (``layout``), then read the fields from the rows (``fields``, ``amounts``,
+``dates``). Works offline on a CPU with Tesseract; no vision model is needed.
+
+Engine: Tesseract jpn+eng for every receipt. RapidOCR's bundled model is Chinese+English and misses
+most kana (bot/vision/ocr.py records ja 0.88 against Tesseract's 0.98 character accuracy, and it is
+2-3x slower on these cores); ``read_receipt`` takes any ``WordSource`` to try another.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from collections.abc import Callable
+from datetime import date as Date
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image, ImageOps
+
+from bot.receipts import fields as F
+from bot.receipts.amounts import detect_currency, minor_units
+from bot.receipts.dates import find_dates
+from bot.receipts.layout import Row, Word, group_rows, rows_text, tesseract_words
+from bot.receipts.model import LineItem, Receipt, TaxLine
+from bot.receipts.paper import Quality, flatten
+from bot.vision.ocr import OcrReader
+
+# Retake thresholds (variance of the Laplacian on the flattened paper at OCR scale; mean gray;
+# the paper's short side in pixels). Sharp generated photos measure 400-3,000, a 6 px blur < 60.
+MIN_SHARPNESS = 80.0
+MIN_BRIGHTNESS = 60.0
+MIN_SHORT_SIDE = 220
+MAX_ITEMS = 100
+# Keys in bot/strings.py for the retake tips (the thread flow renders them).
+TIP_BLUR, TIP_DARK, TIP_SMALL = "receipt.retake_blur", "receipt.retake_dark", "receipt.retake_small"
+
+
+class WordSource(Protocol):
+    def __call__(self, image: Image.Image, lang: str) -> list[Word]: ...
+
+
+def tesseract_source(ocr: OcrReader | None = None) -> WordSource:
+    timeout = ocr.timeout_s if ocr is not None else 60.0
+
+    def read(image: Image.Image, lang: str) -> list[Word]:
+        return tesseract_words(image, lang, timeout_s=timeout)
+
+    return read
+
+
+def read_rows(image: Image.Image, *, ocr: OcrReader | WordSource | None = None,
+              lang_hint: str | None = None) -> tuple[list[Row], Quality]:
+    """The photo flattened and read into printed rows (label and amount on one row)."""
+    source = ocr if callable(ocr) else tesseract_source(ocr)
+    paper, quality = flatten(image)
+    lang = "en" if (lang_hint or "").lower().startswith("en") else "ja"
+    return group_rows(source(paper, lang), lang), quality
+
+
+def layout_text(image: Image.Image, ocr: OcrReader | WordSource | None = None) -> str:
+    """The text in ``image`` in layout order, one printed row a line (a receipt's labels with
+    their amounts): the OCR context a vision model gets for ``miru ask``."""
+    rows, _ = read_rows(image, ocr=ocr)
+    return rows_text(rows)
+
+
+def read_receipt(image: Image.Image, *, ocr: OcrReader | WordSource | None = None,
+                 lang_hint: str | None = None, today: Date | None = None) -> Receipt:
+    """Fields from a photo or scan of one receipt. Never raises for what is in the picture: a
+    photo that is not a receipt gives ``is_receipt=False``, one too blurred, dark or small gives
+    ``readable=False`` with ``retake_tips``. OCR engine faults raise ``EngineError`` /
+    ``EngineUnavailable``."""
+    if min(image.size) < MIN_SHORT_SIDE // 2:
+        return Receipt(readable=False, retake_tips=(TIP_SMALL,))
+    rows, quality = read_rows(image, ocr=ocr, lang_hint=lang_hint)
+    return read_fields([r.text for r in rows], [r.height for r in rows],
+                       quality=quality, lang_hint=lang_hint, today=today,
+                       ocr_conf=(sum(r.conf for r in rows) / len(rows)) if rows else 0.0)
+
+
+def read_receipt_file(path: str | Path, *, ocr: OcrReader | WordSource | None = None,
+                      lang_hint: str | None = None) -> Receipt:
+    """``read_receipt`` on an image file (EXIF orientation applied), for the command line."""
+    with Image.open(path) as img:
+        img.load()
+        return read_receipt(ImageOps.exif_transpose(img), ocr=ocr, lang_hint=lang_hint)
+
+
+def read_receipt_bytes(data: bytes, **kwargs: object) -> Receipt:
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        return read_receipt(ImageOps.exif_transpose(img), **kwargs)  # type: ignore[arg-type]
+
+
+def _tips(q: Quality | None) -> tuple[str, ...]:
+    if q is None:
+        return ()
+    tips = []
+    if q.sharpness < MIN_SHARPNESS:
+        tips.append(TIP_BLUR)
+    if q.brightness < MIN_BRIGHTNESS:
+        tips.append(TIP_DARK)
+    if q.short_side < MIN_SHORT_SIDE:
+        tips.append(TIP_SMALL)
+    return tuple(tips)
+
+
+def read_fields(rows: list[str], heights: list[float] | None = None, *,
+                quality: Quality | None = None, lang_hint: str | None = None,
+                today: Date | None = None, ocr_conf: float = 0.8) -> Receipt:
+    """The fields from rows of text (one printed row each, top to bottom)."""
+    rows = [F.clean_row(r) for r in rows]
+    text = "\n".join(rows)
+    japanese = _japanese(text) or (lang_hint or "").startswith("ja")
+    currency, cur_conf = detect_currency(text, japanese=japanese)
+    lines = F.lines_of(rows, currency)
+    conf: dict[str, float] = {}
+    total, total_conf, total_row = _total(lines)
+    subtotal = next((ln.amount for ln in lines if ln.amount is not None and ln.amount > 0
+                     and F.is_subtotal(ln.label)), None)
+    tax, tax_lines, style = _taxes(lines, japanese)
+    rounding = sum((ln.amount for ln in lines if ln.amount is not None
+                    and re.search(r"round|端数|調整", ln.label, re.I)), Decimal(0))
+    if total is None and subtotal is not None:  # no total row: subtotal (+ tax added on top)
+        total = subtotal + (tax or 0) if style == "added" else subtotal
+        total_conf = 0.4
+    if (tax is None and total is not None and subtotal is not None and total > subtotal
+            and any(F.is_tax(ln.text) for ln in lines)):
+        tax, style = total - subtotal, style or "added"  # the tax row's amount was unreadable
+    disagree = False
+    if total is not None and subtotal is not None and tax is not None:
+        if subtotal + tax + rounding == total:
+            style = style or "added"
+            total_conf = max(total_conf, 0.97)
+        elif subtotal == total or style == "included":
+            style = style or "included"
+        elif not _discounted(lines):
+            disagree = True
+    paid = [ln.amount for ln in lines if ln.amount is not None and ln.amount == total
+            and ln.index != total_row]
+    if total is not None and paid:
+        total_conf = min(0.99, total_conf + 0.05)
+    tax_rates = {t.rate for t in tax_lines}
+    tax_rate = tax_rates.pop() if len(tax_rates) == 1 else None
+    conf["total"] = total_conf * (0.6 + 0.4 * ocr_conf) if total is not None else 0.0
+    conf["subtotal"] = 0.8 if subtotal is not None else 0.0
+    conf["tax"] = 0.85 if tax is not None else 0.0
+    conf["tax_rate"] = 0.85 if tax_rate is not None else 0.0
+    conf["currency"] = cur_conf
+    found = find_dates(text, currency=currency, japanese=japanese, today=today)
+    best = max(found, key=lambda f: f.confidence, default=None)
+    conf["date"] = best.confidence if best else 0.0
+    merchant, conf["merchant"] = F.merchant(rows, heights)
+    pay, conf["payment_method"] = F.payment_method(_without_loyalty(text))
+    category, conf["category"] = F.category(merchant, text)
+    invoice, valid = F.invoice_number(text)
+    if invoice is None:
+        invoice, valid = _invoice_by_label(rows)
+    conf["invoice_number"] = (0.95 if valid else 0.5) if invoice else 0.0
+    items = _items(lines, total_row)
+    compliant, missing = _compliance(japanese, currency, invoice, valid, merchant,
+                                     best.value if best else None, total, tax_lines, tax_rate)
+    keywords = sum(1 for ln in lines if F.total_strength(ln.label) or F.is_subtotal(ln.label)
+                   or F.is_tax(ln.label) or F.TENDER.search(ln.label))
+    amounts = sum(1 for ln in lines if ln.amount is not None)
+    tips = _tips(quality)
+    looks_like = (keywords >= 1 and amounts >= 2) or (total is not None and (best or amounts >= 3))
+    readable = not (tips and (total is None or best is None))
+    is_receipt = bool(looks_like) or (not readable)
+    return Receipt(
+        merchant=merchant, date=best.value if best else None, total=total, subtotal=subtotal,
+        tax=tax, tax_rate=tax_rate, tax_lines=tuple(tax_lines), tax_style=style,  # type: ignore[arg-type]
+        currency=currency, payment_method=pay, category=category if is_receipt else None,
+        invoice_number=invoice, invoice_number_valid=valid, invoice_compliant=compliant,
+        invoice_missing=missing, items=items,
+        confidence={k: round(v, 3) for k, v in conf.items() if k in _CONF_FIELDS},
+        is_receipt=is_receipt, readable=readable, retake_tips=tips if not readable else (),
+        totals_disagree=disagree, ocr_text=text)
+
+
+_CONF_FIELDS = ("merchant", "date", "total", "tax", "tax_rate", "currency", "payment_method",
+                "category", "invoice_number")
+
+
+def _total(lines: list[F.Line]) -> tuple[Decimal | None, float, int]:
+    best: tuple[float, int, Decimal] | None = None
+    for ln in lines:
+        if ln.amount is None or ln.amount <= 0:
+            continue
+        strength = F.total_strength(ln.label)
+        if strength and (best is None or strength >= best[0]):
+            best = (strength, ln.index, ln.amount)
+    if best is None:
+        # next row's amount when a label stands alone (合計 on one row, ¥1,234 under it)
+        for a, b in itertools.pairwise(lines):
+            if a.amount is None and F.total_strength(a.text) and b.amount and not b.label.strip(
+                    " ¥$€£:"):
+                return b.amount, 0.7, b.index
+        return None, 0.0, -1
+    return best[2], best[0], best[1]
+
+
+def _japanese(text: str) -> bool:
+    """Japanese when kana or kanji make a real share of the letters (not a stray misread)."""
+    ja = len(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]", text))
+    letters = len(re.findall(r"[^\W\d_]", text))
+    return ja >= 4 and ja >= 0.15 * letters
+
+
+def _taxes(lines: list[F.Line], japanese: bool) -> tuple[Decimal | None, list[TaxLine], str | None]:
+    found: list[TaxLine] = []
+    included: bool | None = None
+    summary: Decimal | None = None
+    for i, ln in enumerate(lines):
+        if ln.amount is None or not F.is_tax(ln.label) or F.total_strength(ln.label) >= 0.9:
+            continue
+        prev = lines[i - 1].text if i else ""
+        # "(10%対象 ¥1,000" on the row above "内消費税 ¥90)": the base and its rate
+        base_above = bool(prev) and ("対象" in prev or F.tax_rate(prev, japanese) is not None
+                                     ) and not F.is_tax(lines[i - 1].label)
+        rate = F.tax_rate(ln.text, japanese) or (
+            F.tax_rate(prev, japanese) if base_above else None)
+        base = ln.amounts[-2].value if len(ln.amounts) >= 2 else (
+            lines[i - 1].amount if base_above else None)
+        flag = F.tax_included(ln.text) if F.tax_included(ln.text) is not None else (
+            F.tax_included(prev) if base_above else None)
+        included = flag if flag is not None else included
+        if re.search(r"合\s*計|total|計\s*$", ln.label, re.I) and "内" not in ln.label:
+            summary = ln.amount
+            continue
+        if rate is None or rate not in {t.rate for t in found}:
+            found.append(TaxLine(rate or Decimal(0), ln.amount, base))
+    tax = summary if summary is not None else (
+        sum((t.tax for t in found), Decimal(0)) if found else None)
+    tax_lines = [t for t in found if t.rate > 0]
+    style = None if included is None else ("included" if included else "added")
+    return tax, tax_lines, style
+
+
+def _discounted(lines: list[F.Line]) -> bool:
+    return any(re.search(r"値\s*引|割\s*引|discount|coupon|クーポン", ln.label, re.I)
+               for ln in lines)
+
+
+def _without_loyalty(text: str) -> str:
+    return re.sub(r"ポイント\s*カード|point\s*card|gift\s*card|loyalty\s*card|member\s*card",
+                  " ", text, flags=re.I)
+
+
+def _invoice_by_label(rows: list[str]) -> tuple[str | None, bool | None]:
+    for row in rows:
+        if "登録番号" in row:
+            digits = re.sub(r"\D", "", row.split("登録番号", 1)[1])
+            if len(digits) == 13:
+                return F.invoice_number("T" + digits)
+    return None, None
+
+
+def _items(lines: list[F.Line], total_row: int) -> tuple[LineItem, ...]:
+    """Rows above the subtotal/total with a name and an amount, not tax or tender rows."""
+    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
+    if end < 0:
+        end = len(lines)
+    out = []
+    for ln in lines[:end]:
+        name = ln.label.strip(" .:-¥$€£*")
+        if (ln.amount is None or len(re.findall(r"[^\W\d_]", name)) < 2 or F.is_tax(ln.label)
+                or F.TENDER.search(ln.label) or F.total_strength(ln.label)
+                or find_dates_cheap(ln.text)):
+            continue
+        out.append(LineItem(name[:80], ln.amount))
+        if len(out) >= MAX_ITEMS:
+            break
+    return tuple(out)
+
+
+def find_dates_cheap(text: str) -> bool:
+    return bool(re.search(r"\d{1,4}\s*[/.\-年]\s*\d{1,2}\s*[/.\-月]\s*\d{1,2}|tel|電話", text,
+                          re.I))
+
+
+def _compliance(japanese: bool, currency: str | None, invoice: str | None, valid: bool | None,
+                merchant: str | None, when: Date | None, total: Decimal | None,
+                tax_lines: list[TaxLine], tax_rate: Decimal | None,
+                ) -> tuple[bool | None, tuple[str, ...]]:
+    """Japan's simplified qualified invoice (適格簡易請求書): registration number, issuer, date,
+    amounts, and tax or rate per rate. None for receipts that are not Japanese."""
+    if not japanese and currency != "JPY":
+        return None, ()
+    missing = []
+    if not invoice or not valid:
+        missing.append("registration_number")
+    if not merchant:
+        missing.append("issuer")
+    if when is None:
+        missing.append("date")
+    if total is None:
+        missing.append("amounts")
+    if not tax_lines and tax_rate is None:
+        missing.append("tax_per_rate")
+    return not missing, tuple(missing)
+
+
+Reader = Callable[[Image.Image], Receipt]
+__all__ = [
+    "layout_text",
+    "minor_units",
+    "read_fields",
+    "read_receipt",
+    "read_receipt_bytes",
+    "read_receipt_file",
+]
