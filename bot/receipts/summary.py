@@ -150,7 +150,7 @@ def csv_bytes(entries: Sequence[Entry]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for e in entries:
         r = e.receipt
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             e.n, r.merchant, r.date.isoformat() if r.date else "", amount_str(r.total),
             amount_str(r.subtotal), amount_str(r.tax), amount_str(r.tax_rate), r.currency,
             r.payment_method, r.category, r.invoice_number, r.invoice_number_valid,
@@ -162,7 +162,9 @@ def csv_bytes(entries: Sequence[Entry]) -> bytes:
     return "\ufeff".encode() + buf.getvalue().encode("utf-8")
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
+    """One CSV cell: empty for None, true/false, and a leading quote on anything a spreadsheet
+    would run as a formula (=, +, -, @)."""
     if value is None:
         return ""
     if isinstance(value, bool):

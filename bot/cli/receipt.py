@@ -1,0 +1,183 @@
+"""``miru receipt IMAGE... [--json | --csv]``: screen each image with the real gates, then read
+the allowed ones into receipt fields.
+
+Files are read in parallel, one process per core (each loads the gates and Tesseract once);
+a progress bar goes to stderr only when it is a terminal. Every file gets its own entry, in the
+order given: one that cannot be read, decoded or screened carries an ``error`` and never stops
+the rest. The parent alone writes the audit log (one verdict record per screened file), so the
+hash chain has one writer.
+
+``--json`` prints a list of objects with the keys ``file``, ``verdict`` (the action, or null when
+the file was never screened), the receipt fields of ``bot.receipts.codec.CONTRACT_FIELDS``
+(null where not found; amounts as strings in major units) and ``error`` (null, or ``{"code",
+"message"}``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bot import strings
+from bot.cli.exitcodes import EX_DATAERR, EX_OK
+from bot.cli.local import expand_paths
+from bot.cli.output import dumps
+from bot.receipts.codec import CONTRACT_FIELDS, contract_json
+from bot.receipts.summary import csv_cell
+from config.settings import Settings
+
+_EMPTY = dict.fromkeys(CONTRACT_FIELDS)
+_EMPTY["items"] = []
+_EMPTY["confidence"] = {}
+_WORKER: dict[str, Any] = {}  # per worker process: its ingestor, screener, policy, OCR, loop
+
+
+def _entry(path: str, verdict: str | None = None, fields: dict[str, Any] | None = None,
+           error: tuple[str, str] | None = None) -> dict[str, Any]:
+    return {"file": path, "verdict": verdict, **(fields or _EMPTY),
+            "error": {"code": error[0], "message": error[1]} if error else None}
+
+
+def _init_worker(settings: Settings) -> None:
+    """Load the gates and the OCR reader once per worker process."""
+    from bot.app import build_screening
+    from bot.vision.ocr import OcrReader
+
+    ingestor, screener, policy = build_screening(settings)
+    _WORKER.update(ingestor=ingestor, screener=screener, policy=policy, ocr=OcrReader(),
+                   loop=asyncio.new_event_loop(), max_bytes=settings.max_bytes)
+
+
+def _read_one(path_text: str) -> tuple[dict[str, Any], Any, str]:
+    """(entry, verdict or None, original sha256): never raises for what is in the file."""
+    from bot.errors import InputRejected, MiruError
+    from bot.imaging.ingest import check_size
+    from safety.policy import context_for
+
+    w, path = _WORKER, Path(path_text)
+    loop = w["loop"]
+    try:
+        check_size(path.stat().st_size, w["max_bytes"], path.name)
+        data = path.read_bytes()
+        decoded = loop.run_until_complete(w["ingestor"].decode(data, name=path.name))
+    except InputRejected as exc:
+        return _entry(path_text, error=(exc.code, exc.user_message("en", name=path.name))), \
+            None, ""
+    except OSError as exc:
+        return _entry(path_text, error=("unreadable", f"cannot read {path.name}: "
+                                        f"{exc.strerror or exc}")), None, ""
+    verdict = loop.run_until_complete(w["screener"].screen([decoded],
+                                                           context_for(w["policy"], "cli", "")))
+    sha = decoded.original_sha256
+    if not verdict.action.reaches_model:
+        return _entry(path_text, verdict.action.value,
+                      error=("not_screened_clear", f"not read: the image was "
+                             f"{verdict.action.value} by the safety gates")), verdict, sha
+    try:
+        from PIL import Image as PILImage
+
+        from bot.receipts.reader import read_receipt
+
+        blur = verdict.faces(0) if verdict.action.value == "allow_blurred" else ()
+        img = loop.run_until_complete(w["ingestor"].process(data, decoded, blur=blur,
+                                                            name=path.name))
+        with PILImage.open(io.BytesIO(img.data)) as pil:
+            receipt = read_receipt(pil.convert("RGB"), ocr=w["ocr"])
+    except MiruError as exc:
+        return _entry(path_text, verdict.action.value,
+                      error=(exc.code, exc.user_message("en", name=path.name))), verdict, sha
+    error = None
+    if not receipt.is_receipt:
+        error = ("not_a_receipt", strings.t("receipts.not_receipt", "en", name=path.name))
+    elif not receipt.readable:
+        tips = " ".join(strings.t(k, "en") for k in receipt.retake_tips if k in strings.MESSAGES)
+        error = ("unreadable_receipt", strings.t(
+            "receipts.unreadable", "en", name=path.name,
+            tips=tips or strings.t("receipts.retake_generic", "en")))
+    return _entry(path_text, verdict.action.value, contract_json(receipt), error), verdict, sha
+
+
+async def receipt_command(items: list[str], *, as_json: bool, as_csv: bool,
+                          settings: Settings, workers: int | None = None) -> int:
+    from bot.evidence.secrets import open_audit_log
+
+    paths = [str(p) for p in expand_paths(items)]
+    if not paths:
+        print("miru: no image files found in " + ", ".join(items), file=sys.stderr)
+        return EX_DATAERR
+    audit = open_audit_log(settings)
+    results = await _run_all(paths, settings, workers or os.cpu_count() or 1)
+    for _, verdict, sha in results:
+        if verdict is not None:
+            await audit.write(audit.record("verdict", f"receipt:{sha[:16]}", platform="cli",
+                                           images=[sha], verdict=verdict))
+    entries = [r[0] for r in results]
+    if as_json:
+        print(dumps(entries))
+    elif as_csv:
+        sys.stdout.write(_csv(entries))
+    else:
+        print("\n".join(_line(e) for e in entries))
+    return EX_OK if any(e["verdict"] is not None for e in entries) else EX_DATAERR
+
+
+async def _run_all(paths: list[str], settings: Settings, workers: int
+                   ) -> list[tuple[dict[str, Any], Any, str]]:
+    from tqdm import tqdm
+
+    loop = asyncio.get_running_loop()
+    results: dict[int, tuple[dict[str, Any], Any, str]] = {}
+    bar = tqdm(total=len(paths), file=sys.stderr, unit="file", disable=not sys.stderr.isatty())
+    # spawn: the workers load ONNX and Tesseract; nothing of this process's state is inherited
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(paths))),
+                             mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(settings,)) as pool:
+
+        async def one(index: int, path: str) -> tuple[int, Any]:
+            try:
+                return index, await loop.run_in_executor(pool, _read_one, path)
+            except Exception as exc:  # a worker died (BrokenProcessPool) or hit a bug
+                return index, (_entry(path, error=("worker_failed",
+                                                   f"reading stopped: {type(exc).__name__}")),
+                               None, "")
+
+        for done in asyncio.as_completed([one(i, p) for i, p in enumerate(paths)]):
+            index, result = await done
+            results[index] = result
+            bar.update(1)
+    bar.close()
+    return [results[i] for i in range(len(paths))]
+
+
+def _line(e: dict[str, Any]) -> str:
+    if e["verdict"] is None or (e["error"] and e["total"] is None and e["merchant"] is None):
+        return f"{e['file']}: {e['error']['message'] if e['error'] else 'no result'}"
+    total = f"{e['total']} {e['currency'] or ''}".strip() if e["total"] else "total ?"
+    parts = [e["merchant"] or "merchant ?", e["date"] or "date ?", total,
+             e["category"] or "category ?"]
+    return f"{e['file']}: " + " · ".join(parts)
+
+
+def _csv(entries: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    columns = ["file", "verdict", *[f for f in CONTRACT_FIELDS if f != "confidence"], "error"]
+    writer.writerow(columns)
+    for e in entries:
+        row = []
+        for c in columns:
+            value = e[c]
+            if c == "items":
+                value = "; ".join(f"{i['name']}: {i['amount']}" for i in value)
+            elif c == "error":
+                value = value["code"] if value else None
+            row.append(csv_cell(value))
+        writer.writerow(row)
+    return buf.getvalue()
