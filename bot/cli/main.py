@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--engine", choices=["transformers", "openai", "ocr"])
     c.add_argument("--model")
 
+    rc = sub.add_parser("receipt", help="screen receipt photos, then read their fields")
+    rc.add_argument("images", nargs="+", metavar="IMAGE|DIR")
+    rc_out = rc.add_mutually_exclusive_group()
+    rc_out.add_argument("--json", action="store_true", help="a JSON list, one object per file")
+    rc_out.add_argument("--csv", action="store_true", help="CSV, one row per file")
+
     s = sub.add_parser("screen", help="screen files or folders; one line per file")
     s.add_argument("paths", nargs="+", metavar="FILE|DIR")
     s.add_argument("--json", action="store_true")
@@ -114,6 +120,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.cmd == "ask":
         return await _ask(args, settings)
+    if args.cmd == "receipt":
+        from bot.cli.receipt import receipt_command
+
+        return await receipt_command(args.images, as_json=args.json, as_csv=args.csv,
+                                     settings=settings)
     if args.cmd == "screen":
         from bot.cli.screen import screen_command
 
