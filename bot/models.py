@@ -26,7 +26,7 @@ AuditKind = Literal[
     "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget", "history",
     "receipt", "receipt_edit",
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
-    "review_reveal", "review_purge", "appeal",
+    "review_reveal", "review_purge", "review_view", "appeal",
 ]
 
 Box = tuple[float, float, float, float]

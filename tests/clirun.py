@@ -17,6 +17,8 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         "MIRU_AUDIT_SECRET": "cli-test-secret-0123456789abcdef-012345",
         "MIRU_OFFLINE": "1",
         "HF_HUB_OFFLINE": "1",
+        # the tests' own Redis database (miru ask puts held cases on the shared review queue)
+        "MIRU_REDIS_URL": os.environ.get("MIRU_TEST_REDIS_URL", "redis://127.0.0.1:6379/13"),
     })
     return e
 

@@ -75,3 +75,66 @@ def report(result: VerifyResult, why_no_anchor: str, key_source: str) -> list[st
     else:
         head = f"head: NOT CHECKED: {why_no_anchor}"
     return [verdict, chain, head]
+
+
+EXPORT_COLUMNS = ("n", "time", "kind", "request_id", "actor", "platform", "channel", "thread",
+                  "action", "reasons", "case", "images", "detail")
+
+
+def parse_since(value: str) -> float:
+    """``--since``: an ISO date or date-time (UTC unless it names a zone); ``ValueError``."""
+    from datetime import UTC, datetime
+
+    when = datetime.fromisoformat(value.strip())
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def export_command(settings: Settings, since: str | None, as_csv: bool,
+                   path_arg: str | None = None) -> int:
+    """``miru audit export [--since DATE] [--csv]``: the records (JSON lines as written, or CSV
+    with one row each) from ``since`` on. The chain is verified first; a broken chain is named
+    on stderr and the export stops before the bad line (exit 1)."""
+    import csv
+    import json
+
+    from bot.evidence.secrets import chain_key
+    from bot.review.model import iso
+
+    path = Path(path_arg) if path_arg else settings.audit_path
+    if not path.exists():
+        print(f"miru: no audit log at {path}", file=sys.stderr)
+        return EX_FAIL
+    try:
+        start = parse_since(since) if since else None
+    except ValueError:
+        print(f"miru: --since {since!r} is not a date (use 2026-11-28 or "
+              "2026-11-28T09:00:00+09:00)", file=sys.stderr)
+        return 2
+    result = verify(path, chain_key(settings).value)
+    writer = csv.writer(sys.stdout) if as_csv else None
+    if writer is not None:
+        writer.writerow(EXPORT_COLUMNS)
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not result.ok and result.bad_line is not None and number >= result.bad_line:
+                break
+            obj = json.loads(raw)
+            if start is not None and float(obj.get("ts", 0)) < start:
+                continue
+            if writer is None:
+                sys.stdout.write(raw.decode())
+                continue
+            detail = obj.get("detail") or {}
+            writer.writerow([obj.get("n"), iso(float(obj.get("ts", 0))), obj.get("kind"),
+                             obj.get("request_id"), obj.get("actor"), obj.get("platform"),
+                             obj.get("channel"), obj.get("thread"), obj.get("action"),
+                             ";".join(obj.get("reasons") or ()), detail.get("case", ""),
+                             ";".join(obj.get("image_sha256") or ()),
+                             json.dumps(detail, ensure_ascii=False, sort_keys=True)])
+    if not result.ok:
+        print(f"miru: the audit chain fails at line {result.bad_line}: {result.reason}; "
+              "exported the records before it", file=sys.stderr)
+        return EX_FAIL
+    return EX_OK

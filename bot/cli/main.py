@@ -1,5 +1,5 @@
-"""``miru``: ask, chat, screen, clean, audit verify, quarantine purge, doctor, models pull, run,
-worker.
+"""``miru``: ask, chat, screen, clean, audit verify|export, quarantine purge, review, doctor,
+models pull, run, worker.
 
 Exit status (bot/cli/exitcodes.py): 0 when a verdict was reached (whatever it is), 2 for a
 usage error, 65 when no input could be used as an image, 1 for other failures; never a traceback
@@ -65,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     ausub = au.add_subparsers(dest="audit_cmd", required=True)
     v = ausub.add_parser("verify", help="check the hash chain")
     v.add_argument("path", nargs="?")
+    ex = ausub.add_parser("export", help="records for auditors (JSON lines, or CSV)")
+    ex.add_argument("--since", help="from this date or date-time on (ISO; UTC unless zoned)")
+    ex.add_argument("--csv", action="store_true")
+    ex.add_argument("path", nargs="?")
+
+    from bot.cli.review import add_parser as add_review_parser
+
+    add_review_parser(sub)
 
     qu = sub.add_parser("quarantine", help="quarantined evidence")
     qusub = qu.add_subparsers(dest="quarantine_cmd", required=True)
@@ -137,7 +145,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.cmd == "clean":
         return await _clean(args, settings)
     if args.cmd == "audit":
+        if args.audit_cmd == "export":
+            from bot.cli.audit import export_command
+
+            return export_command(settings, args.since, args.csv, args.path)
         return _audit_verify(args, settings)
+    if args.cmd == "review":
+        from bot.cli.review import review_command
+
+        return await review_command(args, settings)
     if args.cmd == "quarantine":
         from bot.jobs.housekeeping import purge_command
 
@@ -161,9 +177,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_app
+    from bot.cli.review import redis_client_if_up
 
     paths = [Path(p) for p in args.images]
-    app = build_app(settings, memory_only=True)
+    review_redis = await redis_client_if_up(settings)  # held cases join the shared queue
+    app = build_app(settings, memory_only=True, review_redis=review_redis)
     try:
         if app.services.engine_note and not args.json:
             print(app.services.engine_note, file=sys.stderr)
@@ -173,6 +191,8 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
         out = await app.pipeline.handle(conv)
     finally:
         await app.close()
+        if review_redis is not None:
+            await review_redis.aclose()
     if args.json:
         print(dumps(outcome_json(out)))
     else:
