@@ -113,6 +113,13 @@ class App:
 
         if self.queue is None:
             raise RuntimeError("a worker needs a Redis job queue (build_app with Redis)")
+        if self.services.review is not None:  # new cases' cards go out on their platform
+            from bot.review.desk import ReviewCards
+
+            self.services.review_cards = ReviewCards(
+                self.services.review, self.policy,
+                {n: p for n, p in platforms.items()  # type: ignore[misc]
+                 if hasattr(p, "post_review_card")})
         await self.queue.ensure_group()
         await with_purge(Worker(self.queue, handle, concurrency=concurrency,
                                 on_give_up=on_give_up or give_up).run(stop),

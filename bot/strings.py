@@ -69,6 +69,62 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This image was sent to the moderators for review (case {case}). I'll tell you here when they have decided.",
         "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果が出たらここでお知らせします。",
     },
+    "review.not_moderator": {
+        "en": "Only this workspace's moderators can act on review cards. (Your attempt was logged.)",
+        "ja": "レビューカードを操作できるのはこのワークスペースのモデレーターだけです。（この操作は記録されました。）",
+    },
+    "review.gone": {
+        "en": "Case {case} is no longer available (expired, purged, or lost). Nothing was decided.",
+        "ja": "ケース {case} はもうありません（期限切れ・削除済み・消失）。何も決定されていません。",
+    },
+    "review.already": {
+        "en": "Case {case} was already {status} by {by} at {at}. Nothing changed.",
+        "ja": "ケース {case} は {at} に {by} が既に {status} にしています。変更はありません。",
+    },
+    "review.decided": {
+        "en": "Case {case}: {status} by {by} at {at}.",
+        "ja": "ケース {case}：{at} に {by} が {status} にしました。",
+    },
+    "review.cannot_approve": {
+        "en": "Case {case} may involve child abuse or matched a hash list: it can be rejected or escalated, never approved. See docs/reporting.md.",
+        "ja": "ケース {case} は児童虐待の可能性またはハッシュリスト一致のため、承認できません（却下またはエスカレーションのみ）。docs/reporting.md を参照してください。",
+    },
+    "review.no_reveal": {
+        "en": "Case {case} has no preview: preserved evidence is never shown.",
+        "ja": "ケース {case} にはプレビューがありません。保全された証拠は表示しません。",
+    },
+    "review.revealed": {
+        "en": "Case {case}: the image is shown to you only, and this view was logged.",
+        "ja": "ケース {case}：画像はあなたにだけ表示され、この閲覧は記録されました。",
+    },
+    "review.outcome_approved": {
+        "en": "A moderator approved your image (case {case}); here is the answer.",
+        "ja": "モデレーターが画像を承認しました（ケース {case}）。回答をお送りします。",
+    },
+    "review.outcome_rejected": {
+        "en": "A moderator decided that your image (case {case}) can't be processed. You can appeal once with /miru appeal {case}.",
+        "ja": "モデレーターの判断により、画像（ケース {case}）は処理できません。/miru appeal {case} で一度だけ再審査を求められます。",
+    },
+    "review.outcome_rejected_delete": {
+        "en": "A moderator decided that your image (case {case}) can't be processed. Please delete it from this channel (Slack does not let bots delete others' files); workspace admins may remove it too. You can appeal once with /miru appeal {case}.",
+        "ja": "モデレーターの判断により、画像（ケース {case}）は処理できません。このチャンネルから削除してください（Slack ではボットが他の人のファイルを削除できません）。ワークスペース管理者が削除することもあります。/miru appeal {case} で一度だけ再審査を求められます。",
+    },
+    "review.outcome_escalated": {
+        "en": "Your image (case {case}) was passed on for further review. I won't process it.",
+        "ja": "画像（ケース {case}）はさらに上位の確認に回されました。処理は行いません。",
+    },
+    "review.appeal_ok": {
+        "en": "Case {case} is back with the moderators. You'll hear the outcome here.",
+        "ja": "ケース {case} をモデレーターの再審査に戻しました。結果はここでお知らせします。",
+    },
+    "review.appeal_refused": {
+        "en": "Case {case} can't be appealed ({why}).",
+        "ja": "ケース {case} は再審査を求められません（{why}）。",
+    },
+    "review.appeal_usage": {
+        "en": "Usage: /miru appeal CASE (the case id from Miru's message).",
+        "ja": "使い方：/miru appeal ケースID（Miru のメッセージに書かれたケースID）",
+    },
     "verdict.consent": {
         "en": "This image shows people. Before I look at it: did everyone shown agree to it being shared?",
         "ja": "この画像には人が写っています。処理する前に確認させてください。写っている全員が共有に同意していますか？",

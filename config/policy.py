@@ -195,6 +195,39 @@ class Retention(_Frozen):
     ledger_days: float = Field(90, gt=0)  # expense ledgers, from their last edit
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_SLACK_GROUP = re.compile(r"^S[A-Z0-9]{2,20}$")
+_DISCORD_ID = re.compile(r"^[0-9]{15,21}$")
+
+
+class ModeratorTeam(_Frozen):
+    """Who may act on review cards in one Slack workspace or Discord guild (the table's key is
+    its id), and the channel the cards go to. ``users``: Slack user ids (``U…``/``W…``) or
+    Discord user ids; ``groups``: Slack user group ids (``S…``); ``roles``: Discord role ids."""
+
+    channel: str = Field(min_length=1, max_length=64)
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _ids(self) -> ModeratorTeam:
+        if not (self.users or self.groups or self.roles):
+            raise ValueError("a moderators table needs users, groups (Slack) or roles "
+                             "(Discord): nobody could act on its cards")
+        for user in self.users:
+            if not (_SLACK_USER.match(user) or _DISCORD_ID.match(user)):
+                raise ValueError(f"moderator user {user!r} is neither a Slack user id (U…) "
+                                 "nor a Discord user id (digits)")
+        for group in self.groups:
+            if not _SLACK_GROUP.match(group):
+                raise ValueError(f"moderator group {group!r} is not a Slack user group id (S…)")
+        for role in self.roles:
+            if not _DISCORD_ID.match(role):
+                raise ValueError(f"moderator role {role!r} is not a Discord role id (digits)")
+        return self
+
+
 class PolicyConfig(_Frozen):
     """The whole policy. ``PolicyConfig()`` is the built-in default (no hash lists)."""
 
@@ -206,6 +239,7 @@ class PolicyConfig(_Frozen):
     defaults: ChannelPolicy = ChannelPolicy()
     channels: dict[str, ChannelPolicy] = Field(default_factory=dict)
     retention: Retention = Retention()
+    moderators: dict[str, ModeratorTeam] = Field(default_factory=dict)  # workspace/guild id
 
     @model_validator(mode="before")
     @classmethod

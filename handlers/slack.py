@@ -24,6 +24,7 @@ from bot.core.commands import AnswerConsent, parse_command
 from bot.core.gateway import Gateway
 from bot.models import ImageRef, IncomingMessage, PlatformName
 from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION, SlackPlatform
+from handlers.slack_review import ACTION_RE, on_review_action
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -124,7 +125,12 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     )
     # The allow-list is checked in the listener: it needs the poster's team, which only the raw
     # event carries (Slack Connect), so the core gateway's ``allow`` hook stays unset.
-    gateway = Gateway(app, platform)
+    desk = None
+    if app.services.review is not None:
+        from bot.review.desk import ReviewDesk
+
+        desk = ReviewDesk(app.services.review, app.policy, app.submit)
+    gateway = Gateway(app, platform, review=desk)
 
     async def on_event(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         team = context.team_id or body.get("team_id") or ""
@@ -169,6 +175,17 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     @bolt.action(CONSENT_CANCEL_ACTION)
     async def on_cancel(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await on_consent(ack, body, respond, confirmed=False)
+
+    @bolt.action(ACTION_RE)
+    async def on_review(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        user = (body.get("user") or {}).get("id") or ""
+        lang = await gateway.language(user) if user else "en"
+        if desk is None:
+            await respond(text=strings.t("store.unavailable", lang), response_type="ephemeral",
+                          replace_original=False)
+            return
+        await on_review_action(desk, platform, body, respond, lang)
 
     bolt.error(error_hook(app, gateway))
     return bolt

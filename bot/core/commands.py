@@ -37,6 +37,13 @@ class History:
 
 
 @dataclass(frozen=True)
+class Appeal:
+    """``/miru appeal CASE``: the uploader sends a rejected review case back once."""
+
+    case: str = ""
+
+
+@dataclass(frozen=True)
 class AnswerConsent:
     """The caller pressed a consent button on the prompt of ``request_id``."""
 
@@ -51,7 +58,7 @@ class Unknown:
     text: str
 
 
-Command = Help | Forget | SetLanguage | History | AnswerConsent | Unknown
+Command = Help | Forget | SetLanguage | History | Appeal | AnswerConsent | Unknown
 
 
 def parse_command(text: str, *, channel: str = "") -> Command:
@@ -69,4 +76,6 @@ def parse_command(text: str, *, channel: str = "") -> Command:
         return SetLanguage(words[1].lower() if len(words) > 1 else "")
     if verb == "history":
         return History(" ".join(words[1:]).lower(), channel)
+    if verb == "appeal":
+        return Appeal(words[1][:64] if len(words) == 2 else "")
     return Unknown(text)

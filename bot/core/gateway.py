@@ -22,6 +22,7 @@ import structlog
 from bot import strings
 from bot.core.commands import (
     AnswerConsent,
+    Appeal,
     Command,
     Forget,
     Help,
@@ -36,6 +37,7 @@ from bot.ports import Platform
 if TYPE_CHECKING:
     from bot.core.account import Account
     from bot.evidence.audit import AuditLog
+    from bot.review.desk import ReviewDesk
     from bot.stores.base import StateStore
     from config.policy import PolicyConfig
 
@@ -77,10 +79,12 @@ class Gateway:
 
     def __init__(self, app: GatewayApp, platform: Platform, *,
                  max_inflight: int = MAX_INFLIGHT,
-                 allow: Callable[[IncomingMessage], bool] | None = None) -> None:
+                 allow: Callable[[IncomingMessage], bool] | None = None,
+                 review: ReviewDesk | None = None) -> None:
         self.app = app
         self.platform = platform
         self.allow = allow
+        self.review = review  # the moderators' desk (appeals; adapters route card buttons)
         self._inflight = asyncio.Semaphore(max_inflight)
 
     @property
@@ -166,6 +170,12 @@ class Gateway:
             return await self._history(cmd, user, lang)
         if isinstance(cmd, AnswerConsent):
             return await self._consent(cmd, user, lang)
+        if isinstance(cmd, Appeal):
+            if not cmd.case:
+                return strings.t("review.appeal_usage", lang)
+            if self.review is None:
+                return strings.t("store.unavailable", lang)
+            return await self.review.appeal(self.name, user, cmd.case, lang, self.platform)
         return strings.t("cmd.unknown", lang)
 
     async def _history(self, cmd: History, user: str, lang: str) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from bot.errors import QuarantineError
 from bot.evidence.quarantine import PurgeResult
 from bot.models import AuditKind, IncomingMessage, Verdict
-from bot.review.model import Case, CaseStatus, Decision
+from bot.review.model import Case, CaseStatus, Decision, message_link
 from bot.review.store import DecideResult, ReviewStore
 from bot.stores.codec import dump_message, load_message
 
@@ -98,7 +98,7 @@ class Review:
         case = Case(id=case_id, action=verdict.action.value, reasons=verdict.reasons,
                     scores=dict(verdict.scores), created=now, platform=msg.platform,
                     workspace=msg.workspace, channel=msg.channel, thread=msg.thread,
-                    message_id=msg.message_id, user=msg.user, link=link,
+                    message_id=msg.message_id, user=msg.user, link=link or message_link(msg),
                     request_id=request_id, language=language, images=images,
                     evidence=tuple(evidence), message=dump_message(msg).decode())
         await self.store.create(case, int(now + self.quarantine.ttl_s(False)))

@@ -1,0 +1,136 @@
+"""Review cards on Slack (Block Kit) and the moderators' buttons.
+
+A card shows the case id, action, reason codes, scores, who posted where (a link) and when.
+``hold`` cases get Approve / Reject / Escalate / Reveal and a heavily blurred preview, uploaded
+in the card's thread; ``block_and_preserve`` cases get Reject / Escalate, no image of any kind,
+and the reporting steps (docs/reporting.md). After a decision the card shows who decided and
+when, and loses its buttons. Reveal sends the image to the moderator's direct messages (Slack
+has no ephemeral files); the view is audited. Bots cannot delete other people's files on Slack,
+so a rejection asks the uploader (and the workspace's admins) to delete it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from bot.review.desk import Presser, ReviewDesk
+from bot.review.model import Case, CaseStatus, iso
+from bot.review.store import Card
+
+if TYPE_CHECKING:
+    from handlers.slack_client import SlackPlatform
+
+log = structlog.get_logger(__name__)
+
+ACTION_PREFIX = "miru_review_"
+ACTION_RE = re.compile(r"^miru_review_(approve|reject|escalate|reveal)$")
+REPORTING = ("Possible child sexual abuse material or a hash-list match. Do not open, copy, "
+             "download or forward anything. Report it: in the US to NCMEC's CyberTipline "
+             "(report.cybertip.org); in Japan to the Internet Hotline Center (internethotline.jp) "
+             "or the police. Escalate this case to keep the evidence under legal hold. "
+             "Steps: docs/reporting.md.")
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def card_text(case: Case) -> str:
+    return f"Review case {case.id}: {case.action} ({', '.join(case.reasons)})"
+
+
+def card_blocks(case: Case) -> list[dict[str, Any]]:
+    scores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(case.scores.items())) or "none"
+    where = f"<#{_esc(case.channel)}>" + (f" (<{case.link}|message>)" if case.link else "")
+    fields = [f"*Case*\n{case.id}", f"*Action*\n{case.action}",
+              f"*Reasons*\n{_esc(', '.join(case.reasons))}", f"*Scores*\n{_esc(scores)}",
+              f"*Posted by*\n<@{_esc(case.user)}>", f"*Where*\n{where}",
+              f"*When*\n{case.created_iso}", f"*Status*\n{case.status.value}"]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Review case {case.id}"}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+    ]
+    if not case.previewable:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": REPORTING}})
+    if case.status is not CaseStatus.PENDING:
+        hold = " (legal hold)" if case.legal_hold else ""
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f"*{case.status.value}*{hold} by {_esc(case.decided_by)} at "
+            f"{iso(case.decided_at)}")}]})
+        return blocks
+    verbs = (["approve", "reject", "escalate", "reveal"] if case.previewable
+             else ["reject", "escalate"])
+    styles = {"approve": "primary", "reject": "danger"}
+    blocks.append({"type": "actions", "block_id": "miru_review", "elements": [
+        {"type": "button", "action_id": ACTION_PREFIX + v, "value": case.id,
+         "text": {"type": "plain_text", "text": v.capitalize()},
+         **({"style": styles[v]} if v in styles else {})} for v in verbs]})
+    return blocks
+
+
+async def post_card(platform: SlackPlatform, channel: str, case: Case,
+                    previews: list[bytes]) -> str:
+    """Post the card, then (``hold`` only) the blurred previews in its thread. Raises on a
+    channel Miru cannot post in (``not_in_channel``, ``channel_not_found``)."""
+    resp = await platform.client.chat_postMessage(channel=channel, text=card_text(case),
+                                                  blocks=card_blocks(case))
+    ts = str(resp["ts"])
+    if previews and case.previewable:
+        uploads = [{"file": p, "filename": f"case-{case.id}-blurred-{n}.jpg"}
+                   for n, p in enumerate(previews, start=1)]
+        try:
+            await platform.client.files_upload_v2(file_uploads=uploads, channel=channel,
+                                                  thread_ts=ts, request_file_info=False)
+        except Exception as exc:  # the card stands without its preview
+            log.warning("slack.review_preview_failed", case=case.id, error=type(exc).__name__)
+    return ts
+
+
+async def update_card(platform: SlackPlatform, card: Card, case: Case) -> None:
+    try:
+        await platform.client.chat_update(channel=card.channel, ts=card.message_id,
+                                          text=card_text(case), blocks=card_blocks(case))
+    except Exception as exc:
+        log.warning("slack.review_card_update_failed", case=case.id, error=type(exc).__name__)
+
+
+async def tell_uploader(platform: SlackPlatform, case: Case, text: str) -> None:
+    try:
+        await platform.client.chat_postMessage(channel=case.channel, thread_ts=case.thread,
+                                               text=f"<@{case.user}> {_esc(text)}")
+    except Exception as exc:
+        log.warning("slack.review_notice_failed", case=case.id, error=type(exc).__name__)
+
+
+async def on_review_action(desk: ReviewDesk, platform: SlackPlatform, body: dict[str, Any],
+                           respond: Any, lang: str) -> None:
+    """A card button: ``desk.press``, the presser's ephemeral answer, then (a decision) the
+    card updated and the uploader told; (Reveal) the image in the moderator's DMs."""
+    action = (body.get("actions") or [{}])[0]
+    match = ACTION_RE.match(str(action.get("action_id") or ""))
+    verb = match.group(1) if match else "unknown"
+    case_id = str(action.get("value") or "")[:64]
+    user = (body.get("user") or {}).get("id") or ""
+    team = (body.get("team") or {}).get("id") or body.get("team_id") or ""
+    presser = Presser("slack", team, user, name=(body.get("user") or {}).get("username") or "")
+
+    async def in_group(group: str) -> bool:
+        resp = await platform.client.usergroups_users_list(usergroup=group)
+        return user in (resp.get("users") or [])
+
+    result = await desk.press(presser, case_id, verb, lang=lang, in_group=in_group)
+    await respond(text=result.message, response_type="ephemeral", replace_original=False)
+    if result.outcome == "revealed" and result.images:
+        dm = await platform.client.conversations_open(users=user)
+        await platform.client.files_upload_v2(
+            file_uploads=[{"file": img, "filename": f"case-{case_id}-{n}.jpg"}
+                          for n, img in enumerate(result.images, start=1)],
+            channel=dm["channel"]["id"], request_file_info=False)
+    if result.outcome == "ok" and result.case is not None:
+        card = await desk.review.store.card(result.case.id)
+        if card is not None:
+            await update_card(platform, card, result.case)
+        await tell_uploader(platform, result.case, result.uploader)
