@@ -20,10 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from PIL import Image
 from rapidfuzz import fuzz
 
+from bot.receipts.layout import PSM, RapidWords, Word, tesseract_words
 from bot.receipts.model import Receipt
-from bot.receipts.reader import read_receipt
+from bot.receipts.reader import WordSource, read_receipt
 from tests.receiptgen import generate
 
 FIELDS = ("total", "date", "currency", "merchant", "payment_method", "category", "tax",
@@ -50,7 +52,15 @@ def main() -> None:
                     help="first seed (the bench's seeds differ from the tests')")
     ap.add_argument("--show", action="store_true", help="print each miss")
     ap.add_argument("--lang", choices=["ja", "en"], default=None)
+    ap.add_argument("--engine", choices=["tesseract", "rapidocr"], default="tesseract")
+    ap.add_argument("--psm", type=int, default=PSM, help="Tesseract page segmentation mode")
     args = ap.parse_args()
+    source: WordSource
+    if args.engine == "rapidocr":
+        source = RapidWords()
+    else:
+        def source(image: Image.Image, lang: str) -> list[Word]:
+            return tesseract_words(image, lang, psm=args.psm)
     hits: Counter[str] = Counter()
     by_lang: Counter[tuple[str, str]] = Counter()
     langs: Counter[str] = Counter()
@@ -58,7 +68,7 @@ def main() -> None:
     for seed in range(args.seed, args.seed + args.n):
         g = generate(seed, lang=args.lang)
         start = time.perf_counter()
-        got = read_receipt(g.image, today=Date(2026, 11, 28))
+        got = read_receipt(g.image, ocr=source, today=Date(2026, 11, 28))
         times.append((time.perf_counter() - start) * 1000)
         langs[g.lang] += 1
         for f in FIELDS:
@@ -69,7 +79,8 @@ def main() -> None:
                 print(f"seed {seed} {g.lang} {g.date_form} photo={g.photo} {f}: "
                       f"got {getattr(got, f)!r} truth {getattr(g.truth, f)!r}")
     n = args.n
-    print(f"receipts: {n} ({dict(langs)}), OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')},"
+    print(f"engine {args.engine} psm {args.psm}; receipts: {n} ({dict(langs)}), "
+          f"OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')},"
           f" load average {os.getloadavg()[0]:.2f}")
     for f in FIELDS:
         target = TARGETS.get(f)

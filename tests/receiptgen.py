@@ -122,7 +122,8 @@ def _money(v: Decimal, cur: str, rng: random.Random) -> str:
 
 def generate(seed: int, *, lang: str | None = None, date_form: str | None = None,
              tax_style: str | None = None, photo: bool | None = None,
-             payment: PaymentMethod | None = None, today: Date = Date(2026, 11, 28)) -> Generated:
+             payment: PaymentMethod | None = None, tilt: float | None = None,
+             today: Date = Date(2026, 11, 28)) -> Generated:
     """One receipt and its truth. Unset options are drawn from the seed."""
     rng = random.Random(seed)
     lang = lang or rng.choice(["ja", "en"])
@@ -246,7 +247,7 @@ def generate(seed: int, *, lang: str | None = None, date_form: str | None = None
         category=category, invoice_number=invoice,
         invoice_number_valid=True if invoice else None, items=items)
     photo = rng.random() < 0.6 if photo is None else photo
-    img = _photograph(img, rng) if photo else _scan(img, rng)
+    img = _photograph(img, rng, tilt) if photo else _scan(img, rng)
     return Generated(img, truth, lang, date_form, photo)
 
 
@@ -289,13 +290,13 @@ def _table(w: int, h: int, rng: random.Random) -> np.ndarray:
     return np.clip(table, 0, 255).astype(np.uint8)
 
 
-def _photograph(paper: Image.Image, rng: random.Random) -> Image.Image:
+def _photograph(paper: Image.Image, rng: random.Random, tilt: float | None) -> Image.Image:
     """The paper lying on a table, photographed at an angle: tilt, perspective, lighting, blur,
     noise and JPEG."""
     pw, ph = paper.size
     pad = int(max(pw, ph) * rng.uniform(0.15, 0.35))
     w, h = pw + 2 * pad, ph + 2 * pad
-    angle = np.deg2rad(rng.uniform(-8, 8))
+    angle = np.deg2rad(rng.uniform(-8, 8) if tilt is None else tilt)
     cx, cy = w / 2, h / 2
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], dtype=np.float32)
     corners = []

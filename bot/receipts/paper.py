@@ -19,6 +19,7 @@ MIN_PAPER_FRACTION = 0.12  # of the photo's area
 MAX_TILT_DEG = 20.0
 OCR_MAX_HEIGHT = 2400
 OCR_TARGET_WIDTH = 900  # a receipt's width in pixels for OCR (about 30 px per printed row)
+EDGE_TRIM = 0.015  # of the sheet's width, after the perspective is corrected
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Quality:
     sharpness: float  # variance of the Laplacian on the paper at OCR scale
     brightness: float  # mean gray 0..255
     short_side: int  # pixels of the paper's short side in the original photo
+    paper: bool = True  # a sheet was found on a background, or the frame is mostly paper
 
 
 def _order(pts: np.ndarray) -> np.ndarray:
@@ -65,8 +67,19 @@ def find_paper(rgb: np.ndarray) -> np.ndarray | None:
             quad = approx.reshape(4, 2).astype(np.float32)
             break
     if quad is None:
-        quad = cv2.boxPoints(cv2.minAreaRect(c)).astype(np.float32)
+        rect = cv2.minAreaRect(c)
+        if area < 0.85 * rect[1][0] * rect[1][1]:  # not a sheet: a shirt, a cup, a cat
+            return None
+        quad = cv2.boxPoints(rect).astype(np.float32)
     return _order(quad / scale)
+
+
+def paper_share(rgb: np.ndarray) -> float:
+    """The share of the frame that looks like paper: bright and unsaturated."""
+    small = cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    bright = hsv[:, :, 2] >= max(100, int(np.percentile(hsv[:, :, 2], 95)) * 0.75)
+    return float((bright & (hsv[:, :, 1] < 60)).mean())
 
 
 def warp(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -117,7 +130,14 @@ def flatten(image: Image.Image) -> tuple[Image.Image, Quality]:
     """The paper, flat, level and scaled for OCR (grayscale), and its quality figures."""
     rgb = np.asarray(image.convert("RGB"))
     corners = find_paper(rgb)
-    paper = warp(rgb, corners) if corners is not None else rgb
+    paper = rgb
+    if corners is not None:
+        paper = warp(rgb, corners)
+        # the sheet's edge and a sliver of table confuse Tesseract's layout analysis (Japanese
+        # rows came out as English garbage beside a dark edge): trim them
+        ph, pw = paper.shape[:2]
+        dx, dy = round(pw * EDGE_TRIM), round(ph * EDGE_TRIM * 0.6)
+        paper = paper[dy:ph - dy, dx:pw - dx]
     short_side = min(paper.shape[:2])
     gray = cv2.cvtColor(paper, cv2.COLOR_RGB2GRAY)
     angle = skew_angle(gray)
@@ -133,5 +153,6 @@ def flatten(image: Image.Image) -> tuple[Image.Image, Quality]:
         gray = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))),
                           interpolation=interp)
     sharp = float(cv2.Laplacian(gray, cv2.CV_64F).var())
-    quality = Quality(sharpness=sharp, brightness=float(gray.mean()), short_side=short_side)
+    quality = Quality(sharpness=sharp, brightness=float(gray.mean()), short_side=short_side,
+                      paper=corners is not None or paper_share(rgb) >= 0.6)
     return Image.fromarray(gray), quality

@@ -32,13 +32,16 @@ from bot.receipts.paper import Quality, flatten
 from bot.vision.ocr import OcrReader
 
 # Retake thresholds (variance of the Laplacian on the flattened paper at OCR scale; mean gray;
-# the paper's short side in pixels). Sharp generated photos measure 400-3,000, a 6 px blur < 60.
-MIN_SHARPNESS = 80.0
+# the paper's short side in pixels). Generated photos measure 45-750, the same blurred by a
+# Gaussian of radius 3-6 px 1.4-9.5 (/tmp script on seeds 3, 5, 10; 2026-11-28).
+MIN_SHARPNESS = 20.0
 MIN_BRIGHTNESS = 60.0
 MIN_SHORT_SIDE = 220
 MAX_ITEMS = 100
 # Keys in bot/strings.py for the retake tips (the thread flow renders them).
-TIP_BLUR, TIP_DARK, TIP_SMALL = "receipt.retake_blur", "receipt.retake_dark", "receipt.retake_small"
+TIP_BLUR = "receipts.retake_blur"
+TIP_DARK = "receipts.retake_dark"
+TIP_SMALL = "receipts.retake_small"
 
 
 class WordSource(Protocol):
@@ -133,6 +136,8 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     if (tax is None and total is not None and subtotal is not None and total > subtotal
             and any(F.is_tax(ln.text) for ln in lines)):
         tax, style = total - subtotal, style or "added"  # the tax row's amount was unreadable
+    total, total_conf = _reconcile(lines, total, total_conf, total_row, subtotal, tax, rounding,
+                                   style)
     disagree = False
     if total is not None and subtotal is not None and tax is not None:
         if subtotal + tax + rounding == total:
@@ -171,8 +176,11 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     amounts = sum(1 for ln in lines if ln.amount is not None)
     tips = _tips(quality)
     looks_like = (keywords >= 1 and amounts >= 2) or (total is not None and (best or amounts >= 3))
-    readable = not (tips and (total is None or best is None))
-    is_receipt = bool(looks_like) or (not readable)
+    # unreadable: a sheet of paper whose text could not be read into the fields that matter;
+    # no receipt words on something that is not a sheet: not a receipt at all
+    sheet = quality is None or quality.paper
+    readable = not (tips and (total is None or best is None) and (looks_like or sheet))
+    is_receipt = bool(looks_like) or not readable
     return Receipt(
         merchant=merchant, date=best.value if best else None, total=total, subtotal=subtotal,
         tax=tax, tax_rate=tax_rate, tax_lines=tuple(tax_lines), tax_style=style,  # type: ignore[arg-type]
@@ -217,8 +225,11 @@ def _taxes(lines: list[F.Line], japanese: bool) -> tuple[Decimal | None, list[Ta
     found: list[TaxLine] = []
     included: bool | None = None
     summary: Decimal | None = None
+    # taxes are printed under the subtotal; above it a "City tax" is an item
+    first = next((ln.index for ln in lines if F.is_subtotal(ln.label)), 0)
     for i, ln in enumerate(lines):
-        if ln.amount is None or not F.is_tax(ln.label) or F.total_strength(ln.label) >= 0.9:
+        if (i < first or ln.amount is None or not F.is_tax(ln.label)
+                or F.total_strength(ln.label) >= 0.9):
             continue
         prev = lines[i - 1].text if i else ""
         # "(10%対象 ¥1,000" on the row above "内消費税 ¥90)": the base and its rate
@@ -239,8 +250,30 @@ def _taxes(lines: list[F.Line], japanese: bool) -> tuple[Decimal | None, list[Ta
     tax = summary if summary is not None else (
         sum((t.tax for t in found), Decimal(0)) if found else None)
     tax_lines = [t for t in found if t.rate > 0]
+    if included is None and japanese and found and all(
+            re.search(r"消\s*費\s*税", ln.label) and not re.search(r"内|込|対\s*象", ln.text)
+            for ln in lines if ln.amount is not None and F.is_tax(ln.label)):
+        included = False  # "消費税等 ¥192" on its own row, not "(内消費税": tax added (外税)
     style = None if included is None else ("included" if included else "added")
     return tax, tax_lines, style
+
+
+def _reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,
+               subtotal: Decimal | None, tax: Decimal | None, rounding: Decimal,
+               style: str | None) -> tuple[Decimal | None, float]:
+    """A total that disagrees with subtotal + tax, where the sum is also printed on another row
+    (the card or QR payment) is a misread total ("$" read as "5": S$578.25 for S$78.25): the
+    two rows that agree win."""
+    if total is None or subtotal is None or tax is None or style == "included":
+        return total, conf
+    expected = subtotal + tax + rounding
+    if expected == total or expected <= 0:
+        return total, conf
+    others = {ln.amount for ln in lines if ln.index != total_row and ln.amount is not None
+              and not F.is_subtotal(ln.label) and not F.TENDER.search(ln.label)}
+    if expected in others:
+        return expected, 0.8
+    return total, conf
 
 
 def _discounted(lines: list[F.Line]) -> bool:
@@ -254,9 +287,12 @@ def _without_loyalty(text: str) -> str:
 
 
 def _invoice_by_label(rows: list[str]) -> tuple[str | None, bool | None]:
+    """The number after 登録番号 when OCR lost or misread its "T" (as 1, 7, I or 丁)."""
     for row in rows:
         if "登録番号" in row:
             digits = re.sub(r"\D", "", row.split("登録番号", 1)[1])
+            if len(digits) == 14 and digits[0] in "17":
+                digits = digits[1:]
             if len(digits) == 13:
                 return F.invoice_number("T" + digits)
     return None, None

@@ -179,3 +179,12 @@ def test_hostile_text_never_raises(text: str) -> None:
     r = read_fields(text.splitlines() or [""], today=TODAY)
     assert len(r.items) <= 100
     assert r.merchant is None or len(r.merchant) <= F.MAX_MERCHANT
+
+
+def test_receipt_context_detection() -> None:
+    from bot.receipts.context import looks_like_receipt
+
+    assert looks_like_receipt("小計\n消費税\n合計")
+    assert looks_like_receipt("SUBTOTAL 1.00\nTOTAL 1.08")
+    assert not looks_like_receipt("出口\nEXIT")
+    assert not looks_like_receipt("The total eclipse")
