@@ -195,6 +195,51 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "画像内に読み取れる文字は見つかりませんでした。",
     },
     "engine.ocr_image": {"en": "Image {n}:", "ja": "画像{n}:"},
+    # OCR-only answers (no vision model): bot/vision/ocr_engine.py
+    "ocr.no_model": {
+        "en": "No vision model is configured, so I answer from the text I can read in the "
+              "image. To add one, an operator sets MIRU_VLM_BACKEND=transformers (a model on "
+              "this machine) or MIRU_VLM_BACKEND=openai with MIRU_OPENAI_BASE_URL (a model "
+              "server); see docs/models.md.",
+        "ja": "画像認識モデルが設定されていないため、画像内の読み取れた文字から回答します。"
+              "モデルを追加するには、管理者が MIRU_VLM_BACKEND=transformers（このマシンでモデルを実行）"
+              "または MIRU_VLM_BACKEND=openai と MIRU_OPENAI_BASE_URL（モデルサーバー）を設定します。"
+              "詳しくは docs/models.md を参照してください。",
+    },
+    "ocr.lines_header": {"en": "From the text in the image:", "ja": "画像内の文字から:"},
+    "ocr.no_match": {
+        "en": "I found nothing about that in the text I could read in the image.",
+        "ja": "画像から読み取れた文字の中に、その質問に当てはまるものは見つかりませんでした。",
+    },
+    "ocr.full_hint": {
+        "en": "(Ask for \"full text\" to see everything I read.)",
+        "ja": "（読み取った文字をすべて見るには「全文」と送ってください。）",
+    },
+    "ocr.other_language": {
+        "en": "Without a vision model I can match questions only in Japanese or English, so "
+              "here is all the text I read.",
+        "ja": "画像認識モデルがないため、質問の照合は日本語と英語のみ対応しています。読み取った文字を"
+              "すべて示します。",
+    },
+    "ocr.field_total": {"en": "Total", "ja": "合計"},
+    "ocr.field_date": {"en": "Date", "ja": "日付"},
+    "ocr.field_merchant": {"en": "Shop", "ja": "店名"},
+    "ocr.field_tax": {"en": "Tax", "ja": "消費税"},
+    "ocr.field_invoice_number": {"en": "Registration number", "ja": "登録番号"},
+    "ocr.field_missing": {
+        "en": "I couldn't read the {field} on this receipt.",
+        "ja": "このレシートの{field}は読み取れませんでした。",
+    },
+    "ocr.invoice_check_failed": {
+        "en": "(its check digit does not match: it may be misread or invalid)",
+        "ja": "（検査用の数字が合わないため、読み違いか無効な番号の可能性があります）",
+    },
+    "ocr.receipt_unreadable": {
+        "en": "This receipt is too blurred, dark or small for me to read its fields. Please "
+              "take the photo again, closer and in good light.",
+        "ja": "このレシートはぼやけている・暗い・小さいため項目を読み取れません。明るい場所で近づいて"
+              "撮り直してください。",
+    },
     "engine.working": {"en": "Looking at the image…", "ja": "画像を確認しています…"},
     # Operator notes (one line each) when the vision model cannot be used and OCR answers instead
     "engine.hub_unreachable": {
