@@ -31,6 +31,7 @@ from bot.core.safetext import neutralise
 from bot.errors import (
     AuditError,
     EngineError,
+    EngineInterrupted,
     FetchError,
     InputRejected,
     MiruError,
@@ -336,15 +337,19 @@ class Pipeline:
         request = AnswerRequest(images=images, question=msg.text, history=history,
                                 language=lang, ocr_text=self._ocr_block(images))
         started = time.perf_counter()
+        cut: EngineInterrupted | None = None
+        text = ""
         try:
-            text = ""
             async for text in self.s.engine.stream(request):
                 await conv.partial(self._cap(neutralise(text), lang))
         except EngineError as exc:
-            await self._audit(msg, out, "engine_error", detail={"code": exc.code})
-            await self._finish(conv, out, delivery, ReplyKind.ERROR,
-                               strings.t(exc.message_key, lang), Status.FAILED)
-            return
+            # A stream that broke after some text keeps that text, said to be cut short.
+            if not (isinstance(exc, EngineInterrupted) and (exc.partial or text).strip()):
+                await self._audit(msg, out, "engine_error", detail={"code": exc.code})
+                await self._finish(conv, out, delivery, ReplyKind.ERROR,
+                                   strings.t(exc.message_key, lang), Status.FAILED)
+                return
+            cut, text = exc, exc.partial or text
         out.engine = self.s.engine.name
         text = self._cap(neutralise(text), lang) if text.strip() else strings.t("engine.empty",
                                                                                lang)
