@@ -16,7 +16,7 @@ from tests.openai_standin import OpenAIStandIn, Script, delta
 from tests.platform.discord_stack import discord_settings, discord_stack
 from tests.platform.discord_standin import DiscordStandIn
 from tests.platform.slack_events import GENERAL, mention
-from tests.platform.slack_stack import COFFEE, SafetyModels, coffee_file
+from tests.platform.slack_stack import COFFEE, SafetyModels, audit_kinds, coffee_file
 from tests.platform.test_discord_app import until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
@@ -82,6 +82,8 @@ async def test_slack_stream_cut_short_keeps_what_arrived(stacks, standin, model)
     (answer,) = standin.thread_messages(GENERAL, ts)
     assert answer.startswith("The sign says EXIT\n\n" + strings.t("engine.cut_short", "en"))
     assert len(model.bodies) == 1
+    (record,) = [r for r in audit_kinds(stack) if r["kind"] == "answer"]
+    assert record["detail"]["cut_short"] == "engine_interrupted"
 
 
 async def test_discord_sees_the_answer_grow(
