@@ -20,7 +20,15 @@ import structlog
 from discord import app_commands
 
 from bot import strings
-from bot.core.commands import AnswerConsent, Command, Forget, Help, History, SetLanguage
+from bot.core.commands import (
+    AnswerConsent,
+    Appeal,
+    Command,
+    Forget,
+    Help,
+    History,
+    SetLanguage,
+)
 from bot.core.gateway import Gateway
 from bot.models import IncomingMessage
 from config.settings import Settings
@@ -32,6 +40,7 @@ from handlers.discord import (
     translate_message,
 )
 from handlers.discord_client import CONSENT_PREFIX
+from handlers.discord_review import REVIEW_PREFIX, on_review_press
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +63,7 @@ class MiruDiscord(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self.on_command_error  # type: ignore[method-assign]
         self.gateway: Gateway | None = None
+        self.review_platform: Any = None  # the DiscordPlatform review cards are updated on
         self._add_commands()
 
     def bind(self, gateway: Gateway) -> None:
@@ -112,6 +122,10 @@ class MiruDiscord(discord.Client):
             await self._command(interaction, History(
                 setting.strip().lower(), str(parent or interaction.channel_id or "")))
 
+        @group.command(name="appeal", description="Send a rejected image back for review, once")
+        async def appeal(interaction: discord.Interaction, case: str) -> None:
+            await self._command(interaction, Appeal(case.strip()[:64]))
+
         @group.command(name="help", description="What Miru does")
         async def help_(interaction: discord.Interaction) -> None:
             await self._command(interaction, Help())
@@ -149,11 +163,21 @@ class MiruDiscord(discord.Client):
             platform_audience=channel_audience(channel)))
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Consent buttons (``miru:consent:<yes|no>:<uploader>:<request id>``)."""
+        """Consent buttons (``miru:consent:<yes|no>:<uploader>:<request id>``) and review-card
+        buttons (``miru:review:<verb>:<case>``, handlers/discord_review.py)."""
         if interaction.type is not discord.InteractionType.component:
             return
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id") or "")
+        if custom_id.startswith(REVIEW_PREFIX):
+            gateway = self._gateway()
+            lang = await gateway.language(str(interaction.user.id))
+            if gateway.review is None:
+                await interaction.response.send_message(strings.t("store.unavailable", lang),
+                                                        ephemeral=True)
+                return
+            await on_review_press(gateway.review, interaction, custom_id, lang)
+            return
         if not custom_id.startswith(CONSENT_PREFIX):
             return
         answer, uploader, request_id = custom_id[len(CONSENT_PREFIX):].split(":", 2)

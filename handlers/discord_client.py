@@ -30,6 +30,8 @@ from bot.core.progress import ThrottledEdits
 from bot.core.replylang import reply_language
 from bot.errors import DeliveryFailed, FetchError
 from bot.models import ImageRef, IncomingMessage, Reply, Status
+from bot.review.model import Case
+from bot.review.store import Card
 from config.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -104,6 +106,22 @@ class DiscordPlatform:
 
     def conversation(self, message: IncomingMessage) -> DiscordConversation:
         return DiscordConversation(self, message)
+
+    # bot.review.desk.CardPoster: review cards (handlers/discord_review.py)
+    async def post_review_card(self, channel: str, case: Case, previews: list[bytes]) -> str:
+        from handlers.discord_review import post_card
+
+        return await post_card(self, channel, case, previews)
+
+    async def update_review_card(self, card: Card, case: Case) -> None:
+        from handlers.discord_review import update_card
+
+        await update_card(self, card, case)
+
+    async def tell_uploader(self, case: Case, text: str, *, delete: bool = False) -> None:
+        from handlers.discord_review import tell_uploader
+
+        await tell_uploader(self, case, text, delete=delete)
 
     async def close(self) -> None:
         await self.fetcher.close()

@@ -45,7 +45,13 @@ async def serve(platform: DiscordPlatform, app: App, stop: asyncio.Event) -> Non
     """The Discord gateway until ``stop`` is set (discord.py reconnects and resumes itself)."""
     client = platform.client
     assert isinstance(client, MiruDiscord)
-    client.bind(Gateway(app, platform))
+    desk = None
+    if app.services.review is not None:
+        from bot.review.desk import ReviewDesk
+
+        desk = ReviewDesk(app.services.review, app.policy, app.submit)
+    client.review_platform = platform
+    client.bind(Gateway(app, platform, review=desk))
     await platform.login()
     connection = asyncio.create_task(client.connect(reconnect=True), name="discord:connect")
     stopper = asyncio.create_task(stop.wait())

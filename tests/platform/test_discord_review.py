@@ -1,0 +1,119 @@
+"""Moderator review on Discord, end to end: the real discord.py client against the stand-in, a
+worker on real Redis, the real gates. A benign photo is held by policy configuration alone (an
+adult channel with open_nsfw thresholds at 0); a hash list of it makes it ``block_and_preserve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.evidence.audit import verify
+from bot.evidence.secrets import chain_key
+from tests.platform.discord_stack import discord_settings, discord_stack
+from tests.platform.discord_standin import DiscordStandIn
+from tests.platform.slack_stack import COFFEE, SafetyModels
+from tests.platform.test_discord_app import posts_in, until
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
+
+
+def _policy(tmp: Path, standin: DiscordStandIn, *, preserve: bool = False) -> Path:
+    general, mods = standin.channel("general"), standin.channel("no-threads")
+    bob = standin.user("bob")["id"]
+    lines = ['version = "1"', "[thresholds]", "nsfw_low = 0.0", "nsfw_high = 0.0",
+             f"[channels.{general}]", 'audience = "adult"', 'consent = "off"',
+             f"[moderators.{standin.guild_id}]", f'channel = "{mods}"', f'users = ["{bob}"]',
+             'roles = ["700000000000000999"]']
+    if preserve:
+        (tmp / "known.txt").write_text(hashlib.sha256(COFFEE).hexdigest() + "\n")
+        lines[1:1] = ["[hash_lists]", 'sha256_files = ["known.txt"]']
+    path = tmp / "policy.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _card(standin: DiscordStandIn) -> dict | None:
+    mods = str(standin.channel("no-threads"))
+    return next((m for m in standin.messages.values()
+                 if str(m.get("channel_id")) == mods and m.get("embeds")), None)
+
+
+def _buttons(message: dict) -> dict[str, str]:
+    ids = [c["custom_id"] for row in message.get("components") or () for c in row["components"]]
+    return {i.split(":")[2]: i for i in ids}
+
+
+async def _press(standin: DiscordStandIn, card: dict, custom_id: str, user: str) -> str:
+    record = await standin.dispatch_component(int(card["id"]), custom_id, user=user)
+    await until(lambda: bool(record.followup_ids))
+    answer = standin.messages[record.followup_ids[0]]
+    assert answer["flags"] & 64  # ephemeral: only the presser sees it
+    return str(answer["content"])
+
+
+async def test_held_card_preview_refusal_one_approval_and_the_answer(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    settings = discord_settings(discord_standin, tmp_path,
+                                policy_file=_policy(tmp_path, discord_standin))
+    async with discord_stack(settings, discord_standin, safety_models) as stack:
+        sent = await discord_standin.dispatch_message(
+            "general", "look", mention_bot=True,
+            attachments=[(COFFEE, "coffee.jpg", "image/jpeg")])
+        mid = int(sent["id"])
+        await until(lambda: _card(discord_standin) is not None)
+        card = _card(discord_standin)
+        buttons = _buttons(card)
+        assert set(buttons) == {"approve", "reject", "escalate", "reveal"}
+        case = buttons["approve"].rsplit(":", 1)[1]
+        embed = json.dumps(card["embeds"])
+        assert case in embed and "sexual_exposure_review" in embed and "Reporting" not in embed
+        (preview,) = card["attachments"]
+        assert preview["filename"] == "preview-blurred.jpg"
+        data = discord_standin.cdn._files[next(
+            p for p in discord_standin.cdn._files if p.endswith("preview-blurred.jpg"))].data
+        assert data != COFFEE and COFFEE[2000:2064] not in data
+        await until(lambda: any(case in p for p in posts_in(discord_standin, mid)))
+
+        refused = await _press(discord_standin, card, buttons["approve"], "carol")
+        assert "Only this workspace's moderators" in refused
+        first, second = await asyncio.gather(
+            _press(discord_standin, card, buttons["approve"], "bob"),
+            _press(discord_standin, card, buttons["approve"], "bob"))
+        assert sorted(["already" in first, "already" in second]) == [False, True]
+        await until(lambda: len(stack.engine.requests) == 1)
+        await until(lambda: any("approved your image" in p
+                                for p in posts_in(discord_standin, mid)))
+        await until(lambda: not _card(discord_standin).get("components"))
+        assert "approved by" in json.dumps(_card(discord_standin)["embeds"])
+        revealed = await _press(discord_standin, card, buttons["reveal"], "bob")
+        assert "shown to you only" in revealed
+    kinds = [json.loads(x)["kind"] for x in settings.audit_path.read_text().splitlines()]
+    assert kinds.count("review_decision") == 1
+    assert {"review_refused", "review_stale", "review_reveal", "review_card"} <= set(kinds)
+    assert verify(settings.audit_path, chain_key(settings).value).ok
+
+
+async def test_preserved_card_has_no_image_and_reject_tries_to_delete(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    settings = discord_settings(discord_standin, tmp_path,
+                                policy_file=_policy(tmp_path, discord_standin, preserve=True))
+    async with discord_stack(settings, discord_standin, safety_models) as stack:
+        sent = await discord_standin.dispatch_message(
+            "general", "look", mention_bot=True,
+            attachments=[(COFFEE, "coffee.jpg", "image/jpeg")])
+        await until(lambda: _card(discord_standin) is not None)
+        card = _card(discord_standin)
+        assert set(_buttons(card)) == {"reject", "escalate"}
+        assert card["attachments"] == [] and "image" not in card["embeds"][0]
+        assert "CyberTipline" in json.dumps(card["embeds"])
+        done = await _press(discord_standin, card, _buttons(card)["reject"], "bob")
+        assert "rejected by" in done
+        await discord_standin.wait_for_call("DELETE", rf"/channels/\d+/messages/{sent['id']}", 10)
+        assert stack.engine.requests == []
