@@ -176,8 +176,9 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         screener=screener, engine=engine,
         audit=audit, memory=memory, state=state, quarantine=quarantine,
         privacy_op=wants_privacy_op, clean_image=clean_image, quality=_quality,
-        # the text in an image need not be in the question's language: read with "auto"
-        ocr_context=lambda img, _lang: reader.read(_pil(img), "auto").text,
+        # the text in an image need not be in the question's language: read with "auto";
+        # a receipt in layout order, each label with its amount (bot/receipts/context.py)
+        ocr_context=lambda img, _lang: _ocr_context(reader, img),
         engine_note=note,
     )
     shared = review_redis or redis
@@ -253,6 +254,12 @@ def _pil(img: Image):
     from PIL import Image as PILImage
 
     return PILImage.open(io.BytesIO(img.data)).convert("RGB")
+
+
+def _ocr_context(reader, img: Image) -> str:
+    from bot.receipts.context import ocr_context
+
+    return ocr_context(reader, _pil(img))
 
 
 def _receipt_reader(reader):

@@ -194,6 +194,12 @@ def generate(seed: int, *, lang: str | None = None, date_form: str | None = None
                      ("row", f"{label} {rate}%", _money(tax, currency, rng))]
         tax_lines.append(TaxLine(rate, tax, None))
         total_word = rng.choice(["TOTAL", "TOTAL", "GRAND TOTAL", "AMOUNT DUE", "BALANCE DUE"])
+        if currency == "MYR":  # cash totals round to 5 sen: two totals and an adjustment
+            rounded = (total * 20).quantize(Decimal(1), ROUND_HALF_UP) / 20
+            lines += [("row", f"Total (Incl. {label})", _money(total, currency, rng)),
+                      ("row", "Rounding Adj", f"-{_money(total - rounded, currency, rng)}"
+                       if total > rounded else _money(rounded - total, currency, rng))]
+            total = rounded.quantize(step)
     pay_rows: list[tuple[str, str, str]] = []
     if pay == "cash":
         unit = Decimal(1000) if ja else Decimal(20)
@@ -256,13 +262,13 @@ def _render(rows: list[tuple[str, str, str]], ja: bool, rng: random.Random) -> I
     size = rng.randint(22, 28)
     face = ImageFont.truetype(path, size)
     big = ImageFont.truetype(path, int(size * 1.35))
-    width = rng.choice([480, 520, 576, 640])
+    width = rng.choice([384, 480, 520, 576, 640])  # 384: a 58 mm slip
     margin = rng.randint(18, 34)
     line_h = int(size * 1.55)
     paper = tuple(rng.randint(238, 255) for _ in range(3))
     img = Image.new("RGB", (width, line_h * (len(rows) + 4) + 2 * margin), paper)
     draw = ImageDraw.Draw(img)
-    ink = (rng.randint(10, 60),) * 3
+    ink = (rng.randint(10, 60) if rng.random() < 0.8 else rng.randint(90, 130),) * 3  # faded
     y = margin + line_h
     for kind, left, right in rows:
         f = big if kind in ("big", "merchant") else face

@@ -12,6 +12,7 @@ import re
 
 from PIL import Image
 
+from bot.receipts.amounts import find_amounts
 from bot.receipts.reader import layout_text
 from bot.vision.ocr import OcrReader
 
@@ -26,10 +27,20 @@ def looks_like_receipt(text: str) -> bool:
     return len(_RECEIPT_WORDS.findall(text)) >= 2
 
 
+def has_prices(text: str) -> bool:
+    """Three or more rows with a price on them (a currency mark or two decimals): what is left
+    of a receipt when the plain reading lost its labels."""
+    rows = 0
+    for line in text.splitlines()[:500]:
+        if any(a.currency or a.decimals == 2 for a in find_amounts(line)):
+            rows += 1
+    return rows >= 3
+
+
 def ocr_context(reader: OcrReader, image: Image.Image) -> str:
     """The text in ``image`` for a model's context: layout rows for a receipt, else plain."""
     plain = reader.read(image, "auto").text
-    if not looks_like_receipt(plain):
+    if not (looks_like_receipt(plain) or has_prices(plain)):
         return plain
     rows = layout_text(image, reader)
-    return rows if rows.strip() else plain
+    return rows if looks_like_receipt(rows) or not plain.strip() else plain

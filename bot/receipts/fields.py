@@ -50,9 +50,10 @@ TENDER = re.compile(
 MAX_MERCHANT = 60
 _NOT_MERCHANT = re.compile(
     r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
-    r"毎度|ありがと|thank|tel|電話|fax|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|www\.|http|@|"
-    r"都|道|府|県|市|区|町|丁目|street|\bst\b|road|\brd\b|avenue|\bave\b|jalan|\bno\.|"
-    r"レジ|\breg\b|担当|cashier|date|time|店\s*番|#\d", re.I)
+    r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
+    r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|road|\brd\b|"
+    r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d",
+    re.I)
 
 PAYMENT_KEYS: tuple[tuple[PaymentMethod, re.Pattern[str]], ...] = (
     ("debit_card", re.compile(r"デビ.{0,2}ト|デビ.{0,3}カード|debit", re.I)),

@@ -5,9 +5,12 @@ Steps: find the paper and flatten it (``paper``), read words with their boxes an
 printed rows (``layout``), then read the fields from the rows (``fields``, ``amounts``,
 ``dates``). Works offline on a CPU with Tesseract; no vision model is needed.
 
-Engine: Tesseract jpn+eng for every receipt. RapidOCR's bundled model is Chinese+English and misses
-most kana (bot/vision/ocr.py records ja 0.88 against Tesseract's 0.98 character accuracy, and it is
-2-3x slower on these cores); ``read_receipt`` takes any ``WordSource`` to try another.
+Engine: Tesseract jpn+eng for every receipt, chosen by measurement. `OMP_THREAD_LIMIT=1
+.venv/bin/python bench/receipts.py --n 40 [--engine rapidocr]` (seeds 1000-1039, 2026-11-28,
+2 shared cores), share of fields right, Tesseract vs RapidOCR (its boxes through the same rows):
+total 1.000 / 0.900, date 1.000 / 0.425, currency 1.000 / 0.850, merchant 0.950 / 0.475 (ja
+0.048: its Chinese+English model misses kana), payment 1.000 / 0.600; p50 1,091 / 1,457 ms.
+``read_receipt`` takes any ``WordSource`` (``layout.RapidWords`` for RapidOCR).
 """
 
 from __future__ import annotations
@@ -119,8 +122,10 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
                 today: Date | None = None, ocr_conf: float = 0.8) -> Receipt:
     """The fields from rows of text (one printed row each, top to bottom)."""
     rows = [F.clean_row(r) for r in rows]
+    japanese = _japanese("\n".join(rows)) or (lang_hint or "").startswith("ja")
+    if not japanese:  # the jpn model reads "€" after an amount as "を"
+        rows = [_EURO_AS_WO.sub(r"\1 €", r) for r in rows]
     text = "\n".join(rows)
-    japanese = _japanese(text) or (lang_hint or "").startswith("ja")
     currency, cur_conf = detect_currency(text, japanese=japanese)
     lines = F.lines_of(rows, currency)
     conf: dict[str, float] = {}
@@ -130,12 +135,15 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     tax, tax_lines, style = _taxes(lines, japanese)
     rounding = sum((ln.amount for ln in lines if ln.amount is not None
                     and re.search(r"round|端数|調整", ln.label, re.I)), Decimal(0))
-    if total is None and subtotal is not None:  # no total row: subtotal (+ tax added on top)
-        total = subtotal + (tax or 0) if style == "added" else subtotal
-        total_conf = 0.4
+    if total is None:
+        total, total_conf = _total_otherwise(lines, subtotal, tax, style)
     if (tax is None and total is not None and subtotal is not None and total > subtotal
             and any(F.is_tax(ln.text) for ln in lines)):
         tax, style = total - subtotal, style or "added"  # the tax row's amount was unreadable
+    total = _lost_point(lines, total, total_row, currency)
+    if (tax is not None and total is not None and tax >= total and minor_units(currency)
+            and tax == tax.to_integral_value() and tax / 100 < total):
+        tax = tax / 100  # "9.77" read as "977": a tax is never more than the total
     total, total_conf = _reconcile(lines, total, total_conf, total_row, subtotal, tax, rounding,
                                    style)
     disagree = False
@@ -170,7 +178,8 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     conf["invoice_number"] = (0.95 if valid else 0.5) if invoice else 0.0
     items = _items(lines, total_row)
     compliant, missing = _compliance(japanese, currency, invoice, valid, merchant,
-                                     best.value if best else None, total, tax_lines, tax_rate)
+                                     best.value if best else None, total, tax_lines, tax_rate,
+                                     tax)
     keywords = sum(1 for ln in lines if F.total_strength(ln.label) or F.is_subtotal(ln.label)
                    or F.is_tax(ln.label) or F.TENDER.search(ln.label))
     amounts = sum(1 for ln in lines if ln.amount is not None)
@@ -197,11 +206,18 @@ _CONF_FIELDS = ("merchant", "date", "total", "tax", "tax_rate", "currency", "pay
 
 
 def _total(lines: list[F.Line]) -> tuple[Decimal | None, float, int]:
+    """The total row: the strongest total word (the later of equals); after a rounding
+    adjustment, the total printed below it whatever its word ("Total (Incl. SST)", "Rounding
+    Adj", "Total")."""
     best: tuple[float, int, Decimal] | None = None
+    adjusted = next((ln.index for ln in lines if ln.amount is not None
+                     and re.search(r"round|端数|調整", ln.label, re.I)), None)
     for ln in lines:
         if ln.amount is None or ln.amount <= 0:
             continue
         strength = F.total_strength(ln.label)
+        if strength and adjusted is not None and ln.index > adjusted:
+            strength = 1.0
         if strength and (best is None or strength >= best[0]):
             best = (strength, ln.index, ln.amount)
     if best is None:
@@ -212,6 +228,9 @@ def _total(lines: list[F.Line]) -> tuple[Decimal | None, float, int]:
                 return b.amount, 0.7, b.index
         return None, 0.0, -1
     return best[2], best[0], best[1]
+
+
+_EURO_AS_WO = re.compile(r"(\d)\s?[をè](?![\u3040-\u30ff])")
 
 
 def _japanese(text: str) -> bool:
@@ -245,6 +264,8 @@ def _taxes(lines: list[F.Line], japanese: bool) -> tuple[Decimal | None, list[Ta
         if re.search(r"合\s*計|total|計\s*$", ln.label, re.I) and "内" not in ln.label:
             summary = ln.amount
             continue
+        if rate is None and japanese and base:
+            rate = _japanese_rate(ln.amount, base, flag)
         if rate is None or rate not in {t.rate for t in found}:
             found.append(TaxLine(rate or Decimal(0), ln.amount, base))
     tax = summary if summary is not None else (
@@ -256,6 +277,24 @@ def _taxes(lines: list[F.Line], japanese: bool) -> tuple[Decimal | None, list[Ta
         included = False  # "消費税等 ¥192" on its own row, not "(内消費税": tax added (外税)
     style = None if included is None else ("included" if included else "added")
     return tax, tax_lines, style
+
+
+def _total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal | None,
+                     style: str | None) -> tuple[Decimal | None, float]:
+    """No readable total row: cash tendered minus change, else subtotal (+ tax added on top),
+    else the amount on a card or QR payment row."""
+    def amount(pattern: str) -> Decimal | None:
+        return next((ln.amount for ln in lines if ln.amount is not None and ln.amount >= 0
+                     and re.search(pattern, ln.label, re.I)), None)
+
+    tendered = amount(r"預|tender|\bcash\b|現\s*金")
+    change = amount(r"釣|\bchange\b")
+    if tendered is not None and change is not None and tendered > change:
+        return tendered - change, 0.6
+    if subtotal is not None:
+        return (subtotal + (tax or 0) if style == "added" else subtotal), 0.4
+    paid = amount(F.PAYMENT_KEYS[3][1].pattern + "|" + F.PAYMENT_KEYS[1][1].pattern + "|debit")
+    return (paid, 0.4) if paid is not None else (None, 0.0)
 
 
 def _reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,
@@ -274,6 +313,30 @@ def _reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_ro
     if expected in others:
         return expected, 0.8
     return total, conf
+
+
+def _lost_point(lines: list[F.Line], value: Decimal | None, row: int,
+                currency: str | None) -> Decimal | None:
+    """An amount whose decimal point OCR lost (``6117`` for ``61,17``), put back where another
+    row prints the same digits with it (the payment row repeats the total)."""
+    if value is None or minor_units(currency) == 0 or value != value.to_integral_value():
+        return value
+    scaled = value / 100
+    if any(ln.amount == scaled and ln.index != row for ln in lines):
+        return scaled
+    return value
+
+
+def _japanese_rate(tax: Decimal, base: Decimal, included: bool | None) -> Decimal | None:
+    """8% or 10% from a tax and its base when OCR lost the printed rate (内税 bases include
+    the tax; Japan rounds the tax down, so allow a yen or two)."""
+    net = base - tax if included is not False else base
+    if net <= 0:
+        return None
+    for rate in (Decimal(10), Decimal(8)):
+        if abs(net * rate / 100 - tax) <= 2:
+            return rate
+    return None
 
 
 def _discounted(lines: list[F.Line]) -> bool:
@@ -323,7 +386,7 @@ def find_dates_cheap(text: str) -> bool:
 
 def _compliance(japanese: bool, currency: str | None, invoice: str | None, valid: bool | None,
                 merchant: str | None, when: Date | None, total: Decimal | None,
-                tax_lines: list[TaxLine], tax_rate: Decimal | None,
+                tax_lines: list[TaxLine], tax_rate: Decimal | None, tax: Decimal | None,
                 ) -> tuple[bool | None, tuple[str, ...]]:
     """Japan's simplified qualified invoice (適格簡易請求書): registration number, issuer, date,
     amounts, and tax or rate per rate. None for receipts that are not Japanese."""
@@ -338,7 +401,7 @@ def _compliance(japanese: bool, currency: str | None, invoice: str | None, valid
         missing.append("date")
     if total is None:
         missing.append("amounts")
-    if not tax_lines and tax_rate is None:
+    if not tax_lines and tax_rate is None and tax is None:
         missing.append("tax_per_rate")
     return not missing, tuple(missing)
 

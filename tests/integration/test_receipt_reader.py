@@ -11,6 +11,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from bot.receipts.context import ocr_context
 from bot.receipts.reader import TIP_BLUR, TIP_SMALL, layout_text, read_receipt, read_receipt_file
 from bot.vision.ocr import OcrReader
 from tests.receiptgen import blurred, generate
@@ -47,7 +48,7 @@ def test_reads_generated_receipt(seed: int, lang: str, form: str, style: str | N
     if lang == "ja":
         assert r.invoice_compliant is (t.invoice_number is not None)
     assert not r.totals_disagree
-    assert r.confidence["total"] >= 0.6
+    assert r.confidence["total"] > 0.3  # lower where derived (tendered - change)
 
 
 @pytest.mark.parametrize(("seed", "lang", "tilt"), [(201, "ja", 7.5), (202, "en", -7.0)])
@@ -56,12 +57,23 @@ def test_tilted_photo_on_a_table_keeps_labels_with_amounts(seed: int, lang: str,
     """The issue's case: a tilted photo of a receipt lying on a table. Each label must come out
     on one line with its right-aligned amount (the OCR context ``miru ask`` gives a model)."""
     g = generate(seed, lang=lang, photo=True, tilt=tilt)
-    text = layout_text(g.image, OcrReader())
+    text = ocr_context(OcrReader(), g.image)  # what build_app gives a vision model
     total = f"{g.truth.total:,}"
     assert any(total in line and any(k in line.upper() for k in (
         "合計", "お会計", "ご請求額", "TOTAL", "DUE")) for line in text.splitlines()), text
     r = read_receipt(g.image, today=TODAY)
     assert r.total == g.truth.total and r.date == g.truth.date
+
+
+def test_other_images_keep_the_plain_reading() -> None:
+    sign = Image.new("RGB", (700, 200), "white")
+    from PIL import ImageDraw, ImageFont
+
+    ImageDraw.Draw(sign).text((30, 60), "EXIT ONLY", fill="black", font=ImageFont.truetype(
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 64))
+    reader = OcrReader()
+    assert ocr_context(reader, sign) == reader.read(sign, "auto").text
+    assert "EXIT" in layout_text(sign, reader)
 
 
 def test_file_entry_point(tmp_path: Path) -> None:

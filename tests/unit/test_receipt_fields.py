@@ -188,3 +188,18 @@ def test_receipt_context_detection() -> None:
     assert looks_like_receipt("SUBTOTAL 1.00\nTOTAL 1.08")
     assert not looks_like_receipt("出口\nEXIT")
     assert not looks_like_receipt("The total eclipse")
+
+
+def test_total_after_rounding_adjustment_wins() -> None:
+    r = read("""
+KEDAI RUNCIT SDN BHD
+20/11/2026
+Bread RM 10.02
+SST 6% RM 0.60
+Total Sales (Incl. SST) RM 10.62
+Rounding Adj -RM 0.02
+Total RM 10.60
+CASH RM 20.00
+CHANGE RM 9.40
+""")
+    assert r.total == Decimal("10.60")
