@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--csv", action="store_true")
     ex.add_argument("path", nargs="?")
 
+    cal = sub.add_parser("calibrate", help="recall and false-positive rate on labelled images")
+    cal.add_argument("labelled_dir", metavar="LABELLED_DIR", help="holds unsafe/ and safe/")
+    cal.add_argument("--target-fpr", type=float, default=0.01)
+    cal.add_argument("--json", action="store_true")
+
     from bot.cli.review import add_parser as add_review_parser
 
     add_review_parser(sub)
@@ -150,6 +155,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
             return export_command(settings, args.since, args.csv, args.path)
         return _audit_verify(args, settings)
+    if args.cmd == "calibrate":
+        from bot.cli.calibrate import calibrate_command
+
+        return await calibrate_command(args.labelled_dir, target_fpr=args.target_fpr,
+                                       as_json=args.json, settings=settings)
     if args.cmd == "review":
         from bot.cli.review import review_command
 
