@@ -7,6 +7,7 @@ test hash list); nothing else in the project constructs collaborators.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 from collections.abc import Mapping
@@ -113,17 +114,26 @@ class App:
 
         if self.queue is None:
             raise RuntimeError("a worker needs a Redis job queue (build_app with Redis)")
+        notices = None
         if self.services.review is not None:  # new cases' cards go out on their platform
-            from bot.review.desk import ReviewCards
+            from bot.review.desk import CardPoster, ReviewCards, ReviewNotices
 
-            self.services.review_cards = ReviewCards(
-                self.services.review, self.policy,
-                {n: p for n, p in platforms.items()  # type: ignore[misc]
-                 if hasattr(p, "post_review_card")})
+            posters: dict[str, CardPoster] = {
+                n: p for n, p in platforms.items()  # type: ignore[misc]
+                if hasattr(p, "post_review_card")}
+            self.services.review_cards = ReviewCards(self.services.review, self.policy, posters)
+            notices = ReviewNotices(self.services.review, posters)
         await self.queue.ensure_group()
-        await with_purge(Worker(self.queue, handle, concurrency=concurrency,
-                                on_give_up=on_give_up or give_up).run(stop),
-                         self.services.quarantine, stop, review=self.services.review)
+        shown = asyncio.create_task(notices.run(stop)) if notices is not None else None
+        try:
+            await with_purge(Worker(self.queue, handle, concurrency=concurrency,
+                                    on_give_up=on_give_up or give_up).run(stop),
+                             self.services.quarantine, stop, review=self.services.review)
+        finally:
+            if shown is not None:
+                shown.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await shown
 
     async def close(self) -> None:
         await self.services.engine.close()

@@ -118,6 +118,9 @@ def audit_head(chain: str) -> str:
 QUARANTINE_INDEX = f"{PREFIX}:quarantine:index"  # zset: evidence id -> created (for purge)
 REVIEW_INDEX = f"{PREFIX}:review:index"  # zset: case id -> created (listing, purge)
 REVIEW_CARD_TTL_S = 400 * 24 * 3600  # where a case's card was posted; outlives any retention
+# Decisions taken on the command line, for a worker to show on the card and tell the uploader.
+REVIEW_NOTICES = f"{PREFIX}:review:notices"
+REVIEW_NOTICES_MAX = 10_000
 
 
 def quarantine_blob(evidence_id: str) -> str:

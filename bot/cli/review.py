@@ -161,6 +161,11 @@ async def _decide(review: Review, actor: Actor, case_id: str, decision: Decision
     print(f"case {case.id} {case.status.value} by {case.decided_by} at {iso(case.decided_at)}")
     if decision is Decision.APPROVE:
         print(await _continue(review, case, redis))
+    if case.platform != "cli":
+        from bot.review.desk import ReviewNotices
+
+        await ReviewNotices(review).publish(case, decision)
+        print("a worker updates the card and tells the uploader")
     return EX_OK
 
 

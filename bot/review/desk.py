@@ -16,16 +16,20 @@ presses; the rules live here.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from bot import strings
+from bot import keys, strings
 from bot.models import IncomingMessage
 from bot.review.model import Case, Decision, iso
 from bot.review.service import Actor, Review, ReviewRefused
 from bot.review.store import Card
+from bot.stores.redis_base import redis_errors
 from config.policy import ModeratorTeam, PolicyConfig
 
 log = logging.getLogger(__name__)
@@ -163,6 +167,55 @@ class ReviewDesk:
         if case.platform == "slack":
             return strings.t("review.outcome_rejected_delete", lang, case=case.id), False
         return strings.t("review.outcome_rejected", lang, case=case.id), True
+
+
+class ReviewNotices:
+    """Decisions taken away from a platform (``miru review approve|reject|escalate``): the
+    command line queues a notice in Redis (``keys.REVIEW_NOTICES``); a worker, which has the
+    platforms, updates the card and tells the uploader (``run``)."""
+
+    def __init__(self, review: Review, posters: Mapping[str, CardPoster] | None = None) -> None:
+        self.review = review
+        self.posters = posters or {}
+
+    async def publish(self, case: Case, decision: Decision) -> None:
+        text, delete = ReviewDesk._outcome(case, decision)
+        body = json.dumps({"case": case.id, "text": text, "delete": delete})
+        r = self.review.store.r
+        with redis_errors("review notice"):
+            await r.lpush(keys.REVIEW_NOTICES, body)
+            await r.ltrim(keys.REVIEW_NOTICES, 0, keys.REVIEW_NOTICES_MAX - 1)
+
+    async def handle_one(self, timeout_s: float = 1.0) -> bool:
+        """Show one queued decision; False when none came within ``timeout_s``."""
+        got = await self.review.store.r.brpop([keys.REVIEW_NOTICES], timeout=timeout_s)
+        if not got:
+            return False
+        try:
+            notice = json.loads(got[1])
+            case = await self.review.store.get(str(notice["case"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable review notice dropped")
+            return True
+        poster = self.posters.get(case.platform) if case is not None else None
+        if case is None or poster is None:
+            return True
+        card = await self.review.store.card(case.id)
+        if card is not None:
+            await poster.update_review_card(card, case)
+        await poster.tell_uploader(case, str(notice.get("text") or ""),
+                                   delete=bool(notice.get("delete")))
+        return True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: show decisions as they come; never raises."""
+        while not stop.is_set():
+            try:
+                await self.handle_one()
+            except Exception as exc:  # Redis away: try again shortly
+                log.warning("review notices: %s", type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=2.0)
 
 
 class ReviewCards:

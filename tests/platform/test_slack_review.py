@@ -218,3 +218,26 @@ async def test_no_plaintext_anywhere_and_the_audit_log_verifies(
             data = path.read_bytes()
             assert not any(c in data for c in chunks), path
     assert verify(settings.audit_path, chain_key(settings).value).ok
+
+
+async def test_a_decision_on_the_command_line_updates_the_card_and_tells_the_uploader(
+        review_stack, standin, rdb, tmp_path) -> None:
+    from tests.clirun import cli_env, miru
+
+    stack = await review_stack()
+    ts = "1700000105.000100"
+    card = await _held(stack, standin, ts)
+    case = _buttons(card["blocks"])["reject"]
+    settings = stack.app.settings
+    env = cli_env(tmp_path)
+    env.update(MIRU_DATA_DIR=str(settings.data_dir), MIRU_AUDIT_PATH=str(settings.audit_path),
+               MIRU_REDIS_URL=settings.redis_url, MIRU_POLICY_FILE=str(settings.policy_file))
+    env.pop("MIRU_AUDIT_SECRET")  # the stack's generated secret, in its data folder
+    proc = await asyncio.to_thread(miru, env, "review", "reject", case, "--by", "ops")
+    assert proc.returncode == 0, proc.stderr
+    await standin.wait_for(lambda: any("Please delete it" in m
+                                       for m in standin.thread_messages(GENERAL, ts)))
+    await standin.wait_for(lambda: any(
+        c.params.get("channel") == MODS and "rejected* by ops" in json.dumps(c.params["blocks"])
+        for c in standin.calls_to("chat.update")))
+    assert verify(settings.audit_path, chain_key(settings).value).ok
