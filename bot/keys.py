@@ -101,6 +101,13 @@ def active_thread(platform: str, workspace: str, channel: str, thread: str) -> s
 
 JOB_STREAM = f"{PREFIX}:jobs"
 JOB_GROUP = "workers"
+# Jobs given up on (issue 12), for ``miru jobs retry|drop``; user data, so trimmed by age too.
+JOB_DEAD_STREAM = f"{PREFIX}:jobs:dead"
+DEAD_MAX_AGE_S = 7 * 24 * 3600
+DEAD_STREAM_MAXLEN = 10_000
+# Zset: worker (consumer name) -> last heartbeat (Unix seconds), for ``/healthz``.
+WORKERS_SEEN = f"{PREFIX}:workers:seen"
+WORKER_SEEN_WINDOW_S = 60  # a worker not seen this long counts as gone
 # The audit mirror and its head anchors share the tag {audit}: one script updates both atomically.
 AUDIT_STREAM = f"{PREFIX}:{{audit}}:lines"
 AUDIT_STREAM_MAXLEN = 1_000_000

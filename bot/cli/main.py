@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli.review import add_parser as add_review_parser
 
     add_review_parser(sub)
+    from bot.cli.jobs import add_parser as add_jobs_parser
+
+    add_jobs_parser(sub)
 
     qu = sub.add_parser("quarantine", help="quarantined evidence")
     qusub = qu.add_subparsers(dest="quarantine_cmd", required=True)
@@ -164,6 +167,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.review import review_command
 
         return await review_command(args, settings)
+    if args.cmd == "jobs":
+        from bot.cli.jobs import jobs_command
+
+        return await jobs_command(args, settings)
     if args.cmd == "quarantine":
         from bot.jobs.housekeeping import purge_command
 

@@ -26,6 +26,7 @@ from redis.exceptions import ResponseError
 
 from bot import keys
 from bot.errors import CodecError
+from bot.jobs.deadletter import DeadLetters, Reason, error_label
 from bot.models import IncomingMessage
 from bot.stores.codec import dump_message, load_message
 from bot.stores.job_stream import forget_jobs
@@ -51,6 +52,13 @@ return out
 
 
 @dataclass(frozen=True)
+class JobStats:
+    queued: int  # waiting for a worker
+    pending: int  # taken by a worker, not yet acknowledged (running, or its worker died)
+    dead: int  # given up on (the dead-letter stream)
+
+
+@dataclass(frozen=True)
 class Job:
     id: str  # the stream entry id
     message: IncomingMessage
@@ -67,10 +75,11 @@ class JobQueue:
     def __init__(self, redis: Redis, *, stream: str = keys.JOB_STREAM,
                  group: str = keys.JOB_GROUP, consumer: str,
                  claim_idle_ms: int = CLAIM_IDLE_MS, max_age_s: float = keys.JOB_MAX_AGE_S,
-                 maxlen: int = keys.JOB_STREAM_MAXLEN) -> None:
+                 maxlen: int = keys.JOB_STREAM_MAXLEN, dead: DeadLetters | None = None) -> None:
         require_bytes_client(redis)
         self.r = redis
         self.stream = stream
+        self.dead = dead or DeadLetters(redis, stream=f"{stream}:dead")
         self.group = group
         self.consumer = consumer
         self.claim_idle_ms = claim_idle_ms
@@ -173,6 +182,51 @@ class JobQueue:
             entry, *_ = await pipe.execute()
         return _text(entry)
 
+    async def bury(self, job: Job, reason: Reason, exc: BaseException | None) -> str:
+        """Give up on the job: copy it to the dead-letter stream, then ack and delete it. Two
+        steps (two keys, two cluster slots): a crash between leaves the job pending, so it is
+        claimed, found delivered too often and buried again; never lost."""
+        entry = await self.dead.add(job.id, job.message, job.attempts, reason, error_label(exc))
+        with redis_errors("bury"):
+            await self._done(job.id)
+        return entry
+
+    async def retry_dead(self, entry_id: str) -> str | None:
+        """Queue a dead job again with a fresh attempt count; None when no such entry (or it
+        cannot be read). Queued first, then dropped: a crash between leaves a copy behind, and
+        the reply claim makes a job run twice answer once."""
+        dead = await self.dead.get(entry_id)
+        if dead is None or dead.message is None:
+            return None
+        new_id = await self.enqueue(dead.message)
+        await self.dead.drop(entry_id)
+        return new_id
+
+    async def release(self, ids: Sequence[str]) -> None:
+        """Hand these running jobs back at once (a worker stopping before they finished): their
+        idle time is set past the claim threshold, so the next worker's ``take`` claims them."""
+        if not ids:
+            return
+        with redis_errors("release"):
+            await self.r.xclaim(self.stream, self.group, self.consumer, 0, list(ids),
+                                idle=self.claim_idle_ms + 1, justid=True)
+
+    async def stats(self) -> JobStats:
+        """Queued, pending and dead counts. Handled jobs are deleted, so the stream holds only
+        queued and pending ones: queued = length - pending."""
+        with redis_errors("stats"):
+            pipe = self.r.pipeline(transaction=False)
+            pipe.xlen(self.stream)
+            pipe.xpending(self.stream, self.group)
+            try:
+                length, info = await pipe.execute()
+                pending = int(info["pending"])
+            except ResponseError as exc:  # no group yet: nothing was taken
+                if "NOGROUP" not in str(exc):
+                    raise
+                length, pending = int(await self.r.xlen(self.stream)), 0
+        return JobStats(max(0, int(length) - pending), pending, await self.dead.count())
+
     async def touch(self, ids: Sequence[str]) -> list[str]:
         """Heartbeat: reset the idle time of these running jobs, so no other worker claims
         them. Returns the ids still this consumer's (a missing one was claimed by another
@@ -184,8 +238,9 @@ class JobQueue:
         return [_text(i) for i in kept]
 
     async def forget_user(self, platform: str, user: str) -> int:
-        """Delete the user's jobs from the stream (see ``forget_jobs``)."""
-        return await forget_jobs(self.r, platform, user, stream=self.stream, group=self.group)
+        """Delete the user's jobs from the stream and the dead letters (see ``forget_jobs``)."""
+        return (await forget_jobs(self.r, platform, user, stream=self.stream, group=self.group)
+                + await self.dead.forget_user(platform, user))
 
     async def pending(self) -> int:
         """Jobs delivered but not yet acknowledged (for metrics and tests)."""

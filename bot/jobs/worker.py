@@ -7,9 +7,14 @@ Failures: a handler that raises an error worth retrying (``MiruError.retryable``
 ``StoreUnavailable`` or a ``DeliveryFailed(retryable=True)``, or a Redis/socket connection
 error) is re-queued until ``max_attempts`` deliveries; anything else is acknowledged at once
 and logged, never re-run silently. A job given up on (not retryable, out of attempts, or
-delivered too often because its workers died) is acknowledged, logged with its id, and handed to
-the optional ``on_give_up(message, exc)`` hook (``exc`` is None in the last case), which the
-App can use to tell the user.
+delivered too often because its workers died) is moved to the dead-letter stream
+(``JobQueue.bury``; ``miru jobs retry|drop``), logged with its id, and handed to the optional
+``on_give_up(message, exc)`` hook (``exc`` is None in the last case), which the App uses to tell
+the user.
+
+Stopping (SIGTERM sets ``stop``): the worker takes no new job and gives the running ones
+``drain_s`` to finish; any still running then are cancelled and released (``JobQueue.release``)
+so another worker claims them at once, not after ``claim_idle_ms``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import MiruError, StoreUnavailable
+from bot.jobs.deadletter import Reason
 from bot.jobs.queue import CLAIM_IDLE_MS, Job, JobQueue
 from bot.models import IncomingMessage
 
@@ -53,7 +59,7 @@ class Worker:
     def __init__(self, queue: JobQueue, handle: Handler, *, concurrency: int = 4,
                  claim_idle_ms: int = CLAIM_IDLE_MS, heartbeat_ms: int | None = None,
                  max_attempts: int = 3, block_ms: int = 1000, backoff_s: float = 1.0,
-                 on_give_up: GiveUp | None = None) -> None:
+                 on_give_up: GiveUp | None = None, drain_s: float = 30.0) -> None:
         if concurrency < 1 or max_attempts < 1:
             raise ValueError("concurrency and max_attempts must be at least 1")
         heartbeat_ms = max(1, claim_idle_ms // 6) if heartbeat_ms is None else heartbeat_ms
@@ -69,16 +75,19 @@ class Worker:
         self.block_ms = block_ms
         self.backoff_s = backoff_s
         self.on_give_up = on_give_up
+        self.drain_s = drain_s
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set, then finish the jobs in hand and return. Cancelled, it
-        cancels its jobs without acking them (another worker claims them, as if it died)."""
+        """Work until ``stop`` is set, then give the jobs in hand ``drain_s`` to finish and
+        release the rest. Cancelled, it cancels its jobs without acking them (another worker
+        claims them, as if it died)."""
         running: dict[asyncio.Task[None], Job] = {}
         beat = asyncio.create_task(self._heartbeat(running), name="worker-heartbeat")
         try:
             await self._loop(stop, running)
             if running:
-                await asyncio.gather(*running, return_exceptions=True)
+                await asyncio.wait(list(running), timeout=self.drain_s)
+            await self._release(running)
         finally:
             for task in (beat, *running):
                 task.cancel()
@@ -105,6 +114,21 @@ class Worker:
                 running[task] = job
                 task.add_done_callback(lambda t: running.pop(t, None))
 
+    async def _release(self, running: dict[asyncio.Task[None], Job]) -> None:
+        left = {task: job for task, job in running.items() if not task.done()}
+        if not left:
+            return
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        ids = [job.id for job in left.values()]
+        try:
+            await self.queue.release(ids)
+            log.warning("stopping: released %d unfinished job(s) to other workers", len(ids))
+        except StoreUnavailable as exc:
+            log.warning("stopping: could not release jobs (claimed after the idle time): %s",
+                        exc.detail)
+
     async def _heartbeat(self, running: dict[asyncio.Task[None], Job]) -> None:
         """Every ``heartbeat_ms``, tell Redis the running jobs are alive."""
         lost: set[str] = set()
@@ -128,7 +152,7 @@ class Worker:
         if job.attempts > self.max_attempts:
             log.error("job %s dropped: delivered %d times (limit %d), its workers died",
                       job.id, job.attempts, self.max_attempts)
-            await self._give_up(job, None)
+            await self._give_up(job, None, "workers_died")
             return
         try:
             await self.handle(job.message)
@@ -136,11 +160,11 @@ class Worker:
             if not is_retryable(exc):
                 log.exception("job %s failed (attempt %d), not retryable: dropped", job.id,
                               job.attempts)
-                await self._give_up(job, exc)
+                await self._give_up(job, exc, "failed")
             elif job.attempts >= self.max_attempts:
                 log.exception("job %s failed (attempt %d of %d); dropped", job.id,
                               job.attempts, self.max_attempts)
-                await self._give_up(job, exc)
+                await self._give_up(job, exc, "exhausted")
             else:
                 log.warning("job %s failed (attempt %d of %d); will retry: %s", job.id,
                             job.attempts, self.max_attempts, type(exc).__name__)
@@ -148,9 +172,14 @@ class Worker:
             return
         await self._settle(job, retry=False)
 
-    async def _give_up(self, job: Job, exc: BaseException | None) -> None:
-        """Ack first (a crash then never tells the user twice), then the hook."""
-        await self._settle(job, retry=False)
+    async def _give_up(self, job: Job, exc: BaseException | None, reason: Reason) -> None:
+        """Bury first (a crash then never tells the user twice), then the hook."""
+        try:
+            entry = await self.queue.bury(job, reason, exc)
+            log.error("job %s moved to the dead letters as %s (%s)", job.id, entry, reason)
+        except StoreUnavailable as exc2:
+            log.warning("job %s not buried (will be claimed again): %s", job.id, exc2.detail)
+            return
         if self.on_give_up is None:
             return
         try:
