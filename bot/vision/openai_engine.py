@@ -43,6 +43,20 @@ log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_S = 30.0
 MAX_STREAM_CHARS = 200_000  # an answer that long is cut (the pipeline caps far lower anyway)
+MAX_STREAM_S = 600.0  # a whole streamed answer; keep-alives and dribbled text cannot hold it open
+
+
+class _StreamDeadline(Exception):
+    """The stream as a whole took longer than ``max_stream_s``."""
+
+
+async def _until(lines: AsyncIterator[str], deadline: float) -> AsyncIterator[str]:
+    """``lines`` until the monotonic ``deadline`` (checked per line: a server sending only
+    comments or empty deltas never reaches the event parser's consumer)."""
+    async for line in lines:
+        if time.monotonic() > deadline:
+            raise _StreamDeadline("no end of the answer within the stream's time limit")
+        yield line
 
 
 class _Retryable(Exception):
@@ -139,6 +153,7 @@ class OpenAIEngine:
         transport: httpx.AsyncBaseTransport | None = None,
         max_new_tokens: int = 256,
         backoff_s: float = 0.5,
+        max_stream_s: float = MAX_STREAM_S,
         limits: PromptLimits | None = None,
     ) -> None:
         self.model_id = model
@@ -146,6 +161,7 @@ class OpenAIEngine:
         self.retries = retries
         self.max_new_tokens = max_new_tokens
         self._backoff_s = backoff_s
+        self.max_stream_s = max_stream_s
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/", headers=headers,
@@ -253,7 +269,8 @@ class OpenAIEngine:
                     raise EngineError(f"HTTP {response.status_code}: {detail}")
                 if "json" in response.headers.get("content-type", ""):
                     return _Opened(stack, None, await self._whole(response), finished=True)
-                opened = _Opened(stack, _StreamState(sse_events(response.aiter_lines())), "")
+                lines = _until(response.aiter_lines(), time.monotonic() + self.max_stream_s)
+                opened = _Opened(stack, _StreamState(sse_events(lines)), "")
                 async for chunk in opened.chunks():
                     if chunk.error:
                         raise EngineError(f"error event before any text: {chunk.error}")
@@ -268,6 +285,8 @@ class OpenAIEngine:
                 raise _Retryable(f"transport: {exc!r}") from exc
             except ValueError as exc:  # an oversized event
                 raise EngineEmpty(f"unreadable stream: {exc}") from exc
+            except _StreamDeadline as exc:  # not retried: that would double the wait
+                raise EngineBusy(str(exc)) from exc
             raise EngineEmpty(f"the stream ended without text ({opened.malformed} malformed)")
         except BaseException:
             await stack.aclose()
@@ -301,7 +320,7 @@ class OpenAIEngine:
                     yield text.strip()
                 if chunk.done:
                     return
-        except (httpx.TimeoutException, httpx.TransportError, ValueError) as exc:
+        except (httpx.TimeoutException, httpx.TransportError, ValueError, _StreamDeadline) as exc:
             raise EngineInterrupted(f"stream broke: {exc!r}", partial=text.strip()) from exc
         raise EngineInterrupted("stream ended without [DONE]", partial=text.strip())
 

@@ -138,3 +138,30 @@ async def test_a_client_error_is_not_retried(server) -> None:
     with pytest.raises(EngineError) as caught:
         await _collect(server)
     assert "HTTP 400" in caught.value.detail and len(server.bodies) == 1
+
+
+async def test_a_stream_that_never_ends_is_cut_at_its_time_limit(server) -> None:
+    server.script = [Script([delta("Still"), *[delta(" .")] * 200], pause_s=0.05)]
+    engine = OpenAIEngine(server.base_url, "", "m", timeout_s=5.0, retries=2, backoff_s=0.01,
+                          max_stream_s=0.5)
+    try:
+        with pytest.raises(EngineInterrupted) as caught:
+            async for _ in engine.stream(_request()):
+                pass
+    finally:
+        await engine.close()
+    assert caught.value.partial.startswith("Still")
+    assert len(server.bodies) == 1
+
+
+async def test_keep_alives_without_text_end_at_the_time_limit_as_busy(server) -> None:
+    server.script = [Script([delta("")] * 200, pause_s=0.05)]
+    engine = OpenAIEngine(server.base_url, "", "m", timeout_s=5.0, retries=2, backoff_s=0.01,
+                          max_stream_s=0.5)
+    try:
+        with pytest.raises(EngineBusy):
+            async for _ in engine.stream(_request()):
+                pass
+    finally:
+        await engine.close()
+    assert len(server.bodies) == 1  # not retried
