@@ -289,3 +289,29 @@ async def test_purge_removes_expired_keeps_legal_hold_and_the_log_verifies(
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("ok ")
+
+
+async def test_the_workers_hourly_purge_sweeps_the_review_queue(
+        make_settings, counting_engine, coffee_jpeg, tmp_path, redis):
+    from bot.jobs.housekeeping import purge_loop
+
+    settings = make_settings('[defaults]\nconsent = "off"\n'
+                             '[retention]\nquarantine_days = 0.00002\n')
+    app = build_app(settings, memory_only=True, engine=counting_engine,
+                    screener=HoldScreener(), review_redis=redis)
+    await app.pipeline.handle(_conv(tmp_path, coffee_jpeg))  # kept for about 1.7 s
+    await app.close()
+    review = app.services.review
+    [case] = await review.store.list()
+    await asyncio.sleep(2.5)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(purge_loop(app.services.quarantine, stop, interval_s=60,
+                                          review=review))
+    deadline = asyncio.get_running_loop().time() + 20
+    while "review_purge" not in settings.audit_path.read_text():
+        assert asyncio.get_running_loop().time() < deadline, "no purge ran"
+        await asyncio.sleep(0.05)
+    stop.set()
+    await loop
+    assert await review.store.get(case.id) is None and await review.store.ids() == []
+    assert await redis.zcard("miru:quarantine:index") == 0

@@ -239,6 +239,8 @@ class SlackStandIn:
             return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        if method == "conversations.open":  # a DM with the given user
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", ""))[1:]}}
         if method == "files.getUploadURLExternal":
             file_id = f"FUP{next(self._ts)}"
             url = f"{self.base_url}upload/{file_id}"

@@ -117,3 +117,34 @@ async def test_preserved_card_has_no_image_and_reject_tries_to_delete(
         assert "rejected by" in done
         await discord_standin.wait_for_call("DELETE", rf"/channels/\d+/messages/{sent['id']}", 10)
         assert stack.engine.requests == []
+
+
+async def test_unpostable_moderators_channel_and_a_case_lost_with_redis(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb) -> None:
+    policy = _policy(tmp_path, discord_standin)
+    text = policy.read_text().replace(f'channel = "{discord_standin.channel("no-threads")}"',
+                                      f'channel = "{discord_standin.channel("read-only")}"')
+    policy.write_text(text)
+    settings = discord_settings(discord_standin, tmp_path, policy_file=policy)
+    async with discord_stack(settings, discord_standin, safety_models) as stack:
+        sent = await discord_standin.dispatch_message(
+            "general", "look", mention_bot=True,
+            attachments=[(COFFEE, "coffee.jpg", "image/jpeg")])
+        mid = int(sent["id"])
+        await until(lambda: any("case" in p for p in posts_in(discord_standin, mid)))
+        await until(lambda: "review_card" in settings.audit_path.read_text())
+        record = next(json.loads(x) for x in settings.audit_path.read_text().splitlines()
+                      if json.loads(x)["kind"] == "review_card")
+        assert record["action"] == "not_posted" and "moderators' channel" in record["detail"]["why"]
+        [key] = list(rdb.scan_iter("miru:review:*:case"))
+        case = json.loads(rdb.hget(key, "data"))["id"]
+        assert rdb.hget(key, "status") == b"pending"  # waiting for the command line
+        # a card posted earlier, then Redis restarted empty: the press decides nothing
+        for k in list(rdb.scan_iter("miru:review:*")) + list(rdb.scan_iter("miru:quarantine:*")):
+            rdb.delete(k)
+        fake = discord_standin.new_message(discord_standin.channel("no-threads"),
+                                           discord_standin.bot, content="old card")
+        gone = await _press(discord_standin, fake, f"miru:review:approve:{case}", "bob")
+        assert "no longer available" in gone
+        assert stack.engine.requests == []

@@ -125,6 +125,16 @@ async def test_held_image_card_with_blurred_preview_then_approve_answers_the_upl
     assert _buttons(update[-1].params["blocks"]) == {}
     late = await _press(stack, standin, "reject", case, MODERATOR, "r4")
     assert "already approved" in late
+    # Reveal: the image to the moderator alone (a DM; Slack has no ephemeral files), logged
+    before = len(standin.uploads)
+    revealed = await _press(stack, standin, "reveal", case, MODERATOR, "r5")
+    assert "shown to you only" in revealed
+    await standin.wait_for(lambda: len(standin.uploads) == before + 1)
+    (dm,) = standin.calls_to("conversations.open")
+    assert dm.params["users"] == MODERATOR
+    assert any(r["kind"] == "review_reveal" for r in audit_kinds(stack))
+    assert "Only this workspace's moderators" in await _press(
+        stack, standin, "reveal", case, OUTSIDER, "r6")
     decisions = [r for r in audit_kinds(stack) if r["kind"] == "review_decision"]
     assert len(decisions) == 1
 
