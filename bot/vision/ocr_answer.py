@@ -293,7 +293,7 @@ def _money(amount: Decimal | None, currency: str | None, lang: str) -> str | Non
 
 def _tax(receipt: Receipt, lang: str) -> str | None:
     if receipt.tax_lines:
-        return ", ".join(f"{line.rate:g}%: {_money(line.tax, receipt.currency, lang)}"
+        return ", ".join(f"{_money(line.tax, receipt.currency, lang)} ({line.rate:g}%)"
                          for line in receipt.tax_lines)
     value = _money(receipt.tax, receipt.currency, lang)
     if value and receipt.tax_rate is not None:

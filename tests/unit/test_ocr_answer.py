@@ -126,7 +126,7 @@ EN = Receipt(merchant="CORNER MARKET", date=date(2026, 11, 20), total=Decimal("2
     ("total", JA, "en", "Total: ¥1,234"),
     ("total", EN, "en", "Total: $23.45"),
     ("tax", JA, "ja", "消費税: 112円 (10%)"),
-    ("tax", EN, "en", "Tax: 8%: $1.74"),
+    ("tax", EN, "en", "Tax: $1.74 (8%)"),
     ("date", JA, "ja", "日付: 2026年11月20日"),
     ("date", EN, "en", "Date: 2026-11-20"),
     ("merchant", JA, "ja", "店名: ファミリーストア"),
