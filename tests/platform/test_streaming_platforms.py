@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import strings
+from bot.core.progress import EDIT_INTERVAL_S
 from bot.vision.openai_engine import OpenAIEngine
 from tests.openai_standin import OpenAIStandIn, Script, delta
 from tests.platform.discord_stack import discord_settings, discord_stack
@@ -22,7 +23,7 @@ from tests.platform.test_discord_app import until
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
 ANSWER = "A white cup of coffee on a saucer"
-PAUSE_S = 1.1  # longer than the edit interval, so each chunk can show
+PAUSE_S = 0.4  # shorter than the edit interval: the throttle must drop some edits
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def engine_for(server: OpenAIStandIn) -> OpenAIEngine:
                         backoff_s=0.01)
 
 
-def chunks(n: int = 4) -> Script:
+def chunks(n: int = 8) -> Script:
     """``ANSWER`` in ``n`` chunks, ``PAUSE_S`` apart."""
     parts = ANSWER.split(" ")
     size = -(-len(parts) // n)
@@ -56,6 +57,14 @@ def assert_grows(seen: list[str]) -> None:
     assert ANSWER not in seen[:2]
 
 
+def assert_throttled(times: list[float]) -> None:
+    """The working message's post and partial edits are at least the edit interval apart
+    (a lower bound only: a slow machine makes the gaps longer, never shorter)."""
+    assert len(times) >= 2
+    for before, after in itertools.pairwise(times):
+        assert after - before >= EDIT_INTERVAL_S - 0.05, times
+
+
 async def test_slack_sees_the_answer_grow(stacks, standin, model) -> None:
     model.script = [chunks()]
     stack = await stacks(engine=engine_for(model))
@@ -69,6 +78,9 @@ async def test_slack_sees_the_answer_grow(stacks, standin, model) -> None:
     seen = [posts[0].params["text"], *updates]
     assert seen[-1].startswith(ANSWER)
     assert_grows([s.split("\n\n")[0] for s in seen])
+    partial = [posts[0], *standin.calls_to("chat.update")[:-1]]  # the last is the answer
+    assert_throttled([c.at for c in partial])
+    assert len(partial) < 8  # eight chunks, fewer edits
     assert standin.thread_messages(GENERAL, ts)[0].startswith(ANSWER)
     assert len(model.bodies) == 1 and model.bodies[0]["stream"] is True
 
@@ -106,6 +118,9 @@ async def test_discord_sees_the_answer_grow(
         seen = [posted[0].json["content"], *edits]
         assert seen[-1].startswith(ANSWER)
         assert_grows([s.split("\n\n")[0] for s in seen])
+        patches = discord_standin.calls("PATCH", rf"/channels/{mid}/messages/\d+")
+        assert_throttled([posted[0].at, *(c.at for c in patches[:-1])])
+        assert len(patches) < 8
         assert len(model.bodies) == 1
 
 
