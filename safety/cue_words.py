@@ -86,6 +86,7 @@ JA_NOT_PERSON_AFTER = re.compile(
     r"用品|用(?!事)|携帯|けいたい|すまほ|肌|はだ|向け|むけ|料金|運賃|割引|手当|食堂|映画|番組|"
     r"あにめ|どらま|病院|相談所|並み|並|れべる|ぶらんど|すぺーす|こーなー|売り場|部屋|せっと|"
     r"めにゅー|らんち|ぷれーと|さいず|教育|福祉|扱い|騙し|だまし|っぽい|ぽい|の日|のひ|の使い|"
+    r"日記|新聞|雑誌|誌|白書|辞典|辞書|講座|教材|どりる|問題集|参考書|大将|"
     r"(?:以下|以上|未満)?(?:無料|半額|割引|割(?![れりるっ])|入場|不可|お断り)|以上|"
     r"者?の?(?:飲酒|喫煙|入場|入店|立ち?入り|利用|購入|入館|深夜|夜間))"
 )
@@ -103,6 +104,12 @@ EN_NOT_PERSON_AFTER = re.compile(
 # A compound that still describes a person by likeness: 少女漫画のヒロインみたいな子.
 JA_LIKE_PERSON = re.compile(r"[^、。!?！？\n]{0,14}?(?:みたいな|みたい|のような|っぽい)\s*"
                             r"(?:子|女の子|男の子|娘|息子)")
+# A cue word that only likens an adult to a child: 子供みたいな大人, ガキ大将みたいな上司.
+JA_LIKE_ADULT = re.compile(
+    r"[^、。!?！？\n]{0,8}?(?:みたいな|みたい|のような|っぽい|並みの|並の|じみた)\s*(?:上司|先輩|"
+    r"大人|おとな|おじさん|おっさん|おばさん|彼氏|旦那|夫|父|母|親|社長|部長|課長|店長|先生|"
+    r"教師|政治家|男(?!の子)|女(?!の子)|人(?!形))"
+)
 POSSESSIVE_BEFORE = re.compile(r"(?:^|[^a-z])(?:my|our|his|her|their|your|the\s+two)\s+$")
 # School events a pupil's photo comes from: 小学校の運動会, 中学の卒業式 (not 高校: 18 there).
 SCHOOL_EVENT_JA = re.compile(
@@ -148,7 +155,8 @@ FUNCTION = words(
     "in at on with and or who whom whose that is was are were be been being from for here there "
     "to by under without nor but so if when while during has had have can could should would "
     "must may might will shall does did do involved present shown pictured depicted alone now "
-    "then too either lol btw ok okay though"
+    "then too either lol btw ok okay though u you ya yall y'all guys folks i we they he she it "
+    "pls please ffs wtf omg smh tbh ngl fr dude"
 )
 # What "jk" ends on when it means "just kidding" in English chat: a laugh, or the message's end.
 JOKE_MARK = re.compile(r"[\s,.!]*(?:lol|lmao|haha\w*|hehe\w*|xd|:\)|:p|;\)|[😂🤣😜😉😆😅])")
@@ -161,7 +169,8 @@ AFTER_AGE_WORDS = (
     "and but so now already too yet though tho in at here there lol lmao lmfao haha btw rn "
     "years? yrs? yo y/o this right with or tops max when back then today tomorrow yesterday "
     "last next & y'know ya fyi omg ok okay xd smh tbh ngl fr irl also even ish going turning "
-    "plus only"
+    "plus only vs versus is are was were am i you he she we they my his her this that what how "
+    "why who pls please can do does did lets let's"
 )
 EMOJI = "\u2600-\u27bf\U0001f000-\U0001faff"
 
@@ -181,12 +190,16 @@ GRADE_ORD = (r"(?<![0-9])(?:[1-9]|1[0-2])(?:st|nd|rd|th)|(?<![a-z])(?:"
 AFTER_AGE = (rf"(?=\s*(?:$|[.!?,;:)\]」』、。！？{EMOJI}]|-\s|[぀-ヿ一-鿿]|(?:"
              + "|".join(AFTER_AGE_WORDS.split()) + r")(?![a-z])))")
 JA_AFTER = (r"(?=\s*(?:$|[、。!?！？.,)）]|です|だ|で|な(?:ので|のに|んで|んだ|の|ん)|歳|才|さい|"
-            r"の|って|くらい|ぐらい|じゃ))")
+            r"の|って|くらい|ぐらい|じゃ|に(?:なる|なった|なり)))")
+# Time words between a person and an age: 妹、今年で17。 娘はもう12だ
+JA_NOW = (r"(?:今年|来年|来月|今月|この春|この夏|今(?=\s*[0-9])|もう|現在|先月|先週|昨日|今日|明日)"
+          r"\s*(?:で|は|から)?")
 PERSON_RE = alt(PERSONS)
 SUBJECT = (r"(?<![a-z])(?:i\s*'?m|i\s+(?:am|was)|(?:she|he)\s*'?s|(?:they|we|you)\s*'?re|u\s+r|"
            rf"(?:she|he|they|we|you|u|(?:{PERSON_RE})s?)\s+(?:is|was|are|were|turned|turns|"
            rf"just\s+turned)|(?:{PERSON_RE})\s*'s)")
-ADVERB = r"(?:\s+(?:only|just|barely|like|about|around|almost|nearly|still))?"
+ADVERB = (r"(?:\s+(?:only|just|barely|like|about|around|almost|nearly|still|both|all|each|"
+          r"also|now|finally|officially)){0,2}")
 FLOOR = re.compile(r"\s*(?:歳|才|さい)?\s*(?:\+|and\s+(?:up|over|older|above)|"
                    r"or\s+(?:older|over|above)|以上)")
 
@@ -216,20 +229,54 @@ AGE_EN = [  # (pattern, check things?)
      False),
 ]
 BIRTHDAY = re.compile(rf"(?:{ORD})\s+birthday")
+# Birthdays named for an age: "sweet sixteen", "her quinceañera" (15).
+MILESTONE = re.compile(r"(?<![a-z])(?:sweet[\s-]*(?P<s16>16|sixteen)|quincea[nñ]era|"
+                       r"quince\s+a[nñ]os)(?![a-z0-9])")
+# "got her permit at 15": the age at which a person did something; a teen number only (a clock
+# says "at 5" or "at 15:00"), checked against a person earlier in the sentence in safety.cues.
+AT_AGE = re.compile(rf"(?<![a-z])at\s+(?:(?:the\s+)?age\s+(?:of\s+)?)?{NUM}(?=\s*(?:$|[.!?,;:)\]"
+                    rf"{EMOJI}]|-\s|(?:lol|lmao|haha\w*|btw|and|but|so|too|tho|though|vs)(?![a-z])))")
+AT_AGE_PERSON = words("i we they my our me she he her his him their") | PERSONS
+SPAN_VERBS = re.compile(r"(?<![a-z])(?:start(?:s|ed|ing)?|began|begun|begin(?:s|ning)?|"
+                        r"learn(?:s|ed|t|ing)?|since|until|till|from)(?![a-z])")
 NOT_ADULT_YET = re.compile(r"(?<![a-z])(?:not|isn't|isnt|aren't|arent|wasn't|wasnt)\s+"
                            r"(?:even\s+|yet\s+)?(?:18|eighteen)(?![0-9])")
 KANJI_NUM = (r"(?P<k>(?<![〇一二三四五六七八九十百千万])(?:[一二三四五六七八九]?十"
              r"[一二三四五六七八九]?|[一二三四五六七八九]))")
+# Ages spelt in kana: じゅうよんさい, ななさい (not じっさい 実際, いっさい 一切, きゅうさい 救済).
+KANA_ONES = {"いっ": 1, "いち": 1, "に": 2, "さん": 3, "よん": 4, "ご": 5, "ろく": 6, "なな": 7,
+             "しち": 7, "はっ": 8, "はち": 8, "きゅう": 9}
+KANA_NUM = (r"(?P<kana>(?:(?<![ぁ-ゖー])|(?<=[はがもの]))(?:じゅう(?:" + alt(KANA_ONES)
+            + r")?|じゅっ|" + alt(set(KANA_ONES) - {"いっ", "いち", "きゅう"}) + r"))")
 AGE_JA = [
-    re.compile(rf"(?:{NUM}|{KANJI_NUM})\s*(?:歳|才|さい)(?!\s*(?:差|上|下|年上|年下|違い|離れ))"),
+    re.compile(rf"(?:(?:{NUM}|{KANJI_NUM})\s*(?:歳|才|さい)|{KANA_NUM}さい{JA_AFTER})"
+               r"(?!\s*(?:差|上|下|年上|年下|違い|離れ))"),
     re.compile(rf"年齢\s*[:は=\-]?\s*{NUM}"),
     re.compile(rf"まだ\s*{NUM}{JA_AFTER}"),
-    re.compile(rf"(?:{'|'.join(JA_PERSONS)})\s*(?:は|が|も|って)?\s*[(（]?\s*{NUM}\s*[)）]?"
-               rf"{JA_AFTER}"),
+    re.compile(rf"(?:{'|'.join(JA_PERSONS)})\s*(?:は|が|も|って)?\s*[、,]?\s*(?:{JA_NOW}\s*)?"
+               rf"[(（]?\s*(?:{NUM}|{KANJI_NUM})\s*[)）]?{JA_AFTER}"),
+    # A bare number before a time of life: 十七の夏, 14の頃, 15の誕生日 (not x=3の時, 第5の,
+    # 中2の時, レベル1の時: after a kanji or kana, save a particle or a person, a number is a
+    # school year, an era year or part of a word)
+    re.compile(rf"(?:(?<![=＝一-鿿ぁ-ゖーa-z])|(?<=[はがもでにと私俺僕娘妹弟姉兄孫姪甥]))"
+               rf"(?:{NUM}|{KANJI_NUM})\s*の\s*(?:夏|春|秋|冬|頃|ころ|時|とき|誕生日)"),
 ]
 JA_ANIMAL_BEFORE = re.compile(JA_ANIMALS)
 JA_ANIMAL_AFTER = re.compile(rf"\s*(?:の|になる|になった)?\s*(?:愛|うちの)?(?:{JA_ANIMALS})")
 
+# An adult named just before a school year: "my teacher from 6th grade", "coach in year 9".
+ADULT_BEFORE_EN = re.compile(
+    r"(?<![a-z])(?:teachers?|principal|coach|counsell?or|tutor|professor|prof|instructor)\s+"
+    r"(?:(?:back\s+)?(?:from|in|of|for|during)\s+)(?:the\s+|my\s+|our\s+)?$"
+)
+# After "7th grade": a subject or material it dates ("7th grade math textbook", "a 5th grade
+# reading level"), unless an event of pupils follows ("7th grade science fair").
+GRADE_MATERIAL_EN = re.compile(
+    r"[\s-]+(?:[a-z]+\s+)?(?:math|maths|science|english|history|geography|algebra|geometry|"
+    r"biology|chemistry|physics|spelling|vocab\w*|reading|writing|textbooks?|workbooks?|"
+    r"curriculum|syllabus|standards?|level|material|materials|worksheets?|exams?|tests?)"
+    r"(?![a-z])(?!\s+(?:fair|class|trip|camp|team|project|competition|olympiad|club|bee)(?![a-z]))"
+)
 PERSON_NOUNS = alt(PERSONS | {"class", "classmates"})
 GRADE_EN = [
     # "she's in high school", "me in high school", "when I was in hs" (not "high school reunion")
@@ -257,13 +304,18 @@ GRADE_EN = [
 ]
 FRESHMAN = re.compile(r"(?<![a-z])(?:freshm[ae]n|sophomores?)(?![a-z])(?!\s+(?:albums?|records?|"
                       r"ep|lp|novels?|books?|films?|movies?|seasons?|slump|effort|single|release|"
-                      r"campaign|term|tour|collection|senator|congress\w*|representative)\b)")
+                      r"campaign|term|tour|collection|senator|congress\w*|representative|[0-9]+|fifteen)\b)")
 COLLEGE = re.compile(r"(?<![a-z])(?:college|university|uni|campus|dorm|undergrad\w*|senator)"
                      r"(?![a-z])")
 GRADE_JA_LONG = re.compile(r"(?P<s>小学校?|中学校?|高校)\s*(?:(?P<d>[1-6])(?![0-9])|"
                            r"(?P<k>[一二三四五六]))\s*年")
 GRADE_JA = re.compile(r"(?P<s>[小中高])(?:(?P<d>[1-6])(?![0-9])|(?P<k>[一二三四五六]))")
 GRADE_JA_MAX = {"小": 6, "中": 3, "高": 3}
+# After a school year, a compound (中2病) or a subject or material it dates (高1の数学の教科書).
+GRADE_JA_MATERIAL = re.compile(
+    r"\s*(?:病|の?\s*(?:数学|算数|国語|英語|理科|社会|歴史|地理|物理|化学|生物|古文|漢文|漢字|"
+    r"英単語|教科書|参考書|問題集|どりる|範囲|内容|れべる|課程|単元|教材|てすと範囲))"
+)
 JA_PERSON_KANJI = set("女子男娘妹弟姉兄姪甥孫")
 SCHOOL_WORD = re.compile(r"school|high|grade|kindergarten|学|校|園|生$")
 MINOR = re.compile(r"(?<![a-z])minor(?P<s>s|'s)?(?![a-z])")
@@ -276,4 +328,10 @@ BABY_OWNER = re.compile(r"(?:^|[^a-z])(?:my|our|the|a|her|his|their|your|new|new
 SCHOOL_TIME_JA = re.compile(r"(?:小学校?|中学校?|高校)生?\s*(?:の\s*(?:とき|ころ)(?![ぁ-ゖー])|"
                             r"(?:の\s*)?(?:時代|時(?![計間刻点])|頃))")
 TEENS_JA = re.compile(r"(?<![0-9〇一二三四五六七八九十百])(?:10|十)\s*代(?![目続])")  # 10代前半
+# Teen in katakana: ティーン, ローティーン, プレティーン (normalised to hiragana), not inside a
+# longer word (クリスティーン).
+TEEN_JA = re.compile(r"(?:(?<![ぁ-ゖー])|(?<=[のはがもと]))(?:ろー|ぷれ|はい)?てぃーん"
+                     r"(?:えいじゃー)?")
+# "jk" glossed or doubled as a joke: "jk jk", "jk 冗談だよ".
+JK_JOKE = re.compile(r"[\s,.!]*(?:jk(?![a-z])|冗談|じょうだん)")
 OSANAI = re.compile(rf"幼[いき]\s*(?:{'|'.join(JA_YOUNG_NOUNS)})")

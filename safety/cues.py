@@ -5,18 +5,26 @@ In short, text and lists are normalised alike (``normalise``: invisible characte
 dropped, NFKC, dashes to ``-``, katakana to hiragana, lower case); then
 
 - ``words`` match as substrings (a kana-only word not before a long vowel う/ー, and, when
-  shorter than 4 kana, not after kana: ロリ is not in カロリー); ``tokens`` as whole tokens with
-  ``s``/``'s``, inner spaces or hyphens matching any or none; an initialism (jk, jc) not before
-  a capitalised name or a technical word, and "jk" not as English "just kidding"; ``benign``
-  phrases are masked first;
+  shorter than 4 kana, not after kana: ロリ is not in カロリー), not as part of a compound that
+  names a thing, a title or an idiom (少女漫画, 中学生日記, ガキ大将) nor when they only liken an
+  adult to a child (子供みたいな大人); ``tokens`` as whole tokens with ``s``/``'s``, inner spaces
+  or hyphens matching any or none, not inside a capitalised name or title (Kid Rock, Spy Kids);
+  an initialism (jk, jc) not before a capitalised name or a technical word, and "jk" not as
+  English "just kidding" (nor doubled or glossed: "jk jk", "jk 冗談"); ``benign`` phrases are
+  masked first;
 - the grammar adds school years (``school:<text>``: 小6, 中2, 高1, 中学2年, "8th grader",
   "in grade 9", "year-9 student", "sophomore in high school", "in elementary"), not when an adult
-  follows (高3の時の担任, "my 7th grade teacher"); ages of people up to ``max_minor_age``
-  (``age:<n>``: "14歳", "十四歳", "13-year-old", "aged 13", "she's only 13", "my son (11)",
-  "me at 14", "(16f)", "under-16 team"), never ages of things ("15-year-old laptop", "14歳の猫",
-  "3歳差") or range floors ("ages 8+"); ``minor`` and ``baby`` for a person only ("she's a
-  minor", never "a minor bug", "minors in music theory", "baby carrots"); ``js``/``dk`` next to
-  Japanese text only; 幼い before a child noun (``幼い``).
+  follows or comes just before (高3の時の担任, "my 7th grade teacher", "my teacher from 6th
+  grade"), nor when the year only dates a subject or a material or names an idiom (高1の数学,
+  中2病, "the 7th grade math textbook", "freshman 15"); ages of people up to ``max_minor_age``
+  (``age:<n>``: "14歳", "十四歳", "じゅうよんさい", "13-year-old", "aged 13", "she's only 13",
+  "they're all 12", "i'm 14 how do i look", "my son (11)", "me at 14", "got her permit at 15" (a
+  teen number after a person in the sentence, not a span: "started at 13"), "(16f)",
+  "under-16 team", "sweet sixteen", 妹、今年で17, 十七の夏), never ages of things
+  ("15-year-old laptop", "14歳の猫", "3歳差") or range floors ("ages 8+"); ``minor`` and ``baby``
+  for a person only ("she's a minor", never "a minor bug", "minors in music theory", "baby
+  carrots"); ``js``/``dk`` next to Japanese text only; 幼い before a child noun (``幼い``);
+  ティーン, ローティーン (``teen``).
 """
 
 from __future__ import annotations
@@ -133,6 +141,10 @@ def _number(m: re.Match[str]) -> int:
         tens, _, ones = groups["k"].rpartition("十")
         value = W.KANJI_DIGITS.get(ones, 0)
         return value + (10 * (W.KANJI_DIGITS.get(tens, 1)) if "十" in groups["k"] else 0)
+    if groups.get("kana"):
+        kana = groups["kana"]
+        tens = 10 if kana.startswith("じゅ") else 0
+        return tens + W.KANA_ONES.get(kana.removeprefix("じゅう").removeprefix("じゅっ"), 0)
     if groups.get("w"):
         return W.ORDINALS[groups["w"]]
     raw = groups["n"]
@@ -182,12 +194,35 @@ def _initialism_ok(low: str, cased: str, start: int, end: int) -> bool:
 
 def _joking(low: str, start: int, end: int) -> bool:
     """English "jk" for "just kidding": at the end of a clause, not after "a", "my", "and"..."""
+    if W.JK_JOKE.match(low, end) or re.search(r"jk[\s,.!]*$", low[max(0, start - 6):start]):
+        return True  # doubled or glossed: "jk jk", "jk 冗談だよ"
     if _JA_CHAR.search(low[max(0, start - 3):end + 3]) or not W.JOKING.match(low, end):
         return False
     before = _LATIN_WORD.findall(low, max(0, start - _WINDOW), start)
     if not before:  # "jk lol" jokes; "JK" alone is the noun
         return bool(W.JOKE_MARK.match(low, end))
     return before[-1] not in W.JK_NOUN_BEFORE
+
+
+_TITLE_WORD = re.compile(r"[A-Z][a-z]+")
+_TITLE_BEFORE = re.compile(r"([A-Z][a-z]+)[ ]$")
+_TITLE_AFTER = re.compile(r"[ ]([A-Z][a-z]+)(?![A-Za-z])")
+
+
+def _in_title(cased: str, start: int, end: int) -> bool:
+    """A capitalised cue in a capitalised name or title: Kid Rock, Spy Kids (not MY KID, not
+    "My Kid's first day": a sentence's first word or a function word is no name)."""
+    if not _TITLE_WORD.match(cased, start):
+        return False
+    for m in (_TITLE_BEFORE.search(cased, max(0, start - 24), start),
+              _TITLE_AFTER.match(cased, end)):
+        if m and m.group(1).lower() not in _NOT_NAMES:
+            return True
+    return False
+
+
+_NOT_NAMES = W.FUNCTION | W.words("my our his her their your the a an this that i me we happy "
+                                  "little young sweet cute good proud")
 
 
 def _adult_follows(low: str, end: int) -> bool:
@@ -214,6 +249,16 @@ def _range_or_span(low: str, m: re.Match[str]) -> bool:
     return bool(W.JA_SINCE_AFTER.match(low, num_end))
 
 
+def _person_did_at(low: str, start: int) -> bool:
+    """"got her permit at 15": a person earlier in the sentence, and no span ("started at 13")."""
+    before = low[max(0, start - _WINDOW):start]
+    sentence = re.split(r"[.!?\n]", before)[-1]
+    if W.SPAN_VERBS.search(sentence):
+        return False
+    return any(w in W.AT_AGE_PERSON or _noun_kind(w) == "person"
+               for w in _LATIN_WORD.findall(sentence))
+
+
 def _ages(low: str, max_age: int) -> list[tuple[int, str]]:
     hits = []
     patterns = [*W.AGE_EN, *((p, i == 0) for i, p in enumerate(W.AGE_JA)), (W.BIRTHDAY, False)]
@@ -223,16 +268,47 @@ def _ages(low: str, max_age: int) -> list[tuple[int, str]]:
             if n <= max_age and not (things and _is_thing_age(low, m.start(), m.end())) \
                     and not _range_or_span(low, m):
                 hits.append((m.start(), f"age:{n}"))
+    for m in W.MILESTONE.finditer(low):
+        n = 16 if m["s16"] else 15
+        if n <= max_age and not _is_thing_age(low, m.start(), m.end()):
+            hits.append((m.start(), f"age:{n}"))
+    for m in W.AT_AGE.finditer(low):
+        n = _number(m)
+        if 13 <= n <= max_age and _person_did_at(low, m.start()) \
+                and not _is_thing_age(low, m.start(), m.end()):
+            hits.append((m.start(), f"age:{n}"))
     if max_age >= 17:
         hits.extend((m.start(), "age:under 18") for m in W.NOT_ADULT_YET.finditer(low))
         hits.extend((m.start(), "age:10代") for m in W.TEENS_JA.finditer(low))
     return hits
 
 
+def _dates_material(low: str, start: int, end: int) -> bool:
+    """"the 7th grade math textbook": a school year that dates a subject or a thing, not a pupil
+    ("me in 7th grade math class" still is one)."""
+    before = _LATIN_WORD.findall(low, max(0, start - 24), start)[-2:]
+    if re.search(r"(?<![a-z])in\s+$", low[max(0, start - 4):start]) or any(
+            _noun_kind(w) == "person" for w in before):
+        return False  # "in 7th grade math", "my son's 7th grade math test": a pupil
+    if W.GRADE_MATERIAL_EN.match(low, end):
+        return True
+    nxt = _LATIN_WORD.findall(low, end, end + 24)[:2]
+    return any(_noun_kind(w) == "thing" for w in nxt)
+
+
+def _ja_material(low: str, start: int, end: int) -> bool:
+    """高1の数学, 中2病: a school year that dates a subject or names an idiom, unless a person
+    stands just before (娘は高1の数学が苦手)."""
+    before = low[max(0, start - 6):start]
+    return bool(W.GRADE_JA_MATERIAL.match(low, end)) and not any(p in before for p in W.JA_PERSONS)
+
+
 def _schools(low: str) -> list[tuple[int, str]]:
     hits = [(m.start(), "school:" + " ".join(m.group(0).split()))
-            for pattern in W.GRADE_EN for m in pattern.finditer(low)
-            if not _adult_follows(low, m.end())]
+            for i, pattern in enumerate(W.GRADE_EN) for m in pattern.finditer(low)
+            if not _adult_follows(low, m.end())
+            and not W.ADULT_BEFORE_EN.search(low, max(0, m.start() - 32), m.start())
+            and not (i == 1 and _dates_material(low, m.start(), m.end()))]
     if not W.COLLEGE.search(low):
         hits.extend((m.start(), "school:" + m.group(0)) for m in W.FRESHMAN.finditer(low))
     hits.extend((m.start(), "school:" + "".join(m.group(0).split()))
@@ -241,7 +317,8 @@ def _schools(low: str) -> list[tuple[int, str]]:
                 for m in W.SCHOOL_EVENT_JA.finditer(low))
     for m in W.GRADE_JA_LONG.finditer(low):
         grade = int(m["d"]) if m["d"] else W.KANJI_DIGITS[m["k"]]
-        if grade <= W.GRADE_JA_MAX[m["s"][0]] and not _adult_follows(low, m.end()):
+        if grade <= W.GRADE_JA_MAX[m["s"][0]] and not _adult_follows(low, m.end()) \
+                and not _ja_material(low, m.start(), m.end()):
             hits.append((m.start(), f"school:{m['s'][0]}{grade}"))
     accepted: set[str] = set()
     for m in W.GRADE_JA.finditer(low):
@@ -254,7 +331,7 @@ def _schools(low: str) -> list[tuple[int, str]]:
         sizes = _SIZES_END.search(before)
         if grade <= W.GRADE_JA_MAX[m["s"]] and not (
                 in_word or sizes or W.JA_UNITS.match(low, m.end())
-                or _adult_follows(low, m.end())):
+                or _adult_follows(low, m.end()) or _ja_material(low, m.start(), m.end())):
             hits.append((m.start(), label))
             accepted.add(label)
     return hits
@@ -311,7 +388,8 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
     """The cues found in ``text``, in order of appearance, each once.
 
     List cues are reported normalised as matched; the grammar's as ``age:<n>``,
-    ``age:under 18``, ``school:<text>``, ``minor``, ``baby``, ``幼い``, ``js`` and ``dk``.
+    ``age:under 18``, ``school:<text>``, ``minor``, ``baby``, ``幼い``, ``teen``, ``js`` and
+    ``dk``.
     """
     if not text:
         return []
@@ -324,7 +402,7 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
     if words is not None:
         hits.extend((m.start(), m.group(0)) for m in words.finditer(low)
                     if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end()))
-                    and not _compound(low, m.end()))
+                    and not _compound(low, m.end()) and not W.JA_LIKE_ADULT.match(low, m.end()))
     if tokens is not None:
         accepted: set[str] = set()
         for m in tokens.finditer(low):
@@ -337,6 +415,8 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
             if (core == "jk" and _joking(low, m.start(), m.end())) or (
                     W.SCHOOL_WORD.search(core) and _adult_follows(low, m.end())):
                 continue
+            if _in_title(cased, m.start(), m.end()):
+                continue
             if W.EN_NOT_PERSON_AFTER.match(low, m.end()) and not W.POSSESSIVE_BEFORE.search(
                     low, max(0, m.start() - 16), m.start()):
                 continue
@@ -345,6 +425,8 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
     hits += _ages(low, cues.max_minor_age) + _schools(low) + _minor(low, cased) + _baby(low)
     hits += _initial_slang(low, cased)
     hits.extend((m.start(), "幼い") for m in W.OSANAI.finditer(low))
+    hits.extend((m.start(), "teen") for m in W.TEEN_JA.finditer(low)
+                if not _compound(low, m.end()) and not W.JA_LIKE_ADULT.match(low, m.end()))
     found: list[str] = []
     starts: set[int] = set()
     for start, label in sorted(hits, key=lambda hit: (hit[0], -len(hit[1]))):

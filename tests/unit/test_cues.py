@@ -421,3 +421,89 @@ def test_second_blind_batch_is_balanced():
     blind2 = {t for t, _, _ in BLIND2}
     others = {t for t, _, _ in BLIND} | {t for *_, t in DEV} | {t for *_, t in HELD_OUT}
     assert blind2 & others == {"子供の日の鯉のぼり", "少年ジャンプ最新号"}
+
+
+# --- third grammar round (after the second blind batch): one case per category it generalised ---
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # an age followed by a new clause or a comparison, not only by punctuation
+    ("i'm 14 what do u think of my hair", ["age:14"]),
+    ("he's 12 how tall will he get", ["age:12"]),
+    ("me at twelve vs me at thirty", ["age:12"]),
+    ("she's 5 foot 2", []),
+    # quantifiers between the subject and the age
+    ("they're all 15 lol", ["age:15"]),
+    ("we're both only 12", ["age:12"]),
+    # birthdays named for an age, never a thing's
+    ("her quinceañera last weekend", ["age:15"]),
+    ("my niece's sweet 16 party", ["age:16"]),
+    ("the bakery's sweet 16 anniversary sale", []),
+    # "a minor" before a pronoun or a vocative
+    ("he's a minor you guys", ["minor"]),
+    ("it's a minor issue", []),
+    # the age at which a person did something: a teen number, a person before, no span
+    ("he played his first gig at 14", ["age:14"]),
+    ("my dog died at 15", []),
+    ("i started coding at 13", []),
+    ("meeting her at 15 today", []),
+    ("pick my son up at 3", []),
+    # an adult just before a school year; a school year that dates a subject or material
+    ("my coach in 8th grade was strict", []),
+    ("reads at a 5th grade reading level", []),
+    ("the 4th grade spelling workbook", []),
+    ("me in 7th grade math class", ["school:7th grade"]),
+    ("the 6th grade science fair", ["school:6th grade"]),
+    ("freshman 20 is a myth", []),
+    # a capitalised name or title around a cue token
+    ("Billy the Kid Museum tour", []),
+    ("watched the Kids Choice Awards", []),
+    ("My Kids at the park", ["kids"]),
+    ("MY KIDS AT THE PARK", ["kids"]),
+    # jk doubled or glossed as a joke
+    ("jk jk that was a joke", []),
+    ("jk 冗談です", []),
+    ("JKです", ["jk"]),
+    # Japanese ages in kana, without 歳, and after a time word
+    ("ななさいの息子", ["age:7"]),
+    ("弟はじゅうごさいです", ["age:15"]),
+    ("じっさいに行ってみた", []),
+    ("いっさい関係ない", []),
+    ("十五の春に上京した", ["age:15"]),
+    ("14の頃の私", ["age:14"]),
+    ("昭和17の夏", []),
+    ("x=3の時", []),
+    ("娘、もう12です", ["age:12"]),
+    ("弟が来月で16になる", ["age:16"]),
+    # Japanese compounds: media, idioms, a school year's subject, likening an adult to a child
+    ("小学生新聞の記事", []),
+    ("子供みたいな大人", []),
+    ("中学生みたいな部長", []),
+    ("大人みたいな子供", ["子供"]),
+    ("中3の英語の教科書", []),
+    ("高2病の友達", []),
+    ("娘は中1の数学が苦手", ["school:中1"]),
+    # teen in katakana
+    ("プレティーンの娘", ["teen"]),
+    ("ティーン向け雑誌", []),
+])
+def test_third_round_rules(text, expected):
+    assert find_minor_cues(text, CUES) == expected
+
+
+@given(st.integers(min_value=1, max_value=17), st.sampled_from(["の娘", "です", "の時", "。"]))
+def test_property_kana_ages_fire(n, after):
+    ones = ["", "いっ", "に", "さん", "よん", "ご", "ろく", "なな", "はっ", "きゅう"]
+    kana = ("じゅっ" if n == 10 else "じゅう" + ones[n - 10]) if n >= 10 else ones[n]
+    if n in (1, 9):  # いっさい (一切) and きゅうさい (救済) are ordinary words
+        return
+    assert f"age:{n}" in find_minor_cues(f"うちの子は{kana}さい{after}", CUES)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("調子は今一だ", []),  # 今一: an idiom, not 今 + an age
+    ("レベル1の時", []),  # a number inside a word is no age
+    ("クリスティーンの写真", []),  # ティーン inside a name
+    ("my son's 7th grade math test", ["school:7th grade"]),  # a pupil's, not a material's
+])
+def test_third_round_rules_stay_narrow(text, expected):
+    assert find_minor_cues(text, CUES) == expected
