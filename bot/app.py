@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from bot.imaging.ingest import Ingestor
     from bot.jobs.queue import JobQueue
     from bot.jobs.worker import GiveUp
+    from bot.ops.http import Ops
     from bot.review.service import Review
     from bot.stores.base import StateStore, ThreadMemory
     from bot.vision.base import Engine
@@ -76,6 +77,13 @@ class App:
     @property
     def policy(self) -> PolicyConfig:
         return self.services.policy
+
+    @property
+    def ops(self) -> Ops:
+        """What ``/healthz`` and ``/metrics`` read: this process's metrics, the shared queue."""
+        from bot.ops.http import Ops
+
+        return Ops(self.services.metrics, self.queue, self.redis)
 
     async def submit(self, message: IncomingMessage) -> SubmitResult:
         """Gateway side: drop re-deliveries, enqueue the rest; never runs the pipeline itself."""
@@ -127,7 +135,8 @@ class App:
         shown = asyncio.create_task(notices.run(stop)) if notices is not None else None
         try:
             await with_purge(Worker(self.queue, handle, concurrency=concurrency,
-                                    on_give_up=on_give_up or give_up).run(stop),
+                                    on_give_up=on_give_up or give_up,
+                                    metrics=self.services.metrics).run(stop),
                              self.services.quarantine, stop, review=self.services.review)
         finally:
             if shown is not None:

@@ -7,10 +7,11 @@ else constructs collaborators.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from bot.models import DecodedImage, Image, ScreenContext, Verdict
+from bot.ops.metrics import Metrics
 
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
@@ -57,4 +58,5 @@ class Services:
     read_receipt: Callable[[Image], Receipt] | None = None  # an allowed image's fields
     review: Review | None = None  # the moderators' queue (with Redis)
     review_cards: Callable[[Case], Awaitable[None]] = _no_cards  # post a case's card
+    metrics: Metrics = field(default_factory=Metrics)  # this process's one registry
 

@@ -2,9 +2,10 @@
 
 Both modes serve the same Bolt app (``handlers.slack.build_bolt_app``). HTTP mode listens on
 ``POST /slack/events`` (events, interactivity and slash commands share the one URL) through
-Bolt's aiohttp adapter, plus ``GET /healthz``. ``SLACK`` is Slack's entry in the platform
-registry (``bot.core.platforms``): ``run_platforms`` runs its gateway beside others, with one
-in-process worker for all of them; more workers may run anywhere (``miru worker``).
+Bolt's aiohttp adapter, plus ``GET /healthz`` and ``GET /metrics`` (``bot.ops.http``).
+``SLACK`` is Slack's entry in the platform registry (``bot.core.platforms``): ``run_platforms``
+runs its gateway beside others, with one in-process worker for all of them; more workers may run
+anywhere (``miru worker``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.core.platforms import PlatformRuntime, PlatformSpec, run_platforms
 from bot.errors import ConfigError
+from bot.ops.http import Ops, add_routes
 from config.settings import Settings
 from handlers.slack import build_bolt_app
 from handlers.slack_client import SlackPlatform, make_web_client
@@ -33,26 +35,24 @@ log = structlog.get_logger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def http_app(bolt: AsyncApp) -> web.Application:
+def http_app(bolt: AsyncApp, ops: Ops) -> web.Application:
     """An aiohttp application that hands every Slack request to Bolt (which checks the
-    signature and acknowledges at once)."""
+    signature and acknowledges at once), with the health and metrics endpoints."""
 
     async def events(request: web.Request) -> web.Response:
         bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
-    async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
     application = web.Application()
     application.router.add_post(EVENTS_PATH, events)
-    application.router.add_get("/healthz", healthz)
+    add_routes(application, ops)
     return application
 
 
-async def start_http(bolt: AsyncApp, *, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve ``http_app(bolt)``; returns the runner (to clean up) and the bound port."""
-    runner = web.AppRunner(http_app(bolt), access_log=None)
+async def start_http(bolt: AsyncApp, ops: Ops, *, host: str, port: int
+                     ) -> tuple[web.AppRunner, int]:
+    """Serve ``http_app(bolt, ops)``; returns the runner (to clean up) and the bound port."""
+    runner = web.AppRunner(http_app(bolt, ops), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -88,7 +88,7 @@ async def serve(platform: SlackPlatform, app: App, stop: asyncio.Event, *, http:
     runner = socket_handler = None
     try:
         if http:
-            runner, bound = await start_http(bolt, host=host, port=port)
+            runner, bound = await start_http(bolt, app.ops, host=host, port=port)
             log.info("slack.http_listening", host=host, port=bound, path=EVENTS_PATH)
         else:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

@@ -103,7 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--port", type=int, default=3000)
     r.add_argument("--no-worker", action="store_true")
 
-    sub.add_parser("worker", help="take jobs from the queue and answer them")
+    w = sub.add_parser("worker", help="take jobs from the queue and answer them")
+    w.add_argument("--metrics-port", type=int, metavar="P",
+                   help="serve /healthz and /metrics on this port")
     return p
 
 
@@ -188,7 +190,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.cmd == "worker":
         from bot.cli.run import run_worker_only
 
-        return await run_worker_only(settings)
+        if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
+            print("miru: --metrics-port must be 0..65535", file=sys.stderr)
+            return EX_USAGE
+        return await run_worker_only(settings, metrics_port=args.metrics_port)
     raise AssertionError(args.cmd)
 
 

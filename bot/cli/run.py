@@ -39,8 +39,10 @@ async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
     return EX_OK
 
 
-async def run_worker_only(settings: Settings) -> int:
-    """``miru worker``: answer queued jobs for every platform whose credentials are set."""
+async def run_worker_only(settings: Settings, *, metrics_port: int | None = None,
+                          metrics_host: str = "0.0.0.0") -> int:
+    """``miru worker``: answer queued jobs for every platform whose credentials are set; with
+    ``metrics_port``, ``/healthz`` and ``/metrics`` on that port."""
     from bot.app import build_app
     from bot.core.platforms import PlatformRegistry
 
@@ -54,10 +56,19 @@ async def run_worker_only(settings: Settings) -> int:
         await app.close()
         return EX_USAGE
     runtimes = {spec.name: spec.build(settings) for spec in specs}
+    runner = None
     try:
+        if metrics_port is not None:
+            from bot.ops.http import serve
+
+            runner, bound = await serve(app.ops, host=metrics_host, port=metrics_port)
+            print(f"metrics and health on http://{metrics_host}:{bound}/metrics and /healthz",
+                  file=sys.stderr)
         await app.run_worker({name: rt.platform for name, rt in runtimes.items()},
                              _stop_event())
     finally:
+        if runner is not None:
+            await runner.cleanup()
         for rt in runtimes.values():
             await rt.close()
         await app.close()

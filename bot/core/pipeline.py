@@ -181,8 +181,10 @@ class Pipeline:
                 if i >= limit:
                     raise TooManyFiles(f"file {i + 1} of {len(conv.message.images)}",
                                        name=ref.name, limit=limit)
-                data = await conv.fetch(ref, self.s.settings.max_bytes)
-                decoded = await self.s.ingestor.decode(data, index=i, name=ref.name)
+                with self.s.metrics.time("fetch"):
+                    data = await conv.fetch(ref, self.s.settings.max_bytes)
+                with self.s.metrics.time("ingest"):
+                    decoded = await self.s.ingestor.decode(data, index=i, name=ref.name)
             except (InputRejected, FetchError) as exc:
                 out.rejections.append(Rejection(i, ref.name, exc.code,
                                                 exc.user_message(out.language, name=ref.name)))
@@ -201,7 +203,8 @@ class Pipeline:
                           platform_audience=msg.platform_audience)
         parts: list[Verdict] = []
         if out.decoded:
-            parts.append(await self.s.screener.screen(out.decoded, ctx))
+            with self.s.metrics.time("gates"):
+                parts.append(await self.s.screener.screen(out.decoded, ctx))
         first_stored = len(msg.images)  # stored findings get indices no fresh image has
         for k, img in enumerate(out.stored):
             own = redecide(img.findings, replace(
@@ -212,6 +215,7 @@ class Pipeline:
             parts.append(own)
         verdict = combine(parts)
         out.verdict = verdict
+        self.s.metrics.verdicts.labels(verdict.action.value).inc()
         await self._audit(msg, out, "verdict", verdict=verdict,
                           detail={"stored_images": len(out.stored)} if out.stored else None)
         return verdict
@@ -340,8 +344,9 @@ class Pipeline:
         cut: EngineInterrupted | None = None
         text = ""
         try:
-            async for text in self.s.engine.stream(request):
-                await conv.partial(self._cap(neutralise(text), lang))
+            with self.s.metrics.time("engine"):
+                async for text in self.s.engine.stream(request):
+                    await conv.partial(self._cap(neutralise(text), lang))
         except EngineError as exc:
             # A stream that broke after some text keeps that text, said to be cut short.
             if not (isinstance(exc, EngineInterrupted) and (exc.partial or text).strip()):
@@ -464,7 +469,8 @@ class Pipeline:
                       action=out.verdict.action if out.verdict else None,
                       attachments=attachments, engine=out.engine)
         out.reply = reply
-        result = await delivery.send(conv, reply, out.language)
+        with self.s.metrics.time("reply"):
+            result = await delivery.send(conv, reply, out.language)
         if result.error is not None:
             await self._audit(msg, out, "delivery_failed", detail={
                 "code": result.error.code, "retryable": result.error.retryable,

@@ -227,6 +227,20 @@ class JobQueue:
                 length, pending = int(await self.r.xlen(self.stream)), 0
         return JobStats(max(0, int(length) - pending), pending, await self.dead.count())
 
+    async def seen(self, now: float | None = None) -> None:
+        """This worker is alive (its heartbeat, for ``/healthz``); old marks are pruned."""
+        now = time.time() if now is None else now
+        with redis_errors("seen"):
+            pipe = self.r.pipeline(transaction=True)
+            pipe.zadd(keys.WORKERS_SEEN, {self.consumer: now})
+            pipe.zremrangebyscore(keys.WORKERS_SEEN, "-inf", now - 24 * 3600)
+            await pipe.execute()
+
+    async def workers_seen(self, window_s: float = keys.WORKER_SEEN_WINDOW_S) -> int:
+        """Workers whose heartbeat came within the last ``window_s`` seconds."""
+        with redis_errors("workers_seen"):
+            return int(await self.r.zcount(keys.WORKERS_SEEN, time.time() - window_s, "+inf"))
+
     async def touch(self, ids: Sequence[str]) -> list[str]:
         """Heartbeat: reset the idle time of these running jobs, so no other worker claims
         them. Returns the ids still this consumer's (a missing one was claimed by another

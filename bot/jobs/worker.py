@@ -31,6 +31,7 @@ from bot.errors import MiruError, StoreUnavailable
 from bot.jobs.deadletter import Reason
 from bot.jobs.queue import CLAIM_IDLE_MS, Job, JobQueue
 from bot.models import IncomingMessage
+from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ class Worker:
     def __init__(self, queue: JobQueue, handle: Handler, *, concurrency: int = 4,
                  claim_idle_ms: int = CLAIM_IDLE_MS, heartbeat_ms: int | None = None,
                  max_attempts: int = 3, block_ms: int = 1000, backoff_s: float = 1.0,
-                 on_give_up: GiveUp | None = None, drain_s: float = 30.0) -> None:
+                 on_give_up: GiveUp | None = None, drain_s: float = 30.0,
+                 metrics: Metrics | None = None) -> None:
         if concurrency < 1 or max_attempts < 1:
             raise ValueError("concurrency and max_attempts must be at least 1")
         heartbeat_ms = max(1, claim_idle_ms // 6) if heartbeat_ms is None else heartbeat_ms
@@ -76,6 +78,7 @@ class Worker:
         self.backoff_s = backoff_s
         self.on_give_up = on_give_up
         self.drain_s = drain_s
+        self.metrics = metrics or Metrics()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then give the jobs in hand ``drain_s`` to finish and
@@ -130,9 +133,13 @@ class Worker:
                         exc.detail)
 
     async def _heartbeat(self, running: dict[asyncio.Task[None], Job]) -> None:
-        """Every ``heartbeat_ms``, tell Redis the running jobs are alive."""
+        """Every ``heartbeat_ms``, tell Redis this worker and its running jobs are alive."""
         lost: set[str] = set()
         while True:
+            try:
+                await self.queue.seen()
+            except StoreUnavailable as exc:
+                log.warning("worker heartbeat failed: %s", exc.detail)
             await asyncio.sleep(self.heartbeat_s)
             ids = [job.id for job in running.values() if job.id not in lost]
             if not ids:
@@ -154,9 +161,11 @@ class Worker:
                       job.id, job.attempts, self.max_attempts)
             await self._give_up(job, None, "workers_died")
             return
+        self.metrics.jobs_in_flight.inc()
         try:
             await self.handle(job.message)
         except Exception as exc:
+            self.metrics.jobs_failed.inc()
             if not is_retryable(exc):
                 log.exception("job %s failed (attempt %d), not retryable: dropped", job.id,
                               job.attempts)
@@ -170,6 +179,9 @@ class Worker:
                             job.attempts, self.max_attempts, type(exc).__name__)
                 await self._settle(job, retry=True)
             return
+        finally:
+            self.metrics.jobs_in_flight.dec()
+        self.metrics.jobs_done.inc()
         await self._settle(job, retry=False)
 
     async def _give_up(self, job: Job, exc: BaseException | None, reason: Reason) -> None:
@@ -177,6 +189,7 @@ class Worker:
         try:
             entry = await self.queue.bury(job, reason, exc)
             log.error("job %s moved to the dead letters as %s (%s)", job.id, entry, reason)
+            self.metrics.jobs_dead.labels(reason).inc()
         except StoreUnavailable as exc2:
             log.warning("job %s not buried (will be claimed again): %s", job.id, exc2.detail)
             return

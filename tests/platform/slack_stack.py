@@ -142,7 +142,7 @@ async def start_stack(settings: Settings, standin: SlackStandIn, models: SafetyM
                     consumer=consumer)
     platform = SlackPlatform(make_web_client(settings), settings)
     bolt = build_bolt_app(app, platform)
-    runner, port = await start_http(bolt, host="127.0.0.1", port=0)
+    runner, port = await start_http(bolt, app.ops, host="127.0.0.1", port=0)
     url = f"http://127.0.0.1:{port}/slack/events"
     session = aiohttp.ClientSession()
     stop = asyncio.Event()

@@ -23,7 +23,8 @@ async def wired(standin: SlackStandIn, tmp_path):
     rig = make_rig(tmp_path / "rig")
     settings = make_settings(standin, tmp_path)
     platform = SlackPlatform(make_web_client(settings), settings)
-    runner, port = await start_http(build_bolt_app(rig.app, platform), host="127.0.0.1", port=0)
+    runner, port = await start_http(build_bolt_app(rig.app, platform), rig.app.ops,
+                                    host="127.0.0.1", port=0)
     session = aiohttp.ClientSession()
     sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", session, standin.team_id)
     yield rig, sender

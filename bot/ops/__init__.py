@@ -1,0 +1,1 @@
+"""Operations: metrics (one Prometheus registry per process), health, their HTTP endpoints."""
