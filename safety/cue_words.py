@@ -150,6 +150,8 @@ MINORS_NOT_PEOPLE = re.compile(
     r"history|philosophy|psych\w*|linguistics|statistics|stats|finance|marketing|business|"
     r"french|spanish|german|japanese|chinese|art|film|cs|computer)(?![a-z])"
 )
+# After "a minor": a degree's subject ("a minor in econ", "her minor in French").
+MINOR_DEGREE = re.compile(r"\s+(?:in|of)\s+" + MINORS_NOT_PEOPLE.pattern)
 # Words that may follow "a minor" / "the minor" when it is a person ("a minor in the photo").
 FUNCTION = words(
     "in at on with and or who whom whose that is was are were be been being from for here there "
@@ -196,8 +198,11 @@ JA_NOW = (r"(?:今年|来年|来月|今月|この春|この夏|今(?=\s*[0-9])|�
           r"\s*(?:で|は|から)?")
 PERSON_RE = alt(PERSONS)
 SUBJECT = (r"(?<![a-z])(?:i\s*'?m|i\s+(?:am|was)|(?:she|he)\s*'?s|(?:they|we|you)\s*'?re|u\s+r|"
-           rf"(?:she|he|they|we|you|u|(?:{PERSON_RE})s?)\s+(?:is|was|are|were|turned|turns|"
-           rf"just\s+turned)|(?:{PERSON_RE})\s*'s)")
+           rf"(?:she|he|they|we|you|u|i|(?:{PERSON_RE})s?)(?:\s+(?:is|was|are|were|turned|turns|"
+           rf"just\s+turned)|\s*(?:'ll|\s+will)\s+(?:be|turn))|(?:{PERSON_RE})\s*'s)")
+# Becoming an age: "my boy is turning 12", "she's gonna be 13", "he's about to turn 14".
+BECOMING = (r"(?:\s+(?:turning|gonna\s+(?:turn|be)|going\s+to\s+(?:turn|be)|"
+            r"about\s+to\s+(?:turn|be)))?")
 ADVERB = (r"(?:\s+(?:only|just|barely|like|about|around|almost|nearly|still|both|all|each|"
           r"also|now|finally|officially)){0,2}")
 FLOOR = re.compile(r"\s*(?:歳|才|さい)?\s*(?:\+|and\s+(?:up|over|older|above)|"
@@ -208,7 +213,7 @@ AGE_EN = [  # (pattern, check things?)
                r"(?![a-z])|years?\s+of\s+age)"), True),
     (re.compile(rf"(?<![a-z])aged?\s*[:=\-]?\s*{NUM}(?!\s*(?:months?|mos?|weeks?|wks?|days?|"
                r"hours?|minutes?)(?![a-z]))"), True),
-    (re.compile(rf"{SUBJECT}{ADVERB}\s+{NUM}{AFTER_AGE}"), False),
+    (re.compile(rf"{SUBJECT}{ADVERB}{BECOMING}{ADVERB}\s+{NUM}{AFTER_AGE}"), False),
     (re.compile(rf"(?<![a-z])(?:only|just)\s+{NUM}(?=\s*(?:$|[.!?)]))"), False),
     (re.compile(rf"(?<![a-z])(?:{PERSON_RE})s?\s*[(\[,]\s*{NUM}\s*(?:[)\],.!?]|$)"), False),
     (re.compile(rf"(?<![a-z])(?:girl|boy|child|kid|daughter|son|lad|lass)\s+of\s+{NUM}"
@@ -248,17 +253,23 @@ KANA_ONES = {"いっ": 1, "いち": 1, "に": 2, "さん": 3, "よん": 4, "ご"
              "しち": 7, "はっ": 8, "はち": 8, "きゅう": 9}
 KANA_NUM = (r"(?P<kana>(?:(?<![ぁ-ゖー])|(?<=[はがもの]))(?:じゅう(?:" + alt(KANA_ONES)
             + r")?|じゅっ|" + alt(set(KANA_ONES) - {"いっ", "いち", "きゅう"}) + r"))")
-AGE_JA = [
-    re.compile(rf"(?:(?:{NUM}|{KANJI_NUM})\s*(?:歳|才|さい)|{KANA_NUM}さい{JA_AFTER})"
-               r"(?!\s*(?:差|上|下|年上|年下|違い|離れ))"),
+_NOT_GAP = r"(?!\s*(?:差|上|下|年上|年下|違い|離れ))"
+_JA_NUM_FIRST = r"(?=[0-9〇一二三四五六七八九十])"  # a cheap first test: most places fail here
+AGE_JA = [  # the first two are checked for ages of things
+    re.compile(rf"(?:{NUM}|{KANJI_NUM})\s*(?:歳|才|さい){_NOT_GAP}"),
+    re.compile(rf"(?=[じにさよごろなは]){KANA_NUM}さい{JA_AFTER}{_NOT_GAP}"),
     re.compile(rf"年齢\s*[:は=\-]?\s*{NUM}"),
     re.compile(rf"まだ\s*{NUM}{JA_AFTER}"),
     re.compile(rf"(?:{'|'.join(JA_PERSONS)})\s*(?:は|が|も|って)?\s*[、,]?\s*(?:{JA_NOW}\s*)?"
                rf"[(（]?\s*(?:{NUM}|{KANJI_NUM})\s*[)）]?{JA_AFTER}"),
+    # A number someone is becoming, then the person: 今年15になる娘, 13になった息子
+    re.compile(rf"{_JA_NUM_FIRST}(?:(?<![=＝一-鿿ぁ-ゖーa-z])|(?<=[はがもでにと、,\s年]))"
+               rf"(?:{NUM}|{KANJI_NUM})\s*に\s*"
+               rf"(?:なる|なった|なります|なりました)\s*(?:{'|'.join(JA_PERSONS)})"),
     # A bare number before a time of life: 十七の夏, 14の頃, 15の誕生日 (not x=3の時, 第5の,
     # 中2の時, レベル1の時: after a kanji or kana, save a particle or a person, a number is a
     # school year, an era year or part of a word)
-    re.compile(rf"(?:(?<![=＝一-鿿ぁ-ゖーa-z])|(?<=[はがもでにと私俺僕娘妹弟姉兄孫姪甥]))"
+    re.compile(rf"{_JA_NUM_FIRST}(?:(?<![=＝一-鿿ぁ-ゖーa-z])|(?<=[はがもでにと私俺僕娘妹弟姉兄孫姪甥]))"
                rf"(?:{NUM}|{KANJI_NUM})\s*の\s*(?:夏|春|秋|冬|頃|ころ|時|とき|誕生日)"),
 ]
 JA_ANIMAL_BEFORE = re.compile(JA_ANIMALS)
@@ -330,8 +341,8 @@ SCHOOL_TIME_JA = re.compile(r"(?:小学校?|中学校?|高校)生?\s*(?:の\s*(?
 TEENS_JA = re.compile(r"(?<![0-9〇一二三四五六七八九十百])(?:10|十)\s*代(?![目続])")  # 10代前半
 # Teen in katakana: ティーン, ローティーン, プレティーン (normalised to hiragana), not inside a
 # longer word (クリスティーン).
-TEEN_JA = re.compile(r"(?:(?<![ぁ-ゖー])|(?<=[のはがもと]))(?:ろー|ぷれ|はい)?てぃーん"
-                     r"(?:えいじゃー)?")
+TEEN_JA = re.compile(r"(?=[ろぷはて])(?:(?<![ぁ-ゖー])|(?<=[のはがもと]))"
+                     r"(?:ろー|ぷれ|はい)?てぃーん(?:えいじゃー)?")
 # "jk" glossed or doubled as a joke: "jk jk", "jk 冗談だよ".
 JK_JOKE = re.compile(r"[\s,.!]*(?:jk(?![a-z])|冗談|じょうだん)")
 OSANAI = re.compile(rf"幼[いき]\s*(?:{'|'.join(JA_YOUNG_NOUNS)})")

@@ -18,13 +18,13 @@ dropped, NFKC, dashes to ``-``, katakana to hiragana, lower case); then
   grade"), nor when the year only dates a subject or a material or names an idiom (高1の数学,
   中2病, "the 7th grade math textbook", "freshman 15"); ages of people up to ``max_minor_age``
   (``age:<n>``: "14歳", "十四歳", "じゅうよんさい", "13-year-old", "aged 13", "she's only 13",
-  "they're all 12", "i'm 14 how do i look", "my son (11)", "me at 14", "got her permit at 15" (a
-  teen number after a person in the sentence, not a span: "started at 13"), "(16f)",
-  "under-16 team", "sweet sixteen", 妹、今年で17, 十七の夏), never ages of things
-  ("15-year-old laptop", "14歳の猫", "3歳差") or range floors ("ages 8+"); ``minor`` and ``baby``
-  for a person only ("she's a minor", never "a minor bug", "minors in music theory", "baby
-  carrots"); ``js``/``dk`` next to Japanese text only; 幼い before a child noun (``幼い``);
-  ティーン, ローティーン (``teen``).
+  "they're all 12", "i'm 14 how do i look", "he's turning 12", "my son (11)", "me at 14", "got
+  her permit at 15" (a teen number after a person in the sentence, not a span: "started at
+  13"), "(16f)", "under-16 team", "sweet sixteen", 妹、今年で17, 13になる息子, 十七の夏), never
+  ages of things ("15-year-old laptop", "14歳の猫", "3歳差") or range floors ("ages 8+");
+  ``minor`` and ``baby`` for a person only ("she's a minor", never "a minor bug", "a minor in
+  econ", "minors in music theory", "baby carrots"); ``js``/``dk`` next to Japanese text only;
+  幼い before a child noun (``幼い``); ティーン, ローティーン (``teen``).
 """
 
 from __future__ import annotations
@@ -239,11 +239,11 @@ def _adult_follows(low: str, end: int) -> bool:
 def _range_or_span(low: str, m: re.Match[str]) -> bool:
     """"ages 8+", "対象年齢3歳以上", "since I was 12", "12歳から始めた": a range or a span of time,
     not a person's age."""
-    num_end = m.end("n") if m.group("n") else m.end("k") if "k" in m.groupdict() and m.group("k") \
-        else m.end()
+    groups = m.groupdict()  # a kana age has neither group
+    num_end = m.end("n") if groups.get("n") else m.end("k") if groups.get("k") else m.end()
     if W.FLOOR.match(low, num_end) or W.FLOOR.match(low, m.end()):
         return True
-    start = m.start("n") if m.group("n") else m.start()
+    start = m.start("n") if groups.get("n") else m.start()
     if W.SINCE_BEFORE.search(low, max(0, start - _WINDOW), start):
         return True
     return bool(W.JA_SINCE_AFTER.match(low, num_end))
@@ -261,7 +261,7 @@ def _person_did_at(low: str, start: int) -> bool:
 
 def _ages(low: str, max_age: int) -> list[tuple[int, str]]:
     hits = []
-    patterns = [*W.AGE_EN, *((p, i == 0) for i, p in enumerate(W.AGE_JA)), (W.BIRTHDAY, False)]
+    patterns = [*W.AGE_EN, *((p, i <= 1) for i, p in enumerate(W.AGE_JA)), (W.BIRTHDAY, False)]
     for pattern, things in patterns:
         for m in pattern.finditer(low):
             n = _number(m)
@@ -345,6 +345,8 @@ def _minor(low: str, cased: str) -> list[tuple[int, str]]:
         word = nxt.group(1) if nxt else None
         if m["s"] == "'s" or (word and _noun_kind(word) == "person"):
             pass
+        elif not m["s"] and W.MINOR_DEGREE.match(low, m.end()):
+            continue  # "a minor in econ": a degree
         elif m["s"] == "s":
             if _BASEBALL.search(before) or \
                     W.MINORS_NOT_PEOPLE.search(low, max(0, m.start() - 24), m.end() + 24):

@@ -482,6 +482,18 @@ def test_second_blind_batch_is_balanced():
     ("中3の英語の教科書", []),
     ("高2病の友達", []),
     ("娘は中1の数学が苦手", ["school:中1"]),
+    # becoming an age; a number someone becomes, then the person
+    ("my boy is turning 12 tomorrow", ["age:12"]),
+    ("she's gonna be 13 next week", ["age:13"]),
+    ("he'll be 14 in may", ["age:14"]),
+    ("i'll be 15 minutes late", []),
+    ("she's turning 40 lol", []),
+    ("来年13になる息子", ["age:13"]),
+    ("3になる犬", []),
+    # "minor" as a degree's subject
+    ("a minor in econ", []),
+    ("her minor in french", []),
+    ("a minor in the photo", ["minor"]),
     # teen in katakana
     ("プレティーンの娘", ["teen"]),
     ("ティーン向け雑誌", []),
@@ -507,3 +519,16 @@ def test_property_kana_ages_fire(n, after):
 ])
 def test_third_round_rules_stay_narrow(text, expected):
     assert find_minor_cues(text, CUES) == expected
+
+
+_FRAGMENTS = ["じゅうよん", "なな", "さい", "の", "夏", "十七", "17", "に", "なった", "娘", "、",
+              "今年で", "i'm", "at", "15", "sweet", "sixteen", "minor", "in", "econ", "Kid", "Rock",
+              "jk", "7th", "grade", "math", "中2", "病", "ティーン", "みたいな", "上司", " ",
+              "\u200b"]
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=16), st.text(max_size=40))
+def test_property_any_mix_of_the_new_rules_parts_returns_a_list(parts, noise):
+    """Every rule's parts in any order, with arbitrary text around: a list, never an exception."""
+    found = find_minor_cues("".join(parts) + noise, CUES)
+    assert isinstance(found, list) and all(isinstance(label, str) for label in found)
