@@ -104,11 +104,15 @@ EN_NOT_PERSON_AFTER = re.compile(
 # A compound that still describes a person by likeness: 少女漫画のヒロインみたいな子.
 JA_LIKE_PERSON = re.compile(r"[^、。!?！？\n]{0,14}?(?:みたいな|みたい|のような|っぽい)\s*"
                             r"(?:子|女の子|男の子|娘|息子)")
-# A cue word that only likens an adult to a child: 子供みたいな大人, ガキ大将みたいな上司.
+# A cue word that only likens an adult, or a thing or a behaviour, to a child's: 子供みたいな大人,
+# ガキ大将みたいな上司, 小学生みたいな字.
 JA_LIKE_ADULT = re.compile(
     r"[^、。!?！？\n]{0,8}?(?:みたいな|みたい|のような|っぽい|並みの|並の|じみた)\s*(?:上司|先輩|"
     r"大人|おとな|おじさん|おっさん|おばさん|彼氏|旦那|夫|父|母|親|社長|部長|課長|店長|先生|"
-    r"教師|政治家|男(?!の子)|女(?!の子)|人(?!形))"
+    r"教師|政治家|男(?!の子)|女(?!の子)|人(?!形)|"
+    # or a child's kind of thing or behaviour: 小学生みたいな字, 子供のような笑顔の祖父
+    r"字|絵|感想|文章|作文|発想|言い訳|理屈|喧嘩|けんか|行動|態度|笑顔|考え|いたずら|悪戯|わがまま|"
+    r"反応|言動|のり|味覚|趣味)"
 )
 POSSESSIVE_BEFORE = re.compile(r"(?:^|[^a-z])(?:my|our|his|her|their|your|the\s+two)\s+$")
 # School events a pupil's photo comes from: 小学校の運動会, 中学の卒業式 (not 高校: 18 there).
@@ -242,6 +246,12 @@ MILESTONE = re.compile(r"(?<![a-z])(?:sweet[\s-]*(?P<s16>16|sixteen)|quincea[nñ
 AT_AGE = re.compile(rf"(?<![a-z])at\s+(?:(?:the\s+)?age\s+(?:of\s+)?)?{NUM}(?=\s*(?:$|[.!?,;:)\]"
                     rf"{EMOJI}]|-\s|(?:lol|lmao|haha\w*|btw|and|but|so|too|tho|though|vs)(?![a-z])))")
 AT_AGE_PERSON = words("i we they my our me she he her his him their") | PERSONS
+# A clock time, not an age, for "at N": "we arrived at 13", "my flight lands at 16".
+CLOCK_CONTEXT = re.compile(
+    r"(?<![a-z])(?:arriv\w*|leav\w*|left|land\w*|depart\w*|flights?|trains?|bus|meet\w*|"
+    r"open\w*|clos\w*|o'?clock|shifts?|lunch|dinner|breakfast|tonight|today|tomorrow|"
+    r"appointments?|calls?|called|pick\w*\s+up|wake|woke|sleep|slept|alarm|sharp|hrs|h)(?![a-z])"
+)
 SPAN_VERBS = re.compile(r"(?<![a-z])(?:start(?:s|ed|ing)?|began|begun|begin(?:s|ning)?|"
                         r"learn(?:s|ed|t|ing)?|since|until|till|from)(?![a-z])")
 NOT_ADULT_YET = re.compile(r"(?<![a-z])(?:not|isn't|isnt|aren't|arent|wasn't|wasnt)\s+"

@@ -250,10 +250,12 @@ def _range_or_span(low: str, m: re.Match[str]) -> bool:
 
 
 def _person_did_at(low: str, start: int) -> bool:
-    """"got her permit at 15": a person earlier in the sentence, and no span ("started at 13")."""
+    """"got her permit at 15": a person earlier in the sentence, no span ("started at 13") and no
+    clock time ("we arrived at 13", "my flight lands at 16")."""
     before = low[max(0, start - _WINDOW):start]
     sentence = re.split(r"[.!?\n]", before)[-1]
-    if W.SPAN_VERBS.search(sentence):
+    after = re.split(r"[.!?\n]", low[start:start + _WINDOW])[0]
+    if W.SPAN_VERBS.search(sentence) or W.CLOCK_CONTEXT.search(sentence + after):
         return False
     return any(w in W.AT_AGE_PERSON or _noun_kind(w) == "person"
                for w in _LATIN_WORD.findall(sentence))

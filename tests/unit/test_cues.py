@@ -513,6 +513,12 @@ def test_property_kana_ages_fire(n, after):
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("調子は今一だ", []),  # 今一: an idiom, not 今 + an age
+    ("we landed at 14 and left at 16", []),  # clock times
+    ("got my ears pierced at 13", ["age:13"]),
+    ("Kids NEED sleep", ["kids"]),  # a shouted word is no name
+    ("小学生みたいな字", []),  # a child's kind of thing, not a child
+    ("子供のような笑顔の祖父", []),
+    ("中学生みたいな見た目の子", ["中学生"]),
     ("レベル1の時", []),  # a number inside a word is no age
     ("クリスティーンの写真", []),  # ティーン inside a name
     ("my son's 7th grade math test", ["school:7th grade"]),  # a pupil's, not a material's
