@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,10 @@ def _init_worker(settings: Settings) -> None:
     from bot.vision.ocr import OcrReader
 
     ingestor, screener, policy = build_screening(settings)
+    # The ingestor's own decoder processes must stop before this worker exits: multiprocessing
+    # joins a process's children at exit, and idle decoders would wait forever (a priority >= 0
+    # finalizer runs before that join).
+    Finalize(ingestor, ingestor.close, exitpriority=10)
     _WORKER.update(ingestor=ingestor, screener=screener, policy=policy, ocr=OcrReader(),
                    loop=asyncio.new_event_loop(), max_bytes=settings.max_bytes)
 

@@ -30,13 +30,12 @@ CONTRACT_FIELDS = ("merchant", "date", "total", "tax", "tax_rate", "currency", "
 
 
 def amount_str(value: Decimal | None) -> str | None:
-    """``Decimal("1280")`` -> ``"1280"``; ``Decimal("6.410")`` -> ``"6.41"``; None stays None."""
+    """``Decimal("1280")`` -> ``"1280"``; ``Decimal("3.50")`` -> ``"3.50"`` (as printed);
+    ``Decimal("1E+3")`` -> ``"1000"``; None stays None."""
     if value is None:
         return None
     text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
+    return "0" if text.lstrip("-").strip("0.") == "" else text
 
 
 def contract_json(r: Receipt) -> dict[str, Any]:

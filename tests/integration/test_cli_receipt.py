@@ -1,0 +1,76 @@
+"""`miru receipt` in a subprocess: the real gates, the real reader, a process pool; the JSON
+contract of the issue, one entry per file in the order given, bad files never stopping the rest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli.exitcodes import EX_DATAERR, EX_OK
+from bot.receipts.codec import CONTRACT_FIELDS
+from tests.clirun import miru
+from tests.platform.receipt_flow import BLURRED, PROSE, RECEIPT_EN, RECEIPT_JA
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytest.importorskip("bot.receipts.reader", reason="the receipt reader (issue 10, item 1)")
+
+KEYS = ["file", "verdict", *CONTRACT_FIELDS, "error"]
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    out = {}
+    for name, data in (("ja.png", RECEIPT_JA), ("en.png", RECEIPT_EN), ("prose.png", PROSE),
+                       ("blur.png", BLURRED), ("broken.jpg", b"\xff\xd8\xff not a jpeg"),
+                       ("empty.png", b"")):
+        out[name] = tmp_path / name
+        out[name].write_bytes(data)
+    out["missing.png"] = tmp_path / "missing.png"
+    return out
+
+
+def test_json_contract_for_many_files_good_and_bad(env, files) -> None:
+    order = ["ja.png", "broken.jpg", "en.png", "missing.png", "prose.png", "blur.png",
+             "empty.png"]
+    proc = miru(env, "receipt", *(str(files[n]) for n in order), "--json")
+    assert proc.returncode == EX_OK, proc.stderr
+    assert proc.stderr == ""  # no progress bar when stderr is not a terminal
+    entries = json.loads(proc.stdout)
+    assert [Path(e["file"]).name for e in entries] == order
+    assert all(list(e) == KEYS for e in entries)
+    ja, broken, en, missing, prose, blur, empty = entries
+    assert (ja["verdict"], ja["total"], ja["currency"], ja["date"]) == (
+        "allow", "1234", "JPY", "2026-11-20")
+    assert isinstance(ja["confidence"]["total"], float) and ja["error"] is None
+    assert (en["total"], en["currency"], en["merchant"]) == ("23.45", "USD", "CORNER MARKET")
+    assert en["invoice_number"] is None and en["invoice_compliant"] is None
+    assert all(isinstance(i["amount"], str) for i in en["items"])
+    assert broken["verdict"] is None and broken["error"]["code"] == "corrupt"
+    assert missing["error"]["code"] == "unreadable" and missing["total"] is None
+    assert empty["error"]["code"] == "empty"
+    assert prose["verdict"] == "allow" and prose["error"]["code"] == "not_a_receipt"
+    assert blur["error"]["code"] == "unreadable_receipt" and blur["total"] is None
+    audit = [json.loads(line) for line in
+             (Path(env["MIRU_AUDIT_PATH"])).read_text().splitlines()]
+    verdicts = [r for r in audit if r["kind"] == "verdict"]
+    assert len(verdicts) == 4  # every file that was screened, none that was not
+    assert hashlib.sha256(RECEIPT_JA).hexdigest() in {r["image_sha256"][0] for r in verdicts}
+
+
+def test_csv_and_text_and_exit_status(env, files) -> None:
+    proc = miru(env, "receipt", str(files["en.png"]), str(files["broken.jpg"]), "--csv")
+    assert proc.returncode == EX_OK
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert [(r["total"], r["currency"], r["error"]) for r in rows] == [
+        ("23.45", "USD", ""), ("", "", "corrupt")]
+    text = miru(env, "receipt", str(files["en.png"]))
+    assert text.returncode == EX_OK and "CORNER MARKET · 2026-11-20 · 23.45 USD" in text.stdout
+    none = miru(env, "receipt", str(files["broken.jpg"]), str(files["missing.png"]), "--json")
+    assert none.returncode == EX_DATAERR and len(json.loads(none.stdout)) == 2
+    usage = miru(env, "receipt", str(files["en.png"]), "--json", "--csv")
+    assert usage.returncode == 2
