@@ -75,11 +75,11 @@ def summarize(entries: Sequence[Entry]) -> Summary:
 
 
 def money(amount: Decimal) -> str:
-    """``1280`` -> ``1,280``; ``6.4`` -> ``6.40`` (two places once there are any)."""
-    text = amount_str(amount) or "0"
-    if "." in text:
-        return f"{amount:,.2f}"
-    return f"{int(amount):,}"
+    """``1280`` and ``1280.0`` -> ``1,280``; ``6.4`` -> ``6.40`` (two places when there is a
+    fraction)."""
+    if amount == amount.to_integral_value():
+        return f"{int(amount):,}"
+    return f"{amount:,.2f}"
 
 
 def category_label(category: str, lang: str) -> str:
