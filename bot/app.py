@@ -30,6 +30,7 @@ from config.settings import Settings
 
 if TYPE_CHECKING:
     from bot.core.account import Account
+    from bot.core.quota import Quotas
     from bot.evidence.audit import AuditLog
     from bot.imaging.ingest import Ingestor
     from bot.jobs.queue import JobQueue
@@ -56,6 +57,7 @@ class App:
     pipeline: Pipeline
     redis: Redis | None = None
     queue: JobQueue | None = None  # when Redis is configured
+    quotas: Quotas | None = None  # plans and quotas (with Redis; the gateway admits)
 
     @property
     def account(self) -> Account:
@@ -113,7 +115,10 @@ class App:
             if platform is None:
                 log.error("no adapter for platform %s; job dropped", message.platform)
                 return
-            await self.pipeline.run(platform.conversation(message))
+            try:
+                await self.pipeline.run(platform.conversation(message))
+            finally:
+                await self._release(message)
 
         async def give_up(message: IncomingMessage, exc: BaseException | None) -> None:
             platform = platforms.get(message.platform)
@@ -143,6 +148,17 @@ class App:
                 shown.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await shown
+
+    async def _release(self, message: IncomingMessage) -> None:
+        """Free the request's concurrency slot (a Redis hiccup lets it lapse by its TTL)."""
+        if self.quotas is None:
+            return
+        from bot.core.pipeline import request_id_for
+
+        try:
+            await self.quotas.release(message, request_id_for(message))
+        except StoreUnavailable as exc:
+            log.warning("quota slot not released (lapses by itself): %s", exc.detail)
 
     async def close(self) -> None:
         await self.services.engine.close()
@@ -209,12 +225,14 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
 
         services.ledger = Ledger(redis, ttl_s=int(policy.retention.ledger_days * 24 * 3600))
         services.read_receipt = _receipt_reader(reader)
-    queue = None
+    queue = quotas = None
     if redis is not None:
+        from bot.core.quota import Quotas
         from bot.jobs.queue import JobQueue
 
         queue = JobQueue(redis, consumer=consumer or f"{socket.gethostname()}-{os.getpid()}")
-    return App(settings, services, Pipeline(services), redis, queue)
+        quotas = Quotas(redis, policy, services.metrics)
+    return App(settings, services, Pipeline(services), redis, queue, quotas)
 
 
 def open_review(settings: Settings, policy: PolicyConfig, redis: Redis, audit: AuditLog

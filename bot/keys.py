@@ -153,3 +153,33 @@ def review_decision(case_id: str) -> str:
 def review_card(case_id: str) -> str:
     """Where the case's card was posted (platform, channel, message id), for updates."""
     return f"{PREFIX}:review:{{{case_id}}}:card"
+
+
+# Quotas (issue 12). Every key of one workspace (or guild) carries its tag, so one Lua script
+# checks and charges the user's and the workspace's day atomically on any Redis (Cluster too).
+QUOTA_DAY_TTL_S = 2 * 24 * 3600  # a day's counters outlive the day (``miru usage`` of today)
+QUOTA_RUNNING_TTL_S = 15 * 60  # a request counted as running this long at most (a lost release)
+
+
+def quota_tag(platform: str, workspace: str) -> str:
+    return f"{PREFIX}:quota:{{{platform}:{workspace}}}"
+
+
+def quota_user_day(platform: str, workspace: str, day: str, user: str) -> str:
+    """Images the user sent to Miru in this workspace on ``day`` (YYYYMMDD, UTC)."""
+    return f"{quota_tag(platform, workspace)}:{day}:u:{user}"
+
+
+def quota_workspace_day(platform: str, workspace: str, day: str) -> str:
+    return f"{quota_tag(platform, workspace)}:{day}:ws"
+
+
+def quota_charged(platform: str, workspace: str, request_id: str) -> str:
+    """Marks a request already counted (a re-delivered event is not counted twice)."""
+    return f"{quota_tag(platform, workspace)}:charged:{request_id}"
+
+
+def quota_running(platform: str, workspace: str, user: str) -> str:
+    """Zset: the user's requests queued or running (request id -> since), for the concurrency
+    limit."""
+    return f"{quota_tag(platform, workspace)}:running:{user}"

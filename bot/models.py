@@ -27,6 +27,7 @@ AuditKind = Literal[
     "receipt", "receipt_edit",
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
     "review_reveal", "review_purge", "review_view", "appeal",
+    "quota_refused",
 ]
 
 Box = tuple[float, float, float, float]

@@ -271,6 +271,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "I can't work right now (my memory store is unreachable). Please try again shortly.",
         "ja": "現在処理できません（記憶用のストアに接続できません）。しばらくしてからもう一度お試しください。",
     },
+    "quota.user": {
+        "en": "You've reached today's limit of {limit} images with Miru in this workspace. "
+              "It resets at {reset}.",
+        "ja": "このワークスペースで今日使える画像の上限（{limit}枚）に達しました。{reset} にリセットされます。",
+    },
+    "quota.workspace": {
+        "en": "This workspace has reached today's limit of {limit} images with Miru. "
+              "It resets at {reset}; an admin can move the workspace to a larger plan.",
+        "ja": "このワークスペースは今日の画像の上限（{limit}枚）に達しました。{reset} にリセットされます。"
+              "管理者はより大きなプランに変更できます。",
+    },
+    "quota.concurrent": {
+        "en": "You already have {limit} request(s) in progress. Please wait for an answer, "
+              "then try again.",
+        "ja": "処理中のリクエストがすでに{limit}件あります。回答を待ってからもう一度お試しください。",
+    },
     "store.no_memory": {
         "en": "(I can't remember this thread right now, so follow-ups may lack context.)",
         "ja": "（現在このスレッドの内容を記憶できないため、続けての質問では前の内容を参照できない場合があります。）",

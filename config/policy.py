@@ -228,6 +228,26 @@ class ModeratorTeam(_Frozen):
         return self
 
 
+class Tier(_Frozen):
+    """One plan: daily image quotas (0 = unlimited), the largest image, whether expense threads
+    and thread history are on, and how many requests one user may have running at once."""
+
+    images_per_user_per_day: int = Field(0, ge=0)
+    images_per_workspace_per_day: int = Field(0, ge=0)
+    max_image_mb: float = Field(25, gt=0)
+    history: bool = True  # off: no turns or images are kept, as with history = "off"
+    receipts: bool = True  # expense threads
+    concurrent_per_user: int = Field(0, ge=0)  # requests queued or running; 0 = unlimited
+
+
+class Plans(_Frozen):
+    """Which workspace or guild is on which tier (``workspaces``: id -> tier name); everyone
+    else is on ``default``."""
+
+    default: str = "default"
+    workspaces: dict[str, str] = Field(default_factory=dict)
+
+
 class PolicyConfig(_Frozen):
     """The whole policy. ``PolicyConfig()`` is the built-in default (no hash lists)."""
 
@@ -240,6 +260,8 @@ class PolicyConfig(_Frozen):
     channels: dict[str, ChannelPolicy] = Field(default_factory=dict)
     retention: Retention = Retention()
     moderators: dict[str, ModeratorTeam] = Field(default_factory=dict)  # workspace/guild id
+    tiers: dict[str, Tier] = Field(default_factory=lambda: {"default": Tier()})
+    plans: Plans = Plans()
 
     @model_validator(mode="before")
     @classmethod
@@ -261,6 +283,23 @@ class PolicyConfig(_Frozen):
             raise ValueError(f"unknown policy version {value!r}; this Miru reads version "
                              + ", ".join(repr(v) for v in KNOWN_VERSIONS))
         return value
+
+    @model_validator(mode="after")
+    def _known_tiers(self) -> PolicyConfig:
+        known = ", ".join(sorted(self.tiers)) or "none"
+        if self.plans.default not in self.tiers:
+            raise ValueError(f"plans.default: unknown tier {self.plans.default!r} "
+                             f"(tiers: {known})")
+        for workspace, tier in self.plans.workspaces.items():
+            if tier not in self.tiers:
+                raise ValueError(f"plans.workspaces.{workspace}: unknown tier {tier!r} "
+                                 f"(tiers: {known})")
+        return self
+
+    def tier_for(self, workspace: str) -> tuple[str, Tier]:
+        """The workspace's (or guild's) tier name and limits."""
+        name = self.plans.workspaces.get(workspace, self.plans.default)
+        return name, self.tiers[name]
 
     def channel(self, channel: str) -> ChannelPolicy:
         """The channel's own entry, or the defaults."""

@@ -79,8 +79,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_review_parser(sub)
     from bot.cli.jobs import add_parser as add_jobs_parser
+    from bot.cli.usage import add_parser as add_usage_parser
 
     add_jobs_parser(sub)
+    add_usage_parser(sub)
 
     qu = sub.add_parser("quarantine", help="quarantined evidence")
     qusub = qu.add_subparsers(dest="quarantine_cmd", required=True)
@@ -169,6 +171,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.review import review_command
 
         return await review_command(args, settings)
+    if args.cmd == "usage":
+        from bot.cli.usage import usage_command
+
+        return await usage_command(args, settings)
     if args.cmd == "jobs":
         from bot.cli.jobs import jobs_command
 

@@ -86,6 +86,8 @@ class Account:
         (keep nothing rather than keep against someone's wish)."""
         if not self.channel_history_on(msg.channel):
             return False
+        if not self.s.policy.tier_for(msg.workspace)[1].history:  # the plan keeps none
+            return False
         try:
             return await self.history_on(msg.platform, msg.user)
         except StoreUnavailable:

@@ -36,6 +36,7 @@ from bot.ports import Platform
 
 if TYPE_CHECKING:
     from bot.core.account import Account
+    from bot.core.quota import Admission, Quotas
     from bot.evidence.audit import AuditLog
     from bot.review.desk import ReviewDesk
     from bot.stores.base import StateStore
@@ -45,6 +46,7 @@ log = structlog.get_logger(__name__)
 
 MAX_INFLIGHT = 32
 UNAVAILABLE = "unavailable"
+REFUSED = "refused"  # over a quota: the user was told when it resets
 
 
 class Submitted(Protocol):
@@ -66,6 +68,9 @@ class GatewayApp(Protocol):
 
     @property
     def policy(self) -> PolicyConfig: ...
+
+    @property
+    def quotas(self) -> Quotas | None: ...
 
     async def submit(self, message: IncomingMessage) -> Submitted: ...
 
@@ -110,12 +115,59 @@ class Gateway:
         return await self.submit(message)
 
     async def submit(self, message: IncomingMessage) -> str:
-        """Enqueue; when the queue is down, tell the user in the thread and audit it."""
+        """Check the workspace's quotas, then enqueue; when the queue (or the quota store) is
+        down, tell the user in the thread and audit it. Over a quota: ``refused``, and the
+        user is told what ran out and when it resets."""
         async with self._inflight:
-            result = await self.app.submit(message)
-        if result.status == UNAVAILABLE:
+            admission = await self._admit(message)
+            admitted = admission is not None and admission.ok
+            result = await self.app.submit(message) if admitted else None
+        if admission is not None and not admission.ok:
+            await self._refused(message, admission)
+            return REFUSED
+        if result is None or result.status == UNAVAILABLE:
             await self._unavailable(message)
+            return UNAVAILABLE
         return result.status
+
+    async def _admit(self, message: IncomingMessage) -> Admission | None:
+        """The quota check (one Lua script); None when the quota store is down (fail closed:
+        nothing is queued that no quota counted)."""
+        from bot.core.pipeline import request_id_for
+        from bot.core.quota import Admission
+
+        quotas = self.app.quotas
+        if quotas is None:
+            return Admission(True, "")
+        try:
+            return await quotas.admit(message, request_id_for(message))
+        except StoreUnavailable as exc:
+            log.warning("gateway.quota_unavailable", platform=self.name, error=exc.code)
+            return None
+
+    async def _refused(self, message: IncomingMessage, admission: Admission) -> None:
+        from bot.core.pipeline import request_id_for
+
+        request_id = request_id_for(message)
+        audit = self.app.audit
+        try:
+            await audit.write(audit.record(
+                "quota_refused", request_id, platform=message.platform, user=message.user,
+                channel=message.channel, thread=message.thread,
+                detail={"scope": admission.scope, "tier": admission.tier,
+                        "limit": admission.limit, "images": len(message.images)}))
+        except MiruError as exc:
+            log.error("gateway.audit_failed", platform=self.name, error=exc.code)
+        lang = await self.language(message.user, message.text)
+        reset = (admission.reset_at.strftime("%Y-%m-%d %H:%M UTC")
+                 if admission.reset_at is not None else "")
+        text = strings.t(f"quota.{admission.scope}", lang, limit=admission.limit, reset=reset)
+        conversation = self.platform.conversation(message)
+        try:
+            await conversation.reply(Reply(ReplyKind.INFO, text, message.thread_key, request_id))
+        except MiruError as exc:
+            log.error("gateway.reply_failed", platform=self.name, error=exc.code)
+        await conversation.status(Status.FAILED)
 
     async def _unavailable(self, message: IncomingMessage) -> None:
         from bot.core.pipeline import request_id_for

@@ -138,7 +138,8 @@ class Pipeline:
 
     async def _handle(self, conv: Conversation, out: Outcome, delivery: Delivery) -> None:
         msg = conv.message
-        if await self.receipts.wants(msg):  # an expense thread: read, keep, sum up
+        _, tier = self.s.policy.tier_for(msg.workspace)
+        if tier.receipts and await self.receipts.wants(msg):  # an expense thread
             await self.receipts.handle(conv, out, delivery)
             return
         raw = await self._ingest(conv, out)
@@ -176,13 +177,15 @@ class Pipeline:
     async def _ingest(self, conv: Conversation, out: Outcome) -> dict[int, bytes]:
         raw: dict[int, bytes] = {}
         limit = self.s.settings.max_files
+        _, tier = self.s.policy.tier_for(conv.message.workspace)  # the plan's largest image
+        max_bytes = min(self.s.settings.max_bytes, int(tier.max_image_mb * 1024 * 1024))
         for i, ref in enumerate(conv.message.images):
             try:
                 if i >= limit:
                     raise TooManyFiles(f"file {i + 1} of {len(conv.message.images)}",
                                        name=ref.name, limit=limit)
                 with self.s.metrics.time("fetch"):
-                    data = await conv.fetch(ref, self.s.settings.max_bytes)
+                    data = await conv.fetch(ref, max_bytes)
                 with self.s.metrics.time("ingest"):
                     decoded = await self.s.ingestor.decode(data, index=i, name=ref.name)
             except (InputRejected, FetchError) as exc:

@@ -1,0 +1,151 @@
+"""Plans and quotas, enforced atomically in Redis for every gateway and worker.
+
+``Quotas.admit`` runs one Lua script per message: it checks the user's and the workspace's
+images for the UTC day and the user's requests in flight against the workspace's tier, and only
+when all fit, counts them; two gateways at the last image cannot both pass, because Redis runs
+one script at a time and every key of a workspace shares its hash tag (one Cluster slot). A
+request already counted (a re-delivered event) passes without being counted again. Workers call
+``release`` when a request finishes, freeing its concurrency slot; a slot never released (a dead
+worker) lapses after ``keys.QUOTA_RUNNING_TTL_S``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+
+from bot import keys
+from bot.models import IncomingMessage
+from bot.ops.metrics import Metrics
+from bot.stores.redis_base import redis_errors
+from bot.stores.redis_base import text as _text
+from config.policy import PolicyConfig
+
+Scope = Literal["user", "workspace", "concurrent"]
+
+# KEYS: user day, workspace day, charged marker, user running zset.
+# ARGV: images, user limit, workspace limit, day ttl, concurrency limit, now, request id,
+#       running ttl. Limits of 0 mean unlimited. Returns {1, used} or {0, scope, used}.
+_ADMIT = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return {1, -1} end
+local n = tonumber(ARGV[1])
+local u = tonumber(redis.call('GET', KEYS[1]) or '0')
+local w = tonumber(redis.call('GET', KEYS[2]) or '0')
+local ulim, wlim, clim = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+if n > 0 and ulim > 0 and u + n > ulim then return {0, 'user', u} end
+if n > 0 and wlim > 0 and w + n > wlim then return {0, 'workspace', w} end
+if clim > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[8]))
+  local running = redis.call('ZCARD', KEYS[4])
+  if running >= clim then return {0, 'concurrent', running} end
+  redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
+  redis.call('EXPIRE', KEYS[4], ARGV[8])
+end
+if n > 0 then
+  redis.call('INCRBY', KEYS[1], n)
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+  redis.call('INCRBY', KEYS[2], n)
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+redis.call('SET', KEYS[3], n, 'EX', ARGV[4])
+return {1, u + n}
+"""
+
+
+@dataclass(frozen=True)
+class Admission:
+    ok: bool
+    tier: str
+    scope: Scope | None = None  # what was exhausted, when refused
+    limit: int = 0
+    reset_at: datetime | None = None  # when a daily quota starts again (UTC midnight)
+
+
+def day_of(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y%m%d")
+
+
+def next_reset(now: float) -> datetime:
+    today = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=1)
+
+
+class Quotas:
+    """Redis failures raise ``StoreUnavailable`` (the caller fails closed: nothing is queued)."""
+
+    def __init__(self, redis: Redis, policy: PolicyConfig, metrics: Metrics | None = None
+                 ) -> None:
+        self.r = redis
+        self.policy = policy
+        self.metrics = metrics or Metrics()
+        self._admit = redis.register_script(_ADMIT)
+
+    async def admit(self, message: IncomingMessage, request_id: str,
+                    now: float | None = None) -> Admission:
+        now = time.time() if now is None else now
+        name, tier = self.policy.tier_for(message.workspace)
+        p, ws, day = message.platform, message.workspace, day_of(now)
+        with redis_errors("quota_admit"):
+            got: Any = await self._admit(
+                keys=[keys.quota_user_day(p, ws, day, message.user),
+                      keys.quota_workspace_day(p, ws, day),
+                      keys.quota_charged(p, ws, request_id),
+                      keys.quota_running(p, ws, message.user)],
+                args=[len(message.images), tier.images_per_user_per_day,
+                      tier.images_per_workspace_per_day, keys.QUOTA_DAY_TTL_S,
+                      tier.concurrent_per_user, f"{now:.6f}", request_id,
+                      keys.QUOTA_RUNNING_TTL_S])
+        if int(got[0]) == 1:
+            return Admission(True, name)
+        scope: Scope = _text(got[1])  # type: ignore[assignment]
+        self.metrics.quota_refusals.labels(scope).inc()
+        limit = {"user": tier.images_per_user_per_day,
+                 "workspace": tier.images_per_workspace_per_day,
+                 "concurrent": tier.concurrent_per_user}[scope]
+        return Admission(False, name, scope, limit,
+                         None if scope == "concurrent" else next_reset(now))
+
+    async def release(self, message: IncomingMessage, request_id: str) -> None:
+        """The request finished: free its concurrency slot (a no-op when none was taken)."""
+        with redis_errors("quota_release"):
+            await self.r.zrem(keys.quota_running(message.platform, message.workspace,
+                                                 message.user), request_id)
+
+
+@dataclass(frozen=True)
+class WorkspaceUsage:
+    platform: str
+    workspace: str
+    tier: str
+    images: int
+    users: dict[str, int]  # user id -> images today
+
+
+async def usage(redis: Redis, policy: PolicyConfig, now: float | None = None,
+                *, max_keys: int = 100_000) -> list[WorkspaceUsage]:
+    """Images per workspace and user for the UTC day of ``now`` (a ``SCAN`` of the day's
+    counters, at most ``max_keys`` keys)."""
+    day = day_of(time.time() if now is None else now)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    seen = 0
+    with redis_errors("quota_usage"):
+        async for raw in redis.scan_iter(match=f"{keys.PREFIX}:quota:{{*}}:{day}:*", count=1000):
+            seen += 1
+            if seen > max_keys:
+                break
+            key = _text(raw)
+            tag, _, rest = key.partition("}:")
+            platform, _, workspace = tag.split("{", 1)[1].partition(":")
+            entry = found.setdefault((platform, workspace), {"images": 0, "users": {}})
+            value = int(await redis.get(key) or 0)
+            if rest.endswith(":ws"):
+                entry["images"] = value
+            elif ":u:" in rest:
+                entry["users"][rest.split(":u:", 1)[1]] = value
+    return [WorkspaceUsage(p, w, policy.tier_for(w)[0], e["images"],
+                           dict(sorted(e["users"].items())))
+            for (p, w), e in sorted(found.items())]
