@@ -130,6 +130,11 @@ REVIEW_NOTICES = f"{PREFIX}:review:notices"
 REVIEW_NOTICES_MAX = 10_000
 
 
+def review_notices(platform: str) -> str:
+    """List of decisions to show on ``platform`` (only workers serving it take them)."""
+    return f"{REVIEW_NOTICES}:{platform}"
+
+
 def quarantine_blob(evidence_id: str) -> str:
     """A Fernet token of the evidence bytes (never plaintext)."""
     return f"{PREFIX}:quarantine:{{{evidence_id}}}:blob"

@@ -105,8 +105,11 @@ async def tell_uploader(platform: DiscordPlatform, case: Case, text: str, *,
         except (discord.HTTPException, ValueError) as exc:
             log.warning("discord.review_notice_failed", case=case.id, error=type(exc).__name__)
     if delete:
+        # a message posted inside a thread lives in that thread, else in the channel
+        inside = case.thread not in (case.message_id, case.channel)
         try:
-            await client.get_partial_messageable(int(case.channel)).get_partial_message(
+            await client.get_partial_messageable(
+                int(case.thread if inside else case.channel)).get_partial_message(
                 int(case.message_id)).delete()
         except (discord.HTTPException, ValueError) as exc:  # no Manage Messages: the notice asks
             log.info("discord.review_delete_failed", case=case.id, error=type(exc).__name__)

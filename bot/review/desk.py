@@ -181,14 +181,19 @@ class ReviewNotices:
     async def publish(self, case: Case, decision: Decision) -> None:
         text, delete = ReviewDesk._outcome(case, decision)
         body = json.dumps({"case": case.id, "text": text, "delete": delete})
-        r = self.review.store.r
+        r, key = self.review.store.r, keys.review_notices(case.platform)
         with redis_errors("review notice"):
-            await r.lpush(keys.REVIEW_NOTICES, body)
-            await r.ltrim(keys.REVIEW_NOTICES, 0, keys.REVIEW_NOTICES_MAX - 1)
+            await r.lpush(key, body)
+            await r.ltrim(key, 0, keys.REVIEW_NOTICES_MAX - 1)
 
     async def handle_one(self, timeout_s: float = 1.0) -> bool:
-        """Show one queued decision; False when none came within ``timeout_s``."""
-        got = await self.review.store.r.brpop([keys.REVIEW_NOTICES], timeout=timeout_s)
+        """Show one queued decision for a platform this worker serves; False when none came
+        within ``timeout_s`` (or it serves none)."""
+        if not self.posters:
+            await asyncio.sleep(timeout_s)
+            return False
+        got = await self.review.store.r.brpop(
+            [keys.review_notices(p) for p in sorted(self.posters)], timeout=timeout_s)
         if not got:
             return False
         try:
