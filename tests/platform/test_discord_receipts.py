@@ -36,17 +36,21 @@ async def say(standin: DiscordStandIn, thread: int, text: str = "", *,
     return bot_posts(standin, thread)[-1]
 
 
+def bot_files(standin: DiscordStandIn, thread: int) -> list[dict]:
+    """The attachments of Miru's own messages in ``thread``."""
+    return [att for m in standin.messages.values()
+            if str(m.get("channel_id")) == str(thread)
+            and str((m.get("author") or {}).get("id")) == str(standin.bot["id"])
+            for att in m.get("attachments") or ()]
+
+
 async def uploaded(standin: DiscordStandIn, thread: int) -> dict[str, bytes]:
     """The files Miru posted in ``thread``, fetched from the stand-in's CDN like a user would."""
     files = {}
     async with aiohttp.ClientSession() as session:
-        for m in standin.messages.values():
-            if (str(m.get("channel_id")) != str(thread)
-                    or str((m.get("author") or {}).get("id")) != str(standin.bot["id"])):
-                continue
-            for att in m.get("attachments") or ():
-                async with session.get(att["url"]) as resp:
-                    files[att["filename"]] = await resp.read()
+        for att in bot_files(standin, thread):
+            async with session.get(att["url"]) as resp:
+                files[att["filename"]] = await resp.read()
     return files
 
 
@@ -72,8 +76,7 @@ async def test_expense_thread_on_discord(discord_standin: DiscordStandIn, tmp_pa
         assert prose == strings.t("receipts.not_receipt", "en", name="notes.png")
         summary = await say(discord_standin, thread, "summary")
         assert "JPY: 1,234 (1 receipts)" in summary and "USD: 23.45 (1 receipts)" in summary
-        await until(lambda: any(m.get("attachments") for m in discord_standin.messages.values()
-                                if str(m.get("channel_id")) == str(thread)))
+        await until(lambda: len(bot_files(discord_standin, thread)) == 2)
         files = await uploaded(discord_standin, thread)
         assert set(files) == {"receipts-summary.png", "receipts.csv"}
         assert files["receipts-summary.png"].startswith(b"\x89PNG")
