@@ -111,12 +111,26 @@ async def test_preserved_card_has_no_image_and_reject_tries_to_delete(
         await until(lambda: _card(discord_standin) is not None)
         card = _card(discord_standin)
         assert set(_buttons(card)) == {"reject", "escalate"}
+        case = _buttons(card)["reject"].rsplit(":", 1)[1]
         assert card["attachments"] == [] and "image" not in card["embeds"][0]
         assert "CyberTipline" in json.dumps(card["embeds"])
-        done = await _press(discord_standin, card, _buttons(card)["reject"], "bob")
+        done = await _press(discord_standin, card, f"miru:review:reject:{case}", "bob")
         assert "rejected by" in done
         await discord_standin.wait_for_call("DELETE", rf"/channels/\d+/messages/{sent['id']}", 10)
         assert stack.engine.requests == []
+        # /miru appeal: the uploader (alice) sends it back once; a new card goes out
+        cards = sum(1 for m in discord_standin.messages.values() if m.get("embeds"))
+        record = await discord_standin.dispatch_command("miru", {"case": case},
+                                                        subcommand="appeal")
+        await until(lambda: bool(record.followup_ids))
+        assert "back with the moderators" in discord_standin.messages[
+            record.followup_ids[0]]["content"]
+        await until(lambda: sum(1 for m in discord_standin.messages.values()
+                                if m.get("embeds")) == cards + 1)
+        again = await discord_standin.dispatch_command("miru", {"case": case},
+                                                       subcommand="appeal", user="bob")
+        await until(lambda: bool(again.followup_ids))
+        assert "not_yours" in discord_standin.messages[again.followup_ids[0]]["content"]
 
 
 async def test_unpostable_moderators_channel_and_a_case_lost_with_redis(
