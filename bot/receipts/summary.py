@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +20,7 @@ from bot.receipts.ledger import Entry
 from bot.receipts.model import CATEGORIES
 
 UNKNOWN_CURRENCY = "?"
+MAX_CHART_CURRENCIES = 6  # panels in the chart (most receipts first); the summary text has all
 NO_CATEGORY = "none"
 CJK_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -115,6 +116,7 @@ def chart_png(s: Summary, lang: str, *, font: Path | None = None) -> bytes | Non
     """A horizontal bar chart per currency, categories as bars; None when nothing has a total."""
     if not s.currencies:
         return None
+    s = replace(s, currencies=s.currencies[:MAX_CHART_CURRENCIES])  # the text lists them all
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties

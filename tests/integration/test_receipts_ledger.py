@@ -179,3 +179,16 @@ async def test_a_tampered_entry_is_skipped_not_misread(ledger, thread, redis) ->
         load_receipt(raw["receipt"])
     added = await ledger.add(thread, "alice", CAFE)  # the ledger still works around them
     assert added.n == 2 and [e.n for e in await ledger.entries(thread)] == [2]
+
+
+async def test_corrections_kept_per_entry_are_bounded(ledger, thread) -> None:
+    from bot.receipts.ledger import MAX_CORRECTIONS
+
+    await ledger.add(thread, "alice", CAFE)
+    for i in range(MAX_CORRECTIONS + 5):
+        await ledger.correct(thread, "bob", 1, lambda r, i=i: dataclasses.replace(
+            r, total=Decimal(i)), "total", str(i))
+    (entry,) = await ledger.entries(thread)
+    assert len(entry.corrections) == MAX_CORRECTIONS
+    assert entry.corrections[-1].value == str(MAX_CORRECTIONS + 4)
+    assert entry.original.total == Decimal("6.41")

@@ -95,3 +95,15 @@ def test_nothing_to_chart_or_sum() -> None:
     assert chart_png(s, "en") is None
     assert summary_text(s, "en") == "There are no receipts in this thread yet."
     assert csv_bytes([]).decode("utf-8-sig").strip() == ",".join(CSV_COLUMNS)
+
+
+def test_chart_size_is_bounded_however_many_currencies() -> None:
+    from bot.receipts.summary import CurrencyTotal, Summary
+
+    many = tuple(CurrencyTotal(f"C{i:02d}", Decimal(i + 1), 1, (("misc", Decimal(i + 1)),))
+                 for i in range(60))
+    png = chart_png(Summary(60, many, (), 0, 0), "en")
+    assert png is not None
+    with Image.open(io.BytesIO(png)) as img:
+        assert img.height < 1200  # six panels, not sixty
+    assert summary_text(Summary(60, many, (), 0, 0), "en").count("(1 receipts)") == 60
