@@ -156,3 +156,28 @@ async def test_usage_reports_the_day_per_workspace_and_user(redis, tmp_path: Pat
                                                ("TQ", "free", 3, 100, {"U1": 2, "U2": 1})]
     text = miru(env, "usage", timeout=60)
     assert "slack:TQ  tier free  images 3 of 100" in text.stdout
+
+
+async def test_the_gateway_refuses_in_the_thread_audits_and_fails_closed(redis, tmp_path: Path):
+    from dataclasses import replace
+
+    from tests.unit.gateway_fakes import make_rig
+
+    rig = make_rig(tmp_path)
+    rig.app.quotas = Quotas(redis, policy(images_per_user_per_day=1))
+    assert await rig.gateway.submit(message(1)) == "accepted"
+    assert await rig.gateway.submit(message(2)) == "refused"
+    approved = replace(message(1), event_id="E1:review:c1", review_case="c1")
+    assert await rig.gateway.submit(approved) == "accepted"  # counted when first sent
+    assert [m.message_id for m in rig.queue.jobs] == ["m1", "m1"]
+    (reply,) = rig.platform.replies
+    assert "limit of 1 images" in reply.text and "UTC" in reply.text
+    assert [(r["kind"], r["detail"]["scope"]) for r in rig.audit_lines()
+            if r["kind"] == "quota_refused"] == [("quota_refused", "user")]
+    down = Redis.from_url("redis://127.0.0.1:1/0")
+    rig.app.quotas = Quotas(down, policy(images_per_user_per_day=1))
+    try:
+        assert await rig.gateway.submit(message(3)) == "unavailable"  # nothing uncounted queued
+    finally:
+        await down.aclose()
+    assert len(rig.queue.jobs) == 2
