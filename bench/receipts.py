@@ -58,10 +58,10 @@ def main() -> None:
     ap.add_argument("--lang", choices=["ja", "en"], default=None)
     ap.add_argument("--engine", choices=["tesseract", "rapidocr"], default="tesseract")
     ap.add_argument("--psm", type=int, default=PSM, help="Tesseract page segmentation mode")
-    ap.add_argument("--width", type=int, default=paper.OCR_TARGET_WIDTH,
-                    help="the sheet's width in pixels for OCR")
+    ap.add_argument("--text-height", type=int, default=paper.TEXT_HEIGHT,
+                    help="printed rows scaled to this height in pixels for OCR")
     args = ap.parse_args()
-    paper.OCR_TARGET_WIDTH = args.width
+    paper.TEXT_HEIGHT = args.text_height
     source: WordSource
     if args.engine == "rapidocr":
         source = RapidWords()
@@ -88,7 +88,8 @@ def main() -> None:
                 print(f"seed {seed} {g.lang} {g.date_form} photo={g.photo} {f}: "
                       f"got {getattr(got, f)!r} truth {getattr(g.truth, f)!r}")
     n = args.n
-    print(f"engine {args.engine} psm {args.psm} width {args.width}; receipts: {n} ({dict(langs)}), "
+    print(f"engine {args.engine} psm {args.psm} text height {paper.TEXT_HEIGHT}px; "
+          f"receipts: {n} ({dict(langs)}), "
           f"OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')},"
           f" load average {os.getloadavg()[0]:.2f}")
     for f in FIELDS:

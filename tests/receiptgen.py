@@ -123,6 +123,7 @@ def _money(v: Decimal, cur: str, rng: random.Random) -> str:
 def generate(seed: int, *, lang: str | None = None, date_form: str | None = None,
              tax_style: str | None = None, photo: bool | None = None,
              payment: PaymentMethod | None = None, tilt: float | None = None,
+             long_slip: bool = False,
              today: Date = Date(2026, 11, 28)) -> Generated:
     """One receipt and its truth. Unset options are drawn from the seed."""
     rng = random.Random(seed)
@@ -141,6 +142,8 @@ def generate(seed: int, *, lang: str | None = None, date_form: str | None = None
         rng.randint(1, 4), len((ITEMS_JA if ja else ITEMS_EN)[category])))
     if rng.random() < 0.1:  # a long narrow slip
         names = names * 4
+    if long_slip:
+        names = (names * 30)[:30]
     step = Decimal("1") if ja else Decimal("0.01")
     prices = [Decimal(rng.randint(1, 60) * (10 if ja else 1)) * (Decimal(rng.choice([10, 1, 5]))
               if ja else Decimal("1")) + (Decimal(rng.randint(0, 99)) / 100 if not ja else 0)
@@ -244,7 +247,7 @@ def generate(seed: int, *, lang: str | None = None, date_form: str | None = None
         rows += [*lines, ("big", total_word, _money(total, currency, rng))]
     rows += pay_rows
     rows.append(("center", "ありがとうございました" if ja else "Thank you for your visit!", ""))
-    img = _render(rows, ja, rng)
+    img = _render(rows, ja, rng, 384 if long_slip else None)
     items = tuple(LineItem(n, p) for n, p in zip(names, prices, strict=True))
     truth = Receipt(
         merchant=merchant, date=when, total=total, subtotal=subtotal, tax=tax,
@@ -257,12 +260,13 @@ def generate(seed: int, *, lang: str | None = None, date_form: str | None = None
     return Generated(img, truth, lang, date_form, photo)
 
 
-def _render(rows: list[tuple[str, str, str]], ja: bool, rng: random.Random) -> Image.Image:
+def _render(rows: list[tuple[str, str, str]], ja: bool, rng: random.Random,
+            width: int | None = None) -> Image.Image:
     path = rng.choice(FONTS_JA if ja else FONTS_EN)
     size = rng.randint(22, 28)
     face = ImageFont.truetype(path, size)
     big = ImageFont.truetype(path, int(size * 1.35))
-    width = rng.choice([384, 480, 520, 576, 640])  # 384: a 58 mm slip
+    width = width or rng.choice([384, 480, 520, 576, 640])  # 384: a 58 mm slip
     margin = rng.randint(18, 34)
     line_h = int(size * 1.55)
     paper = tuple(rng.randint(238, 255) for _ in range(3))

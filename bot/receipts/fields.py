@@ -45,7 +45,8 @@ _ADDED = re.compile(r"外\s*税|外\s*消\s*費|plus\s*tax|\+\s*tax", re.I)
 _RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,3})?)\s*%")
 TENDER = re.compile(
     r"お?\s*預\s*[りか]|預\s*り\s*金|お?\s*釣\s*り?|釣\s*銭|おつり|cash\s*tendered|tendered|"
-    r"\bchange\b|\bcash\b(?!\s*back)|現\s*金|rounding|端数|値\s*引|discount|割\s*引|points?", re.I)
+    r"\bchange\b|\bcash\b(?!\s*back)|現\s*金|rounding|端数|値\s*引|discount|割\s*引|\bpoints?\b|ポイント",
+    re.I)
 
 MAX_MERCHANT = 60
 _NOT_MERCHANT = re.compile(
@@ -119,6 +120,7 @@ def lines_of(rows: list[str], currency: str | None) -> list[Line]:
 # OCR's usual misreadings of currency marks next to digits: "S$" as "SS"/"$$", "RM0" as "RMO".
 _SGD = re.compile(r"(?<![A-Za-z$])(?:S\$?S|\$\$|S\$\$|SS\$)(?=\s?\d)")
 _OH = re.compile(r"(RM|\$|¥|£|€)\s?[Oo](?=[.,]\d)")
+_GLUED = re.compile(r"([A-Za-z]{3,})(\d)")  # "TENDERED100,00": a label glued to its amount
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 
@@ -126,12 +128,13 @@ def clean_row(text: str) -> str:
     """A row with OCR's usual confusions around amounts undone (``S$34 .13`` -> ``S$34.13``,
     ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``)."""
     text = _SGD.sub("S$", text)
+    text = _GLUED.sub(r"\1 \2", text)
     text = _OH.sub(r"\g<1>0", text)
     return _SPLIT.sub(r"\1\2\3", text)
 
 
 _TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
-_COUNT = re.compile(r"(\d+)\s*(点|個|items?|pcs|qty)\b|[x×@]\s*\d+(?!\.\d)", re.I)
+_COUNT = re.compile(r"(\d+)\s*(点|個|items?|pcs|qty)\b|(?<![A-Za-z])[x×@]\s*\d+(?![.,]\d)", re.I)
 
 
 def _strip_noise(text: str) -> str:
@@ -212,6 +215,9 @@ def payment_method(text: str) -> tuple[PaymentMethod | None, float]:
     if not found:
         return None, 0.0
     non_cash = [(m, n) for m, n in found if m != "cash"]
+    change = re.search(r"(お?\s*釣\s*り?|おつり|\bchange\b)\D{0,6}([1-9][\d,.]*)", text, re.I)
+    if change and re.search(r"預|tender", text, re.I):
+        return "cash", 0.85  # cash handed over and change given back: no card pays so
     if non_cash:
         # ranked by the keys' order: a specific word (デビット, PayPay) beats a generic "card"
         method = non_cash[0][0]
@@ -239,7 +245,8 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
     for i, text in enumerate(rows[:8]):
         clean = text.strip(" -=*・|:_")
         letters = re.findall(r"[^\W\d_]", clean)
-        if len(letters) < 2 or _NOT_MERCHANT.search(clean) or find_amounts(clean):
+        if len(letters) < 2 or _NOT_MERCHANT.search(clean) or any(
+                a.currency or a.decimals for a in find_amounts(clean)):
             continue
         if sum(ch.isdigit() for ch in clean) > len(clean) / 3:
             continue

@@ -18,7 +18,10 @@ WORK_SIDE = 800  # long side of the copy the paper is searched on
 MIN_PAPER_FRACTION = 0.12  # of the photo's area
 MAX_TILT_DEG = 20.0
 OCR_MAX_HEIGHT = 2400
-OCR_TARGET_WIDTH = 900  # a receipt's width in pixels for OCR (about 30 px per printed row)
+OCR_TARGET_WIDTH = 900  # a receipt's width for OCR where its rows cannot be measured
+# Tesseract reads best with rows (ascender to descender) about this tall; big bold totals at 60 px
+# came out as "$0537" for "90,37" (bench/receipts.py --show, 2026-11-28)
+TEXT_HEIGHT = 30
 EDGE_TRIM = 0.015  # of the sheet's width, after the perspective is corrected
 
 
@@ -116,6 +119,25 @@ def skew_angle(gray: np.ndarray) -> float:
     return float(fine)
 
 
+def text_height(gray: np.ndarray) -> float | None:
+    """The median height in pixels of the printed rows (runs of rows with ink in the horizontal
+    projection), or None when there are too few rows to tell."""
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                31, 15)
+    profile = (ink > 0).sum(axis=1) > max(2, gray.shape[1] // 100)
+    runs, start = [], None
+    for y, on in enumerate(profile):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            if y - start >= 4:
+                runs.append(y - start)
+            start = None
+    if len(runs) < 4:
+        return None
+    return float(np.median(runs))
+
+
 def rotate(rgb: np.ndarray, angle: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
@@ -144,10 +166,14 @@ def flatten(image: Image.Image) -> tuple[Image.Image, Quality]:
     if abs(angle) >= 0.3:
         gray = rotate(gray, angle)
     h, w = gray.shape
-    factor = OCR_TARGET_WIDTH / w if w > OCR_TARGET_WIDTH or w < OCR_TARGET_WIDTH * 0.7 else 1.0
-    if h * factor > OCR_MAX_HEIGHT and h > w * 3:  # a long narrow slip: keep the rows legible
-        factor = max(factor, min(1.0, OCR_MAX_HEIGHT * 1.5 / h))
-    factor = min(factor, 3.0)
+    rows = text_height(gray)
+    if rows:  # printed rows about TEXT_HEIGHT px tall, whatever the photo's resolution
+        factor = min(3.0, max(0.25, TEXT_HEIGHT / rows))
+        factor = 1.0 if 0.85 <= factor <= 1.15 else factor
+    else:
+        factor = OCR_TARGET_WIDTH / w if w > OCR_TARGET_WIDTH or w < OCR_TARGET_WIDTH * 0.7 else 1
+    if factor > 1 and h * factor > OCR_MAX_HEIGHT * 1.5:  # a long slip: no bigger than needed
+        factor = max(1.0, OCR_MAX_HEIGHT * 1.5 / h)
     if factor != 1.0:
         interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
         gray = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))),

@@ -16,9 +16,7 @@ total 1.000 / 0.900, date 1.000 / 0.425, currency 1.000 / 0.850, merchant 0.950 
 from __future__ import annotations
 
 import io
-import itertools
 import re
-from collections.abc import Callable
 from datetime import date as Date
 from decimal import Decimal
 from pathlib import Path
@@ -27,10 +25,11 @@ from typing import Protocol
 from PIL import Image, ImageOps
 
 from bot.receipts import fields as F
-from bot.receipts.amounts import detect_currency, minor_units
+from bot.receipts import totals as T
+from bot.receipts.amounts import detect_currency, find_amounts, minor_units
 from bot.receipts.dates import find_dates
 from bot.receipts.layout import Row, Word, group_rows, rows_text, tesseract_words
-from bot.receipts.model import LineItem, Receipt, TaxLine
+from bot.receipts.model import Receipt, TaxLine
 from bot.receipts.paper import Quality, flatten
 from bot.vision.ocr import OcrReader
 
@@ -40,8 +39,6 @@ from bot.vision.ocr import OcrReader
 MIN_SHARPNESS = 20.0
 MIN_BRIGHTNESS = 60.0
 MIN_SHORT_SIDE = 220
-MAX_ITEMS = 100
-# Keys in bot/strings.py for the retake tips (the thread flow renders them).
 TIP_BLUR = "receipts.retake_blur"
 TIP_DARK = "receipts.retake_dark"
 TIP_SMALL = "receipts.retake_small"
@@ -84,10 +81,40 @@ def read_receipt(image: Image.Image, *, ocr: OcrReader | WordSource | None = Non
     ``EngineUnavailable``."""
     if min(image.size) < MIN_SHORT_SIDE // 2:
         return Receipt(readable=False, retake_tips=(TIP_SMALL,))
-    rows, quality = read_rows(image, ocr=ocr, lang_hint=lang_hint)
+    source = ocr if callable(ocr) else tesseract_source(ocr)
+    paper, quality = flatten(image)
+    english_only = (lang_hint or "").lower().startswith("en")
+    first = _read_paper(paper, source, "en" if english_only else "ja", quality, lang_hint, today)
+    if english_only or _agrees(first) or not first.is_receipt or _japanese(first.ocr_text):
+        return first
+    # A receipt with no Japanese whose amounts do not agree: read again with the English model
+    # alone (jpn+eng turns "€" into "を" and big bold digits into kana); keep the reading whose
+    # amounts agree, else the surer total.
+    second = _read_paper(paper, source, "en", quality, lang_hint, today)
+    if _agrees(second) or second.confidence.get("total", 0) > first.confidence.get("total", 0):
+        return second
+    return first
+
+
+def _read_paper(paper: Image.Image, source: WordSource, lang: str, quality: Quality,
+                lang_hint: str | None, today: Date | None) -> Receipt:
+    rows = group_rows(source(paper, lang), lang)
     return read_fields([r.text for r in rows], [r.height for r in rows],
                        quality=quality, lang_hint=lang_hint, today=today,
                        ocr_conf=(sum(r.conf for r in rows) / len(rows)) if rows else 0.0)
+
+
+def _agrees(r: Receipt) -> bool:
+    """The total is backed by a second reading of the receipt: the items add up to it, subtotal
+    and tax make it, or another row (the payment) prints it again."""
+    if r.total is None:
+        return False
+    if r.items and sum((i.amount for i in r.items), Decimal(0)) == r.total:
+        return True
+    if r.subtotal is not None and (r.subtotal + (r.tax or 0) == r.total) and not r.totals_disagree:
+        return True
+    amounts = [a.value for row in r.ocr_text.splitlines() for a in find_amounts(row)[-1:]]
+    return amounts.count(r.total) >= 2
 
 
 def read_receipt_file(path: str | Path, *, ocr: OcrReader | WordSource | None = None,
@@ -129,23 +156,28 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     currency, cur_conf = detect_currency(text, japanese=japanese)
     lines = F.lines_of(rows, currency)
     conf: dict[str, float] = {}
-    total, total_conf, total_row = _total(lines)
+    total, total_conf, total_row = T.find_total(lines)
     subtotal = next((ln.amount for ln in lines if ln.amount is not None and ln.amount > 0
                      and F.is_subtotal(ln.label)), None)
-    tax, tax_lines, style = _taxes(lines, japanese)
+    tax, tax_lines, style = T.find_taxes(lines, japanese)
     rounding = sum((ln.amount for ln in lines if ln.amount is not None
                     and re.search(r"round|端数|調整", ln.label, re.I)), Decimal(0))
+    adjust_row = next((ln.index for ln in lines if ln.amount is not None
+                       and re.search(r"round|端数|調整", ln.label, re.I)), None)
+    if total is not None and adjust_row is not None and total_row < adjust_row:
+        total = total + rounding  # the total after the adjustment was unreadable
     if total is None:
-        total, total_conf = _total_otherwise(lines, subtotal, tax, style)
-    if (tax is None and total is not None and subtotal is not None and total > subtotal
+        total, total_conf = T.total_otherwise(lines, subtotal, tax, style)
+    if (tax is None and total is not None and subtotal is not None
+            and subtotal < total <= subtotal * Decimal("1.3")
             and any(F.is_tax(ln.text) for ln in lines)):
         tax, style = total - subtotal, style or "added"  # the tax row's amount was unreadable
-    total = _lost_point(lines, total, total_row, currency)
+    total = T.lost_point(lines, total, total_row, currency)
     if (tax is not None and total is not None and tax >= total and minor_units(currency)
             and tax == tax.to_integral_value() and tax / 100 < total):
         tax = tax / 100  # "9.77" read as "977": a tax is never more than the total
-    total, total_conf = _reconcile(lines, total, total_conf, total_row, subtotal, tax, rounding,
-                                   style)
+    total, total_conf = T.reconcile(lines, total, total_conf, total_row, subtotal, tax, rounding,
+                                   style, currency)
     disagree = False
     if total is not None and subtotal is not None and tax is not None:
         if subtotal + tax + rounding == total:
@@ -153,7 +185,7 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
             total_conf = max(total_conf, 0.97)
         elif subtotal == total or style == "included":
             style = style or "included"
-        elif not _discounted(lines):
+        elif not T.discounted(lines):
             disagree = True
     paid = [ln.amount for ln in lines if ln.amount is not None and ln.amount == total
             and ln.index != total_row]
@@ -176,7 +208,7 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     if invoice is None:
         invoice, valid = _invoice_by_label(rows)
     conf["invoice_number"] = (0.95 if valid else 0.5) if invoice else 0.0
-    items = _items(lines, total_row)
+    items = T.find_items(lines, total_row, currency)
     compliant, missing = _compliance(japanese, currency, invoice, valid, merchant,
                                      best.value if best else None, total, tax_lines, tax_rate,
                                      tax)
@@ -205,31 +237,6 @@ _CONF_FIELDS = ("merchant", "date", "total", "tax", "tax_rate", "currency", "pay
                 "category", "invoice_number")
 
 
-def _total(lines: list[F.Line]) -> tuple[Decimal | None, float, int]:
-    """The total row: the strongest total word (the later of equals); after a rounding
-    adjustment, the total printed below it whatever its word ("Total (Incl. SST)", "Rounding
-    Adj", "Total")."""
-    best: tuple[float, int, Decimal] | None = None
-    adjusted = next((ln.index for ln in lines if ln.amount is not None
-                     and re.search(r"round|端数|調整", ln.label, re.I)), None)
-    for ln in lines:
-        if ln.amount is None or ln.amount <= 0:
-            continue
-        strength = F.total_strength(ln.label)
-        if strength and adjusted is not None and ln.index > adjusted:
-            strength = 1.0
-        if strength and (best is None or strength >= best[0]):
-            best = (strength, ln.index, ln.amount)
-    if best is None:
-        # next row's amount when a label stands alone (合計 on one row, ¥1,234 under it)
-        for a, b in itertools.pairwise(lines):
-            if a.amount is None and F.total_strength(a.text) and b.amount and not b.label.strip(
-                    " ¥$€£:"):
-                return b.amount, 0.7, b.index
-        return None, 0.0, -1
-    return best[2], best[0], best[1]
-
-
 _EURO_AS_WO = re.compile(r"(\d)\s?[をè](?![\u3040-\u30ff])")
 
 
@@ -238,110 +245,6 @@ def _japanese(text: str) -> bool:
     ja = len(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]", text))
     letters = len(re.findall(r"[^\W\d_]", text))
     return ja >= 4 and ja >= 0.15 * letters
-
-
-def _taxes(lines: list[F.Line], japanese: bool) -> tuple[Decimal | None, list[TaxLine], str | None]:
-    found: list[TaxLine] = []
-    included: bool | None = None
-    summary: Decimal | None = None
-    # taxes are printed under the subtotal; above it a "City tax" is an item
-    first = next((ln.index for ln in lines if F.is_subtotal(ln.label)), 0)
-    for i, ln in enumerate(lines):
-        if (i < first or ln.amount is None or not F.is_tax(ln.label)
-                or F.total_strength(ln.label) >= 0.9):
-            continue
-        prev = lines[i - 1].text if i else ""
-        # "(10%対象 ¥1,000" on the row above "内消費税 ¥90)": the base and its rate
-        base_above = bool(prev) and ("対象" in prev or F.tax_rate(prev, japanese) is not None
-                                     ) and not F.is_tax(lines[i - 1].label)
-        rate = F.tax_rate(ln.text, japanese) or (
-            F.tax_rate(prev, japanese) if base_above else None)
-        base = ln.amounts[-2].value if len(ln.amounts) >= 2 else (
-            lines[i - 1].amount if base_above else None)
-        flag = F.tax_included(ln.text) if F.tax_included(ln.text) is not None else (
-            F.tax_included(prev) if base_above else None)
-        included = flag if flag is not None else included
-        if re.search(r"合\s*計|total|計\s*$", ln.label, re.I) and "内" not in ln.label:
-            summary = ln.amount
-            continue
-        if rate is None and japanese and base:
-            rate = _japanese_rate(ln.amount, base, flag)
-        if rate is None or rate not in {t.rate for t in found}:
-            found.append(TaxLine(rate or Decimal(0), ln.amount, base))
-    tax = summary if summary is not None else (
-        sum((t.tax for t in found), Decimal(0)) if found else None)
-    tax_lines = [t for t in found if t.rate > 0]
-    if included is None and japanese and found and all(
-            re.search(r"消\s*費\s*税", ln.label) and not re.search(r"内|込|対\s*象", ln.text)
-            for ln in lines if ln.amount is not None and F.is_tax(ln.label)):
-        included = False  # "消費税等 ¥192" on its own row, not "(内消費税": tax added (外税)
-    style = None if included is None else ("included" if included else "added")
-    return tax, tax_lines, style
-
-
-def _total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal | None,
-                     style: str | None) -> tuple[Decimal | None, float]:
-    """No readable total row: cash tendered minus change, else subtotal (+ tax added on top),
-    else the amount on a card or QR payment row."""
-    def amount(pattern: str) -> Decimal | None:
-        return next((ln.amount for ln in lines if ln.amount is not None and ln.amount >= 0
-                     and re.search(pattern, ln.label, re.I)), None)
-
-    tendered = amount(r"預|tender|\bcash\b|現\s*金")
-    change = amount(r"釣|\bchange\b")
-    if tendered is not None and change is not None and tendered > change:
-        return tendered - change, 0.6
-    if subtotal is not None:
-        return (subtotal + (tax or 0) if style == "added" else subtotal), 0.4
-    paid = amount(F.PAYMENT_KEYS[3][1].pattern + "|" + F.PAYMENT_KEYS[1][1].pattern + "|debit")
-    return (paid, 0.4) if paid is not None else (None, 0.0)
-
-
-def _reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,
-               subtotal: Decimal | None, tax: Decimal | None, rounding: Decimal,
-               style: str | None) -> tuple[Decimal | None, float]:
-    """A total that disagrees with subtotal + tax, where the sum is also printed on another row
-    (the card or QR payment) is a misread total ("$" read as "5": S$578.25 for S$78.25): the
-    two rows that agree win."""
-    if total is None or subtotal is None or tax is None or style == "included":
-        return total, conf
-    expected = subtotal + tax + rounding
-    if expected == total or expected <= 0:
-        return total, conf
-    others = {ln.amount for ln in lines if ln.index != total_row and ln.amount is not None
-              and not F.is_subtotal(ln.label) and not F.TENDER.search(ln.label)}
-    if expected in others:
-        return expected, 0.8
-    return total, conf
-
-
-def _lost_point(lines: list[F.Line], value: Decimal | None, row: int,
-                currency: str | None) -> Decimal | None:
-    """An amount whose decimal point OCR lost (``6117`` for ``61,17``), put back where another
-    row prints the same digits with it (the payment row repeats the total)."""
-    if value is None or minor_units(currency) == 0 or value != value.to_integral_value():
-        return value
-    scaled = value / 100
-    if any(ln.amount == scaled and ln.index != row for ln in lines):
-        return scaled
-    return value
-
-
-def _japanese_rate(tax: Decimal, base: Decimal, included: bool | None) -> Decimal | None:
-    """8% or 10% from a tax and its base when OCR lost the printed rate (内税 bases include
-    the tax; Japan rounds the tax down, so allow a yen or two)."""
-    net = base - tax if included is not False else base
-    if net <= 0:
-        return None
-    for rate in (Decimal(10), Decimal(8)):
-        if abs(net * rate / 100 - tax) <= 2:
-            return rate
-    return None
-
-
-def _discounted(lines: list[F.Line]) -> bool:
-    return any(re.search(r"値\s*引|割\s*引|discount|coupon|クーポン", ln.label, re.I)
-               for ln in lines)
 
 
 def _without_loyalty(text: str) -> str:
@@ -359,29 +262,6 @@ def _invoice_by_label(rows: list[str]) -> tuple[str | None, bool | None]:
             if len(digits) == 13:
                 return F.invoice_number("T" + digits)
     return None, None
-
-
-def _items(lines: list[F.Line], total_row: int) -> tuple[LineItem, ...]:
-    """Rows above the subtotal/total with a name and an amount, not tax or tender rows."""
-    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
-    if end < 0:
-        end = len(lines)
-    out = []
-    for ln in lines[:end]:
-        name = ln.label.strip(" .:-¥$€£*")
-        if (ln.amount is None or len(re.findall(r"[^\W\d_]", name)) < 2 or F.is_tax(ln.label)
-                or F.TENDER.search(ln.label) or F.total_strength(ln.label)
-                or find_dates_cheap(ln.text)):
-            continue
-        out.append(LineItem(name[:80], ln.amount))
-        if len(out) >= MAX_ITEMS:
-            break
-    return tuple(out)
-
-
-def find_dates_cheap(text: str) -> bool:
-    return bool(re.search(r"\d{1,4}\s*[/.\-年]\s*\d{1,2}\s*[/.\-月]\s*\d{1,2}|tel|電話", text,
-                          re.I))
 
 
 def _compliance(japanese: bool, currency: str | None, invoice: str | None, valid: bool | None,
@@ -406,7 +286,6 @@ def _compliance(japanese: bool, currency: str | None, invoice: str | None, valid
     return not missing, tuple(missing)
 
 
-Reader = Callable[[Image.Image], Receipt]
 __all__ = [
     "layout_text",
     "minor_units",

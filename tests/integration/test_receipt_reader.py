@@ -42,7 +42,9 @@ def test_reads_generated_receipt(seed: int, lang: str, form: str, style: str | N
     assert r.is_receipt and r.readable
     assert (r.total, r.date, r.currency) == (t.total, t.date, t.currency), r.ocr_text
     assert r.tax == t.tax and r.tax_style == t.tax_style, r.ocr_text
-    assert r.payment_method == t.payment_method and r.category == t.category, r.ocr_text
+    # a payment word OCR could not read is left unknown (the card marks it), never guessed wrong
+    assert r.payment_method in (t.payment_method, None), r.ocr_text
+    assert r.category == t.category, r.ocr_text
     if t.invoice_number:
         assert r.invoice_number == t.invoice_number and r.invoice_number_valid
     if lang == "ja":
@@ -74,6 +76,15 @@ def test_other_images_keep_the_plain_reading() -> None:
     reader = OcrReader()
     assert ocr_context(reader, sign) == reader.read(sign, "auto").text
     assert "EXIT" in layout_text(sign, reader)
+
+
+@pytest.mark.parametrize(("seed", "lang"), [(401, "en"), (402, "ja")])
+def test_long_narrow_slip(seed: int, lang: str) -> None:
+    g = generate(seed, lang=lang, photo=False, long_slip=True)
+    assert g.image.height > 3 * g.image.width
+    r = read_receipt(g.image, today=TODAY)
+    assert r.total == g.truth.total and r.date == g.truth.date, r.ocr_text
+    assert len(r.items) >= 25
 
 
 def test_file_entry_point(tmp_path: Path) -> None:

@@ -203,3 +203,38 @@ CASH RM 20.00
 CHANGE RM 9.40
 """)
     assert r.total == Decimal("10.60")
+
+
+def test_tax_row_amount_survives_count_blanking() -> None:
+    # "x 14" in "tax 14,03" is not a quantity; "x 2" and "@ 3" are
+    assert F.lines_of(["City tax 14,03 €"], "EUR")[0].amount == Decimal("14.03")
+    assert F.lines_of(["Tax 1.23"], "USD")[0].amount == Decimal("1.23")
+    assert F.lines_of(["Coffee x 2 $7.00"], "USD")[0].amounts[-1].value == Decimal("7.00")
+    assert len(F.lines_of(["Coffee x 2 $7.00"], "USD")[0].amounts) == 1
+
+
+def test_item_names_are_not_keywords() -> None:
+    r = read("""
+OFFICE DEPOT
+Nov 20 2026
+Ballpoint pens $4.00
+City tax $1.00
+Room charge $10.00
+TOTAL $15.00
+VISA $15.00
+""")
+    assert [i.name for i in r.items] == ["Ballpoint pens", "City tax", "Room charge"]
+    assert r.tax is None and r.total == Decimal("15.00")
+
+
+def test_currency_mark_read_as_a_digit() -> None:
+    r = read("タクシー\n2026/11/20\n運賃 ¥1,920\n小計 ¥1,920\n合計 42112\n消費税等(10%) ¥192")
+    assert r.total == Decimal(2112)
+    r = read("HOTEL\nNov 20 2026\nRoom $71.79\nSUBTOTAL $71.79\nTAX $6.46\nTOTAL $578.25")
+    assert r.total == Decimal("78.25")
+
+
+def test_change_given_means_cash() -> None:
+    assert F.payment_method("お預り ¥1,000\nお釣り ¥120\n**** 1234")[0] == "cash"
+    assert F.payment_method("VISA ¥880\nお釣り ¥0")[0] == "credit_card"
+    assert F.merchant(["7-Eleven", "Nov 20 2026"])[0] == "7-Eleven"

@@ -1,0 +1,224 @@
+"""The amounts of a receipt from its rows: the total among look-alikes (cross-checked against
+subtotal + tax, the items, cash tendered minus change and the payment row), the taxes per rate,
+and the items. Pure functions on ``fields.Line`` rows; ``reader.read_fields`` calls them."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from datetime import date as Date
+from decimal import Decimal
+
+from bot.receipts import fields as F
+from bot.receipts.amounts import minor_units
+from bot.receipts.dates import find_dates
+from bot.receipts.model import LineItem, TaxLine
+
+MAX_ITEMS = 100
+# Keys in bot/strings.py for the retake tips (the thread flow renders them).
+def find_total(lines: list[F.Line]) -> tuple[Decimal | None, float, int]:
+    """The total row: the strongest total word (the later of equals); after a rounding
+    adjustment, the total printed below it whatever its word ("Total (Incl. SST)", "Rounding
+    Adj", "Total")."""
+    best: tuple[float, int, Decimal] | None = None
+    adjusted = next((ln.index for ln in lines if ln.amount is not None
+                     and re.search(r"round|端数|調整", ln.label, re.I)), None)
+    for ln in lines:
+        if ln.amount is None or ln.amount <= 0:
+            continue
+        strength = F.total_strength(ln.label)
+        if strength and adjusted is not None and ln.index > adjusted:
+            strength = 1.0
+        if strength and (best is None or strength >= best[0]):
+            best = (strength, ln.index, ln.amount)
+    if best is None:
+        # next row's amount when a label stands alone (合計 on one row, ¥1,234 under it)
+        for a, b in itertools.pairwise(lines):
+            if a.amount is None and F.total_strength(a.text) and b.amount and not b.label.strip(
+                    " ¥$€£:"):
+                return b.amount, 0.7, b.index
+        return None, 0.0, -1
+    return best[2], best[0], best[1]
+
+
+def find_taxes(lines: list[F.Line], japanese: bool
+               ) -> tuple[Decimal | None, list[TaxLine], str | None]:
+    found: list[TaxLine] = []
+    included: bool | None = None
+    summary: Decimal | None = None
+    # taxes are printed under the subtotal; above it a "City tax" is an item
+    first = next((ln.index for ln in lines if F.is_subtotal(ln.label)), 0)
+    for i, ln in enumerate(lines):
+        if (i < first or ln.amount is None or not F.is_tax(ln.label)
+                or F.total_strength(ln.label) >= 0.9 or _item_follows(lines, i)):
+            continue
+        prev = lines[i - 1].text if i else ""
+        # "(10%対象 ¥1,000" on the row above "内消費税 ¥90)": the base and its rate
+        base_above = bool(prev) and ("対象" in prev or F.tax_rate(prev, japanese) is not None
+                                     ) and not F.is_tax(lines[i - 1].label)
+        rate = F.tax_rate(ln.text, japanese) or (
+            F.tax_rate(prev, japanese) if base_above else None)
+        base = ln.amounts[-2].value if len(ln.amounts) >= 2 else (
+            lines[i - 1].amount if base_above else None)
+        flag = F.tax_included(ln.text) if F.tax_included(ln.text) is not None else (
+            F.tax_included(prev) if base_above else None)
+        included = flag if flag is not None else included
+        if re.search(r"合\s*計|total|計\s*$", ln.label, re.I) and "内" not in ln.label:
+            summary = ln.amount
+            continue
+        if rate is None and japanese and base:
+            rate = _japanese_rate(ln.amount, base, flag)
+        if rate is None or rate not in {t.rate for t in found}:
+            found.append(TaxLine(rate or Decimal(0), ln.amount, base))
+    tax = summary if summary is not None else (
+        sum((t.tax for t in found), Decimal(0)) if found else None)
+    tax_lines = [t for t in found if t.rate > 0]
+    if included is None and japanese and found and all(
+            re.search(r"消\s*費\s*税", ln.label) and not re.search(r"内|込|対\s*象", ln.text)
+            for ln in lines if ln.amount is not None and F.is_tax(ln.label)):
+        included = False  # "消費税等 ¥192" on its own row, not "(内消費税": tax added (外税)
+    style = None if included is None else ("included" if included else "added")
+    return tax, tax_lines, style
+
+
+def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal | None,
+                     style: str | None) -> tuple[Decimal | None, float]:
+    """No readable total row: cash tendered minus change, else subtotal (+ tax added on top),
+    else the amount on a card or QR payment row."""
+    tendered = _row_amount(lines, r"預|tender|\bcash\b|現\s*金")
+    change = _row_amount(lines, r"釣|\bchange\b")
+    if tendered is not None and change is not None and tendered > change:
+        return tendered - change, 0.6
+    if subtotal is not None:
+        return (subtotal + (tax or 0) if style != "included" else subtotal), 0.4
+    paid = _row_amount(lines, PAID.pattern)
+    return (paid, 0.4) if paid is not None else (None, 0.0)
+
+
+def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,
+               subtotal: Decimal | None, tax: Decimal | None, rounding: Decimal,
+               style: str | None, currency: str | None) -> tuple[Decimal | None, float]:
+    """Cross-check the total row against the rest of the receipt: subtotal + tax, the items'
+    sum, cash tendered minus change, and the amount on a card/QR/IC payment row. A total backed
+    by one of them is kept (and surer); one backed by none gives way to a value that two of
+    them agree on (OCR misread the big total: "S$578.25" for S$78.25, "2066" for 90,37 €)."""
+    votes: Counter[Decimal] = Counter()
+    if subtotal is not None:
+        votes[subtotal + (tax or 0) + rounding if style != "included" else subtotal] += 1
+    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
+    items = [i.amount for i in find_items(lines, end if end >= 0 else len(lines), currency)]
+    if items:
+        net = sum(items, Decimal(0))
+        votes[net + (tax or 0) + rounding if style == "added" and subtotal is None else net] += 1
+    tendered = _row_amount(lines, r"預|tender|^\s*cash\b|現\s*金")
+    change = _row_amount(lines, r"釣|\bchange\b")
+    if tendered is not None and change is not None and tendered > change:
+        votes[tendered - change] += 1
+    paid = {ln.amount for ln in lines if ln.amount is not None and ln.index != total_row
+            and PAID.search(ln.label) and not F.total_strength(ln.label)}
+    for value in paid:
+        votes[value] += 1
+    votes = Counter({v: n for v, n in votes.items() if v > 0})
+    if total is not None and votes.get(total):
+        return total, max(conf, 0.97)
+    if votes:
+        value, n = votes.most_common(1)[0]
+        if n >= 2:
+            return value, 0.75
+    if total is not None:  # a currency mark read as a digit: "¥2,112" as "42112", "$78" as "578"
+        digits = format(total, "f").lstrip("-")
+        for value in votes:
+            if digits[1:] == format(value, "f") and digits[0] in "4578":
+                return value, 0.75
+    return total, conf
+
+
+PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)
+
+
+def _row_amount(lines: list[F.Line], pattern: str) -> Decimal | None:
+    return next((ln.amount for ln in lines if ln.amount is not None and ln.amount >= 0
+                 and re.search(pattern, ln.label, re.I)), None)
+
+
+def lost_point(lines: list[F.Line], value: Decimal | None, row: int,
+                currency: str | None) -> Decimal | None:
+    """An amount whose decimal point OCR lost (``6117`` for ``61,17``), put back where another
+    row prints the same digits with it (the payment row repeats the total)."""
+    if value is None or minor_units(currency) == 0 or value != value.to_integral_value():
+        return value
+    scaled = value / 100
+    if any(ln.amount == scaled and ln.index != row for ln in lines):
+        return scaled
+    return value
+
+
+def _item_follows(lines: list[F.Line], i: int) -> bool:
+    """An item row (a plain name and price) comes after row ``i`` before any total: row ``i``
+    is an item too ("City tax" on a hotel bill), not the receipt's tax. Below a subtotal or
+    total row nothing is an item."""
+    if any(F.total_strength(ln.label) or F.is_subtotal(ln.label) for ln in lines[:i]):
+        return False
+    for ln in lines[i + 1:]:
+        if F.total_strength(ln.label) or F.is_subtotal(ln.label) or F.TENDER.search(ln.label):
+            return False
+        if (ln.amount is not None and not F.is_tax(ln.label) and not PAID.search(ln.label)
+                and len(re.findall(r"[^\W\d_]", ln.label)) >= 2):
+            return True
+    return False
+
+
+def _japanese_rate(tax: Decimal, base: Decimal, included: bool | None) -> Decimal | None:
+    """8% or 10% from a tax and its base when OCR lost the printed rate (内税 bases include
+    the tax; Japan rounds the tax down, so allow a yen or two)."""
+    net = base - tax if included is not False else base
+    if net <= 0:
+        return None
+    for rate in (Decimal(10), Decimal(8)):
+        if abs(net * rate / 100 - tax) <= 2:
+            return rate
+    return None
+
+
+def discounted(lines: list[F.Line]) -> bool:
+    return any(re.search(r"値\s*引|割\s*引|discount|coupon|クーポン", ln.label, re.I)
+               for ln in lines)
+
+
+_HEADER = re.compile(r"\btel\b|電話|\breg\b|レジ|\bno\.|#\d|登録番号|担当|cashier|〒|"
+                     r"\d{2,4}-\d{2,4}-\d{3,4}", re.I)
+
+
+def find_items(lines: list[F.Line], total_row: int,
+           currency: str | None = None) -> tuple[LineItem, ...]:
+    """The rows between the header (shop, address, date, register) and the subtotal/total that
+    have a name and an amount. A tax-worded row among them ("City tax") is an item when an item
+    follows it; in a currency with cents, an item's price prints its cents."""
+    stops = [ln.index for ln in lines if F.is_subtotal(ln.label) or (
+        ln.amount is not None and (F.TENDER.search(ln.label) or (PAID.search(ln.label)
+                                   and ln.index > 2)))]
+    end = min([*stops, total_row] if total_row >= 0 else [*stops, len(lines)])
+    head = [ln.index for ln in lines[:end] if find_dates_cheap(ln.text) or _HEADER.search(ln.text)
+            or find_dates(ln.text, today=Date(2100, 1, 1))]
+    start = max(head) + 1 if head else 0
+    cents = minor_units(currency) > 0
+    rows = [ln for ln in lines[start:end] if ln.amount is not None
+            and len(re.findall(r"[^\W\d_]", ln.label)) >= 2
+            and not (cents and ln.amounts[-1].decimals != 2)]
+    out = []
+    for i, ln in enumerate(rows):
+        name = ln.label.strip(" .:-¥$€£*")
+        later_item = any(not F.is_tax(x.label) for x in rows[i + 1:])
+        if ((F.is_tax(ln.label) and not later_item) or F.TENDER.search(ln.label)
+                or F.total_strength(ln.label)):
+            continue
+        out.append(LineItem(name[:80], ln.amount))  # type: ignore[arg-type]
+        if len(out) >= MAX_ITEMS:
+            break
+    return tuple(out)
+
+
+def find_dates_cheap(text: str) -> bool:
+    return bool(re.search(r"\d{1,4}\s*[/.\-年]\s*\d{1,2}\s*[/.\-月]\s*\d{1,2}|tel|電話", text,
+                          re.I))
