@@ -74,3 +74,35 @@ def test_csv_and_text_and_exit_status(env, files) -> None:
     assert none.returncode == EX_DATAERR and len(json.loads(none.stdout)) == 2
     usage = miru(env, "receipt", str(files["en.png"]), "--json", "--csv")
     assert usage.returncode == 2
+
+
+def test_progress_bar_only_on_a_terminal(env, files) -> None:
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a real size
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bot", "receipt", str(files["en.png"]),
+                               str(files["broken.jpg"]), "--json"], env=env, stdout=subprocess.PIPE,
+                              stderr=slave, timeout=240)
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert proc.returncode == EX_OK
+    assert b"2/2" in shown and b"Traceback" not in shown
+    assert len(json.loads(proc.stdout)) == 2  # stdout stays clean JSON
