@@ -192,3 +192,14 @@ async def test_corrections_kept_per_entry_are_bounded(ledger, thread) -> None:
     assert len(entry.corrections) == MAX_CORRECTIONS
     assert entry.corrections[-1].value == str(MAX_CORRECTIONS + 4)
     assert entry.original.total == Decimal("6.41")
+
+
+async def test_forget_of_the_adder_deletes_the_ledger(ledger, thread, redis) -> None:
+    from bot.stores.redis_store import RedisThreadMemory
+
+    await ledger.add(thread, "alice", LAWSON)
+    await ledger.undo(thread)
+    await ledger.add(thread, "alice", CAFE)
+    await RedisThreadMemory(redis, job_stream=None).forget_user("slack", "alice")
+    for key in (keys.ledger_entries(thread), keys.ledger_meta(thread), keys.ledger_undo(thread)):
+        assert not await redis.exists(key)
