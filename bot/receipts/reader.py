@@ -22,8 +22,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from bot.errors import CorruptImage
 from bot.receipts import fields as F
 from bot.receipts import totals as T
 from bot.receipts.amounts import detect_currency, find_amounts, minor_units
@@ -39,6 +40,7 @@ from bot.vision.ocr import OcrReader
 MIN_SHARPNESS = 20.0
 MIN_BRIGHTNESS = 60.0
 MIN_SHORT_SIDE = 220
+MAX_SIDE = 4000
 TIP_BLUR = "receipts.retake_blur"
 TIP_DARK = "receipts.retake_dark"
 TIP_SMALL = "receipts.retake_small"
@@ -61,7 +63,7 @@ def read_rows(image: Image.Image, *, ocr: OcrReader | WordSource | None = None,
               lang_hint: str | None = None) -> tuple[list[Row], Quality]:
     """The photo flattened and read into printed rows (label and amount on one row)."""
     source = ocr if callable(ocr) else tesseract_source(ocr)
-    paper, quality = flatten(image)
+    paper, quality = flatten(_normalised(image))
     lang = "en" if (lang_hint or "").lower().startswith("en") else "ja"
     return group_rows(source(paper, lang), lang), quality
 
@@ -82,7 +84,7 @@ def read_receipt(image: Image.Image, *, ocr: OcrReader | WordSource | None = Non
     if min(image.size) < MIN_SHORT_SIDE // 2:
         return Receipt(readable=False, retake_tips=(TIP_SMALL,))
     source = ocr if callable(ocr) else tesseract_source(ocr)
-    paper, quality = flatten(image)
+    paper, quality = flatten(_normalised(image))
     english_only = (lang_hint or "").lower().startswith("en")
     first = _read_paper(paper, source, "en" if english_only else "ja", quality, lang_hint, today)
     if english_only or _agrees(first) or not first.is_receipt or _japanese(first.ocr_text):
@@ -119,16 +121,40 @@ def _agrees(r: Receipt) -> bool:
 
 def read_receipt_file(path: str | Path, *, ocr: OcrReader | WordSource | None = None,
                       lang_hint: str | None = None) -> Receipt:
-    """``read_receipt`` on an image file (EXIF orientation applied), for the command line."""
-    with Image.open(path) as img:
-        img.load()
-        return read_receipt(ImageOps.exif_transpose(img), ocr=ocr, lang_hint=lang_hint)
+    """``read_receipt`` on an image file (EXIF orientation applied), for the command line; a
+    file that is not a readable image raises ``CorruptImage``. Screen it first: this only
+    reads."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise CorruptImage(f"{path}: {err.strerror or err}") from err
+    return read_receipt_bytes(data, ocr=ocr, lang_hint=lang_hint)
 
 
-def read_receipt_bytes(data: bytes, **kwargs: object) -> Receipt:
-    with Image.open(io.BytesIO(data)) as img:
-        img.load()
-        return read_receipt(ImageOps.exif_transpose(img), **kwargs)  # type: ignore[arg-type]
+def read_receipt_bytes(data: bytes, *, ocr: OcrReader | WordSource | None = None,
+                       lang_hint: str | None = None) -> Receipt:
+    """``read_receipt`` on encoded image bytes; undecodable bytes raise ``CorruptImage``."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            upright = ImageOps.exif_transpose(img)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+            Image.DecompressionBombError) as err:
+        raise CorruptImage("the image could not be decoded") from err
+    return read_receipt(upright, ocr=ocr, lang_hint=lang_hint)
+
+
+def _normalised(image: Image.Image) -> Image.Image:
+    """RGB, transparency on white, the long side at most MAX_SIDE (a 48 MP photo reads no
+    better than a 12 MP one, and far slower)."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    image = image.convert("RGB")
+    if max(image.size) > MAX_SIDE:
+        image = image.copy()
+        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return image
 
 
 def _tips(q: Quality | None) -> tuple[str, ...]:

@@ -11,8 +11,16 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from bot.errors import CorruptImage
 from bot.receipts.context import ocr_context
-from bot.receipts.reader import TIP_BLUR, TIP_SMALL, layout_text, read_receipt, read_receipt_file
+from bot.receipts.reader import (
+    TIP_BLUR,
+    TIP_SMALL,
+    layout_text,
+    read_receipt,
+    read_receipt_bytes,
+    read_receipt_file,
+)
 from bot.vision.ocr import OcrReader
 from tests.receiptgen import blurred, generate
 
@@ -93,6 +101,24 @@ def test_file_entry_point(tmp_path: Path) -> None:
     g.image.save(path, quality=90)
     r = read_receipt_file(path)
     assert r.total == g.truth.total and r.merchant
+
+
+def test_broken_and_odd_input(tmp_path: Path) -> None:
+    with pytest.raises(CorruptImage):
+        read_receipt_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(CorruptImage):
+        read_receipt_bytes(b"")
+    with pytest.raises(CorruptImage):
+        read_receipt_file(tmp_path / "missing.jpg")
+    assert not read_receipt(Image.new("RGB", (1, 1)), today=TODAY).readable
+    black = read_receipt(Image.new("L", (800, 1200), 0), today=TODAY)
+    assert black.total is None and not (black.is_receipt and black.readable)
+    g = generate(304, lang="en", photo=False)
+    rgba = g.image.convert("RGBA")
+    rgba.putalpha(255)
+    clear = Image.new("RGBA", (rgba.width + 200, rgba.height + 200), (0, 0, 0, 0))
+    clear.paste(rgba, (100, 100))  # a transparent margin reads as white paper, not black
+    assert read_receipt(clear, today=TODAY).total == g.truth.total
 
 
 def test_not_a_receipt() -> None:
