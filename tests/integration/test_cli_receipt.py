@@ -17,7 +17,6 @@ from tests.clirun import miru
 from tests.platform.receipt_flow import BLURRED, PROSE, RECEIPT_EN, RECEIPT_JA
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-pytest.importorskip("bot.receipts.reader", reason="the receipt reader (issue 10, item 1)")
 
 KEYS = ["file", "verdict", *CONTRACT_FIELDS, "error"]
 

@@ -17,7 +17,6 @@ from tests.platform.slack_stack import SafetyModels, write_policy
 from tests.platform.test_discord_app import posts_in, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
-pytest.importorskip("bot.receipts.reader", reason="the receipt reader (issue 10, item 1)")
 
 
 def bot_posts(standin: DiscordStandIn, thread: int) -> list[str]:

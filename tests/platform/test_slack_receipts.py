@@ -20,7 +20,6 @@ from tests.platform.slack_stack import coffee_file
 from tests.platform.slack_standin import SlackStandIn
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
-pytest.importorskip("bot.receipts.reader", reason="the receipt reader (issue 10, item 1)")
 
 ROOT = "1700000100.000100"
 
