@@ -103,14 +103,8 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     sum, cash tendered minus change, and the amount on a card/QR/IC payment row. A total backed
     by one of them is kept (and surer); one backed by none gives way to a value that two of
     them agree on (OCR misread the big total: "S$578.25" for S$78.25, "2066" for 90,37 €)."""
+    # in order of trust where counts tie: what was paid, then the printed arithmetic
     votes: Counter[Decimal] = Counter()
-    if subtotal is not None:
-        votes[subtotal + (tax or 0) + rounding if style != "included" else subtotal] += 1
-    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
-    items = [i.amount for i in find_items(lines, end if end >= 0 else len(lines), currency)]
-    if items:
-        net = sum(items, Decimal(0))
-        votes[net + (tax or 0) + rounding if style == "added" and subtotal is None else net] += 1
     tendered = _row_amount(lines, r"預|tender|^\s*cash\b|現\s*金")
     change = _row_amount(lines, r"釣|\bchange\b")
     if tendered is not None and change is not None and tendered > change:
@@ -119,6 +113,13 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
             and PAID.search(ln.label) and not F.total_strength(ln.label)}
     for value in paid:
         votes[value] += 1
+    if subtotal is not None:
+        votes[subtotal + (tax or 0) + rounding if style != "included" else subtotal] += 1
+    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
+    items = [i.amount for i in find_items(lines, end if end >= 0 else len(lines), currency)]
+    if items:
+        net = sum(items, Decimal(0))
+        votes[net + (tax or 0) + rounding if style == "added" and subtotal is None else net] += 1
     votes = Counter({v: n for v, n in votes.items() if v > 0})
     if total is not None and votes.get(total):
         return total, max(conf, 0.97)
@@ -131,7 +132,22 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
         for value in votes:
             if digits[1:] == format(value, "f") and digits[0] in "4578":
                 return value, 0.75
+    if total is not None and votes and _implausible(total, total_row, lines, items, currency):
+        return votes.most_common(1)[0][0], 0.5
     return total, conf
+
+
+def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Decimal],
+                 currency: str | None) -> bool:
+    """A total that cannot be right as read: under the dearest item, or printed without the
+    cents every other price on a receipt in cents shows ("TOTAL 2" for 23,13 €)."""
+    if items and total < max(items):
+        return True
+    if minor_units(currency) and 0 <= row < len(lines):
+        printed = lines[row].amounts[-1].decimals if lines[row].amounts else 2
+        others = [ln.amounts[-1].decimals for ln in lines if ln.amounts and ln.index != row]
+        return printed == 0 and others.count(2) >= 2
+    return False
 
 
 PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)

@@ -238,3 +238,14 @@ def test_change_given_means_cash() -> None:
     assert F.payment_method("お預り ¥1,000\nお釣り ¥120\n**** 1234")[0] == "cash"
     assert F.payment_method("VISA ¥880\nお釣り ¥0")[0] == "credit_card"
     assert F.merchant(["7-Eleven", "Nov 20 2026"])[0] == "7-Eleven"
+
+
+def test_implausible_total_gives_way_to_what_was_paid() -> None:
+    r = read("SHOP\nNov 20 2026\nDay pass 23,13 €\nMwSt 19% incl. 3,69 €\nTOTAL 2\nOYSTER 23,13 €")
+    assert r.total == Decimal("23.13")  # the item and the payment agree
+    r = read("SHOP\nNov 20 2026\nMwSt 19% incl. 3,69 €\nTOTAL 2\nOYSTER 23,13 €")
+    assert r.total == Decimal("23.13") and r.confidence["total"] < 0.6  # one source: unsure
+    r = read("CAB\nNov 20 2026\nFare £58.35\nBALANCE DUE 7.12\nVISA £107.12")
+    assert r.total == Decimal("107.12")
+    r = read("CAB\nNov 20 2026\nFare £58.35\nBALANCE DUE £103;71\nAMEX £103.71")
+    assert r.total == Decimal("103.71")
