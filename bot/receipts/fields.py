@@ -120,6 +120,7 @@ def lines_of(rows: list[str], currency: str | None) -> list[Line]:
 # OCR's usual misreadings of currency marks next to digits: "S$" as "SS"/"$$", "RM0" as "RMO".
 _SGD = re.compile(r"(?<![A-Za-z$])(?:S\$?S|\$\$|S\$\$|SS\$)(?=\s?\d)")
 _OH = re.compile(r"(RM|\$|¥|£|€)\s?[Oo](?=[.,]\d)")
+_COLON = re.compile(r"([£$€¥]\s?\d{1,6}):(\d{2})(?!\d)")  # "£52:37" after a mark is no time
 _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or point misread
 _QUOTE = re.compile(r"(\d)[''`](?=[\s\-€円]|$)")  # "23,13'-€": a speck after the cents
 _GLUED = re.compile(r"([A-Za-z]{3,})(\d)")  # "TENDERED100,00": a label glued to its amount
@@ -131,6 +132,7 @@ def clean_row(text: str) -> str:
     ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``)."""
     text = _SGD.sub("S$", text)
     text = _SEMI.sub(r"\1,\2", text)
+    text = _COLON.sub(r"\1.\2", text)
     text = _QUOTE.sub(r"\1", text)
     text = _GLUED.sub(r"\1 \2", text)
     text = _OH.sub(r"\g<1>0", text)

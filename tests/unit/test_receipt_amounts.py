@@ -69,3 +69,14 @@ def test_formatted_amounts_round_trip(whole: int, cents: int) -> None:
     assert find_amounts(f"合計 ¥{whole:,}")[-1].value == Decimal(whole)
     parsed = parse_number(f"{whole:,}".replace(",", "."), "JPY")
     assert parsed is not None and parsed[0] == Decimal(whole)
+
+
+def test_ocr_confusions_in_amounts() -> None:
+    from bot.receipts.fields import clean_row
+
+    assert find_amounts(clean_row("TOTAL £52:37"))[-1].value == Decimal("52.37")
+    assert find_amounts(clean_row("BALANCE DUE £103;71"))[-1].value == Decimal("103.71")
+    assert find_amounts(clean_row("AMOUNT DUE S$34 .13"))[-1].value == Decimal("34.13")
+    assert find_amounts(clean_row("CASH TENDERED100,00 €"))[-1].value == Decimal("100.00")
+    assert find_amounts(clean_row("12:34 TOTAL $5.00"))[-1].value == Decimal("5.00")
+    assert find_amounts(clean_row("2026/11/20 12:34")) == []
