@@ -6,8 +6,11 @@ development data), and ``tests/unit/cue_phrases_blind.py``: ``BLIND`` (160 chat 
 before the second round of grammar work read the matcher, never asserted; its labelling rule is
 in its docstring), and ``tests/unit/cue_phrases_blind2.py``: ``PHRASES`` (200 chat messages, 100
 English and 100 Japanese, half positive, written and committed before the third round of grammar
-work read the matcher; same labelling rule; run once when that work was done). Also times one 18 kB
-message.
+work read the matcher; same labelling rule; run once when that work was done), and
+``tests/unit/cue_phrases_blind3.py``: ``EN``/``JA`` (129 phrases written by a helper that never
+read the matcher or the earlier sets, run once after the fourth round; first run 2026-11-28:
+en recall 91.2% (31/34), false alarms 3.3% (1/30); ja 93.9% (31/33), 3.1% (1/32)). Also times one
+18 kB message.
 
     .venv/bin/python bench/cues.py            # figures per set and language
     .venv/bin/python bench/cues.py --misses   # also list each wrong phrase
@@ -29,6 +32,8 @@ from config.policy import MinorCues
 from safety.cues import find_minor_cues
 from tests.unit.cue_phrases_blind import BLIND
 from tests.unit.cue_phrases_blind2 import PHRASES as BLIND2
+from tests.unit.cue_phrases_blind3 import EN as BLIND3_EN
+from tests.unit.cue_phrases_blind3 import JA as BLIND3_JA
 from tests.unit.cue_phrases_dev import DEV
 from tests.unit.cue_phrases_heldout import HELD_OUT, HELD_OUT_LATE
 
@@ -80,6 +85,9 @@ def main() -> None:
     report("late", HELD_OUT_LATE, cues, args.misses)
     report("blind", tuple((lang, fires, text) for text, lang, fires in BLIND), cues, args.misses)
     report("blind2", tuple((lang, fires, text) for text, lang, fires in BLIND2), cues, args.misses)
+    blind3 = tuple(("en", fires, text) for text, fires in BLIND3_EN) + tuple(
+        ("ja", fires, text) for text, fires in BLIND3_JA)
+    report("blind3", blind3, cues, args.misses)
     _time_long_message(cues)
 
 
