@@ -466,6 +466,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "lay the receipt flat in good light, fill the frame with it, and hold the phone steady.",
         "ja": "明るい場所でレシートを平らに置き、画面いっぱいに写して、手ぶれしないように撮ってください。",
     },
+    "receipts.retake_blur": {
+        "en": "the photo is blurred: hold the phone steady (rest your elbows) and tap the receipt to focus.",
+        "ja": "写真がぼやけています。肘を固定して手ぶれを防ぎ、レシートをタップしてピントを合わせてください。",
+    },
+    "receipts.retake_dark": {
+        "en": "the photo is too dark: move to better light or turn on the flash, and avoid your own shadow.",
+        "ja": "写真が暗すぎます。明るい場所に移るかフラッシュを使い、自分の影が入らないようにしてください。",
+    },
+    "receipts.retake_small": {
+        "en": "the receipt is too small in the photo: come closer so that it fills the frame.",
+        "ja": "レシートの写りが小さすぎます。近づいて画面いっぱいに写してください。",
+    },
     "receipts.no_total": {
         "en": "I couldn't find the total on #{n}; it is in the ledger with the total missing. Reply with it, e.g. “total 1280”.",
         "ja": "#{n} の合計金額が見つかりませんでした。合計なしで記録したので、「合計 1280円」のように返信してください。",

@@ -39,6 +39,9 @@ EXTRA_TLDS = (
 _DEFANGED = {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}
 _PREFIX = re.compile(r"^(?:([a-z][a-z0-9+.\-]*):)?(//)?", re.IGNORECASE)
 _SCHEME = re.compile(r"\b(?!(?:hxxps?|fxp)://)([a-z][a-z0-9+.\-]*)://", re.IGNORECASE)
+# The web schemes wherever they stand: "\b" sees no word start in "_http://" or "0http://" (an
+# underscore and a digit are word characters), and Slack reads "_http://x_" as an italic link.
+_WEB_SCHEME = re.compile(r"(?:https?|ftp)(?=://)", re.IGNORECASE)
 _MENTION = re.compile(r"@(?=\w)")
 _MARKUP = re.compile(r"<(?=[@#!&/])")
 # Japanese has no spaces: linkify-it sees "詳細はevil.comへ" as one word, chat clients may not.
@@ -107,6 +110,7 @@ def neutralise(text: str) -> str:
         before = text
         text = _defang_links(_defang_links(text), split_cjk=True)
         text = _SCHEME.sub(_scheme, text)
+        text = _WEB_SCHEME.sub(lambda m: _defang_scheme(m.group(0)), text)
         if text == before:
             break
     text = _MENTION.sub("@" + ZWSP, text)

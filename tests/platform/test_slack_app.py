@@ -206,7 +206,11 @@ async def test_slash_forget_leaves_no_key_of_the_user(stacks, standin, rdb) -> N
     assert rdb.exists(keys.user_pref("slack", USER))
     assert (await slash(stack, standin, "forget", "f1")).startswith("Done")
     assert not rdb.exists(index, keys.user_pref("slack", USER), *held)
-    assert [k for k in rdb.keys("*") if USER.encode() in k] == []
+    # Only today's quota counter stays (a number; forgetting must not reset a quota):
+    # docs/privacy.md, What forget deletes.
+    left = [k.decode() for k in rdb.keys("*") if USER.encode() in k]
+    assert all(k.startswith(f"{keys.PREFIX}:quota:") and k.endswith(f":u:{USER}")
+               for k in left), left
     audit = [r for r in audit_kinds(stack) if r.get("kind") == "forget"]
     assert len(audit) == 1
 

@@ -66,6 +66,16 @@ def _refang(text: str) -> str:
     return re.sub("(?<=[fF])[xX](?=[pP])", lambda m: "t" if m.group(0) == "x" else "T", text)
 
 
+def test_scheme_after_an_underscore_is_defanged():
+    """Regression (found by the property below): ``\b`` saw no word start in "_http://"."""
+    from bot.core.safetext import _linkify
+
+    for text in ("_http://evil.com/x_", "0https://evil.com", "x_ftp://evil.com"):
+        out = neutralise(text)
+        assert not re.search(r"(?i)(?:https?|ftp)://", out), out
+        assert not _linkify().test(out.replace(ZWSP, "")), out
+
+
 @settings(max_examples=300, deadline=None)
 @given(_TEXT)
 def test_property_nothing_links_or_pings_and_only_that_changes(text):

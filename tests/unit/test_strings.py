@@ -28,3 +28,12 @@ def test_missing_parameter_keeps_the_sentence():
 def test_unknown_key_is_a_bug():
     with pytest.raises(KeyError):
         strings.t("no.such.key", "en")
+
+
+def test_every_retake_tip_the_reader_gives_has_a_sentence():
+    """The reader names tips by key; a missing key fell back to the generic tip silently."""
+    from bot.receipts import reader
+
+    for key in (reader.TIP_BLUR, reader.TIP_DARK, reader.TIP_SMALL):
+        assert key in strings.MESSAGES
+        assert strings.t(key, "ja") != strings.t(key, "en")
