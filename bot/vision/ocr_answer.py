@@ -68,7 +68,7 @@ i if in is it it's its me my of on or please say says said show tell that the th
 those to up was what what's whats when where which who why will with would you your read reads
 written write text sign signs image picture photo pic photos images here does see shown mean
 means word words letters anything something kind exactly find look see remind again repeat
-now one ones more else other also them they just so well ok okay thanks then too
+now one ones once twice more else other also them they just so well ok okay thanks then too
 """.split())  # noqa: SIM905 - a word list reads better as prose
 _EN_VOCAB = _EN_STOP | frozenset("""
 total price cost much many date shop store open close closed hours time tax vat receipt full

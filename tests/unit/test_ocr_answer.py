@@ -142,3 +142,8 @@ def test_a_number_that_fails_its_check_says_so() -> None:
 
     said = field_text("invoice_number", replace(JA, invoice_number_valid=False), "en")
     assert said is not None and said.startswith("Registration number: T1234567890123 (")
+
+
+def test_a_question_with_no_subject_picks_no_line_by_chance():
+    """Regression: "and once more?" fuzzily matched "ZONE" (partial ratio of "once" ~ "one")."""
+    assert matching_lines("and once more?", "NO PARKING\nTOW AWAY ZONE") == []
