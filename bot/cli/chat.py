@@ -70,12 +70,11 @@ async def chat_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _redis_up(settings: Settings) -> bool:
     from redis.asyncio import Redis
-    from redis.exceptions import RedisError
+
+    from bot.stores.redis_base import reachable
 
     client = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     try:
-        return bool(await client.ping())
-    except (RedisError, OSError):
-        return False
+        return await reachable(client)
     finally:
         await client.aclose()

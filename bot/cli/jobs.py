@@ -34,8 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 async def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import connect_redis
-    from bot.cli.review import _up
     from bot.jobs.queue import JobQueue
+    from bot.stores.redis_base import reachable
 
     entry = getattr(args, "id", None)
     if entry is not None and not _ENTRY.match(entry):
@@ -46,7 +46,7 @@ async def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
         return EX_USAGE
     redis = connect_redis(settings.redis_url)
     try:
-        if not await _up(redis):
+        if not await reachable(redis):
             print(f"miru: Redis is not reachable at {settings.redis_url}; the job queue lives "
                   "there (set MIRU_REDIS_URL)", file=sys.stderr)
             return EX_FAIL

@@ -54,6 +54,7 @@ async def review_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import connect_redis, open_review
     from bot.evidence.secrets import open_audit_log
     from bot.review.service import Actor
+    from bot.stores.redis_base import reachable
     from config.policy import load_policy
 
     case_id = getattr(args, "case", None)
@@ -65,7 +66,7 @@ async def review_command(args: argparse.Namespace, settings: Settings) -> int:
         return EX_USAGE
     redis = connect_redis(settings.redis_url)
     try:
-        if not await _up(redis):
+        if not await reachable(redis):
             print(f"miru: Redis is not reachable at {settings.redis_url}; the review queue "
                   "lives there (set MIRU_REDIS_URL)", file=sys.stderr)
             return EX_FAIL
@@ -89,15 +90,6 @@ async def review_command(args: argparse.Namespace, settings: Settings) -> int:
         return await _decide(review, actor, args.case, Decision(cmd), redis)
     finally:
         await redis.aclose()
-
-
-async def _up(redis: Redis) -> bool:
-    from redis.exceptions import RedisError
-
-    try:
-        return bool(await redis.ping())
-    except (RedisError, OSError):
-        return False
 
 
 async def _list(review: Review, actor: Actor, args: argparse.Namespace) -> int:
@@ -211,9 +203,10 @@ async def redis_client_if_up(settings: Settings) -> Redis | None:
     """A client for the shared review queue when Redis answers (``miru ask``), else ``None``
     (held evidence then stays in the local quarantine folder)."""
     from bot.app import connect_redis
+    from bot.stores.redis_base import reachable
 
     client = connect_redis(settings.redis_url)
-    if await _up(client):
+    if await reachable(client):
         return client
     await client.aclose()
     return None

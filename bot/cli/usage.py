@@ -22,14 +22,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import connect_redis
-    from bot.cli.review import _up
     from bot.core.quota import day_of, usage
+    from bot.stores.redis_base import reachable
     from config.policy import load_policy
 
     policy = load_policy(settings.policy_file)
     redis = connect_redis(settings.redis_url)
     try:
-        if not await _up(redis):
+        if not await reachable(redis):
             print(f"miru: Redis is not reachable at {settings.redis_url}; the quota counters "
                   "live there (set MIRU_REDIS_URL)", file=sys.stderr)
             return EX_FAIL

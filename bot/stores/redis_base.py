@@ -22,6 +22,14 @@ def redis_errors(what: str) -> Iterator[None]:
         raise StoreUnavailable(f"redis {what} failed: {type(exc).__name__}: {exc}") from exc
 
 
+async def reachable(redis: Redis) -> bool:
+    """Whether Redis answers a PING (a command line's check before it reports on a queue)."""
+    try:
+        return bool(await redis.ping())
+    except (RedisError, OSError):
+        return False
+
+
 def require_bytes_client(redis: Redis) -> None:
     """Images are stored raw, so the client must not decode responses to ``str``."""
     if redis.connection_pool.connection_kwargs.get("decode_responses"):
