@@ -188,3 +188,33 @@ def quota_running(platform: str, workspace: str, user: str) -> str:
     """Zset: the user's requests queued or running (request id -> since), for the concurrency
     limit."""
     return f"{quota_tag(platform, workspace)}:running:{user}"
+
+
+# Team permissions (issue 12). ``/miru admin`` changes live in one hash per workspace or guild,
+# laid over the policy file's ``[permissions.<id>]``; the tag keeps a workspace's keys on one
+# Cluster slot. Slack user group members and platform-admin answers are cached briefly, so a
+# message does not cost a Web API call.
+ACCESS_GROUP_TTL_S = 60
+ACCESS_PLATFORM_ADMIN_TTL_S = 300
+ACCESS_OVERLAY_MAX_FIELDS = 500  # grants and channel changes per workspace
+
+
+def access_tag(platform: str, workspace: str) -> str:
+    return f"{PREFIX}:access:{{{platform}:{workspace}}}"
+
+
+def access_overlay(platform: str, workspace: str) -> str:
+    """Hash: ``everyone`` -> level, ``user:U``/``group:S``/``role:R`` -> level,
+    ``channel:C`` -> ``+`` (added) or ``-`` (removed)."""
+    return f"{access_tag(platform, workspace)}:overlay"
+
+
+def access_group(platform: str, workspace: str, group: str) -> str:
+    """Set: a Slack user group's members (``ACCESS_GROUP_TTL_S``; ``""`` marks an empty one)."""
+    return f"{access_tag(platform, workspace)}:group:{group}"
+
+
+def access_platform_admin(platform: str, workspace: str, user: str) -> str:
+    """``1``/``0``: whether the user is a workspace admin or owner (for
+    ``ACCESS_PLATFORM_ADMIN_TTL_S``)."""
+    return f"{access_tag(platform, workspace)}:padmin:{user}"

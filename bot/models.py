@@ -28,6 +28,7 @@ AuditKind = Literal[
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
     "review_reveal", "review_purge", "review_view", "appeal",
     "quota_refused",
+    "permission_denied", "permission_change",  # team permissions: refusals, /miru admin changes
 ]
 
 Box = tuple[float, float, float, float]
@@ -109,6 +110,10 @@ class IncomingMessage:
     # Set when a moderator approved this request's held images (the review case's id): the
     # pipeline lets a ``hold`` through for exactly the images the case holds.
     review_case: str = ""
+    # The author's permission level (``config.policy.Level``), resolved once by the gateway so
+    # workers enforce ``edit`` and ``share`` without asking the platform again. ``share`` for
+    # anything not from a gateway (the command line) and for jobs queued before permissions.
+    access: str = "share"
 
     @property
     def thread_key(self) -> ThreadKey:

@@ -294,10 +294,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cmd.help": {
         "en": "Mention me with an image and a question, and I'll answer in the thread. Commands: "
         "`/miru help`, `/miru forget` (delete your data), `/miru lang ja|en`, "
-        "`/miru history on|off` (keep your conversations or not).",
+        "`/miru history on|off` (keep your conversations or not); admins: `/miru admin`.",
         "ja": "画像と質問を添えてメンションすると、スレッドで回答します。コマンド: "
         "`/miru help`、`/miru forget`（あなたのデータを削除）、`/miru lang ja|en`、"
-        "`/miru history on|off`（会話を記憶するかどうか）。",
+        "`/miru history on|off`（会話を記憶するかどうか）、管理者は `/miru admin`。",
     },
     "cmd.forgot": {
         "en": "Done: I deleted your thread memory and cached images ({count} items).",
@@ -532,6 +532,76 @@ MESSAGES: dict[str, dict[str, str]] = {
     "receipts.bad_invoice": {"en": "A registration number is T followed by 13 digits.", "ja": "登録番号は T と 13 桁の数字です。"},
     "receipts.bad_merchant": {"en": "That shop name is too long (100 characters at most).", "ja": "店名が長すぎます（100 文字まで）。"},
     "receipts.bad_number": {"en": "That isn't a receipt number in this thread.", "ja": "このスレッドのレシート番号として読み取れません。"},
+    # Team permissions (bot/core/access.py, bot/core/admin.py; docs/policy.md, Permissions)
+    "access.denied_level": {
+        "en": "You don't have access to Miru in this workspace. Ask a workspace admin to grant it (`/miru admin`).",
+        "ja": "このワークスペースでは Miru を使う権限がありません。ワークスペースの管理者に付与を依頼してください（`/miru admin`）。",
+    },
+    "access.denied_channel": {
+        "en": "Miru isn't enabled in this channel. Ask a workspace admin which channels it is used in.",
+        "ja": "このチャンネルでは Miru は有効になっていません。使えるチャンネルをワークスペースの管理者に確認してください。",
+    },
+    "access.need_edit": {
+        "en": "Keeping expense ledgers (adding, correcting, removing receipts and summaries) needs the edit level; you have {level}. Ask a workspace admin.",
+        "ja": "経費台帳の操作（レシートの追加・訂正・削除・集計）には edit 権限が必要です（現在: {level}）。ワークスペースの管理者に依頼してください。",
+    },
+    "access.no_csv": {
+        "en": "The CSV export needs the share level, so it is not attached.",
+        "ja": "CSV の書き出しには share 権限が必要なため、添付していません。",
+    },
+    "access.need_share": {
+        "en": "Sending images back (cleaned or blurred) needs the share level; you have {level}. Ask a workspace admin.",
+        "ja": "画像を送り返す（メタデータ削除・ぼかし）には share 権限が必要です（現在: {level}）。ワークスペースの管理者に依頼してください。",
+    },
+    "admin.not_admin": {
+        "en": "Only this workspace's admins can change Miru's permissions.",
+        "ja": "Miru の権限を変更できるのは、このワークスペースの管理者だけです。",
+    },
+    "admin.no_workspace": {
+        "en": "Permissions are set per workspace or server: run this in one, not in a DM.",
+        "ja": "権限はワークスペース（サーバー）ごとに設定します。DM ではなくワークスペース内で実行してください。",
+    },
+    "admin.usage": {
+        "en": "Usage: `/miru admin` (show), `/miru admin grant @person|@group|@role none|view|edit|share|admin`, `/miru admin revoke @who`, `/miru admin channels add|remove #channel`, `/miru admin everyone none|view|edit|share`. Mention people, groups and channels, or give their ids.",
+        "ja": "使い方: `/miru admin`（表示）、`/miru admin grant @ユーザー|@グループ|@ロール none|view|edit|share|admin`、`/miru admin revoke @対象`、`/miru admin channels add|remove #チャンネル`、`/miru admin everyone none|view|edit|share`。ユーザー・グループ・チャンネルはメンションか ID で指定してください。",
+    },
+    "admin.show": {
+        "en": "Miru's permissions here. Everyone else: {everyone}. Channels: {channels}. DMs: {dms}.\n{grants}",
+        "ja": "このワークスペースの Miru の権限。その他の全員: {everyone}。チャンネル: {channels}。DM: {dms}。\n{grants}",
+    },
+    "admin.show_default": {
+        "en": "No permissions are set here: everyone may use Miru in every channel (share level).",
+        "ja": "権限は設定されていません。全員がすべてのチャンネルで Miru を使えます（share 権限）。",
+    },
+    "admin.all_channels": {"en": "all", "ja": "すべて"},
+    "admin.dms_on": {"en": "allowed", "ja": "可"},
+    "admin.dms_off": {"en": "not allowed", "ja": "不可"},
+    "admin.no_grants": {"en": "No one is granted a level by name.", "ja": "個別に権限を付与された対象はいません。"},
+    "admin.more": {"en": "…and {count} more", "ja": "…ほか {count} 件"},
+    "admin.granted": {
+        "en": "Done: {who} now has {level} (was {old}).",
+        "ja": "変更しました: {who} の権限は {level} になりました（以前: {old}）。",
+    },
+    "admin.everyone_set": {
+        "en": "Done: everyone not named has {level} now (was {old}).",
+        "ja": "変更しました: 個別指定のない全員の権限は {level} になりました（以前: {old}）。",
+    },
+    "admin.channel_added": {
+        "en": "Done: Miru may be used in {channel}.",
+        "ja": "変更しました: {channel} で Miru を使えるようにしました。",
+    },
+    "admin.channel_removed": {
+        "en": "Done: Miru is no longer used in {channel}.",
+        "ja": "変更しました: {channel} では Miru を使えなくしました。",
+    },
+    "admin.channels_now_all": {
+        "en": "No channel is listed now, so Miru may be used in every channel.",
+        "ja": "チャンネルの指定がなくなったため、すべてのチャンネルで Miru を使えます。",
+    },
+    "admin.full": {
+        "en": "Too many permission changes are stored for this workspace ({limit}); list people in the policy file instead.",
+        "ja": "このワークスペースに保存できる権限の変更が上限（{limit} 件）に達しました。ポリシーファイルに記載してください。",
+    },
 }
 
 

@@ -11,7 +11,7 @@ import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -228,6 +228,103 @@ class ModeratorTeam(_Frozen):
         return self
 
 
+class Level(StrEnum):
+    """What a person may do with Miru in one workspace or guild, lowest first: ``view`` asks
+    and sees answers; ``edit`` also keeps expense ledgers (add, correct, remove, summarise);
+    ``share`` also takes data out (the summary's CSV, cleaned images sent back); ``admin`` also
+    changes these settings (``/miru admin``). ``none``: Miru does not answer them."""
+
+    NONE = "none"
+    VIEW = "view"
+    EDIT = "edit"
+    SHARE = "share"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+
+_LEVEL_RANK = {Level.NONE: 0, Level.VIEW: 1, Level.EDIT: 2, Level.SHARE: 3, Level.ADMIN: 4}
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{1,20}$")  # Slack channel, private channel, DM
+_WORKSPACE = re.compile(r"^[TE][A-Z0-9]{1,20}$")  # Slack team or Enterprise Grid org
+MAX_GRANTS = 500  # ids per list; a longer list is a start-up error (and overlays are bounded)
+
+
+def is_user_id(value: str) -> bool:
+    """A Slack user id (``U…``/``W…``) or a Discord user id (digits)."""
+    return bool(_SLACK_USER.match(value) or _DISCORD_ID.match(value))
+
+
+def is_group_id(value: str) -> bool:
+    """A Slack user group id (``S…``)."""
+    return bool(_SLACK_GROUP.match(value))
+
+
+def is_role_id(value: str) -> bool:
+    """A Discord role id (digits)."""
+    return bool(_DISCORD_ID.match(value))
+
+
+def is_channel_id(value: str) -> bool:
+    """A Slack channel id (``C…``, ``G…``, ``D…``) or a Discord channel id (digits)."""
+    return bool(_CHANNEL.match(value) or _DISCORD_ID.match(value))
+
+
+class Grant(_Frozen):
+    """Who holds one level: Slack user ids (``U…``/``W…``) or Discord user ids in ``users``,
+    Slack user group ids (``S…``) in ``groups``, Discord role ids in ``roles``."""
+
+    users: tuple[str, ...] = Field((), max_length=MAX_GRANTS)
+    groups: tuple[str, ...] = Field((), max_length=MAX_GRANTS)
+    roles: tuple[str, ...] = Field((), max_length=MAX_GRANTS)
+
+    @model_validator(mode="after")
+    def _ids(self) -> Grant:
+        for user in self.users:
+            if not is_user_id(user):
+                raise ValueError(f"users: {user!r} is neither a Slack user id (U…) nor a "
+                                 "Discord user id (digits)")
+        for group in self.groups:
+            if not is_group_id(group):
+                raise ValueError(f"groups: {group!r} is not a Slack user group id (S…)")
+        for role in self.roles:
+            if not is_role_id(role):
+                raise ValueError(f"roles: {role!r} is not a Discord role id (digits)")
+        return self
+
+
+class Permissions(_Frozen):
+    """``[permissions.<workspace or guild id>]``: where Miru may be used there and who may do
+    what (``docs/policy.md``, Permissions). Levels add up: a person has the highest level
+    granted to them, to one of their groups or roles, or to ``everyone``."""
+
+    channels: tuple[str, ...] = Field((), max_length=MAX_GRANTS)  # empty: every channel
+    direct_messages: bool = True  # DMs with Miru, whatever ``channels`` says
+    everyone: Literal["none", "view", "edit", "share"] = "view"  # anyone not named
+    view: Grant = Grant()
+    edit: Grant = Grant()
+    share: Grant = Grant()
+    admin: Grant = Grant()
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for channel in value:
+            if not is_channel_id(channel):
+                raise ValueError(f"{channel!r} is neither a Slack channel id (C…/G…) nor a "
+                                 "Discord channel id (digits)")
+        return value
+
+    @property
+    def everyone_level(self) -> Level:
+        return Level(self.everyone)
+
+    def granted(self, level: Level) -> Grant:
+        """The grant table of ``level`` (``none`` has none)."""
+        return getattr(self, level.value) if level is not Level.NONE else Grant()
+
+
 class Tier(_Frozen):
     """One plan: daily image quotas (0 = unlimited), the largest image, whether expense threads
     and thread history are on, and how many requests one user may have running at once."""
@@ -262,6 +359,9 @@ class PolicyConfig(_Frozen):
     moderators: dict[str, ModeratorTeam] = Field(default_factory=dict)  # workspace/guild id
     tiers: dict[str, Tier] = Field(default_factory=lambda: {"default": Tier()})
     plans: Plans = Plans()
+    # Team permissions per workspace or guild id (``dm``: Discord DMs, outside every guild);
+    # a workspace without a table lets everyone use Miru at the ``share`` level, anywhere.
+    permissions: dict[str, Permissions] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -295,6 +395,15 @@ class PolicyConfig(_Frozen):
                 raise ValueError(f"plans.workspaces.{workspace}: unknown tier {tier!r} "
                                  f"(tiers: {known})")
         return self
+
+    @field_validator("permissions")
+    @classmethod
+    def _workspace_ids(cls, value: dict[str, Permissions]) -> dict[str, Permissions]:
+        for key in value:
+            if not (key == "dm" or _WORKSPACE.match(key) or _DISCORD_ID.match(key)):
+                raise ValueError(f"{key!r} is neither a Slack workspace id (T…), a Discord "
+                                 "guild id (digits) nor dm (Discord DMs)")
+        return value
 
     def tier_for(self, workspace: str) -> tuple[str, Tier]:
         """The workspace's (or guild's) tier name and limits."""

@@ -2,11 +2,15 @@
 
 Messages (``handlers.discord.translate_message``) go to the core gateway (``bot.core.gateway``),
 which applies the follow-up rule and enqueues; workers answer through
-``handlers.discord_client``. Application commands ``/miru ask|forget|lang|history|help`` are
-synced on start (to ``MIRU_DISCORD_GUILD_ID`` when set, at once; else globally). ``/miru ask``
+``handlers.discord_client``. Application commands
+``/miru ask|forget|lang|history|appeal|admin|help`` are synced on start (to
+``MIRU_DISCORD_GUILD_ID`` when set, at once; else globally). ``/miru ask``
 defers within Discord's 3 s, posts the question as a follow-up, and the answer comes in a thread
 started from it. Consent buttons carry the uploader's id: anyone else's press is refused
 ephemerally. One error hook for events (``on_error``) and one for commands (``tree.on_error``).
+Team permissions: every message and ``/miru ask`` passes ``Gateway.permit`` with the author's
+roles and admin status (``handlers.discord_access``); ``/miru admin ACTION`` takes the same
+words as Slack's ``/miru admin`` (``bot.core.commands.parse_admin``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import structlog
 from discord import app_commands
 
 from bot import strings
+from bot.core.admin import Caller
 from bot.core.commands import (
     AnswerConsent,
     Appeal,
@@ -28,6 +33,7 @@ from bot.core.commands import (
     Help,
     History,
     SetLanguage,
+    parse_admin,
 )
 from bot.core.gateway import Gateway
 from bot.models import IncomingMessage
@@ -39,6 +45,7 @@ from handlers.discord import (
     is_follow_up,
     translate_message,
 )
+from handlers.discord_access import member_of
 from handlers.discord_client import CONSENT_PREFIX
 from handlers.discord_review import REVIEW_PREFIX, on_review_press
 
@@ -93,7 +100,8 @@ class MiruDiscord(discord.Client):
         incoming = translate_message(message, self.user.id)
         if incoming is None:
             return
-        await self.gateway.on_message(incoming, follow_up=is_follow_up(message, self.user.id))
+        await self.gateway.on_message(incoming, follow_up=is_follow_up(message, self.user.id),
+                                      member=member_of(message.author))
 
     # --- commands and buttons --------------------------------------------------------------
 
@@ -126,6 +134,14 @@ class MiruDiscord(discord.Client):
         async def appeal(interaction: discord.Interaction, case: str) -> None:
             await self._command(interaction, Appeal(case.strip()[:64]))
 
+        @group.command(name="admin", description="Show or change who may use Miru here (admins)")
+        @app_commands.describe(action="empty to show; grant @who LEVEL | revoke @who | "
+                                      "channels add|remove #channel | everyone LEVEL")
+        async def admin(interaction: discord.Interaction, action: str = "") -> None:
+            caller = Caller(PLATFORM, str(interaction.guild_id or ""), _channel_of(interaction),
+                            str(interaction.user.id), member_of(interaction.user, interaction))
+            await self._command(interaction, parse_admin(action), caller=caller)
+
         @group.command(name="help", description="What Miru does")
         async def help_(interaction: discord.Interaction) -> None:
             await self._command(interaction, Help())
@@ -136,16 +152,31 @@ class MiruDiscord(discord.Client):
         assert self.gateway is not None, "bind() first"
         return self.gateway
 
-    async def _command(self, interaction: discord.Interaction, cmd: Command) -> None:
+    async def _command(self, interaction: discord.Interaction, cmd: Command, *,
+                       caller: Caller | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        text = await self._gateway().run_command(cmd, str(interaction.user.id))
+        text = await self._gateway().run_command(cmd, str(interaction.user.id), caller=caller)
         await interaction.followup.send(text, ephemeral=True)
 
     async def _ask(self, interaction: discord.Interaction, image: discord.Attachment,
                    question: str) -> None:
-        """Defer at once; the question becomes a follow-up message, answered in its thread."""
-        await interaction.response.defer(thinking=True)
+        """Permissions first (a refusal is ephemeral); then defer, and the question becomes a
+        follow-up message, answered in its thread."""
         user = interaction.user
+        workspace = str(interaction.guild_id) if interaction.guild_id else "dm"
+
+        async def tell(_message: IncomingMessage, text: str) -> None:
+            await interaction.response.send_message(text, ephemeral=True)
+
+        permitted = await self._gateway().permit(IncomingMessage(
+            platform=PLATFORM, workspace=workspace, channel=_channel_of(interaction),
+            thread=str(interaction.id), message_id=str(interaction.id), user=str(user.id),
+            text=question, images=(attachment_ref(image),), is_dm=interaction.guild is None,
+            event_id=f"discord:interaction:{interaction.id}"),
+            member_of(user, interaction), notify=tell)
+        if isinstance(permitted, str):
+            return
+        await interaction.response.defer(thinking=True)
         shown = question or image.filename
         posted = await interaction.followup.send(f"<@{user.id}>: {shown}"[:2000], wait=True)
         channel = interaction.channel
@@ -155,12 +186,11 @@ class MiruDiscord(discord.Client):
         in_thread = parent is not None
         thread = (str(interaction.channel_id) if in_thread or is_dm else str(posted.id))
         await self._gateway().submit(IncomingMessage(
-            platform=PLATFORM,
-            workspace=str(interaction.guild_id) if interaction.guild_id else "dm",
+            platform=PLATFORM, workspace=workspace,
             channel=channel_id, thread=thread, message_id=str(posted.id), user=str(user.id),
             text=question, images=(attachment_ref(image),),
             event_id=f"discord:interaction:{interaction.id}", is_dm=is_dm,
-            platform_audience=channel_audience(channel)))
+            platform_audience=channel_audience(channel), access=permitted.access))
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Consent buttons (``miru:consent:<yes|no>:<uploader>:<request id>``) and review-card
@@ -223,3 +253,10 @@ class MiruDiscord(discord.Client):
                 await interaction.response.send_message(text, ephemeral=True)
         except Exception as exc:  # the caller cannot be reached; the failure is logged above
             log.warning("discord.respond_failed", error=type(exc).__name__)
+
+
+def _channel_of(interaction: discord.Interaction) -> str:
+    """The channel an interaction came from (a thread's parent, as messages map it)."""
+    channel = interaction.channel
+    parent = channel.parent_id if isinstance(channel, discord.Thread) else None
+    return str(parent or interaction.channel_id or "")

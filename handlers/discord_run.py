@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from bot.core.access import Access
 from bot.core.gateway import Gateway
 from bot.core.platforms import PlatformRuntime, PlatformSpec
 from bot.errors import ConfigError
 from config.settings import Settings
+from handlers.discord_access import channel_notice
 from handlers.discord_bot import MiruDiscord
 from handlers.discord_client import DiscordPlatform, configure_api
 
@@ -51,7 +53,9 @@ async def serve(platform: DiscordPlatform, app: App, stop: asyncio.Event) -> Non
 
         desk = ReviewDesk(app.services.review, app.policy, app.submit)
     client.review_platform = platform
-    client.bind(Gateway(app, platform, review=desk))
+    # Team permissions: roles and admin status come with each event (no directory needed).
+    client.bind(Gateway(app, platform, review=desk, access=Access(app.policy, app.redis),
+                        notify=channel_notice(client)))
     await platform.login()
     connection = asyncio.create_task(client.connect(reconnect=True), name="discord:connect")
     stopper = asyncio.create_task(stop.wait())

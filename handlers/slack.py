@@ -20,9 +20,12 @@ import structlog
 from slack_bolt.async_app import AsyncApp
 
 from bot import strings
+from bot.core.access import Access
+from bot.core.admin import Caller
 from bot.core.commands import AnswerConsent, parse_command
 from bot.core.gateway import Gateway
 from bot.models import ImageRef, IncomingMessage, PlatformName
+from handlers.slack_access import SlackDirectory, ephemeral_notice
 from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION, SlackPlatform
 from handlers.slack_review import ACTION_RE, on_review_action
 
@@ -130,7 +133,11 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         from bot.review.desk import ReviewDesk
 
         desk = ReviewDesk(app.services.review, app.policy, app.submit)
-    gateway = Gateway(app, platform, review=desk)
+    # Team permissions: the policy file's tables with /miru admin's overlay in Redis; group
+    # membership and admin status from the Web API; refusals are ephemeral.
+    access = Access(app.policy, app.redis, SlackDirectory(platform.client))
+    gateway = Gateway(app, platform, review=desk, access=access,
+                      notify=ephemeral_notice(platform.client))
 
     async def on_event(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         team = context.team_id or body.get("team_id") or ""
@@ -151,9 +158,11 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         # Slack waits 3 s for the acknowledgement; the answer needs Redis (language, forget) and
         # the audit log, so it follows through the response_url, seen only by the caller.
         await ack()
+        channel = command.get("channel_id") or ""
+        caller = Caller(PLATFORM, command.get("team_id") or "", channel, command["user_id"])
         text = await gateway.run_command(
-            parse_command(command.get("text") or "", channel=command.get("channel_id") or ""),
-            command["user_id"])
+            parse_command(command.get("text") or "", channel=channel), command["user_id"],
+            caller=caller)
         await respond(text=text, response_type="ephemeral")
 
     async def on_consent(ack: Any, body: dict[str, Any], respond: Any, *, confirmed: bool) -> None:

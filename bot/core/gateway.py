@@ -14,13 +14,17 @@ one error hook (Bolt's ``app.error``, discord.py's ``on_error``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
 from bot import strings
+from bot.core.access import NO_MEMBER, Access, Member
 from bot.core.commands import (
+    Admin,
     AnswerConsent,
     Appeal,
     Command,
@@ -36,6 +40,7 @@ from bot.ports import Platform
 
 if TYPE_CHECKING:
     from bot.core.account import Account
+    from bot.core.admin import Caller
     from bot.core.quota import Admission, Quotas
     from bot.evidence.audit import AuditLog
     from bot.review.desk import ReviewDesk
@@ -47,6 +52,8 @@ log = structlog.get_logger(__name__)
 MAX_INFLIGHT = 32
 UNAVAILABLE = "unavailable"
 REFUSED = "refused"  # over a quota: the user was told when it resets
+DENIED = "denied"  # no permission here (team permissions): the user was told, privately
+Notify = Callable[[IncomingMessage, str], Awaitable[None]]
 
 
 class Submitted(Protocol):
@@ -80,27 +87,38 @@ class Gateway:
     on; ``allow`` (optional) is the workspace allow-list hook: a message it refuses is dropped
     before anything else runs. At most ``max_inflight`` submissions talk to Redis at once: a
     burst of events then waits here, after the platform got its acknowledgement, instead of
-    exhausting the Redis connection pool and telling people Miru is down."""
+    exhausting the Redis connection pool and telling people Miru is down.
+
+    ``access`` (team permissions, ``bot.core.access``) is checked before quotas; None lets
+    everyone in at ``share``. ``notify(message, text)`` tells a refused user privately (Slack:
+    an ephemeral message; Discord: a reply that deletes itself); without it the refusal is
+    posted in the thread."""
 
     def __init__(self, app: GatewayApp, platform: Platform, *,
                  max_inflight: int = MAX_INFLIGHT,
                  allow: Callable[[IncomingMessage], bool] | None = None,
-                 review: ReviewDesk | None = None) -> None:
+                 review: ReviewDesk | None = None,
+                 access: Access | None = None,
+                 notify: Notify | None = None) -> None:
         self.app = app
         self.platform = platform
         self.allow = allow
         self.review = review  # the moderators' desk (appeals; adapters route card buttons)
+        self.access = access
+        self.notify = notify
         self._inflight = asyncio.Semaphore(max_inflight)
 
     @property
     def name(self) -> str:
         return self.platform.name
 
-    async def on_message(self, message: IncomingMessage, *, follow_up: bool = False
-                         ) -> str | None:
+    async def on_message(self, message: IncomingMessage, *, follow_up: bool = False,
+                         member: Member = NO_MEMBER) -> str | None:
         """Take one translated message. ``follow_up``: it has no mention of Miru and is not a
-        DM, so it counts only in a thread Miru already answered in. Returns the submit status
-        (``accepted``, ``duplicate``, ``unavailable``), or None when the message was dropped."""
+        DM, so it counts only in a thread Miru already answered in. ``member``: what the event
+        said of its author (Discord roles). Returns the submit status (``accepted``,
+        ``duplicate``, ``unavailable``, ``refused``, ``denied``), or None when the message was
+        dropped."""
         if self.allow is not None and not self.allow(message):
             log.info("gateway.not_allowed", platform=self.name, workspace=message.workspace,
                      channel=message.channel)
@@ -112,7 +130,61 @@ class Gateway:
             except StoreUnavailable as exc:  # cannot tell whether Miru is in this thread
                 log.warning("gateway.active_check_failed", platform=self.name, error=exc.code)
                 return None
-        return await self.submit(message)
+        permitted = await self.permit(message, member)
+        if isinstance(permitted, str):
+            return permitted
+        return await self.submit(permitted)
+
+    async def permit(self, message: IncomingMessage, member: Member = NO_MEMBER, *,
+                     notify: Notify | None = None) -> IncomingMessage | str:
+        """Team permissions: the message stamped with its author's level, or the status of a
+        refusal (``denied``: told privately through ``notify`` and audited; ``unavailable``:
+        the permissions could not be read, so nothing is queued)."""
+        if self.access is None:
+            return message
+        try:
+            decision = await self.access.decide(message, member)
+        except StoreUnavailable as exc:  # fail closed: never answer on unknown permissions
+            log.warning("gateway.access_unavailable", platform=self.name, error=exc.code)
+            if notify is None:
+                await self._unavailable(message)
+            else:  # the caller's own private channel (a Discord interaction)
+                with contextlib.suppress(Exception):
+                    await notify(message, strings.t("store.unavailable", await self.language(
+                        message.user, message.text)))
+            return UNAVAILABLE
+        if not decision.refused:
+            return dataclasses.replace(message, access=decision.level.value)
+        await self._denied(message, decision.refused, decision.level.value,
+                           notify or self.notify)
+        return DENIED
+
+    async def _denied(self, message: IncomingMessage, reason: str, level: str,
+                      notify: Notify | None) -> None:
+        from bot.core.pipeline import request_id_for
+
+        request_id = request_id_for(message)
+        audit = self.app.audit
+        log.info("gateway.permission_denied", platform=self.name, reason=reason)
+        try:
+            await audit.write(audit.record(
+                "permission_denied", request_id, platform=message.platform, user=message.user,
+                channel=message.channel, thread=message.thread,
+                detail={"workspace": message.workspace, "reason": reason, "level": level,
+                        "images": len(message.images)}))
+        except MiruError as exc:
+            log.error("gateway.audit_failed", platform=self.name, error=exc.code)
+        lang = await self.language(message.user, message.text)
+        text = strings.t(f"access.denied_{reason}", lang)
+        try:
+            if notify is not None:
+                await notify(message, text)
+            else:
+                await self.platform.conversation(message).reply(
+                    Reply(ReplyKind.INFO, text, message.thread_key, request_id))
+        except Exception as exc:  # told or not, nothing was queued; the audit record stands
+            log.warning("gateway.denied_notice_failed", platform=self.name,
+                        error=type(exc).__name__)
 
     async def submit(self, message: IncomingMessage) -> str:
         """Check the workspace's quotas, then enqueue; when the queue (or the quota store) is
@@ -194,10 +266,13 @@ class Gateway:
         """The caller's answer language: their ``lang`` choice, the setting, or ``text``'s."""
         return await self.app.account.language_for(self.name, user, text)
 
-    async def run_command(self, cmd: Command, user: str) -> str:
+    async def run_command(self, cmd: Command, user: str, *, caller: Caller | None = None
+                          ) -> str:
         """Run ``cmd`` for ``user`` on this platform; the sentence to show them. An empty
         string means nothing to show (a confirmed consent: the prompt goes, the answer follows
-        in the thread). A ``MiruError`` becomes its sentence; anything else propagates."""
+        in the thread). ``caller``: where it was run and what the event said of the user
+        (``/miru admin`` needs it). A ``MiruError`` becomes its sentence; anything else
+        propagates."""
         lang = await self.language(user, cmd.text if isinstance(cmd, Unknown) else "")
         try:
             return await self._run(cmd, user, lang)
@@ -215,12 +290,22 @@ class Gateway:
             return strings.t("cmd.forgot", lang, count=count)
         if isinstance(cmd, SetLanguage):
             if cmd.lang not in strings.LANGS:
+            if isinstance(cmd, Admin):
+                return await self._admin(cmd, user, caller, lang)
                 return strings.t("cmd.lang_usage", lang)
             await account.set_language(self.name, user, cmd.lang)
             return strings.t("cmd.lang_set", cmd.lang)
         if isinstance(cmd, History):
             return await self._history(cmd, user, lang)
         if isinstance(cmd, AnswerConsent):
+    async def _admin(self, cmd: Admin, user: str, caller: Caller | None, lang: str) -> str:
+        from bot.core.admin import Caller, run_admin
+
+        if caller is None or caller.user != user:  # an adapter that gave no workspace
+            caller = Caller(self.name, "", "", user)
+        access = self.access or Access(self.app.policy, None)
+        return await run_admin(access, self.app.audit, cmd, caller, lang)
+
             return await self._consent(cmd, user, lang)
         if isinstance(cmd, Appeal):
             if not cmd.case:

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot import strings
+from bot.core.access import at_least
 from bot.core.account import Account
 from bot.core.delivery import Delivery
 from bot.core.receipt_thread import ReceiptThreads
@@ -55,6 +56,7 @@ from bot.models import (
 )
 from bot.ports import Conversation
 from bot.services import Services
+from config.policy import Level
 from safety.policy import REQUEST, combine, context_for, redecide
 
 log = logging.getLogger(__name__)
@@ -395,6 +397,10 @@ class Pipeline:
     async def _privacy_reply(self, conv: Conversation, out: Outcome, delivery: Delivery,
                              op: str) -> None:
         blur = op == "blur_faces"
+        if not at_least(conv.message.access, Level.SHARE):  # images sent back are an export
+            await self._finish(conv, out, delivery, ReplyKind.INFO, strings.t(
+                "access.need_share", out.language, level=conv.message.access), Status.ANSWERED)
+            return
         files = []
         for img in out.images:
             faces = out.verdict.faces(img.index) if out.verdict else ()

@@ -13,6 +13,10 @@ to the engine:
   ``undo`` or ``summary`` (totals, a chart PNG and a CSV as files); anything else is answered
   with the accepted forms.
 
+Team permissions: everything in an expense thread keeps a ledger, so it needs the ``edit``
+level stamped on the message (``IncomingMessage.access``, resolved by the gateway); the
+summary's CSV is an export and needs ``share`` (without it the summary comes without the CSV).
+
 Every ledger edit happens after the reply claim (a job run twice edits once) and is audited
 (``receipt``, ``receipt_edit``). Replies pass through ``neutralise``: a merchant name read from
 a photo never becomes a link or a mention.
@@ -27,6 +31,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import strings
+from bot.core.access import at_least
 from bot.core.safetext import neutralise
 from bot.errors import StoreUnavailable
 from bot.models import (
@@ -53,6 +58,7 @@ from bot.receipts.corrections import (
 )
 from bot.receipts.ledger import Entry, Ledger
 from bot.receipts.summary import chart_png, csv_bytes, summarize, summary_text
+from config.policy import Level
 
 if TYPE_CHECKING:
     from bot.core.delivery import Delivery
@@ -111,6 +117,11 @@ class ReceiptThreads:
         assert self.ledger is not None
         msg = conv.message
         cmd = parse(msg.text) if msg.text.strip() else None
+        if not at_least(msg.access, Level.EDIT):
+            await self._reply(conv, out, delivery, strings.t("access.need_edit", out.language,
+                                                             level=msg.access),
+                              kind=ReplyKind.INFO)
+            return
         started = await self.ledger.start(msg.thread_key)
         if msg.images:
             await self._images(conv, out, delivery, started)
@@ -180,7 +191,10 @@ class ReceiptThreads:
         attachments: tuple[Attachment, ...] = ()
         if isinstance(cmd, ShowSummary):
             entries = await self.ledger.entries(thread)
-            text, attachments = await asyncio.to_thread(_summary_files, entries, lang)
+            csv = at_least(msg.access, Level.SHARE)
+            text, attachments = await asyncio.to_thread(_summary_files, entries, lang, csv=csv)
+            if entries and not csv:
+                text += "\n" + strings.t("access.no_csv", lang)
         elif isinstance(cmd, Undo):
             undone = await self.ledger.undo(thread)
             text = (strings.t(f"receipts.undone_{undone.op}", lang, n=undone.n) if undone
@@ -223,14 +237,15 @@ class ReceiptThreads:
                              Status.ANSWERED, attachments=attachments)
 
 
-def _summary_files(entries: list[Entry], lang: str) -> tuple[str, tuple[Attachment, ...]]:
+def _summary_files(entries: list[Entry], lang: str, *, csv: bool = True
+                   ) -> tuple[str, tuple[Attachment, ...]]:
     """The summary's text and its files (chart when anything has a total, CSV when anything
-    is in the ledger); matplotlib runs here, off the event loop."""
+    is in the ledger and ``csv``); matplotlib runs here, off the event loop."""
     s = summarize(entries)
     files = []
     png = chart_png(s, lang)
     if png is not None:
         files.append(Attachment("receipts-summary.png", png, "image/png"))
-    if entries:
+    if entries and csv:
         files.append(Attachment("receipts.csv", csv_bytes(entries), "text/csv"))
     return summary_text(s, lang), tuple(files)

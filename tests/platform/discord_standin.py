@@ -94,6 +94,7 @@ class DiscordStandIn(EventsMixin):
         self.reactions: dict[int, list[str]] = {}
         self.synced_commands: dict[int | None, list[dict[str, Any]]] = {}
         self.interactions: dict[int, Any] = {}
+        self.member_roles: dict[str, list[str]] = {}  # user id -> role ids (messages, commands)
         self._dms: dict[int, int] = {}
         self.rest = RestApi(token)
         discord_standin_routes.register(self.rest, self)
@@ -244,6 +245,8 @@ class DiscordStandIn(EventsMixin):
         payload = message_payload(self.ids(), channel_id=channel_id, author=author,
                                   guild_id=guild_id, **known)
         payload.update(fields)
+        if "member" in payload:
+            payload["member"]["roles"] = list(self.member_roles.get(str(author["id"]), []))
         if channel_id in self.threads:
             payload["position"] = self.threads[channel_id]["message_count"]
             self.threads[channel_id]["message_count"] += 1

@@ -82,6 +82,7 @@ def interaction_payload(o: DiscordStandIn, *, itype: int, data: dict[str, Any],
         payload.update(guild_id=str(guild_id), guild_locale="en-US",
                        guild={"id": str(guild_id), "locale": "en-US", "features": []},
                        member=member_payload(user, permissions=o.everyone_permissions()))
+        payload["member"]["roles"] = list(o.member_roles.get(str(user["id"]), []))
     else:
         payload["user"] = user
     if message is not None:

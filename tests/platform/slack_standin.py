@@ -70,6 +70,8 @@ class SlackStandIn:
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self.messages: dict[str, dict[str, Any]] = {}  # ts -> channel, thread_ts, text (edited)
+        self.admins: set[str] = set()  # users.info says is_admin for these user ids
+        self.groups: dict[str, list[str]] = {}  # usergroups.users.list: group id -> user ids
         self._files: dict[str, _File] = {}
         self._file_info: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, _Fault] = {}
@@ -239,6 +241,13 @@ class SlackStandIn:
             return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            return {"ok": True, "user": {"id": user, "team_id": self.team_id,
+                                         "is_admin": user in self.admins, "is_owner": False,
+                                         "is_primary_owner": False}}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": list(self.groups.get(params.get("usergroup", ""), []))}
         if method == "conversations.open":  # a DM with the given user
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", ""))[1:]}}
         if method == "files.getUploadURLExternal":
