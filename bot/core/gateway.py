@@ -275,11 +275,21 @@ class Gateway:
         propagates."""
         lang = await self.language(user, cmd.text if isinstance(cmd, Unknown) else "")
         try:
+            if isinstance(cmd, Admin):
+                return await self._admin(cmd, user, caller, lang)
             return await self._run(cmd, user, lang)
         except MiruError as exc:
             log.warning("gateway.command_failed", platform=self.name,
                         command=type(cmd).__name__, code=exc.code)
             return exc.user_message(lang)
+
+    async def _admin(self, cmd: Admin, user: str, caller: Caller | None, lang: str) -> str:
+        from bot.core.admin import Caller, run_admin
+
+        if caller is None or caller.user != user:  # an adapter that gave no workspace
+            caller = Caller(self.name, "", "", user)
+        access = self.access or Access(self.app.policy, None)
+        return await run_admin(access, self.app.audit, cmd, caller, lang)
 
     async def _run(self, cmd: Command, user: str, lang: str) -> str:
         account = self.app.account
@@ -290,22 +300,12 @@ class Gateway:
             return strings.t("cmd.forgot", lang, count=count)
         if isinstance(cmd, SetLanguage):
             if cmd.lang not in strings.LANGS:
-            if isinstance(cmd, Admin):
-                return await self._admin(cmd, user, caller, lang)
                 return strings.t("cmd.lang_usage", lang)
             await account.set_language(self.name, user, cmd.lang)
             return strings.t("cmd.lang_set", cmd.lang)
         if isinstance(cmd, History):
             return await self._history(cmd, user, lang)
         if isinstance(cmd, AnswerConsent):
-    async def _admin(self, cmd: Admin, user: str, caller: Caller | None, lang: str) -> str:
-        from bot.core.admin import Caller, run_admin
-
-        if caller is None or caller.user != user:  # an adapter that gave no workspace
-            caller = Caller(self.name, "", "", user)
-        access = self.access or Access(self.app.policy, None)
-        return await run_admin(access, self.app.audit, cmd, caller, lang)
-
             return await self._consent(cmd, user, lang)
         if isinstance(cmd, Appeal):
             if not cmd.case:
