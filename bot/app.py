@@ -111,19 +111,15 @@ class App:
         from bot.jobs.worker import Worker
 
         async def handle(message: IncomingMessage) -> None:
-            platform = platforms.get(message.platform)
-            if platform is None:
-                log.error("no adapter for platform %s; job dropped", message.platform)
-                return
-            try:
-                await self.pipeline.run(platform.conversation(message))
-            finally:
-                await self._release(message)
+            await self.run_job(platforms, message)
 
         async def give_up(message: IncomingMessage, exc: BaseException | None) -> None:
-            platform = platforms.get(message.platform)
-            if platform is not None:
-                await self.pipeline.give_up(platform.conversation(message), exc)
+            try:
+                platform = platforms.get(message.platform)
+                if platform is not None:
+                    await self.pipeline.give_up(platform.conversation(message), exc)
+            finally:
+                await self._release(message)  # given up on for good: the slot is free
 
         if self.queue is None:
             raise RuntimeError("a worker needs a Redis job queue (build_app with Redis)")
@@ -151,6 +147,27 @@ class App:
 
     async def _release(self, message: IncomingMessage) -> None:
         """Free the request's concurrency slot (a Redis hiccup lets it lapse by its TTL)."""
+    async def run_job(self, platforms: Mapping[str, Platform], message: IncomingMessage
+                      ) -> None:
+        """One queued request on its platform. The request's concurrency slot is freed when it
+        ends; a retry, or a job handed back for another worker (cancelled on stop), keeps it:
+        the same request is still in progress, and freeing it would let the user start one
+        more meanwhile."""
+        from bot.jobs.worker import is_retryable
+
+        platform = platforms.get(message.platform)
+        if platform is None:
+            log.error("no adapter for platform %s; job dropped", message.platform)
+            await self._release(message)
+            return
+        try:
+            await self.pipeline.run(platform.conversation(message))
+        except BaseException as exc:
+            if not (is_retryable(exc) or isinstance(exc, asyncio.CancelledError)):
+                await self._release(message)
+            raise
+        await self._release(message)
+
         if self.quotas is None:
             return
         from bot.core.pipeline import request_id_for

@@ -198,6 +198,8 @@ class Gateway:
             await self._refused(message, admission)
             return REFUSED
         if result is None or result.status == UNAVAILABLE:
+            if admitted:
+                await self._refund(message)
             await self._unavailable(message)
             return UNAVAILABLE
         return result.status
@@ -216,6 +218,19 @@ class Gateway:
         except StoreUnavailable as exc:
             log.warning("gateway.quota_unavailable", platform=self.name, error=exc.code)
             return None
+
+    async def _refund(self, message: IncomingMessage) -> None:
+        """Counted but never queued: give the images back (best effort; a quota store that is
+        down now keeps the count, which errs on the side of the limit)."""
+        from bot.core.pipeline import request_id_for
+
+        quotas = self.app.quotas
+        if quotas is None or message.review_case:
+            return
+        try:
+            await quotas.refund(message, request_id_for(message))
+        except StoreUnavailable as exc:
+            log.warning("gateway.quota_refund_failed", platform=self.name, error=exc.code)
 
     async def _refused(self, message: IncomingMessage, admission: Admission) -> None:
         from bot.core.pipeline import request_id_for

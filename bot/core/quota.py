@@ -55,6 +55,22 @@ redis.call('SET', KEYS[3], n, 'EX', ARGV[4])
 return {1, u + n}
 """
 
+# KEYS: user day, workspace day, charged marker, user running zset. ARGV: request id.
+# Takes back what ``_ADMIT`` counted for this request (never below zero); returns the images.
+_REFUND = """
+local n = tonumber(redis.call('GET', KEYS[3]) or '-1')
+if n < 0 then return 0 end
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[4], ARGV[1])
+if n > 0 then
+  for i = 1, 2 do
+    local left = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if left > 0 then redis.call('DECRBY', KEYS[i], math.min(n, left)) end
+  end
+end
+return n
+"""
+
 
 @dataclass(frozen=True)
 class Admission:
@@ -83,6 +99,7 @@ class Quotas:
         self.policy = policy
         self.metrics = metrics or Metrics()
         self._admit = redis.register_script(_ADMIT)
+        self._refund = redis.register_script(_REFUND)
 
     async def admit(self, message: IncomingMessage, request_id: str,
                     now: float | None = None) -> Admission:
@@ -108,6 +125,22 @@ class Quotas:
                  "concurrent": tier.concurrent_per_user}[scope]
         return Admission(False, name, scope, limit,
                          None if scope == "concurrent" else next_reset(now))
+
+    async def refund(self, message: IncomingMessage, request_id: str,
+                     now: float | None = None) -> int:
+        """Take back what ``admit`` counted for a request that was never queued (the queue
+        was down after the quota passed): the user is told to try again, and that try must
+        not cost a second time. Returns the images given back (0 when nothing was counted)."""
+        p, ws = message.platform, message.workspace
+        day = day_of(time.time() if now is None else now)
+        with redis_errors("quota_refund"):
+            got: Any = await self._refund(
+                keys=[keys.quota_user_day(p, ws, day, message.user),
+                      keys.quota_workspace_day(p, ws, day),
+                      keys.quota_charged(p, ws, request_id),
+                      keys.quota_running(p, ws, message.user)],
+                args=[request_id])
+        return int(got)
 
     async def release(self, message: IncomingMessage, request_id: str) -> None:
         """The request finished: free its concurrency slot (a no-op when none was taken)."""

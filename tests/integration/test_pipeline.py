@@ -184,3 +184,27 @@ async def test_submitted_job_waits_for_a_worker_that_starts_later(make_settings,
     finally:
         await app.redis.delete(stream)
         await app.close()
+
+
+async def test_the_plans_largest_image_is_enforced_per_workspace(
+        make_settings, counting_engine, coffee_jpeg, tmp_path, consent_off_policy):
+    """A tier's ``max_image_mb`` caps the fetch below the global limit: the same photo is
+    refused as too large on the small plan and answered on the default one."""
+    from dataclasses import replace
+
+    size_mb = len(coffee_jpeg) / (1024 * 1024)
+    settings = make_settings(
+        consent_off_policy
+        + f"[tiers.default]\n[tiers.small]\nmax_image_mb = {size_mb / 2:.6f}\n"
+        + '[plans]\ndefault = "default"\n[plans.workspaces]\nTSMALL = "small"\n')
+    app = build_app(settings, memory_only=True, engine=counting_engine)
+    try:
+        small = _conv(tmp_path, {"c.jpg": coffee_jpeg}, "what is it?")
+        small.message = replace(small.message, workspace="TSMALL")
+        refused = await app.pipeline.handle(small)
+        answered = await app.pipeline.handle(_conv(tmp_path, {"c.jpg": coffee_jpeg}, "what?"))
+    finally:
+        await app.close()
+    assert [r.code for r in refused.rejections] == ["too_large"]
+    assert refused.decoded == [] and len(counting_engine.requests) == 1
+    assert answered.verdict is not None and answered.verdict.action is Action.ALLOW

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from bot import keys
 from bot.core.quota import Quotas, day_of, next_reset, usage
 from bot.models import ImageRef, IncomingMessage
 from config.errors import ConfigError
@@ -181,3 +182,72 @@ async def test_the_gateway_refuses_in_the_thread_audits_and_fails_closed(redis, 
     finally:
         await down.aclose()
     assert len(rig.queue.jobs) == 2
+
+
+async def test_a_refund_gives_back_exactly_what_was_counted_once(redis):
+    q = Quotas(redis, policy(images_per_user_per_day=3, concurrent_per_user=1))
+    assert (await q.admit(message(1, images=2), "r1", NOW)).ok
+    assert await q.refund(message(1, images=2), "r1", NOW) == 2
+    assert await q.refund(message(1, images=2), "r1", NOW) == 0  # a second refund: nothing
+    assert await q.refund(message(9), "never-counted", NOW) == 0
+    # both images and the concurrency slot are back: three images fit again
+    assert (await q.admit(message(2, images=3), "r2", NOW)).ok
+    day = day_of(NOW)
+    assert int(await redis.get(keys.quota_user_day("slack", "TQ", day, "U1"))) == 3
+
+
+async def test_the_gateway_refunds_a_request_the_queue_could_not_take(redis, tmp_path: Path):
+    from tests.unit.gateway_fakes import make_rig
+
+    rig = make_rig(tmp_path)
+    rig.app.quotas = Quotas(redis, policy(images_per_user_per_day=1))
+    rig.queue.down = True
+    assert await rig.gateway.submit(message(1)) == "unavailable"
+    assert "can't work right now" in rig.platform.replies[-1].text
+    rig.queue.down = False
+    # the user was told to try again; trying again must not hit the limit the failed try spent
+    assert await rig.gateway.submit(message(2)) == "accepted"
+    assert [m.message_id for m in rig.queue.jobs] == ["m2"]
+
+
+async def test_a_worker_frees_the_slot_when_done_and_keeps_it_for_a_job_handed_back(
+        redis, make_settings, counting_engine, tmp_path: Path):
+    """A job another worker will run (this one stopped past its drain time, or was killed) is
+    still in progress: its concurrency slot stays taken; a job that ran to its end frees it."""
+    from bot.app import build_app
+    from bot.core.pipeline import request_id_for
+    from tests.unit.gateway_fakes import FakeConversation, FakePlatform
+
+    entered, gate = asyncio.Event(), asyncio.Event()
+
+    class Held(FakeConversation):
+        async def status(self, status) -> None:  # the pipeline's first step: wait here
+            entered.set()
+            await gate.wait()
+            await super().status(status)
+
+    class HeldPlatform(FakePlatform):
+        def conversation(self, message: IncomingMessage) -> FakeConversation:
+            return Held(message, self)
+
+    settings = make_settings("[tiers.default]\nconcurrent_per_user = 1\n")
+    app = build_app(settings, engine=counting_engine)
+    first, second = message(1, images=0), message(2, images=0)
+    running, rid = keys.quota_running("slack", "TQ", "U1"), request_id_for(first)
+    platforms = {"slack": HeldPlatform()}
+    try:
+        assert app.quotas is not None
+        assert (await app.quotas.admit(first, rid)).ok
+        job = asyncio.create_task(app.run_job(platforms, first))
+        await asyncio.wait_for(entered.wait(), 20)
+        job.cancel()  # what a stopping worker does to a job it hands back
+        await asyncio.gather(job, return_exceptions=True)
+        assert await redis.zscore(running, rid) is not None
+        assert not (await app.quotas.admit(second, request_id_for(second))).ok  # still busy
+
+        gate.set()  # the next worker runs it to its end: the slot is free again
+        await asyncio.wait_for(app.run_job(platforms, first), 30)
+        assert await redis.zscore(running, rid) is None
+        assert (await app.quotas.admit(second, request_id_for(second))).ok
+    finally:
+        await app.close()
