@@ -36,3 +36,24 @@ def test_redis_keeps_an_append_only_file_and_gateways_leave_work_to_workers() ->
         == "yes"
     assert "--no-worker" in services["slack"]["command"]
     assert "--metrics-port" in services["worker"]["command"]
+
+
+def test_the_image_copies_every_package_and_runs_unprivileged() -> None:
+    """The Dockerfile's build stage copies every package pyproject installs (a new top-level
+    package left out would install an image that fails on import), and the stage that runs is
+    the last one, as a non-root user."""
+    import re
+    import tomllib
+
+    root = COMPOSE.parent
+    text = (root / "Dockerfile").read_text(encoding="utf-8")
+    packages = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]["packages"]["find"]["include"]
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", text, flags=re.M))
+    assert {p.rstrip("*") for p in packages} <= copied
+    stages = re.split(r"^FROM ", text, flags=re.M)[1:]
+    assert len(stages) >= 2, "a build stage and a runtime stage"
+    runtime = stages[-1]
+    user = re.search(r"^USER (\S+)$", runtime, flags=re.M)
+    assert user is not None and user.group(1) not in ("root", "0")
+    assert "COPY --from=build" in runtime and "build-essential" not in runtime
