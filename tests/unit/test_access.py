@@ -126,7 +126,7 @@ def test_an_unknown_level_key_or_id_is_a_start_up_error_naming_it(
 
 def test_a_grant_list_has_a_limit() -> None:
     users = [f"U{n:06d}" for n in range(MAX_GRANTS + 1)]
-    with pytest.raises(ValueError, match="permissions.T1.view.users"):
+    with pytest.raises(ValueError, match=r"permissions\.T1\.view\.users"):
         PolicyConfig.model_validate({"permissions": {WS: {"view": {"users": users}}}})
     PolicyConfig.model_validate({"permissions": {WS: {"view": {"users": users[:-1]}}}})
 
