@@ -103,6 +103,17 @@ async def test_slack_permissions(standin: SlackStandIn, safety_models: SafetyMod
         await standin.wait_for(lambda: "white_check_mark" in standin.reactions(GENERAL, asked))
         assert len(stack.engine.requests) == 1
 
+        # view cannot have images sent back (an export: share)
+        clean = "1700000305.000100"
+        uploads = len(standin.uploads)
+        await stack.sender.event(mention(standin, clean, user=VIEWER, text="remove the metadata",
+                                         files=[coffee_file(standin, "FCOFFEE5")]),
+                                 event_id="EvP5")
+        await standin.wait_for(lambda: bool(standin.thread_messages(GENERAL, clean)))
+        assert standin.thread_messages(GENERAL, clean) == [
+            strings.t("access.need_share", "en", level="view")]
+        assert len(standin.uploads) == uploads
+
         # an editor (through a user group) keeps a ledger; a viewer may not touch it
         root = "1700000303.000100"
         await stack.sender.event(mention(standin, root, user=EDITOR, text="receipts"),
@@ -204,8 +215,14 @@ async def test_discord_permissions(discord_standin: DiscordStandIn, tmp_path: Pa
         assert str(notice["channel_id"]) == str(general)
         assert notice["content"].startswith(f"<@{carol['id']}>")
         await until(lambda: int(notice["id"]) in discord_standin.deleted, timeout=5)
-        assert [r["detail"]["reason"] for r in audit_records(audit, "permission_denied")] == [
-            "level"]
+        # /miru ask: a true ephemeral answer, no question posted
+        image = discord_standin.attachment("general", COFFEE, "coffee.jpg", "image/jpeg")
+        asked = await discord_standin.dispatch_command(
+            "miru", {"image": image, "question": "what?"}, subcommand="ask", user="carol")
+        await until(lambda: bool(asked.responses))
+        assert asked.responses == [4] and asked.followup_ids == []
+        reply = discord_standin.messages[asked.original_message_id]
+        assert reply["flags"] & 64 and reply["content"] == denial
         await asyncio.sleep(0.3)
         assert stack.engine.requests == [] and posts_in(discord_standin, sent["id"]) == []
 
@@ -264,5 +281,6 @@ async def test_discord_permissions(discord_standin: DiscordStandIn, tmp_path: Pa
         await until(lambda: len(stack.engine.requests) == 2)
         changes = audit_records(audit, "permission_change")
         assert [(c["detail"]["op"], c["detail"]["new"]) for c in changes] == [("grant", "view")]
-        assert [r["detail"].get("command") for r in audit_records(audit, "permission_denied")
-                ] == [None, "admin"]
+        assert [(r["detail"].get("reason"), r["detail"].get("command"))
+                for r in audit_records(audit, "permission_denied")] == [
+            ("level", None), ("level", None), (None, "admin")]
