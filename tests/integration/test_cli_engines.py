@@ -65,6 +65,15 @@ def test_chat_follow_up_keeps_the_image(env, sign):
     assert len(answers) == 2, proc.stdout  # the second question carried no image
 
 
+def test_chat_history_shows_the_thread_and_unknown_commands_are_not_sent(env, sign):
+    proc = chat(env, str(sign), lines=["what does it say?", "/history", "/histroy", "/quit"])
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "you> what does it say? [+1 image(s)]" in out and "(1 image(s) kept" in out
+    assert "unknown command '/histroy'" in out and "/forget" in out
+    assert out.count("miru> ") == 2  # the answer, and its line in /history; the typo was not asked
+
+
 def test_chat_thread_in_redis_resumes_in_a_new_session(env, sign):
     thread = f"test-{uuid.uuid4().hex[:8]}"
     env = dict(env, MIRU_REDIS_URL="redis://127.0.0.1:6379/12")
