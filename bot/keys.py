@@ -190,6 +190,22 @@ def quota_running(platform: str, workspace: str, user: str) -> str:
     return f"{quota_tag(platform, workspace)}:running:{user}"
 
 
+# Integration API and webhooks (issue 12). API keys are stored hashed (SHA-256 of the secret part),
+# never the key itself; both hashes share the tag {api} so one Lua script creates or revokes a key.
+API_KEYS = f"{PREFIX}:{{api}}:keys"  # hash: key id -> record (JSON: name, scopes, workspace, hash)
+API_KEY_NAMES = f"{PREFIX}:{{api}}:names"  # hash: key name -> key id (names are unique)
+# Events for outgoing webhooks: one XADD per event (the audit log's tap), read by deliverers in
+# one consumer group, so each event is posted by one process; failed posts stay pending and are
+# claimed again after a backoff; after the last try they move to the dead stream.
+WEBHOOK_STREAM = f"{PREFIX}:webhooks:events"
+WEBHOOK_GROUP = "deliverers"
+WEBHOOK_STREAM_MAXLEN = 100_000  # a backstop only: delivered events are deleted
+WEBHOOK_DEAD = f"{PREFIX}:webhooks:dead"  # events given up on (``miru webhooks retry``)
+WEBHOOK_DEAD_MAXLEN = 10_000
+WEBHOOK_ATTEMPTS = f"{PREFIX}:webhooks:attempts"  # one entry per delivery attempt (recent)
+WEBHOOK_ATTEMPTS_MAXLEN = 10_000
+
+
 # Team permissions (issue 12). ``/miru admin`` changes live in one hash per workspace or guild,
 # laid over the policy file's ``[permissions.<id>]``; the tag keeps a workspace's keys on one
 # Cluster slot. Slack user group members and platform-admin answers are cached briefly, so a

@@ -15,7 +15,7 @@ import numpy as np
 
 from config.policy import Audience, ConsentMode  # the policy file's vocabulary, used here too
 
-PlatformName = Literal["slack", "discord", "cli"]
+PlatformName = Literal["slack", "discord", "cli", "api"]  # api: the integration API
 FindingCode = Literal[
     "hash_match", "nudity_exposed", "nudity_covered", "nsfw_score", "face", "minor_cue",
     "minor_audience", "minor_age_estimate", "gate_error", "decode_error",
@@ -29,6 +29,7 @@ AuditKind = Literal[
     "review_reveal", "review_purge", "review_view", "appeal",
     "quota_refused",
     "permission_denied", "permission_change",  # team permissions: refusals, /miru admin changes
+    "api_refused", "api_key",  # the integration API: 401/403 answers, keys created or revoked
 ]
 
 Box = tuple[float, float, float, float]

@@ -287,6 +287,63 @@ MESSAGES: dict[str, dict[str, str]] = {
               "then try again.",
         "ja": "処理中のリクエストがすでに{limit}件あります。回答を待ってからもう一度お試しください。",
     },
+    # Integration API (bot/api; docs/api.md): the "message" of its JSON errors
+    "api.unauthorized": {
+        "en": "A valid API key is required: send the header Authorization: Bearer KEY.",
+        "ja": "有効な API キーが必要です。Authorization: Bearer KEY ヘッダーを送ってください。",
+    },
+    "api.forbidden": {
+        "en": "This API key may not use {scope} (its scopes: {scopes}).",
+        "ja": "この API キーでは {scope} を使えません（使える範囲: {scopes}）。",
+    },
+    "api.unsupported_type": {
+        "en": "Send the request as multipart/form-data (it was {type}).",
+        "ja": "リクエストは multipart/form-data で送ってください（受け取った形式: {type}）。",
+    },
+    "api.too_large": {
+        "en": "The request is too large ({size} bytes; the limit is {limit} bytes).",
+        "ja": "リクエストが大きすぎます（{size} バイト、上限は {limit} バイト）。",
+    },
+    "api.too_many_images": {
+        "en": "Too many images ({count}; at most {limit} per request).",
+        "ja": "画像が多すぎます（{count} 枚、1 回のリクエストにつき {limit} 枚まで）。",
+    },
+    "api.no_image": {
+        "en": "Send at least one file in a form field named image.",
+        "ja": "image という名前のフォーム項目でファイルを 1 つ以上送ってください。",
+    },
+    "api.bad_form": {
+        "en": "The form could not be read ({detail}).",
+        "ja": "フォームを読み取れませんでした（{detail}）。",
+    },
+    "api.unknown_field": {
+        "en": "Unknown form field {field} (known: {known}).",
+        "ja": "不明なフォーム項目 {field} です（使える項目: {known}）。",
+    },
+    "api.field_too_long": {
+        "en": "The form field {field} is too long (at most {limit} bytes).",
+        "ja": "フォーム項目 {field} が長すぎます（{limit} バイトまで）。",
+    },
+    "api.bad_value": {
+        "en": "{field} must be {expected}.",
+        "ja": "{field} には {expected} を指定してください。",
+    },
+    "api.not_found": {
+        "en": "There is nothing at {path}; the routes are listed in /v1/openapi.json.",
+        "ja": "{path} は存在しません。使えるパスは /v1/openapi.json にあります。",
+    },
+    "api.method_not_allowed": {
+        "en": "{method} is not allowed on {path} (allowed: {allowed}).",
+        "ja": "{path} では {method} は使えません（使えるもの: {allowed}）。",
+    },
+    "api.receipts_off": {
+        "en": "Receipts are off on this workspace's plan.",
+        "ja": "このワークスペースのプランではレシート読み取りは無効です。",
+    },
+    "api.no_review": {
+        "en": "The review queue is not available on this server.",
+        "ja": "このサーバーではレビューキューを利用できません。",
+    },
     "store.no_memory": {
         "en": "(I can't remember this thread right now, so follow-ups may lack context.)",
         "ja": "（現在このスレッドの内容を記憶できないため、続けての質問では前の内容を参照できない場合があります。）",

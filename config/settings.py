@@ -125,6 +125,18 @@ class Settings(BaseSettings):
     discord_guild_ready_timeout_s: float = Field(2.0, ge=0)  # discord.py's wait for guilds
     discord_identify_delay_s: float = Field(5.0, ge=0)  # before each re-IDENTIFY
 
+    # Integration API and outgoing webhooks (docs/api.md)
+    # A request body larger than this is refused (413) before it is read
+    api_max_body_bytes: int = Field(40_000_000, gt=0)
+    # Where events (verdict.held, verdict.blocked, case.decided, receipt.added) are POSTed; empty:
+    # no events. The signing secret (32+ characters) from the variable or a 0600 file.
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_secret_file: Path | None = None
+    webhook_timeout_s: float = Field(10.0, gt=0)  # one POST
+    webhook_backoff_s: float = Field(30.0, gt=0)  # before the 2nd try; doubles each time
+    webhook_max_attempts: int = Field(6, ge=1)  # then the event goes to the dead list
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("log_level", mode="before")

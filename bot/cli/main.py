@@ -1,5 +1,5 @@
 """``miru``: ask, chat, screen, clean, audit verify|export, quarantine purge, review, doctor,
-models pull, run, worker.
+models pull, run, worker, serve-api, api-key, webhooks.
 
 Exit status (bot/cli/exitcodes.py): 0 when a verdict was reached (whatever it is), 2 for a
 usage error, 65 when no input could be used as an image, 1 for other failures; never a traceback
@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_jobs_parser(sub)
     add_usage_parser(sub)
+    from bot.cli.api import add_parser as add_api_parser
+
+    add_api_parser(sub)  # serve-api, api-key, webhooks (the integration API)
 
     qu = sub.add_parser("quarantine", help="quarantined evidence")
     qusub = qu.add_subparsers(dest="quarantine_cmd", required=True)
@@ -179,6 +182,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.jobs import jobs_command
 
         return await jobs_command(args, settings)
+    if args.cmd in ("serve-api", "api-key", "webhooks"):
+        from bot.cli.api import api_command
+
+        return await api_command(args, settings)
     if args.cmd == "quarantine":
         from bot.jobs.housekeeping import purge_command
 

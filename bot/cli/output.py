@@ -3,58 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
+# The JSON contract is shared with the HTTP API (``/v1/ask`` answers the same object).
+from bot.api.contract import finding_json, outcome_json, verdict_json
 from bot.core.pipeline import Outcome
-from bot.models import Finding, Verdict
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    d = asdict(f)
-    if f.box is not None:
-        d["box"] = [round(v, 4) for v in f.box]
-    if f.score is not None:
-        d["score"] = round(f.score, 4)
-    return d
-
-
-def verdict_json(v: Verdict | None) -> dict[str, Any] | None:
-    if v is None:
-        return None
-    return {
-        "action": v.action.value,
-        "reasons": list(v.reasons),
-        "findings": [finding_json(f) for f in v.findings],
-        "scores": {k: round(s, 4) for k, s in v.scores.items()},
-        "escalated": v.escalated,
-        "model_versions": dict(v.model_versions),
-    }
-
-
-def outcome_json(out: Outcome) -> dict[str, Any]:
-    """The ``miru ask --json`` object."""
-    images: list[dict[str, Any]] = []
-    for d in out.decoded:
-        faces = len(out.verdict.faces(d.index)) if out.verdict else 0
-        images.append({"index": d.index, "sha256": d.original_sha256, "width": d.width,
-                       "height": d.height, "format": d.source_format, "faces": faces,
-                       "frames": d.frame_count})
-    for r in out.rejections:
-        images.append({"index": r.index, "name": r.name,
-                       "error": {"code": r.code, "message": r.message}})
-    images.sort(key=lambda i: i["index"])
-    error = None
-    if not out.decoded and out.rejections:
-        error = {"code": out.rejections[0].code if len(out.rejections) == 1 else "no_images",
-                 "message": out.reply.text if out.reply else ""}
-    elif out.reply is not None and out.reply.kind.value == "error":
-        error = {"code": "error", "message": out.reply.text}
-    answer = out.reply.text if out.reply is not None and out.reply.kind.value == "answer" else None
-    return {"verdict": verdict_json(out.verdict), "images": images, "answer": answer,
-            "engine": out.engine or None, "error": error,
-            "reply": out.reply.text if out.reply else None,
-            "language": out.language}
 
 
 def outcome_text(out: Outcome) -> str:
@@ -84,3 +37,6 @@ def outcome_text(out: Outcome) -> str:
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
+
+
+__all__ = ["dumps", "finding_json", "outcome_json", "outcome_text", "verdict_json"]

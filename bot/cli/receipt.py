@@ -26,24 +26,16 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
-from bot import strings
+from bot.api.contract import receipt_entry
 from bot.cli.exitcodes import EX_DATAERR, EX_OK
 from bot.cli.local import expand_paths
 from bot.cli.output import dumps
-from bot.receipts.codec import CONTRACT_FIELDS, contract_json
+from bot.receipts.codec import CONTRACT_FIELDS
 from bot.receipts.summary import csv_cell
 from config.settings import Settings
 
-_EMPTY = dict.fromkeys(CONTRACT_FIELDS)
-_EMPTY["items"] = []
-_EMPTY["confidence"] = {}
 _WORKER: dict[str, Any] = {}  # per worker process: its ingestor, screener, policy, OCR, loop
-
-
-def _entry(path: str, verdict: str | None = None, fields: dict[str, Any] | None = None,
-           error: tuple[str, str] | None = None) -> dict[str, Any]:
-    return {"file": path, "verdict": verdict, **(fields or _EMPTY),
-            "error": {"code": error[0], "message": error[1]} if error else None}
+_entry = receipt_entry  # the JSON object per file, shared with /v1/receipts
 
 
 def _init_worker(settings: Settings) -> None:
@@ -62,51 +54,30 @@ def _init_worker(settings: Settings) -> None:
 
 def _read_one(path_text: str) -> tuple[dict[str, Any], Any, str]:
     """(entry, verdict or None, original sha256): never raises for what is in the file."""
-    from bot.errors import InputRejected, MiruError
-    from bot.imaging.ingest import check_size
-    from safety.policy import context_for
+    from bot.api.contract import read_receipt_image
 
     w, path = _WORKER, Path(path_text)
-    loop = w["loop"]
     try:
-        check_size(path.stat().st_size, w["max_bytes"], path.name)
-        data = path.read_bytes()
-        decoded = loop.run_until_complete(w["ingestor"].decode(data, name=path.name))
-    except InputRejected as exc:
-        return _entry(path_text, error=(exc.code, exc.user_message("en", name=path.name))), \
-            None, ""
+        size = path.stat().st_size
+        data = b"" if size > w["max_bytes"] else path.read_bytes()
     except OSError as exc:
         return _entry(path_text, error=("unreadable", f"cannot read {path.name}: "
                                         f"{exc.strerror or exc}")), None, ""
-    verdict = loop.run_until_complete(w["screener"].screen([decoded],
-                                                           context_for(w["policy"], "cli", "")))
-    sha = decoded.original_sha256
-    if not verdict.action.reaches_model:
-        return _entry(path_text, verdict.action.value,
-                      error=("not_screened_clear", f"not read: the image was "
-                             f"{verdict.action.value} by the safety gates")), verdict, sha
-    try:
-        from PIL import Image as PILImage
+    got = w["loop"].run_until_complete(read_receipt_image(
+        data, path.name, size=size, max_bytes=w["max_bytes"], ingestor=w["ingestor"],
+        screener=w["screener"], policy=w["policy"], read=_read_pil, channel="cli"))
+    verdict = got.verdict.action.value if got.verdict is not None else None
+    return _entry(path_text, verdict, got.fields, got.error), got.verdict, got.sha256
 
-        from bot.receipts.reader import read_receipt
 
-        blur = verdict.faces(0) if verdict.action.value == "allow_blurred" else ()
-        img = loop.run_until_complete(w["ingestor"].process(data, decoded, blur=blur,
-                                                            name=path.name))
-        with PILImage.open(io.BytesIO(img.data)) as pil:
-            receipt = read_receipt(pil.convert("RGB"), ocr=w["ocr"])
-    except MiruError as exc:
-        return _entry(path_text, verdict.action.value,
-                      error=(exc.code, exc.user_message("en", name=path.name))), verdict, sha
-    error = None
-    if not receipt.is_receipt:
-        error = ("not_a_receipt", strings.t("receipts.not_receipt", "en", name=path.name))
-    elif not receipt.readable:
-        tips = " ".join(strings.t(k, "en") for k in receipt.retake_tips if k in strings.MESSAGES)
-        error = ("unreadable_receipt", strings.t(
-            "receipts.unreadable", "en", name=path.name,
-            tips=tips or strings.t("receipts.retake_generic", "en")))
-    return _entry(path_text, verdict.action.value, contract_json(receipt), error), verdict, sha
+def _read_pil(img: Any) -> Any:
+    """An allowed (processed) image's receipt fields, with this worker's OCR reader."""
+    from PIL import Image as PILImage
+
+    from bot.receipts.reader import read_receipt
+
+    with PILImage.open(io.BytesIO(img.data)) as pil:
+        return read_receipt(pil.convert("RGB"), ocr=_WORKER["ocr"])
 
 
 async def receipt_command(items: list[str], *, as_json: bool, as_csv: bool,

@@ -24,6 +24,7 @@ def _stop_event() -> asyncio.Event:
 async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
     """``miru run PLATFORM...``: each platform's gateway and (unless ``--no-worker``) one worker
     answering for all of them, until SIGINT/SIGTERM."""
+    from bot.api.webhooks import deliverer_alongside
     from bot.app import build_app
     from bot.core.platforms import run_platforms
 
@@ -31,9 +32,11 @@ async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
     if app.services.engine_note:
         print(app.services.engine_note, file=sys.stderr)
     options = {"slack": {"http": args.http, "host": args.host, "port": args.port}}
+    stop = _stop_event()
     try:
-        await run_platforms(app, dict.fromkeys(args.platforms), with_worker=not args.no_worker,
-                            stop=_stop_event(), options=options)
+        async with deliverer_alongside(app.redis, settings, stop):  # webhooks, when configured
+            await run_platforms(app, dict.fromkeys(args.platforms),
+                                with_worker=not args.no_worker, stop=stop, options=options)
     finally:
         await app.close()
     return EX_OK
@@ -43,6 +46,7 @@ async def run_worker_only(settings: Settings, *, metrics_port: int | None = None
                           metrics_host: str = "0.0.0.0") -> int:
     """``miru worker``: answer queued jobs for every platform whose credentials are set; with
     ``metrics_port``, ``/healthz`` and ``/metrics`` on that port."""
+    from bot.api.webhooks import deliverer_alongside
     from bot.app import build_app
     from bot.core.platforms import PlatformRegistry
 
@@ -64,8 +68,9 @@ async def run_worker_only(settings: Settings, *, metrics_port: int | None = None
             runner, bound = await serve(app.ops, host=metrics_host, port=metrics_port)
             print(f"metrics and health on http://{metrics_host}:{bound}/metrics and /healthz",
                   file=sys.stderr)
-        await app.run_worker({name: rt.platform for name, rt in runtimes.items()},
-                             _stop_event())
+        stop = _stop_event()
+        async with deliverer_alongside(app.redis, settings, stop):  # webhooks, when configured
+            await app.run_worker({name: rt.platform for name, rt in runtimes.items()}, stop)
     finally:
         if runner is not None:
             await runner.cleanup()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.api.contract import screen_image
 from bot.cli.exitcodes import EX_DATAERR, EX_OK
 from bot.cli.local import expand_paths
-from bot.cli.output import dumps, verdict_json
-from bot.errors import InputRejected
-from bot.imaging.ingest import check_size
+from bot.cli.output import dumps
 from config.settings import Settings
-from safety.policy import context_for
 
 
 async def screen_command(items: list[str], *, text: str, as_json: bool,
@@ -39,21 +37,21 @@ async def screen_command(items: list[str], *, text: str, as_json: bool,
 async def _screen_one(path: Path, text, ingestor, screener, policy, audit, as_json,
                       max_bytes) -> tuple[str, bool]:
     try:
-        check_size(path.stat().st_size, max_bytes, path.name)
-        decoded = await ingestor.decode(path.read_bytes(), name=path.name)
-    except InputRejected as exc:
-        return _rejected(path, exc.code, exc.user_message("en", name=path.name), as_json), False
+        size = path.stat().st_size
+        data = b"" if size > max_bytes else path.read_bytes()
     except OSError as exc:
         return _rejected(path, "unreadable", f"cannot read {path.name}: {exc.strerror}",
                          as_json), False
-    verdict = await screener.screen([decoded], context_for(policy, "cli", text))
-    await audit.write(audit.record(
-        "verdict", f"screen:{decoded.original_sha256[:16]}", platform="cli",
-        images=[decoded.original_sha256], verdict=verdict))
+    got = await screen_image(data, path.name, size=size, max_bytes=max_bytes, text=text,
+                             ingestor=ingestor, screener=screener, policy=policy, audit=audit,
+                             channel="cli", platform="cli")
+    if got.error is not None:
+        return _rejected(path, got.error[0], got.error[1], as_json), False
     if as_json:
-        return dumps({"file": str(path), "verdict": verdict_json(verdict)}), True
-    reasons = ", ".join(verdict.reasons) or "no findings"
-    return f"{path}: {verdict.action.value} ({reasons})", True
+        return dumps(got.as_json(str(path))), True
+    assert got.verdict is not None
+    reasons = ", ".join(got.verdict.reasons) or "no findings"
+    return f"{path}: {got.verdict.action.value} ({reasons})", True
 
 
 def _rejected(path: Path, code: str, message: str, as_json: bool) -> str:

@@ -30,7 +30,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+Tap = Callable[[dict[str, Any]], Awaitable[None]]
 CHAIN_KEY_LABEL = b"miru/audit-chain/v1"  # domain separation from the pseudonym HMAC
 _TAIL_CHUNK = 64 * 1024
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|cookie", re.IGNORECASE)
@@ -107,6 +108,12 @@ class AuditLog:
         self._stream = stream
         self._stream_maxlen = stream_maxlen
         self._script = redis.register_script(_MIRROR_LUA) if redis is not None else None
+        self._taps: list[Tap] = []
+
+    def add_tap(self, tap: Tap) -> None:
+        """Call ``tap(line)`` with every line written, after it is written (the integration
+        events of ``bot.evidence.events``). A tap that raises is logged; the record stands."""
+        self._taps.append(tap)
 
     def pseudonym(self, platform: str, user: str) -> str:
         """A stable pseudonymous id: HMAC-SHA256 of ``platform:user`` under the secret (32 hex)."""
@@ -148,6 +155,12 @@ class AuditLog:
             raise AuditError(f"cannot write the audit log {self.path}: {exc}") from exc
         if self._script is not None:
             await self._mirror(obj)
+        for tap in self._taps:
+            try:
+                await tap(obj)
+            except Exception as exc:  # an event lost is logged; the audit record is what counts
+                log.error("audit tap failed (record %s kept): %s", obj.get("n"),
+                          type(exc).__name__)
         return obj
 
     def _append(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -189,12 +189,37 @@ def _fernet(key: bytes, what: str) -> bytes:
 
 def open_audit_log(settings: Settings, redis: Any = None) -> AuditLog:
     """The audit log with its resolved pseudonym secret and chain key (``build_app`` and any
-    command that writes audit records)."""
+    command that writes audit records). With Redis and ``MIRU_WEBHOOK_URL``, held and blocked
+    verdicts, case decisions and receipts added also become webhook events (its one tap)."""
     from bot.evidence.audit import AuditLog
 
     secret = pseudonym_secret(settings)
-    return AuditLog(settings.audit_path, secret.value, redis,
-                    chain_key=chain_key(settings, secret).value)
+    log = AuditLog(settings.audit_path, secret.value, redis,
+                   chain_key=chain_key(settings, secret).value)
+    if redis is not None and webhook_secret(settings) is not None:
+        from bot.evidence.events import EventTap
+
+        log.add_tap(EventTap(redis))
+    return log
+
+
+def webhook_secret(settings: Settings) -> bytes | None:
+    """The webhooks' signing secret (``MIRU_WEBHOOK_SECRET`` or ``MIRU_WEBHOOK_SECRET_FILE``,
+    at least 32 characters); ``None`` when ``MIRU_WEBHOOK_URL`` is unset (no webhooks)."""
+    url = settings.webhook_url.strip()
+    if not url:
+        return None
+    if not url.startswith(("https://", "http://")) or len(url.split("://", 1)[1]) == 0:
+        raise ConfigError(f"MIRU_WEBHOOK_URL must be an http(s) URL (got {url[:80]!r})")
+    value, path = _env(settings.webhook_secret), path_setting(settings.webhook_secret_file)
+    if value and path:
+        raise ConfigError("set MIRU_WEBHOOK_SECRET or MIRU_WEBHOOK_SECRET_FILE, not both")
+    if path:
+        value = read_secret_file(path, "MIRU_WEBHOOK_SECRET_FILE")
+    if not value:
+        raise ConfigError("MIRU_WEBHOOK_URL is set: set MIRU_WEBHOOK_SECRET or "
+                          "MIRU_WEBHOOK_SECRET_FILE too (the receiver checks signatures with it)")
+    return _long_enough(value, "MIRU_WEBHOOK_SECRET_FILE" if path else "MIRU_WEBHOOK_SECRET")
 
 
 def open_quarantine(settings: Settings, retention: Any = None) -> Quarantine:

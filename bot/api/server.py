@@ -1,0 +1,313 @@
+"""``miru serve-api``: the integration API over aiohttp.
+
+Every ``/v1`` route but the OpenAPI document needs ``Authorization: Bearer KEY`` with the route's
+scope (401, 403 otherwise, each audited as ``api_refused``). Uploads go through the bounded reader
+(``bot.api.upload``: 415, 413, 400), then the same quota as a chat message (``Quotas.admit``: 429
+with ``Retry-After``, audited as ``quota_refused``), then the same code as the command line:
+``/v1/ask`` runs ``Pipeline.handle`` in-process on an ``ApiConversation`` (the thread lives for
+this request only, like ``miru ask``), ``/v1/screen`` and ``/v1/receipts`` the per-image steps of
+``bot.api.contract``. Every error is ``{"error": {"code", "message"}}``; unknown routes 404 and
+wrong methods 405 answer the same way. ``/healthz`` and ``/metrics`` are served too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot import strings
+from bot.api.apikeys import ApiKey, ApiKeys, Scope
+from bot.api.contract import (
+    outcome_json,
+    read_receipt_image,
+    receipt_entry,
+    screen_image,
+)
+from bot.api.conversation import ApiConversation, files_by_id, refs_for
+from bot.api.errors import ApiError, error_response
+from bot.api.openapi import document
+from bot.api.upload import Limits, Upload, read_upload
+from bot.core.pipeline import Pipeline, request_id_for
+from bot.errors import MiruError, StoreUnavailable
+from bot.models import IncomingMessage
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_CASES = 1000
+CHANNEL = "api"  # the policy file's channel entry for API requests (defaults when absent)
+
+
+def limits_for(app: App) -> Limits:
+    s = app.settings
+    return Limits(max_body=s.api_max_body_bytes, max_images=s.max_files,
+                  max_file_bytes=s.max_bytes)
+
+
+def _lang(request: web.Request) -> str:
+    """Error messages in Japanese when the caller prefers it (``Accept-Language: ja``)."""
+    accept = request.headers.get("Accept-Language", "").strip().lower()
+    return "ja" if accept.startswith("ja") else "en"
+
+
+class ApiServer:
+    def __init__(self, app: App, api_keys: ApiKeys, *, limits: Limits | None = None) -> None:
+        self.app = app
+        self.keys = api_keys
+        self.limits = limits or limits_for(app)
+
+    # -- routes ---------------------------------------------------------------------------
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        """(method, path, handler) of every route; ``bot.api.openapi`` documents each one (a
+        test holds them together)."""
+        return [
+            ("POST", "/v1/screen", self.screen),
+            ("POST", "/v1/ask", self.ask),
+            ("POST", "/v1/receipts", self.receipts),
+            ("GET", "/v1/cases", self.cases),
+            ("GET", "/v1/openapi.json", self.openapi),
+        ]
+
+    def application(self) -> web.Application:
+        # client_max_size bounds request.read()/post(); the multipart reader counts by itself
+        application = web.Application(client_max_size=self.limits.max_body,
+                                      middlewares=[self._errors])
+        from bot.ops.http import add_routes
+
+        add_routes(application, self.app.ops)
+        for method, path, handler in self.routes():
+            application.router.add_route(method, path, handler)
+        return application
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        lang = _lang(request)
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return exc.response(lang)
+        except web.HTTPMethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.allowed_methods))
+            return error_response(405, "method_not_allowed", strings.t(
+                "api.method_not_allowed", lang, method=request.method, path=request.path,
+                allowed=allowed), headers={"Allow": allowed})
+        except web.HTTPNotFound:
+            return error_response(404, "not_found",
+                                  strings.t("api.not_found", lang, path=request.path[:200]))
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(413, "body_too_large", strings.t(
+                "api.too_large", lang, size=request.content_length or "?",
+                limit=self.limits.max_body))
+        except web.HTTPException as exc:
+            return error_response(exc.status, "http_error", exc.reason)
+        except StoreUnavailable as exc:
+            log.warning("api: store unavailable: %s", exc.code)
+            return error_response(503, "unavailable", strings.t("store.unavailable", lang),
+                                  headers={"Retry-After": "5"})
+        except Exception:
+            log.exception("api: request failed")
+            return error_response(500, "internal", strings.t("error.generic", lang))
+
+    # -- handlers -------------------------------------------------------------------------
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(document())
+
+    async def ask(self, request: web.Request) -> web.Response:
+        key = await self._key(request, "ask")
+        upload = await self._upload(request)
+        message = self._message(key, upload)
+        async with self._admitted(request, message):
+            conv = ApiConversation(message, files_by_id(upload.files))
+            out = await self._one_shot().handle(conv)
+        status = 422 if not out.decoded and out.rejections else 200
+        return _json(outcome_json(out), status)
+
+    async def screen(self, request: web.Request) -> web.Response:
+        key = await self._key(request, "screen")
+        upload = await self._upload(request)
+        message = self._message(key, upload)
+        s = self.app.services
+        results = []
+        async with self._admitted(request, message):
+            for i, f in enumerate(upload.files):
+                got = await screen_image(
+                    f.data, f.name, size=f.size, max_bytes=self._max_bytes(key),
+                    text=upload.question, ingestor=s.ingestor, screener=s.screener,
+                    policy=s.policy, audit=s.audit, channel=CHANNEL, platform="api",
+                    request_id=f"{request_id_for(message)}:{i}", user=key.name,
+                    lang=upload.lang or "en")
+                results.append(got.as_json(f.name))
+        usable = any("verdict" in r for r in results)
+        return _json(results, 200 if usable else 422)
+
+    async def receipts(self, request: web.Request) -> web.Response:
+        key = await self._key(request, "receipts")
+        s = self.app.services
+        if not s.policy.tier_for(key.workspace)[1].receipts:
+            raise ApiError(403, "receipts_off", "api.receipts_off")
+        if s.read_receipt is None:
+            raise StoreUnavailable("receipts need Redis (build_app without it)")
+        upload = await self._upload(request)
+        message = self._message(key, upload)
+        rid = request_id_for(message)
+        entries = []
+        async with self._admitted(request, message):
+            for i, f in enumerate(upload.files):
+                got = await read_receipt_image(
+                    f.data, f.name, size=f.size, max_bytes=self._max_bytes(key),
+                    ingestor=s.ingestor, screener=s.screener, policy=s.policy,
+                    read=s.read_receipt, channel=CHANNEL, lang=upload.lang or "en")
+                if got.verdict is not None:
+                    await s.audit.write(s.audit.record(
+                        "verdict", f"{rid}:{i}", platform="api", user=key.name,
+                        images=[got.sha256], verdict=got.verdict))
+                entries.append(receipt_entry(
+                    f.name, got.verdict.action.value if got.verdict else None, got.fields,
+                    got.error))
+        usable = any(e["verdict"] is not None for e in entries)
+        return _json(entries, 200 if usable else 422)
+
+    async def cases(self, request: web.Request) -> web.Response:
+        from bot.review.model import CaseStatus
+
+        key = await self._key(request, "cases")
+        review = self.app.services.review
+        if review is None:
+            raise ApiError(503, "unavailable", "api.no_review")
+        status_text = request.query.get("status", "")
+        try:
+            status = CaseStatus(status_text) if status_text else None
+        except ValueError:
+            raise ApiError(400, "bad_value", "api.bad_value", field="status",
+                           expected=" / ".join(s.value for s in CaseStatus)) from None
+        limit_text = request.query.get("limit", "100")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_CASES:
+            raise ApiError(400, "bad_value", "api.bad_value", field="limit",
+                           expected=f"a whole number 1..{MAX_CASES}")
+        found = await review.store.list(status, limit=int(limit_text))
+        await review.audit.write(review.audit.record(
+            "review_view", "review:list", platform="api", user=key.name, action="list",
+            detail={"count": len(found), "status": status_text or None}))
+        return _json([c.summary() for c in found], 200)
+
+    # -- steps ----------------------------------------------------------------------------
+    async def _key(self, request: web.Request, scope: Scope) -> ApiKey:
+        """The caller's key when valid and allowed ``scope``; 401/403 (audited) otherwise."""
+        header = request.headers.get("Authorization", "")
+        kind, _, token = header.partition(" ")
+        key = await self.keys.check(token.strip()) if kind.lower() == "bearer" else None
+        if key is None:
+            reason = "missing" if not header else "invalid"
+            await self._audit_refusal(request, None, 401, reason=reason)
+            challenge = 'Bearer realm="miru"' + (
+                ', error="invalid_token"' if header else "")
+            raise ApiError(401, "unauthorized", "api.unauthorized",
+                           headers={"WWW-Authenticate": challenge})
+        if scope not in key.scopes:
+            await self._audit_refusal(request, key, 403, scope=scope)
+            raise ApiError(403, "forbidden", "api.forbidden", scope=scope,
+                           scopes=", ".join(key.scopes) or "none")
+        return key
+
+    async def _audit_refusal(self, request: web.Request, key: ApiKey | None, status: int,
+                             **detail: Any) -> None:
+        audit = self.app.audit
+        try:
+            await audit.write(audit.record(
+                "api_refused", f"api:{uuid.uuid4().hex}", platform="api",
+                user=key.name if key else "", channel=CHANNEL,
+                detail={"status": status, "method": request.method,
+                        "path": request.path[:200], "key_id": key.id if key else None,
+                        **detail}))
+        except MiruError as exc:
+            log.error("api: refusal not audited: %s", exc.code)
+
+    async def _upload(self, request: web.Request) -> Upload:
+        upload = await read_upload(request, self.limits)
+        if not upload.files:
+            raise ApiError(400, "no_image", "api.no_image")
+        return upload
+
+    def _message(self, key: ApiKey, upload: Upload) -> IncomingMessage:
+        rid = uuid.uuid4().hex
+        return IncomingMessage(platform="api", workspace=key.workspace, channel=CHANNEL,
+                               thread=rid, message_id=rid, user=key.name, text=upload.question,
+                               images=refs_for(upload.files), event_id=rid,
+                               language=upload.lang, consent_confirmed=upload.consent)
+
+    def _max_bytes(self, key: ApiKey) -> int:
+        _, tier = self.app.policy.tier_for(key.workspace)
+        return min(self.app.settings.max_bytes, int(tier.max_image_mb * 1024 * 1024))
+
+    @contextlib.asynccontextmanager
+    async def _admitted(self, request: web.Request, message: IncomingMessage
+                        ) -> AsyncIterator[None]:
+        """The chat quota (one Lua script): 429 when over it, the slot freed when done."""
+        quotas = self.app.quotas
+        if quotas is None:
+            yield
+            return
+        request_id = request_id_for(message)
+        admission = await quotas.admit(message, request_id)  # StoreUnavailable: 503
+        if not admission.ok:
+            audit = self.app.audit
+            try:
+                await audit.write(audit.record(
+                    "quota_refused", request_id, platform="api", user=message.user,
+                    channel=message.channel, thread=message.thread,
+                    detail={"scope": admission.scope, "tier": admission.tier,
+                            "limit": admission.limit, "images": len(message.images)}))
+            except MiruError as exc:
+                log.error("api: quota refusal not audited: %s", exc.code)
+            reset = admission.reset_at
+            retry = max(1, int(reset.timestamp() - time.time())) if reset is not None else 5
+            raise ApiError(429, f"quota_{admission.scope}", f"quota.{admission.scope}",
+                           headers={"Retry-After": str(retry)},
+                           extra={"reset": reset.isoformat() if reset else None,
+                                  "limit": admission.limit, "tier": admission.tier},
+                           limit=admission.limit,
+                           reset=reset.strftime("%Y-%m-%d %H:%M UTC") if reset else "")
+        try:
+            yield
+        finally:
+            try:
+                await quotas.release(message, request_id)
+            except StoreUnavailable as exc:
+                log.warning("api: quota slot not released (lapses by itself): %s", exc.code)
+
+    def _one_shot(self) -> Pipeline:
+        """The app's pipeline with a thread memory of its own: an API request is one turn, as
+        ``miru ask`` is, and leaves no thread behind."""
+        from bot.stores.memory import MemoryThreadMemory
+
+        s = self.app.services
+        return Pipeline(replace(s, memory=MemoryThreadMemory(
+            max_turns=self.app.settings.max_turns,
+            max_image_bytes=self.app.settings.max_thread_image_bytes)))
+
+
+def _json(body: Any, status: int) -> web.Response:
+    import json
+
+    return web.json_response(body, status=status,
+                             dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+async def start(server: ApiServer, *, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve until the runner is cleaned up; returns it and the bound port (``port=0``: any)."""
+    runner = web.AppRunner(server.application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = getattr(site._server, "sockets", None) or []
+    return runner, (sockets[0].getsockname()[1] if sockets else port)

@@ -1,0 +1,442 @@
+"""The integration API end to end: the real aiohttp server on a free port, httpx against it, the
+real gates and OCR engine (``build_app``), real Redis; blocked verdicts from the test hash list.
+
+One server serves the whole module (building the gates once keeps the file fast); each test
+makes its own keys, so nothing one test does changes what another sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+import pytest_asyncio
+from PIL import Image
+from redis.asyncio import Redis
+
+from bot.api.apikeys import ApiKeys, Scope
+from bot.api.contract import outcome_json
+from bot.api.server import ApiServer, start
+from bot.api.webhooks import deliverer_alongside
+from bot.app import App, build_app
+from bot.cli.local import LocalConversation, cli_message
+from config.settings import Settings, load_settings
+from tests.clirun import cli_env, miru
+from tests.conftest import REDIS_URL
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
+
+MAX_BODY = 8_000_000
+_PATTERNS = ("miru:{api}:*", "miru:webhooks:*", "miru:quota:*", "miru:review:*",
+             "miru:quarantine:*", "miru:reply:*", "miru:active:*")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def noise_png(seed: int, size: int = 96) -> bytes:
+    """A benign image (coloured noise) with its own SHA-256, to list in the test hash list."""
+    arr = np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    return buf.getvalue()
+
+
+async def clear(redis: Redis) -> None:
+    for pattern in _PATTERNS:
+        async for key in redis.scan_iter(match=pattern, count=500):
+            await redis.delete(key)
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    app: App
+    url: str
+    port: int
+    redis: Redis
+    keys: ApiKeys
+    blocked: list[bytes]  # hash-listed images: each one's verdict is block_and_preserve
+    tmp: Path
+
+    async def key(self, *scopes: Scope, workspace: str = "api") -> str:
+        _, key = await self.keys.create(f"k-{uuid.uuid4().hex[:10]}", tuple(scopes) or
+                                        ("screen", "ask", "receipts", "cases"), workspace)
+        return key
+
+    def audit(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in
+                self.settings.audit_path.read_text(encoding="utf-8").splitlines()]
+
+
+POLICY = """[defaults]
+consent = "off"
+[hash_lists]
+sha256_files = ["{listed}"]
+[tiers.default]
+[tiers.tiny]
+images_per_user_per_day = 1
+[plans]
+default = "default"
+[plans.workspaces]
+tiny = "tiny"
+"""
+
+
+@pytest.fixture(scope="module")
+def stack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("api")
+
+
+@pytest.fixture(scope="module")
+def stack_settings(stack_dir: Path) -> tuple[Settings, list[bytes]]:
+    return make_stack_settings(stack_dir)
+
+
+def make_stack_settings(tmp: Path, **overrides: Any) -> tuple[Settings, list[bytes]]:
+    blocked = [noise_png(seed) for seed in range(8)]
+    listed = tmp / "known.sha256"
+    listed.write_text("".join(hashlib.sha256(b).hexdigest() + "\n" for b in blocked))
+    policy = tmp / "policy.toml"
+    policy.write_text(POLICY.format(listed=listed), encoding="utf-8")
+    settings = load_settings(
+        data_dir=tmp / "data", audit_path=tmp / "data" / "audit.jsonl", redis_url=REDIS_URL,
+        vlm_backend="ocr", audit_secret="test-secret-0123456789abcdef-0123456789",
+        policy_file=policy, api_max_body_bytes=MAX_BODY, **overrides)
+    return settings, blocked
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(stack_dir: Path, stack_settings) -> AsyncIterator[Stack]:
+    settings, blocked = stack_settings
+    async for s in run_stack(settings, blocked, stack_dir):
+        yield s
+
+
+async def run_stack(settings: Settings, blocked: list[bytes], tmp: Path
+                    ) -> AsyncIterator[Stack]:
+    redis = Redis.from_url(REDIS_URL)
+    await clear(redis)
+    app = build_app(settings)
+    assert app.redis is not None
+    keys = ApiKeys(app.redis)
+    runner, port = await start(ApiServer(app, keys), host="127.0.0.1", port=0)
+    stop = asyncio.Event()
+    try:
+        async with deliverer_alongside(app.redis, settings, stop):
+            yield Stack(settings, app, f"http://127.0.0.1:{port}", port, redis, keys, blocked,
+                        tmp)
+    finally:
+        stop.set()
+        await runner.cleanup()
+        await app.close()
+        await clear(redis)
+        await redis.aclose()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=60) as c:
+        yield c
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def images(*files: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("image", (name, data, "application/octet-stream")) for name, data in files]
+
+
+# -- keys and scopes ---------------------------------------------------------------------------
+
+async def test_no_key_or_a_bad_key_is_401_with_a_challenge_and_audited(stack, client,
+                                                                       coffee_jpeg):
+    before = len(stack.audit()) if stack.settings.audit_path.exists() else 0
+    bad = "miru_0123456789ab_" + "x" * 43
+    good = await stack.key("screen")
+    forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    for headers in ({}, bearer(bad), bearer(forged), {"Authorization": f"Basic {good}"},
+                    bearer("x" * 5000)):
+        r = await client.post(f"{stack.url}/v1/screen", headers=headers,
+                              files=images(("c.jpg", coffee_jpeg)))
+        assert r.status_code == 401, (headers.keys(), r.text)
+        assert r.json()["error"]["code"] == "unauthorized"
+        assert r.headers["WWW-Authenticate"].startswith('Bearer realm="miru"')
+    refused = [rec for rec in stack.audit()[before:] if rec["kind"] == "api_refused"]
+    assert [rec["detail"]["status"] for rec in refused] == [401] * 5
+    assert refused[0]["detail"]["reason"] == "missing"
+    text = stack.settings.audit_path.read_text()
+    assert good.split("_", 2)[2] not in text and forged.split("_", 2)[2] not in text
+
+
+async def test_a_key_outside_its_scope_is_403(stack, client, coffee_jpeg):
+    key = await stack.key("screen")
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key),
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    assert "ask" in r.json()["error"]["message"]
+    r = await client.get(f"{stack.url}/v1/cases", headers=bearer(key))
+    assert r.status_code == 403
+    r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 200
+    assert [rec["detail"]["scope"] for rec in stack.audit()
+            if rec["kind"] == "api_refused" and rec["detail"]["status"] == 403][-2:] == [
+                "ask", "cases"]
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+async def test_a_wrong_content_type_is_415(stack, client):
+    key = await stack.key("ask")
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key), json={"image": "x"})
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "unsupported_media_type"
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key), content=b"raw bytes")
+    assert r.status_code == 415
+
+
+async def test_too_many_images_are_refused_whole(stack, client, coffee_jpeg):
+    key = await stack.key("screen")
+    for count in (stack.settings.max_files + 1, 50):
+        r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
+                              files=images(*[(f"{i}.jpg", coffee_jpeg) for i in range(count)]))
+        assert r.status_code == 413, r.text
+        assert r.json()["error"]["code"] == "too_many_images"
+    r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
+                          data={"question": "no image"}, files=[("x", ("", b"", "text/plain"))])
+    assert r.status_code == 400 and r.json()["error"]["code"] == "unknown_field"
+
+
+async def test_a_100_mb_body_is_refused_from_its_headers(stack):
+    key = await stack.key("ask")
+    reader, writer = await asyncio.open_connection("127.0.0.1", stack.port)
+    head = (f"POST /v1/ask HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\n"
+            f"Content-Length: {100 * 1024 * 1024}\r\n\r\n")
+    t0 = time.monotonic()
+    writer.write(head.encode() + b"\0" * 65536)  # of the 100 MB announced, 64 KB are sent
+    await writer.drain()
+    status = await asyncio.wait_for(reader.readline(), 5)
+    elapsed = time.monotonic() - t0
+    assert b" 413 " in status, status
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    body = json.loads(await reader.readexactly(length))
+    writer.close()
+    assert body["error"]["code"] == "body_too_large" and elapsed < 2
+
+
+async def test_a_chunked_body_is_counted_as_it_streams(stack, client):
+    key = await stack.key("screen")
+    head = (b'--bnd\r\nContent-Disposition: form-data; name="image"; filename="big.jpg"\r\n'
+            b"Content-Type: image/jpeg\r\n\r\n")
+
+    async def body():  # no Content-Length: the server must count
+        yield head
+        for _ in range(MAX_BODY // 1_000_000 + 2):
+            yield b"\0" * 1_000_000
+
+    r = await client.post(f"{stack.url}/v1/screen", headers={
+        **bearer(key), "Content-Type": "multipart/form-data; boundary=bnd"}, content=body())
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+
+
+async def test_malformed_forms_are_400(stack, client, coffee_jpeg):
+    key = await stack.key("ask")
+    r = await client.post(f"{stack.url}/v1/ask", headers={
+        **bearer(key), "Content-Type": "multipart/form-data"}, content=b"--x\r\n\r\n")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_form"
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key), data={"lang": "fr"},
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 400 and "lang" in r.json()["error"]["message"]
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key), data={"question": "?"})
+    assert r.status_code == 415  # a form without files is urlencoded: not multipart
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key),
+                          data={"question": "x" * 20_000}, files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "field_too_long"
+
+
+async def test_unknown_routes_and_methods_answer_json(stack, client):
+    r = await client.get(f"{stack.url}/v2/nothing")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = await client.delete(f"{stack.url}/v1/ask")
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    assert r.headers["Allow"] == "POST"
+    r = await client.get(f"{stack.url}/metrics")
+    assert r.status_code == 200 and "miru_" in r.text
+
+
+# -- the answers -------------------------------------------------------------------------------
+
+async def test_ask_answers_exactly_what_miru_ask_json_prints(stack, client, coffee_jpeg):
+    key = await stack.key("ask")
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key), data={
+        "question": "what is this?", "lang": "en"}, files=images(("coffee.jpg", coffee_jpeg)))
+    assert r.status_code == 200, r.text
+    got = r.json()
+    path = stack.tmp / "coffee.jpg"
+    path.write_bytes(coffee_jpeg)
+    local = await stack.app.pipeline.handle(LocalConversation(
+        cli_message([path], "what is this?", language="en", thread=uuid.uuid4().hex)))
+    assert got == json.loads(json.dumps(outcome_json(local)))
+    assert got["verdict"]["action"] == "allow" and got["engine"] == "ocr"
+
+
+async def test_a_non_image_gets_the_rejection_miru_ask_gives(stack, client):
+    key = await stack.key("ask")
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key),
+                          files=images(("notes.jpg", b"just some text, not an image")))
+    assert r.status_code == 422
+    path = stack.tmp / "notes.jpg"
+    path.write_bytes(b"just some text, not an image")
+    local = await stack.app.pipeline.handle(LocalConversation(
+        cli_message([path], "", thread=uuid.uuid4().hex)))
+    assert r.json() == json.loads(json.dumps(outcome_json(local)))
+    assert r.json()["error"]["code"] == "unsupported_format"
+
+
+async def test_screen_gives_a_verdict_per_image_in_order(stack, client, coffee_jpeg):
+    key = await stack.key("screen")
+    r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key), files=images(
+        ("coffee.jpg", coffee_jpeg), ("listed.png", stack.blocked[0]), ("empty.png", b"")))
+    assert r.status_code == 200, r.text
+    coffee, listed, empty = r.json()
+    assert coffee["file"] == "coffee.jpg" and coffee["verdict"]["action"] == "allow"
+    assert listed["verdict"]["action"] == "block_and_preserve"
+    assert "hash_match" in listed["verdict"]["reasons"][0] or listed["verdict"]["reasons"]
+    assert empty == {"file": "empty.png", "error": {"code": "empty",
+                                                    "message": "empty.png is empty."}}
+    verdicts = [rec for rec in stack.audit() if rec["kind"] == "verdict"
+                and rec["platform"] == "api" and rec["action"] == "block_and_preserve"]
+    assert hashlib.sha256(stack.blocked[0]).hexdigest() in verdicts[-1]["image_sha256"]
+
+
+async def test_receipts_are_screened_then_read(stack, client):
+    from bot.receipts.codec import CONTRACT_FIELDS
+    from tests.platform.receipt_flow import RECEIPT_EN
+
+    key = await stack.key("receipts")
+    r = await client.post(f"{stack.url}/v1/receipts", headers=bearer(key), files=images(
+        ("en.png", RECEIPT_EN), ("listed.png", stack.blocked[1])))
+    assert r.status_code == 200, r.text
+    read, listed = r.json()
+    assert list(read) == ["file", "verdict", *CONTRACT_FIELDS, "error"]
+    assert read["verdict"] == "allow" and read["error"] is None
+    assert "CORNER" in (read["merchant"] or "").upper() and read["total"] == "23.45"
+    assert listed["verdict"] == "block_and_preserve" and listed["total"] is None
+    assert listed["error"]["code"] == "not_screened_clear"
+
+
+async def test_cases_need_the_cases_scope(stack, client):
+    asker = await stack.key("ask")
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(asker),
+                          files=images(("listed.png", stack.blocked[2])))
+    assert r.status_code == 200 and r.json()["verdict"]["action"] == "block_and_preserve"
+    r = await client.get(f"{stack.url}/v1/cases", headers=bearer(asker))
+    assert r.status_code == 403
+    moderator = await stack.key("cases")
+    r = await client.get(f"{stack.url}/v1/cases", headers=bearer(moderator),
+                         params={"status": "pending"})
+    assert r.status_code == 200
+    cases = [c for c in r.json() if c["platform"] == "api"]
+    assert cases and cases[-1]["action"] == "block_and_preserve"
+    r = await client.get(f"{stack.url}/v1/cases", headers=bearer(moderator),
+                         params={"status": "lost"})
+    assert r.status_code == 400
+
+
+async def test_over_the_quota_is_429_with_the_reset_time(stack, client, coffee_jpeg):
+    key = await stack.key("screen", "ask", workspace="tiny")  # 1 image per user per day
+    r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 200
+    t0 = time.monotonic()
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key),
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 429, r.text
+    assert time.monotonic() - t0 < 5  # refused before any gate runs
+    error = r.json()["error"]
+    assert error["code"] == "quota_user" and error["limit"] == 1
+    assert 0 < int(r.headers["Retry-After"]) <= 24 * 3600
+    assert error["reset"].endswith("T00:00:00+00:00") and "UTC" in error["message"]
+    assert stack.audit()[-1]["kind"] == "quota_refused"
+    assert stack.audit()[-1]["platform"] == "api"
+
+
+async def test_openapi_documents_every_route(stack, client):
+    r = await client.get(f"{stack.url}/v1/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["openapi"].startswith("3.1")
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    served = {(route.method, route.resource.canonical)
+              for route in ApiServer(stack.app, stack.keys).application().router.routes()
+              if route.method != "HEAD" and route.resource is not None}
+    assert served == documented
+
+
+# -- the command line --------------------------------------------------------------------------
+
+async def test_api_key_create_prints_the_key_once_and_revoke_ends_it(stack, client, tmp_path):
+    env = cli_env(tmp_path)
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    made = await asyncio.to_thread(miru, env, "api-key", "create", name, "--scope",
+                                   "cases,screen", "--workspace", "acme", timeout=60)
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()
+    key = lines[-1]
+    assert lines == [key] and key.startswith("miru_") and " " not in key
+    assert "shown only now" in made.stderr and key not in made.stderr
+    r = await client.get(f"{stack.url}/v1/cases", headers=bearer(key))
+    assert r.status_code == 200
+    listed = await asyncio.to_thread(miru, env, "api-key", "list", "--json", timeout=60)
+    mine = [k for k in json.loads(listed.stdout) if k["name"] == name]
+    assert mine == [{**mine[0], "scopes": ["cases", "screen"], "workspace": "acme"}]
+    secret = key.split("_", 2)[2]
+    assert secret not in listed.stdout and "sha256" not in listed.stdout
+    shown = await asyncio.to_thread(miru, env, "api-key", "list", timeout=60)
+    assert name in shown.stdout and secret not in shown.stdout
+    gone = await asyncio.to_thread(miru, env, "api-key", "revoke", name, timeout=60)
+    assert gone.returncode == 0, gone.stderr
+    r = await client.get(f"{stack.url}/v1/cases", headers=bearer(key))
+    assert r.status_code == 401
+    bad = await asyncio.to_thread(miru, env, "api-key", "create", "x", "--scope",
+                                  "screen,admin", timeout=60)
+    assert bad.returncode == 2 and "'admin'" in bad.stderr and bad.stdout == ""
+    again = await asyncio.to_thread(miru, env, "api-key", "revoke", name, timeout=60)
+    assert again.returncode == 1 and name in again.stderr
+    kinds = [json.loads(line) for line in (tmp_path / "data" / "audit.jsonl").read_text()
+             .splitlines()]
+    assert [(r["kind"], r["action"]) for r in kinds] == [("api_key", "create"),
+                                                         ("api_key", "revoke")]
+    assert secret not in (tmp_path / "data" / "audit.jsonl").read_text()
+
+
+async def test_a_key_is_stored_only_hashed(stack):
+    record, key = await stack.keys.create(f"h-{uuid.uuid4().hex[:8]}", ("screen",))
+    raw = json.dumps({k.decode(): v.decode() for k, v in
+                      (await stack.redis.hgetall("miru:{api}:keys")).items()})
+    secret = key.split("_", 2)[2]
+    assert secret not in raw and hashlib.sha256(secret.encode()).hexdigest() in raw
+    assert (await stack.keys.check(key)) == record
+    with pytest.raises(ValueError, match="exists already"):
+        await stack.keys.create(record.name, ("ask",))
