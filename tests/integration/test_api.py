@@ -91,10 +91,13 @@ sha256_files = ["{listed}"]
 [tiers.default]
 [tiers.tiny]
 images_per_user_per_day = 1
+[tiers.single]
+concurrent_per_user = 1
 [plans]
 default = "default"
 [plans.workspaces]
 tiny = "tiny"
+single = "single"
 """
 
 
@@ -380,6 +383,20 @@ async def test_over_the_quota_is_429_with_the_reset_time(stack, client, coffee_j
     assert error["reset"].endswith("T00:00:00+00:00") and "UTC" in error["message"]
     assert stack.audit()[-1]["kind"] == "quota_refused"
     assert stack.audit()[-1]["platform"] == "api"
+
+
+async def test_the_concurrency_slot_is_freed_when_the_answer_is_sent(stack, client,
+                                                                     coffee_jpeg):
+    key = await stack.key("screen", workspace="single")  # one request at a time per key
+    for _ in range(3):
+        r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
+                              files=images(("c.jpg", coffee_jpeg)))
+        assert r.status_code == 200, r.text  # a slot never freed would make this a 429
+
+
+async def test_errors_speak_japanese_when_asked(stack, client):
+    r = await client.get(f"{stack.url}/v1/cases", headers={"Accept-Language": "ja"})
+    assert r.status_code == 401 and "API キー" in r.json()["error"]["message"]
 
 
 async def test_openapi_documents_every_route(stack, client):

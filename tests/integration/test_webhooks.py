@@ -269,3 +269,45 @@ async def test_which_audit_lines_are_events():
     assert added["type"] == "receipt.added" and added["receipt"]["n"] == 4
     assert event_for({**line, "kind": "receipt", "detail": {"outcome": "not_receipt"}}) is None
     assert event_for({**line, "kind": "answer"}) is None
+
+
+async def test_half_a_webhook_configuration_stops_start_up(tmp_path):
+    from bot.errors import ConfigError
+    from bot.evidence.secrets import webhook_secret
+    from config.settings import load_settings
+
+    def settings(**kw):
+        return load_settings(data_dir=tmp_path, **kw)
+
+    assert webhook_secret(settings()) is None
+    with pytest.raises(ConfigError, match="MIRU_WEBHOOK_SECRET"):
+        webhook_secret(settings(webhook_url="https://example.com/h"))
+    with pytest.raises(ConfigError, match="at least 32"):
+        webhook_secret(settings(webhook_url="https://example.com/h", webhook_secret="short"))
+    with pytest.raises(ConfigError, match="http"):
+        webhook_secret(settings(webhook_url="ftp://example.com/h", webhook_secret=SECRET))
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text(SECRET)
+    secret_file.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        webhook_secret(settings(webhook_url="https://example.com/h",
+                                webhook_secret_file=secret_file))
+    secret_file.chmod(0o600)
+    assert webhook_secret(settings(webhook_url="https://example.com/h",
+                                   webhook_secret_file=secret_file)) == SECRET.encode()
+
+
+async def test_a_failing_tap_never_costs_the_audit_record(tmp_path):
+    from bot.evidence.audit import AuditLog
+
+    log = AuditLog(tmp_path / "audit.jsonl", b"s" * 32)
+    seen = []
+
+    async def broken(line):
+        seen.append(line["n"])
+        raise ConnectionError("redis away")
+
+    log.add_tap(broken)
+    await log.write(log.record("verdict", "r1", action="block"))
+    assert seen == [1]
+    assert json.loads((tmp_path / "audit.jsonl").read_text())["kind"] == "verdict"
