@@ -311,3 +311,26 @@ async def test_a_failing_tap_never_costs_the_audit_record(tmp_path):
     await log.write(log.record("verdict", "r1", action="block"))
     assert seen == [1]
     assert json.loads((tmp_path / "audit.jsonl").read_text())["kind"] == "verdict"
+
+
+async def test_miru_webhooks_list_shows_attempts_and_dead_events(stack, hook, tmp_path):
+    from tests.clirun import cli_env, miru
+
+    body = json.dumps({"id": "dead-cli", "type": "verdict.blocked"}).encode()
+    await stack.redis.xadd("miru:webhooks:attempts", {
+        "event": "dead-cli", "type": "verdict.blocked", "attempt": "6", "outcome": "dead",
+        "status": "500", "error": "HTTP 500", "ms": "3", "ts": str(time.time())})
+    dead_id = (await stack.redis.xadd("miru:webhooks:dead", {
+        "event": body, "attempts": "6", "last_error": "HTTP 500"})).decode()
+    env = cli_env(tmp_path)
+    shown = await asyncio.to_thread(miru, env, "webhooks", "list", "--json", timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    got = json.loads(shown.stdout)
+    assert got["attempts"][0]["event"] == "dead-cli" and got["attempts"][0]["outcome"] == "dead"
+    assert any(d["id"] == dead_id and d["event"]["id"] == "dead-cli" for d in got["dead"])
+    text = await asyncio.to_thread(miru, env, "webhooks", "list", timeout=60)
+    assert dead_id in text.stdout and "HTTP 500" in text.stdout
+    missing = await asyncio.to_thread(miru, env, "webhooks", "retry", "1-1", timeout=60)
+    assert missing.returncode == 1 and "1-1" in missing.stderr
+    again = await asyncio.to_thread(miru, env, "webhooks", "retry", dead_id, timeout=60)
+    assert again.returncode == 0 and await stack.redis.xlen("miru:webhooks:dead") == 0
