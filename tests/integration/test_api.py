@@ -86,6 +86,8 @@ class Stack:
 
 POLICY = """[defaults]
 consent = "off"
+[channels.api]
+consent = "require"
 [hash_lists]
 sha256_files = ["{listed}"]
 [tiers.default]
@@ -302,6 +304,19 @@ async def test_ask_answers_exactly_what_miru_ask_json_prints(stack, client, coff
         cli_message([path], "what is this?", language="en", thread=uuid.uuid4().hex)))
     assert got == json.loads(json.dumps(outcome_json(local)))
     assert got["verdict"]["action"] == "allow" and got["engine"] == "ocr"
+
+
+async def test_the_policy_channel_api_and_the_consent_field(stack, client, astronaut_jpeg):
+    """API requests are the policy file's channel ``api``: here it asks for consent."""
+    key = await stack.key("ask")
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key),
+                          files=images(("a.jpg", astronaut_jpeg)))
+    assert r.status_code == 200 and r.json()["verdict"]["action"] == "confirm"
+    assert r.json()["answer"] is None
+    r = await client.post(f"{stack.url}/v1/ask", headers=bearer(key), data={"consent": "true"},
+                          files=images(("a.jpg", astronaut_jpeg)))
+    assert r.json()["verdict"]["action"] in ("allow", "allow_blurred")
+    assert r.json()["answer"]
 
 
 async def test_a_non_image_gets_the_rejection_miru_ask_gives(stack, client):
