@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.core.pipeline import Pipeline
@@ -26,6 +25,7 @@ from bot.errors import ConfigError, StoreUnavailable
 from bot.models import Image, IncomingMessage
 from bot.ports import Platform
 from bot.services import ScreenerLike, Services
+from bot.stores.redis_base import REDIS_FAILURES, RedisLike, cluster_node_url
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_SUBMIT_FAILURES: tuple[type[BaseException], ...] = (StoreUnavailable, *REDIS_FAILURES)
+
 
 @dataclass(frozen=True)
 class SubmitResult:
@@ -55,7 +57,7 @@ class App:
     settings: Settings
     services: Services
     pipeline: Pipeline
-    redis: Redis | None = None
+    redis: RedisLike | None = None
     queue: JobQueue | None = None  # when Redis is configured
     quotas: Quotas | None = None  # plans and quotas (with Redis; the gateway admits)
 
@@ -98,7 +100,7 @@ class App:
             # XADD creates the stream; workers create the group (from id 0, so nothing added
             # before a worker starts is missed): no extra round trip on the ack path.
             return SubmitResult("accepted", await self.queue.enqueue(message))
-        except (StoreUnavailable, RedisError, OSError) as exc:
+        except _SUBMIT_FAILURES as exc:
             log.warning("cannot enqueue: %s", type(exc).__name__)
             return SubmitResult("unavailable")
 
@@ -186,7 +188,7 @@ class App:
 
 def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine | None = None,
               screener: ScreenerLike | None = None, ingestor: Ingestor | None = None,
-              consumer: str | None = None, review_redis: Redis | None = None) -> App:
+              consumer: str | None = None, review_redis: RedisLike | None = None) -> App:
     """Wire Miru from settings. ``memory_only`` keeps thread memory in this process (the command
     line's one-shot ``ask``); otherwise Redis holds memory, state, the job queue and an audit
     mirror. With Redis (or ``review_redis``, the command line's ``ask`` when Redis answers),
@@ -252,7 +254,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
     return App(settings, services, Pipeline(services), redis, queue, quotas)
 
 
-def open_review(settings: Settings, policy: PolicyConfig, redis: Redis, audit: AuditLog
+def open_review(settings: Settings, policy: PolicyConfig, redis: RedisLike, audit: AuditLog
                 ) -> Review:
     """The moderators' queue: cases in Redis, evidence in the shared (Redis) quarantine."""
     from bot.evidence.secrets import open_shared_quarantine
@@ -263,10 +265,19 @@ def open_review(settings: Settings, policy: PolicyConfig, redis: Redis, audit: A
                   audit)
 
 
-def connect_redis(url: str, *, max_connections: int = 64) -> Redis:
+def connect_redis(url: str, *, max_connections: int = 64) -> RedisLike:
     """One client per process: a bounded pool that makes a burst wait for a connection instead
-    of failing, and a few quick retries when a connection drops mid-command."""
+    of failing, and a few quick retries when a connection drops mid-command. A
+    ``redis+cluster://`` URL gives a ``RedisCluster`` (docs/deployment.md): it finds the other
+    nodes, sends each command to its slot's master and follows MOVED; its pool is per node and
+    does not wait, so it gets four times the room."""
     retry = Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3)
+    node = cluster_node_url(url)
+    if node is not None:
+        return RedisCluster.from_url(
+            node, max_connections=4 * max_connections, socket_timeout=5,
+            socket_connect_timeout=2, retry=retry,
+            retry_on_error=[RedisConnectionError, RedisTimeoutError])
     pool = BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=5, socket_timeout=5,
         socket_connect_timeout=2, retry=retry,
@@ -285,7 +296,7 @@ def build_screening(settings: Settings) -> tuple[Ingestor, ScreenerLike, PolicyC
             policy)
 
 
-def _stores(settings: Settings, policy: PolicyConfig, redis: Redis | None
+def _stores(settings: Settings, policy: PolicyConfig, redis: RedisLike | None
             ) -> tuple[ThreadMemory, StateStore]:
     day = 24 * 3600
     turn_ttl_s = int(policy.retention.turns_days * day)

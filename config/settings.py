@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.errors import ConfigError
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
+# ``MIRU_REDIS_URL`` schemes. ``redis+cluster://host:port`` (``rediss+cluster://`` with TLS) names
+# one node of a Redis Cluster: Miru then uses redis-py's ``RedisCluster``, which finds the others.
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 
 
 def default_decoder_workers() -> int:
@@ -37,7 +42,7 @@ class Settings(BaseSettings):
         env_prefix="MIRU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    # Storage and audit
+    # Storage and audit. redis://host:port/db, or redis+cluster://host:port for a Redis Cluster
     redis_url: str = "redis://127.0.0.1:6379/0"
     data_dir: Path = Path("var")
     audit_path: Path = Path("var/audit.jsonl")
@@ -138,6 +143,21 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(6, ge=1)  # then the event goes to the dead list
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        url = urlsplit(value)
+        schemes = REDIS_SCHEMES + REDIS_CLUSTER_SCHEMES
+        if url.scheme not in schemes:
+            raise ValueError(f"the scheme must be one of {', '.join(s + '://' for s in schemes)}"
+                             f" (got {url.scheme + '://' if url.scheme else 'none'})")
+        if url.scheme in REDIS_CLUSTER_SCHEMES:
+            if not url.hostname:
+                raise ValueError("a Redis Cluster URL names one node: redis+cluster://host:port")
+            if url.path.strip("/") not in ("", "0"):
+                raise ValueError("a Redis Cluster has database 0 only: leave the /db out")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -17,18 +17,19 @@ from config.settings import Settings
 
 def fetch_anchor(redis_url: str, chain: str) -> tuple[Anchor | None, str]:
     """The chain's anchor from Redis and, when there is none, why (unreachable, absent)."""
-    import redis
-
     from bot import keys
+    from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
 
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
-    try:
+    client = None
+    try:  # a cluster client connects (finds the nodes) when it is made
+        client = open_sync_client(redis_url, socket_connect_timeout=2, socket_timeout=2)
         raw = client.hgetall(keys.audit_head(chain))
-    except (redis.RedisError, OSError) as exc:
+    except REDIS_FAILURES as exc:
         return None, (f"Redis unreachable ({type(exc).__name__}); records cut off the end "
                       "cannot be detected offline")
     finally:
-        client.close()
+        if client is not None:
+            client.close()
     anchor = Anchor.parse(raw)
     if anchor is None:
         return None, f"Redis holds no anchor for chain {chain[:12]}… (written without Redis)"

@@ -106,11 +106,9 @@ def history_lines(state: ThreadState, *, turns: int = HISTORY_TURNS,
 
 
 async def _redis_up(settings: Settings) -> bool:
-    from redis.asyncio import Redis
+    from bot.stores.redis_base import open_client, reachable
 
-    from bot.stores.redis_base import reachable
-
-    client = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    client = open_client(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     try:
         return await reachable(client)
     finally:

@@ -56,17 +56,19 @@ def _data_dir(settings: Settings) -> Check:
 
 
 def _redis(settings: Settings) -> Check:
-    import redis
+    from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
 
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
-    try:
+    client = None
+    try:  # a cluster client connects (finds the nodes) when it is made
+        client = open_sync_client(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
         client.ping()
-    except (redis.RedisError, OSError) as exc:
+    except REDIS_FAILURES as exc:
         return Check("redis", False, f"{settings.redis_url}: {type(exc).__name__}",
                      "start Redis (`make redis`, or apt-get install redis-server) or set "
                      "MIRU_REDIS_URL; `miru ask` works without it")
     finally:
-        client.close()
+        if client is not None:
+            client.close()
     return Check("redis", True, settings.redis_url)
 
 

@@ -18,9 +18,8 @@ from bot.cli.exitcodes import EX_FAIL, EX_OK, EX_USAGE
 from bot.review.model import Case, Decision, iso
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
     from bot.review.service import Actor, Review
+    from bot.stores.redis_base import RedisLike
     from config.settings import Settings
 
 _CASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -131,7 +130,7 @@ async def _show(review: Review, actor: Actor, case_id: str, as_json: bool) -> in
 
 
 async def _decide(review: Review, actor: Actor, case_id: str, decision: Decision,
-                  redis: Redis) -> int:
+                  redis: RedisLike) -> int:
     if decision is Decision.APPROVE:
         case = await review.store.get(case_id)
         if case is not None and case.action != "hold":
@@ -161,7 +160,7 @@ async def _decide(review: Review, actor: Actor, case_id: str, decision: Decision
     return EX_OK
 
 
-async def _continue(review: Review, case: Case, redis: Redis) -> str:
+async def _continue(review: Review, case: Case, redis: RedisLike) -> str:
     """Put the approved request back on the job queue (platform cases)."""
     import socket
 
@@ -199,7 +198,7 @@ async def _viewed(review: Review, actor: Actor, what: str, detail: dict) -> None
         detail=detail))
 
 
-async def redis_client_if_up(settings: Settings) -> Redis | None:
+async def redis_client_if_up(settings: Settings) -> RedisLike | None:
     """A client for the shared review queue when Redis answers (``miru ask``), else ``None``
     (held evidence then stays in the local quarantine folder)."""
     from bot.app import connect_redis

@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 
 from bot import keys
 from bot.models import IncomingMessage
-from bot.stores.redis_base import redis_errors
+from bot.stores.redis_base import redis_errors, transaction
 from bot.stores.redis_base import text as _text
 from config.policy import Level, Permissions, PolicyConfig
 
@@ -222,7 +222,7 @@ class Access:
             return False
         if self.redis is not None:
             with redis_errors("access group"):
-                async with self.redis.pipeline(transaction=True) as pipe:
+                async with transaction(self.redis) as pipe:
                     pipe.delete(key)
                     pipe.sadd(key, "", *members)  # "" marks an empty group as known
                     pipe.expire(key, keys.ACCESS_GROUP_TTL_S)

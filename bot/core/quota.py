@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from redis.asyncio import Redis
-
 from bot import keys
 from bot.models import IncomingMessage
 from bot.ops.metrics import Metrics
-from bot.stores.redis_base import redis_errors
+from bot.stores.redis_base import RedisLike, redis_errors
 from bot.stores.redis_base import text as _text
 from config.policy import PolicyConfig
 
@@ -93,7 +91,7 @@ def next_reset(now: float) -> datetime:
 class Quotas:
     """Redis failures raise ``StoreUnavailable`` (the caller fails closed: nothing is queued)."""
 
-    def __init__(self, redis: Redis, policy: PolicyConfig, metrics: Metrics | None = None
+    def __init__(self, redis: RedisLike, policy: PolicyConfig, metrics: Metrics | None = None
                  ) -> None:
         self.r = redis
         self.policy = policy
@@ -158,7 +156,7 @@ class WorkspaceUsage:
     users: dict[str, int]  # user id -> images today
 
 
-async def usage(redis: Redis, policy: PolicyConfig, now: float | None = None,
+async def usage(redis: RedisLike, policy: PolicyConfig, now: float | None = None,
                 *, max_keys: int = 100_000) -> list[WorkspaceUsage]:
     """Images per workspace and user for the UTC day of ``now`` (a ``SCAN`` of the day's
     counters, at most ``max_keys`` keys)."""

@@ -44,7 +44,7 @@ from bot.models import AuditKind, AuditRecord, Verdict
 from bot.stores.codec import audit_to_dict
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from bot.stores.redis_base import RedisLike
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class AuditLog:
     ``secret`` keys the pseudonyms; ``chain_key`` keys the hash chain (derived from ``secret``
     when not given)."""
 
-    def __init__(self, path: Path, secret: bytes, redis: Redis | None = None, *,
+    def __init__(self, path: Path, secret: bytes, redis: RedisLike | None = None, *,
                  chain_key: bytes | None = None, stream: str = keys.AUDIT_STREAM,
                  stream_maxlen: int = keys.AUDIT_STREAM_MAXLEN) -> None:
         if not secret:

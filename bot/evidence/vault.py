@@ -22,17 +22,17 @@ from cryptography.fernet import InvalidToken
 from bot import keys
 from bot.errors import QuarantineError
 from bot.evidence.quarantine import _CASE_ID, DAY_S, PurgeResult, multi_fernet
-from bot.stores.redis_base import redis_errors, text
+from bot.stores.redis_base import redis_errors, text, transaction
 from config.policy import Retention
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from bot.stores.redis_base import RedisLike
 
 
 class RedisQuarantine:
     """Evidence bytes and metadata, encrypted, kept in Redis for the policy's retention."""
 
-    def __init__(self, redis: Redis, key: bytes | list[bytes], *,
+    def __init__(self, redis: RedisLike, key: bytes | list[bytes], *,
                  retention: Retention | None = None) -> None:
         self.r = redis
         self.retention = retention or Retention()
@@ -96,7 +96,7 @@ class RedisQuarantine:
         expire_at = int(body["created"] + self.ttl_s(on))
         token = self._fernet.encrypt(json.dumps(body, ensure_ascii=False).encode())
         with redis_errors("quarantine legal hold"):
-            async with self.r.pipeline(transaction=True) as p:
+            async with transaction(self.r) as p:
                 p.set(keys.quarantine_meta(evidence_id), token, exat=expire_at)
                 p.expireat(keys.quarantine_blob(evidence_id), expire_at)
                 await p.execute()

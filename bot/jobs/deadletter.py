@@ -13,14 +13,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from redis.asyncio import Redis
-
 from bot import keys
 from bot.errors import CodecError
 from bot.models import IncomingMessage
 from bot.stores.codec import dump_message, load_message
 from bot.stores.job_stream import forget_jobs
-from bot.stores.redis_base import redis_errors
+from bot.stores.redis_base import RedisLike, redis_errors, transaction
 from bot.stores.redis_base import text as _text
 
 Reason = Literal["failed", "exhausted", "workers_died"]
@@ -48,7 +46,7 @@ def error_label(exc: BaseException | None) -> str:
 class DeadLetters:
     """Redis failures raise ``StoreUnavailable``."""
 
-    def __init__(self, redis: Redis, *, stream: str = keys.JOB_DEAD_STREAM,
+    def __init__(self, redis: RedisLike, *, stream: str = keys.JOB_DEAD_STREAM,
                  max_age_s: float = keys.DEAD_MAX_AGE_S,
                  maxlen: int = keys.DEAD_STREAM_MAXLEN) -> None:
         self.r = redis
@@ -68,7 +66,7 @@ class DeadLetters:
     async def add(self, job_id: str, message: IncomingMessage, attempts: int, reason: Reason,
                   error: str) -> str:
         with redis_errors("dead_add"):
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             self.queue_add(pipe, job_id, message, attempts, reason, error)
             entry, _ = await pipe.execute()
         return _text(entry)

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from bot import keys
@@ -30,7 +29,7 @@ from bot.jobs.deadletter import DeadLetters, Reason, error_label
 from bot.models import IncomingMessage
 from bot.stores.codec import dump_message, load_message
 from bot.stores.job_stream import forget_jobs
-from bot.stores.redis_base import redis_errors, require_bytes_client
+from bot.stores.redis_base import RedisLike, redis_errors, require_bytes_client, transaction
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def _text(value: Any) -> str:
 class JobQueue:
     """A Redis Streams job queue; Redis failures raise ``StoreUnavailable``."""
 
-    def __init__(self, redis: Redis, *, stream: str = keys.JOB_STREAM,
+    def __init__(self, redis: RedisLike, *, stream: str = keys.JOB_STREAM,
                  group: str = keys.JOB_GROUP, consumer: str,
                  claim_idle_ms: int = CLAIM_IDLE_MS, max_age_s: float = keys.JOB_MAX_AGE_S,
                  maxlen: int = keys.JOB_STREAM_MAXLEN, dead: DeadLetters | None = None) -> None:
@@ -108,7 +107,7 @@ class JobQueue:
     async def enqueue(self, message: IncomingMessage, *, attempts: int = 0) -> str:
         """Add a job; returns its entry id. ``attempts`` is the number of failed tries so far."""
         with redis_errors("enqueue"):
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             self._queue_add(pipe, message, attempts)
             entry, _ = await pipe.execute()
         return _text(entry)
@@ -161,7 +160,7 @@ class JobQueue:
         return int(rows[0]["times_delivered"]) if rows else 1
 
     async def _done(self, entry_id: str) -> None:
-        pipe = self.r.pipeline(transaction=True)
+        pipe = transaction(self.r)
         pipe.xack(self.stream, self.group, entry_id)
         pipe.xdel(self.stream, entry_id)
         await pipe.execute()
@@ -175,7 +174,7 @@ class JobQueue:
         """Re-queue a failed job at the end with its attempt count; ack and delete the old
         entry (one transaction)."""
         with redis_errors("retry"):
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             self._queue_add(pipe, job.message, job.attempts)
             pipe.xack(self.stream, self.group, job.id)
             pipe.xdel(self.stream, job.id)
@@ -231,7 +230,7 @@ class JobQueue:
         """This worker is alive (its heartbeat, for ``/healthz``); old marks are pruned."""
         now = time.time() if now is None else now
         with redis_errors("seen"):
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             pipe.zadd(keys.WORKERS_SEEN, {self.consumer: now})
             pipe.zremrangebyscore(keys.WORKERS_SEEN, "-inf", now - 24 * 3600)
             await pipe.execute()

@@ -85,13 +85,19 @@ class Worker:
         release the rest. Cancelled, it cancels its jobs without acking them (another worker
         claims them, as if it died)."""
         running: dict[asyncio.Task[None], Job] = {}
-        beat = asyncio.create_task(self._heartbeat(running), name="worker-heartbeat")
+        # The heartbeat stops on this event, not only on cancel: on Python 3.11 a cancel that
+        # lands as a Redis write finishes is lost (asyncio.wait_for, which redis-py uses for
+        # every write when socket_timeout is set, swallows it: CPython gh-86296), and a
+        # heartbeat loop that never ends would keep ``run`` from returning.
+        ended = asyncio.Event()
+        beat = asyncio.create_task(self._heartbeat(running, ended), name="worker-heartbeat")
         try:
             await self._loop(stop, running)
             if running:
                 await asyncio.wait(list(running), timeout=self.drain_s)
             await self._release(running)
         finally:
+            ended.set()
             for task in (beat, *running):
                 task.cancel()
             await asyncio.gather(beat, *running, return_exceptions=True)
@@ -132,15 +138,19 @@ class Worker:
             log.warning("stopping: could not release jobs (claimed after the idle time): %s",
                         exc.detail)
 
-    async def _heartbeat(self, running: dict[asyncio.Task[None], Job]) -> None:
-        """Every ``heartbeat_ms``, tell Redis this worker and its running jobs are alive."""
+    async def _heartbeat(self, running: dict[asyncio.Task[None], Job],
+                         ended: asyncio.Event) -> None:
+        """Every ``heartbeat_ms``, tell Redis this worker and its running jobs are alive;
+        until ``ended`` is set."""
         lost: set[str] = set()
-        while True:
+        while not ended.is_set():
             try:
                 await self.queue.seen()
             except StoreUnavailable as exc:
                 log.warning("worker heartbeat failed: %s", exc.detail)
-            await asyncio.sleep(self.heartbeat_s)
+            await _sleep_or_stop(ended, self.heartbeat_s)
+            if ended.is_set():
+                return
             ids = [job.id for job in running.values() if job.id not in lost]
             if not ids:
                 continue

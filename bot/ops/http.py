@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
-from redis.exceptions import RedisError
 
 from bot.errors import StoreUnavailable
 from bot.ops.metrics import Metrics
+from bot.stores.redis_base import REDIS_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Health:
         return {"ok": self.ok, "redis": self.redis, "workers": self.workers}
 
 
-_DOWN = (StoreUnavailable, RedisError, OSError, TimeoutError)
+_DOWN: tuple[type[BaseException], ...] = (StoreUnavailable, *REDIS_FAILURES, TimeoutError)
 
 
 async def check(ops: Ops) -> Health:

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
 from bot import keys
@@ -28,7 +27,7 @@ from bot.errors import CodecError, MiruError, StoreUnavailable
 from bot.models import ThreadKey
 from bot.receipts.codec import amount_str, dump_receipt, load_receipt
 from bot.receipts.model import Receipt
-from bot.stores.redis_base import redis_errors, text
+from bot.stores.redis_base import RedisLike, redis_errors, text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ def _load_all(raw: dict) -> dict[int, Entry]:
 class Ledger:
     """The ledgers of all threads; ``ttl_s`` from the policy (``retention.ledger_days``)."""
 
-    def __init__(self, redis: Redis, *, ttl_s: int = keys.LEDGER_TTL_S,
+    def __init__(self, redis: RedisLike, *, ttl_s: int = keys.LEDGER_TTL_S,
                  max_entries: int = keys.LEDGER_MAX_ENTRIES,
                  undo_depth: int = keys.LEDGER_UNDO_DEPTH,
                  clock: Callable[[], float] = time.time) -> None:
@@ -133,7 +132,7 @@ class Ledger:
         """Mark ``t`` as an expense thread; False when it already was."""
         _, meta, _ = self._keys(t)
         with redis_errors("ledger start"):
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             pipe.hsetnx(meta, "mode", "receipts")
             pipe.expire(meta, self.ttl_s)
             created, _ = await pipe.execute()
@@ -194,7 +193,7 @@ class Ledger:
         entries, _meta, undo = self._keys(t)
         for _ in range(_TRIES):
             with redis_errors("ledger remove"):
-                async with self.r.pipeline(transaction=True) as pipe:
+                async with transaction(self.r) as pipe:
                     try:
                         await pipe.watch(entries, undo)
                         raw = await pipe.hget(entries, str(n))
@@ -216,7 +215,7 @@ class Ledger:
         entries, meta, undo = self._keys(t)
         for _ in range(_TRIES):
             with redis_errors("ledger undo"):
-                async with self.r.pipeline(transaction=True) as pipe:
+                async with transaction(self.r) as pipe:
                     try:
                         await pipe.watch(entries, meta, undo)
                         last = await pipe.lindex(undo, -1)
@@ -248,7 +247,7 @@ class Ledger:
         entries, meta, _ = self._keys(t)
         for _ in range(_TRIES):
             with redis_errors("ledger edit"):
-                async with self.r.pipeline(transaction=True) as pipe:
+                async with transaction(self.r) as pipe:
                     try:
                         await pipe.watch(entries, meta)
                         raw = await pipe.hgetall(entries)
@@ -284,7 +283,7 @@ class Ledger:
         write: a crash in between leaves a stale name, never an unindexed key)."""
         index = keys.user_index(t.platform, user)
         with redis_errors("ledger index"):
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             pipe.sadd(index, *self._keys(t))
             pipe.expire(index, self.ttl_s, nx=True)
             pipe.expire(index, self.ttl_s, gt=True)

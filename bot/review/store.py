@@ -15,7 +15,7 @@ from bot.review.model import Case, CaseStatus, Decision, dump_case, load_case
 from bot.stores.redis_base import redis_errors, text
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from bot.stores.redis_base import RedisLike
 
 # KEYS: case, decision. ARGV: decision, status, by, at, legal-hold expiry (unix s, or "").
 _DECIDE_LUA = """
@@ -67,7 +67,7 @@ class Card:
 
 
 class ReviewStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisLike) -> None:
         self.r = redis
         self._decide = redis.register_script(_DECIDE_LUA)
         self._appeal = redis.register_script(_APPEAL_LUA)

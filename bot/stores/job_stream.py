@@ -10,18 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from redis.asyncio import Redis
-
 from bot import keys
 from bot.errors import CodecError
 from bot.stores.codec import load_message
-from bot.stores.redis_base import redis_errors
+from bot.stores.redis_base import RedisLike, redis_errors, transaction
 from bot.stores.redis_base import text as _text
 
 _FORGET_BATCH = 500
 
 
-async def forget_jobs(redis: Redis, platform: str, user: str, *,
+async def forget_jobs(redis: RedisLike, platform: str, user: str, *,
                       stream: str = keys.JOB_STREAM, group: str = keys.JOB_GROUP) -> int:
     """Delete every job of ``user`` on ``platform`` still in the stream, queued or pending
     (``XACK`` + ``XDEL``): none will start, and a dead worker's is not claimed again. A job a
@@ -31,7 +29,7 @@ async def forget_jobs(redis: Redis, platform: str, user: str, *,
         while batch := await redis.xrange(stream, min=start, count=_FORGET_BATCH):
             mine = [_text(i) for i, fields in batch if _belongs(fields, platform, user)]
             if mine:
-                pipe = redis.pipeline(transaction=True)
+                pipe = transaction(redis)
                 pipe.xack(stream, group, *mine)
                 pipe.xdel(stream, *mine)
                 removed += int((await pipe.execute())[1])

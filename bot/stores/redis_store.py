@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.crc import key_slot
 
 from bot import keys
@@ -31,7 +30,7 @@ from bot.stores.codec import (
     load_turn,
 )
 from bot.stores.job_stream import forget_jobs
-from bot.stores.redis_base import redis_errors, require_bytes_client, text
+from bot.stores.redis_base import RedisLike, redis_errors, require_bytes_client, text, transaction
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +48,11 @@ def _queue_index(pipe: Any, platform: str, user: str, names: Sequence[str], ttl_
     pipe.expire(index, ttl_s, gt=True)
 
 
-async def _index(r: Redis, platform: str, user: str, names: Sequence[str], ttl_s: int) -> None:
+async def _index(r: RedisLike, platform: str, user: str, names: Sequence[str], ttl_s: int) -> None:
     """Record ``names`` in the user's index, in a transaction of its own (the index has the
     user's hash slot, the data another). Called *before* the data is written, so a crash in
     between leaves a stale name (``DEL`` ignores it), never an unindexed key."""
-    pipe = r.pipeline(transaction=True)
+    pipe = transaction(r)
     _queue_index(pipe, platform, user, names, ttl_s)
     await pipe.execute()
 
@@ -67,7 +66,7 @@ def _queue_participant(pipe: Any, thread: ThreadKey, user: str, ttl_s: int) -> N
     pipe.smembers(users)
 
 
-async def _renew_indexes(r: Redis, platform: str, users: Any, writer: str, ttl_s: int) -> None:
+async def _renew_indexes(r: RedisLike, platform: str, users: Any, writer: str, ttl_s: int) -> None:
     """A write renewed thread data for ``ttl_s``: every other participant's index must live at
     least as long, or their ``forget`` would find nothing once it expired (single-key commands,
     one round trip)."""
@@ -83,7 +82,7 @@ async def _renew_indexes(r: Redis, platform: str, users: Any, writer: str, ttl_s
 class RedisThreadMemory:
     """``ThreadMemory`` in Redis: a list of turns, a sorted set of image ids, a hash per image."""
 
-    def __init__(self, redis: Redis, *, turn_ttl_s: int = keys.TURN_TTL_S,
+    def __init__(self, redis: RedisLike, *, turn_ttl_s: int = keys.TURN_TTL_S,
                  image_ttl_s: int = keys.IMAGE_TTL_S, max_turns: int = 20,
                  max_image_bytes: int = 20_000_000, job_stream: str | None = keys.JOB_STREAM,
                  job_group: str = keys.JOB_GROUP) -> None:
@@ -123,7 +122,7 @@ class RedisThreadMemory:
         name, ttl = keys.thread_turns(thread), self.turn_ttl_s
         with redis_errors("append"):
             await _index(self.r, thread.platform, user, [name, keys.thread_users(thread)], ttl)
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             pipe.rpush(name, *(dump_turn(t) for t in turns))
             pipe.ltrim(name, -self.max_turns, -1)
             pipe.expire(name, ttl)
@@ -140,11 +139,11 @@ class RedisThreadMemory:
         names += [keys.thread_image(thread, img.sha256) for img in images]
         with redis_errors("put_images"):
             await _index(self.r, thread.platform, user, names, ttl)
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             pipe.hincrby(meta, _IMG_SEQ, len(images))
             pipe.expire(meta, ttl)
             seq = int((await pipe.execute())[0])
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             for n, img in enumerate(images):
                 name = keys.thread_image(thread, img.sha256)
                 pipe.hset(name, mapping={"meta": dump_image_meta(img), "data": img.data})
@@ -172,7 +171,7 @@ class RedisThreadMemory:
             else:
                 total += size
         if drop:
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             pipe.zrem(index, *drop)
             pipe.delete(*(keys.thread_image(thread, sha) for sha in drop))
             await pipe.execute()
@@ -199,7 +198,7 @@ class RedisThreadMemory:
         if not ids:
             return 0
         with redis_errors("drop_images"):
-            pipe = self.r.pipeline(transaction=True)  # one thread: one hash slot
+            pipe = transaction(self.r)  # one thread: one hash slot
             pipe.zrem(keys.thread_images_index(thread), *ids)
             pipe.delete(*(keys.thread_image(thread, sha) for sha in ids))
             _, removed = await pipe.execute()
@@ -239,7 +238,7 @@ class RedisThreadMemory:
 class RedisStateStore:
     """``StateStore`` in Redis: ``SET NX EX`` for once-only claims, hashes for preferences."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisLike) -> None:
         require_bytes_client(redis)
         self.r = redis
 
@@ -258,7 +257,7 @@ class RedisStateStore:
     async def set_pref(self, platform: str, user: str, name: str, value: str) -> None:
         key = keys.user_pref(platform, user)
         with redis_errors("set_pref"):
-            pipe = self.r.pipeline(transaction=True)
+            pipe = transaction(self.r)
             pipe.hset(key, name, value)
             pipe.expire(key, keys.USER_PREF_TTL_S)
             _queue_index(pipe, platform, user, [key], keys.USER_PREF_TTL_S)  # one user slot

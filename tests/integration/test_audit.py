@@ -29,7 +29,8 @@ from bot.evidence.audit import (
     verify,
 )
 from bot.models import AuditRecord
-from tests.conftest import REDIS_URL
+from bot.stores.redis_base import open_client
+from tests.conftest import REDIS_URL, redis_client
 
 SECRET = b"test-secret-0123456789abcdef-0123456789"
 KEY = derive_chain_key(SECRET)
@@ -204,7 +205,7 @@ def test_pseudonym_is_stable_keyed_and_hides_the_id():
 
 def _child(path: str, start: int, n: int, redis_url: str | None, stream: str) -> None:
     async def go() -> None:
-        redis = Redis.from_url(redis_url) if redis_url else None
+        redis = open_client(redis_url) if redis_url else None
         log = AuditLog(Path(path), SECRET, redis, stream=stream)
         for i in range(start, start + n):
             await log.write(_record(i))
@@ -216,7 +217,7 @@ def _child(path: str, start: int, n: int, redis_url: str | None, stream: str) ->
 
 @pytest.fixture
 async def redis():
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     yield client
     await client.aclose()
 

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from redis.asyncio import Redis
 
 from bot import keys
 from bot.evidence.audit import AuditLog, chain_of, derive_chain_key
 from bot.models import AuditRecord
 from tests.clirun import cli_env, miru
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, redis_client
 from tests.integration.test_housekeeping import put_aged
 
 
@@ -36,7 +35,7 @@ def _secret_file(path: Path, data: bytes, mode: int = 0o600) -> Path:
 async def test_verify_checks_the_head_and_reports_truncation(env):
     path = Path(env["MIRU_AUDIT_PATH"])
     secret = env["MIRU_AUDIT_SECRET"].encode()
-    redis = Redis.from_url(REDIS_URL)
+    redis = redis_client()
     log = AuditLog(path, secret, redis, chain_key=derive_chain_key(secret))
     for i in range(5):
         await log.write(AuditRecord(kind="verdict", request_id=f"r{i}", ts=float(i),

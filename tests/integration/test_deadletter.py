@@ -11,8 +11,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from redis import Redis as SyncRedis
-from redis.asyncio import Redis
 
 from bot import keys
 from bot.errors import DeliveryFailed, StoreUnavailable
@@ -20,14 +18,14 @@ from bot.jobs.queue import JobQueue, JobStats
 from bot.jobs.worker import Worker
 from bot.models import IncomingMessage
 from tests.clirun import cli_env, miru
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_client, sync_redis_client
 from tests.integration.test_queue import _run_worker, msg, queue
 from tests.integration.test_worker import GaveUp
 
 
 @pytest.fixture
 async def redis():
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     yield client
     await client.aclose()
 
@@ -167,7 +165,7 @@ async def test_a_stopping_worker_releases_a_long_job_to_another_at_once(redis, s
 
 
 def _clear_default_streams() -> None:
-    r = SyncRedis.from_url(REDIS_URL)
+    r = sync_redis_client()
     r.delete(keys.JOB_STREAM, keys.JOB_DEAD_STREAM)
     r.close()
 

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-import redis as redis_sync
 
 from bot import keys, strings
 from bot.app import build_app
@@ -17,17 +16,18 @@ from bot.cli.local import LocalConversation, cli_message
 from bot.models import ReplyKind
 from config.errors import ConfigError
 from config.policy import load_policy
-from tests.conftest import REDIS_URL
+from tests.conftest import flush_redis, sync_redis_client
 
 KEPT = (b"miru:thread:*", b"miru:active:*", b"miru:user:*:keys")
 
 
 @pytest.fixture
 def rdb():
-    client = redis_sync.Redis.from_url(REDIS_URL)
-    client.flushdb()
+    flush_redis()
+    client = sync_redis_client()
     yield client
-    client.flushdb()
+    flush_redis()
+    client.close()
 
 
 def _kept(rdb) -> list[bytes]:

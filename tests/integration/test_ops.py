@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from redis.asyncio import Redis
 
 from bot import keys
 from bot.app import connect_redis
@@ -25,13 +24,13 @@ from bot.models import IncomingMessage
 from bot.ops.http import Ops, serve
 from bot.ops.metrics import Metrics
 from tests.clirun import cli_env
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_client
 from tests.integration.test_queue import _run_worker, msg, queue
 
 
 @pytest.fixture
 async def redis():
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     await client.delete(keys.WORKERS_SEEN)
     yield client
     await client.delete(keys.WORKERS_SEEN)

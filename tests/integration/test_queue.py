@@ -18,12 +18,12 @@ from bot.jobs.queue import JobQueue
 from bot.jobs.worker import Worker
 from bot.models import ImageRef, IncomingMessage
 from bot.stores.codec import load_message
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_client
 
 
 @pytest.fixture
 async def redis():
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     yield client
     await client.aclose()
 

@@ -10,7 +10,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from redis.asyncio import Redis
 
 from bot import keys
 from bot.errors import CodecError
@@ -18,7 +17,7 @@ from bot.models import ThreadKey
 from bot.receipts.codec import load_receipt
 from bot.receipts.ledger import Ledger, LedgerFull, dup_key
 from bot.receipts.model import LineItem, Receipt
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_client
 
 LAWSON = Receipt(merchant="ローソン 渋谷店", date=date(2026, 11, 20), total=Decimal("561"),
                  tax=Decimal("41"), tax_rate=Decimal("8"), currency="JPY",
@@ -35,7 +34,7 @@ def thread() -> ThreadKey:
 
 @pytest.fixture
 async def redis(thread):
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     yield client
     names = [k async for k in client.scan_iter(match=f"*{thread.thread}*", count=1000)]
     names += [keys.user_index("slack", u) for u in ("alice", "bob")]
@@ -144,7 +143,7 @@ async def test_full_ledger_refuses_more(ledger, thread) -> None:
 async def test_concurrent_adds_get_distinct_numbers_and_corrections_are_not_lost(
         redis, thread) -> None:
     """Two gateways' workers on separate connections, racing."""
-    other = Redis.from_url(REDIS_URL)
+    other = redis_client()
     try:
         ledgers = [Ledger(redis, ttl_s=3600), Ledger(other, ttl_s=3600)]
         added = await asyncio.gather(*(

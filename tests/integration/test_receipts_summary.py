@@ -12,13 +12,12 @@ from decimal import Decimal
 
 import pytest
 from PIL import Image
-from redis.asyncio import Redis
 
 from bot.models import ThreadKey
 from bot.receipts.ledger import Ledger
 from bot.receipts.model import LineItem, Receipt
 from bot.receipts.summary import CSV_COLUMNS, chart_png, csv_bytes, summarize, summary_text
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_client
 
 TAXI = Receipt(merchant="日本交通", date=date(2026, 11, 20), total=Decimal("1280"),
                currency="JPY", category="transport", payment_method="credit_card",
@@ -37,7 +36,7 @@ NO_TOTAL = Receipt(merchant="ファミマ", currency="JPY")
 @pytest.fixture
 async def ledger_with_receipts():
     thread = ThreadKey("discord", "G1", "C1", f"sum-{uuid.uuid4().hex[:12]}")
-    redis = Redis.from_url(REDIS_URL)
+    redis = redis_client()
     ledger = Ledger(redis, ttl_s=600)
     for r in (TAXI, HOTEL, TRAIN, CAFE, NO_TOTAL, TAXI):
         await ledger.add(thread, "u1", r)

@@ -26,7 +26,7 @@ from bot.review.model import CaseStatus, Decision
 from bot.review.service import Actor, ReviewRefused, blurred_preview
 from config.policy import Retention
 from safety.policy import decide
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, redis_client
 
 DAY = 24 * 3600
 
@@ -48,7 +48,7 @@ async def _clear(r: Redis) -> None:
 
 @pytest.fixture
 async def redis():
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     await _clear(client)
     yield client
     await _clear(client)

@@ -15,10 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from redis import Redis
 
 from tests.clirun import miru
-from tests.conftest import REDIS_URL
+from tests.conftest import sync_redis_client
 
 HOLD_POLICY = """
 [thresholds]
@@ -31,7 +30,7 @@ consent = "off"
 
 
 def _clear() -> None:
-    r = Redis.from_url(REDIS_URL)
+    r = sync_redis_client()
     for pattern in ("miru:review:*", "miru:quarantine:*"):
         for key in r.scan_iter(match=pattern, count=500):
             r.delete(key)

@@ -10,19 +10,18 @@ import time
 import uuid
 
 import pytest
-from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.errors import DeliveryFailed, EngineBusy, StoreUnavailable
 from bot.jobs.worker import Worker, is_retryable
 from bot.models import IncomingMessage
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_client
 from tests.integration.test_queue import _run_worker, _until_async_pending_zero, msg, queue
 
 
 @pytest.fixture
 async def redis():
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     yield client
     await client.aclose()
 

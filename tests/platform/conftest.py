@@ -10,10 +10,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-import redis as redis_sync
 
 from config.settings import Settings
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, flush_redis, sync_redis_client
 from tests.platform.discord_standin import DiscordStandIn
 from tests.platform.slack_events import (  # noqa: F401  (re-exported for the test modules)
     SIGNING_SECRET,
@@ -23,7 +22,8 @@ from tests.platform.slack_events import (  # noqa: F401  (re-exported for the te
 from tests.platform.slack_standin import SlackStandIn
 
 # The platform tests' own DB (MIRU_TEST_REDIS_URL's, 13 by default); flushed before and after
-# each test, so parallel runs on one machine each name their own DB.
+# each test, so parallel runs on one machine each name their own DB. On a Redis Cluster
+# (MIRU_TEST_REDIS_CLUSTER=1) every master is flushed instead.
 REDIS_DB = int(urlparse(REDIS_URL).path.lstrip("/") or 0)
 
 
@@ -47,7 +47,7 @@ def make_settings(standin: SlackStandIn, tmp_path: Path, **overrides: Any) -> Se
         "SLACK_BOT_TOKEN": standin.token,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "slack_api_url": standin.api_url,
-        "redis_url": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "redis_url": REDIS_URL,
         "data_dir": tmp_path / "var",
         "audit_path": tmp_path / "var" / "audit.jsonl",
         "language": "en",
@@ -74,10 +74,10 @@ def safety_models():
 
 @pytest.fixture
 def rdb():
-    client = redis_sync.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    client.flushdb()
+    flush_redis()
+    client = sync_redis_client()
     yield client
-    client.flushdb()
+    flush_redis()
     client.close()
 
 

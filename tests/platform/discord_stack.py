@@ -16,7 +16,7 @@ from bot.core.platforms import run_platforms
 from config.settings import Settings
 from handlers.discord_client import DiscordPlatform
 from handlers.discord_run import discord_platform, serve
-from tests.platform.conftest import REDIS_DB
+from tests.conftest import REDIS_URL
 from tests.platform.discord_standin import DiscordStandIn
 from tests.platform.slack_stack import CountingEngine, SafetyModels
 
@@ -27,7 +27,7 @@ def discord_settings(standin: DiscordStandIn, tmp_path: Path, **overrides: Any) 
         "discord_api_url": standin.api_url,
         "discord_guild_ready_timeout_s": 0.05,
         "discord_identify_delay_s": 0.0,
-        "redis_url": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "redis_url": REDIS_URL,
         "data_dir": tmp_path / "var",
         "audit_path": tmp_path / "var" / "audit.jsonl",
         "language": "en",

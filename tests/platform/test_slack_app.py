@@ -9,9 +9,9 @@ import json
 import time
 
 import pytest
-import redis as redis_sync
 
 from bot import keys, strings
+from bot.stores.redis_base import open_sync_client
 from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
 from tests.platform.conftest import SIGNING_SECRET
 from tests.platform.slack_events import CONSENT, GENERAL, USER, mention, settle, slash
@@ -63,7 +63,7 @@ async def test_follow_up_in_an_answered_thread_needs_no_mention(stacks, standin)
 
 
 def stack_rdb(stack: Stack):
-    return redis_sync.Redis.from_url(stack.app.settings.redis_url)
+    return open_sync_client(stack.app.settings.redis_url)
 
 
 async def test_direct_message_needs_no_mention(stacks, standin) -> None:
