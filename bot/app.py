@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -25,7 +25,13 @@ from bot.errors import ConfigError, StoreUnavailable
 from bot.models import Image, IncomingMessage
 from bot.ports import Platform
 from bot.services import ScreenerLike, Services
-from bot.stores.redis_base import REDIS_FAILURES, RedisLike, cluster_node_url
+from bot.stores.redis_base import (
+    CLUSTER_OPTIONS,
+    REDIS_FAILURES,
+    ClusterClient,
+    RedisLike,
+    cluster_node_url,
+)
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -274,10 +280,10 @@ def connect_redis(url: str, *, max_connections: int = 64) -> RedisLike:
     retry = Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3)
     node = cluster_node_url(url)
     if node is not None:
-        return RedisCluster.from_url(
+        return ClusterClient.from_url(
             node, max_connections=4 * max_connections, socket_timeout=5,
             socket_connect_timeout=2, retry=retry,
-            retry_on_error=[RedisConnectionError, RedisTimeoutError])
+            retry_on_error=[RedisConnectionError, RedisTimeoutError], **CLUSTER_OPTIONS)
     pool = BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=5, socket_timeout=5,
         socket_connect_timeout=2, retry=retry,

@@ -38,7 +38,8 @@ REDIS_URL = os.environ.get("MIRU_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 CLUSTER = os.environ.get("MIRU_TEST_REDIS_CLUSTER", "") not in ("", "0")
 # A test that uses one of these fixtures talks to Redis (directly or through build_app, a `miru`
 # subprocess or a platform stack); it gets the ``redis`` marker and runs in the cluster pass.
-REDIS_FIXTURES = frozenset({"redis", "rdb", "make_settings", "env", "ledger_with_receipts"})
+REDIS_FIXTURES = frozenset({"redis", "rdb", "make_settings", "env", "ledger_with_receipts",
+                            "access_redis", "stack_settings"})
 
 _cluster: LocalCluster | None = None
 

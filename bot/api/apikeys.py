@@ -17,7 +17,7 @@ from typing import Any, Literal
 from redis.asyncio import Redis, RedisCluster
 
 from bot import keys
-from bot.stores.redis_base import redis_errors
+from bot.stores.redis_base import redis_errors, register_script
 from bot.stores.redis_base import text as _text
 
 Scope = Literal["screen", "ask", "receipts", "cases"]
@@ -109,8 +109,8 @@ class ApiKeys:
 
     def __init__(self, redis: Redis | RedisCluster) -> None:
         self.r = redis
-        self._create = redis.register_script(_CREATE)
-        self._revoke = redis.register_script(_REVOKE)
+        self._create = register_script(redis, _CREATE)
+        self._revoke = register_script(redis, _REVOKE)
 
     async def create(self, name: str, scopes: tuple[Scope, ...],
                      workspace: str = DEFAULT_WORKSPACE) -> tuple[ApiKey, str]:

@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 
 from bot import keys
 from bot.models import IncomingMessage
-from bot.stores.redis_base import redis_errors, transaction
+from bot.stores.redis_base import redis_errors, register_script, transaction
 from bot.stores.redis_base import text as _text
 from config.policy import Level, Permissions, PolicyConfig
 
@@ -154,7 +154,7 @@ class Access:
         self.policy = policy
         self.redis = redis
         self.directory = directory
-        self._change = redis.register_script(_CHANGE) if redis is not None else None
+        self._change = register_script(redis, _CHANGE) if redis is not None else None
 
     async def overlay(self, platform: str, workspace: str) -> dict[str, str]:
         if self.redis is None:

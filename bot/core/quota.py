@@ -19,7 +19,7 @@ from typing import Any, Literal
 from bot import keys
 from bot.models import IncomingMessage
 from bot.ops.metrics import Metrics
-from bot.stores.redis_base import RedisLike, redis_errors
+from bot.stores.redis_base import RedisLike, redis_errors, register_script
 from bot.stores.redis_base import text as _text
 from config.policy import PolicyConfig
 
@@ -96,8 +96,8 @@ class Quotas:
         self.r = redis
         self.policy = policy
         self.metrics = metrics or Metrics()
-        self._admit = redis.register_script(_ADMIT)
-        self._refund = redis.register_script(_REFUND)
+        self._admit = register_script(redis, _ADMIT)
+        self._refund = register_script(redis, _REFUND)
 
     async def admit(self, message: IncomingMessage, request_id: str,
                     now: float | None = None) -> Admission:

@@ -107,7 +107,9 @@ class AuditLog:
         self._redis = redis
         self._stream = stream
         self._stream_maxlen = stream_maxlen
-        self._script = redis.register_script(_MIRROR_LUA) if redis is not None else None
+        from bot.stores.redis_base import register_script
+
+        self._script = register_script(redis, _MIRROR_LUA) if redis is not None else None
         self._taps: list[Tap] = []
 
     def add_tap(self, tap: Tap) -> None:

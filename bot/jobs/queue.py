@@ -29,7 +29,13 @@ from bot.jobs.deadletter import DeadLetters, Reason, error_label
 from bot.models import IncomingMessage
 from bot.stores.codec import dump_message, load_message
 from bot.stores.job_stream import forget_jobs
-from bot.stores.redis_base import RedisLike, redis_errors, require_bytes_client, transaction
+from bot.stores.redis_base import (
+    RedisLike,
+    redis_errors,
+    register_script,
+    require_bytes_client,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +90,7 @@ class JobQueue:
         self.claim_idle_ms = claim_idle_ms
         self.max_age_s = max_age_s
         self.maxlen = maxlen
-        self._touch = redis.register_script(_TOUCH)
+        self._touch = register_script(redis, _TOUCH)
 
     async def ensure_group(self) -> None:
         """Create the stream and its consumer group if missing (idempotent)."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from bot import keys
 from bot.errors import CodecError
 from bot.review.model import Case, CaseStatus, Decision, dump_case, load_case
-from bot.stores.redis_base import redis_errors, text
+from bot.stores.redis_base import redis_errors, register_script, text
 
 if TYPE_CHECKING:
     from bot.stores.redis_base import RedisLike
@@ -69,8 +69,8 @@ class Card:
 class ReviewStore:
     def __init__(self, redis: RedisLike) -> None:
         self.r = redis
-        self._decide = redis.register_script(_DECIDE_LUA)
-        self._appeal = redis.register_script(_APPEAL_LUA)
+        self._decide = register_script(redis, _DECIDE_LUA)
+        self._appeal = register_script(redis, _APPEAL_LUA)
 
     async def create(self, case: Case, expire_at: int) -> None:
         with redis_errors("review create"):

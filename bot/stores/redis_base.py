@@ -9,9 +9,10 @@ keys that go together one hash tag (``{...}``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Awaitable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 import redis as redis_sync
@@ -19,7 +20,8 @@ from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.connection import Connection
-from redis.exceptions import AskError, RedisClusterException, RedisError
+from redis.exceptions import AskError, NoScriptError, RedisClusterException, RedisError
+from redis.maint_notifications import MaintNotificationsConfig
 
 from bot.errors import ConfigError, StoreUnavailable
 from config.settings import REDIS_CLUSTER_SCHEMES
@@ -40,12 +42,34 @@ def cluster_node_url(url: str) -> str | None:
     return urlunsplit(parts._replace(scheme=parts.scheme.removesuffix("+cluster"), path=""))
 
 
+# Maintenance notifications (Redis 8's CLIENT MAINT_NOTIFICATIONS) off: with "auto", redis-py
+# 8.1 asks every new cluster connection for them; on a server without them, connections opened
+# at the same moment were found disconnected mid-handshake ('NoneType' has no 'writelines',
+# tests/integration/test_quota.py's four gateways at once).
+CLUSTER_OPTIONS: dict[str, Any] = {
+    "maint_notifications_config": MaintNotificationsConfig(enabled=False)}
+
+
+class ClusterClient(RedisCluster):
+    """redis-py's ``RedisCluster``, which learns the cluster's nodes before its first command.
+
+    redis-py 8.1 resolves a command's routing policy before it finds the nodes; many commands
+    at once on a fresh client then use the start-up node's connections while discovery closes
+    them (AttributeError 'NoneType' has no attribute 'writelines' mid-handshake: 4 clients x 40
+    concurrent EVALs failed about half the time, none once the client had initialized)."""
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        if self._initialize:
+            await self.initialize()  # under the client's lock: one discovery, others wait
+        return await super().execute_command(*args, **kwargs)
+
+
 def open_client(url: str, **kwargs: Any) -> RedisLike:
     """An asyncio client for ``url``: a ``RedisCluster`` for a cluster URL, else a ``Redis``.
     ``kwargs`` go to ``from_url`` (for a cluster, ``max_connections`` is per node)."""
     node = cluster_node_url(url)
     if node is not None:
-        return RedisCluster.from_url(node, **kwargs)
+        return ClusterClient.from_url(node, **{**CLUSTER_OPTIONS, **kwargs})
     return Redis.from_url(url, **kwargs)
 
 
@@ -55,6 +79,35 @@ def open_sync_client(url: str, **kwargs: Any) -> SyncRedisLike:
     if node is not None:
         return redis_sync.RedisCluster.from_url(node, **kwargs)
     return redis_sync.Redis.from_url(url, **kwargs)
+
+
+class ScriptLike(Protocol):
+    def __call__(self, keys: Sequence[Any] = ..., args: Sequence[Any] = ...) -> Awaitable[Any]:
+        ...
+
+
+def register_script(redis: RedisLike, source: str) -> ScriptLike:
+    """A Lua script, called ``script(keys=[...], args=[...])``; its keys must share one slot.
+
+    On one server: redis-py's ``register_script``. On a cluster: ``EVALSHA`` to the keys' master,
+    and ``EVAL`` (which also caches it there) when that master does not know the script yet,
+    instead of redis-py's fallback, a ``SCRIPT LOAD`` sent to every master."""
+    if isinstance(redis, RedisCluster):
+        return _ClusterScript(redis, source)
+    return redis.register_script(source)
+
+
+class _ClusterScript:
+    def __init__(self, cluster: RedisCluster, source: str) -> None:
+        self.cluster = cluster
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    async def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> Any:
+        try:
+            return await self.cluster.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await self.cluster.eval(self.source, len(keys), *keys, *args)
 
 
 def transaction(redis: RedisLike) -> Pipeline:

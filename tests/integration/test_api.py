@@ -34,7 +34,7 @@ from bot.app import App, build_app
 from bot.cli.local import LocalConversation, cli_message
 from config.settings import Settings, load_settings
 from tests.clirun import cli_env, miru
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, redis_client
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
@@ -135,7 +135,7 @@ async def stack(stack_dir: Path, stack_settings) -> AsyncIterator[Stack]:
 
 async def run_stack(settings: Settings, blocked: list[bytes], tmp: Path
                     ) -> AsyncIterator[Stack]:
-    redis = Redis.from_url(REDIS_URL)
+    redis = redis_client()
     await clear(redis)
     app = build_app(settings)
     assert app.redis is not None

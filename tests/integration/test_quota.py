@@ -21,7 +21,7 @@ from bot.models import ImageRef, IncomingMessage
 from config.errors import ConfigError
 from config.policy import PolicyConfig, load_policy
 from tests.clirun import cli_env, miru
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_client
 
 NOW = datetime(2026, 11, 28, 15, 30, tzinfo=UTC).timestamp()
 
@@ -41,7 +41,7 @@ def message(n: int, *, user: str = "U1", workspace: str = "TQ", images: int = 1
 
 @pytest.fixture
 async def redis():
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     await _clear(client)
     yield client
     await _clear(client)
@@ -55,7 +55,7 @@ async def _clear(client: Redis) -> None:
 
 async def test_many_gateways_at_the_last_images_never_let_one_extra_through(redis):
     pol = policy(images_per_user_per_day=5)
-    clients = [Redis.from_url(REDIS_URL) for _ in range(4)]  # four gateways, four connections
+    clients = [redis_client() for _ in range(4)]  # four gateways, four connections
     try:
         gates = [Quotas(c, pol) for c in clients]
         results = await asyncio.gather(*(gates[n % 4].admit(message(n), f"r{n}", NOW)

@@ -22,7 +22,7 @@ from bot.errors import StoreUnavailable
 from bot.models import IncomingMessage
 from config.errors import ConfigError
 from config.policy import MAX_GRANTS, Level, PolicyConfig, load_policy
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_client
 from tests.unit.gateway_fakes import make_rig, msg
 
 WS = "T1"
@@ -67,7 +67,7 @@ class Directory:
 
 @pytest.fixture
 async def access_redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
+    client = redis_client()
     await client.flushdb()
     yield client
     await client.flushdb()

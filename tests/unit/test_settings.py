@@ -33,3 +33,31 @@ def test_bad_values_name_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=name):
         load_settings()
+
+
+@pytest.mark.parametrize("url,named", [
+    ("http://127.0.0.1:6379/0", "redis+cluster://"),  # not a Redis scheme
+    ("127.0.0.1:6379", "got none"),  # no scheme at all
+    ("redis+cluster://127.0.0.1:7000/3", "database 0 only"),  # a cluster has no SELECT
+    ("redis+cluster:///0", "names one node"),
+])
+def test_a_bad_redis_url_is_refused_naming_the_variable(monkeypatch, url, named):
+    monkeypatch.setenv("MIRU_REDIS_URL", url)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "MIRU_REDIS_URL" in str(err.value) and named in str(err.value)
+
+
+def test_a_cluster_url_gives_a_cluster_client_and_a_plain_url_a_plain_one(monkeypatch):
+    from redis.asyncio import Redis, RedisCluster
+
+    from bot.app import connect_redis
+    from bot.stores.redis_base import cluster_node_url
+
+    for url in ("redis+cluster://127.0.0.1:7000", "rediss+cluster://u:p@h:7000/0"):
+        monkeypatch.setenv("MIRU_REDIS_URL", url)
+        assert load_settings().redis_url == url
+    assert cluster_node_url("rediss+cluster://u:p@h:7000/0") == "rediss://u:p@h:7000"
+    assert cluster_node_url("redis://h:6379/2") is None
+    assert isinstance(connect_redis("redis+cluster://127.0.0.1:1"), RedisCluster)  # not connected
+    assert isinstance(connect_redis("redis://127.0.0.1:1/2"), Redis)
