@@ -153,8 +153,6 @@ class App:
                 with contextlib.suppress(asyncio.CancelledError):
                     await shown
 
-    async def _release(self, message: IncomingMessage) -> None:
-        """Free the request's concurrency slot (a Redis hiccup lets it lapse by its TTL)."""
     async def run_job(self, platforms: Mapping[str, Platform], message: IncomingMessage
                       ) -> None:
         """One queued request on its platform. The request's concurrency slot is freed when it
@@ -176,6 +174,8 @@ class App:
             raise
         await self._release(message)
 
+    async def _release(self, message: IncomingMessage) -> None:
+        """Free the request's concurrency slot (a Redis hiccup lets it lapse by its TTL)."""
         if self.quotas is None:
             return
         from bot.core.pipeline import request_id_for
