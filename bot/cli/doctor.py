@@ -22,7 +22,7 @@ class Check:
 
 def run_checks(settings: Settings) -> Iterator[Check]:
     for check in (_policy, _data_dir, _redis, _tesseract, _safety_models, _vision_model,
-                  _audit_secret, _audit_chain_key, _quarantine_key, _discord):
+                  _audit_secret, _audit_chain_key, _quarantine_key, _discord, _webhooks):
         try:
             yield check(settings)
         except Exception as exc:  # a check itself must never crash the doctor
@@ -229,3 +229,52 @@ def _discord(settings: Settings) -> Check:
                      "Developer Portal > Bot > Privileged Gateway Intents: turn on "
                      "MESSAGE CONTENT INTENT")
     return Check("discord", True, f"bot {name}, Message Content intent on")
+
+
+def _webhooks(settings: Settings) -> Check:
+    """The webhook configuration is whole, its receiver answers (any HTTP status: many accept
+    only a signed POST), and no event waits in the dead list. The URL is shown without its
+    query, which may carry a token."""
+    import httpx
+
+    from bot.api.webhooks import WebhookConfig
+    from config.errors import ConfigError
+
+    try:
+        config = WebhookConfig.from_settings(settings)
+    except ConfigError as exc:
+        return Check("webhooks", False, str(exc),
+                     "set MIRU_WEBHOOK_URL with MIRU_WEBHOOK_SECRET (or _FILE), or neither "
+                     "(docs/api.md)")
+    if config is None:
+        return Check("webhooks", True, "not configured (MIRU_WEBHOOK_URL unset)")
+    url = httpx.URL(config.url)
+    shown = f"{url.scheme}://{url.host}{':' + str(url.port) if url.port else ''}{url.path}"
+    try:
+        httpx.head(config.url, timeout=3)
+    except httpx.HTTPError as exc:
+        return Check("webhooks", False, f"{shown}: {type(exc).__name__}",
+                     "start the receiver or fix MIRU_WEBHOOK_URL; meanwhile events wait in "
+                     "Redis and are retried with backoff")
+    dead = _dead_webhooks(settings)
+    if dead:
+        return Check("webhooks", True, f"{shown} answers; {dead} event(s) in the dead list",
+                     "see them with `miru webhooks list`, send one again with "
+                     "`miru webhooks retry ID`", warn=True)
+    return Check("webhooks", True, f"{shown} answers")
+
+
+def _dead_webhooks(settings: Settings) -> int:
+    """Events given up on; 0 when Redis does not answer (the redis check says so)."""
+    from bot import keys
+    from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
+
+    client = None
+    try:
+        client = open_sync_client(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        return int(client.xlen(keys.WEBHOOK_DEAD))
+    except REDIS_FAILURES:
+        return 0
+    finally:
+        if client is not None:
+            client.close()

@@ -334,3 +334,32 @@ async def test_miru_webhooks_list_shows_attempts_and_dead_events(stack, hook, tm
     assert missing.returncode == 1 and "1-1" in missing.stderr
     again = await asyncio.to_thread(miru, env, "webhooks", "retry", dead_id, timeout=60)
     assert again.returncode == 0 and await stack.redis.xlen("miru:webhooks:dead") == 0
+
+
+async def test_doctor_checks_the_webhook_receiver_and_the_dead_list(stack, hook):
+    """``miru doctor``: a half configuration fails naming the setting, a receiver nobody
+    listens on fails, a live one passes, and an event in the dead list is a warning with the
+    command that sends it again. The URL's query (it may hold a token) is never shown."""
+    from bot.cli.doctor import run_checks
+    from config.settings import load_settings
+
+    def check(**kw):
+        settings = load_settings(data_dir=stack.tmp, redis_url=stack.settings.redis_url, **kw)
+        return next(c for c in run_checks(settings) if c.name == "webhooks")
+
+    assert check().ok and "not configured" in check().detail
+    half = check(webhook_url=f"http://127.0.0.1:{hook.port}/hook")
+    assert not half.ok and "MIRU_WEBHOOK_SECRET" in half.detail
+    down = await asyncio.to_thread(check, webhook_url=f"http://127.0.0.1:{free_port()}/hook",
+                                   webhook_secret=SECRET)
+    assert not down.ok and "ConnectError" in down.detail and "retried" in down.fix
+    await stack.redis.delete("miru:webhooks:dead")
+    url = f"http://127.0.0.1:{hook.port}/hook?token=sekrit"
+    up = await asyncio.to_thread(check, webhook_url=url, webhook_secret=SECRET)
+    assert up.ok and not up.warn and "answers" in up.detail and "sekrit" not in up.detail
+    await stack.redis.xadd("miru:webhooks:dead", {"event": b"{}", "attempts": "6",
+                                                  "last_error": "HTTP 500"})
+    dead = await asyncio.to_thread(check, webhook_url=url, webhook_secret=SECRET)
+    assert dead.ok and dead.warn and "1 event(s) in the dead list" in dead.detail
+    assert "miru webhooks retry" in dead.fix
+    await stack.redis.delete("miru:webhooks:dead")
