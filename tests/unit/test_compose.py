@@ -19,11 +19,11 @@ def _services() -> dict:
     return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
 
 
-@pytest.mark.parametrize("name", ["slack", "worker", "discord"])
+@pytest.mark.parametrize("name", ["slack", "worker", "api", "discord"])
 def test_each_miru_service_runs_a_command_miru_accepts(name: str) -> None:
     service = _services()[name]
     args = _parser().parse_args(service["command"])
-    assert args.cmd in ("run", "worker")
+    assert args.cmd in ("run", "worker", "serve-api")
     assert service["environment"]["MIRU_REDIS_URL"].startswith("redis://redis:")
     grace = int(service["stop_grace_period"].removesuffix("s"))
     assert grace > Worker(object(), lambda m: None).drain_s  # type: ignore[arg-type]
