@@ -30,7 +30,7 @@ from bot.evidence.audit import (
 )
 from bot.models import AuditRecord
 from bot.stores.redis_base import open_client
-from tests.conftest import REDIS_URL, redis_client
+from tests.conftest import REDIS_URL
 
 SECRET = b"test-secret-0123456789abcdef-0123456789"
 KEY = derive_chain_key(SECRET)
@@ -213,13 +213,6 @@ def _child(path: str, start: int, n: int, redis_url: str | None, stream: str) ->
             await redis.aclose()
 
     asyncio.run(go())
-
-
-@pytest.fixture
-async def redis():
-    client = redis_client()
-    yield client
-    await client.aclose()
 
 
 async def _anchor(redis, chain: str) -> Anchor | None:

@@ -76,7 +76,7 @@ def test_chat_history_shows_the_thread_and_unknown_commands_are_not_sent(env, si
 
 def test_chat_thread_in_redis_resumes_in_a_new_session(env, sign):
     thread = f"test-{uuid.uuid4().hex[:8]}"
-    env = dict(env, MIRU_REDIS_URL="redis://127.0.0.1:6379/12")
+    # env points MIRU_REDIS_URL at the test Redis (a cluster in the cluster pass)
     first = chat(env, str(sign), "--thread", thread, lines=["what does it say?"])
     assert first.returncode == 0 and "PARKING" in first.stdout
     second = chat(env, "--thread", thread, lines=["remind me?", "/forget", "and now?"])
@@ -132,7 +132,7 @@ def test_every_command_gives_the_same_one_line_note(env, sign, tmp_path):
     chatted = chat(no_hub, str(sign), lines=["what does it say?", "/quit"])
     assert chatted.returncode == 0 and "PARKING" in chatted.stdout
     assert len(_pull_lines(chatted.stderr)) == 1, chatted.stderr
-    worker = miru(dict(no_hub, MIRU_REDIS_URL="redis://127.0.0.1:6379/6"), "worker")
+    worker = miru(no_hub, "worker")
     assert worker.returncode == 2  # no platform configured: it stops after the note
     assert len(_pull_lines(worker.stderr)) == 1, worker.stderr
     doctor = miru(no_hub, "doctor")

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from pathlib import Path
-
-import pytest
 
 from bot import keys
 from bot.errors import DeliveryFailed, StoreUnavailable
@@ -18,23 +15,9 @@ from bot.jobs.queue import JobQueue, JobStats
 from bot.jobs.worker import Worker
 from bot.models import IncomingMessage
 from tests.clirun import cli_env, miru
-from tests.conftest import redis_client, sync_redis_client
+from tests.conftest import sync_redis_client
 from tests.integration.test_queue import _run_worker, msg, queue
 from tests.integration.test_worker import GaveUp
-
-
-@pytest.fixture
-async def redis():
-    client = redis_client()
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def stream(redis):
-    name = f"test:jobs:{uuid.uuid4().hex}"
-    yield name
-    await redis.delete(name, f"{name}:dead")
 
 
 async def test_a_job_failing_max_attempts_times_is_dead_and_the_user_told(redis, stream):

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -35,13 +34,6 @@ async def redis():
     yield client
     await client.delete(keys.WORKERS_SEEN)
     await client.aclose()
-
-
-@pytest.fixture
-async def stream(redis):
-    name = f"test:jobs:{uuid.uuid4().hex}"
-    yield name
-    await redis.delete(name, f"{name}:dead")
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 
 import pytest
 from redis.asyncio import Redis
@@ -18,21 +17,6 @@ from bot.jobs.queue import JobQueue
 from bot.jobs.worker import Worker
 from bot.models import ImageRef, IncomingMessage
 from bot.stores.codec import load_message
-from tests.conftest import redis_client
-
-
-@pytest.fixture
-async def redis():
-    client = redis_client()
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def stream(redis):
-    name = f"test:jobs:{uuid.uuid4().hex}"
-    yield name
-    await redis.delete(name)
 
 
 def queue(redis: Redis, stream: str, consumer: str, **kw) -> JobQueue:

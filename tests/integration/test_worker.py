@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -15,22 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from bot.errors import DeliveryFailed, EngineBusy, StoreUnavailable
 from bot.jobs.worker import Worker, is_retryable
 from bot.models import IncomingMessage
-from tests.conftest import redis_client
 from tests.integration.test_queue import _run_worker, _until_async_pending_zero, msg, queue
-
-
-@pytest.fixture
-async def redis():
-    client = redis_client()
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def stream(redis):
-    name = f"test:jobs:{uuid.uuid4().hex}"
-    yield name
-    await redis.delete(name)
 
 
 async def test_a_slow_job_stays_with_its_live_worker_and_moves_when_it_dies(redis, stream):
