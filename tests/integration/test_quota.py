@@ -251,3 +251,24 @@ async def test_a_worker_frees_the_slot_when_done_and_keeps_it_for_a_job_handed_b
         assert (await app.quotas.admit(second, request_id_for(second))).ok
     finally:
         await app.close()
+
+
+async def test_a_job_with_no_adapter_for_its_platform_frees_its_slot(
+        redis, make_settings, counting_engine):
+    """The job is dropped (logged): nothing will run it, so its concurrency slot must not stay
+    taken until its TTL."""
+    from bot.app import build_app
+    from bot.core.pipeline import request_id_for
+
+    app = build_app(make_settings("[tiers.default]\nconcurrent_per_user = 1\n"),
+                    engine=counting_engine)
+    first = message(1, images=0)
+    rid = request_id_for(first)
+    try:
+        assert app.quotas is not None
+        assert (await app.quotas.admit(first, rid)).ok
+        await app.run_job({}, first)
+        assert await redis.zscore(keys.quota_running("slack", "TQ", "U1"), rid) is None
+        assert (await app.quotas.admit(message(2, images=0), "r2")).ok
+    finally:
+        await app.close()
