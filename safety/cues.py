@@ -24,13 +24,23 @@ dropped, NFKC, dashes to ``-``, katakana to hiragana, lower case); then
   ages of things ("15-year-old laptop", "14歳の猫", "3歳差") or range floors ("ages 8+");
   ``minor`` and ``baby`` for a person only ("she's a minor", never "a minor bug", "a minor in
   econ", "minors in music theory", "baby carrots"); ``js``/``dk`` next to Japanese text only;
-  幼い before a child noun (``幼い``); ティーン, ローティーン (``teen``).
+  幼い before a child noun (``幼い``); ティーン, ローティーン (``teen``);
+- "turning 11 next month" (a clause that starts with becoming an age); native counter ages
+  of a child (甥は九つになった, ななつの娘; not 餃子は三つ, 三つ編み); ロリ/ショタ before a
+  likeness and a person or picture (ロリっぽい子; not ロリっぽい服);
+- letters spelt out ("u n d e r a g e", "she's a t e e n") and leetspeak inside a mixed token
+  ("m1n0r", "t33n"; not "14yo", "mp3") are read a second time decoded;
+- school cues about adults do not fire: a job at the school ("a teacher at an elementary
+  school", "I teach 4th grade", 保育園で働いています), or the speaker's own past (中3の頃, "when i
+  was in 8th grade") in a message that says the speaker is an adult now (今は35歳, "now im 30",
+  20年前) with no picture of then and no child named.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
@@ -388,25 +398,223 @@ def _initial_slang(low: str, cased: str) -> list[tuple[int, str]]:
     return hits
 
 
-def find_minor_cues(text: str, cues: CueList) -> list[str]:
-    """The cues found in ``text``, in order of appearance, each once.
+# --- letters spelt out or in leetspeak: "t e e n", "m1n0r" ----------------------------------------
+_CHAR = "[A-Za-z0-9@$]"
+# Three or more single characters split by a space, dot or hyphen, two of them letters.
+_SPACED = re.compile(rf"(?<![A-Za-z0-9@$']){_CHAR}(?:[ .\-]{{1,3}}{_CHAR}){{2,}}(?!{_CHAR})")
+# A token with a digit (or @, $) between letters: "m1n0r", "t33n", "k1d"; not "14yo", "u12", "8th".
+_LEET = re.compile(rf"(?<!{_CHAR})(?=[A-Za-z0-9@$]*[A-Za-z][0-9@$]+[A-Za-z]){_CHAR}+(?!{_CHAR})")
+_LEET_DIGITS = set("013457@$")
+_LEET_I = str.maketrans("013457@$", "oieastas")
+_LEET_L = str.maketrans("013457@$", "oleastas")
+_MAYBE_CODED = re.compile(rf"{_CHAR}[ .\-]{{1,3}}{_CHAR}[ .\-]{{1,3}}{_CHAR}(?!{_CHAR})"
+                          r"|[A-Za-z][0-9@$]+[A-Za-z]")
 
-    List cues are reported normalised as matched; the grammar's as ``age:<n>``,
-    ``age:under 18``, ``school:<text>``, ``minor``, ``baby``, ``幼い``, ``teen``, ``js`` and
-    ``dk``.
-    """
-    if not text:
+
+def _decoded(cased: str) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The text with spelt-out letters joined ("u n d e r a g e" -> "underage", padded with
+    spaces so that every other character keeps its place) and leetspeak inside mixed tokens
+    read as letters (1 as i, then as l); each reading with the stretches it changed. A run
+    that starts with "a" or "i" is also read with that word apart ("a t e e n" -> "a teen").
+    Digits only at a token's ends stay digits ("14yo", "u12", "8th"), and a token with 2, 6, 8
+    or 9 is no leetspeak."""
+    runs = [m for m in _SPACED.finditer(cased)
+            if sum(c.isalpha() for c in m.group(0)) >= 2]
+    if not runs and not _LEET.search(cased):
         return []
-    cased = _clean(text)
-    low = _lower(cased)
-    words, tokens, benign = _patterns(tuple(cues.words), tuple(cues.tokens), tuple(cues.benign))
-    if benign is not None:
-        low = benign.sub(lambda m: " " * len(m.group(0)), low)
+    readings = [False, True] if any(
+        m.group(0)[0] in "aAiI" and len(re.sub(r"[ .\-]", "", m.group(0))) >= 4 for m in runs
+    ) else [False]
+    out = []
+    for apart in readings:
+        chars = list(cased)
+        spans: list[tuple[int, int]] = []
+        for m in runs:
+            joined = re.sub(r"[ .\-]", "", m.group(0))
+            if apart and joined[0] in "aAiI" and len(joined) >= 4:
+                joined = joined[0] + " " + joined[1:]
+            chars[m.start():m.end()] = list(joined.ljust(len(m.group(0))))
+            spans.append((m.start(), m.start() + len(joined)))
+        text = "".join(chars)
+        leet = [m for m in _LEET.finditer(text)
+                if all(c in _LEET_DIGITS for c in m.group(0) if not c.isalpha())]
+        spans += [(m.start(), m.end()) for m in leet]
+        if not spans:
+            continue
+        for table in (_LEET_I, _LEET_L) if any("1" in m.group(0) for m in leet) else (_LEET_I,):
+            chars = list(text)
+            for m in leet:
+                chars[m.start():m.end()] = list(m.group(0).translate(table))
+            out.append(("".join(chars), spans))
+    return out
+
+
+# --- "turning 11 next month": a clause that starts with becoming an age ---------------------------
+_TURNING = re.compile(
+    rf"(?:^|[.!?;:,(\n]|(?<![a-z])(?:and|who|that|{W.PERSON_RE})s?\s)\s*"
+    rf"(?:(?:just|finally|officially|about\s+to\s+be)\s+)?(?:turning|turned|turns)\s+{W.NUM}"
+    rf"{W.AFTER_AGE}")
+_AFTER_SPAN = re.compile(r"(?<![a-z])(?:since|after|from)\s+$")
+
+
+def _turning(low: str, max_age: int) -> list[tuple[int, str]]:
+    hits: list[tuple[int, str]] = []
+    if "turn" not in low:  # a cheap first test
+        return hits
+    for m in _TURNING.finditer(low):
+        n = _number(m)
+        before = low[max(0, m.start() - 8):m.start() + 1]
+        if n <= max_age and not _AFTER_SPAN.search(before) \
+                and not _is_thing_age(low, m.start("n"), m.end()):
+            hits.append((m.start("n"), f"age:{n}"))
+    return hits
+
+
+# --- native counter ages: 甥は九つになった, ななつの娘 -------------------------------------
+_KANA_COUNTERS = {"ひとつ": 1, "ふたつ": 2, "みっつ": 3, "よっつ": 4, "いつつ": 5, "むっつ": 6,
+                  "ななつ": 7, "やっつ": 8, "ここのつ": 9}
+_COUNTER = (r"(?P<c>(?<![一二三四五六七八九十百千万〇0-9])[一二三四五六七八九]つ"
+            r"|(?:(?<![ぁ-ゖー])|(?<=[はがもの]))(?:" + W.alt(_KANA_COUNTERS) + "))")
+_COUNTER_END = (r"(?=\s*(?:$|[、。!?！？.,)）]|です|でした|だよ|だ(?![けっ])|に\s*な[るっりれ]|"
+                r"の\s*(?:時|とき|頃|ころ|誕生日)|くらい|ぐらい))")
+_JA_PERSON = "|".join(W.JA_PERSONS)
+# A child named before a counter age; 子 not after a kanji (甥っ子, うちの子; not 帽子, 餃子).
+_JA_CHILD = (r"(?:娘|息子|妹|弟|孫|姪|甥|長女|次女|長男|次男|女の子|男の子|ちゃん|くん|"
+             r"(?<![一-鿿])子)")
+_COUNTER_AGES = [
+    re.compile(rf"{_JA_CHILD}\s*(?:は|が|も|って)?\s*[、,]?\s*(?:{W.JA_NOW}\s*)?"
+               rf"{_COUNTER}{_COUNTER_END}"),
+    re.compile(rf"{_COUNTER}\s*に\s*(?:なる|なった|なります|なりました)\s*(?:{_JA_PERSON})"),
+    re.compile(rf"{_COUNTER}\s*の\s*(?:娘|息子|孫|姪|甥|女の子|男の子|誕生日)"),
+]
+
+
+def _counter_ages(low: str, max_age: int) -> list[tuple[int, str]]:
+    hits: list[tuple[int, str]] = []
+    if "つ" not in low:  # a cheap first test
+        return hits
+    for pattern in _COUNTER_AGES:
+        for m in pattern.finditer(low):
+            c = m["c"]
+            n = W.KANJI_DIGITS[c[0]] if c.endswith("つ") and len(c) == 2 else _KANA_COUNTERS[c]
+            if n <= max_age and not _is_thing_age(low, m.start("c"), m.end()):
+                hits.append((m.start("c"), f"age:{n}"))
+    return hits
+
+
+# --- ロリっぽい子: a look that the slang names, on a person or a picture ------------------------
+_LOOK_SLANG = frozenset({"ろり", "しょた"})
+_LOOK_AFTER = re.compile(
+    r"\s*(?:っぽ[いく]|ぽ[いく]|みたいな|みたい|風の?)\s*(?:な\s*)?(?:子|娘|女の子|男の子|女性|女|男|"
+    r"人|写真|画像|自撮り|絵|いらすと|動画|体型|見た目|顔|こ(?![ぁ-ゖ]))")
+
+
+def _slang_look(word: str, low: str, end: int) -> bool:
+    """ロリ/ショタ before a likeness suffix and then a person or a picture (ロリっぽい子,
+    ショタみたいな男の子): the slang describes the person; ロリっぽい服 stays a style."""
+    return word in _LOOK_SLANG and _LOOK_AFTER.match(low, end) is not None
+
+
+# --- school words about adults: at work there, or remembered by a grown-up ------------------------
+_PLACE = re.compile(r"(?:school|kindergarten|preschool|daycare|pre-k|high|校|園|中学|小学)$")
+_WORK_BEFORE_EN = re.compile(
+    r"(?<![a-z])(?:teach(?:es|ing)?|taught|teachers?|work(?:s|ed|ing)?|employed|staff|"
+    r"nurse|janitor|custodian|librarian|volunteer(?:s|ed|ing)?|principal|aide|secretary|"
+    r"substitute|subbing|counsell?or)\s+(?:as\s+an?\s+[a-z]+\s+)?(?:(?:at|in|for|with)\s+)?"
+    r"(?:(?:an?|the|this|that|our|my|his|her|their)\s+)?(?:local\s+|nearby\s+|public\s+)?$")
+_WORK_AFTER_JA = re.compile(r"([^、。!?！？\n]{0,6}?)(?:で|に)\s*(?:働|勤め|勤務|務め|教え)")
+_PAST_JA = re.compile(r"[^、。!?！？\n\sの]{0,6}(?:の\s*)?(?:時代|時(?![計間刻点])|とき|頃|ころ)")
+# Before a school year or an age in the speaker's past: "when i was in", "back in", "in my";
+# an age hit that starts "i was" / "we were" only needs "when" ("when i was 14").
+_PAST_EN = re.compile(
+    r"(?<![a-z])(?:(?:(?:back\s+)?when|while)\s+(?:i|we)\s+(?:was|were)\s+(?:in\s+)?"
+    r"|back\s+in\s+|(?:during|in)\s+my\s+)(?:the\s+)?(?:like\s+)?$")
+_PAST_EN_AGE = re.compile(r"(?<![a-z])(?:back\s+)?(?:when|while)\s+$")
+_FIRST_PERSON_AGE = re.compile(r"(?:i|we)\s+(?:was|were)(?![a-z])")
+# Someone else named: a grown-up's memory rule is only for the speaker's own school days.
+_KIN = re.compile(r"娘|息子|妹|弟|孫|姪|甥|子供|子ども|こども|(?<![a-z])(?:daughters?|sons?|kids?|"
+                  r"child|children|nieces?|nephews?|sisters?|brothers?|sis|bro|grand\w+|"
+                  r"step\w+|girls?|boys?)(?![a-z])")
+_UNITS_EN = (r"(?!\s*(?:%|percent|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|lbs?|kg|"
+             r"pounds?|miles?|km|feet|ft|inches|cm|m|k|bucks|dollars)(?![a-z]))")
+_GROWN_EN = re.compile(
+    rf"(?<![a-z])(?:(?:i'?m|i\s+am)\s+(?:now\s+)?(?:like\s+)?(?P<a>[0-9]{{2}})(?![0-9]){_UNITS_EN}"
+    rf"|now\s+(?:i'?m\s+|i\s+am\s+)?(?:like\s+)?(?P<b>[0-9]{{2}})(?![0-9a-z%]){_UNITS_EN}"
+    r"|(?P<c>[0-9]{2})\s+now(?![a-z])|in\s+my\s+[2-9]0'?s(?![a-z])"
+    r"|(?P<y>[0-9]{1,2})\s+(?:years?|yrs?)\s+(?:ago|later|on)(?![a-z])"
+    r"|now\s+(?:i'?m\s+)?an?\s+(?:grown|adult|mom|dad|mother|father|parent|grandma|grandpa))")
+_GROWN_JA = re.compile(
+    r"今\s*(?:は|では)?\s*(?:もう)?\s*(?P<j>[0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)"
+    r"\s*(?:歳|才|さい|の|です|だ|、|。|\))"
+    r"|(?P<jy>[0-9]{1,2}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*年\s*(?:前|後|経|たっ|が経|ぶり)"
+    r"|卒業して\s*(?P<jz>[0-9]{1,2}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*年"
+    r"|今\s*(?:は|では)?\s*(?:もう)?\s*(?:社会人|大人|おとな|母親?|父親?|まま|ぱぱ|主婦|会社員|"
+    r"おっさん|おばさん)|あらさー|あらふぉー|(?<![0-9])[2-9]0代")
+_DEPICTION = re.compile(
+    r"写真|しゃしん|画像|自撮り|じどり|動画|ぷり(?![ぁ-ゖ])"
+    r"|の\s*(?:私|俺|僕|自分|わたし|あたし|おれ|ぼく)(?![ぁ-ゖ一-鿿])"
+    r"|(?<![a-z])(?:pics?|photos?|pictures?|selfies?|snaps?|videos?|vids?|clips?|footage|"
+    r"throwback|tbt|me\s+(?:in|at|when|back)|this\s+is\s+me|that'?s\s+me|here'?s\s+me)(?![a-z])")
+
+
+def _ja_value(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    tens, _, ones = text.rpartition("十")
+    return W.KANJI_DIGITS.get(ones, 0) + 10 * W.KANJI_DIGITS.get(tens, 1)
+
+
+def _grown_up(low: str, max_age: int) -> bool:
+    """The message says someone is an adult now ("now im 30", "今は35歳", "20 years ago"),
+    shows no picture of then (写真, "pic", "me in ...", 中学の頃の俺) and names no child or
+    sibling (whose age the adult's may not be)."""
+    if _DEPICTION.search(low) or _KIN.search(low):
+        return False
+    for m in _GROWN_EN.finditer(low):
+        age = m["a"] or m["b"] or m["c"]
+        if (age and int(age) > max_age) or (m["y"] and int(m["y"]) >= 10) or not (
+                age or m["y"]):
+            return True
+    for m in _GROWN_JA.finditer(low):
+        if m["j"]:
+            if _ja_value(m["j"]) > max_age:
+                return True
+        elif m["jy"] or m["jz"]:
+            if _ja_value(m["jy"] or m["jz"]) >= 10:
+                return True
+        else:
+            return True
+    return False
+
+
+def _adult_school(low: str, start: int, label: str, grown: Callable[[], bool]) -> bool:
+    """A school cue about an adult: someone who works there ("a teacher at an elementary
+    school", "I teach 4th grade", 幼稚園で働いています), or a grown-up's memory of then ("when i
+    was in 8th grade ..., now im 30", 高1の時の思い出（今は35歳）)."""
+    school = label.startswith("school:") or bool(W.SCHOOL_WORD.search(label))
+    if school and (label.startswith("school:") or _PLACE.search(label)):
+        if _WORK_BEFORE_EN.search(low, max(0, start - 40), start):
+            return True
+        work = _WORK_AFTER_JA.match(low, start + (0 if label.startswith("school:") else len(label)))
+        if work and not any(p in work.group(1) for p in W.JA_PERSONS):
+            return True
+    if not (school or label.startswith("age:")):
+        return False
+    before = max(0, start - 32)
+    past = _PAST_JA.match(low, start) or _PAST_EN.search(low, before, start) or (
+        _FIRST_PERSON_AGE.match(low, start) and _PAST_EN_AGE.search(low, before, start))
+    return bool(past) and grown()
+
+
+def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
+               tokens: re.Pattern[str] | None) -> list[tuple[int, str]]:
+    """The policy's words and tokens, with the filters the docstring lists."""
     hits: list[tuple[int, str]] = []
     if words is not None:
         hits.extend((m.start(), m.group(0)) for m in words.finditer(low)
                     if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end()))
-                    and not _compound(low, m.end()) and not W.JA_LIKE_ADULT.match(low, m.end()))
+                    and not (_compound(low, m.end()) and not _slang_look(m.group(0), low, m.end()))
+                    and not W.JA_LIKE_ADULT.match(low, m.end()))
     if tokens is not None:
         accepted: set[str] = set()
         for m in tokens.finditer(low):
@@ -426,11 +634,41 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
                 continue
             hits.append((m.start(), " ".join(core.split())))
             accepted.add(core)
+    return hits
+
+
+def _hits(cased: str, low: str, cues: CueList) -> list[tuple[int, str]]:
+    """Every rule's hits on one normalised text: (start, label)."""
+    words, tokens, benign = _patterns(tuple(cues.words), tuple(cues.tokens), tuple(cues.benign))
+    if benign is not None:
+        low = benign.sub(lambda m: " " * len(m.group(0)), low)
+    hits = _list_hits(low, cased, words, tokens)
     hits += _ages(low, cues.max_minor_age) + _schools(low) + _minor(low, cased) + _baby(low)
-    hits += _initial_slang(low, cased)
+    hits += _initial_slang(low, cased) + _turning(low, cues.max_minor_age)
+    hits += _counter_ages(low, cues.max_minor_age)
     hits.extend((m.start(), "幼い") for m in W.OSANAI.finditer(low))
     hits.extend((m.start(), "teen") for m in W.TEEN_JA.finditer(low)
                 if not _compound(low, m.end()) and not W.JA_LIKE_ADULT.match(low, m.end()))
+    grown = lru_cache(maxsize=1)(lambda: _grown_up(low, cues.max_minor_age))
+    return [hit for hit in hits if not _adult_school(low, *hit, grown)]
+
+
+def find_minor_cues(text: str, cues: CueList) -> list[str]:
+    """The cues found in ``text``, in order of appearance, each once.
+
+    List cues are reported normalised as matched; the grammar's as ``age:<n>``,
+    ``age:under 18``, ``school:<text>``, ``minor``, ``baby``, ``幼い``, ``teen``, ``js`` and
+    ``dk``. Text spelt out letter by letter ("t e e n") or in leetspeak ("m1n0r") is read a
+    second time decoded (``_decoded``); only hits in a decoded stretch are added.
+    """
+    if not text:
+        return []
+    cased = _clean(text)
+    hits = _hits(cased, _lower(cased), cues)
+    if _MAYBE_CODED.search(cased):  # a cheap first test
+        for plain, spans in _decoded(cased):
+            hits.extend(hit for hit in _hits(plain, _lower(plain), cues)
+                        if any(s - 16 <= hit[0] < e for s, e in spans))
     found: list[str] = []
     starts: set[int] = set()
     for start, label in sorted(hits, key=lambda hit: (hit[0], -len(hit[1]))):

@@ -538,3 +538,64 @@ def test_property_any_mix_of_the_new_rules_parts_returns_a_list(parts, noise):
     """Every rule's parts in any order, with arbitrary text around: a list, never an exception."""
     found = find_minor_cues("".join(parts) + noise, CUES)
     assert isinstance(found, list) and all(isinstance(label, str) for label in found)
+
+
+# --- fourth grammar round (after the third blind batch): each category, both ways ---------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # letters spelt out one by one: joined and read again; an article before them stays apart
+    ("that's a t e e n in the photo", ["teen"]),
+    ("pretty sure she is a m i n o r", ["minor"]),
+    ("a b c d e practice sheet", []),
+    ("the u.s.a trip photos", []),
+    ("J. K. Rowling signing", []),
+    # leetspeak inside a mixed token: a digit between letters read as a letter
+    ("pretty sure that's a k1d", ["kid"]),
+    ("l0li art again", ["loli"]),
+    ("mp3 player from 2004", []),
+    ("covid19 test kit", []),
+    ("h4x0r n00b lol", []),
+    ("my w1fe's new car", []),
+    ("16yo", ["age:16"]),  # digits at a token's end stay an age
+    # a clause that starts with becoming an age, no subject
+    ("turning 13 tomorrow and wants a phone", ["age:13"]),
+    ("just turned 10 today, what a week", ["age:10"]),
+    ("turning 40 next year", []),
+    ("our cat, turning 12 today", []),
+    ("turned 15 pages of notes", []),
+    # ロリ/ショタ + a likeness suffix + a person or a picture
+    ("ロリっぽい女の子のイラスト", ["ろり"]),
+    ("ショタっぽい男の子", ["しょた"]),
+    ("ロリっぽい服のブランド", []),
+    # native Japanese counter ages (一つ to 九つ, in kanji or kana) of a child
+    ("孫は八つになりました", ["age:8"]),
+    ("ななつの娘と散歩", ["age:7"]),
+    ("いつつになった息子", ["age:5"]),
+    ("餃子は三つください", []),
+    ("りんごを五つ買った", []),
+    ("娘は三つ編みが好き", []),
+    ("娘は二つ上の先輩と遊んだ", []),
+    # a school named as an adult's workplace
+    ("she goes to the middle school near us", ["middle school"]),
+    ("I teach 3rd grade, classroom reveal", []),
+    ("he works at an elementary school as a custodian", []),
+    ("保育園で働いています", []),
+    ("保育園に息子を迎えに行く", ["保育園"]),
+    # a grown-up's memory of school days (an adult age or a long time since, no picture of then,
+    # no child named) is no cue; with a picture or without the adult it still is
+    ("when i was in 6th grade this song was everywhere, now i'm 31", []),
+    ("中3の頃の思い出、もう20年前", []),
+    ("me in 6th grade, now i'm 31", ["school:6th grade"]),
+    ("中3の頃の写真、もう20年前", ["school:中3"]),
+    ("when i was in 6th grade this song was everywhere", ["school:6th grade"]),
+    ("my niece when she was 13, i'm 45 now", ["age:13"]),
+])
+def test_fourth_round_rules(text, expected):
+    assert find_minor_cues(text, CUES) == expected
+
+
+@given(st.sampled_from(["kid", "teen", "child", "loli", "minor", "underage"]),
+       st.sampled_from([" ", ".", "-", " . "]), st.sampled_from(["", "that's a ", "she is a "]))
+def test_property_spelt_out_cues_fire(word, sep, before):
+    expected = "minor" if word == "minor" else word
+    assert expected in find_minor_cues(before + sep.join(word) + " in the pic", CUES)
