@@ -200,6 +200,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
     mirror. With Redis (or ``review_redis``, the command line's ``ask`` when Redis answers),
     held and preserved uploads go to the shared review queue."""
     import os
+    import secrets
     import socket
 
     from bot.evidence.secrets import open_audit_log, open_quarantine
@@ -220,7 +221,10 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
     # Secrets and keys first: a bad one stops start-up before any model is loaded.
     audit = open_audit_log(settings, redis)
     quarantine = open_quarantine(settings, policy.retention)
-    memory, state = _stores(settings, policy, redis)
+    # The worker's name in the job group, its heartbeat and its reply claims; unique per process
+    # start (a restarted container keeps its hostname and often its pid).
+    consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+    memory, state = _stores(settings, policy, redis, consumer)
     reader = OcrReader()
     note = ""
     if engine is None:
@@ -255,7 +259,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         from bot.core.quota import Quotas
         from bot.jobs.queue import JobQueue
 
-        queue = JobQueue(redis, consumer=consumer or f"{socket.gethostname()}-{os.getpid()}")
+        queue = JobQueue(redis, consumer=consumer)
         quotas = Quotas(redis, policy, services.metrics)
     return App(settings, services, Pipeline(services), redis, queue, quotas)
 
@@ -302,7 +306,7 @@ def build_screening(settings: Settings) -> tuple[Ingestor, ScreenerLike, PolicyC
             policy)
 
 
-def _stores(settings: Settings, policy: PolicyConfig, redis: RedisLike | None
+def _stores(settings: Settings, policy: PolicyConfig, redis: RedisLike | None, consumer: str
             ) -> tuple[ThreadMemory, StateStore]:
     day = 24 * 3600
     turn_ttl_s = int(policy.retention.turns_days * day)
@@ -319,7 +323,7 @@ def _stores(settings: Settings, policy: PolicyConfig, redis: RedisLike | None
     return (RedisThreadMemory(redis, turn_ttl_s=turn_ttl_s, image_ttl_s=image_ttl_s,
                               max_turns=settings.max_turns,
                               max_image_bytes=settings.max_thread_image_bytes),
-            RedisStateStore(redis))
+            RedisStateStore(redis, holder=consumer))
 
 
 def _pil(img: Image):

@@ -22,6 +22,12 @@ QUOTA_WINDOW_S = 3600
 JOB_STREAM_MAXLEN = 100_000  # a backstop only: handled jobs are deleted, old ones trimmed by age
 JOB_MAX_AGE_S = 24 * 3600  # a queued job (user id, text, file URLs) older than this is trimmed
 REPLY_CLAIM_TTL_S = 7 * 24 * 3600
+# A reply claim names the worker that holds it until the reply is posted (then it says "sent").
+# A run of the same job finds a claim whose worker has not been seen this long (three of its
+# heartbeats, which come every claim_idle/6) and takes it over: that worker died mid-answer and
+# its job was claimed after claim_idle (bot.jobs.queue.CLAIM_IDLE_MS, 60 s), so the user still
+# gets an answer. Keep it under the claim idle time and well over the heartbeat.
+REPLY_HOLDER_DEAD_AFTER_S = 30.0
 ACTIVE_THREAD_TTL_S = 7 * 24 * 3600
 # The expense ledger's TTL comes from the policy (retention.ledger_days); this is its default.
 LEDGER_TTL_S = 90 * 24 * 3600

@@ -1,11 +1,13 @@
 """Posting a reply exactly once, and never losing the user to a failed post.
 
 ``Delivery`` holds one request's reply claim (``StateStore.claim_reply``: a job that runs twice
-answers once) and posts through the ``Conversation``: a ``DeliveryFailed`` the adapter marks
-retryable (rate limit, timeout, 5xx left after the platform client's own retries) is tried again
-with backoff; anything else is final. When the reply cannot be posted, the user is told with a
-short error reply where that can still be posted. Nothing here raises to the caller: the job
-must not be re-run because a post failed (that would screen and call the model again).
+answers once; the post done, ``reply_posted`` closes the claim, and until then a run after the
+holder's death may take it over, so a worker killed mid-answer still answers) and posts through
+the ``Conversation``: a ``DeliveryFailed`` the adapter marks retryable (rate limit, timeout,
+5xx left after the platform client's own retries) is tried again with backoff; anything else
+is final. When the reply cannot be posted, the user is told with a short error reply where that
+can still be posted. Nothing here raises to the caller: the job must not be re-run because a
+post failed (that would screen and call the model again).
 """
 
 from __future__ import annotations
@@ -69,11 +71,13 @@ class Delivery:
             return DeliveryResult(False)
         try:
             await self._post(conv, reply)
+            await self._posted()
             return DeliveryResult(True)
         except DeliveryFailed as exc:
             log.warning("reply not delivered: %s", exc.detail,
                         extra={"request_id": self.request_id, "retryable": exc.retryable})
             error = exc
+        await self._posted()  # this run is alive and done with it: no later run takes over
         if reply.kind is not ReplyKind.ERROR and not reply.ephemeral_to:
             notice = Reply(ReplyKind.ERROR, strings.t("error.delivery", lang),
                            reply.thread, reply.request_id, action=reply.action)
@@ -83,6 +87,16 @@ class Delivery:
                 log.warning("error notice not delivered either: %s", exc.detail,
                             extra={"request_id": self.request_id})
         return DeliveryResult(False, error)
+
+    async def _posted(self) -> None:
+        """Close the claim: a run of this job after this worker dies must not answer again.
+        If the store cannot say so, a takeover stays possible (answering twice beats not
+        answering)."""
+        try:
+            await self.state.reply_posted(self.request_id)
+        except StoreUnavailable as exc:
+            log.warning("reply claim not closed: %s", exc.detail,
+                        extra={"request_id": self.request_id})
 
     async def _post(self, conv: Conversation, reply: Reply, *, attempts: int | None = None
                     ) -> None:

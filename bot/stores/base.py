@@ -70,7 +70,12 @@ class StateStore(Protocol):
         ...
 
     async def claim_reply(self, request_id: str) -> bool:
-        """True for the first caller only: the one that may post the reply."""
+        """True for the first caller only: the one that may post the reply (or, where the
+        store knows its workers, the first run after the holder died before posting)."""
+        ...
+
+    async def reply_posted(self, request_id: str) -> None:
+        """The claimed reply went out: no later run may take the claim over."""
         ...
 
     async def set_pref(self, platform: str, user: str, name: str, value: str) -> None: ...

@@ -167,6 +167,9 @@ class MemoryStateStore:
     async def claim_reply(self, request_id: str) -> bool:
         return self._once.set_nx(keys.reply_sent(request_id), True, keys.REPLY_CLAIM_TTL_S)
 
+    async def reply_posted(self, request_id: str) -> None:
+        """One process: its claims are never taken over, so nothing to mark."""
+
     async def set_pref(self, platform: str, user: str, name: str, value: str) -> None:
         key = keys.user_pref(platform, user)
         prefs = dict(self._prefs.get(key) or {})

@@ -11,6 +11,7 @@ CROSSSLOT). Any Redis or socket failure surfaces as ``StoreUnavailable``.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -30,11 +31,29 @@ from bot.stores.codec import (
     load_turn,
 )
 from bot.stores.job_stream import forget_jobs
-from bot.stores.redis_base import RedisLike, redis_errors, require_bytes_client, text, transaction
+from bot.stores.redis_base import (
+    RedisLike,
+    redis_errors,
+    register_script,
+    require_bytes_client,
+    text,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
 _IMG_SEQ = "img_seq"
+
+_CLAIMED = "claimed:"  # a reply claim's value: claimed:<worker>, then sent
+_SENT = b"sent"
+# Take a reply claim over only if it still holds the mark that was judged dead (one key).
+_TAKE_OVER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0
+"""
 
 
 _text = text
@@ -236,11 +255,24 @@ class RedisThreadMemory:
 
 
 class RedisStateStore:
-    """``StateStore`` in Redis: ``SET NX EX`` for once-only claims, hashes for preferences."""
+    """``StateStore`` in Redis: ``SET NX EX`` for once-only claims, hashes for preferences.
 
-    def __init__(self, redis: RedisLike) -> None:
+    Reply claims: with ``holder`` (the worker's consumer name, whose heartbeat is in
+    ``keys.WORKERS_SEEN``) a claim stores ``claimed:<holder>`` until ``reply_posted`` turns it
+    into ``sent``. A later run of the same request (its job was claimed by another worker
+    because this one stopped beating) takes over a ``claimed`` mark whose holder has not been
+    seen for ``holder_dead_after_s``: the holder died between its claim and its post (a
+    SIGKILL mid-answer), and without the takeover the user would never be answered. A holder
+    that is alive, or one never seen (a process that is not a worker), keeps its claim. Two
+    runs racing for a takeover: a compare-and-set lets one win."""
+
+    def __init__(self, redis: RedisLike, *, holder: str | None = None,
+                 holder_dead_after_s: float = keys.REPLY_HOLDER_DEAD_AFTER_S) -> None:
         require_bytes_client(redis)
         self.r = redis
+        self.holder = holder
+        self.holder_dead_after_s = holder_dead_after_s
+        self._take_over = register_script(redis, _TAKE_OVER)
 
     async def _set_once(self, name: str, ttl_s: int, what: str) -> bool:
         with redis_errors(what):
@@ -251,8 +283,33 @@ class RedisStateStore:
                                     keys.EVENT_DEDUP_TTL_S, "first_time")
 
     async def claim_reply(self, request_id: str) -> bool:
-        return await self._set_once(keys.reply_sent(request_id), keys.REPLY_CLAIM_TTL_S,
-                                    "claim_reply")
+        name = keys.reply_sent(request_id)
+        mark = f"{_CLAIMED}{self.holder}".encode() if self.holder else b"1"
+        with redis_errors("claim_reply"):
+            if await self.r.set(name, mark, nx=True, ex=keys.REPLY_CLAIM_TTL_S):
+                return True
+            if self.holder is None:
+                return False
+            raw = await self.r.get(name)
+            current = "" if raw is None else _text(raw)
+            if not current.startswith(_CLAIMED):
+                return False  # sent, or claimed by a process that is not a worker
+            gone = current[len(_CLAIMED):]
+            if gone == self.holder:
+                return False  # this worker's own claim, from a run that may still go on
+            seen = await self.r.zscore(keys.WORKERS_SEEN, gone)
+            if seen is None or time.time() - float(seen) < self.holder_dead_after_s:
+                return False
+            won = await self._take_over(keys=[name], args=[current, mark])
+        if won:
+            log.warning("reply claim taken over from %s, not seen for %.0f s (it died "
+                        "before posting)", gone, time.time() - float(seen),
+                        extra={"request_id": request_id})
+        return bool(won)
+
+    async def reply_posted(self, request_id: str) -> None:
+        with redis_errors("reply_posted"):
+            await self.r.set(keys.reply_sent(request_id), _SENT, xx=True, keepttl=True)
 
     async def set_pref(self, platform: str, user: str, name: str, value: str) -> None:
         key = keys.user_pref(platform, user)
