@@ -119,25 +119,29 @@ class JobQueue:
         return _text(entry)
 
     async def take(self, *, block_ms: int = 1000, count: int = 1,
-                   claim_idle_ms: int | None = None) -> list[Job]:
+                   claim_idle_ms: int | None = None, claim: bool = True) -> list[Job]:
         """Up to ``count`` jobs: first ones idle longer than ``claim_idle_ms`` in other
-        consumers' hands, else new ones (waiting up to ``block_ms``)."""
+        consumers' hands (unless ``claim`` is False: the worker looks for those only every
+        so often, one round trip less per take), else new ones (waiting up to
+        ``block_ms``)."""
         idle = self.claim_idle_ms if claim_idle_ms is None else claim_idle_ms
         with redis_errors("take"):
             try:
-                return await self._take(block_ms, count, idle)
+                return await self._take(block_ms, count, idle, claim)
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise
             await self.ensure_group()  # the stream was deleted under us: recreate, read again
-            return await self._take(block_ms, count, idle)
+            return await self._take(block_ms, count, idle, claim)
 
-    async def _take(self, block_ms: int, count: int, idle_ms: int) -> list[Job]:
-        claimed = await self.r.xautoclaim(self.stream, self.group, self.consumer,
-                                          min_idle_time=idle_ms, start_id="0-0", count=count)
-        entries = [e for e in claimed[1] if e and e[1] is not None]
-        if entries:
-            return await self._jobs(entries, claimed=True)
+    async def _take(self, block_ms: int, count: int, idle_ms: int, claim: bool) -> list[Job]:
+        if claim:
+            claimed = await self.r.xautoclaim(self.stream, self.group, self.consumer,
+                                              min_idle_time=idle_ms, start_id="0-0",
+                                              count=count)
+            entries = [e for e in claimed[1] if e and e[1] is not None]
+            if entries:
+                return await self._jobs(entries, claimed=True)
         reply = await self.r.xreadgroup(self.group, self.consumer, {self.stream: ">"},
                                         count=count, block=block_ms)
         if not reply:

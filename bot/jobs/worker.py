@@ -14,7 +14,7 @@ the user.
 
 Stopping (SIGTERM sets ``stop``): the worker takes no new job and gives the running ones
 ``drain_s`` to finish; any still running then are cancelled and released (``JobQueue.release``)
-so another worker claims them at once, not after ``claim_idle_ms``.
+so another worker claims them within ``CLAIM_EVERY_S`` (a second), not after ``claim_idle_ms``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[IncomingMessage], Awaitable[None]]
 GiveUp = Callable[[IncomingMessage, BaseException | None], Awaitable[None]]
+
+CLAIM_EVERY_S = 1.0  # a released job waits at most this long for another worker
 
 _CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
@@ -104,20 +107,26 @@ class Worker:
 
     async def _loop(self, stop: asyncio.Event, running: dict[asyncio.Task[None], Job]) -> None:
         delay = self.backoff_s
+        next_claim = 0.0  # when to look for jobs idle in dead workers' hands again
         while not stop.is_set():
             free = self.concurrency - len(running)
             if free <= 0:
                 await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 continue
+            # Jobs to claim (a dead worker's, idle claim_idle_ms; or released by a stopping
+            # worker) are looked for at most every CLAIM_EVERY_S; new jobs on every pass.
+            claim = time.monotonic() >= next_claim
             try:
                 jobs = await self.queue.take(block_ms=self.block_ms, count=free,
-                                             claim_idle_ms=self.claim_idle_ms)
+                                             claim_idle_ms=self.claim_idle_ms, claim=claim)
             except StoreUnavailable as exc:
                 log.warning("job queue unavailable, retrying in %.1fs: %s", delay, exc.detail)
                 await _sleep_or_stop(stop, delay)
                 delay = min(delay * 2, 30.0)
                 continue
             delay = self.backoff_s
+            if claim and not any(job.attempts > 1 for job in jobs):
+                next_claim = time.monotonic() + min(CLAIM_EVERY_S, self.heartbeat_s)
             for job in jobs:
                 task = asyncio.create_task(self._run_one(job), name=f"job-{job.id}")
                 running[task] = job

@@ -14,7 +14,7 @@ from redis.backoff import NoBackoff
 from bot import keys
 from bot.errors import StoreUnavailable
 from bot.jobs.queue import JobQueue
-from bot.jobs.worker import Worker
+from bot.jobs.worker import CLAIM_EVERY_S, Worker
 from bot.models import ImageRef, IncomingMessage
 from bot.stores.codec import load_message
 
@@ -207,6 +207,33 @@ async def test_worker_handles_every_job_once_and_acks(redis, stream):
     await _run_worker(Worker(q, handle, concurrency=3, block_ms=20), lambda: len(seen) == 10)
     assert sorted(seen) == sorted(f"m{n}" for n in range(10))
     assert await q.pending() == 0
+
+
+async def test_worker_looks_for_jobs_to_claim_about_once_a_second_not_per_job(redis, stream):
+    """XAUTOCLAIM on every take cost a round trip per job; a dead worker's job waits the claim
+    idle time anyway, so once a heartbeat (at most CLAIM_EVERY_S) is soon enough."""
+    q = queue(redis, stream, "w")
+    await q.ensure_group()
+    for n in range(30):
+        await q.enqueue(msg(n))
+    takes: list[bool] = []
+    real_take = q.take
+
+    async def take(**kw):
+        takes.append(kw.get("claim", True))
+        return await real_take(**kw)
+
+    q.take = take  # type: ignore[method-assign]
+    seen: list[str] = []
+
+    async def handle(m: IncomingMessage) -> None:
+        seen.append(m.message_id)
+
+    started = time.monotonic()
+    await _run_worker(Worker(q, handle, concurrency=1, block_ms=20), lambda: len(seen) == 30)
+    took = time.monotonic() - started
+    assert len(takes) >= 30
+    assert sum(takes) <= 2 + int(took / CLAIM_EVERY_S), (sum(takes), took)
 
 
 async def test_worker_runs_up_to_concurrency_jobs_at_once(redis, stream):
