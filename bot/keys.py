@@ -114,6 +114,9 @@ DEAD_STREAM_MAXLEN = 10_000
 # Zset: worker (consumer name) -> last heartbeat (Unix seconds), for ``/healthz``.
 WORKERS_SEEN = f"{PREFIX}:workers:seen"
 WORKER_SEEN_WINDOW_S = 60  # a worker not seen this long counts as gone
+# A consumer in the job group with nothing pending, not seen for this long, is deleted (each
+# process start is a new consumer name; XREADGROUP re-creates a consumer that reads again).
+CONSUMER_GONE_S = 3600
 # The audit mirror and its head anchors share the tag {audit}: one script updates both atomically.
 AUDIT_STREAM = f"{PREFIX}:{{audit}}:lines"
 AUDIT_STREAM_MAXLEN = 1_000_000

@@ -245,6 +245,34 @@ class JobQueue:
             pipe.zremrangebyscore(keys.WORKERS_SEEN, "-inf", now - 24 * 3600)
             await pipe.execute()
 
+    async def prune_consumers(self, gone_s: float = keys.CONSUMER_GONE_S) -> list[str]:
+        """Delete the group's consumers that hold no pending job and whose worker has not
+        been seen for ``gone_s`` (every process start is a new consumer: without this the
+        group's list grows forever). Such a worker is dead, so it cannot be handed a job
+        between the check and the delete; a pending job is never dropped this way. Returns
+        the names deleted."""
+        cutoff = time.time() - gone_s
+        with redis_errors("prune_consumers"):
+            try:
+                rows = await self.r.xinfo_consumers(self.stream, self.group)
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc) or "no such key" in str(exc):
+                    return []
+                raise
+            gone = []
+            for row in rows:
+                name = _text(row["name"])
+                if int(row["pending"]) or name == self.consumer:
+                    continue
+                if int(row["idle"]) < gone_s * 1000:
+                    continue
+                seen = await self.r.zscore(keys.WORKERS_SEEN, name)
+                if seen is not None and float(seen) >= cutoff:
+                    continue
+                await self.r.xgroup_delconsumer(self.stream, self.group, name)
+                gone.append(name)
+        return gone
+
     async def workers_seen(self, window_s: float = keys.WORKER_SEEN_WINDOW_S) -> int:
         """Workers whose heartbeat came within the last ``window_s`` seconds."""
         with redis_errors("workers_seen"):

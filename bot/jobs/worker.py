@@ -40,6 +40,7 @@ Handler = Callable[[IncomingMessage], Awaitable[None]]
 GiveUp = Callable[[IncomingMessage, BaseException | None], Awaitable[None]]
 
 CLAIM_EVERY_S = 1.0  # a released job waits at most this long for another worker
+PRUNE_EVERY_S = 3600.0  # deleting stopped workers' consumers from the group (JobQueue)
 
 _CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
@@ -152,9 +153,16 @@ class Worker:
         """Every ``heartbeat_ms``, tell Redis this worker and its running jobs are alive;
         until ``ended`` is set."""
         lost: set[str] = set()
+        next_prune = time.monotonic()
         while not ended.is_set():
             try:
                 await self.queue.seen()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_EVERY_S
+                    gone = await self.queue.prune_consumers()
+                    if gone:
+                        log.info("deleted %d consumer(s) of stopped workers from the job "
+                                 "group", len(gone))
             except StoreUnavailable as exc:
                 log.warning("worker heartbeat failed: %s", exc.detail)
             await _sleep_or_stop(ended, self.heartbeat_s)

@@ -358,3 +358,30 @@ async def test_worker_survives_redis_down_and_stops_on_request(caplog):
     finally:
         await down.aclose()
     assert handled == []
+
+
+async def test_prune_deletes_only_stopped_consumers_with_nothing_pending(redis, stream):
+    """Each process start is a new consumer; the stopped ones are deleted, never one holding a
+    job, one whose worker is seen, or this one."""
+    old, busy, alive, me = (queue(redis, stream, c) for c in ("old", "busy", "alive", "me"))
+    await old.ensure_group()
+    for n in range(4):
+        await old.enqueue(msg(n))
+    for q in (old, alive, me):
+        for job in await q.take(block_ms=10):
+            await q.ack(job)
+    assert len(await busy.take(block_ms=10)) == 1  # never acked: its worker died with it
+    await asyncio.sleep(0.15)  # all four idle longer than gone_s below
+    await redis.zadd(keys.WORKERS_SEEN, {"alive": time.time()})  # its heartbeat, just now
+    try:
+        assert await me.prune_consumers(gone_s=0.1) == ["old"]
+        left = {r["name"].decode() for r in await redis.xinfo_consumers(stream, "g")}
+        assert left == {"busy", "alive", "me"}
+        assert await me.pending() == 1
+        assert await me.prune_consumers(gone_s=3600) == []  # none idle that long
+    finally:
+        await redis.zrem(keys.WORKERS_SEEN, "alive")
+
+
+async def test_prune_on_a_missing_stream_is_nothing(redis, stream):
+    assert await queue(redis, stream, "me").prune_consumers() == []
