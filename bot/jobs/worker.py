@@ -83,12 +83,17 @@ class Worker:
         self.on_give_up = on_give_up
         self.drain_s = drain_s
         self.metrics = metrics or Metrics()
+        # Jobs being acked, re-queued or buried: their entries leave the group's pending list
+        # while their tasks still run, which the heartbeat must not report as lost.
+        self._settling: set[str] = set()
+        self._running: dict[asyncio.Task[None], Job] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then give the jobs in hand ``drain_s`` to finish and
         release the rest. Cancelled, it cancels its jobs without acking them (another worker
         claims them, as if it died)."""
         running: dict[asyncio.Task[None], Job] = {}
+        self._running = running
         # The heartbeat stops on this event, not only on cancel: on Python 3.11 a cancel that
         # lands as a Redis write finishes is lost (asyncio.wait_for, which redis-py uses for
         # every write when socket_timeout is set, swallows it: CPython gh-86296), and a
@@ -131,7 +136,12 @@ class Worker:
             for job in jobs:
                 task = asyncio.create_task(self._run_one(job), name=f"job-{job.id}")
                 running[task] = job
-                task.add_done_callback(lambda t: running.pop(t, None))
+                task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        job = self._running.pop(task, None)
+        if job is not None:
+            self._settling.discard(job.id)
 
     async def _release(self, running: dict[asyncio.Task[None], Job]) -> None:
         left = {task: job for task, job in running.items() if not task.done()}
@@ -168,7 +178,8 @@ class Worker:
             await _sleep_or_stop(ended, self.heartbeat_s)
             if ended.is_set():
                 return
-            ids = [job.id for job in running.values() if job.id not in lost]
+            ids = [job.id for job in running.values()
+                   if job.id not in lost and job.id not in self._settling]
             if not ids:
                 continue
             try:
@@ -176,7 +187,7 @@ class Worker:
             except StoreUnavailable as exc:
                 log.warning("job heartbeat failed: %s", exc.detail)
                 continue
-            still = {job.id for job in running.values()}
+            still = {job.id for job in running.values()} - self._settling
             for job_id in (set(ids) - kept) & still:
                 lost.add(job_id)
                 log.warning("job %s is no longer this worker's (claimed by another worker "
@@ -213,6 +224,7 @@ class Worker:
 
     async def _give_up(self, job: Job, exc: BaseException | None, reason: Reason) -> None:
         """Bury first (a crash then never tells the user twice), then the hook."""
+        self._settling.add(job.id)
         try:
             entry = await self.queue.bury(job, reason, exc)
             log.error("job %s moved to the dead letters as %s (%s)", job.id, entry, reason)
@@ -229,6 +241,7 @@ class Worker:
 
     async def _settle(self, job: Job, *, retry: bool) -> None:
         """Ack (or re-queue) the job; if Redis is down it stays pending and is claimed later."""
+        self._settling.add(job.id)
         try:
             if retry:
                 await self.queue.retry(job)

@@ -12,6 +12,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.errors import DeliveryFailed, EngineBusy, StoreUnavailable
+from bot.jobs.queue import JobQueue
 from bot.jobs.worker import Worker, is_retryable
 from bot.models import IncomingMessage
 from tests.integration.test_queue import _run_worker, _until_async_pending_zero, msg, queue
@@ -152,3 +153,37 @@ async def test_a_job_whose_workers_kept_dying_is_handed_to_on_give_up(redis, str
                              on_give_up=gave_up), lambda: bool(gave_up.calls))
     assert handled == [] and gave_up.calls == [(msg(1), None)]
     await _until_async_pending_zero(q)
+
+
+async def test_a_job_being_settled_is_not_reported_lost_by_the_heartbeat(redis, stream, caplog):
+    """Acking deletes the entry while the job's task is still finishing; the heartbeat used to
+    find it gone and warn 'no longer this worker's' for every such job under load."""
+
+    class SlowAfterAck(JobQueue):
+        async def ack(self, job):
+            await super().ack(job)
+            await asyncio.sleep(0.3)  # the task goes on a while after its entry is gone
+
+    q = SlowAfterAck(redis, stream=stream, group="g", consumer="w")
+    await q.ensure_group()
+    await q.enqueue(msg(1))
+    done: list[str] = []
+
+    async def handle(m: IncomingMessage) -> None:
+        done.append(m.message_id)
+
+    caplog.set_level(logging.WARNING, logger="bot.jobs.worker")
+    worker = Worker(q, handle, claim_idle_ms=300, heartbeat_ms=50, block_ms=20)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(100):
+            if done:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.35)  # several heartbeats while the ack's task finishes
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert done == ["m1"]
+    assert "no longer this worker's" not in caplog.text
