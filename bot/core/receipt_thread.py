@@ -177,7 +177,10 @@ class ReceiptThreads:
             entry = await self.ledger.add(msg.thread_key, msg.user, replace(receipt, ocr_text=""),
                                           img.original_sha256)
             text = card(entry, lang)
+            # ``shared``: whether the uploader may take data out (``share``), which decides
+            # whether the receipt.added integration event is sent (bot/evidence/events.py)
             detail.update(outcome="added", n=entry.n, duplicate_of=entry.duplicate_of,
+                          shared=at_least(msg.access, Level.SHARE),
                           total_missing=receipt.total is None,
                           totals_disagree=receipt.totals_disagree,
                           unsure=list(receipt.unsure()))

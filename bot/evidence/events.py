@@ -41,7 +41,9 @@ def event_type(line: dict[str, Any]) -> EventType | None:
     elif kind == "review_decision":
         return "case.decided"
     elif kind == "receipt" and detail.get("outcome") == "added":
-        return "receipt.added"
+        # An integration event takes data out: only for an uploader at the share level
+        # (records from before the field was written count as shared, as they were sent).
+        return "receipt.added" if detail.get("shared", True) is not False else None
     return None
 
 

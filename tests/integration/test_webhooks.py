@@ -267,6 +267,11 @@ async def test_which_audit_lines_are_events():
     added = event_for({**line, "kind": "receipt", "action": "",
                        "detail": {"outcome": "added", "n": 4, "image": "a" * 64}})
     assert added["type"] == "receipt.added" and added["receipt"]["n"] == 4
+    # an uploader below share (edit keeps a ledger, share takes data out): no event
+    assert event_for({**line, "kind": "receipt", "action": "",
+                      "detail": {"outcome": "added", "n": 4, "shared": False}}) is None
+    assert event_for({**line, "kind": "receipt", "action": "", "detail": {
+        "outcome": "added", "n": 4, "shared": True}})["type"] == "receipt.added"
     assert event_for({**line, "kind": "receipt", "detail": {"outcome": "not_receipt"}}) is None
     assert event_for({**line, "kind": "answer"}) is None
 

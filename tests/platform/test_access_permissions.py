@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot import keys, strings
+from bot.evidence.events import event_for
 from handlers import discord_access
 from tests.platform.conftest import make_settings
 from tests.platform.discord_stack import discord_settings, discord_stack
@@ -122,6 +123,11 @@ async def test_slack_permissions(standin: SlackStandIn, safety_models: SafetyMod
         thread = SlackThread(stack, standin, root)
         card = await thread.say(EDITOR, file=RECEIPT_EN)
         assert card.startswith("Receipt #1")
+        # an editor's receipt is no integration event (that takes data out: share)
+        added = [r for r in audit_records(audit, "receipt")
+                 if r["detail"].get("outcome") == "added"]
+        assert [r["detail"]["shared"] for r in added] == [False]
+        assert event_for(added[0]) is None
         need_edit = strings.t("access.need_edit", "en", level="view")
         assert await thread.say(VIEWER, "summary") == need_edit
         assert await thread.say(VIEWER, "remove 1") == need_edit
