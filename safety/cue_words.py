@@ -94,7 +94,8 @@ JA_NOT_PERSON_AFTER = re.compile(
 # free", "children must be accompanied"), unless a possessive comes first ("my kids' books").
 EN_NOT_PERSON_AFTER = re.compile(
     r"'?[\s-]*(?:menus?|meals?|sizes?|sized|section|corner|area|zone|aisles?|department|dept|"
-    r"clothes|clothing|wear|shoes|books?|novels?|lit|fiction|magazines?|shows?|tv|movies?|films?|"
+    r"clothes|clothing|wear|shoes|sneakers|trainers|boots|sandals|slippers|socks|pajamas|"
+    r"pyjamas|jackets?|coats?|hoodies?|t-?shirts?|sweaters?|backpacks?|helmets?|books?|novels?|lit|fiction|magazines?|shows?|tv|movies?|films?|"
     r"channels?|cartoons?|toys?|seats?|prices?|pricing|tickets?|fares?|discounts?|hospital|museum|"
     r"library|mode|app|proof|safe|friendly|cereal|vitamins?|medicine|toothpaste|cups?|drama|"
     r"(?:eat|eats|go|ride|stay|get\s+in)\s+free|free|welcome|must\s+be\s+(?:accompanied|"
@@ -198,8 +199,8 @@ AFTER_AGE = (rf"(?=\s*(?:$|[.!?,;:)\]」』、。！？{EMOJI}]|-\s|[぀-ヿ一-
 JA_AFTER = (r"(?=\s*(?:$|[、。!?！？.,)）]|です|だ|で|な(?:ので|のに|んで|んだ|の|ん)|歳|才|さい|"
             r"の|って|くらい|ぐらい|じゃ|に(?:なる|なった|なり)))")
 # Time words between a person and an age: 妹、今年で17。 娘はもう12だ
-JA_NOW = (r"(?:今年|来年|来月|今月|この春|この夏|今(?=\s*[0-9])|もう|現在|先月|先週|昨日|今日|明日)"
-          r"\s*(?:で|は|から)?")
+JA_NOW = (r"(?:まだ|今年|来年|来月|今月|この春|この夏|今(?=\s*[0-9])|もう|現在|先月|先週|昨日|"
+          r"今日|明日)\s*(?:で|は|から)?")
 PERSON_RE = alt(PERSONS)
 SUBJECT = (r"(?<![a-z])(?:i\s*'?m|i\s+(?:am|was)|(?:she|he)\s*'?s|(?:they|we|you)\s*'?re|u\s+r|"
            rf"(?:she|he|they|we|you|u|i|(?:{PERSON_RE})s?)(?:\s+(?:is|was|are|were|turned|turns|"
@@ -256,6 +257,9 @@ SPAN_VERBS = re.compile(r"(?<![a-z])(?:start(?:s|ed|ing)?|began|begun|begin(?:s|
                         r"learn(?:s|ed|t|ing)?|since|until|till|from)(?![a-z])")
 NOT_ADULT_YET = re.compile(r"(?<![a-z])(?:not|isn't|isnt|aren't|arent|wasn't|wasnt)\s+"
                            r"(?:even\s+|yet\s+)?(?:18|eighteen)(?![0-9])")
+# A kanji number with 十 (十六, 十四): 一 to 九 alone after まだ are mostly counts (まだ三の段).
+KANJI_TENS = (r"(?P<k>(?<![〇一二三四五六七八九十百千万])[一二]?十[一二三四五六七八九]?"
+              r"(?![〇一二三四五六七八九十百千万]))")
 KANJI_NUM = (r"(?P<k>(?<![〇一二三四五六七八九十百千万])(?:[一二三四五六七八九]?十"
              r"[一二三四五六七八九]?|[一二三四五六七八九]))")
 # Ages spelt in kana: じゅうよんさい, ななさい (not じっさい 実際, いっさい 一切, きゅうさい 救済).
@@ -263,13 +267,14 @@ KANA_ONES = {"いっ": 1, "いち": 1, "に": 2, "さん": 3, "よん": 4, "ご"
              "しち": 7, "はっ": 8, "はち": 8, "きゅう": 9}
 KANA_NUM = (r"(?P<kana>(?:(?<![ぁ-ゖー])|(?<=[はがもの]))(?:じゅう(?:" + alt(KANA_ONES)
             + r")?|じゅっ|" + alt(set(KANA_ONES) - {"いっ", "いち", "きゅう"}) + r"))")
-_NOT_GAP = r"(?!\s*(?:差|上|下|年上|年下|違い|離れ))"
+# A difference of ages, not an age: 3歳差, 5歳年下, 5歳若く見える, 10歳老けて見える.
+_NOT_GAP = r"(?!\s*(?:差|上|下|年上|年下|違い|離れ|若[くいめ]|老け))"
 _JA_NUM_FIRST = r"(?=[0-9〇一二三四五六七八九十])"  # a cheap first test: most places fail here
 AGE_JA = [  # the first two are checked for ages of things
-    re.compile(rf"(?:{NUM}|{KANJI_NUM})\s*(?:歳|才|さい){_NOT_GAP}"),
+    re.compile(rf"(?:{NUM}|{KANJI_NUM})\s*(?:歳|才|さい|sai(?![a-z])){_NOT_GAP}"),
     re.compile(rf"(?=[じにさよごろなは]){KANA_NUM}さい{JA_AFTER}{_NOT_GAP}"),
     re.compile(rf"年齢\s*[:は=\-]?\s*{NUM}"),
-    re.compile(rf"まだ\s*{NUM}{JA_AFTER}"),
+    re.compile(rf"まだ\s*(?:{NUM}|{KANJI_TENS}){JA_AFTER}"),
     re.compile(rf"(?:{'|'.join(JA_PERSONS)})\s*(?:は|が|も|って)?\s*[、,]?\s*(?:{JA_NOW}\s*)?"
                rf"[(（]?\s*(?:{NUM}|{KANJI_NUM})\s*[)）]?{JA_AFTER}"),
     # A number someone is becoming, then the person: 今年15になる娘, 13になった息子
@@ -283,7 +288,7 @@ AGE_JA = [  # the first two are checked for ages of things
                rf"(?:{NUM}|{KANJI_NUM})\s*の\s*(?:夏|春|秋|冬|頃|ころ|時|とき|誕生日)"),
 ]
 JA_ANIMAL_BEFORE = re.compile(JA_ANIMALS)
-JA_ANIMAL_AFTER = re.compile(rf"\s*(?:の|になる|になった)?\s*(?:愛|うちの)?(?:{JA_ANIMALS})")
+JA_ANIMAL_AFTER = re.compile(rf"\s*(?:の|になる|になった)?\s*(?:愛|うちの)?[子仔]?(?:{JA_ANIMALS})")
 
 # An adult named just before a school year: "my teacher from 6th grade", "coach in year 9".
 ADULT_BEFORE_EN = re.compile(
@@ -299,6 +304,8 @@ GRADE_MATERIAL_EN = re.compile(
     r"(?![a-z])(?!\s+(?:fair|class|trip|camp|team|project|competition|olympiad|club|bee)(?![a-z]))"
 )
 PERSON_NOUNS = alt(PERSONS | {"class", "classmates"})
+# School years named elsewhere than "grade"/"year": Form 3, Primary 5, Secondary 2, Sec 1.
+SCHOOL_YEAR_NAMES = "form|primary|secondary|sec"
 GRADE_EN = [
     # "she's in high school", "me in high school", "when I was in hs" (not "high school reunion")
     re.compile(rf"(?:{SUBJECT}|(?<![a-z])(?:still|me|her|him|us|them|pics?|photos?|pictures?|"
@@ -308,10 +315,18 @@ GRADE_EN = [
     re.compile(r"(?<![a-z])in\s+grade[\s-]*(?:[1-9]|1[0-2])(?![0-9.])"),
     re.compile(r"(?<![a-z])in\s+year[\s-]*(?:[1-9]|1[0-3])(?![0-9.])(?!\s*of(?![a-z]))"
                r"(?=\s*(?:$|[.!?,;:)]|and|at|now|lol|btw)(?![a-z]))"),
-    re.compile(rf"(?<![a-z])(?:grade|year)[\s-]*(?:[1-9]|1[0-3])(?![0-9.])[\s-]+"
-               rf"(?:{PERSON_NOUNS})(?:e?s|'s)?(?![a-z])"),
+    re.compile(rf"(?<![a-z])(?:grade|year|{SCHOOL_YEAR_NAMES})[\s-]*(?:[1-9]|1[0-3])(?![0-9.])"
+               rf"[\s-]+(?:{PERSON_NOUNS})(?:e?s|'s)?(?![a-z])"),
+    # Other school systems: "in Form 3" (Malaysia, the older British forms), "in primary 5",
+    # "in secondary 2" (not "fill in form 2"), "lower sixth", "upper sixth", "sixth former"
+    re.compile(rf"(?=[ilu6s])(?:(?<![a-z])(?<!fill )(?<!filled )(?<!filling )in\s+"
+               rf"(?:{SCHOOL_YEAR_NAMES})[\s-]*[1-6](?![0-9.])(?=\s*(?:$|[.!?,;:)]|and|at|now|lol|btw|this|already)(?![a-z]))"
+               r"|(?<![a-z])(?:lower|upper)[\s-]+sixth(?:[\s-]+form)?(?:ers?)?(?![a-z])"
+               r"|(?<![a-z])(?:sixth|6th)[\s-]+form(?:ers?|[\s-]+(?:students?|pupils?|girls?|boys?|"
+               r"kids?))(?![a-z])|(?<![a-z])in\s+(?:the\s+)?(?:sixth|6th)[\s-]+form(?![a-z]))"),
     # A school-year event: "year 8 trip", "grade 6 graduation" (not "grade 8 bolts")
-    re.compile(r"(?<![a-z])(?:grade|year)[\s-]*(?:[1-9]|1[0-3])(?![0-9.])[\s-]+(?:trip|camp|"
+    re.compile(rf"(?<![a-z])(?:grade|year|{SCHOOL_YEAR_NAMES})[\s-]*(?:[1-9]|1[0-3])(?![0-9.])"
+               r"[\s-]+(?:trip|camp|"
                r"formal|dance|disco|prom|graduation|excursion|sports\s+day|field\s+trip|"
                r"class\s+(?:photo|pic|picture|trip)|school\s+(?:photo|pic|trip)|assembly|"
                r"musical|concert|leavers)s?(?![a-z])"),
@@ -356,3 +371,33 @@ TEEN_JA = re.compile(r"(?=[ろぷはて])(?:(?<![ぁ-ゖー])|(?<=[のはがも�
 # "jk" glossed or doubled as a joke: "jk jk", "jk 冗談だよ".
 JK_JOKE = re.compile(r"[\s,.!]*(?:jk(?![a-z])|冗談|じょうだん)")
 OSANAI = re.compile(rf"幼[いき]\s*(?:{'|'.join(JA_YOUNG_NOUNS)})")
+# A birth year: "born in 2014", "born 2012", 2014年生まれ (an age once the year is known).
+BORN = re.compile(r"(?<![a-z])born\s+(?:in\s+)?(?:(?:early|late|mid)[\s-]+)?"
+                  r"(?P<y>(?:19|20)[0-9]{2})(?![0-9])|(?<![0-9])(?P<j>(?:19|20)[0-9]{2})\s*年?\s*(?:生まれ|うまれ)")
+# An age in months, weeks or days: "8 months old", "a 3-week-old" (a person's only, checked in
+# safety.cues: "a 2 day old post" is a thing's); 生後8ヶ月.
+MONTHS_OLD = re.compile(rf"(?=[0-9a-z])(?:{NUM}\s*-?\s*(?P<u>months?|mos?|weeks?|wks?|days?)"
+                        r"\s*-?\s*olds?(?![a-z]))|生後\s*(?P<m>[0-9]{1,2})\s*(?:[かゕゖヶヵ箇]\s*)?(?P<ju>月|週|日)")
+# A calendar year long past dates what it is said with: "the 7th grade science fair in 1998".
+CALENDAR_YEAR = re.compile(r"(?<![0-9.,$€£¥#:/\-])(?P<y>(?:19|20)[0-9]{2})(?![0-9])"
+                           r"(?!\s*(?:年?\s*(?:生まれ|うまれ)|(?:mb|kb|gb|ms|px|km|kg|mm|cm|mi)(?![a-z])|"
+                           r"円|人|個|件))")
+BORN_BEFORE = re.compile(r"(?<![a-z])born\s+(?:in\s+)?(?:(?:early|late|mid)[\s-]+)?$")
+# A school time then a memory of it, not a picture: 小学生の頃の夢, 中学の時の思い出.
+MEMORY_JA = re.compile(r"[^、。!?！？\n]{0,10}?(?:時代|時(?![計間刻点])|とき|頃|ころ)\s*の\s*"
+                       r"(?:将来の)?(?:夢|ゆめ|思い出|おもいで|記憶|憧れ|あこがれ|目標)")
+# Likening, not a person: "I feel like a kid in a candy store", "laughing like kids" (not "she
+# looks like a kid" or "dressed like a schoolgirl": a look is about a person; not "I like kids").
+_LIKE_ADJ = (r"(?:(?:little|big|lil|giddy|spoiled|spoilt|bratty|naughty|happy|excited|overgrown)"
+             r"\s+)?")
+LIKENED_BEFORE = re.compile(
+    r"(?<![a-z])(?<!look )(?<!looks )(?<!looked )(?<!looking )(?<!seems )(?<!seem )(?<!'d )"
+    r"(?<!would )(?<!dress )(?<!dressed )(?<!dressing )(?<!posed )(?<!posing )"
+    rf"like\s+(?:a|an)\s+{_LIKE_ADJ}$"
+    r"|(?<![a-z])(?:(?!look|seem|dress|pos)[a-z]+(?:ing|ed)|act|acts|feel|feels|felt|behave|"
+    rf"behaves)\s+like\s+{_LIKE_ADJ}$")
+# After a school token: the place or the body, not a pupil ("the middle school building").
+SCHOOL_PLACE_AFTER = re.compile(
+    r"'?[\s-]+(?:buildings?|campus|grounds|site|gym|gymnasium|auditorium|cafeteria|district|"
+    r"board|parking|playground|closure|renovations?|demolition|construction|centers?|centres?)"
+    r"(?![a-z])")

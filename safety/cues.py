@@ -30,6 +30,17 @@ dropped, NFKC, dashes to ``-``, katakana to hiragana, lower case); then
   likeness and a person or picture (ロリっぽい子; not ロリっぽい服);
 - letters spelt out ("u n d e r a g e", "she's a t e e n") and leetspeak inside a mixed token
   ("m1n0r", "t33n"; not "14yo", "mp3") are read a second time decoded;
+- round five: keycap digits read as digits ("1️⃣6️⃣"); a recent birth year ("born in 2014",
+  2014年生まれ: ``age:born <year>``); an age in months, weeks or days of a person ("8 months
+  old", 生後8ヶ月; not "a 2 day old post", 生後2ヶ月の子犬); school years of other systems ("in
+  Form 3", "in primary 4", "lower sixth", "sixth former"); 15sai; まだ十六; Japanese spaced out
+  word by word ("中 学 2 年 の 娘") read again joined; and not: a school token before the place
+  ("the middle school building"), a kid token before clothing ("kids sneakers"), a likeness
+  ("like a kid in a candy store"; "looks like a kid" still fires), a hiragana particle after a
+  kanji that spells a katakana cue (色がきれい is not ガキ), a school time's memory with no picture
+  (小学生の頃の夢), a difference of ages (5歳若く), and any cue in a past-tense clause dated by a
+  calendar year so long ago that whoever it names is an adult now ("the 7th grade science fair
+  in 1998"; not with a picture of then);
 - school cues about adults do not fire: a job at the school ("a teacher at an elementary
   school", "I teach 4th grade", 保育園で働いています), or the speaker's own past (中3の頃, "when i
   was in 8th grade") in a message that says the speaker is an adult now (今は35歳, "now im 30",
@@ -41,6 +52,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import date
 from functools import lru_cache
 from typing import Protocol
 
@@ -83,9 +95,10 @@ _BASEBALL = re.compile(r"(?:(?:to|in|from|of|into)\s+the|majors\s+and)\s+$")  # 
 _ADULT_LATER_JA = re.compile(r"([^、。!?！？\n,.]{0,10}?)" + W.ADULT_ROLE_JA.pattern)
 _KANJI_END = re.compile(r"[一-鿿]$")
 _SIZES_END = re.compile(r"大[0-9一-九][\s、,・/]*(?:中[0-9一-九][\s、,・/]*)?$")  # 大2小1
-_INVISIBLE_EXTRA = {0x034F, 0x115F, 0x1160, 0x180B, 0x180C, 0x180D, 0x180F, 0x3164, 0xFFA0}
+# Also dropped: the keycap mark (1️⃣ reads as 1), the grapheme joiner and Hangul fillers.
+_INVISIBLE_EXTRA = {0x20E3, 0x034F, 0x115F, 0x1160, 0x180B, 0x180C, 0x180D, 0x180F, 0x3164, 0xFFA0}
 _FOLD = str.maketrans({**{c: None for c in "*_~`|"}, **{c: "-" for c in "‐‑‒–—―−"},
-                       "’": "'", "‘": "'"})
+                       "’": "'", "‘": "'", "🔟": "10"})
 
 
 @lru_cache(maxsize=1)
@@ -102,10 +115,15 @@ def _visible(text: str) -> str:
     return text.translate(_invisible())
 
 
+def _folded(text: str) -> str:
+    """Normalised text before katakana is folded: its script tells ガキ from the particle in
+    色がきれい."""
+    return _visible(unicodedata.normalize("NFKC", _visible(text))).translate(_FOLD)
+
+
 def _clean(text: str) -> str:
     """Normalised text, case kept (initialism filters look at capitals)."""
-    nfkc = _visible(unicodedata.normalize("NFKC", _visible(text)))
-    return jaconv.kata2hira(nfkc.translate(_FOLD))
+    return jaconv.kata2hira(_folded(text))
 
 
 def _lower(text: str) -> str:
@@ -170,18 +188,26 @@ def _noun_kind(word: str) -> str | None:
     return None
 
 
+def _nearest_kind(low: str, start: int, end: int) -> str | None:
+    """The kind of the nearest listed English noun after (two words) or before (four words)."""
+    for word in _LATIN_WORD.findall(low, end, end + _WINDOW)[:2]:
+        kind = _noun_kind(word)
+        if kind:
+            return kind
+    for word in reversed(_LATIN_WORD.findall(low, max(0, start - _WINDOW), start)[-4:]):
+        kind = _noun_kind(word)
+        if kind:
+            return kind
+    return None
+
+
 def _is_thing_age(low: str, start: int, end: int) -> bool:
     """The nearest listed noun after (two words) or before (four words) is a thing or animal."""
     if W.FLOOR.match(low, end) or W.JA_ANIMAL_AFTER.match(low, end):
         return True
-    for word in _LATIN_WORD.findall(low, end, end + _WINDOW)[:2]:
-        kind = _noun_kind(word)
-        if kind:
-            return kind == "thing"
-    for word in reversed(_LATIN_WORD.findall(low, max(0, start - _WINDOW), start)[-4:]):
-        kind = _noun_kind(word)
-        if kind:
-            return kind == "thing"
+    kind = _nearest_kind(low, start, end)
+    if kind:
+        return kind == "thing"
     before = low[max(0, start - 6):start]
     animal = max((m.end() for m in W.JA_ANIMAL_BEFORE.finditer(before)), default=-1)
     person = max((before.rfind(p) + len(p) for p in W.JA_PERSONS if p in before), default=-1)
@@ -289,6 +315,20 @@ def _ages(low: str, max_age: int) -> list[tuple[int, str]]:
         if 13 <= n <= max_age and _person_did_at(low, m.start()) \
                 and not _is_thing_age(low, m.start(), m.end()):
             hits.append((m.start(), f"age:{n}"))
+    this_year = date.today().year
+    born = W.BORN.finditer(low) if "born" in low or "まれ" in low else ()  # a cheap first test
+    for m in born:  # "born in 2014": may still be under age if born since
+        n = this_year - int(m["y"] or m["j"])
+        if 0 <= n <= max_age + 1 and not _is_thing_age(low, m.start(), m.end()):
+            hits.append((m.start(), f"age:born {m['y'] or m['j']}"))
+    months_old = W.MONTHS_OLD.finditer(low) if "old" in low or "生後" in low else ()
+    for m in months_old:  # "8 months old": a person's (a post has days too)
+        months = _number(m) if m["u"] and m["u"].startswith("mo") else 0
+        if m["m"] and m["ju"] == "月":
+            months = int(m["m"])
+        if months // 12 <= max_age and not _is_thing_age(low, m.start(), m.end()) and (
+                m["m"] or _nearest_kind(low, m.start(), m.end()) == "person"):
+            hits.append((m.start(), f"age:{months // 12}"))
     if max_age >= 17:
         hits.extend((m.start(), "age:under 18") for m in W.NOT_ADULT_YET.finditer(low))
         hits.extend((m.start(), "age:10代") for m in W.TEENS_JA.finditer(low))
@@ -407,8 +447,13 @@ _LEET = re.compile(rf"(?<!{_CHAR})(?=[A-Za-z0-9@$]*[A-Za-z][0-9@$]+[A-Za-z]){_CH
 _LEET_DIGITS = set("013457@$")
 _LEET_I = str.maketrans("013457@$", "oieastas")
 _LEET_L = str.maketrans("013457@$", "oleastas")
+# Japanese spaced out word by word or character by character: "中 学 2 年 の 娘", "じゅう よん さい"
+# (three or more short pieces, one of them Japanese; Japanese text has no spaces of its own).
+_JA_PIECE = "[぀-ヿ一-鿿0-9]{1,4}"
+_JA_SPACED = re.compile(rf"(?<![぀-ヿ一-鿿0-9 ]){_JA_PIECE}(?: {_JA_PIECE}){{2,}}(?![぀-ヿ一-鿿0-9])")
 _MAYBE_CODED = re.compile(rf"{_CHAR}[ .\-]{{1,3}}{_CHAR}[ .\-]{{1,3}}{_CHAR}(?!{_CHAR})"
-                          r"|[A-Za-z][0-9@$]+[A-Za-z]")
+                          r"|[A-Za-z][0-9@$]+[A-Za-z]"
+                          r"|[぀-ヿ一-鿿] [぀-ヿ一-鿿0-9]{1,4} [぀-ヿ一-鿿0-9]")
 
 
 def _decoded(cased: str) -> list[tuple[str, list[tuple[int, int]]]]:
@@ -417,10 +462,11 @@ def _decoded(cased: str) -> list[tuple[str, list[tuple[int, int]]]]:
     read as letters (1 as i, then as l); each reading with the stretches it changed. A run
     that starts with "a" or "i" is also read with that word apart ("a t e e n" -> "a teen").
     Digits only at a token's ends stay digits ("14yo", "u12", "8th"), and a token with 2, 6, 8
-    or 9 is no leetspeak."""
+    or 9 is no leetspeak. Japanese spaced out in short pieces ("じゅう よん さい") is joined."""
     runs = [m for m in _SPACED.finditer(cased)
             if sum(c.isalpha() for c in m.group(0)) >= 2]
-    if not runs and not _LEET.search(cased):
+    ja_runs = [m for m in _JA_SPACED.finditer(cased) if _JA_CHAR.search(m.group(0))]
+    if not runs and not ja_runs and not _LEET.search(cased):
         return []
     readings = [False, True] if any(
         m.group(0)[0] in "aAiI" and len(re.sub(r"[ .\-]", "", m.group(0))) >= 4 for m in runs
@@ -433,6 +479,10 @@ def _decoded(cased: str) -> list[tuple[str, list[tuple[int, int]]]]:
             joined = re.sub(r"[ .\-]", "", m.group(0))
             if apart and joined[0] in "aAiI" and len(joined) >= 4:
                 joined = joined[0] + " " + joined[1:]
+            chars[m.start():m.end()] = list(joined.ljust(len(m.group(0))))
+            spans.append((m.start(), m.start() + len(joined)))
+        for m in ja_runs:
+            joined = m.group(0).replace(" ", "")
             chars[m.start():m.end()] = list(joined.ljust(len(m.group(0))))
             spans.append((m.start(), m.start() + len(joined)))
         text = "".join(chars)
@@ -587,6 +637,31 @@ def _grown_up(low: str, max_age: int) -> bool:
     return False
 
 
+_CLAUSE_END = re.compile(r"[.!?\n。！？,;、，]")
+_PRESENT = re.compile(r"(?<![a-z])(?:is|are|am|now|currently|today)(?![a-z])"
+                      r"|[a-z]'(?:s|re|m)(?![a-z])|今|現在")
+
+
+def _long_ago(low: str, start: int, label: str, max_age: int) -> bool:
+    """A cue dated by a calendar year in its clause so long ago that whoever it names is an adult
+    now ("the 7th grade science fair in 1998", "she was 14 in 2001"), in a past-tense clause
+    (not "she is 14, ...") of a message with no picture of then. A birth year ("born in 2014")
+    dates nobody's past."""
+    if "19" not in low and "20" not in low:  # a cheap first test
+        return False
+    head = _CLAUSE_END.split(low[max(0, start - _WINDOW):start])[-1]
+    tail = _CLAUSE_END.split(low[start:start + _WINDOW])[0]
+    s_from = start - len(head)
+    if _PRESENT.search(head + tail):
+        return False
+    years = [int(m["y"]) for m in W.CALENDAR_YEAR.finditer(low, s_from, start + len(tail))
+             if not W.BORN_BEFORE.search(low, max(0, m.start() - 16), m.start())]
+    if not years or label.startswith("age:born") or _DEPICTION.search(low):
+        return False
+    age = int(label[4:]) if label.startswith("age:") and label[4:].isdigit() else 0
+    return age + date.today().year - max(years) > max_age
+
+
 def _adult_school(low: str, start: int, label: str, grown: Callable[[], bool]) -> bool:
     """A school cue about an adult: someone who works there ("a teacher at an elementary
     school", "I teach 4th grade", 幼稚園で働いています), or a grown-up's memory of then ("when i
@@ -600,21 +675,49 @@ def _adult_school(low: str, start: int, label: str, grown: Callable[[], bool]) -
             return True
     if not (school or label.startswith("age:")):
         return False
+    if school and W.MEMORY_JA.match(low, start) and not (
+            _DEPICTION.search(low) or _KIN.search(low)):
+        return True  # 小学生の頃の夢: a memory of then, not a picture
     before = max(0, start - 32)
     past = _PAST_JA.match(low, start) or _PAST_EN.search(low, before, start) or (
         _FIRST_PERSON_AGE.match(low, start) and _PAST_EN_AGE.search(low, before, start))
     return bool(past) and grown()
 
 
+_PARTICLES = frozenset("がはのをにでともへ")
+
+
+def _particle_start(script: str | None, start: int, end: int) -> bool:
+    """A kana cue written in hiragana that starts with a particle right after a kanji and runs on
+    into more hiragana: the particle and the next word (色がきれい), not the word (悪ガキども)."""
+    if script is None or start == 0 or end >= len(script):
+        return False
+    span = script[start:end]
+    return (span[0] in _PARTICLES and re.fullmatch(r"[ぁ-ゖ]+", span) is not None
+            and _KANJI_END.search(script[start - 1]) is not None and "ぁ" <= script[end] <= "ゖ")
+
+
+def _school_place(low: str, core: str, start: int, end: int) -> bool:
+    """"the old middle school building": a school token before the place or the body, with no
+    pupil named just before ("my son's middle school building" still names one)."""
+    if not ((W.SCHOOL_WORD.search(core) or core == "daycare")
+            and W.SCHOOL_PLACE_AFTER.match(low, end)):
+        return False
+    return not any(_noun_kind(w) == "person"
+                   for w in _LATIN_WORD.findall(low, max(0, start - 24), start)[-3:])
+
+
 def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
-               tokens: re.Pattern[str] | None) -> list[tuple[int, str]]:
+               tokens: re.Pattern[str] | None, script: str | None = None
+               ) -> list[tuple[int, str]]:
     """The policy's words and tokens, with the filters the docstring lists."""
     hits: list[tuple[int, str]] = []
     if words is not None:
         hits.extend((m.start(), m.group(0)) for m in words.finditer(low)
                     if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end()))
                     and not (_compound(low, m.end()) and not _slang_look(m.group(0), low, m.end()))
-                    and not W.JA_LIKE_ADULT.match(low, m.end()))
+                    and not W.JA_LIKE_ADULT.match(low, m.end())
+                    and not _particle_start(script, m.start(), m.end()))
     if tokens is not None:
         accepted: set[str] = set()
         for m in tokens.finditer(low):
@@ -627,8 +730,10 @@ def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
             if (core == "jk" and _joking(low, m.start(), m.end())) or (
                     W.SCHOOL_WORD.search(core) and _adult_follows(low, m.end())):
                 continue
-            if _in_title(cased, m.start(), m.end()):
+            if _in_title(cased, m.start(), m.end()) or _school_place(low, core, m.start(), m.end()):
                 continue
+            if W.LIKENED_BEFORE.search(low, max(0, m.start() - 40), m.start()):
+                continue  # "like a kid in a candy store": a likeness
             if W.EN_NOT_PERSON_AFTER.match(low, m.end()) and not W.POSSESSIVE_BEFORE.search(
                     low, max(0, m.start() - 16), m.start()):
                 continue
@@ -637,12 +742,14 @@ def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
     return hits
 
 
-def _hits(cased: str, low: str, cues: CueList) -> list[tuple[int, str]]:
-    """Every rule's hits on one normalised text: (start, label)."""
+def _hits(cased: str, low: str, cues: CueList, script: str | None = None
+          ) -> list[tuple[int, str]]:
+    """Every rule's hits on one normalised text: (start, label); ``script`` is the text before
+    katakana was folded, where known."""
     words, tokens, benign = _patterns(tuple(cues.words), tuple(cues.tokens), tuple(cues.benign))
     if benign is not None:
         low = benign.sub(lambda m: " " * len(m.group(0)), low)
-    hits = _list_hits(low, cased, words, tokens)
+    hits = _list_hits(low, cased, words, tokens, script)
     hits += _ages(low, cues.max_minor_age) + _schools(low) + _minor(low, cased) + _baby(low)
     hits += _initial_slang(low, cased) + _turning(low, cues.max_minor_age)
     hits += _counter_ages(low, cues.max_minor_age)
@@ -650,21 +757,24 @@ def _hits(cased: str, low: str, cues: CueList) -> list[tuple[int, str]]:
     hits.extend((m.start(), "teen") for m in W.TEEN_JA.finditer(low)
                 if not _compound(low, m.end()) and not W.JA_LIKE_ADULT.match(low, m.end()))
     grown = lru_cache(maxsize=1)(lambda: _grown_up(low, cues.max_minor_age))
-    return [hit for hit in hits if not _adult_school(low, *hit, grown)]
+    return [hit for hit in hits if not _adult_school(low, *hit, grown)
+            and not _long_ago(low, *hit, cues.max_minor_age)]
 
 
 def find_minor_cues(text: str, cues: CueList) -> list[str]:
     """The cues found in ``text``, in order of appearance, each once.
 
     List cues are reported normalised as matched; the grammar's as ``age:<n>``,
-    ``age:under 18``, ``school:<text>``, ``minor``, ``baby``, ``幼い``, ``teen``, ``js`` and
-    ``dk``. Text spelt out letter by letter ("t e e n") or in leetspeak ("m1n0r") is read a
-    second time decoded (``_decoded``); only hits in a decoded stretch are added.
+    ``age:under 18``, ``age:born <year>``, ``school:<text>``, ``minor``, ``baby``, ``幼い``,
+    ``teen``, ``js`` and ``dk``. Text spelt out letter by letter ("t e e n"), in leetspeak
+    ("m1n0r") or Japanese spaced out ("中 学 2 年") is read a second time decoded (``_decoded``);
+    only hits in a decoded stretch are added.
     """
     if not text:
         return []
-    cased = _clean(text)
-    hits = _hits(cased, _lower(cased), cues)
+    script = _folded(text)
+    cased = jaconv.kata2hira(script)
+    hits = _hits(cased, _lower(cased), cues, script if len(script) == len(cased) else None)
     if _MAYBE_CODED.search(cased):  # a cheap first test
         for plain, spans in _decoded(cased):
             hits.extend(hit for hit in _hits(plain, _lower(plain), cues)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -599,3 +601,66 @@ def test_fourth_round_rules(text, expected):
 def test_property_spelt_out_cues_fire(word, sep, before):
     expected = "minor" if word == "minor" else word
     assert expected in find_minor_cues(before + sep.join(word) + " in the pic", CUES)
+
+
+# --- fifth grammar round (after the fourth blind batch): each category, both ways ---------------
+
+_YEAR = date.today().year
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # keycap digits read as digits
+    ("he's 1\ufe0f\u20e33\ufe0f\u20e3 lol", ["age:13"]),
+    ("press 1\ufe0f\u20e3 for the menu", []),
+    # a birth year recent enough to be a minor's; an adult's or a pet's is none
+    (f"my niece was born in {_YEAR - 10}, this is her drawing", [f"age:born {_YEAR - 10}"]),
+    (f"{_YEAR - 9}年生まれの甥っ子です", [f"age:born {_YEAR - 9}"]),
+    (f"my sister was born in {_YEAR - 30}", []),
+    (f"our cat was born in {_YEAR - 5} and still acts like a kitten", []),
+    # school years in other systems
+    ("my son is in Primary 4 this year", ["school:in primary 4"]),
+    ("sixth former here, need advice on my art portfolio", ["school:sixth former"]),
+    ("please fill in Form 2 and return it by friday", []),
+    ("the form 3 submission deadline moved", []),
+    # an age in months, weeks or days: a person's, not a thing's or an animal's
+    ("my niece is 10 months old today", ["age:0"]),
+    ("this thread is 3 days old, why bump it", []),
+    ("a 6-week-old puppy from the shelter", []),
+    ("生後5ヶ月の息子です", ["age:0"]),
+    ("生後2ヶ月の子犬を迎えました", []),
+    # a school token naming the place, unless a pupil is named just before
+    ("the elementary school building was repainted blue", []),
+    ("my daughter's elementary school building was repainted", ["elementary school"]),
+    # clothing after a kid token is a product
+    ("kids hoodies are cheaper so i buy those for myself", []),
+    ("my kid's hoodie got shredded at the park", ["kid"]),
+    # a calendar year long past dates the cue (no picture of then)
+    ("the 5th grade spelling bee in 1995 still haunts me", []),
+    ("she was 12 in 2003 when that song came out", []),
+    (f"my son was in 5th grade in {_YEAR - 1}", ["school:5th grade"]),
+    ("photo of me at 13 in 1999", ["age:13"]),
+    ("she is 14, the house was built in 1998", ["age:14"]),
+    # likening someone to a child is no child; a look still is one
+    ("we were laughing like kids at the arcade", []),
+    ("the guy in the pic looks like a kid", ["kid"]),
+    # a hiragana particle after a kanji is not the katakana word it spells (ガキ)
+    ("空がきれいな日だった", []),
+    ("近所の悪ガキが遊んでる", ["がき"]),
+    # a memory of school days without a picture is no pupil
+    ("中学の時の思い出の曲を流してる", []),
+    ("中学の時の思い出の写真", ["school:中学の時"]),
+    # a difference of ages after 歳
+    ("3歳若く見られるのが嬉しい", []),
+    ("実年齢より10歳老けて見られる", []),
+    ("若く見えるけど娘は13歳", ["age:13"]),
+    # ages with the romaji counter, and まだ before a kanji age
+    ("妹は12saiです", ["age:12"]),
+    ("15 sailboats in the harbour", []),
+    ("妹はまだ十五だよ", ["age:15"]),
+    ("まだ三の段までしか覚えてない", []),
+    # Japanese spaced out word by word is read again joined
+    ("う ち の 娘 は じゅう に さい", ["age:12"]),
+    ("よろしく お願い します 2 年 目 です", []),
+])
+def test_fifth_round_rules(text, expected):
+    assert find_minor_cues(text, CUES) == expected
