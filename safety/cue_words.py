@@ -129,7 +129,7 @@ SINCE_BEFORE = re.compile(
     r"(?:(?:like|about|around|only|just)\s+)?$"
 )
 # 12歳から, 12歳の時から (not からの): the start of a span of time.
-JA_SINCE_AFTER = re.compile(r"\s*(?:歳|才|さい)?\s*(?:の\s*(?:時|とき|頃|ころ)\s*)?から(?!の)")
+JA_SINCE_AFTER = re.compile(r"(?:\s*(?:歳|才|さい))?(?:\s*の\s*(?:時|とき|頃|ころ))?\s*から(?!の)")
 # Words around "A minor" that make it a key ("modulates to A minor in the bridge").
 MUSIC_CONTEXT = re.compile(
     r"(?<![a-z])(?:bridge|chorus|verse|chords?|keys?|songs?|modulat\w*|transpos\w*|tabs?|"
@@ -200,7 +200,10 @@ JA_AFTER = (r"(?=\s*(?:$|[、。!?！？.,)）]|です|だ|で|な(?:ので|の�
             r"の|って|くらい|ぐらい|じゃ|に(?:なる|なった|なり)))")
 # Time words between a person and an age: 妹、今年で17。 娘はもう12だ
 JA_NOW = (r"(?:まだ|今年|来年|来月|今月|この春|この夏|今(?=\s*[0-9])|もう|現在|先月|先週|昨日|"
-          r"今日|明日)\s*(?:で|は|から)?")
+          r"今日|明日)(?:\s*(?:で|は|から))?")
+# Between a person and an age: a particle, a comma, a time word (娘は、今年で). Each space run is
+# matched by one \s* only: adjacent optional \s* made a long run of spaces after 娘 take seconds.
+JA_LINK = rf"(?:\s*(?:は|が|も|って))?(?:\s*[、,])?(?:\s*{JA_NOW})?\s*"
 PERSON_RE = alt(PERSONS)
 SUBJECT = (r"(?<![a-z])(?:i\s*'?m|i\s+(?:am|was)|(?:she|he)\s*'?s|(?:they|we|you)\s*'?re|u\s+r|"
            rf"(?:she|he|they|we|you|u|i|(?:{PERSON_RE})s?)(?:\s+(?:is|was|are|were|turned|turns|"
@@ -210,13 +213,13 @@ BECOMING = (r"(?:\s+(?:turning|gonna\s+(?:turn|be)|going\s+to\s+(?:turn|be)|"
             r"about\s+to\s+(?:turn|be)))?")
 ADVERB = (r"(?:\s+(?:only|just|barely|like|about|around|almost|nearly|still|both|all|each|"
           r"also|now|finally|officially)){0,2}")
-FLOOR = re.compile(r"\s*(?:歳|才|さい)?\s*(?:\+|and\s+(?:up|over|older|above)|"
+FLOOR = re.compile(r"(?:\s*(?:歳|才|さい))?\s*(?:\+|and\s+(?:up|over|older|above)|"
                    r"or\s+(?:older|over|above)|以上)")
 
 AGE_EN = [  # (pattern, check things?)
     (re.compile(rf"{NUM}\s*(?:-?\s*(?:years?|yrs?)\s*-?\s*olds?(?![a-z])|(?:yo|y/o|y\.o\.?)"
                r"(?![a-z])|years?\s+of\s+age)"), True),
-    (re.compile(rf"(?<![a-z])aged?\s*[:=\-]?\s*{NUM}(?!\s*(?:months?|mos?|weeks?|wks?|days?|"
+    (re.compile(rf"(?<![a-z])aged?(?:\s*[:=\-])?\s*{NUM}(?!\s*(?:months?|mos?|weeks?|wks?|days?|"
                r"hours?|minutes?)(?![a-z]))"), True),
     (re.compile(rf"{SUBJECT}{ADVERB}{BECOMING}{ADVERB}\s+{NUM}{AFTER_AGE}"), False),
     (re.compile(rf"(?<![a-z])(?:only|just)\s+{NUM}(?=\s*(?:$|[.!?)]))"), False),
@@ -273,10 +276,10 @@ _JA_NUM_FIRST = r"(?=[0-9〇一二三四五六七八九十])"  # a cheap first t
 AGE_JA = [  # the first two are checked for ages of things
     re.compile(rf"(?:{NUM}|{KANJI_NUM})\s*(?:歳|才|さい|sai(?![a-z])){_NOT_GAP}"),
     re.compile(rf"(?=[じにさよごろなは]){KANA_NUM}さい{JA_AFTER}{_NOT_GAP}"),
-    re.compile(rf"年齢\s*[:は=\-]?\s*{NUM}"),
+    re.compile(rf"年齢(?:\s*[:は=\-])?\s*{NUM}"),
     re.compile(rf"まだ\s*(?:{NUM}|{KANJI_TENS}){JA_AFTER}"),
-    re.compile(rf"(?:{'|'.join(JA_PERSONS)})\s*(?:は|が|も|って)?\s*[、,]?\s*(?:{JA_NOW}\s*)?"
-               rf"[(（]?\s*(?:{NUM}|{KANJI_NUM})\s*[)）]?{JA_AFTER}"),
+    re.compile(rf"(?:{'|'.join(JA_PERSONS)}){JA_LINK}(?:[(（]\s*)?(?:{NUM}|{KANJI_NUM})"
+               rf"(?:\s*[)）])?{JA_AFTER}"),
     # A number someone is becoming, then the person: 今年15になる娘, 13になった息子
     re.compile(rf"{_JA_NUM_FIRST}(?:(?<![=＝一-鿿ぁ-ゖーa-z])|(?<=[はがもでにと、,\s年]))"
                rf"(?:{NUM}|{KANJI_NUM})\s*に\s*"
@@ -288,7 +291,8 @@ AGE_JA = [  # the first two are checked for ages of things
                rf"(?:{NUM}|{KANJI_NUM})\s*の\s*(?:夏|春|秋|冬|頃|ころ|時|とき|誕生日)"),
 ]
 JA_ANIMAL_BEFORE = re.compile(JA_ANIMALS)
-JA_ANIMAL_AFTER = re.compile(rf"\s*(?:の|になる|になった)?\s*(?:愛|うちの)?[子仔]?(?:{JA_ANIMALS})")
+JA_ANIMAL_AFTER = re.compile(rf"(?:\s*(?:の|になる|になった))?\s*(?:愛|うちの)?[子仔]?"
+                             rf"(?:{JA_ANIMALS})")
 
 # An adult named just before a school year: "my teacher from 6th grade", "coach in year 9".
 ADULT_BEFORE_EN = re.compile(
@@ -349,7 +353,7 @@ GRADE_JA = re.compile(r"(?P<s>[小中高])(?:(?P<d>[1-6])(?![0-9])|(?P<k>[一二
 GRADE_JA_MAX = {"小": 6, "中": 3, "高": 3}
 # After a school year, a compound (中2病) or a subject or material it dates (高1の数学の教科書).
 GRADE_JA_MATERIAL = re.compile(
-    r"\s*(?:病|の?\s*(?:数学|算数|国語|英語|理科|社会|歴史|地理|物理|化学|生物|古文|漢文|漢字|"
+    r"\s*(?:病|(?:の\s*)?(?:数学|算数|国語|英語|理科|社会|歴史|地理|物理|化学|生物|古文|漢文|漢字|"
     r"英単語|教科書|参考書|問題集|どりる|範囲|内容|れべる|課程|単元|教材|てすと範囲))"
 )
 JA_PERSON_KANJI = set("女子男娘妹弟姉兄姪甥孫")

@@ -532,8 +532,7 @@ _JA_PERSON = "|".join(W.JA_PERSONS)
 _JA_CHILD = (r"(?:娘|息子|妹|弟|孫|姪|甥|長女|次女|長男|次男|女の子|男の子|ちゃん|くん|"
              r"(?<![一-鿿])子)")
 _COUNTER_AGES = [
-    re.compile(rf"{_JA_CHILD}\s*(?:は|が|も|って)?\s*[、,]?\s*(?:{W.JA_NOW}\s*)?"
-               rf"{_COUNTER}{_COUNTER_END}"),
+    re.compile(rf"{_JA_CHILD}{W.JA_LINK}{_COUNTER}{_COUNTER_END}"),
     re.compile(rf"{_COUNTER}\s*に\s*(?:なる|なった|なります|なりました)\s*(?:{_JA_PERSON})"),
     re.compile(rf"{_COUNTER}\s*の\s*(?:娘|息子|孫|姪|甥|女の子|男の子|誕生日)"),
 ]
