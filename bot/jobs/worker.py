@@ -114,7 +114,12 @@ class Worker:
     async def _loop(self, stop: asyncio.Event, running: dict[asyncio.Task[None], Job]) -> None:
         delay = self.backoff_s
         next_claim = 0.0  # when to look for jobs idle in dead workers' hands again
+        me = asyncio.current_task()
         while not stop.is_set():
+            if me is not None and me.cancelling():
+                # A cancel that a Redis write swallowed (the gh-86296 note in ``run``) is
+                # still counted on the task: honour it, or the worker would never stop.
+                raise asyncio.CancelledError
             free = self.concurrency - len(running)
             if free <= 0:
                 await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
