@@ -187,3 +187,27 @@ async def test_a_job_being_settled_is_not_reported_lost_by_the_heartbeat(redis, 
         await asyncio.wait_for(task, 10)
     assert done == ["m1"]
     assert "no longer this worker's" not in caplog.text
+
+
+async def test_a_cancel_swallowed_inside_a_redis_call_still_stops_the_worker(redis, stream):
+    """Python 3.11's wait_for (inside redis-py's writes) can swallow a cancel that lands as the
+    write completes; the worker must still stop rather than loop forever."""
+
+    class Swallowing(JobQueue):
+        async def take(self, **kw):
+            try:
+                return await super().take(**kw)
+            except asyncio.CancelledError:
+                return []  # what the lost cancel looks like from the worker's side
+
+    q = Swallowing(redis, stream=stream, group="g", consumer="w")
+    await q.ensure_group()
+
+    async def handle(m: IncomingMessage) -> None:
+        return None
+
+    task = asyncio.create_task(Worker(q, handle, block_ms=200).run(asyncio.Event()))
+    await asyncio.sleep(0.1)  # blocked in XREADGROUP
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert task in done and task.cancelled()
