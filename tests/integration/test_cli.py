@@ -178,7 +178,10 @@ def test_logs_are_json_lines_on_a_pipe_at_the_configured_level(env, photos):
     from tests.render import blank, image_bytes
 
     png = photos / "sign.png"
-    png.write_bytes(image_bytes(blank((64, 48))))
+    # Big enough that its decode cannot finish before the event loop sees the 1 µs timer: with
+    # a tiny image, a loop stalled on a loaded machine saw the result first (Python 3.11's
+    # wait_for then returns it) and the decode did not time out.
+    png.write_bytes(image_bytes(blank((4000, 3000))))
     slow = dict(env, MIRU_DECODE_TIMEOUT_S="0.000001", MIRU_INLINE_DECODE_MAX_PIXELS="0")
     proc = miru(slow, "screen", str(png))
     assert proc.returncode == 65
