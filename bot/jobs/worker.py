@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -86,14 +87,12 @@ class Worker:
         # Jobs being acked, re-queued or buried: their entries leave the group's pending list
         # while their tasks still run, which the heartbeat must not report as lost.
         self._settling: set[str] = set()
-        self._running: dict[asyncio.Task[None], Job] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then give the jobs in hand ``drain_s`` to finish and
         release the rest. Cancelled, it cancels its jobs without acking them (another worker
         claims them, as if it died)."""
         running: dict[asyncio.Task[None], Job] = {}
-        self._running = running
         # The heartbeat stops on this event, not only on cancel: on Python 3.11 a cancel that
         # lands as a Redis write finishes is lost (asyncio.wait_for, which redis-py uses for
         # every write when socket_timeout is set, swallows it: CPython gh-86296), and a
@@ -141,10 +140,10 @@ class Worker:
             for job in jobs:
                 task = asyncio.create_task(self._run_one(job), name=f"job-{job.id}")
                 running[task] = job
-                task.add_done_callback(self._forget)
+                task.add_done_callback(functools.partial(self._forget, running))
 
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        job = self._running.pop(task, None)
+    def _forget(self, running: dict[asyncio.Task[None], Job], task: asyncio.Task[None]) -> None:
+        job = running.pop(task, None)
         if job is not None:
             self._settling.discard(job.id)
 
