@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from config.settings import Settings
 
@@ -55,20 +57,29 @@ def _data_dir(settings: Settings) -> Check:
     return Check("data dir", True, f"{settings.data_dir} (audit log {settings.audit_path})")
 
 
-def _redis(settings: Settings) -> Check:
-    from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
+@contextlib.contextmanager
+def _sync_redis(settings: Settings) -> Iterator[Any]:
+    """A short-timeout client for one check, closed after it. A cluster client connects
+    (finds the nodes) when it is made, so a Redis failure may come from here too."""
+    from bot.stores.redis_base import open_sync_client
 
-    client = None
-    try:  # a cluster client connects (finds the nodes) when it is made
-        client = open_sync_client(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
-        client.ping()
+    client = open_sync_client(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _redis(settings: Settings) -> Check:
+    from bot.stores.redis_base import REDIS_FAILURES
+
+    try:
+        with _sync_redis(settings) as client:
+            client.ping()
     except REDIS_FAILURES as exc:
         return Check("redis", False, f"{settings.redis_url}: {type(exc).__name__}",
                      "start Redis (`make redis`, or apt-get install redis-server) or set "
                      "MIRU_REDIS_URL; `miru ask` works without it")
-    finally:
-        if client is not None:
-            client.close()
     return Check("redis", True, settings.redis_url)
 
 
@@ -267,14 +278,10 @@ def _webhooks(settings: Settings) -> Check:
 def _dead_webhooks(settings: Settings) -> int:
     """Events given up on; 0 when Redis does not answer (the redis check says so)."""
     from bot import keys
-    from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
+    from bot.stores.redis_base import REDIS_FAILURES
 
-    client = None
     try:
-        client = open_sync_client(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
-        return int(client.xlen(keys.WEBHOOK_DEAD))
+        with _sync_redis(settings) as client:
+            return int(client.xlen(keys.WEBHOOK_DEAD))
     except REDIS_FAILURES:
         return 0
-    finally:
-        if client is not None:
-            client.close()
