@@ -180,6 +180,10 @@ AFTER_AGE_WORDS = (
     "why who pls please can do does did lets let's"
 )
 EMOJI = "\u2600-\u27bf\U0001f000-\U0001faff"
+# Chat words that no dictionary lists: known words for safety.rejoin, never pieces of one.
+CHAT = words("im ur u r idk bday selfie selfies mom moms haha hehe bc cuz plz pls lol lmao "
+             "omg btw rn tbh ngl fr ok okay yo ya yall gonna wanna gotta dm pic pics vid vids "
+             "irl imo imho af smh wtf ffs bf gf bff sis bro tho thx ty np hs jr yrs yo")
 
 
 # --- patterns built from the vocabulary ---------------------------------------------------------

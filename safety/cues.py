@@ -59,6 +59,8 @@ from typing import Protocol
 import jaconv
 
 from safety import cue_words as W
+from safety.normalise import undisguise
+from safety.rejoin import Lexicon, rejoined
 
 
 class CueList(Protocol):
@@ -117,8 +119,9 @@ def _visible(text: str) -> str:
 
 def _folded(text: str) -> str:
     """Normalised text before katakana is folded: its script tells ガキ from the particle in
-    色がきれい."""
-    return _visible(unicodedata.normalize("NFKC", _visible(text))).translate(_FOLD)
+    色がきれい. Disguised letters are read plain (``safety.normalise``: marks, look-alikes from
+    other scripts, old kanji)."""
+    return undisguise(_visible(unicodedata.normalize("NFKC", _visible(text)))).translate(_FOLD)
 
 
 def _clean(text: str) -> str:
@@ -760,6 +763,15 @@ def _hits(cased: str, low: str, cues: CueList, script: str | None = None
             and not _long_ago(low, *hit, cues.max_minor_age)]
 
 
+@lru_cache(maxsize=8)
+def _lexicon(tokens: tuple[str, ...]) -> Lexicon:
+    """Known words for ``rejoined``: English, the grammar's vocabulary, the cue tokens."""
+    vocabulary = (W.PERSONS | W.THINGS | W.FUNCTION | W.CHAT | W.MUSIC | W.JK_NOUN_BEFORE
+                  | W.words(W.AFTER_AGE_WORDS) | set(W.NUMBER_WORDS) | set(W.ORDINALS))
+    pieces = {p for t in tokens for p in re.split(r"[\s\-]+", normalise(t)) if p}
+    return Lexicon(vocabulary | pieces | {t.replace(" ", "") for t in map(normalise, tokens)})
+
+
 def find_minor_cues(text: str, cues: CueList) -> list[str]:
     """The cues found in ``text``, in order of appearance, each once.
 
@@ -773,11 +785,15 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
         return []
     script = _folded(text)
     cased = jaconv.kata2hira(script)
-    hits = _hits(cased, _lower(cased), cues, script if len(script) == len(cased) else None)
-    if _MAYBE_CODED.search(cased):  # a cheap first test
-        for plain, spans in _decoded(cased):
-            hits.extend(hit for hit in _hits(plain, _lower(plain), cues)
-                        if any(s - 16 <= hit[0] < e for s, e in spans))
+    low = _lower(cased)
+    hits = _hits(cased, low, cues, script if len(script) == len(cased) else None)
+    readings = _decoded(cased) if _MAYBE_CODED.search(cased) else []  # a cheap first test
+    if len(low) == len(cased):
+        again = rejoined(cased, low, _lexicon(tuple(cues.tokens)))
+        readings += [again] if again else []
+    for plain, spans in readings:
+        hits.extend(hit for hit in _hits(plain, _lower(plain), cues)
+                    if any(s - 16 <= hit[0] < e for s, e in spans))
     found: list[str] = []
     starts: set[int] = set()
     for start, label in sorted(hits, key=lambda hit: (hit[0], -len(hit[1]))):

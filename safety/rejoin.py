@@ -1,0 +1,178 @@
+"""Words split by a space or a no-break space, read whole: "mi nor", "und erage", "th ek id".
+
+NFKC has already made every no-break space a plain one. ``rejoined`` gives the text a second
+reading (``safety.cues`` adds only the cues found in what it changed):
+
+- Latin: around a word that is no English word, the words split by single spaces are read
+  again as known words with their spaces moved, where that costs fewer edits than leaving the
+  unknown word (``_resegment``): "mi nor" -> "minor", "kid s" -> "kids", "th ek id" -> "the
+  kid". Known words are the English lexicon that symspellpy ships (82,765 words of Google Books
+  n-grams that SCOWL's spelling lists also hold) and the matcher's own vocabulary and chat
+  words. Guards: two known words are never joined on their own ("wait a min or two" is not "a
+  minor", "I shot a video" is no "shota"), and a capitalised word inside a sentence is a name,
+  not a piece ("neither Mi nor Jun").
+- Japanese, which has no spaces of its own: single spaces between Japanese characters are read
+  away ("中学 生の娘" -> "中学生の娘").
+
+Every changed stretch keeps its letters' case and is padded with spaces to its old length, so
+positions keep their meaning.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_JA = "぀-ヿ一-鿿々〆"
+_JA_SPLIT = re.compile(rf"[{_JA}]+(?: [{_JA}]+)+")
+_LONGEST = 24  # letters in the longest word a window may make
+_SENTENCE_END = re.compile(r"(?:^|[.!?\n:;\"(])\s*$")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, int]:
+    """English words and their counts: symspellpy's frequency dictionary (read as data; the
+    spelling corrector is not loaded)."""
+    path = resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+    counts: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, count = line.partition(" ")
+        counts[word] = int(count)
+    return counts
+
+
+class Lexicon:
+    """Known words: the English lexicon plus ``extra`` (the matcher's vocabulary); of single
+    letters only a, i and chat's u and r."""
+
+    def __init__(self, extra: Iterable[str]) -> None:
+        self._counts = _lexicon()
+        self._extra = frozenset(w for w in extra if w.isascii())
+        self._top = max(self._counts.values())
+
+    def known(self, word: str) -> bool:
+        """A word of the lexicon or the vocabulary; "'s" after one too. One letter: a, i."""
+        if len(word) == 1:
+            return word in "aiur"  # "a", "I", chat's "u r"
+        base = word.removesuffix("'s")
+        return any(w in self._counts or w in self._extra for w in (word, base) if w)
+
+    def weight(self, word: str) -> float:
+        """log10 of the word's frequency (the vocabulary counts as common)."""
+        count = self._counts.get(word.removesuffix("'s"), 0)
+        return math.log10((count or self._top / 1000) / self._top)
+
+
+def _is_name(cased: str, start: int, end: int) -> bool:
+    """A capitalised word (not all capitals) inside a sentence: a name, never a piece."""
+    word = cased[start:end]
+    if not word[:1].isupper() or word.isupper():
+        return False
+    return not _SENTENCE_END.search(cased[max(0, start - 8):start])
+
+
+def _chains(low: str) -> list[list[re.Match[str]]]:
+    """Runs of Latin words split by single spaces."""
+    chains: list[list[re.Match[str]]] = []
+    last: re.Match[str] | None = None
+    for m in _TOKEN.finditer(low):
+        if last is not None and m.start() == last.end() + 1 and low[last.end()] == " ":
+            chains[-1].append(m)
+        else:
+            chains.append([m])
+        last = m
+    return [c for c in chains if len(c) > 1]
+
+
+def _resegment(tokens: list[str], known: list[bool], lexicon: Lexicon) -> list[str] | None:
+    """The cheapest reading of a run of words as known words, or None when it is the run itself.
+
+    Cost (as in SymSpell's word segmentation): a word kept as it was costs nothing when known,
+    and its length plus one when not; a space read away or a space read in costs one each. Ties
+    go to the more frequent words."""
+    letters = "".join(tokens)
+    bounds, pos = {0}, 0
+    exact: dict[tuple[int, int], int] = {}
+    for i, tok in enumerate(tokens):
+        exact[(pos, pos + len(tok))] = i
+        pos += len(tok)
+        bounds.add(pos)
+    best: list[tuple[int, float, list[str]] | None] = [None] * (len(letters) + 1)
+    best[0] = (0, 0.0, [])
+    for end in range(1, len(letters) + 1):
+        for start in range(max(0, end - _LONGEST), end):
+            prev = best[start]
+            if prev is None:
+                continue
+            word = letters[start:end]
+            idx = exact.get((start, end))
+            if idx is not None:
+                cost = 0 if known[idx] else len(word) + 1
+            elif lexicon.known(word):
+                cost = sum(start < b < end for b in bounds) + (start not in bounds)
+            else:
+                continue
+            cand = (prev[0] + cost, prev[1] + lexicon.weight(word), [*prev[2], word])
+            cur = best[end]
+            if cur is None or (cand[0], -cand[1]) < (cur[0], -cur[1]):
+                best[end] = cand
+    last = best[len(letters)]
+    return last[2] if last and last[2] != tokens else None
+
+
+_REACH = 3  # known words on each side of an unknown one that a reading may draw in
+
+
+def _latin(low: str, cased: str, lexicon: Lexicon) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    for chain in _chains(low):
+        known = [lexicon.known(m.group(0)) for m in chain]
+        if all(known):
+            continue
+        names = [_is_name(cased, m.start(), m.end()) for m in chain]
+        # Stretches around unknown words, cut at names (never a piece of a joined word).
+        marks = [False] * len(chain)
+        for i, ok in enumerate(known):
+            if not ok and not names[i]:
+                for j in range(max(0, i - _REACH), min(len(chain), i + _REACH + 1)):
+                    marks[j] = True
+        i = 0
+        while i < len(chain):
+            if not marks[i] or names[i]:
+                i += 1
+                continue
+            j = i
+            while j < len(chain) and marks[j] and not names[j]:
+                j += 1
+            run = chain[i:j]
+            words = _resegment([m.group(0) for m in run], known[i:j], lexicon)
+            if words:
+                out.append((run[0].start(), run[-1].end(), " ".join(words)))
+            i = j
+    return out
+
+
+def _recased(cased: str, new: str) -> str:
+    """``new`` (lower case, spaces moved) with the letters of ``cased`` back in their case."""
+    letters = iter(cased.replace(" ", ""))
+    return "".join(c if c == " " else next(letters) for c in new)
+
+
+def rejoined(cased: str, low: str, lexicon: Lexicon) -> tuple[str, list[tuple[int, int]]] | None:
+    """``cased`` with split words read whole, and the stretches changed; None when nothing is.
+
+    ``low`` is the same normalised text lower-cased, character for character."""
+    changes = [(a, b, _recased(cased[a:b], new)) for a, b, new in _latin(low, cased, lexicon)
+               ] if " " in low else []
+    changes += [(m.start(), m.end(), m.group(0).replace(" ", ""))
+                for m in _JA_SPLIT.finditer(cased)]
+    if not changes:
+        return None
+    chars = list(cased)
+    for start, end, new in changes:
+        chars[start:end] = list(new.ljust(end - start))
+    return "".join(chars), [(start, start + len(new)) for start, end, new in changes]
