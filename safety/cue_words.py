@@ -85,7 +85,7 @@ JA_NOT_PERSON_AFTER = re.compile(
     r"\s*(?:漫画|まんが|小説|文庫|絵本|図書|書(?!い|き|か|け|く)|本(?!人|当|来|気)|服|ふく|"
     r"用品|用(?!事)|携帯|けいたい|すまほ|肌|はだ|向け|むけ|料金|運賃|割引|手当|食堂|映画|番組|"
     r"あにめ|どらま|病院|相談所|並み|並|れべる|ぶらんど|すぺーす|こーなー|売り場|部屋|せっと|"
-    r"めにゅー|らんち|ぷれーと|さいず|教育|福祉|扱い|騙し|だまし|っぽい|ぽい|の日|のひ|の使い|"
+    r"めにゅー|らんち|ぷれーと|さいず|教育|福祉|扱い|騙し|だまし|っぽい|ぽい|の日|のひ|の使い|型|たいぷ|"
     r"日記|新聞|雑誌|誌|白書|辞典|辞書|講座|教材|どりる|問題集|参考書|大将|"
     r"(?:以下|以上|未満)?(?:無料|半額|割引|割(?![れりるっ])|入場|不可|お断り)|以上|"
     r"者?の?(?:飲酒|喫煙|入場|入店|立ち?入り|利用|購入|入館|深夜|夜間))"
@@ -241,7 +241,9 @@ AGE_EN = [  # (pattern, check things?)
     (re.compile(rf"(?:^|,)\s*{NUM}\s*[fm](?:\s*/\s*[fm])?(?=\s*(?:$|[,.!?:;)]|"
                 rf"here(?![a-z])|[{EMOJI}]))"), False),
     # Youth sport: "the under-16 team", "u12 girls"
-    (re.compile(rf"(?<![a-z])(?:under|u)[\s-]?{NUM}s?(?=\s+(?:teams?|squad|side|players?|"
+    (re.compile(rf"(?<![a-z])(?:under|u)[\s-]?{NUM}s?(?=\s+(?:(?:travel|soccer|football|"
+               r"hockey|basketball|baseball|softball|volleyball|lacrosse|rugby|club|select|elite|"
+               r"premier|academy|girls'?|boys'?)\s+)?(?:teams?|squad|side|players?|"
                r"league|girls|boys|division|tournament|cup|final|match|game|category)(?![a-z]))"),
      False),
 ]
@@ -294,7 +296,9 @@ AGE_JA = [  # the first two are checked for ages of things
     re.compile(rf"{_JA_NUM_FIRST}(?:(?<![=＝一-鿿ぁ-ゖーa-z])|(?<=[はがもでにと私俺僕娘妹弟姉兄孫姪甥]))"
                rf"(?:{NUM}|{KANJI_NUM})\s*の\s*(?:夏|春|秋|冬|頃|ころ|時|とき|誕生日)"),
 ]
-JA_ANIMAL_BEFORE = re.compile(JA_ANIMALS)
+# Things whose age Japanese gives in 歳 too: 車も10歳, このブログも5歳, 盆栽も10歳.
+JA_THINGS = "愛車|車(?!椅子)|ぶろぐ|盆栽|さいと|会社|お店|店|ぱそこん|すまほ|時計|かめら"
+JA_ANIMAL_BEFORE = re.compile(f"{JA_ANIMALS}|{JA_THINGS}")
 JA_ANIMAL_AFTER = re.compile(rf"(?:\s*(?:の|になる|になった))?\s*(?:愛|うちの)?[子仔]?"
                              rf"(?:{JA_ANIMALS})")
 
@@ -366,6 +370,13 @@ MINOR = re.compile(r"(?<![a-z])minor(?P<s>s|'s)?(?![a-z])")
 BABY = re.compile(r"(?<![a-z])bab(?:y|ies)(?P<s>'s)?(?![a-z])")
 BABY_NOUN = re.compile(r"\s*(?:girl|boy|sister|brother|daughter|son|niece|nephew|cousin|"
                        r"photos?|pics?|pictures?)s?(?![a-z])")
+# "my baby brother is 30 now": a grown sibling, not a child.
+BABY_GROWN = re.compile(r"[^.!?\n]{0,24}?(?<![a-z])(?:is|'s|turned|turns|turning)\s+(?:now\s+)?"
+                        r"(?:like\s+)?(?:almost\s+)?(?P<n>[1-9][0-9])(?![0-9])")
+# An animal before a school token: "doggy daycare", "puppy kindergarten", 犬の幼稚園.
+ANIMAL_SCHOOL_BEFORE = re.compile(
+    r"(?<![a-z])(?:dog|doggy|doggie|puppy|pup|pet|cat|kitten|kitty)'?s?\s+$|"
+    rf"(?:{JA_ANIMALS}|愛犬|ぺっと)\s*(?:の|用の?)?\s*$")
 BABY_OWNER = re.compile(r"(?:^|[^a-z])(?:my|our|the|a|her|his|their|your|new|newborn|sweet|"
                         r"little)\s+$")
 # 中学の時, 高校の頃, 小学校時代 (a photo from then may show the pupil); not 時計, 時間

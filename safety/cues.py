@@ -59,6 +59,7 @@ from typing import Protocol
 import jaconv
 
 from safety import cue_words as W
+from safety.milestones import milestone_hits, thing_birthday
 from safety.normalise import undisguise
 from safety.rejoin import Lexicon, rejoined
 
@@ -211,7 +212,7 @@ def _is_thing_age(low: str, start: int, end: int) -> bool:
     kind = _nearest_kind(low, start, end)
     if kind:
         return kind == "thing"
-    before = low[max(0, start - 6):start]
+    before = low[max(0, start - 8):start]
     animal = max((m.end() for m in W.JA_ANIMAL_BEFORE.finditer(before)), default=-1)
     person = max((before.rfind(p) + len(p) for p in W.JA_PERSONS if p in before), default=-1)
     return animal > person
@@ -307,7 +308,8 @@ def _ages(low: str, max_age: int) -> list[tuple[int, str]]:
         for m in pattern.finditer(low):
             n = _number(m)
             if n <= max_age and not (things and _is_thing_age(low, m.start(), m.end())) \
-                    and not _range_or_span(low, m):
+                    and not _range_or_span(low, m) \
+                    and not (pattern is W.BIRTHDAY and thing_birthday(low, m.start())):
                 hits.append((m.start(), f"age:{n}"))
     for m in W.MILESTONE.finditer(low):
         n = 16 if m["s16"] else 15
@@ -424,6 +426,9 @@ def _baby(low: str) -> list[tuple[int, str]]:
         nxt = _NEXT_WORD.match(low, m.end(), m.end() + _WINDOW)
         word = nxt.group(1) if nxt else None
         owned = W.BABY_OWNER.search(low[max(0, m.start() - 16):m.start()])
+        grown = W.BABY_GROWN.match(low, m.end())
+        if grown and int(grown["n"]) >= 18:
+            continue  # "my baby brother is 30 now"
         if m["s"] or W.BABY_NOUN.match(low, m.end()) or (
                 owned and (word is None or word in W.FUNCTION)):
             hits.append((m.start(), "baby"))
@@ -687,6 +692,7 @@ def _adult_school(low: str, start: int, label: str, grown: Callable[[], bool]) -
 
 
 _PARTICLES = frozenset("がはのをにでともへ")
+_ADULT_THING_BEFORE = re.compile(r"大人(?:用|向け)?$")  # 大人ランドセル: a product for adults
 
 
 def _particle_start(script: str | None, start: int, end: int) -> bool:
@@ -717,6 +723,9 @@ def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
     if words is not None:
         hits.extend((m.start(), m.group(0)) for m in words.finditer(low)
                     if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end()))
+                    and not _ADULT_THING_BEFORE.search(low, max(0, m.start() - 4), m.start())
+                    and not (W.SCHOOL_WORD.search(m.group(0)) and W.ANIMAL_SCHOOL_BEFORE.search(
+                        low, max(0, m.start() - 12), m.start()))
                     and not (_compound(low, m.end()) and not _slang_look(m.group(0), low, m.end()))
                     and not W.JA_LIKE_ADULT.match(low, m.end())
                     and not _particle_start(script, m.start(), m.end()))
@@ -734,6 +743,9 @@ def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
                 continue
             if _in_title(cased, m.start(), m.end()) or _school_place(low, core, m.start(), m.end()):
                 continue
+            if (W.SCHOOL_WORD.search(core) or core in ("daycare", "pre-k")) and \
+                    W.ANIMAL_SCHOOL_BEFORE.search(low, max(0, m.start() - 12), m.start()):
+                continue  # "doggy daycare", "puppy kindergarten"
             if W.LIKENED_BEFORE.search(low, max(0, m.start() - 40), m.start()):
                 continue  # "like a kid in a candy store": a likeness
             if W.EN_NOT_PERSON_AFTER.match(low, m.end()) and not W.POSSESSIVE_BEFORE.search(
@@ -755,6 +767,7 @@ def _hits(cased: str, low: str, cues: CueList, script: str | None = None
     hits += _ages(low, cues.max_minor_age) + _schools(low) + _minor(low, cased) + _baby(low)
     hits += _initial_slang(low, cased) + _turning(low, cues.max_minor_age)
     hits += _counter_ages(low, cues.max_minor_age)
+    hits += milestone_hits(low, script, cues.max_minor_age)
     hits.extend((m.start(), "幼い") for m in W.OSANAI.finditer(low))
     hits.extend((m.start(), "teen") for m in W.TEEN_JA.finditer(low)
                 if not _compound(low, m.end()) and not W.JA_LIKE_ADULT.match(low, m.end()))

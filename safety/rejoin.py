@@ -92,8 +92,8 @@ def _resegment(tokens: list[str], known: list[bool], lexicon: Lexicon) -> list[s
     """The cheapest reading of a run of words as known words, or None when it is the run itself.
 
     Cost (as in SymSpell's word segmentation): a word kept as it was costs nothing when known,
-    and its length plus one when not; a space read away or a space read in costs one each. Ties
-    go to the more frequent words."""
+    and its length plus one when not; a space read away or a space read in costs one each; every
+    new word reads at least one space away. Ties go to the more frequent words."""
     letters = "".join(tokens)
     bounds, pos = {0}, 0
     exact: dict[tuple[int, int], int] = {}
@@ -112,7 +112,9 @@ def _resegment(tokens: list[str], known: list[bool], lexicon: Lexicon) -> list[s
             idx = exact.get((start, end))
             if idx is not None:
                 cost = 0 if known[idx] else len(word) + 1
-            elif lexicon.known(word):
+            elif lexicon.known(word) and any(start < b < end for b in bounds):
+                # A new word must take a space away: an unknown word is never cut into known
+                # ones ("quinceanera" is not "quince an era").
                 cost = sum(start < b < end for b in bounds) + (start not in bounds)
             else:
                 continue
