@@ -19,13 +19,26 @@ sets; first run 2026-11-29, once, after the fourth round and without tuning on i
 is development data now), and ``tests/unit/cue_phrases_blind5.py``: ``EN``/``JA`` (140 phrases,
 written 2026-11-29 the same way; first run 2026-11-29, once, after the fifth round: en recall
 74.3% (26/35), false alarms 8.6% (3/35); ja 94.3% (33/35), 5.7% (2/35); both 84.3% (59/70),
-7.1% (5/70); not tuned on yet). Also times one 18 kB message.
+7.1% (5/70); not tuned on yet), and ``tests/unit/cue_phrases_dev6.py`` (ceremonies,
+milestones, school events, youth sports and their look-alikes: ages of things, animals and
+adults; asserted by the unit tests). Also times one 18 kB message.
 
-    .venv/bin/python bench/cues.py            # figures per set and language
-    .venv/bin/python bench/cues.py --misses   # also list each wrong phrase
+    .venv/bin/python bench/cues.py              # figures per set and language
+    .venv/bin/python bench/cues.py --misses     # also list each wrong phrase
+    .venv/bin/python bench/cues.py --variants   # figures per disguise over every set
 
 Recall: share of phrases that should fire and do. False alarms: share of phrases that should not
 fire and do. Prints figures; never passes or fails.
+
+``--variants`` rewrites every phrase of every set above with each disguise of
+``bench/cue_variants.py`` (look-alike Cyrillic/Greek letters, combining marks, strikethrough, old
+kanji, a space or a no-break space inside a word, and for comparison full-width letters and
+zero-width spaces, which were caught before). The rewriting is deterministic: each phrase's
+choices come from a ``random.Random`` seeded with the disguise's name and the phrase; the words
+that carry a cue (changing one to "xx" changes what the plain phrase gives) are always
+disguised, every other word with probability 1/2, at least one word per phrase. Per disguise it
+prints, over the phrases the disguise changed: caught (positives the plain matcher finds that
+still fire) and false alarms (negatives the plain matcher passes that now fire).
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.cue_variants import DISGUISES, cue_words, disguise
 from config.policy import MinorCues
 from safety.cues import find_minor_cues
 from tests.unit.cue_phrases_blind import BLIND
@@ -48,6 +62,7 @@ from tests.unit.cue_phrases_blind4 import JA as BLIND4_JA
 from tests.unit.cue_phrases_blind5 import EN as BLIND5_EN
 from tests.unit.cue_phrases_blind5 import JA as BLIND5_JA
 from tests.unit.cue_phrases_dev import DEV
+from tests.unit.cue_phrases_dev6 import PHRASES as DEV6
 from tests.unit.cue_phrases_heldout import HELD_OUT, HELD_OUT_LATE
 
 Phrase = tuple[str, bool, str]
@@ -88,25 +103,58 @@ def _elapsed(text: str, cues: MinorCues) -> float:
     return time.perf_counter() - start
 
 
+def _sets() -> dict[str, tuple[Phrase, ...]]:
+    pairs = (("en", BLIND3_EN), ("ja", BLIND3_JA)), (("en", BLIND4_EN), ("ja", BLIND4_JA)), (
+        ("en", BLIND5_EN), ("ja", BLIND5_JA))
+    b3, b4, b5 = (tuple((lang, fires, text) for lang, part in sets for text, fires in part)
+                  for sets in pairs)
+    return {
+        "dev": DEV, "held-out": HELD_OUT, "late": HELD_OUT_LATE,
+        "blind": tuple((lang, fires, text) for text, lang, fires in BLIND),
+        "blind2": tuple((lang, fires, text) for text, lang, fires in BLIND2),
+        "blind3": b3, "blind4": b4, "blind5": b5, "dev6": DEV6,
+    }
+
+
+def variants(cues: MinorCues) -> None:
+    """Caught and false-alarm rates per disguise over every set (see the module docstring)."""
+    def find(text: str) -> list[str]:
+        return find_minor_cues(text, cues)
+
+    phrases = [p for ps in _sets().values() for p in ps]
+    plain = [bool(find(text)) for _, _, text in phrases]
+    carriers = [cue_words(text, find) if fired else set()
+                for (_, _, text), fired in zip(phrases, plain, strict=True)]
+    print(f"variants over {len(phrases)} phrases (all sets); only phrases a disguise changed count")
+    for name in DISGUISES:
+        caught = missed = alarms = quiet = 0
+        for (_, want, text), fired, cw in zip(phrases, plain, carriers, strict=True):
+            if want != fired:
+                continue  # wrong already without a disguise: not the disguise's doing
+            rewritten = disguise(name, text, cw)
+            if rewritten == text:
+                continue
+            now = bool(find(rewritten))
+            if want:
+                caught, missed = caught + now, missed + (not now)
+            else:
+                alarms, quiet = alarms + now, quiet + (not now)
+        print(f"{name:10} caught {_rate(caught, caught + missed)}   "
+              f"false alarms {_rate(alarms, alarms + quiet)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list each wrong phrase")
+    parser.add_argument("--variants", action="store_true",
+                        help="figures per disguise (look-alikes, marks, old kanji, spaces)")
     args = parser.parse_args()
     cues = MinorCues()
-    report("dev", DEV, cues, args.misses)
-    report("held-out", HELD_OUT, cues, args.misses)
-    report("late", HELD_OUT_LATE, cues, args.misses)
-    report("blind", tuple((lang, fires, text) for text, lang, fires in BLIND), cues, args.misses)
-    report("blind2", tuple((lang, fires, text) for text, lang, fires in BLIND2), cues, args.misses)
-    blind3 = tuple(("en", fires, text) for text, fires in BLIND3_EN) + tuple(
-        ("ja", fires, text) for text, fires in BLIND3_JA)
-    report("blind3", blind3, cues, args.misses)
-    blind4 = tuple(("en", fires, text) for text, fires in BLIND4_EN) + tuple(
-        ("ja", fires, text) for text, fires in BLIND4_JA)
-    report("blind4", blind4, cues, args.misses)
-    blind5 = tuple(("en", fires, text) for text, fires in BLIND5_EN) + tuple(
-        ("ja", fires, text) for text, fires in BLIND5_JA)
-    report("blind5", blind5, cues, args.misses)
+    if args.variants:
+        variants(cues)
+        return
+    for name, phrases in _sets().items():
+        report(name, phrases, cues, args.misses)
     _time_long_message(cues)
 
 

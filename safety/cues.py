@@ -800,10 +800,14 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
     cased = jaconv.kata2hira(script)
     low = _lower(cased)
     hits = _hits(cased, low, cues, script if len(script) == len(cased) else None)
+    again = rejoined(cased, low, _lexicon(tuple(cues.tokens))) if len(low) == len(cased) else None
+    if again:  # split words read whole: that reading wins around what it joined
+        plain, spans = again
+        near = [(s - _WINDOW, e + _WINDOW) for s, e in spans]
+        hits = [hit for hit in hits if not any(s <= hit[0] < e for s, e in near)]
+        hits.extend(hit for hit in _hits(plain, _lower(plain), cues)
+                    if any(s <= hit[0] < e for s, e in near))
     readings = _decoded(cased) if _MAYBE_CODED.search(cased) else []  # a cheap first test
-    if len(low) == len(cased):
-        again = rejoined(cased, low, _lexicon(tuple(cues.tokens)))
-        readings += [again] if again else []
     for plain, spans in readings:
         hits.extend(hit for hit in _hits(plain, _lower(plain), cues)
                     if any(s - 16 <= hit[0] < e for s, e in spans))

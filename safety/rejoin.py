@@ -26,7 +26,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
-_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_TOKEN = re.compile(r"'?[a-z0-9]+(?:'[a-z]*)?")
+_NUMBER = re.compile(r"[0-9]+(?:st|nd|rd|th|s)?")  # 14, 7th, 90s: known, never letters
 _JA = "぀-ヿ一-鿿々〆"
 _JA_SPLIT = re.compile(rf"[{_JA}]+(?: [{_JA}]+)+")
 _LONGEST = 24  # letters in the longest word a window may make
@@ -46,8 +47,8 @@ def _lexicon() -> dict[str, int]:
 
 
 class Lexicon:
-    """Known words: the English lexicon plus ``extra`` (the matcher's vocabulary); of single
-    letters only a, i and chat's u and r."""
+    """Known words: the English lexicon plus ``extra`` (the matcher's vocabulary), numbers and
+    ordinals (14, 7th); of single letters only a, i and chat's u."""
 
     def __init__(self, extra: Iterable[str]) -> None:
         self._counts = _lexicon()
@@ -56,8 +57,12 @@ class Lexicon:
 
     def known(self, word: str) -> bool:
         """A word of the lexicon or the vocabulary; "'s" after one too. One letter: a, i."""
+        if len(word) > 1 and (word in self._counts or word in self._extra):
+            return True  # most words: two set lookups
+        if _NUMBER.fullmatch(word):
+            return True
         if len(word) == 1:
-            return word in "aiur"  # "a", "I", chat's "u r"
+            return word in "aiu"  # "a", "I", chat's "u"
         base = word.removesuffix("'s")
         return any(w in self._counts or w in self._extra for w in (word, base) if w)
 
@@ -116,6 +121,10 @@ def _resegment(tokens: list[str], known: list[bool], lexicon: Lexicon) -> list[s
                 # A new word must take a space away: an unknown word is never cut into known
                 # ones ("quinceanera" is not "quince an era").
                 cost = sum(start < b < end for b in bounds) + (start not in bounds)
+                parts = [letters[a:z] for (a, z) in exact if start <= a and z <= end]
+                if start in bounds and end in bounds and all(map(lexicon.known, parts)) and \
+                        lexicon.weight(word) - sum(map(lexicon.weight, parts)) >= _GAIN:
+                    cost = 0  # "fir st" beside other split words: far likelier "first"
             else:
                 continue
             cand = (prev[0] + cost, prev[1] + lexicon.weight(word), [*prev[2], word])
@@ -126,6 +135,10 @@ def _resegment(tokens: list[str], known: list[bool], lexicon: Lexicon) -> list[s
     return last[2] if last and last[2] != tokens else None
 
 
+# log10 of how much likelier a word is than the known words it was split into, for a join of
+# known words next to a split unknown one: "fir st" -> "first" (about 10^7), not "min or" ->
+# "minor" (about 10^2: "a min or two"), nor "in jury" (10^2).
+_GAIN = 3.0
 _REACH = 3  # known words on each side of an unknown one that a reading may draw in
 
 
@@ -136,6 +149,10 @@ def _latin(low: str, cased: str, lexicon: Lexicon) -> list[tuple[int, int, str]]
         if all(known):
             continue
         names = [_is_name(cased, m.start(), m.end()) for m in chain]
+        # Letters spelt out one by one ("u n d e r a g e") are safety.cues' spelt-out reading.
+        for i in range(len(chain) - 2):
+            if all(len(m.group(0)) == 1 for m in chain[i:i + 3]):
+                names[i] = names[i + 1] = names[i + 2] = True
         # Stretches around unknown words, cut at names (never a piece of a joined word).
         marks = [False] * len(chain)
         for i, ok in enumerate(known):
