@@ -106,6 +106,7 @@ def test_kanji_fold_leaves_modern_text_alone():
     ("th ek id in the pic", "kid"),  # the spaces moved: "the kid"
     ("he is a todd ler", "toddler"),
     ("sh e's on ly 14", "age:14"),
+    ("hi s fir st toot h came in!", "event:first tooth"),  # known "fir st" beside split words
     ("中学 生の娘", "中学生"),
     ("小学\u00a0生です", "小学生"),
 ])
@@ -122,6 +123,8 @@ def test_split_words_are_read_whole(text, cue):
     "Lo Li Ming sent the file",
     "teh report is done",  # an unknown word with no better reading
     "do re mi fa so la ti",
+    "a fir st aid kit",  # "fir st" alone, with no split word beside it, stays two words
+    "tickets for kidsplay arena",  # an unknown word is never cut into known ones
 ])
 def test_ordinary_adjacent_words_are_not_joined_into_cues(text):
     assert find_minor_cues(text, CUES) == []
