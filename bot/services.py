@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from bot.models import DecodedImage, Image, ScreenContext, Verdict
+from bot.models import Image
 from bot.ops.metrics import Metrics
+from safety.types import DecodedImage, ScreenContext, Verdict
 
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog

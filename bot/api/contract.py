@@ -13,8 +13,9 @@ from bot import strings
 from bot.core.pipeline import Outcome
 from bot.errors import InputRejected, MiruError
 from bot.imaging.ingest import check_size
-from bot.models import DecodedImage, Finding, Image, Verdict
+from bot.models import Image
 from safety.policy import context_for
+from safety.types import DecodedImage, Finding, Verdict
 
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog

@@ -41,23 +41,21 @@ from bot.errors import (
     TooManyFiles,
 )
 from bot.models import (
-    Action,
     AnswerRequest,
     Attachment,
     AuditKind,
-    DecodedImage,
     Image,
     IncomingMessage,
     Reply,
     ReplyKind,
     Status,
     Turn,
-    Verdict,
 )
 from bot.ports import Conversation
 from bot.services import Services
 from config.policy import Level
 from safety.policy import REQUEST, combine, context_for, redecide
+from safety.types import Action, DecodedImage, Verdict
 
 log = logging.getLogger(__name__)
 

@@ -34,16 +34,7 @@ from bot import strings
 from bot.core.access import at_least
 from bot.core.safetext import neutralise
 from bot.errors import StoreUnavailable
-from bot.models import (
-    Action,
-    Attachment,
-    AuditKind,
-    Image,
-    IncomingMessage,
-    ReplyKind,
-    Status,
-    Verdict,
-)
+from bot.models import Attachment, AuditKind, Image, IncomingMessage, ReplyKind, Status
 from bot.receipts.card import card, field_label
 from bot.receipts.corrections import (
     ParseError,
@@ -59,6 +50,7 @@ from bot.receipts.corrections import (
 from bot.receipts.ledger import Entry, Ledger
 from bot.receipts.summary import chart_png, csv_bytes, summarize, summary_text
 from config.policy import Level
+from safety.types import Action, Verdict
 
 if TYPE_CHECKING:
     from bot.core.delivery import Delivery

@@ -40,8 +40,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot import keys
 from bot.errors import AuditError, CodecError
-from bot.models import AuditKind, AuditRecord, Verdict
+from bot.models import AuditKind, AuditRecord
 from bot.stores.codec import audit_to_dict
+from safety.types import Verdict
 
 if TYPE_CHECKING:
     from bot.stores.redis_base import RedisLike

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 from bot.errors import QuarantineError
 from bot.evidence.quarantine import PurgeResult
-from bot.models import AuditKind, IncomingMessage, Verdict
+from bot.models import AuditKind, IncomingMessage
 from bot.review.model import Case, CaseStatus, Decision, message_link
 from bot.review.store import DecideResult, ReviewStore
 from bot.stores.codec import dump_message, load_message
+from safety.types import Verdict
 
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
