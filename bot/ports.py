@@ -98,7 +98,7 @@ class Platform(Protocol):
 
 class Adapters:
     """The platforms this process serves, by name: each worker and gateway registers its
-    platform as it starts (``bot.app.App``), so review cards, notices and message links find the
+    platform as it starts (``bot.runtime.App``), so review cards, notices and message links find the
     adapter of a case's platform without the core naming any platform."""
 
     def __init__(self) -> None:

@@ -16,6 +16,10 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.core.account import Account
+from bot.core.pipeline import Pipeline
+from bot.core.receipt_thread import ReceiptThreads
+from bot.core.steps import Steps
 from bot.evidence.audit import AuditLog
 from bot.evidence.secrets import open_shared_quarantine
 from bot.imaging.ingest import IngestLimits, Ingestor
@@ -27,7 +31,7 @@ from bot.receipts.model import Receipt
 from bot.receipts.reader import read_receipt
 from bot.review.service import Review
 from bot.review.store import ReviewStore
-from bot.services import ScreenerLike
+from bot.services import ScreenerLike, Services
 from bot.stores.base import StateStore, ThreadMemory
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from bot.stores.redis_base import CLUSTER_OPTIONS, ClusterClient, RedisLike, cluster_node_url
@@ -147,3 +151,11 @@ def receipt_reader(ocr: Ocr) -> Callable[[Image], Receipt]:
 
 def quality(img: Image) -> list[QualityHint]:
     return assess(pil(img))
+
+
+def pipeline_for(services: Services) -> Pipeline:
+    """A pipeline over ``services``, with its shared steps, the users' account and the
+    expense-thread branch built on them."""
+    steps = Steps(services)
+    return Pipeline(services, steps=steps, account=Account(services),
+                    receipts=ReceiptThreads(steps))

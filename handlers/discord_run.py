@@ -22,7 +22,7 @@ from handlers.discord_bot import MiruDiscord
 from handlers.discord_client import DiscordPlatform, configure_api
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.runtime import App
 
 log = structlog.get_logger(__name__)
 

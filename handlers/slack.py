@@ -29,7 +29,7 @@ from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION,
 from handlers.slack_review import ACTION_RE, on_review_action
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.runtime import App
 
 log = structlog.get_logger(__name__)
 

@@ -40,7 +40,7 @@ from bot.ops.http import add_routes
 from bot.review.model import CaseStatus
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.runtime import App
 
 log = logging.getLogger(__name__)
 

@@ -64,7 +64,7 @@ class Submitted(Protocol):
 
 
 class GatewayApp(Protocol):
-    """What the gateway needs of ``bot.app.App`` (tests pass a real ``App`` on memory stores)."""
+    """What the gateway needs of ``bot.runtime.App`` (tests pass a real one on memory stores)."""
 
     @property
     def account(self) -> Account: ...
@@ -95,7 +95,7 @@ class Gateway:
     app's ``Ingress`` (which audits refusals); a workspace with no permissions table lets
     everyone in at ``share``. ``notify(message, text)`` tells a refused user privately (Slack:
     an ephemeral message; Discord: a reply that deletes itself); without it the refusal is
-    posted in the thread. Adapters get their gateway from ``bot.app.App.gateway``."""
+    posted in the thread. Adapters get their gateway from ``bot.runtime.App.gateway``."""
 
     def __init__(self, app: GatewayApp, platform: Platform, *, access: Access,
                  max_inflight: int = MAX_INFLIGHT,

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, assemble
+from bot.app import assemble
 from bot.core.gateway import Gateway
 from bot.errors import DeliveryFailed, StoreUnavailable
 from bot.evidence.audit import AuditLog
 from bot.models import ImageRef, IncomingMessage, Reply, Status
 from bot.ports import PlatformInfo
+from bot.runtime import App
 from bot.services import Services
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from config.policy import load_policy
