@@ -47,12 +47,12 @@ import statistics
 import time
 import uuid
 
-from bot.app import connect_redis
 from bot.jobs.queue import JobQueue
 from bot.jobs.worker import Worker
 from bot.models import IncomingMessage
 from bot.stores.redis_base import RedisLike
 from bot.stores.redis_store import RedisStateStore
+from bot.wiring import connect_redis
 
 SINGLE_URL = "redis://127.0.0.1:6379/13"
 

@@ -27,9 +27,10 @@ from PIL import Image
 from rapidfuzz import fuzz
 
 from bot.receipts import paper
-from bot.receipts.layout import PSM, RapidWords, Word, tesseract_words
+from bot.receipts.layout import RapidWords
 from bot.receipts.model import Receipt
 from bot.receipts.reader import WordSource, read_receipt
+from bot.vision.ocr_words import PSM, Word, tesseract_words
 from tests.receiptgen import generate
 
 FIELDS = ("total", "date", "currency", "merchant", "payment_method", "category", "tax",

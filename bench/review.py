@@ -31,10 +31,11 @@ async def main(cases: int) -> None:
 
     from bot.evidence.audit import AuditLog
     from bot.evidence.vault import RedisQuarantine
-    from bot.models import Action, IncomingMessage, Verdict
+    from bot.models import IncomingMessage
     from bot.review.model import Decision
     from bot.review.service import Actor, Review, blurred_preview
     from bot.review.store import ReviewStore
+    from safety.types import Action, Verdict
 
     buf = io.BytesIO()
     Image.fromarray(data.astronaut()).resize((2000, 2000)).save(buf, "JPEG", quality=90)

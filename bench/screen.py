@@ -34,10 +34,10 @@ from PIL import Image
 from skimage import data
 
 from bot.imaging.ingest import IngestLimits, Ingestor
-from bot.models import ConsentMode, ScreenContext
-from config.policy import load_policy
+from config.policy import ConsentMode, load_policy
 from config.settings import Settings
 from safety.build import build_screener
+from safety.types import ScreenContext
 
 SIZES = (2000, 512)
 ORDERS = ["".join(p) for p in itertools.permutations("abc")]

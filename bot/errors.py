@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import strings
 from config.errors import ConfigError as ConfigProblem
 
 
@@ -23,8 +24,6 @@ class MiruError(Exception):
     def user_message(self, lang: str | None, **extra: Any) -> str:
         """The sentence a user reads, in ``lang``. Only plain values from ``params`` are formatted
         in (never bytes or objects); ``extra`` (e.g. the file's name as the user knows it) wins."""
-        from bot import strings
-
         plain = {k: v for k, v in self.params.items() if isinstance(v, str | int | float)}
         return strings.t(self.message_key, lang, **{**plain, **extra})
 

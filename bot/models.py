@@ -11,15 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-import numpy as np
-
-from config.policy import Audience, ConsentMode  # the policy file's vocabulary, used here too
+from config.policy import Audience
+from safety.types import Action, Finding  # the safety vocabulary (safety/types.py)
 
 PlatformName = Literal["slack", "discord", "cli", "api"]  # api: the integration API
-FindingCode = Literal[
-    "hash_match", "nudity_exposed", "nudity_covered", "nsfw_score", "face", "minor_cue",
-    "minor_audience", "minor_age_estimate", "gate_error", "decode_error",
-]
 Role = Literal["user", "assistant"]
 AuditKind = Literal[
     "verdict", "answer", "rejected", "error", "engine_error", "delivery_failed", "privacy_op",
@@ -31,38 +26,6 @@ AuditKind = Literal[
     "permission_denied", "permission_change",  # team permissions: refusals, /miru admin changes
     "api_refused", "api_key",  # the integration API: 401/403 answers, keys created or revoked
 ]
-
-Box = tuple[float, float, float, float]
-"""A box as fractions of the image's width and height: (x0, y0, x1, y1), each in 0..1."""
-
-
-class Action(StrEnum):
-    """What the policy decided for a request (the strictest over all its images)."""
-
-    ALLOW = "allow"
-    ALLOW_BLURRED = "allow_blurred"
-    CONFIRM = "confirm"  # faces in a consent-"require" channel: ask the uploader first
-    HOLD = "hold"
-    BLOCK = "block"
-    BLOCK_AND_PRESERVE = "block_and_preserve"
-
-    @property
-    def reaches_model(self) -> bool:
-        return self in (Action.ALLOW, Action.ALLOW_BLURRED)
-
-    @property
-    def severity(self) -> int:
-        return _SEVERITY[self]
-
-
-_SEVERITY = {
-    Action.ALLOW: 0,
-    Action.ALLOW_BLURRED: 1,
-    Action.CONFIRM: 2,
-    Action.HOLD: 3,
-    Action.BLOCK: 4,
-    Action.BLOCK_AND_PRESERVE: 5,
-}
 
 
 @dataclass(frozen=True)
@@ -122,25 +85,6 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True, eq=False)
-class DecodedImage:
-    """Ingest stage 1: what the safety gates look at.
-
-    ``frames`` are RGB uint8 arrays (H, W, 3) at screening scale (long edge <= the screening size),
-    the first frame first; every frame of an animation up to the cap is included.
-    """
-
-    index: int
-    source_format: str  # "jpeg" | "png" | "webp" | "gif" | "heif"
-    width: int  # original size
-    height: int
-    original_sha256: str
-    frames: tuple[np.ndarray, ...]
-    frame_count: int  # frames in the file (may exceed len(frames) when capped)
-    pdq: str = ""  # hex, of the first frame
-    pdq_quality: int = 0
-
-
-@dataclass(frozen=True, eq=False)
 class Image:
     """Ingest stage 2: the metadata-free image the engines get and the stores keep."""
 
@@ -158,57 +102,6 @@ class Image:
     findings: tuple[Finding, ...] = ()  # what the gates saw on it (image-level, not the text's)
     consent_confirmed: bool = False  # the uploader confirmed everyone shown agreed
     ocr_text: str = ""  # text read from it, for the engine's untrusted OCR block
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One signal a gate saw. Policy turns findings into a verdict; findings are always reported."""
-
-    code: FindingCode
-    gate: str
-    score: float | None = None
-    label: str = ""  # e.g. the NudeNet class, the cue matched, the list name
-    box: Box | None = None
-    image_index: int = 0
-    frame: int = 0  # which frame of an animation the signal came from
-
-
-@dataclass(frozen=True)
-class GateResult:
-    gate: str
-    findings: tuple[Finding, ...] = ()
-    scores: dict[str, float] = field(default_factory=dict)
-    model_version: str = ""
-    elapsed_ms: float = 0.0
-    error: str | None = None  # set when the gate raised or timed out: the policy holds
-
-
-@dataclass(frozen=True)
-class ScreenContext:
-    """What the policy knows besides the pixels."""
-
-    text: str = ""
-    channel: str = ""
-    audience: Audience = Audience.GENERAL
-    consent_mode: ConsentMode = ConsentMode.OFF
-    consent_confirmed: bool = False
-
-
-@dataclass(frozen=True)
-class Verdict:
-    action: Action
-    reasons: tuple[str, ...]
-    findings: tuple[Finding, ...] = ()
-    scores: dict[str, float] = field(default_factory=dict)
-    model_versions: dict[str, str] = field(default_factory=dict)
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    escalated: bool = False
-
-    def faces(self, image_index: int) -> tuple[Box, ...]:
-        return tuple(
-            f.box for f in self.findings
-            if f.code == "face" and f.image_index == image_index and f.box is not None
-        )
 
 
 @dataclass(frozen=True)

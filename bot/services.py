@@ -10,8 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from bot.models import DecodedImage, Image, ScreenContext, Verdict
+from bot.models import Image
 from bot.ops.metrics import Metrics
+from bot.ports import SYSTEM_CLOCK, Clock
+from safety.types import DecodedImage, ScreenContext, Verdict
 
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
@@ -32,7 +34,7 @@ class ScreenerLike(Protocol):
     async def screen(self, images: Sequence[DecodedImage], ctx: ScreenContext) -> Verdict: ...
 
 
-async def _no_cards(case: Case) -> None:
+async def no_cards(case: Case) -> None:
     """No platform to post review cards on (the command line): the case waits in the queue."""
 
 
@@ -57,6 +59,7 @@ class Services:
     ledger: Ledger | None = None  # expense threads (with Redis)
     read_receipt: Callable[[Image], Receipt] | None = None  # an allowed image's fields
     review: Review | None = None  # the moderators' queue (with Redis)
-    review_cards: Callable[[Case], Awaitable[None]] = _no_cards  # post a case's card
+    review_cards: Callable[[Case], Awaitable[None]] = no_cards  # post a case's card
     metrics: Metrics = field(default_factory=Metrics)  # this process's one registry
+    clock: Clock = SYSTEM_CLOCK  # time for stamps and quotas (build_app's ``clock=``)
 

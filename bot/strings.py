@@ -106,8 +106,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "モデレーターの判断により、画像（ケース {case}）は処理できません。/miru appeal {case} で一度だけ再審査を求められます。",
     },
     "review.outcome_rejected_delete": {
-        "en": "A moderator decided that your image (case {case}) can't be processed. Please delete it from this channel (Slack does not let bots delete others' files); workspace admins may remove it too. You can appeal once with /miru appeal {case}.",
-        "ja": "モデレーターの判断により、画像（ケース {case}）は処理できません。このチャンネルから削除してください（Slack ではボットが他の人のファイルを削除できません）。ワークスペース管理者が削除することもあります。/miru appeal {case} で一度だけ再審査を求められます。",
+        "en": "A moderator decided that your image (case {case}) can't be processed. Please delete it from this channel ({platform} does not let bots delete others' files); workspace admins may remove it too. You can appeal once with /miru appeal {case}.",
+        "ja": "モデレーターの判断により、画像（ケース {case}）は処理できません。このチャンネルから削除してください（{platform} ではボットが他の人のファイルを削除できません）。ワークスペース管理者が削除することもあります。/miru appeal {case} で一度だけ再審査を求められます。",
     },
     "review.outcome_escalated": {
         "en": "Your image (case {case}) was passed on for further review. I won't process it.",

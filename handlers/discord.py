@@ -20,7 +20,8 @@ import re
 
 import discord
 
-from bot.models import Audience, ImageRef, IncomingMessage, PlatformName
+from bot.models import ImageRef, IncomingMessage, PlatformName
+from config.policy import Audience
 
 PLATFORM: PlatformName = "discord"
 _MENTION = re.compile(r"<@!?(\d+)>")

@@ -15,6 +15,7 @@ import discord
 
 from bot.core.access import NO_MEMBER, Member
 from bot.models import IncomingMessage
+from handlers.discord_client import PART_CHARS, posted_in
 
 NOTICE_DELETE_AFTER_S = 20.0
 
@@ -37,8 +38,6 @@ def channel_notice(client: discord.Client) -> Any:
     """The gateway's ``notify``: a reply mentioning the author, deleted after a while."""
 
     async def notify(message: IncomingMessage, text: str) -> None:
-        from handlers.discord_client import PART_CHARS, posted_in
-
         await client.get_partial_messageable(posted_in(message)).send(
             f"<@{message.user}> {text}"[:PART_CHARS], delete_after=NOTICE_DELETE_AFTER_S,
             allowed_mentions=discord.AllowedMentions(users=True))

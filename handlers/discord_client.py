@@ -30,9 +30,11 @@ from bot.core.progress import ThrottledEdits
 from bot.core.replylang import reply_language
 from bot.errors import DeliveryFailed, FetchError
 from bot.models import ImageRef, IncomingMessage, Reply, Status
+from bot.ports import PlatformInfo
 from bot.review.model import Case
 from bot.review.store import Card
 from config.settings import Settings
+from handlers.discord_review import post_card, tell_uploader, update_card
 
 log = structlog.get_logger(__name__)
 
@@ -85,10 +87,19 @@ def consent_view(request_id: str, uploader: str, lang: str) -> discord.ui.View:
     return view
 
 
+def message_link(msg: IncomingMessage) -> str:
+    """A link to a Discord message (guild, channel, message)."""
+    return f"https://discord.com/channels/{msg.workspace}/{msg.channel}/{msg.message_id}"
+
+
+DISCORD_INFO = PlatformInfo("discord", "Discord", message_link, deletes_uploads=True)
+
+
 class DiscordPlatform:
     """``bot.ports.Platform`` for Discord over ``client``'s REST session."""
 
     name = "discord"
+    info = DISCORD_INFO
 
     def __init__(self, client: discord.Client, settings: Settings, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -109,18 +120,12 @@ class DiscordPlatform:
 
     # bot.review.desk.CardPoster: review cards (handlers/discord_review.py)
     async def post_review_card(self, channel: str, case: Case, previews: list[bytes]) -> str:
-        from handlers.discord_review import post_card
-
         return await post_card(self, channel, case, previews)
 
     async def update_review_card(self, card: Card, case: Case) -> None:
-        from handlers.discord_review import update_card
-
         await update_card(self, card, case)
 
     async def tell_uploader(self, case: Case, text: str, *, delete: bool = False) -> None:
-        from handlers.discord_review import tell_uploader
-
         await tell_uploader(self, case, text, delete=delete)
 
     async def close(self) -> None:

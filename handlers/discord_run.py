@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from bot.core.access import Access
-from bot.core.gateway import Gateway
 from bot.core.platforms import PlatformRuntime, PlatformSpec
 from bot.errors import ConfigError
 from config.settings import Settings
@@ -24,7 +22,7 @@ from handlers.discord_bot import MiruDiscord
 from handlers.discord_client import DiscordPlatform, configure_api
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.runtime import App
 
 log = structlog.get_logger(__name__)
 
@@ -47,15 +45,9 @@ async def serve(platform: DiscordPlatform, app: App, stop: asyncio.Event) -> Non
     """The Discord gateway until ``stop`` is set (discord.py reconnects and resumes itself)."""
     client = platform.client
     assert isinstance(client, MiruDiscord)
-    desk = None
-    if app.services.review is not None:
-        from bot.review.desk import ReviewDesk
-
-        desk = ReviewDesk(app.services.review, app.policy, app.submit)
     client.review_platform = platform
     # Team permissions: roles and admin status come with each event (no directory needed).
-    client.bind(Gateway(app, platform, review=desk, access=Access(app.policy, app.redis),
-                        notify=channel_notice(client)))
+    client.bind(app.gateway(platform, notify=channel_notice(client)))
     await platform.login()
     connection = asyncio.create_task(client.connect(reconnect=True), name="discord:connect")
     stopper = asyncio.create_task(stop.wait())

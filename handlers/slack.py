@@ -20,7 +20,6 @@ import structlog
 from slack_bolt.async_app import AsyncApp
 
 from bot import strings
-from bot.core.access import Access
 from bot.core.admin import Caller
 from bot.core.commands import AnswerConsent, parse_command
 from bot.core.gateway import Gateway
@@ -30,7 +29,7 @@ from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION,
 from handlers.slack_review import ACTION_RE, on_review_action
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.runtime import App
 
 log = structlog.get_logger(__name__)
 
@@ -128,16 +127,12 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     )
     # The allow-list is checked in the listener: it needs the poster's team, which only the raw
     # event carries (Slack Connect), so the core gateway's ``allow`` hook stays unset.
-    desk = None
-    if app.services.review is not None:
-        from bot.review.desk import ReviewDesk
-
-        desk = ReviewDesk(app.services.review, app.policy, app.submit)
-    # Team permissions: the policy file's tables with /miru admin's overlay in Redis; group
-    # membership and admin status from the Web API; refusals are ephemeral.
-    access = Access(app.policy, app.redis, SlackDirectory(platform.client))
-    gateway = Gateway(app, platform, review=desk, access=access,
-                      notify=ephemeral_notice(platform.client))
+    # Team permissions: group membership and admin status from the Web API (unless the app was
+    # given a directory for Slack); refusals are ephemeral.
+    directory = app.directories.get(PLATFORM) or SlackDirectory(platform.client)
+    gateway = app.gateway(platform, directory=directory,
+                          notify=ephemeral_notice(platform.client))
+    desk = gateway.review
 
     async def on_event(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         team = context.team_id or body.get("team_id") or ""

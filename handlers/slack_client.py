@@ -36,9 +36,11 @@ from bot.core.progress import ThrottledEdits
 from bot.core.replylang import reply_language
 from bot.errors import DeliveryFailed, FetchError, MissingScope
 from bot.models import ImageRef, IncomingMessage, Reply, Status
+from bot.ports import PlatformInfo
 from bot.review.model import Case
 from bot.review.store import Card
 from config.settings import Settings
+from handlers.slack_review import post_card, tell_uploader, update_card
 
 log = structlog.get_logger(__name__)
 
@@ -138,10 +140,20 @@ def consent_blocks(text: str, request_id: str, lang: str) -> list[dict[str, Any]
     ]
 
 
+def message_link(msg: IncomingMessage) -> str:
+    """A link to a Slack message (the permalink form the client opens)."""
+    return f"https://slack.com/archives/{msg.channel}/p{msg.message_id.replace('.', '')}"
+
+
+# Slack does not let a bot delete another user's file: a rejected upload's owner is asked to.
+SLACK_INFO = PlatformInfo("slack", "Slack", message_link, deletes_uploads=False)
+
+
 class SlackPlatform:
     """``bot.ports.Platform`` for Slack. Owns one HTTP client for file downloads."""
 
     name = "slack"
+    info = SLACK_INFO
 
     def __init__(
         self,
@@ -161,18 +173,12 @@ class SlackPlatform:
 
     # bot.review.desk.CardPoster: review cards (handlers/slack_review.py)
     async def post_review_card(self, channel: str, case: Case, previews: list[bytes]) -> str:
-        from handlers.slack_review import post_card
-
         return await post_card(self, channel, case, previews)
 
     async def update_review_card(self, card: Card, case: Case) -> None:
-        from handlers.slack_review import update_card
-
         await update_card(self, card, case)
 
     async def tell_uploader(self, case: Case, text: str, *, delete: bool = False) -> None:
-        from handlers.slack_review import tell_uploader
-
         await tell_uploader(self, case, text)  # bots cannot delete others' files on Slack
 
     async def close(self) -> None:

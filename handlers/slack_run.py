@@ -28,7 +28,7 @@ from handlers.slack import build_bolt_app
 from handlers.slack_client import SlackPlatform, make_web_client
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.runtime import App
 
 log = structlog.get_logger(__name__)
 

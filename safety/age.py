@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 from PIL import Image
 
-from bot.models import DecodedImage, Finding, GateResult
 from safety.nudity import crop
+from safety.types import DecodedImage, Finding, GateResult
 
 GATE = "age"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

@@ -16,7 +16,7 @@ from importlib.metadata import version
 import numpy as np
 import pdqhash
 
-from bot.models import DecodedImage, Finding, GateResult
+from safety.types import DecodedImage, Finding, GateResult
 
 GATE = "hash"
 

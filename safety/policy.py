@@ -27,9 +27,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.models import Action, Audience, ConsentMode, Finding, ScreenContext, Verdict
-from config.policy import PolicyConfig
+from config.policy import Audience, ConsentMode, PolicyConfig
 from safety.cues import find_minor_cues
+from safety.types import Action, Finding, ScreenContext, Verdict
 
 REQUEST = -1
 _ERROR_CODES = {"gate_error": "gate_error", "decode_error": "decode_error"}

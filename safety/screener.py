@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from bot.models import DecodedImage, Finding, GateResult, ScreenContext, Verdict
 from config.policy import PolicyConfig
 from safety.policy import decide
+from safety.types import DecodedImage, Finding, GateResult, ScreenContext, Verdict
 
 log = logging.getLogger(__name__)
 

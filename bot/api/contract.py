@@ -13,8 +13,10 @@ from bot import strings
 from bot.core.pipeline import Outcome
 from bot.errors import InputRejected, MiruError
 from bot.imaging.ingest import check_size
-from bot.models import DecodedImage, Finding, Image, Verdict
+from bot.models import Image
+from bot.receipts.codec import CONTRACT_FIELDS, contract_json
 from safety.policy import context_for
+from safety.types import DecodedImage, Finding, Verdict
 
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
@@ -121,8 +123,6 @@ async def read_receipt_image(data: bytes, name: str, *, size: int, max_bytes: in
                              lang: str = "en") -> ReceiptRead:
     """Screen one file with the real gates, then read an allowed one with ``read`` (in a
     thread: Tesseract is slow). Never raises for what is in the file. The caller audits."""
-    from bot.receipts.codec import contract_json
-
     try:
         check_size(size, max_bytes, name)
         decoded = await ingestor.decode(data, name=name)
@@ -156,8 +156,6 @@ def receipt_entry(file: str, verdict: str | None = None, fields: dict[str, Any] 
     """One object of ``miru receipt --json`` (an entry of ``/v1/receipts``): ``file``, the
     ``verdict`` action (null when never screened), the contract fields (null where not found)
     and ``error`` (null or ``{"code", "message"}``)."""
-    from bot.receipts.codec import CONTRACT_FIELDS
-
     if fields is None:
         fields = dict.fromkeys(CONTRACT_FIELDS)
         fields["items"] = []

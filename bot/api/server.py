@@ -2,10 +2,11 @@
 
 Every ``/v1`` route but the OpenAPI document needs ``Authorization: Bearer KEY`` with the route's
 scope (401, 403 otherwise, each audited as ``api_refused``). Uploads go through the bounded reader
-(``bot.api.upload``: 415, 413, 400), then the same quota as a chat message (``Quotas.admit``: 429
-with ``Retry-After``, audited as ``quota_refused``), then the same code as the command line:
-``/v1/ask`` runs ``Pipeline.handle`` in-process on an ``ApiConversation`` (the thread lives for
-this request only, like ``miru ask``), ``/v1/screen`` and ``/v1/receipts`` the per-image steps of
+(``bot.api.upload``: 415, 413, 400), then the same ingress as a chat message
+(``bot.core.ingress``: the quota, 429 with ``Retry-After``, audited as ``quota_refused``), then
+the same code as the command line: ``/v1/ask`` runs the app's one-shot pipeline
+(``App.one_shot``) in-process on an ``ApiConversation`` (the thread lives for this request only,
+like ``miru ask``), ``/v1/screen`` and ``/v1/receipts`` the per-image steps of
 ``bot.api.contract``. Every error is ``{"error": {"code", "message"}}``; unknown routes 404 and
 wrong methods 405 answer the same way. ``/healthz`` and ``/metrics`` are served too.
 """
@@ -14,10 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -34,12 +33,14 @@ from bot.api.conversation import ApiConversation, files_by_id, refs_for
 from bot.api.errors import ApiError, error_response
 from bot.api.openapi import document
 from bot.api.upload import Limits, Upload, read_upload
-from bot.core.pipeline import Pipeline, request_id_for
+from bot.core.pipeline import request_id_for
 from bot.errors import MiruError, StoreUnavailable
 from bot.models import IncomingMessage
+from bot.ops.http import add_routes
+from bot.review.model import CaseStatus
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.runtime import App
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,6 @@ class ApiServer:
         # client_max_size bounds request.read()/post(); the multipart reader counts by itself
         application = web.Application(client_max_size=self.limits.max_body,
                                       middlewares=[self._errors])
-        from bot.ops.http import add_routes
-
         add_routes(application, self.app.ops)
         for method, path, handler in self.routes():
             application.router.add_route(method, path, handler)
@@ -128,7 +127,7 @@ class ApiServer:
         message = self._message(key, upload)
         async with self._admitted(request, message):
             conv = ApiConversation(message, files_by_id(upload.files))
-            out = await self._one_shot().handle(conv)
+            out = await self.app.one_shot().handle(conv)
         status = 422 if not out.decoded and out.rejections else 200
         return _json(outcome_json(out), status)
 
@@ -178,8 +177,6 @@ class ApiServer:
         return _json(entries, 200 if usable else 422)
 
     async def cases(self, request: web.Request) -> web.Response:
-        from bot.review.model import CaseStatus
-
         key = await self._key(request, "cases")
         review = self.app.services.review
         if review is None:
@@ -252,48 +249,19 @@ class ApiServer:
     @contextlib.asynccontextmanager
     async def _admitted(self, request: web.Request, message: IncomingMessage
                         ) -> AsyncIterator[None]:
-        """The chat quota (one Lua script): 429 when over it, the slot freed when done."""
-        quotas = self.app.quotas
-        if quotas is None:
+        """The chat quota through the shared ``Ingress`` (one Lua script, a refusal audited):
+        429 when over it, the slot freed when done; a quota store that does not answer: 503."""
+        ingress = self.app.ingress
+        async with ingress.admitted(message) as admission:
+            if not admission.ok:
+                reset = admission.reset_at
+                raise ApiError(429, f"quota_{admission.scope}", f"quota.{admission.scope}",
+                               headers={"Retry-After": str(ingress.retry_after_s(admission))},
+                               extra={"reset": reset.isoformat() if reset else None,
+                                      "limit": admission.limit, "tier": admission.tier},
+                               limit=admission.limit,
+                               reset=reset.strftime("%Y-%m-%d %H:%M UTC") if reset else "")
             yield
-            return
-        request_id = request_id_for(message)
-        admission = await quotas.admit(message, request_id)  # StoreUnavailable: 503
-        if not admission.ok:
-            audit = self.app.audit
-            try:
-                await audit.write(audit.record(
-                    "quota_refused", request_id, platform="api", user=message.user,
-                    channel=message.channel, thread=message.thread,
-                    detail={"scope": admission.scope, "tier": admission.tier,
-                            "limit": admission.limit, "images": len(message.images)}))
-            except MiruError as exc:
-                log.error("api: quota refusal not audited: %s", exc.code)
-            reset = admission.reset_at
-            retry = max(1, int(reset.timestamp() - time.time())) if reset is not None else 5
-            raise ApiError(429, f"quota_{admission.scope}", f"quota.{admission.scope}",
-                           headers={"Retry-After": str(retry)},
-                           extra={"reset": reset.isoformat() if reset else None,
-                                  "limit": admission.limit, "tier": admission.tier},
-                           limit=admission.limit,
-                           reset=reset.strftime("%Y-%m-%d %H:%M UTC") if reset else "")
-        try:
-            yield
-        finally:
-            try:
-                await quotas.release(message, request_id)
-            except StoreUnavailable as exc:
-                log.warning("api: quota slot not released (lapses by itself): %s", exc.code)
-
-    def _one_shot(self) -> Pipeline:
-        """The app's pipeline with a thread memory of its own: an API request is one turn, as
-        ``miru ask`` is, and leaves no thread behind."""
-        from bot.stores.memory import MemoryThreadMemory
-
-        s = self.app.services
-        return Pipeline(replace(s, memory=MemoryThreadMemory(
-            max_turns=self.app.settings.max_turns,
-            max_image_bytes=self.app.settings.max_thread_image_bytes)))
 
 
 def _json(body: Any, status: int) -> web.Response:

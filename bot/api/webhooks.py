@@ -33,6 +33,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from bot import keys
 from bot.api.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from bot.evidence.secrets import webhook_secret
 from bot.stores.redis_base import redis_errors
 from bot.stores.redis_base import text as _text
 
@@ -58,8 +59,6 @@ class WebhookConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookConfig | None:
         """``None`` when no webhook is configured; ``ConfigError`` when half configured."""
-        from bot.evidence.secrets import webhook_secret
-
         secret = webhook_secret(settings)
         if secret is None:
             return None

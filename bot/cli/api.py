@@ -13,6 +13,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+# Imported for `miru`'s parser on every command (add_parser): what the commands need is
+# imported inside them, so `miru --help` does not load aiohttp, the API server or the app.
 from bot.cli.exitcodes import EX_FAIL, EX_OK, EX_USAGE
 
 if TYPE_CHECKING:
@@ -55,8 +57,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 async def api_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.cmd == "serve-api":
         return await serve_api(args, settings)
-    from bot.app import connect_redis
     from bot.stores.redis_base import reachable
+    from bot.wiring import connect_redis
 
     redis = connect_redis(settings.redis_url)
     try:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from bot import keys
 from bot.cli.exitcodes import EX_FAIL, EX_OK
 from bot.evidence.audit import Anchor, VerifyResult, chain_of, verify
+from bot.evidence.secrets import chain_key
+from bot.review.model import iso
+from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
 from config.settings import Settings
 
 
 def fetch_anchor(redis_url: str, chain: str) -> tuple[Anchor | None, str]:
     """The chain's anchor from Redis and, when there is none, why (unreachable, absent)."""
-    from bot import keys
-    from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
-
     client = None
     try:  # a cluster client connects (finds the nodes) when it is made
         client = open_sync_client(redis_url, socket_connect_timeout=2, socket_timeout=2)
@@ -37,8 +38,6 @@ def fetch_anchor(redis_url: str, chain: str) -> tuple[Anchor | None, str]:
 
 
 def verify_command(path_arg: str | None, settings: Settings) -> int:
-    from bot.evidence.secrets import chain_key
-
     path = Path(path_arg) if path_arg else settings.audit_path
     if not path.exists():
         print(f"miru: no audit log at {path}", file=sys.stderr)
@@ -99,9 +98,6 @@ def export_command(settings: Settings, since: str | None, as_csv: bool,
     on stderr and the export stops before the bad line (exit 1)."""
     import csv
     import json
-
-    from bot.evidence.secrets import chain_key
-    from bot.review.model import iso
 
     path = Path(path_arg) if path_arg else settings.audit_path
     if not path.exists():

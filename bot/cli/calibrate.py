@@ -19,8 +19,10 @@ from typing import Any
 
 from bot.cli.exitcodes import EX_DATAERR, EX_OK, EX_USAGE
 from bot.errors import InputRejected
+from bot.wiring import build_screening
 from config.settings import Settings
 from safety.calibration import DEFAULT_THRESHOLDS, Row, Sample, for_target, rates
+from safety.policy import context_for
 
 CLASSIFIERS = {"nudenet_exposed": "nudenet_exposed:0", "nudenet_covered": "nudenet_covered:0",
                "open_nsfw": "nsfw:0"}
@@ -34,9 +36,6 @@ def _files(folder: Path) -> list[Path]:
 
 async def calibrate_command(root: str, *, target_fpr: float, as_json: bool,
                             settings: Settings) -> int:
-    from bot.app import build_screening
-    from safety.policy import context_for
-
     base = Path(root)
     folders = {label: base / label for label in ("unsafe", "safe")}
     missing = [str(p) for p in folders.values() if not p.is_dir()]

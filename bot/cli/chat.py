@@ -13,9 +13,11 @@ import sys
 import uuid
 from pathlib import Path
 
+from bot.app import build_app
 from bot.cli.exitcodes import EX_OK
 from bot.cli.local import LocalConversation, cli_message
 from bot.stores.base import ThreadState
+from bot.stores.redis_base import open_client, reachable
 from config.settings import Settings
 
 PROMPT = "you> "
@@ -28,8 +30,6 @@ HISTORY_WIDTH = 200  # characters of each turn shown
 
 
 async def chat_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import build_app
-
     memory_only = not args.thread
     if args.thread and not await _redis_up(settings):
         print("Redis is not reachable, so this conversation will not be saved "
@@ -106,8 +106,6 @@ def history_lines(state: ThreadState, *, turns: int = HISTORY_TURNS,
 
 
 async def _redis_up(settings: Settings) -> bool:
-    from bot.stores.redis_base import open_client, reachable
-
     client = open_client(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     try:
         return await reachable(client)

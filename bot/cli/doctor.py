@@ -10,6 +10,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bot import keys
+from bot.api.webhooks import WebhookConfig
+from bot.evidence.secrets import (
+    AUDIT_SECRET_FILE,
+    QUARANTINE_KEY_FILE,
+    chain_key,
+    path_setting,
+    pseudonym_secret,
+    quarantine_key,
+)
+from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
+from bot.vision.factory import model_cached, model_source
+from config.errors import ConfigError
+from config.policy import load_policy
 from config.settings import Settings
 
 
@@ -33,9 +47,6 @@ def run_checks(settings: Settings) -> Iterator[Check]:
 
 
 def _policy(settings: Settings) -> Check:
-    from config.errors import ConfigError
-    from config.policy import load_policy
-
     try:
         load_policy(settings.policy_file)
     except ConfigError as exc:
@@ -61,8 +72,6 @@ def _data_dir(settings: Settings) -> Check:
 def _sync_redis(settings: Settings) -> Iterator[Any]:
     """A short-timeout client for one check, closed after it. A cluster client connects
     (finds the nodes) when it is made, so a Redis failure may come from here too."""
-    from bot.stores.redis_base import open_sync_client
-
     client = open_sync_client(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
     try:
         yield client
@@ -71,8 +80,6 @@ def _sync_redis(settings: Settings) -> Iterator[Any]:
 
 
 def _redis(settings: Settings) -> Check:
-    from bot.stores.redis_base import REDIS_FAILURES
-
     try:
         with _sync_redis(settings) as client:
             client.ping()
@@ -114,8 +121,6 @@ def _vision_model(settings: Settings) -> Check:
     if backend == "openai":
         return _probe(f"{settings.openai_base_url.rstrip('/')}/models", "vision server",
                       settings.openai_model, lambda: "start the server or fix MIRU_OPENAI_BASE_URL")
-    from bot.vision.factory import model_cached, model_source
-
     model = settings.vlm_model
     if model_cached(model, settings.vlm_revision):
         return Check("vision model", True, f"{model} in the local cache")
@@ -140,9 +145,6 @@ def _probe(url: str, name: str, model: str, fix: Callable[[], str]) -> Check:
 
 
 def _audit_secret(settings: Settings) -> Check:
-    from bot.evidence.secrets import AUDIT_SECRET_FILE, pseudonym_secret
-    from config.errors import ConfigError
-
     path = settings.data_dir / AUDIT_SECRET_FILE
     if not settings.audit_secret.get_secret_value() and not path.exists():
         return Check("audit secret", True, f"unset; generated into {path} on first start")
@@ -156,9 +158,6 @@ def _audit_secret(settings: Settings) -> Check:
 
 
 def _audit_chain_key(settings: Settings) -> Check:
-    from bot.evidence.secrets import AUDIT_SECRET_FILE, chain_key, path_setting
-    from config.errors import ConfigError
-
     fix = ("set MIRU_AUDIT_KEY, or MIRU_AUDIT_KEY_FILE on another volume than the audit log: "
            "whoever can rewrite the log must not be able to read the key")
     explicit = settings.audit_key.get_secret_value() or path_setting(settings.audit_key_file)
@@ -178,9 +177,6 @@ def _audit_chain_key(settings: Settings) -> Check:
 
 
 def _quarantine_key(settings: Settings) -> Check:
-    from bot.evidence.secrets import QUARANTINE_KEY_FILE, path_setting, quarantine_key
-    from config.errors import ConfigError
-
     fix = ("set MIRU_QUARANTINE_KEY_FILE to a key file on another volume (or MIRU_QUARANTINE_KEY)"
            "; a key beside the ciphertext protects nothing once the volume is copied")
     generated = settings.data_dir / QUARANTINE_KEY_FILE
@@ -248,9 +244,6 @@ def _webhooks(settings: Settings) -> Check:
     query, which may carry a token."""
     import httpx
 
-    from bot.api.webhooks import WebhookConfig
-    from config.errors import ConfigError
-
     try:
         config = WebhookConfig.from_settings(settings)
     except ConfigError as exc:
@@ -277,9 +270,6 @@ def _webhooks(settings: Settings) -> Check:
 
 def _dead_webhooks(settings: Settings) -> int:
     """Events given up on; 0 when Redis does not answer (the redis check says so)."""
-    from bot import keys
-    from bot.stores.redis_base import REDIS_FAILURES
-
     try:
         with _sync_redis(settings) as client:
             return int(client.xlen(keys.WEBHOOK_DEAD))

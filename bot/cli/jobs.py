@@ -10,6 +10,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+# Imported for `miru`'s parser on every command (add_parser): what the commands need is
+# imported inside them, so `miru --help` does not load the job queue.
 from bot.cli.exitcodes import EX_FAIL, EX_OK, EX_USAGE
 from bot.cli.output import dumps
 
@@ -33,9 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 async def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import connect_redis
     from bot.jobs.queue import JobQueue
     from bot.stores.redis_base import reachable
+    from bot.wiring import connect_redis
 
     entry = getattr(args, "id", None)
     if entry is not None and not _ENTRY.match(entry):

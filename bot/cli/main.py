@@ -13,6 +13,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+# Subcommands import what they need inside their branch: `miru --help` and the light
+# commands must not load torch, onnxruntime, OpenCV or the whole pipeline (seconds each).
 from bot import strings
 from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_INTERRUPTED, EX_OK, EX_USAGE
 from bot.cli.local import LocalConversation, cli_message
@@ -262,7 +264,7 @@ async def _clean(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _faces_for(data: bytes, name: str, settings: Settings):
     """Face boxes from the same gates the bot uses, so `clean --blur-faces` blurs what they see."""
-    from bot.app import build_screening
+    from bot.wiring import build_screening
     from safety.policy import context_for
 
     ingestor, screener, policy = build_screening(settings)

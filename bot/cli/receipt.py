@@ -26,12 +26,16 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
-from bot.api.contract import receipt_entry
+from bot.api.contract import read_receipt_image, receipt_entry
 from bot.cli.exitcodes import EX_DATAERR, EX_OK
 from bot.cli.local import expand_paths
 from bot.cli.output import dumps
+from bot.evidence.secrets import open_audit_log
 from bot.receipts.codec import CONTRACT_FIELDS
+from bot.receipts.reader import read_receipt
 from bot.receipts.summary import csv_cell
+from bot.vision.ocr import OcrReader
+from bot.wiring import build_screening
 from config.settings import Settings
 
 _WORKER: dict[str, Any] = {}  # per worker process: its ingestor, screener, policy, OCR, loop
@@ -40,9 +44,6 @@ _entry = receipt_entry  # the JSON object per file, shared with /v1/receipts
 
 def _init_worker(settings: Settings) -> None:
     """Load the gates and the OCR reader once per worker process."""
-    from bot.app import build_screening
-    from bot.vision.ocr import OcrReader
-
     ingestor, screener, policy = build_screening(settings)
     # The ingestor's own decoder processes must stop before this worker exits: multiprocessing
     # joins a process's children at exit, and idle decoders would wait forever (a priority >= 0
@@ -54,8 +55,6 @@ def _init_worker(settings: Settings) -> None:
 
 def _read_one(path_text: str) -> tuple[dict[str, Any], Any, str]:
     """(entry, verdict or None, original sha256): never raises for what is in the file."""
-    from bot.api.contract import read_receipt_image
-
     w, path = _WORKER, Path(path_text)
     try:
         size = path.stat().st_size
@@ -74,16 +73,12 @@ def _read_pil(img: Any) -> Any:
     """An allowed (processed) image's receipt fields, with this worker's OCR reader."""
     from PIL import Image as PILImage
 
-    from bot.receipts.reader import read_receipt
-
     with PILImage.open(io.BytesIO(img.data)) as pil:
         return read_receipt(pil.convert("RGB"), ocr=_WORKER["ocr"])
 
 
 async def receipt_command(items: list[str], *, as_json: bool, as_csv: bool,
                           settings: Settings, workers: int | None = None) -> int:
-    from bot.evidence.secrets import open_audit_log
-
     paths = [str(p) for p in expand_paths(items)]
     if not paths:
         print("miru: no image files found in " + ", ".join(items), file=sys.stderr)

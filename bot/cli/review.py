@@ -14,6 +14,8 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
+# Imported for `miru`'s parser on every command (add_parser): what the commands need is
+# imported inside them, so `miru --help` does not load Redis clients and the review queue.
 from bot.cli.exitcodes import EX_FAIL, EX_OK, EX_USAGE
 from bot.review.model import Case, Decision, iso
 
@@ -50,10 +52,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 async def review_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import connect_redis, open_review
     from bot.evidence.secrets import open_audit_log
     from bot.review.service import Actor
     from bot.stores.redis_base import reachable
+    from bot.wiring import connect_redis, open_review
     from config.policy import load_policy
 
     case_id = getattr(args, "case", None)
@@ -153,7 +155,7 @@ async def _decide(review: Review, actor: Actor, case_id: str, decision: Decision
     if decision is Decision.APPROVE:
         print(await _continue(review, case, redis))
     if case.platform != "cli":
-        from bot.review.desk import ReviewNotices
+        from bot.review.cards import ReviewNotices
 
         await ReviewNotices(review).publish(case, decision)
         print("a worker updates the card and tells the uploader")
@@ -201,8 +203,8 @@ async def _viewed(review: Review, actor: Actor, what: str, detail: dict) -> None
 async def redis_client_if_up(settings: Settings) -> RedisLike | None:
     """A client for the shared review queue when Redis answers (``miru ask``), else ``None``
     (held evidence then stays in the local quarantine folder)."""
-    from bot.app import connect_redis
     from bot.stores.redis_base import reachable
+    from bot.wiring import connect_redis
 
     client = connect_redis(settings.redis_url)
     if await reachable(client):

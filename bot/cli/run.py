@@ -8,7 +8,11 @@ import contextlib
 import signal
 import sys
 
+from bot.api.webhooks import deliverer_alongside
+from bot.app import build_app
 from bot.cli.exitcodes import EX_OK, EX_USAGE
+from bot.core.platforms import PlatformRegistry, run_platforms
+from bot.ops.http import serve
 from config.settings import Settings
 
 
@@ -24,10 +28,6 @@ def _stop_event() -> asyncio.Event:
 async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
     """``miru run PLATFORM...``: each platform's gateway and (unless ``--no-worker``) one worker
     answering for all of them, until SIGINT/SIGTERM."""
-    from bot.api.webhooks import deliverer_alongside
-    from bot.app import build_app
-    from bot.core.platforms import run_platforms
-
     app = build_app(settings)
     if app.services.engine_note:
         print(app.services.engine_note, file=sys.stderr)
@@ -46,10 +46,6 @@ async def run_worker_only(settings: Settings, *, metrics_port: int | None = None
                           metrics_host: str = "0.0.0.0") -> int:
     """``miru worker``: answer queued jobs for every platform whose credentials are set; with
     ``metrics_port``, ``/healthz`` and ``/metrics`` on that port."""
-    from bot.api.webhooks import deliverer_alongside
-    from bot.app import build_app
-    from bot.core.platforms import PlatformRegistry
-
     app = build_app(settings)
     if app.services.engine_note:
         print(app.services.engine_note, file=sys.stderr)
@@ -63,8 +59,6 @@ async def run_worker_only(settings: Settings, *, metrics_port: int | None = None
     runner = None
     try:
         if metrics_port is not None:
-            from bot.ops.http import serve
-
             runner, bound = await serve(app.ops, host=metrics_host, port=metrics_port)
             print(f"metrics and health on http://{metrics_host}:{bound}/metrics and /healthz",
                   file=sys.stderr)

@@ -8,14 +8,13 @@ from bot.api.contract import screen_image
 from bot.cli.exitcodes import EX_DATAERR, EX_OK
 from bot.cli.local import expand_paths
 from bot.cli.output import dumps
+from bot.evidence.secrets import open_audit_log
+from bot.wiring import build_screening
 from config.settings import Settings
 
 
 async def screen_command(items: list[str], *, text: str, as_json: bool,
                          settings: Settings) -> int:
-    from bot.app import build_screening
-    from bot.evidence.secrets import open_audit_log
-
     paths = expand_paths(items)
     if not paths:
         print("miru: no image files found in " + ", ".join(items))

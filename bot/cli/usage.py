@@ -8,6 +8,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+# Imported for `miru`'s parser on every command (add_parser): what the command needs is
+# imported inside it, so `miru --help` does not load the quotas.
 from bot.cli.exitcodes import EX_FAIL, EX_OK
 from bot.cli.output import dumps
 
@@ -21,9 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 async def usage_command(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import connect_redis
     from bot.core.quota import day_of, usage
     from bot.stores.redis_base import reachable
+    from bot.wiring import connect_redis
     from config.policy import load_policy
 
     policy = load_policy(settings.policy_file)

@@ -23,6 +23,7 @@ import structlog
 
 from bot import strings
 from bot.core.access import NO_MEMBER, Access, Member
+from bot.core.admin import Caller, run_admin
 from bot.core.commands import (
     Admin,
     AnswerConsent,
@@ -34,14 +35,15 @@ from bot.core.commands import (
     SetLanguage,
     Unknown,
 )
+from bot.core.outcome import request_id_for
 from bot.errors import MiruError, StoreUnavailable
 from bot.models import IncomingMessage, Reply, ReplyKind, Status
 from bot.ports import Platform
 
 if TYPE_CHECKING:
     from bot.core.account import Account
-    from bot.core.admin import Caller
-    from bot.core.quota import Admission, Quotas
+    from bot.core.ingress import Ingress
+    from bot.core.quota import Admission
     from bot.evidence.audit import AuditLog
     from bot.review.desk import ReviewDesk
     from bot.stores.base import StateStore
@@ -62,7 +64,7 @@ class Submitted(Protocol):
 
 
 class GatewayApp(Protocol):
-    """What the gateway needs of ``bot.app.App`` (tests pass a real ``App`` on memory stores)."""
+    """What the gateway needs of ``bot.runtime.App`` (tests pass a real one on memory stores)."""
 
     @property
     def account(self) -> Account: ...
@@ -77,7 +79,7 @@ class GatewayApp(Protocol):
     def policy(self) -> PolicyConfig: ...
 
     @property
-    def quotas(self) -> Quotas | None: ...
+    def ingress(self) -> Ingress: ...
 
     async def submit(self, message: IncomingMessage) -> Submitted: ...
 
@@ -89,16 +91,16 @@ class Gateway:
     burst of events then waits here, after the platform got its acknowledgement, instead of
     exhausting the Redis connection pool and telling people Miru is down.
 
-    ``access`` (team permissions, ``bot.core.access``) is checked before quotas; None lets
+    ``access`` (team permissions, ``bot.core.access``) is checked before quotas, through the
+    app's ``Ingress`` (which audits refusals); a workspace with no permissions table lets
     everyone in at ``share``. ``notify(message, text)`` tells a refused user privately (Slack:
     an ephemeral message; Discord: a reply that deletes itself); without it the refusal is
-    posted in the thread."""
+    posted in the thread. Adapters get their gateway from ``bot.runtime.App.gateway``."""
 
-    def __init__(self, app: GatewayApp, platform: Platform, *,
+    def __init__(self, app: GatewayApp, platform: Platform, *, access: Access,
                  max_inflight: int = MAX_INFLIGHT,
                  allow: Callable[[IncomingMessage], bool] | None = None,
                  review: ReviewDesk | None = None,
-                 access: Access | None = None,
                  notify: Notify | None = None) -> None:
         self.app = app
         self.platform = platform
@@ -140,10 +142,8 @@ class Gateway:
         """Team permissions: the message stamped with its author's level, or the status of a
         refusal (``denied``: told privately through ``notify`` and audited; ``unavailable``:
         the permissions could not be read, so nothing is queued)."""
-        if self.access is None:
-            return message
         try:
-            decision = await self.access.decide(message, member)
+            decision = await self.app.ingress.permit(self.access, message, member)
         except StoreUnavailable as exc:  # fail closed: never answer on unknown permissions
             log.warning("gateway.access_unavailable", platform=self.name, error=exc.code)
             if notify is None:
@@ -153,27 +153,16 @@ class Gateway:
                     await notify(message, strings.t("store.unavailable", await self.language(
                         message.user, message.text)))
             return UNAVAILABLE
+        if decision is None:  # no permissions here: everyone in, the message as it came
+            return message
         if not decision.refused:
             return dataclasses.replace(message, access=decision.level.value)
-        await self._denied(message, decision.refused, decision.level.value,
-                           notify or self.notify)
+        await self._denied(message, decision.refused, notify or self.notify)
         return DENIED
 
-    async def _denied(self, message: IncomingMessage, reason: str, level: str,
-                      notify: Notify | None) -> None:
-        from bot.core.pipeline import request_id_for
-
-        request_id = request_id_for(message)
-        audit = self.app.audit
-        log.info("gateway.permission_denied", platform=self.name, reason=reason)
-        try:
-            await audit.write(audit.record(
-                "permission_denied", request_id, platform=message.platform, user=message.user,
-                channel=message.channel, thread=message.thread,
-                detail={"workspace": message.workspace, "reason": reason, "level": level,
-                        "images": len(message.images)}))
-        except MiruError as exc:
-            log.error("gateway.audit_failed", platform=self.name, error=exc.code)
+    async def _denied(self, message: IncomingMessage, reason: str, notify: Notify | None
+                      ) -> None:
+        """Tell the refused user (the ingress audited the refusal)."""
         lang = await self.language(message.user, message.text)
         text = strings.t(f"access.denied_{reason}", lang)
         try:
@@ -181,7 +170,7 @@ class Gateway:
                 await notify(message, text)
             else:
                 await self.platform.conversation(message).reply(
-                    Reply(ReplyKind.INFO, text, message.thread_key, request_id))
+                    Reply(ReplyKind.INFO, text, message.thread_key, request_id_for(message)))
         except Exception as exc:  # told or not, nothing was queued; the audit record stands
             log.warning("gateway.denied_notice_failed", platform=self.name,
                         error=type(exc).__name__)
@@ -199,80 +188,41 @@ class Gateway:
             return REFUSED
         if result is None or result.status == UNAVAILABLE:
             if admitted:
-                await self._refund(message)
+                await self.app.ingress.refund(message)
             await self._unavailable(message)
             return UNAVAILABLE
         return result.status
 
     async def _admit(self, message: IncomingMessage) -> Admission | None:
-        """The quota check (one Lua script); None when the quota store is down (fail closed:
-        nothing is queued that no quota counted)."""
-        from bot.core.pipeline import request_id_for
-        from bot.core.quota import Admission
-
-        quotas = self.app.quotas
-        if quotas is None or message.review_case:  # an approved case was counted when sent
-            return Admission(True, "")
+        """The quota check (``Ingress.admit``: one Lua script, a refusal audited); None when
+        the quota store is down (fail closed: nothing is queued that no quota counted)."""
         try:
-            return await quotas.admit(message, request_id_for(message))
+            return await self.app.ingress.admit(message)
         except StoreUnavailable as exc:
             log.warning("gateway.quota_unavailable", platform=self.name, error=exc.code)
             return None
 
-    async def _refund(self, message: IncomingMessage) -> None:
-        """Counted but never queued: give the images back (best effort; a quota store that is
-        down now keeps the count, which errs on the side of the limit)."""
-        from bot.core.pipeline import request_id_for
-
-        quotas = self.app.quotas
-        if quotas is None or message.review_case:
-            return
-        try:
-            await quotas.refund(message, request_id_for(message))
-        except StoreUnavailable as exc:
-            log.warning("gateway.quota_refund_failed", platform=self.name, error=exc.code)
-
     async def _refused(self, message: IncomingMessage, admission: Admission) -> None:
-        from bot.core.pipeline import request_id_for
-
-        request_id = request_id_for(message)
-        audit = self.app.audit
-        try:
-            await audit.write(audit.record(
-                "quota_refused", request_id, platform=message.platform, user=message.user,
-                channel=message.channel, thread=message.thread,
-                detail={"scope": admission.scope, "tier": admission.tier,
-                        "limit": admission.limit, "images": len(message.images)}))
-        except MiruError as exc:
-            log.error("gateway.audit_failed", platform=self.name, error=exc.code)
+        """Tell the user which quota ran out and when it resets (the ingress audited it)."""
         lang = await self.language(message.user, message.text)
         reset = (admission.reset_at.strftime("%Y-%m-%d %H:%M UTC")
                  if admission.reset_at is not None else "")
         text = strings.t(f"quota.{admission.scope}", lang, limit=admission.limit, reset=reset)
         conversation = self.platform.conversation(message)
         try:
-            await conversation.reply(Reply(ReplyKind.INFO, text, message.thread_key, request_id))
+            await conversation.reply(Reply(ReplyKind.INFO, text, message.thread_key,
+                                           request_id_for(message)))
         except MiruError as exc:
             log.error("gateway.reply_failed", platform=self.name, error=exc.code)
         await conversation.status(Status.FAILED)
 
     async def _unavailable(self, message: IncomingMessage) -> None:
-        from bot.core.pipeline import request_id_for
-
-        request_id = request_id_for(message)
-        audit = self.app.audit
-        try:
-            await audit.write(audit.record(
-                "unavailable", request_id, platform=message.platform, user=message.user,
-                channel=message.channel, thread=message.thread,
-                detail={"code": "store_unavailable"}))
-        except MiruError as exc:
-            log.error("gateway.audit_failed", platform=self.name, error=exc.code)
+        await self.app.ingress.unavailable(message)
         lang = await self.language(message.user, message.text)
         conversation = self.platform.conversation(message)
         try:
             await conversation.reply(Reply(ReplyKind.ERROR, strings.t("store.unavailable", lang),
-                                           message.thread_key, request_id))
+                                           message.thread_key, request_id_for(message)))
         except MiruError as exc:
             log.error("gateway.reply_failed", platform=self.name, error=exc.code)
         await conversation.status(Status.FAILED)
@@ -299,12 +249,9 @@ class Gateway:
             return exc.user_message(lang)
 
     async def _admin(self, cmd: Admin, user: str, caller: Caller | None, lang: str) -> str:
-        from bot.core.admin import Caller, run_admin
-
         if caller is None or caller.user != user:  # an adapter that gave no workspace
             caller = Caller(self.name, "", "", user)
-        access = self.access or Access(self.app.policy, None)
-        return await run_admin(access, self.app.audit, cmd, caller, lang)
+        return await run_admin(self.access, self.app.audit, cmd, caller, lang)
 
     async def _run(self, cmd: Command, user: str, lang: str) -> str:
         account = self.app.account
@@ -327,7 +274,7 @@ class Gateway:
                 return strings.t("review.appeal_usage", lang)
             if self.review is None:
                 return strings.t("store.unavailable", lang)
-            return await self.review.appeal(self.name, user, cmd.case, lang, self.platform)
+            return await self.review.appeal(self.name, user, cmd.case, lang)
         return strings.t("cmd.unknown", lang)
 
     async def _history(self, cmd: History, user: str, lang: str) -> str:

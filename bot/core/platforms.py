@@ -35,7 +35,7 @@ SHUTDOWN_WAIT_S = 10.0
 
 
 class RunnableApp(Protocol):
-    """What running platforms needs of ``bot.app.App``."""
+    """What running platforms needs of ``bot.runtime.App``."""
 
     @property
     def settings(self) -> Settings: ...

@@ -26,24 +26,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from bot import strings
 from bot.core.access import at_least
+from bot.core.delivery import Delivery
+from bot.core.outcome import Outcome
 from bot.core.safetext import neutralise
+from bot.core.steps import Steps
 from bot.errors import StoreUnavailable
-from bot.models import (
-    Action,
-    Attachment,
-    AuditKind,
-    Image,
-    IncomingMessage,
-    ReplyKind,
-    Status,
-    Verdict,
-)
+from bot.models import Attachment, Image, IncomingMessage, ReplyKind, Status
+from bot.ports import Conversation
 from bot.receipts.card import card, field_label
 from bot.receipts.corrections import (
     ParseError,
@@ -59,53 +53,31 @@ from bot.receipts.corrections import (
 from bot.receipts.ledger import Entry, Ledger
 from bot.receipts.summary import chart_png, csv_bytes, summarize, summary_text
 from config.policy import Level
-
-if TYPE_CHECKING:
-    from bot.core.delivery import Delivery
-    from bot.ports import Conversation
-    from bot.services import Services
+from safety.types import Action
 
 log = logging.getLogger(__name__)
-Outcome = Any  # bot.core.pipeline.Outcome (not imported: the pipeline imports this module)
-
-
-class Pipeline(Protocol):
-    """The steps of ``bot.core.pipeline.Pipeline`` an expense thread runs, so its images meet
-    exactly the same fetch, gates, verdict replies and audit as every other upload."""
-
-    s: Services
-
-    async def _ingest(self, conv: Conversation, out: Outcome) -> dict[int, bytes]: ...
-    async def _screen(self, msg: IncomingMessage, out: Outcome) -> Verdict: ...
-    async def _act_on_verdict(self, conv: Conversation, out: Outcome, delivery: Delivery,
-                              verdict: Verdict, raw: dict[int, bytes]) -> bool: ...
-    async def _audit(self, msg: IncomingMessage, out: Outcome, kind: AuditKind, *,
-                     verdict: Verdict | None = None, detail: dict | None = None) -> None: ...
-    async def _mark_active(self, msg: IncomingMessage, out: Outcome) -> None: ...
-    async def _finish(self, conv: Conversation, out: Outcome, delivery: Delivery,
-                      kind: ReplyKind, text: str, status: Status | None, *,
-                      attachments: tuple[Attachment, ...] = (),
-                      on_delivered: Callable[[], Awaitable[None]] | None = None) -> bool: ...
-    def _cap(self, text: str, lang: str) -> str: ...
 
 
 class ReceiptThreads:
-    """The expense-thread branch of one ``Pipeline`` (its services, steps and audit)."""
+    """The expense-thread branch of the pipeline (a ``bot.core.steps.Branch``): it runs the
+    pipeline's shared ``steps`` (fetch, gates, verdict replies, reply, audit) on their
+    services."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self.p = pipeline
+    def __init__(self, steps: Steps) -> None:
+        self.steps = steps
+        self.s = steps.s
 
     @property
     def ledger(self) -> Ledger | None:
-        return self.p.s.ledger
+        return self.s.ledger
 
     async def wants(self, msg: IncomingMessage) -> bool:
         """True when ``msg`` belongs to an expense thread (or starts one)."""
-        if self.ledger is None or self.p.s.read_receipt is None:
+        if self.ledger is None or self.s.read_receipt is None:
             return False
         if isinstance(parse(msg.text), StartReceipts) if msg.text.strip() else False:
             return True
-        if self.p.s.policy.channel(msg.channel).receipts:
+        if self.s.policy.channel(msg.channel).receipts:
             return True
         try:
             return await self.ledger.is_expense_thread(msg.thread_key)
@@ -138,22 +110,23 @@ class ReceiptThreads:
 
     async def _images(self, conv: Conversation, out: Outcome, delivery: Delivery,
                       started: bool) -> None:
-        p, msg, lang = self.p, conv.message, out.language
-        raw = await p._ingest(conv, out)
+        msg, lang = conv.message, out.language
+        raw = await self.steps.ingest(conv, out)
         if not out.decoded:
             text = "\n".join(r.message for r in out.rejections)
-            await p._finish(conv, out, delivery, ReplyKind.REJECTED,
-                            text + "\n" + strings.t("reject.no_images", lang), Status.FAILED)
+            await self.steps.finish(conv, out, delivery, ReplyKind.REJECTED,
+                                    text + "\n" + strings.t("reject.no_images", lang),
+                                    Status.FAILED)
             return
-        verdict = await p._screen(msg, out)
-        if not await p._act_on_verdict(conv, out, delivery, verdict, raw):
+        verdict = await self.steps.screen(msg, out)
+        if not await self.steps.act_on_verdict(conv, out, delivery, verdict, raw):
             return
         if not await delivery.claim():
             return
         parts = [strings.t("receipts.started", lang)] if started else []
         for d in out.decoded:
             blur = verdict.faces(d.index) if verdict.action is Action.ALLOW_BLURRED else ()
-            img = await p.s.ingestor.process(raw[d.index], d, blur=blur)
+            img = await self.s.ingestor.process(raw[d.index], d, blur=blur)
             out.images.append(img)
             parts.append(await self._read_one(msg, out, img, msg.images[d.index].name))
         parts.extend(r.message for r in out.rejections)
@@ -161,9 +134,9 @@ class ReceiptThreads:
 
     async def _read_one(self, msg: IncomingMessage, out: Outcome, img: Image, name: str) -> str:
         """Read one allowed image; add it when it is a readable receipt. The sentence to show."""
-        assert self.ledger is not None and self.p.s.read_receipt is not None
+        assert self.ledger is not None and self.s.read_receipt is not None
         lang = out.language
-        receipt = await asyncio.to_thread(self.p.s.read_receipt, img)
+        receipt = await asyncio.to_thread(self.s.read_receipt, img)
         detail: dict[str, Any] = {"image": img.original_sha256}
         if not receipt.is_receipt:
             text = strings.t("receipts.not_receipt", lang, name=name)
@@ -184,7 +157,7 @@ class ReceiptThreads:
                           total_missing=receipt.total is None,
                           totals_disagree=receipt.totals_disagree,
                           unsure=list(receipt.unsure()))
-        await self.p._audit(msg, out, "receipt", detail=detail)
+        await self.steps.audit(msg, out, "receipt", detail=detail)
         return text
 
     async def _command(self, conv: Conversation, out: Outcome, delivery: Delivery,
@@ -229,15 +202,16 @@ class ReceiptThreads:
 
     async def _audit_edit(self, msg: IncomingMessage, out: Outcome, op: str, n: int,
                           **detail: Any) -> None:
-        await self.p._audit(msg, out, "receipt_edit", detail={"op": op, "n": n, **detail})
+        await self.steps.audit(msg, out, "receipt_edit", detail={"op": op, "n": n, **detail})
 
     async def _reply(self, conv: Conversation, out: Outcome, delivery: Delivery, text: str, *,
                      kind: ReplyKind = ReplyKind.ANSWER,
                      attachments: tuple[Attachment, ...] = ()) -> None:
         """Answer in the thread, and keep the thread active so replies need no mention."""
-        await self.p._mark_active(conv.message, out)
-        await self.p._finish(conv, out, delivery, kind, self.p._cap(neutralise(text), out.language),
-                             Status.ANSWERED, attachments=attachments)
+        await self.steps.mark_active(conv.message, out)
+        await self.steps.finish(conv, out, delivery, kind,
+                                self.steps.cap(neutralise(text), out.language),
+                                Status.ANSWERED, attachments=attachments)
 
 
 def _summary_files(entries: list[Entry], lang: str, *, csv: bool = True

@@ -40,8 +40,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot import keys
 from bot.errors import AuditError, CodecError
-from bot.models import AuditKind, AuditRecord, Verdict
+from bot.models import AuditKind, AuditRecord
 from bot.stores.codec import audit_to_dict
+from bot.stores.redis_base import register_script
+from safety.types import Verdict
 
 if TYPE_CHECKING:
     from bot.stores.redis_base import RedisLike
@@ -107,8 +109,6 @@ class AuditLog:
         self._redis = redis
         self._stream = stream
         self._stream_maxlen = stream_maxlen
-        from bot.stores.redis_base import register_script
-
         self._script = register_script(redis, _MIRROR_LUA) if redis is not None else None
         self._taps: list[Tap] = []
 

@@ -29,6 +29,10 @@ from typing import TYPE_CHECKING, Any
 from cryptography.fernet import Fernet
 
 from bot.errors import ConfigError
+from bot.evidence.audit import AuditLog, derive_chain_key
+from bot.evidence.events import EventTap
+from bot.evidence.quarantine import Quarantine, split_keys
+from bot.evidence.vault import RedisQuarantine
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -132,8 +136,6 @@ def pseudonym_secret(settings: Settings, *, create: bool = True) -> Secret:
 def chain_key(settings: Settings, pseudonym: Secret | None = None) -> Secret:
     """``MIRU_AUDIT_KEY`` or ``MIRU_AUDIT_KEY_FILE``, else derived from ``pseudonym`` (default:
     the existing pseudonym secret; none is generated)."""
-    from bot.evidence.audit import derive_chain_key
-
     value, path = _env(settings.audit_key), path_setting(settings.audit_key_file)
     if value and path:
         raise ConfigError("set MIRU_AUDIT_KEY or MIRU_AUDIT_KEY_FILE, not both")
@@ -172,8 +174,6 @@ def _long_enough(value: bytes, what: str) -> bytes:
 
 def _fernet(key: bytes, what: str) -> bytes:
     """``key``: one Fernet key, or several separated by commas (rotation: the first encrypts)."""
-    from bot.evidence.quarantine import split_keys
-
     try:
         found = split_keys(key)
         if not found:
@@ -191,14 +191,10 @@ def open_audit_log(settings: Settings, redis: Any = None) -> AuditLog:
     """The audit log with its resolved pseudonym secret and chain key (``build_app`` and any
     command that writes audit records). With Redis and ``MIRU_WEBHOOK_URL``, held and blocked
     verdicts, case decisions and receipts added also become webhook events (its one tap)."""
-    from bot.evidence.audit import AuditLog
-
     secret = pseudonym_secret(settings)
     log = AuditLog(settings.audit_path, secret.value, redis,
                    chain_key=chain_key(settings, secret).value)
     if redis is not None and webhook_secret(settings) is not None:
-        from bot.evidence.events import EventTap
-
         log.add_tap(EventTap(redis))
     return log
 
@@ -224,8 +220,6 @@ def webhook_secret(settings: Settings) -> bytes | None:
 
 def open_quarantine(settings: Settings, retention: Any = None) -> Quarantine:
     """The quarantine with its resolved key and the policy's ``[retention]``."""
-    from bot.evidence.quarantine import Quarantine
-
     return Quarantine(settings.data_dir / "quarantine", quarantine_key(settings).value,
                       retention=retention)
 
@@ -233,6 +227,4 @@ def open_quarantine(settings: Settings, retention: Any = None) -> Quarantine:
 def open_shared_quarantine(settings: Settings, redis: Any, retention: Any = None
                            ) -> RedisQuarantine:
     """The shared (Redis) quarantine with the resolved key(s) and the policy's retention."""
-    from bot.evidence.vault import RedisQuarantine
-
     return RedisQuarantine(redis, quarantine_key(settings).value, retention=retention)

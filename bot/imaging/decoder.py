@@ -25,8 +25,8 @@ import pdqhash
 from PIL import Image, ImageFile
 
 from bot.imaging import imageops
-from bot.models import Box
 from safety.hashlist import pdq_hex
+from safety.types import Box
 
 PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "heif": "HEIF"}
 _BOMB = (Image.DecompressionBombWarning, Image.DecompressionBombError)

@@ -35,7 +35,8 @@ from bot.errors import (
 )
 from bot.imaging import decoder
 from bot.imaging.decodepool import DecoderPool
-from bot.models import Box, DecodedImage, Image
+from bot.models import Image
+from safety.types import Box, DecodedImage
 
 if TYPE_CHECKING:
     from config.settings import Settings

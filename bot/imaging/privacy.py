@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from bot.errors import CorruptImage, EmptyInput, UnsupportedFormat
 from bot.imaging.imageops import encode_clean, exif_transpose, pixelate
-from bot.models import Box
+from safety.types import Box
 
 _NAME = "image"
 

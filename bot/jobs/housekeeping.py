@@ -18,7 +18,10 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.evidence.quarantine import PurgeResult
+from bot.evidence.quarantine import PurgeResult, Quarantine
+from bot.evidence.secrets import quarantine_key
+from bot.review.service import Actor
+from config.policy import load_policy
 
 if TYPE_CHECKING:
     from bot.evidence.quarantine import Quarantine
@@ -51,8 +54,6 @@ async def purge_loop(quarantine: Quarantine, stop: asyncio.Event, *,
 
 
 async def _purge_review(review: Review) -> None:
-    from bot.review.service import Actor
-
     try:
         result = await review.purge(Actor("system", "housekeeping"))
     except Exception as exc:
@@ -81,10 +82,6 @@ async def with_purge(main: Awaitable[T], quarantine: Quarantine, stop: asyncio.E
 def purge_command(settings: Settings, *, as_json: bool) -> int:
     """``miru quarantine purge [--json]``: apply the policy's retention now; exit 0 (1 when some
     cases could not be read and were left alone)."""
-    from bot.evidence.quarantine import Quarantine
-    from bot.evidence.secrets import quarantine_key
-    from config.policy import load_policy
-
     policy = load_policy(settings.policy_file)
     folder = settings.data_dir / "quarantine"
     if not folder.is_dir() or not any(folder.glob("*.bin")):

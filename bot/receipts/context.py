@@ -14,7 +14,7 @@ from PIL import Image
 
 from bot.receipts.amounts import find_amounts
 from bot.receipts.reader import layout_text
-from bot.vision.ocr import OcrReader
+from bot.vision.ocr_words import Ocr
 
 _RECEIPT_WORDS = re.compile(
     r"合\s*計|小\s*計|消\s*費\s*税|お\s*会\s*計|ご\s*請\s*求|お\s*釣|お\s*預|領\s*収|レシート|"
@@ -37,7 +37,7 @@ def has_prices(text: str) -> bool:
     return rows >= 3
 
 
-def ocr_context(reader: OcrReader, image: Image.Image) -> str:
+def ocr_context(reader: Ocr, image: Image.Image) -> str:
     """The text in ``image`` for a model's context: layout rows for a receipt, else plain."""
     plain = reader.read(image, "auto").text
     if not (looks_like_receipt(plain) or has_prices(plain)):

@@ -16,35 +16,10 @@ from dataclasses import dataclass
 from PIL import Image
 
 from bot.errors import EngineError, EngineUnavailable
-from bot.vision.ocr import TESSERACT_LANGS, normalise_text
+from bot.vision.ocr import normalise_text
+from bot.vision.ocr_words import MAX_WORDS, Word
 
-# Page segmentation 6 ("a single uniform block of text"); the rows are grouped here from the
-# word boxes whatever the mode. `OMP_THREAD_LIMIT=1 .venv/bin/python bench/receipts.py --n 40
-# --psm N` (seeds 1000-1039, 2026-11-28, 2 shared cores, load ~2.5), share of fields right:
-#   psm 6:  total 1.000  tax 1.000  payment 1.000  merchant 0.950  p50 1,091 ms
-#   psm 4:  total 1.000  tax 0.975  payment 0.975  merchant 0.950  p50 1,051 ms
-#   psm 11: total 0.975  tax 0.900  payment 0.850  merchant 0.950  p50 1,069 ms
-PSM = 6
-MAX_WORDS = 5_000  # a page with more "words" than this is noise, not a receipt
 MAX_ROW_CHARS = 400
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    left: int
-    top: int
-    width: int
-    height: int
-    conf: float  # 0..1
-
-    @property
-    def cy(self) -> float:
-        return self.top + self.height / 2
-
-    @property
-    def right(self) -> int:
-        return self.left + self.width
 
 
 @dataclass(frozen=True)
@@ -63,32 +38,6 @@ class Row:
     @property
     def conf(self) -> float:
         return sum(w.conf for w in self.words) / len(self.words)
-
-
-def tesseract_words(image: Image.Image, lang: str = "ja", *, psm: int = PSM,
-                    timeout_s: float = 60.0) -> list[Word]:
-    """Tesseract's words with boxes and confidences (``lang`` "ja" reads jpn+eng)."""
-    import pytesseract
-
-    try:
-        data = pytesseract.image_to_data(
-            image, lang=TESSERACT_LANGS.get(lang, "jpn+eng"), config=f"--psm {psm}",
-            timeout=timeout_s, output_type=pytesseract.Output.DICT)
-    except pytesseract.TesseractNotFoundError as err:
-        raise EngineUnavailable("tesseract is not installed or not on PATH") from err
-    except (pytesseract.TesseractError, RuntimeError, OSError) as err:
-        raise EngineError(f"tesseract failed: {err}") from err
-    words = []
-    for i, text in enumerate(data["text"]):
-        if not text.strip():
-            continue
-        conf = float(data["conf"][i])
-        words.append(Word(text.strip(), int(data["left"][i]), int(data["top"][i]),
-                          int(data["width"][i]), int(data["height"][i]),
-                          max(0.0, conf) / 100))
-        if len(words) >= MAX_WORDS:
-            break
-    return words
 
 
 class RapidWords:

@@ -29,10 +29,10 @@ from bot.receipts import fields as F
 from bot.receipts import totals as T
 from bot.receipts.amounts import detect_currency, find_amounts, minor_units
 from bot.receipts.dates import find_dates
-from bot.receipts.layout import Row, Word, group_rows, rows_text, tesseract_words
+from bot.receipts.layout import Row, group_rows, rows_text
 from bot.receipts.model import Receipt, TaxLine
 from bot.receipts.paper import Quality, flatten
-from bot.vision.ocr import OcrReader
+from bot.vision.ocr_words import Ocr, Word, tesseract_words
 
 # Retake thresholds (variance of the Laplacian on the flattened paper at OCR scale; mean gray;
 # the paper's short side in pixels). Generated photos measure 45-750, the same blurred by a
@@ -50,32 +50,31 @@ class WordSource(Protocol):
     def __call__(self, image: Image.Image, lang: str) -> list[Word]: ...
 
 
-def tesseract_source(ocr: OcrReader | None = None) -> WordSource:
-    timeout = ocr.timeout_s if ocr is not None else 60.0
+def word_source(ocr: Ocr | WordSource | None = None) -> WordSource:
+    """Where words with boxes come from: a ``WordSource`` as it is, an ``Ocr`` reader's
+    ``words``, or Tesseract with its default time limit."""
+    if ocr is None:
+        return tesseract_words
+    return ocr if callable(ocr) else ocr.words
 
-    def read(image: Image.Image, lang: str) -> list[Word]:
-        return tesseract_words(image, lang, timeout_s=timeout)
 
-    return read
-
-
-def read_rows(image: Image.Image, *, ocr: OcrReader | WordSource | None = None,
+def read_rows(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
               lang_hint: str | None = None) -> tuple[list[Row], Quality]:
     """The photo flattened and read into printed rows (label and amount on one row)."""
-    source = ocr if callable(ocr) else tesseract_source(ocr)
+    source = word_source(ocr)
     paper, quality = flatten(_normalised(image))
     lang = "en" if (lang_hint or "").lower().startswith("en") else "ja"
     return group_rows(source(paper, lang), lang), quality
 
 
-def layout_text(image: Image.Image, ocr: OcrReader | WordSource | None = None) -> str:
+def layout_text(image: Image.Image, ocr: Ocr | WordSource | None = None) -> str:
     """The text in ``image`` in layout order, one printed row a line (a receipt's labels with
     their amounts): the OCR context a vision model gets for ``miru ask``."""
     rows, _ = read_rows(image, ocr=ocr)
     return rows_text(rows)
 
 
-def read_receipt(image: Image.Image, *, ocr: OcrReader | WordSource | None = None,
+def read_receipt(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
                  lang_hint: str | None = None, today: Date | None = None) -> Receipt:
     """Fields from a photo or scan of one receipt. Never raises for what is in the picture: a
     photo that is not a receipt gives ``is_receipt=False``, one too blurred, dark or small gives
@@ -83,7 +82,7 @@ def read_receipt(image: Image.Image, *, ocr: OcrReader | WordSource | None = Non
     ``EngineUnavailable``."""
     if min(image.size) < MIN_SHORT_SIDE // 2:
         return Receipt(readable=False, retake_tips=(TIP_SMALL,))
-    source = ocr if callable(ocr) else tesseract_source(ocr)
+    source = word_source(ocr)
     paper, quality = flatten(_normalised(image))
     english_only = (lang_hint or "").lower().startswith("en")
     first = _read_paper(paper, source, "en" if english_only else "ja", quality, lang_hint, today)
@@ -119,7 +118,7 @@ def _agrees(r: Receipt) -> bool:
     return amounts.count(r.total) >= 2
 
 
-def read_receipt_file(path: str | Path, *, ocr: OcrReader | WordSource | None = None,
+def read_receipt_file(path: str | Path, *, ocr: Ocr | WordSource | None = None,
                       lang_hint: str | None = None) -> Receipt:
     """``read_receipt`` on an image file (EXIF orientation applied), for the command line; a
     file that is not a readable image raises ``CorruptImage``. Screen it first: this only
@@ -131,7 +130,7 @@ def read_receipt_file(path: str | Path, *, ocr: OcrReader | WordSource | None = 
     return read_receipt_bytes(data, ocr=ocr, lang_hint=lang_hint)
 
 
-def read_receipt_bytes(data: bytes, *, ocr: OcrReader | WordSource | None = None,
+def read_receipt_bytes(data: bytes, *, ocr: Ocr | WordSource | None = None,
                        lang_hint: str | None = None) -> Receipt:
     """``read_receipt`` on encoded image bytes; undecodable bytes raise ``CorruptImage``."""
     try:

@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import CodecError
-from bot.models import IncomingMessage
 
 
 class CaseStatus(StrEnum):
@@ -113,12 +112,3 @@ def load_case(raw: dict[Any, Any]) -> Case:
 
 def _s(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
-
-
-def message_link(msg: IncomingMessage) -> str:
-    """A link to the uploader's message (platform URL scheme; empty for the command line)."""
-    if msg.platform == "slack":
-        return f"https://slack.com/archives/{msg.channel}/p{msg.message_id.replace('.', '')}"
-    if msg.platform == "discord":
-        return f"https://discord.com/channels/{msg.workspace}/{msg.channel}/{msg.message_id}"
-    return ""

@@ -10,16 +10,18 @@ import asyncio
 import io
 import logging
 import secrets
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.errors import QuarantineError
 from bot.evidence.quarantine import PurgeResult
-from bot.models import AuditKind, IncomingMessage, Verdict
-from bot.review.model import Case, CaseStatus, Decision, message_link
+from bot.models import AuditKind, IncomingMessage
+from bot.ports import SYSTEM_CLOCK, Clock
+from bot.review.model import Case, CaseStatus, Decision
 from bot.review.store import DecideResult, ReviewStore
 from bot.stores.codec import dump_message, load_message
+from safety.types import Verdict
 
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
@@ -74,11 +76,22 @@ class Actor:
     name: str = ""  # display name for the card
 
 
+def _no_link(_msg: IncomingMessage) -> str:
+    return ""
+
+
 class Review:
-    def __init__(self, store: ReviewStore, quarantine: RedisQuarantine, audit: AuditLog) -> None:
+    """``link(message)``: a link to the uploader's message, from its platform's adapter
+    (``Adapters.link``; none on the command line). ``clock``: case and decision times."""
+
+    def __init__(self, store: ReviewStore, quarantine: RedisQuarantine, audit: AuditLog, *,
+                 link: Callable[[IncomingMessage], str] = _no_link,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.quarantine = quarantine
         self.audit = audit
+        self.link = link
+        self.clock = clock
 
     # -- opening ---------------------------------------------------------------------------
     async def open_case(self, msg: IncomingMessage, request_id: str, verdict: Verdict,
@@ -88,7 +101,7 @@ class Review:
         ``QuarantineError`` or ``StoreUnavailable`` when it cannot (the caller keeps the
         request stopped and falls back to the local quarantine)."""
         case_id = new_case_id()
-        now = time.time()
+        now = self.clock.now()
         evidence = []
         for index, data in sorted(raw.items()):
             eid = f"{case_id}.{index}"
@@ -98,7 +111,7 @@ class Review:
         case = Case(id=case_id, action=verdict.action.value, reasons=verdict.reasons,
                     scores=dict(verdict.scores), created=now, platform=msg.platform,
                     workspace=msg.workspace, channel=msg.channel, thread=msg.thread,
-                    message_id=msg.message_id, user=msg.user, link=link or message_link(msg),
+                    message_id=msg.message_id, user=msg.user, link=link or self.link(msg),
                     request_id=request_id, language=language, images=images,
                     evidence=tuple(evidence), message=dump_message(msg).decode())
         await self.store.create(case, int(now + self.quarantine.ttl_s(False)))
@@ -109,7 +122,7 @@ class Review:
     async def decide(self, case_id: str, decision: Decision, actor: Actor) -> DecideResult:
         """One decision per case (atomic); the winner is audited as ``review_decision``, a
         late or stale press as ``review_stale``. Escalation puts the evidence on legal hold."""
-        now = time.time()
+        now = self.clock.now()
         hold_until = None
         if decision is Decision.ESCALATE:
             case = await self.store.get(case_id)
@@ -193,7 +206,7 @@ class Review:
                     always_audit: bool = False) -> PurgeResult:
         """Apply the retention: evidence first, then cases whose time is up (legal hold:
         ``legal_hold_days``). Audited as ``review_purge``."""
-        now = time.time() if now is None else now
+        now = self.clock.now() if now is None else now
         evidence = await self.quarantine.sweep(now=now)
         removed, kept = 0, 0
         for case_id in await self.store.ids():

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from bot.errors import CodecError
-from bot.models import AuditRecord, Image, IncomingMessage, Turn, Verdict
+from bot.models import AuditRecord, Image, IncomingMessage, Turn
+from safety.types import Verdict
 
 T = TypeVar("T")
 

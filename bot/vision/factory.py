@@ -20,6 +20,7 @@ from pathlib import Path
 from bot import strings
 from bot.errors import EngineUnavailable
 from bot.vision.base import Engine
+from bot.vision.openai_engine import OpenAIEngine
 from bot.vision.prompts import PromptLimits
 from config.settings import Settings
 
@@ -123,8 +124,6 @@ def build_engine(settings: Settings, *, ocr_engine_factory: Callable[[], Engine]
     if settings.vlm_backend == "ocr":
         return EngineChoice(ocr_engine_factory())
     if settings.vlm_backend == "openai":
-        from bot.vision.openai_engine import OpenAIEngine
-
         return EngineChoice(OpenAIEngine(
             settings.openai_base_url, settings.openai_api_key.get_secret_value(),
             settings.openai_model, timeout_s=settings.openai_timeout_s,
@@ -134,7 +133,7 @@ def build_engine(settings: Settings, *, ocr_engine_factory: Callable[[], Engine]
     source = model_source(settings)
     if source.note:
         return EngineChoice(ocr_engine_factory(), source.note)
-    from bot.vision.transformers_engine import TransformersEngine
+    from bot.vision.transformers_engine import TransformersEngine  # torch: only when used
 
     engine = TransformersEngine(
         settings.vlm_model, revision=settings.vlm_revision,

@@ -13,12 +13,12 @@ import re
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
 from bot.errors import ConfigError, EngineError, EngineUnavailable
+from bot.vision.ocr_words import TESSERACT_LANGS, OcrResult, Word, tesseract_words
 
 ENGINES = ("tesseract", "rapidocr")
 LANGS = ("ja", "en")
@@ -34,7 +34,6 @@ LANGS = ("ja", "en")
 # "auto" read mixed ja/en text in one pass (jpn+eng). RapidOCR stays available by configuration.
 DEFAULT_ENGINES: dict[str, str] = {"ja": "tesseract", "en": "tesseract"}
 
-TESSERACT_LANGS: dict[str, str] = {"ja": "jpn+eng", "en": "eng"}
 # Page segmentation 4 ("one column of text of variable sizes") suits receipts, signs and notices:
 # mean ja accuracy 0.983 against 0.964 for the default (3), which split a receipt's price column.
 TESSERACT_CONFIG = "--psm 4"
@@ -50,17 +49,6 @@ _CJK = r"\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 _JAPANESE = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u4e00-\u9fff]")
 _YEN_AS_BACKSLASH = re.compile(r"\\(?=\s?\d)")
-
-
-@dataclass(frozen=True)
-class OcrResult:
-    """Text read from one image. ``confidence`` is 0..1 (mean over words/lines), None if unknown."""
-
-    text: str
-    engine: str
-    lang: str
-    confidence: float | None
-    elapsed_ms: float
 
 
 def normalise_text(text: str, lang: str) -> str:
@@ -164,6 +152,11 @@ class OcrReader:
                 text, conf, engine = self._read_with(image, "en")
         elapsed = (time.perf_counter() - start) * 1000
         return OcrResult(text, engine, found, conf, elapsed)
+
+    def words(self, image: Image.Image, lang: str = "ja") -> list[Word]:
+        """Tesseract's words with boxes (``lang`` "ja" reads jpn+eng), whatever engine reads
+        plain text: the receipt reader's rows come from Tesseract (``bot.receipts.reader``)."""
+        return tesseract_words(image, lang, timeout_s=self.timeout_s)
 
     def _read_with(self, image: Image.Image, lang: str) -> tuple[str, float | None, str]:
         engine = self.engines_by_lang[lang]

@@ -25,8 +25,8 @@ from bot import strings
 from bot.errors import EngineError
 from bot.models import Answer, AnswerRequest, Image
 from bot.vision import ocr_answer
-from bot.vision.ocr import OcrReader
 from bot.vision.ocr_answer import Receipt
+from bot.vision.ocr_words import Ocr
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ ReceiptReader = Callable[[PILImage.Image], Receipt]
 
 
 class OcrEngine:
-    """``bot.vision.base.Engine`` over an ``OcrReader``.
+    """``bot.vision.base.Engine`` over an OCR reader (``bot.vision.ocr_words.Ocr``).
 
     Images are read with language "auto" (the script in an image need not be the language of the
     question). ``note_key`` is the ``bot.strings`` key of the sentence put first in a thread's
@@ -48,7 +48,7 @@ class OcrEngine:
 
     name = "ocr"
 
-    def __init__(self, reader: OcrReader, *, note_key: str | None = "ocr.no_model",
+    def __init__(self, reader: Ocr, *, note_key: str | None = "ocr.no_model",
                  receipts: ReceiptReader | None = None) -> None:
         if note_key is not None:
             strings.t(note_key, "en")  # an unknown key fails here, not on the first request

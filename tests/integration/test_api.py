@@ -30,8 +30,9 @@ from bot.api.apikeys import ApiKeys, Scope
 from bot.api.contract import outcome_json
 from bot.api.server import ApiServer, start
 from bot.api.webhooks import deliverer_alongside
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.cli.local import LocalConversation, cli_message
+from bot.runtime import App
 from config.settings import Settings, load_settings
 from tests.clirun import cli_env, miru
 from tests.conftest import REDIS_URL, redis_client

@@ -21,14 +21,14 @@ from nudenet.nudenet import _postprocess as nudenet_postprocess
 from PIL import Image, ImageDraw
 from skimage import data
 
-from bot.models import Action, ConsentMode, DecodedImage, GateResult, ScreenContext
-from config.policy import PolicyConfig
+from config.policy import ConsentMode, PolicyConfig
 from config.settings import Settings
 from safety.age import AgeGate, BundledAgeEstimator, TransformersAgeEstimator
 from safety.build import build_screener
 from safety.hashlist import HashGate, pdq_hex
 from safety.nudity import postprocess
 from safety.screener import Screener
+from safety.types import Action, DecodedImage, GateResult, ScreenContext
 
 pytestmark = pytest.mark.slow
 POLICY = PolicyConfig()

@@ -16,12 +16,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import keys
-from bot.app import connect_redis
 from bot.errors import DeliveryFailed
 from bot.jobs.worker import Worker
 from bot.models import IncomingMessage
 from bot.ops.http import Ops, serve
 from bot.ops.metrics import Metrics
+from bot.wiring import connect_redis
 from tests.clirun import cli_env
 from tests.conftest import redis_client
 from tests.integration.test_queue import _run_worker, msg, queue

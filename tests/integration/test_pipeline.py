@@ -12,7 +12,8 @@ from PIL import Image as PILImage
 
 from bot.app import build_app
 from bot.cli.local import LocalConversation, cli_message
-from bot.models import Action, ReplyKind, Status
+from bot.models import ReplyKind, Status
+from safety.types import Action
 
 
 def _conv(tmp_path: Path, files: dict[str, bytes], text: str, **kw) -> LocalConversation:

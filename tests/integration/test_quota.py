@@ -165,7 +165,7 @@ async def test_the_gateway_refuses_in_the_thread_audits_and_fails_closed(redis, 
     from tests.unit.gateway_fakes import make_rig
 
     rig = make_rig(tmp_path)
-    rig.app.quotas = Quotas(redis, policy(images_per_user_per_day=1))
+    rig.app.ingress.quotas = Quotas(redis, policy(images_per_user_per_day=1))
     assert await rig.gateway.submit(message(1)) == "accepted"
     assert await rig.gateway.submit(message(2)) == "refused"
     approved = replace(message(1), event_id="E1:review:c1", review_case="c1")
@@ -176,7 +176,7 @@ async def test_the_gateway_refuses_in_the_thread_audits_and_fails_closed(redis, 
     assert [(r["kind"], r["detail"]["scope"]) for r in rig.audit_lines()
             if r["kind"] == "quota_refused"] == [("quota_refused", "user")]
     down = Redis.from_url("redis://127.0.0.1:1/0")
-    rig.app.quotas = Quotas(down, policy(images_per_user_per_day=1))
+    rig.app.ingress.quotas = Quotas(down, policy(images_per_user_per_day=1))
     try:
         assert await rig.gateway.submit(message(3)) == "unavailable"  # nothing uncounted queued
     finally:
@@ -200,7 +200,7 @@ async def test_the_gateway_refunds_a_request_the_queue_could_not_take(redis, tmp
     from tests.unit.gateway_fakes import make_rig
 
     rig = make_rig(tmp_path)
-    rig.app.quotas = Quotas(redis, policy(images_per_user_per_day=1))
+    rig.app.ingress.quotas = Quotas(redis, policy(images_per_user_per_day=1))
     rig.queue.down = True
     assert await rig.gateway.submit(message(1)) == "unavailable"
     assert "can't work right now" in rig.platform.replies[-1].text

@@ -18,10 +18,11 @@ import pytest
 
 from bot.app import build_app
 from bot.cli.local import LocalConversation, cli_message
-from bot.models import Action, DecodedImage, Finding, GateResult, ReplyKind
+from bot.models import ReplyKind
 from config.policy import PolicyConfig, load_policy
 from safety.hashlist import HashGate
 from safety.screener import Screener
+from safety.types import Action, DecodedImage, Finding, GateResult
 from tests.render import image_bytes, sign
 
 

@@ -21,11 +21,12 @@ from bot.app import build_app
 from bot.cli.local import LocalConversation, cli_message
 from bot.errors import QuarantineError
 from bot.evidence.vault import RedisQuarantine
-from bot.models import Action, ReplyKind
+from bot.models import ReplyKind
 from bot.review.model import CaseStatus, Decision
 from bot.review.service import Actor, ReviewRefused, blurred_preview
 from config.policy import Retention
 from safety.policy import decide
+from safety.types import Action
 from tests.conftest import REDIS_URL, redis_client
 
 DAY = 24 * 3600

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.core.platforms import run_platforms
+from bot.runtime import App
 from config.settings import Settings
 from handlers.discord_client import DiscordPlatform
 from handlers.discord_run import discord_platform, serve

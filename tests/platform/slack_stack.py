@@ -18,8 +18,9 @@ import numpy as np
 from PIL import Image as PILImage
 from skimage import data as samples
 
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.models import Answer, AnswerRequest
+from bot.runtime import App
 from config.policy import load_policy
 from config.settings import Settings
 from handlers.slack import build_bolt_app

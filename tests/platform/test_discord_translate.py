@@ -93,7 +93,7 @@ async def test_ignored_without_mention_from_bots_and_webhooks(
 async def test_age_restricted_channel_and_its_threads_are_an_adult_audience(
         discord_standin: DiscordStandIn) -> None:
     """Issue 9: Discord's ``nsfw`` flag reaches the policy as audience ``adult``."""
-    from bot.models import Audience
+    from config.policy import Audience
 
     client, got = make_client()
     async with run_client(client, discord_standin):

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.app import App
+from bot.app import assemble
 from bot.core.gateway import Gateway
-from bot.core.pipeline import Pipeline
 from bot.errors import DeliveryFailed, StoreUnavailable
 from bot.evidence.audit import AuditLog
 from bot.models import ImageRef, IncomingMessage, Reply, Status
+from bot.ports import PlatformInfo
+from bot.runtime import App
 from bot.services import Services
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from config.policy import load_policy
@@ -74,6 +75,7 @@ class FakePlatform:
     """``bot.ports.Platform`` recording what the gateway posts."""
 
     name: str = "slack"
+    info: PlatformInfo = field(default_factory=lambda: PlatformInfo("slack", "Slack"))
     replies: list[Reply] = field(default_factory=list)
     statuses: list[tuple[str, Status]] = field(default_factory=list)
     refuse: bool = False
@@ -122,9 +124,9 @@ def make_rig(tmp_path: Path, *, state: MemoryStateStore | None = None, language:
         clean_image=lambda *_a, **_k: b"", quality=lambda _i: [],
     )
     queue = FakeQueue()
-    app = App(settings, services, Pipeline(services), redis=None, queue=queue)  # type: ignore[arg-type]
+    app = assemble(settings, services, queue=queue)  # type: ignore[arg-type]
     platform = FakePlatform()
-    gateway = Gateway(app, platform, max_inflight=max_inflight, allow=allow)
+    gateway = app.gateway(platform, max_inflight=max_inflight, allow=allow)
     return Rig(app, gateway, platform, queue, settings.audit_path)
 
 

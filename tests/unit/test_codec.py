@@ -10,17 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import CodecError
-from bot.models import (
-    Action,
-    AuditRecord,
-    Finding,
-    Image,
-    ImageRef,
-    IncomingMessage,
-    Turn,
-    Verdict,
-)
+from bot.models import AuditRecord, Image, ImageRef, IncomingMessage, Turn
 from bot.stores import codec
+from safety.types import Action, Finding, Verdict
 
 
 def _message(**kw) -> IncomingMessage:

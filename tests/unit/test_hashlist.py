@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from skimage import data
 
-from bot.models import DecodedImage
 from config.policy import load_policy
 from safety.hashlist import HashGate, pdq_bits, pdq_hex
+from safety.types import DecodedImage
 
 
 def decoded(frame: np.ndarray, *, index: int = 0, raw: bytes | None = None) -> DecodedImage:

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.models import Action, Audience, ConsentMode, Finding, ScreenContext
 from config.errors import ConfigError
-from config.policy import PolicyConfig, load_policy
+from config.policy import Audience, ConsentMode, PolicyConfig, load_policy
 from config.settings import DEFAULT_POLICY_FILE
 from safety.policy import context_for, decide
+from safety.types import Action, Finding, ScreenContext
 
 POLICY = PolicyConfig()
 GENERAL = ScreenContext(channel="C1")

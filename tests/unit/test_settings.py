@@ -51,8 +51,8 @@ def test_a_bad_redis_url_is_refused_naming_the_variable(monkeypatch, url, named)
 def test_a_cluster_url_gives_a_cluster_client_and_a_plain_url_a_plain_one(monkeypatch):
     from redis.asyncio import Redis, RedisCluster
 
-    from bot.app import connect_redis
     from bot.stores.redis_base import cluster_node_url
+    from bot.wiring import connect_redis
 
     for url in ("redis+cluster://127.0.0.1:7000", "rediss+cluster://u:p@h:7000/0"):
         monkeypatch.setenv("MIRU_REDIS_URL", url)

@@ -1,0 +1,129 @@
+"""Review cards and notices on the case's own platform, whichever process opened or decided it.
+
+- **Cards** (``ReviewCards``): on a new case, the blurred preview (``hold`` only) and the card go
+  to the team's channel; a channel the bot cannot post in is logged and audited
+  (``review_card``), and the case waits in the queue (``miru review list``).
+- **Notices** (``ReviewNotices``): a decision taken away from a platform (``miru review
+  approve|reject|escalate``) is queued in Redis (``keys.REVIEW_NOTICES``); a worker, which serves
+  the platforms, updates the card and tells the uploader.
+
+Both find the case's platform in the app's ``Adapters`` (filled by the workers and gateways as
+they start), so ``bot.app.build_app`` wires them once and nothing is set on them later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from bot import keys
+from bot.ports import Adapters
+from bot.review.desk import CardPoster, outcome_notice
+from bot.review.model import Case, Decision
+from bot.review.service import Review
+from bot.review.store import Card
+from bot.stores.redis_base import redis_errors
+from config.policy import PolicyConfig
+
+log = logging.getLogger(__name__)
+
+
+def poster_for(adapters: Adapters, name: str) -> CardPoster | None:
+    """The platform ``name``'s adapter when this process serves it and it shows review
+    cards."""
+    platform = adapters.get(name)
+    return platform if isinstance(platform, CardPoster) else None
+
+
+class ReviewNotices:
+    """Decisions taken away from a platform: ``publish`` queues one (the command line),
+    ``run`` shows them (a worker, for the platforms in ``adapters``)."""
+
+    def __init__(self, review: Review, adapters: Adapters | None = None) -> None:
+        self.review = review
+        self.adapters = adapters or Adapters()
+
+    async def publish(self, case: Case, decision: Decision) -> None:
+        """Queue the decision for the case's platform; the worker that shows it words it
+        with that platform's ``PlatformInfo``."""
+        body = json.dumps({"case": case.id, "decision": decision.value})
+        r, key = self.review.store.r, keys.review_notices(case.platform)
+        with redis_errors("review notice"):
+            await r.lpush(key, body)
+            await r.ltrim(key, 0, keys.REVIEW_NOTICES_MAX - 1)
+
+    async def handle_one(self, timeout_s: float = 1.0) -> bool:
+        """Show one queued decision for a platform this worker serves; False when none came
+        within ``timeout_s`` (or it serves none)."""
+        names = [n for n in self.adapters.names() if poster_for(self.adapters, n) is not None]
+        if not names:
+            await asyncio.sleep(timeout_s)
+            return False
+        got = await self.review.store.r.brpop([keys.review_notices(p) for p in names],
+                                              timeout=timeout_s)
+        if not got:
+            return False
+        try:
+            notice = json.loads(got[1])
+            case = await self.review.store.get(str(notice["case"]))
+            decision = Decision(notice["decision"]) if "decision" in notice else None
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable review notice dropped")
+            return True
+        poster = poster_for(self.adapters, case.platform) if case is not None else None
+        if case is None or poster is None:
+            return True
+        if decision is not None:
+            text, delete = outcome_notice(case, decision, self.adapters.info(case.platform))
+        else:  # queued by an older version, already worded
+            text, delete = str(notice.get("text") or ""), bool(notice.get("delete"))
+        card = await self.review.store.card(case.id)
+        if card is not None:
+            await poster.update_review_card(card, case)
+        await poster.tell_uploader(case, text, delete=delete)
+        return True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: show decisions as they come; never raises."""
+        while not stop.is_set():
+            try:
+                await self.handle_one()
+            except Exception as exc:  # Redis away: try again shortly
+                log.warning("review notices: %s", type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=2.0)
+
+
+class ReviewCards:
+    """``Services.review_cards``: post a new case's card on its platform; never raises. A
+    process that serves no platform (the command line, ``miru serve-api``) posts nothing and
+    records nothing: the case waits in the queue for a moderator (``miru review list``)."""
+
+    def __init__(self, review: Review, policy: PolicyConfig, adapters: Adapters) -> None:
+        self.review = review
+        self.policy = policy
+        self.adapters = adapters
+
+    async def __call__(self, case: Case) -> None:
+        if not self.adapters.names():
+            return
+        team = self.policy.moderators.get(case.workspace)
+        poster = poster_for(self.adapters, case.platform)
+        why = ("no moderators configured for this workspace" if team is None
+               else "no card support on this platform" if poster is None else "")
+        message_id = ""
+        if team is not None and poster is not None:
+            try:
+                message_id = await poster.post_review_card(team.channel, case,
+                                                           await self.review.previews(case))
+                await self.review.store.set_card(case.id, Card(case.platform, team.channel,
+                                                               message_id))
+            except Exception as exc:  # the case waits in the queue; operators see the log
+                why = f"cannot post in the moderators' channel: {type(exc).__name__}"
+                log.error("review card for case %s not posted: %s", case.id, why)
+        await self.review.audit.write(self.review.audit.record(
+            "review_card", case.request_id, platform=case.platform, channel=case.channel,
+            action="posted" if message_id else "not_posted",
+            detail={"case": case.id, **({"why": why} if why else {})}))

@@ -1,0 +1,161 @@
+"""The parts ``bot.app.build_app`` puts together, each built from settings: the Redis client,
+the stores, the review queue, the screening subset, and the OCR-backed steps (OCR context for a
+vision model, receipt fields). Only the bootstrap (``bot.app``) and the command line's own
+set-up (``miru review``, ``miru doctor``) call these; nothing else constructs collaborators.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from PIL import Image as PILImage
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.core.account import Account
+from bot.core.pipeline import Pipeline
+from bot.core.receipt_thread import ReceiptThreads
+from bot.core.steps import Steps
+from bot.evidence.audit import AuditLog
+from bot.evidence.secrets import open_shared_quarantine
+from bot.imaging.ingest import IngestLimits, Ingestor
+from bot.imaging.quality import QualityHint, assess
+from bot.models import Image, IncomingMessage
+from bot.ports import SYSTEM_CLOCK, Clock
+from bot.receipts.context import ocr_context
+from bot.receipts.model import Receipt
+from bot.receipts.reader import read_receipt
+from bot.review.service import Review
+from bot.review.store import ReviewStore
+from bot.services import ScreenerLike, Services
+from bot.stores.base import StateStore, ThreadMemory
+from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
+from bot.stores.redis_base import CLUSTER_OPTIONS, ClusterClient, RedisLike, cluster_node_url
+from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
+from bot.vision.ocr_words import Ocr
+from config.policy import PolicyConfig, load_policy
+from config.settings import Settings
+
+DAY_S = 24 * 3600
+
+
+def connect_redis(url: str, *, max_connections: int = 64) -> RedisLike:
+    """One client per process: a bounded pool that makes a burst wait for a connection instead
+    of failing, and a few quick retries when a connection drops mid-command. A
+    ``redis+cluster://`` URL gives a ``RedisCluster`` (docs/deployment.md): it finds the other
+    nodes, sends each command to its slot's master and follows MOVED; its pool is per node and
+    does not wait, so it gets four times the room."""
+    retry = Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3)
+    node = cluster_node_url(url)
+    if node is not None:
+        return ClusterClient.from_url(
+            node, max_connections=4 * max_connections, socket_timeout=5,
+            socket_connect_timeout=2, retry=retry,
+            retry_on_error=[RedisConnectionError, RedisTimeoutError], **CLUSTER_OPTIONS)
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=5, socket_timeout=5,
+        socket_connect_timeout=2, retry=retry,
+        retry_on_error=[RedisConnectionError, RedisTimeoutError])
+    return Redis(connection_pool=pool)
+
+
+def open_review(settings: Settings, policy: PolicyConfig, redis: RedisLike, audit: AuditLog,
+                *, link: Callable[[IncomingMessage], str] | None = None,
+                clock: Clock = SYSTEM_CLOCK) -> Review:
+    """The moderators' queue: cases in Redis, evidence in the shared (Redis) quarantine.
+    ``link``: a link to the uploader's message (the app's ``Adapters.link``)."""
+    quarantine = open_shared_quarantine(settings, redis, policy.retention)
+    if link is None:
+        return Review(ReviewStore(redis), quarantine, audit, clock=clock)
+    return Review(ReviewStore(redis), quarantine, audit, link=link, clock=clock)
+
+
+def build_screening(settings: Settings) -> tuple[Ingestor, ScreenerLike, PolicyConfig]:
+    """Only what a verdict needs (``miru screen`` stops there): ingestor, screener, policy."""
+    from safety.build import build_screener  # loads onnxruntime and NudeNet: only when used
+
+    policy = load_policy(settings.policy_file)
+    return (Ingestor(IngestLimits.from_settings(settings)), build_screener(settings, policy),
+            policy)
+
+
+def memory_store(settings: Settings, policy: PolicyConfig, redis: RedisLike | None,
+                 clock: Clock = SYSTEM_CLOCK) -> ThreadMemory:
+    """Thread memory with the policy's retention: in Redis, or in this process."""
+    turn_ttl_s = int(policy.retention.turns_days * DAY_S)
+    image_ttl_s = int(policy.retention.images_days * DAY_S)
+    if redis is None:
+        return MemoryThreadMemory(turn_ttl_s=turn_ttl_s, image_ttl_s=image_ttl_s,
+                                  max_turns=settings.max_turns,
+                                  max_image_bytes=settings.max_thread_image_bytes,
+                                  clock=clock.monotonic)
+    return RedisThreadMemory(redis, turn_ttl_s=turn_ttl_s, image_ttl_s=image_ttl_s,
+                             max_turns=settings.max_turns,
+                             max_image_bytes=settings.max_thread_image_bytes)
+
+
+def state_store(redis: RedisLike | None, consumer: str, clock: Clock = SYSTEM_CLOCK
+                ) -> StateStore:
+    """Preferences, pending consents, reply claims: in Redis (claims named for ``consumer``),
+    or in this process."""
+    if redis is None:
+        return MemoryStateStore(clock=clock.monotonic)
+    return RedisStateStore(redis, holder=consumer)
+
+
+def one_shot_memory(settings: Settings, clock: Clock = SYSTEM_CLOCK
+                    ) -> Callable[[], ThreadMemory]:
+    """A fresh in-process thread memory per call: an API request is one turn, as ``miru ask``
+    is, and leaves no thread behind."""
+    def make() -> ThreadMemory:
+        return MemoryThreadMemory(max_turns=settings.max_turns,
+                                  max_image_bytes=settings.max_thread_image_bytes,
+                                  clock=clock.monotonic)
+
+    return make
+
+
+def pil(img: Image) -> PILImage.Image:
+    return PILImage.open(io.BytesIO(img.data)).convert("RGB")
+
+
+def ocr_context_for(ocr: Ocr) -> Callable[[Image, str], str]:
+    """The OCR context a vision model gets for an image. The text in an image need not be in
+    the question's language, so it is read with "auto"; a receipt in layout order, each label
+    with its amount (``bot.receipts.context``)."""
+    def read(img: Image, _lang: str) -> str:
+        return ocr_context(ocr, pil(img))
+
+    return read
+
+
+def pil_receipt_reader(ocr: Ocr) -> Callable[[PILImage.Image], Receipt]:
+    """For the OCR-only engine: a receipt's fields from an image it has opened."""
+    def read(image: PILImage.Image) -> Receipt:
+        return read_receipt(image, ocr=ocr)
+
+    return read
+
+
+def receipt_reader(ocr: Ocr) -> Callable[[Image], Receipt]:
+    """An allowed (processed) image's receipt fields, read with the app's OCR reader."""
+    def read(img: Image) -> Receipt:
+        return read_receipt(pil(img), ocr=ocr)
+
+    return read
+
+
+def quality(img: Image) -> list[QualityHint]:
+    return assess(pil(img))
+
+
+def pipeline_for(services: Services) -> Pipeline:
+    """A pipeline over ``services``, with its shared steps, the users' account and the
+    expense-thread branch built on them."""
+    steps = Steps(services)
+    return Pipeline(services, steps=steps, account=Account(services),
+                    receipts=ReceiptThreads(steps))
