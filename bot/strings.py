@@ -344,6 +344,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The review queue is not available on this server.",
         "ja": "このサーバーではレビューキューを利用できません。",
     },
+    # HTTP listeners (bot/ops/listen.py): every one of them
+    "error.listen": {
+        "en": "cannot listen on {host}:{port}: {reason}",
+        "ja": "{host}:{port} で待ち受けできません: {reason}",
+    },
+    "http.busy": {
+        "en": "Too many connections are open; try again in a moment.",
+        "ja": "接続が多すぎます。少し待ってからもう一度お試しください。",
+    },
+    "http.body_timeout": {
+        "en": "The request body did not arrive in time; send it again.",
+        "ja": "リクエスト本文が時間内に届きませんでした。もう一度送ってください。",
+    },
     "store.no_memory": {
         "en": "(I can't remember this thread right now, so follow-ups may lack context.)",
         "ja": "（現在このスレッドの内容を記憶できないため、続けての質問では前の内容を参照できない場合があります。）",

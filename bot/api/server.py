@@ -37,6 +37,7 @@ from bot.api.upload import Limits, Upload, read_upload
 from bot.core.pipeline import Pipeline, request_id_for
 from bot.errors import MiruError, StoreUnavailable
 from bot.models import IncomingMessage
+from bot.ops.listen import BodyTimeout
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -104,6 +105,10 @@ class ApiServer:
         except web.HTTPNotFound:
             return error_response(404, "not_found",
                                   strings.t("api.not_found", lang, path=request.path[:200]))
+        except BodyTimeout:
+            response = error_response(408, "body_timeout", strings.t("http.body_timeout", lang))
+            response.force_close()
+            return response
         except web.HTTPRequestEntityTooLarge:
             return error_response(413, "body_too_large", strings.t(
                 "api.too_large", lang, size=request.content_length or "?",
@@ -304,10 +309,10 @@ def _json(body: Any, status: int) -> web.Response:
 
 
 async def start(server: ApiServer, *, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve until the runner is cleaned up; returns it and the bound port (``port=0``: any)."""
-    runner = web.AppRunner(server.application(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None) or []
-    return runner, (sockets[0].getsockname()[1] if sockets else port)
+    """Serve until the runner is cleaned up; returns it and the bound port (``port=0``: any).
+    The listener's guards (header and body timeouts, connection cap: ``bot.ops.listen``) come
+    from the settings; ``ListenError`` when the port cannot be bound."""
+    from bot.ops.listen import HttpGuards, serve
+
+    return await serve(server.application(), host=host, port=port,
+                       guards=HttpGuards.from_settings(server.app.settings))
