@@ -265,6 +265,39 @@ async def test_a_chunked_body_is_counted_as_it_streams(stack, client):
     assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
 
 
+@pytest.mark.parametrize("where", ["preamble", "epilogue", "field"])
+async def test_every_byte_of_a_chunked_body_counts(stack, client, coffee_jpeg, where):
+    """Regression (issue 19): only the parts' contents were counted, so a chunked body with a
+    preamble (or epilogue) bigger than the limit passed, and a good image after it was
+    screened."""
+    key = await stack.key("screen")
+    line = b"p" * 60_000 + b"\r\n"
+    padding = [line] * (MAX_BODY // len(line) + 2)  # over the limit on its own
+    image = (b'--bnd\r\nContent-Disposition: form-data; name="image"; filename="c.jpg"\r\n'
+             b"Content-Type: image/jpeg\r\n\r\n" + coffee_jpeg + b"\r\n")
+    question = b'--bnd\r\nContent-Disposition: form-data; name="question"\r\n\r\n'
+
+    async def body():  # chunked: no Content-Length to refuse it by
+        if where == "preamble":
+            for chunk in padding:
+                yield chunk
+        yield image
+        if where == "field":  # a text field is counted though only 16 KB of it could be kept
+            yield question
+            for chunk in padding:
+                yield chunk.replace(b"\r\n", b"  ")
+            yield b"\r\n"
+        yield b"--bnd--\r\n"
+        if where == "epilogue":
+            for chunk in padding:
+                yield chunk
+
+    r = await client.post(f"{stack.url}/v1/screen", headers={
+        **bearer(key), "Content-Type": "multipart/form-data; boundary=bnd"}, content=body())
+    assert r.status_code == 413, r.text[:300]
+    assert r.json()["error"]["code"] == "body_too_large"
+
+
 async def test_malformed_forms_are_400(stack, client, coffee_jpeg):
     key = await stack.key("ask")
     r = await client.post(f"{stack.url}/v1/ask", headers={
