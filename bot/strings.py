@@ -336,6 +336,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{method} is not allowed on {path} (allowed: {allowed}).",
         "ja": "{path} では {method} は使えません（使えるもの: {allowed}）。",
     },
+    "api.too_many_failures": {
+        "en": "Too many requests with a missing or invalid API key came from your address; try "
+              "again in {retry} seconds with a valid key.",
+        "ja": "あなたのアドレスから API キーがない、または無効なリクエストが多すぎます。{retry} 秒後に有効なキーで"
+              "もう一度お試しください。",
+    },
     "api.receipts_off": {
         "en": "Receipts are off on this workspace's plan.",
         "ja": "このワークスペースのプランではレシート読み取りは無効です。",

@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     # Integration API and outgoing webhooks (docs/api.md)
     # A request body larger than this is refused (413) before it is read
     api_max_body_bytes: int = Field(40_000_000, gt=0)
+    # Refused requests (401/403/429) are audited as one summary per window, not one line each;
+    # past this many failed keys from one address in a window, a failed key gets 429
+    api_refusal_window_s: float = Field(60.0, gt=0)
+    api_max_auth_failures: int = Field(30, ge=1)
     # Where events (verdict.held, verdict.blocked, case.decided, receipt.added) are POSTed; empty:
     # no events. The signing secret (32+ characters) from the variable or a 0600 file.
     webhook_url: str = ""

@@ -37,7 +37,8 @@ _UPLOAD_ERRORS = {
     "403": _err("the key lacks this route's scope"),
     "413": _err("the body is over MIRU_API_MAX_BODY_BYTES, or too many images"),
     "415": _err("not multipart/form-data"),
-    "429": _err("over the workspace's quota; Retry-After says when to come back"),
+    "429": _err("over the workspace's quota, or too many requests with a bad key from your "
+                "address (too_many_failures); Retry-After says when to come back"),
     "503": _err("Redis is unreachable"),
 }
 
@@ -141,6 +142,8 @@ def document() -> dict[str, Any]:
                                    "items": {"$ref": "#/components/schemas/Case"}}}}},
                     "400": _err("a bad status or limit"),
                     "401": _UPLOAD_ERRORS["401"], "403": _UPLOAD_ERRORS["403"],
+                    "429": _err("too many requests with a bad key from your address "
+                                "(too_many_failures); Retry-After says when to come back"),
                     "503": _UPLOAD_ERRORS["503"]}}},
             "/v1/openapi.json": {"get": {
                 "summary": "this document", "security": [],

@@ -1,7 +1,8 @@
 """``miru serve-api``: the integration API over aiohttp.
 
 Every ``/v1`` route but the OpenAPI document needs ``Authorization: Bearer KEY`` with the route's
-scope (401, 403 otherwise, each audited as ``api_refused``). Uploads go through the bounded reader
+scope (401, 403 otherwise, 429 past failed keys: ``bot.api.refusals`` audits them as summaries).
+Uploads go through the bounded reader
 (``bot.api.upload``: 415, 413, 400), then the same quota as a chat message (``Quotas.admit``: 429
 with ``Retry-After``, audited as ``quota_refused``), then the same code as the command line:
 ``/v1/ask`` runs ``Pipeline.handle`` in-process on an ``ApiConversation`` (the thread lives for
@@ -33,6 +34,7 @@ from bot.api.contract import (
 from bot.api.conversation import ApiConversation, files_by_id, refs_for
 from bot.api.errors import ApiError, error_response
 from bot.api.openapi import document
+from bot.api.refusals import RefusalSummary, SourceThrottle, offered_key, summarised
 from bot.api.upload import Limits, Upload, read_upload
 from bot.core.pipeline import Pipeline, request_id_for
 from bot.errors import MiruError, StoreUnavailable
@@ -66,6 +68,9 @@ class ApiServer:
         self.app = app
         self.keys = api_keys
         self.limits = limits or limits_for(app)
+        s = app.settings
+        self.refusals = RefusalSummary(app.audit, window_s=s.api_refusal_window_s)
+        self.throttle = SourceThrottle(s.api_max_auth_failures, window_s=s.api_refusal_window_s)
 
     # -- routes ---------------------------------------------------------------------------
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -88,7 +93,13 @@ class ApiServer:
         add_routes(application, self.app.ops)
         for method, path, handler in self.routes():
             application.router.add_route(method, path, handler)
+        application.cleanup_ctx.append(self._summaries)
         return application
+
+    async def _summaries(self, _: web.Application) -> AsyncIterator[None]:
+        """The refusal summaries' flusher while serving; what is left is written at the end."""
+        async with summarised(self.refusals):
+            yield
 
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -207,35 +218,32 @@ class ApiServer:
 
     # -- steps ----------------------------------------------------------------------------
     async def _key(self, request: web.Request, scope: Scope) -> ApiKey:
-        """The caller's key when valid and allowed ``scope``; 401/403 (audited) otherwise."""
+        """The caller's key when valid and allowed ``scope``; 401/403 otherwise, 429 past too
+        many failed keys from the caller's address (each counted in the refusal summary)."""
         header = request.headers.get("Authorization", "")
         kind, _, token = header.partition(" ")
         key = await self.keys.check(token.strip()) if kind.lower() == "bearer" else None
         if key is None:
-            reason = "missing" if not header else "invalid"
-            await self._audit_refusal(request, None, 401, reason=reason)
+            offered = offered_key(header)
+            if self.throttle.failed(request.remote or "unknown"):
+                self._refused(request, offered, "throttled", 429)
+                retry = self.throttle.retry_after()
+                raise ApiError(429, "too_many_failures", "api.too_many_failures",
+                               headers={"Retry-After": str(retry)}, retry=retry)
+            self._refused(request, offered, "missing" if not header else "invalid", 401)
             challenge = 'Bearer realm="miru"' + (
                 ', error="invalid_token"' if header else "")
             raise ApiError(401, "unauthorized", "api.unauthorized",
                            headers={"WWW-Authenticate": challenge})
         if scope not in key.scopes:
-            await self._audit_refusal(request, key, 403, scope=scope)
+            self._refused(request, key.id, f"scope {scope}", 403)
             raise ApiError(403, "forbidden", "api.forbidden", scope=scope,
                            scopes=", ".join(key.scopes) or "none")
         return key
 
-    async def _audit_refusal(self, request: web.Request, key: ApiKey | None, status: int,
-                             **detail: Any) -> None:
-        audit = self.app.audit
-        try:
-            await audit.write(audit.record(
-                "api_refused", f"api:{uuid.uuid4().hex}", platform="api",
-                user=key.name if key else "", channel=CHANNEL,
-                detail={"status": status, "method": request.method,
-                        "path": request.path[:200], "key_id": key.id if key else None,
-                        **detail}))
-        except MiruError as exc:
-            log.error("api: refusal not audited: %s", exc.code)
+    def _refused(self, request: web.Request, key: str, reason: str, status: int) -> None:
+        self.refusals.note(key=key, reason=reason, status=status,
+                           route=f"{request.method} {request.path[:100]}")
 
     async def _upload(self, request: web.Request) -> Upload:
         upload = await read_upload(request, self.limits)

@@ -14,6 +14,7 @@ import json
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,7 @@ class Stack:
     keys: ApiKeys
     blocked: list[bytes]  # hash-listed images: each one's verdict is block_and_preserve
     tmp: Path
+    server: ApiServer
 
     async def key(self, *scopes: Scope, workspace: str = "api") -> str:
         _, key = await self.keys.create(f"k-{uuid.uuid4().hex[:10]}", tuple(scopes) or
@@ -122,7 +124,8 @@ def make_stack_settings(tmp: Path, **overrides: Any) -> tuple[Settings, list[byt
     settings = load_settings(
         data_dir=tmp / "data", audit_path=tmp / "data" / "audit.jsonl", redis_url=REDIS_URL,
         vlm_backend="ocr", audit_secret="test-secret-0123456789abcdef-0123456789",
-        policy_file=policy, api_max_body_bytes=MAX_BODY, **overrides)
+        policy_file=policy, api_max_body_bytes=MAX_BODY,
+        **{"api_max_auth_failures": 10_000, **overrides})
     return settings, blocked
 
 
@@ -140,12 +143,13 @@ async def run_stack(settings: Settings, blocked: list[bytes], tmp: Path
     app = build_app(settings)
     assert app.redis is not None
     keys = ApiKeys(app.redis)
-    runner, port = await start(ApiServer(app, keys), host="127.0.0.1", port=0)
+    server = ApiServer(app, keys)
+    runner, port = await start(server, host="127.0.0.1", port=0)
     stop = asyncio.Event()
     try:
         async with deliverer_alongside(app.redis, settings, stop):
             yield Stack(settings, app, f"http://127.0.0.1:{port}", port, redis, keys, blocked,
-                        tmp)
+                        tmp, server)
     finally:
         stop.set()
         await runner.cleanup()
@@ -172,6 +176,7 @@ def images(*files: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]
 
 async def test_no_key_or_a_bad_key_is_401_with_a_challenge_and_audited(stack, client,
                                                                        coffee_jpeg):
+    await stack.server.refusals.flush(final=True)
     before = len(stack.audit()) if stack.settings.audit_path.exists() else 0
     bad = "miru_0123456789ab_" + "x" * 43
     good = await stack.key("screen")
@@ -183,9 +188,13 @@ async def test_no_key_or_a_bad_key_is_401_with_a_challenge_and_audited(stack, cl
         assert r.status_code == 401, (headers.keys(), r.text)
         assert r.json()["error"]["code"] == "unauthorized"
         assert r.headers["WWW-Authenticate"].startswith('Bearer realm="miru"')
-    refused = [rec for rec in stack.audit()[before:] if rec["kind"] == "api_refused"]
-    assert [rec["detail"]["status"] for rec in refused] == [401] * 5
-    assert refused[0]["detail"]["reason"] == "missing"
+    await stack.server.refusals.flush(final=True)
+    (summary,) = [rec for rec in stack.audit()[before:] if rec["kind"] == "api_refused_summary"]
+    groups = {(g["key"], g["reason"], g["status"]): g["count"]
+              for g in summary["detail"]["groups"]}
+    assert groups == {("no key", "missing", 401): 1, ("0123456789ab", "invalid", 401): 1,
+                      (good.split("_")[1], "invalid", 401): 1, ("malformed", "invalid", 401): 2}
+    assert summary["detail"]["total"] == 5
     text = stack.settings.audit_path.read_text()
     assert good.split("_", 2)[2] not in text and forged.split("_", 2)[2] not in text
 
@@ -201,9 +210,57 @@ async def test_a_key_outside_its_scope_is_403(stack, client, coffee_jpeg):
     r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
                           files=images(("c.jpg", coffee_jpeg)))
     assert r.status_code == 200
-    assert [rec["detail"]["scope"] for rec in stack.audit()
-            if rec["kind"] == "api_refused" and rec["detail"]["status"] == 403][-2:] == [
-                "ask", "cases"]
+    await stack.server.refusals.flush(final=True)
+    summary = [rec for rec in stack.audit() if rec["kind"] == "api_refused_summary"][-1]
+    mine = {(g["reason"], g["status"]): g["routes"] for g in summary["detail"]["groups"]
+            if g["key"] == key.split("_")[1]}
+    assert mine == {("scope ask", 403): {"POST /v1/ask": 1},
+                    ("scope cases", 403): {"GET /v1/cases": 1}}
+
+
+async def test_refusals_are_one_summary_per_window_not_a_line_each(stack, client):
+    """Regression (issue 19): every unauthenticated request wrote a fsynced, chained line (500
+    a second were 20 GB a day). Now the audit log does not grow with refusals; one record per
+    window counts them all."""
+    await stack.server.refusals.flush(final=True)
+    size = stack.settings.audit_path.stat().st_size
+    scoped = await stack.key("screen")
+    for i in range(60):
+        headers = [{}, bearer(f"miru_{i:012x}_" + "s" * 43), bearer(scoped)][i % 3]
+        r = await client.get(f"{stack.url}/v1/cases", headers=headers)
+        assert r.status_code in (401, 403)
+    assert stack.settings.audit_path.stat().st_size == size  # nothing written per refusal
+    assert await stack.server.refusals.flush(final=True) == 1
+    summary = stack.audit()[-1]
+    assert summary["kind"] == "api_refused_summary" and summary["detail"]["total"] == 60
+    counts = Counter()
+    for g in summary["detail"]["groups"]:
+        counts[(g["reason"], g["status"])] += g["count"]
+    assert counts == {("missing", 401): 20, ("invalid", 401): 20, ("scope cases", 403): 20}
+    assert "s" * 43 not in stack.settings.audit_path.read_text()
+
+
+async def test_an_address_hammering_bad_keys_gets_429_and_nothing_is_lost(stack, client):
+    """Past the threshold of failed keys from one address, 429 with Retry-After; a valid key
+    from that address still works; the refusals still open at shutdown are written then."""
+    server = ApiServer(stack.app, stack.keys)
+    server.throttle.limit = 3
+    runner, port = await start(server, host="127.0.0.1", port=0)
+    url = f"http://127.0.0.1:{port}/v1/cases"
+    try:
+        got = [(await client.get(url, headers=bearer("miru_0123456789ab_" + "x" * 43)))
+               for _ in range(5)]
+        assert [r.status_code for r in got] == [401, 401, 401, 429, 429]
+        assert got[-1].json()["error"]["code"] == "too_many_failures"
+        assert 1 <= int(got[-1].headers["Retry-After"]) <= 60
+        assert (await client.get(url, headers=bearer(await stack.key("cases")))).status_code \
+            == 200
+    finally:
+        await runner.cleanup()
+    summary = stack.audit()[-1]
+    assert summary["kind"] == "api_refused_summary"
+    assert sorted((g["reason"], g["status"], g["count"]) for g in summary["detail"]["groups"]) \
+        == [("invalid", 401, 3), ("throttled", 429, 2)]
 
 
 # -- limits ------------------------------------------------------------------------------------
