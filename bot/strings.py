@@ -342,6 +342,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "あなたのアドレスから API キーがない、または無効なリクエストが多すぎます。{retry} 秒後に有効なキーで"
               "もう一度お試しください。",
     },
+    "api.idempotency_mismatch": {
+        "en": "This {header} was used for another request; use a new key for a new request.",
+        "ja": "この {header} は別のリクエストで使われています。新しいリクエストには新しいキーを使ってください。",
+    },
+    "api.idempotency_in_progress": {
+        "en": "A request with this {header} is still running; ask again when it has finished.",
+        "ja": "この {header} のリクエストはまだ処理中です。終わってからもう一度お試しください。",
+    },
     "api.receipts_off": {
         "en": "Receipts are off on this workspace's plan.",
         "ja": "このワークスペースのプランではレシート読み取りは無効です。",

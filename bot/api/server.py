@@ -33,6 +33,8 @@ from bot.api.contract import (
 )
 from bot.api.conversation import ApiConversation, files_by_id, refs_for
 from bot.api.errors import ApiError, error_response
+from bot.api.idempotency import IdempotencyStore, claim_for, remember_key
+from bot.api.idempotency import middleware as idempotency_middleware
 from bot.api.openapi import document
 from bot.api.refusals import RefusalSummary, SourceThrottle, offered_key, summarised
 from bot.api.upload import Limits, Upload, read_upload
@@ -71,6 +73,7 @@ class ApiServer:
         s = app.settings
         self.refusals = RefusalSummary(app.audit, window_s=s.api_refusal_window_s)
         self.throttle = SourceThrottle(s.api_max_auth_failures, window_s=s.api_refusal_window_s)
+        self.idempotency = IdempotencyStore(app.redis) if app.redis is not None else None
 
     # -- routes ---------------------------------------------------------------------------
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -86,8 +89,8 @@ class ApiServer:
 
     def application(self) -> web.Application:
         # client_max_size bounds request.read()/post(); the multipart reader counts by itself
-        application = web.Application(client_max_size=self.limits.max_body,
-                                      middlewares=[self._errors])
+        application = web.Application(client_max_size=self.limits.max_body, middlewares=[
+            self._errors, idempotency_middleware(self.idempotency)])
         from bot.ops.http import add_routes
 
         add_routes(application, self.app.ops)
@@ -239,6 +242,7 @@ class ApiServer:
             self._refused(request, key.id, f"scope {scope}", 403)
             raise ApiError(403, "forbidden", "api.forbidden", scope=scope,
                            scopes=", ".join(key.scopes) or "none")
+        remember_key(request, key)
         return key
 
     def _refused(self, request: web.Request, key: str, reason: str, status: int) -> None:
@@ -249,6 +253,7 @@ class ApiServer:
         upload = await read_upload(request, self.limits)
         if not upload.files:
             raise ApiError(400, "no_image", "api.no_image")
+        await claim_for(request, upload, self.idempotency)  # Idempotency-Key: replay, 409, 422
         return upload
 
     def _message(self, key: ApiKey, upload: Upload) -> IncomingMessage:

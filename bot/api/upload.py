@@ -6,6 +6,7 @@ kept, so that it gets the same "too large" rejection as ``miru ask`` gives."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -36,6 +37,7 @@ class Upload:
     question: str = ""
     lang: str | None = None
     consent: bool = False
+    digest: str = ""  # SHA-256 over every part's name, file name and bytes, in order
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ async def _read(request: web.Request, limits: Limits) -> Upload:
     reader = MultipartReader(request.headers, cast(StreamReader, counted))
     files: list[UploadedFile] = []
     values: dict[str, str] = {}
+    form = hashlib.sha256()  # the form's content, whatever its boundary (Idempotency-Key)
     while True:
         part: Any = await reader.next()
         if part is None:
@@ -89,11 +92,11 @@ async def _read(request: web.Request, limits: Limits) -> Upload:
             if len(files) >= limits.max_images:
                 raise ApiError(413, "too_many_images", "api.too_many_images",
                                count=f"{limits.max_images + 1}+", limit=limits.max_images)
-            data, size = await _drain(part, limits.max_file_bytes)
+            data, size = await _drain(part, limits.max_file_bytes, form)
             files.append(UploadedFile(part.filename or f"image{len(files) + 1}", data, size,
                                       part.headers.get("Content-Type", "")))
             continue
-        raw, size = await _drain(part, MAX_FIELD_BYTES)
+        raw, size = await _drain(part, MAX_FIELD_BYTES, form)
         if size > MAX_FIELD_BYTES or name in values:
             raise ApiError(400, "field_too_long" if size > MAX_FIELD_BYTES else "bad_form",
                            "api.field_too_long" if size > MAX_FIELD_BYTES else "api.bad_form",
@@ -106,23 +109,28 @@ async def _read(request: web.Request, limits: Limits) -> Upload:
     while await counted.readany():  # the epilogue counts too (and is read, not left behind)
         pass
     return Upload(tuple(files), values.get("question", ""), _lang(values.get("lang")),
-                  _flag(values.get("consent")))
+                  _flag(values.get("consent")), form.hexdigest())
 
 
-async def _drain(part: BodyPartReader, keep: int) -> tuple[bytes, int]:
-    """Read one part: (bytes kept, or b"" when over ``keep``; its size). The body's limit is
-    the ``CountingStream``'s: it raises 413 at the first byte past it."""
+async def _drain(part: BodyPartReader, keep: int, form: Any) -> tuple[bytes, int]:
+    """Read one part: (bytes kept, or b"" when over ``keep``; its size), adding its name, file
+    name and content to the ``form`` hash. The body's limit is the ``CountingStream``'s: it
+    raises 413 at the first byte past it."""
     chunks: list[bytes] = []
     size = 0
+    content = hashlib.sha256()
     while True:
         chunk = await part.read_chunk(_CHUNK)
         if not chunk:
             break
+        content.update(chunk)
         size += len(chunk)
         if size <= keep:
             chunks.append(chunk)
         else:
             chunks.clear()
+    label = f"{part.name or ''}\0{part.filename or ''}\0{size}\0".encode()
+    form.update(hashlib.sha256(label).digest() + content.digest())
     return (b"".join(chunks) if size <= keep else b""), size
 
 

@@ -562,3 +562,100 @@ async def test_a_key_is_stored_only_hashed(stack):
     assert (await stack.keys.check(key)) == record
     with pytest.raises(ValueError, match="exists already"):
         await stack.keys.create(record.name, ("ask",))
+
+
+# -- Idempotency-Key ---------------------------------------------------------------------------
+
+def idem(value: str | bytes) -> dict[str, Any]:
+    return {"Idempotency-Key": value}
+
+
+async def test_the_same_idempotency_key_and_form_replays_the_first_answer(stack, client,
+                                                                          coffee_jpeg):
+    """Regression (issue 19): a retried request ran and was charged again. Here the workspace
+    allows one image a day: a second run would be a 429."""
+    key = await stack.key("ask", "screen", workspace="tiny")
+    form = {"data": {"question": "what is this?", "lang": "en"},
+            "files": images(("coffee.jpg", coffee_jpeg))}
+    first = await client.post(f"{stack.url}/v1/ask", headers={**bearer(key), **idem("order-1")},
+                              **form)
+    assert first.status_code == 200, first.text
+    audited = len(stack.audit())
+    again = await client.post(f"{stack.url}/v1/ask", headers={**bearer(key), **idem("order-1")},
+                              **form)  # httpx picks a new multipart boundary: same form still
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert len(stack.audit()) == audited  # nothing ran: no verdict, no answer audited
+    fresh = await client.post(f"{stack.url}/v1/ask", headers={**bearer(key), **idem("order-2")},
+                              **form)
+    assert fresh.status_code == 429  # the day's one image was charged once, by the first
+
+
+async def test_the_same_key_with_another_form_or_route_is_422(stack, client, coffee_jpeg,
+                                                              astronaut_jpeg):
+    key = await stack.key("ask", "screen")
+    headers = {**bearer(key), **idem("k-422")}
+    r = await client.post(f"{stack.url}/v1/screen", headers=headers,
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 200
+    for route, files in (("screen", images(("c.jpg", astronaut_jpeg))),
+                         ("screen", images(("other-name.jpg", coffee_jpeg))),
+                         ("ask", images(("c.jpg", coffee_jpeg)))):
+        r = await client.post(f"{stack.url}/v1/{route}", headers=headers, files=files)
+        assert r.status_code == 422, (route, r.text)
+        assert r.json()["error"]["code"] == "idempotency_mismatch"
+
+
+async def test_a_request_still_running_with_the_key_is_409(stack, client, coffee_jpeg):
+    key = await stack.key("screen")
+    record = await stack.keys.check(key)
+    assert record is not None and stack.server.idempotency is not None
+    form = images(("c.jpg", coffee_jpeg))
+    # the form's fingerprint, as the server computes it: claim it as another request would
+    from bot.api.idempotency import Claim
+
+    first = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem("run-1")},
+                              files=form)
+    assert first.status_code == 200
+    (found,) = [k async for k in stack.redis.scan_iter(match=f"miru:api:idem:{{{record.id}}}:*")]
+    stored = json.loads(await stack.redis.get(found))
+    claim = await stack.server.idempotency.begin(record.id, "run-2", stored["fp"])
+    assert isinstance(claim, Claim)
+    r = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem("run-2")},
+                          files=form)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_in_progress"
+    await stack.server.idempotency.finish(claim, 200, '{"done": true}')
+    r = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem("run-2")},
+                          files=form)
+    assert r.status_code == 200 and r.json() == {"done": True}
+
+
+async def test_two_tenants_idempotency_keys_never_collide(stack, client, coffee_jpeg,
+                                                          astronaut_jpeg):
+    a, b = await stack.key("screen"), await stack.key("screen", workspace="acme")
+    ra = await client.post(f"{stack.url}/v1/screen", headers={**bearer(a), **idem("same")},
+                           files=images(("a.jpg", coffee_jpeg)))
+    rb = await client.post(f"{stack.url}/v1/screen", headers={**bearer(b), **idem("same")},
+                           files=images(("b.jpg", astronaut_jpeg)))
+    assert ra.status_code == rb.status_code == 200, (ra.text, rb.text)
+    assert ra.json()[0]["file"] == "a.jpg" and rb.json()[0]["file"] == "b.jpg"
+    assert "Idempotent-Replayed" not in rb.headers
+
+
+async def test_an_error_frees_the_key_and_a_bad_key_is_400(stack, client, coffee_jpeg):
+    key = await stack.key("screen", workspace="tiny")
+    r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 200  # the day's one image
+    record = await stack.keys.check(key)
+    assert record is not None
+    for _ in range(2):  # a 429 is not kept: the same request may be tried again later
+        r = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem("q")},
+                              files=images(("c.jpg", coffee_jpeg)))
+        assert r.status_code == 429 and "Idempotent-Replayed" not in r.headers
+    assert [k async for k in stack.redis.scan_iter(match=f"miru:api:idem:{{{record.id}}}:*")] \
+        == []
+    for bad in ("x" * 256, "with space", "日本".encode()):
+        r = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem(bad)},
+                              files=images(("c.jpg", coffee_jpeg)))
+        assert r.status_code == 400 and "Idempotency-Key" in r.json()["error"]["message"]
