@@ -40,7 +40,7 @@ from tests.conftest import REDIS_URL, redis_client
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
 MAX_BODY = 8_000_000
-_PATTERNS = ("miru:{api}:*", "miru:webhooks:*", "miru:quota:*", "miru:review:*",
+_PATTERNS = ("miru:{api}:*", "miru:api:*", "miru:webhooks:*", "miru:quota:*", "miru:review:*",
              "miru:quarantine:*", "miru:reply:*", "miru:active:*")
 
 
