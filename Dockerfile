@@ -51,4 +51,5 @@ WORKDIR /home/miru
 VOLUME ["/data", "/models"]
 EXPOSE 3000 8080 9100
 ENTRYPOINT ["miru"]
-CMD ["run", "slack", "--http", "--port", "3000"]
+# Miru listens on 127.0.0.1 unless told otherwise; in the container, every interface
+CMD ["run", "slack", "--http", "--host", "0.0.0.0", "--port", "3000"]

@@ -162,6 +162,13 @@ class DeliveryFailed(MiruError):
         self.retryable = retryable
 
 
+class ListenError(MiruError):
+    """An HTTP listener could not bind its address (the port is in use, not allowed, ...)."""
+
+    code = "listen_failed"
+    message_key = "error.listen"
+
+
 class AuditError(MiruError):
     code = "audit"
     message_key = "error.generic"

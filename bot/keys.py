@@ -213,6 +213,16 @@ WEBHOOK_DEAD = f"{PREFIX}:webhooks:dead"  # events given up on (``miru webhooks 
 WEBHOOK_DEAD_MAXLEN = 10_000
 WEBHOOK_ATTEMPTS = f"{PREFIX}:webhooks:attempts"  # one entry per delivery attempt (recent)
 WEBHOOK_ATTEMPTS_MAXLEN = 10_000
+# Idempotency-Key (issue 19): the first answer to (API key, Idempotency-Key), replayed for a day;
+# while the first request runs, a marker that lapses by itself if its process dies.
+API_IDEMPOTENCY_TTL_S = 24 * 3600
+API_IDEMPOTENCY_RUNNING_TTL_S = 15 * 60
+
+
+def api_idempotency(key_id: str, digest: str) -> str:
+    """The record of one Idempotency-Key (its SHA-256 ``digest``) of one API key: per key, so
+    two tenants' idempotency keys never meet."""
+    return f"{PREFIX}:api:idem:{{{key_id}}}:{digest}"
 
 
 # Team permissions (issue 12). ``/miru admin`` changes live in one hash per workspace or guild,

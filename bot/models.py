@@ -24,7 +24,9 @@ AuditKind = Literal[
     "review_reveal", "review_purge", "review_view", "appeal",
     "quota_refused",
     "permission_denied", "permission_change",  # team permissions: refusals, /miru admin changes
-    "api_refused", "api_key",  # the integration API: 401/403 answers, keys created or revoked
+    # the integration API: 401/403/429 answers (one per request in logs before issue 19, then a
+    # summary per minute), keys created or revoked
+    "api_refused", "api_refused_summary", "api_key",
 ]
 
 

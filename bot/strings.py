@@ -336,6 +336,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{method} is not allowed on {path} (allowed: {allowed}).",
         "ja": "{path} では {method} は使えません（使えるもの: {allowed}）。",
     },
+    "api.too_many_failures": {
+        "en": "Too many requests with a missing or invalid API key came from your address; try "
+              "again in {retry} seconds with a valid key.",
+        "ja": "あなたのアドレスから API キーがない、または無効なリクエストが多すぎます。{retry} 秒後に有効なキーで"
+              "もう一度お試しください。",
+    },
+    "api.idempotency_mismatch": {
+        "en": "This {header} was used for another request; use a new key for a new request.",
+        "ja": "この {header} は別のリクエストで使われています。新しいリクエストには新しいキーを使ってください。",
+    },
+    "api.idempotency_in_progress": {
+        "en": "A request with this {header} is still running; ask again when it has finished.",
+        "ja": "この {header} のリクエストはまだ処理中です。終わってからもう一度お試しください。",
+    },
     "api.receipts_off": {
         "en": "Receipts are off on this workspace's plan.",
         "ja": "このワークスペースのプランではレシート読み取りは無効です。",
@@ -343,6 +357,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "api.no_review": {
         "en": "The review queue is not available on this server.",
         "ja": "このサーバーではレビューキューを利用できません。",
+    },
+    # HTTP listeners (bot/ops/listen.py): every one of them
+    "error.listen": {
+        "en": "cannot listen on {host}:{port}: {reason}",
+        "ja": "{host}:{port} で待ち受けできません: {reason}",
+    },
+    "http.busy": {
+        "en": "Too many connections are open; try again in a moment.",
+        "ja": "接続が多すぎます。少し待ってからもう一度お試しください。",
+    },
+    "http.body_timeout": {
+        "en": "The request body did not arrive in time; send it again.",
+        "ja": "リクエスト本文が時間内に届きませんでした。もう一度送ってください。",
     },
     "store.no_memory": {
         "en": "(I can't remember this thread right now, so follow-ups may lack context.)",

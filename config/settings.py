@@ -130,9 +130,21 @@ class Settings(BaseSettings):
     discord_guild_ready_timeout_s: float = Field(2.0, ge=0)  # discord.py's wait for guilds
     discord_identify_delay_s: float = Field(5.0, ge=0)  # before each re-IDENTIFY
 
+    # Every HTTP listener (serve-api, the Slack gateway's --http, worker --metrics-port): a request
+    # head must arrive whole within the header timeout of connecting (or of the last answer on a
+    # kept-alive connection), a body within the body timeout of its head (else 408); connections
+    # past the cap get a 503 and are closed (docs/api.md, docs/deployment.md)
+    http_header_timeout_s: float = Field(10.0, gt=0)
+    http_body_timeout_s: float = Field(120.0, gt=0)
+    http_max_connections: int = Field(256, gt=0)
+
     # Integration API and outgoing webhooks (docs/api.md)
     # A request body larger than this is refused (413) before it is read
     api_max_body_bytes: int = Field(40_000_000, gt=0)
+    # Refused requests (401/403/429) are audited as one summary per window, not one line each;
+    # past this many failed keys from one address in a window, a failed key gets 429
+    api_refusal_window_s: float = Field(60.0, gt=0)
+    api_max_auth_failures: int = Field(30, ge=1)
     # Where events (verdict.held, verdict.blocked, case.decided, receipt.added) are POSTed; empty:
     # no events. The signing secret (32+ characters) from the variable or a 0600 file.
     webhook_url: str = ""

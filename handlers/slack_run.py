@@ -23,6 +23,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.core.platforms import PlatformRuntime, PlatformSpec, run_platforms
 from bot.errors import ConfigError
 from bot.ops.http import Ops, add_routes
+from bot.ops.listen import HttpGuards
+from bot.ops.listen import serve as listen
 from config.settings import Settings
 from handlers.slack import build_bolt_app
 from handlers.slack_client import SlackPlatform, make_web_client
@@ -49,15 +51,12 @@ def http_app(bolt: AsyncApp, ops: Ops) -> web.Application:
     return application
 
 
-async def start_http(bolt: AsyncApp, ops: Ops, *, host: str, port: int
-                     ) -> tuple[web.AppRunner, int]:
-    """Serve ``http_app(bolt, ops)``; returns the runner (to clean up) and the bound port."""
-    runner = web.AppRunner(http_app(bolt, ops), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None) or []
-    return runner, (sockets[0].getsockname()[1] if sockets else port)
+async def start_http(bolt: AsyncApp, ops: Ops, *, host: str, port: int,
+                     guards: HttpGuards | None = None) -> tuple[web.AppRunner, int]:
+    """Serve ``http_app(bolt, ops)`` with ``bot.ops.listen``'s guards (header and body
+    timeouts, connection cap); returns the runner (to clean up) and the bound port."""
+    return await listen(http_app(bolt, ops), host=host, port=port,
+                        guards=guards or HttpGuards())
 
 
 def slack_platform(settings: Settings) -> SlackPlatform:
@@ -81,14 +80,15 @@ def check(settings: Settings, opts: Mapping[str, Any]) -> None:
 
 
 async def serve(platform: SlackPlatform, app: App, stop: asyncio.Event, *, http: bool = False,
-                port: int = 3000, host: str = "0.0.0.0") -> None:
+                port: int = 3000, host: str = "127.0.0.1") -> None:
     """The Slack gateway on ``platform`` until ``stop`` is set: Socket Mode, or HTTP on
     ``host:port``. The worker is not started here (``bot.core.platforms.run_platforms``)."""
     bolt = build_bolt_app(app, platform)
     runner = socket_handler = None
     try:
         if http:
-            runner, bound = await start_http(bolt, app.ops, host=host, port=port)
+            runner, bound = await start_http(bolt, app.ops, host=host, port=port,
+                                             guards=HttpGuards.from_settings(app.settings))
             log.info("slack.http_listening", host=host, port=bound, path=EVENTS_PATH)
         else:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -116,7 +116,7 @@ SLACK = PlatformSpec(name="slack", build=build, configured=configured, check=che
                      needs="SLACK_BOT_TOKEN")
 
 
-async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0",
+async def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "127.0.0.1",
                     with_worker: bool = True, stop: asyncio.Event | None = None) -> None:
     """Slack alone: ``run_platforms(app, ["slack"], ...)``. Signals are the caller's
     (``bot.cli.run`` sets ``stop`` on SIGINT/SIGTERM, once per process)."""

@@ -1,12 +1,12 @@
 """``miru serve-api``: the integration API over aiohttp.
 
 Every ``/v1`` route but the OpenAPI document needs ``Authorization: Bearer KEY`` with the route's
-scope (401, 403 otherwise, each audited as ``api_refused``). Uploads go through the bounded reader
-(``bot.api.upload``: 415, 413, 400), then the same ingress as a chat message
-(``bot.core.ingress``: the quota, 429 with ``Retry-After``, audited as ``quota_refused``), then
-the same code as the command line: ``/v1/ask`` runs the app's one-shot pipeline
-(``App.one_shot``) in-process on an ``ApiConversation`` (the thread lives for this request only,
-like ``miru ask``), ``/v1/screen`` and ``/v1/receipts`` the per-image steps of
+scope (401, 403 otherwise, 429 past failed keys: ``bot.api.refusals`` audits them as summaries).
+Uploads go through the bounded reader (``bot.api.upload``: 415, 413, 400), then the same ingress
+as a chat message (``bot.core.ingress``: the quota, 429 with ``Retry-After``, audited as
+``quota_refused``), then the same code as the command line: ``/v1/ask`` runs the app's one-shot
+pipeline (``App.one_shot``) in-process on an ``ApiConversation`` (the thread lives for this
+request only, like ``miru ask``), ``/v1/screen`` and ``/v1/receipts`` the per-image steps of
 ``bot.api.contract``. Every error is ``{"error": {"code", "message"}}``; unknown routes 404 and
 wrong methods 405 answer the same way. ``/healthz`` and ``/metrics`` are served too.
 """
@@ -31,12 +31,16 @@ from bot.api.contract import (
 )
 from bot.api.conversation import ApiConversation, files_by_id, refs_for
 from bot.api.errors import ApiError, error_response
+from bot.api.idempotency import IdempotencyStore, claim_for, remember_key
+from bot.api.idempotency import middleware as idempotency_middleware
 from bot.api.openapi import document
+from bot.api.refusals import RefusalSummary, SourceThrottle, offered_key, summarised
 from bot.api.upload import Limits, Upload, read_upload
 from bot.core.pipeline import request_id_for
-from bot.errors import MiruError, StoreUnavailable
+from bot.errors import StoreUnavailable
 from bot.models import IncomingMessage
 from bot.ops.http import add_routes
+from bot.ops.listen import BodyTimeout
 from bot.review.model import CaseStatus
 
 if TYPE_CHECKING:
@@ -66,6 +70,10 @@ class ApiServer:
         self.app = app
         self.keys = api_keys
         self.limits = limits or limits_for(app)
+        s = app.settings
+        self.refusals = RefusalSummary(app.audit, window_s=s.api_refusal_window_s)
+        self.throttle = SourceThrottle(s.api_max_auth_failures, window_s=s.api_refusal_window_s)
+        self.idempotency = IdempotencyStore(app.redis) if app.redis is not None else None
 
     # -- routes ---------------------------------------------------------------------------
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -81,12 +89,18 @@ class ApiServer:
 
     def application(self) -> web.Application:
         # client_max_size bounds request.read()/post(); the multipart reader counts by itself
-        application = web.Application(client_max_size=self.limits.max_body,
-                                      middlewares=[self._errors])
+        application = web.Application(client_max_size=self.limits.max_body, middlewares=[
+            self._errors, idempotency_middleware(self.idempotency)])
         add_routes(application, self.app.ops)
         for method, path, handler in self.routes():
             application.router.add_route(method, path, handler)
+        application.cleanup_ctx.append(self._summaries)
         return application
+
+    async def _summaries(self, _: web.Application) -> AsyncIterator[None]:
+        """The refusal summaries' flusher while serving; what is left is written at the end."""
+        async with summarised(self.refusals):
+            yield
 
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -103,6 +117,10 @@ class ApiServer:
         except web.HTTPNotFound:
             return error_response(404, "not_found",
                                   strings.t("api.not_found", lang, path=request.path[:200]))
+        except BodyTimeout:
+            response = error_response(408, "body_timeout", strings.t("http.body_timeout", lang))
+            response.force_close()
+            return response
         except web.HTTPRequestEntityTooLarge:
             return error_response(413, "body_too_large", strings.t(
                 "api.too_large", lang, size=request.content_length or "?",
@@ -199,40 +217,39 @@ class ApiServer:
 
     # -- steps ----------------------------------------------------------------------------
     async def _key(self, request: web.Request, scope: Scope) -> ApiKey:
-        """The caller's key when valid and allowed ``scope``; 401/403 (audited) otherwise."""
+        """The caller's key when valid and allowed ``scope``; 401/403 otherwise, 429 past too
+        many failed keys from the caller's address (each counted in the refusal summary)."""
         header = request.headers.get("Authorization", "")
         kind, _, token = header.partition(" ")
         key = await self.keys.check(token.strip()) if kind.lower() == "bearer" else None
         if key is None:
-            reason = "missing" if not header else "invalid"
-            await self._audit_refusal(request, None, 401, reason=reason)
+            offered = offered_key(header)
+            if self.throttle.failed(request.remote or "unknown"):
+                self._refused(request, offered, "throttled", 429)
+                retry = self.throttle.retry_after()
+                raise ApiError(429, "too_many_failures", "api.too_many_failures",
+                               headers={"Retry-After": str(retry)}, retry=retry)
+            self._refused(request, offered, "missing" if not header else "invalid", 401)
             challenge = 'Bearer realm="miru"' + (
                 ', error="invalid_token"' if header else "")
             raise ApiError(401, "unauthorized", "api.unauthorized",
                            headers={"WWW-Authenticate": challenge})
         if scope not in key.scopes:
-            await self._audit_refusal(request, key, 403, scope=scope)
+            self._refused(request, key.id, f"scope {scope}", 403)
             raise ApiError(403, "forbidden", "api.forbidden", scope=scope,
                            scopes=", ".join(key.scopes) or "none")
+        remember_key(request, key)
         return key
 
-    async def _audit_refusal(self, request: web.Request, key: ApiKey | None, status: int,
-                             **detail: Any) -> None:
-        audit = self.app.audit
-        try:
-            await audit.write(audit.record(
-                "api_refused", f"api:{uuid.uuid4().hex}", platform="api",
-                user=key.name if key else "", channel=CHANNEL,
-                detail={"status": status, "method": request.method,
-                        "path": request.path[:200], "key_id": key.id if key else None,
-                        **detail}))
-        except MiruError as exc:
-            log.error("api: refusal not audited: %s", exc.code)
+    def _refused(self, request: web.Request, key: str, reason: str, status: int) -> None:
+        self.refusals.note(key=key, reason=reason, status=status,
+                           route=f"{request.method} {request.path[:100]}")
 
     async def _upload(self, request: web.Request) -> Upload:
         upload = await read_upload(request, self.limits)
         if not upload.files:
             raise ApiError(400, "no_image", "api.no_image")
+        await claim_for(request, upload, self.idempotency)  # Idempotency-Key: replay, 409, 422
         return upload
 
     def _message(self, key: ApiKey, upload: Upload) -> IncomingMessage:
@@ -272,10 +289,10 @@ def _json(body: Any, status: int) -> web.Response:
 
 
 async def start(server: ApiServer, *, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve until the runner is cleaned up; returns it and the bound port (``port=0``: any)."""
-    runner = web.AppRunner(server.application(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None) or []
-    return runner, (sockets[0].getsockname()[1] if sockets else port)
+    """Serve until the runner is cleaned up; returns it and the bound port (``port=0``: any).
+    The listener's guards (header and body timeouts, connection cap: ``bot.ops.listen``) come
+    from the settings; ``ListenError`` when the port cannot be bound."""
+    from bot.ops.listen import HttpGuards, serve
+
+    return await serve(server.application(), host=host, port=port,
+                       guards=HttpGuards.from_settings(server.app.settings))

@@ -1,15 +1,19 @@
 """The one multipart reader of the API, bounded everywhere: the declared length is checked before
-a byte is read, the bytes are counted as they stream (chunked bodies declare nothing), the number
+a byte is read, every byte is counted as it streams (chunked bodies declare nothing; the preamble,
+the parts' headers and the epilogue count as much as the files: ``bot.api.bodycount``), the number
 of ``image`` fields is capped as they arrive, and a file over the per-file limit is counted, not
 kept, so that it gets the same "too large" rejection as ``miru ask`` gives."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, StreamReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
+from bot.api.bodycount import CountingStream
 from bot.api.errors import ApiError
 
 FIELDS = ("image", "question", "lang", "consent")
@@ -33,6 +37,7 @@ class Upload:
     question: str = ""
     lang: str | None = None
     consent: bool = False
+    digest: str = ""  # SHA-256 over every part's name, file name and bytes, in order
 
 
 @dataclass(frozen=True)
@@ -61,16 +66,18 @@ async def read_upload(request: web.Request, limits: Limits) -> Upload:
         return await _read(request, limits)
     except ApiError:
         raise
-    except (ValueError, AssertionError, RuntimeError, LookupError) as exc:
+    except (ValueError, AssertionError, RuntimeError, LookupError, HttpProcessingError) as exc:
         raise ApiError(400, "bad_form", "api.bad_form",
                        detail=f"{type(exc).__name__}: {str(exc)[:120]}") from None
 
 
 async def _read(request: web.Request, limits: Limits) -> Upload:
-    reader = await request.multipart()
+    # every byte of the body counts: the preamble, the parts' headers and the epilogue too
+    counted = CountingStream(request.content, limits.max_body)
+    reader = MultipartReader(request.headers, cast(StreamReader, counted))
     files: list[UploadedFile] = []
     values: dict[str, str] = {}
-    total = 0
+    form = hashlib.sha256()  # the form's content, whatever its boundary (Idempotency-Key)
     while True:
         part: Any = await reader.next()
         if part is None:
@@ -85,11 +92,11 @@ async def _read(request: web.Request, limits: Limits) -> Upload:
             if len(files) >= limits.max_images:
                 raise ApiError(413, "too_many_images", "api.too_many_images",
                                count=f"{limits.max_images + 1}+", limit=limits.max_images)
-            data, size, total = await _drain(part, total, limits, limits.max_file_bytes)
+            data, size = await _drain(part, limits.max_file_bytes, form)
             files.append(UploadedFile(part.filename or f"image{len(files) + 1}", data, size,
                                       part.headers.get("Content-Type", "")))
             continue
-        raw, size, total = await _drain(part, total, limits, MAX_FIELD_BYTES)
+        raw, size = await _drain(part, MAX_FIELD_BYTES, form)
         if size > MAX_FIELD_BYTES or name in values:
             raise ApiError(400, "field_too_long" if size > MAX_FIELD_BYTES else "bad_form",
                            "api.field_too_long" if size > MAX_FIELD_BYTES else "api.bad_form",
@@ -99,29 +106,32 @@ async def _read(request: web.Request, limits: Limits) -> Upload:
         except UnicodeDecodeError:
             raise ApiError(400, "bad_value", "api.bad_value", field=name,
                            expected="UTF-8 text") from None
+    while await counted.readany():  # the epilogue counts too (and is read, not left behind)
+        pass
     return Upload(tuple(files), values.get("question", ""), _lang(values.get("lang")),
-                  _flag(values.get("consent")))
+                  _flag(values.get("consent")), form.hexdigest())
 
 
-async def _drain(part: BodyPartReader, total: int, limits: Limits, keep: int
-                 ) -> tuple[bytes, int, int]:
-    """Read one part: (bytes kept, or b"" when over ``keep``; its size; the body so far)."""
+async def _drain(part: BodyPartReader, keep: int, form: Any) -> tuple[bytes, int]:
+    """Read one part: (bytes kept, or b"" when over ``keep``; its size), adding its name, file
+    name and content to the ``form`` hash. The body's limit is the ``CountingStream``'s: it
+    raises 413 at the first byte past it."""
     chunks: list[bytes] = []
     size = 0
+    content = hashlib.sha256()
     while True:
         chunk = await part.read_chunk(_CHUNK)
         if not chunk:
             break
+        content.update(chunk)
         size += len(chunk)
-        total += len(chunk)
-        if total > limits.max_body:
-            raise ApiError(413, "body_too_large", "api.too_large", size=f"{total}+",
-                           limit=limits.max_body)
         if size <= keep:
             chunks.append(chunk)
         else:
             chunks.clear()
-    return (b"".join(chunks) if size <= keep else b""), size, total
+    label = f"{part.name or ''}\0{part.filename or ''}\0{size}\0".encode()
+    form.update(hashlib.sha256(label).digest() + content.digest())
+    return (b"".join(chunks) if size <= keep else b""), size
 
 
 def _lang(value: str | None) -> str | None:

@@ -30,7 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     sa = sub.add_parser("serve-api", help="the integration API (docs/api.md)")
     sa.add_argument("--port", type=int, default=8080)
-    sa.add_argument("--host", default="0.0.0.0")
+    sa.add_argument("--host", default="127.0.0.1",
+                    help="the address to listen on (default 127.0.0.1: this machine only; "
+                         "0.0.0.0 for every interface, e.g. in a container)")
 
     ak = sub.add_parser("api-key", help="keys for the integration API")
     aksub = ak.add_subparsers(dest="api_key_cmd", required=True)

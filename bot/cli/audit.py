@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot import keys
 from bot.cli.exitcodes import EX_FAIL, EX_OK
-from bot.evidence.audit import Anchor, VerifyResult, chain_of, verify
+from bot.evidence.audit import Anchor, VerifyResult, chain_of, parse_line, verify
 from bot.evidence.secrets import chain_key
 from bot.review.model import iso
 from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
@@ -117,7 +117,7 @@ def export_command(settings: Settings, since: str | None, as_csv: bool,
         for number, raw in enumerate(f, start=1):
             if not result.ok and result.bad_line is not None and number >= result.bad_line:
                 break
-            obj = json.loads(raw)
+            obj = parse_line(raw)
             if start is not None and float(obj.get("ts", 0)) < start:
                 continue
             if writer is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 # Subcommands import what they need inside their branch: `miru --help` and the light
 # commands must not load torch, onnxruntime, OpenCV or the whole pipeline (seconds each).
 from bot import strings
-from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_INTERRUPTED, EX_OK, EX_USAGE
+from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_INTERRUPTED, EX_OK, EX_PIPE, EX_USAGE
 from bot.cli.local import LocalConversation, cli_message
 from bot.cli.output import dumps, outcome_json, outcome_text, verdict_json
 from bot.core.platforms import PlatformRegistry
@@ -106,13 +106,17 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("platforms", nargs="+", metavar="PLATFORM", choices=PlatformRegistry().names(),
                    help="one or more of: " + ", ".join(PlatformRegistry().names()))
     r.add_argument("--http", action="store_true", help="HTTP Events API instead of Socket Mode")
-    r.add_argument("--host", default="0.0.0.0")
+    r.add_argument("--host", default="127.0.0.1",
+                   help="with --http: the address to listen on (default 127.0.0.1: this machine "
+                        "only; 0.0.0.0 for every interface, e.g. in a container)")
     r.add_argument("--port", type=int, default=3000)
     r.add_argument("--no-worker", action="store_true")
 
     w = sub.add_parser("worker", help="take jobs from the queue and answer them")
     w.add_argument("--metrics-port", type=int, metavar="P",
                    help="serve /healthz and /metrics on this port")
+    w.add_argument("--metrics-host", default="127.0.0.1", metavar="ADDR",
+                   help="the address for --metrics-port (default 127.0.0.1: this machine only)")
     return p
 
 
@@ -121,7 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings(args)
         configure_logging(settings)
-        return asyncio.run(_dispatch(args, settings)) if args.cmd != "doctor" else _doctor(settings)
+        status = asyncio.run(_dispatch(args, settings)) if args.cmd != "doctor" else \
+            _doctor(settings)
+        sys.stdout.flush()  # a reader gone away is found here, not at exit
+        return status
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return EX_PIPE
     except (SettingsError, ConfigError) as exc:
         print(f"miru: {exc}", file=sys.stderr)
         return EX_USAGE
@@ -130,6 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         return EX_FAIL
     except KeyboardInterrupt:
         return EX_INTERRUPTED
+
+
+def _stdout_to_devnull() -> None:
+    """The reader of stdout left (``| head``): what is still buffered goes nowhere, so Python's
+    flush at exit raises nothing (the recipe of the ``signal`` module's documentation)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file (a test's buffer): nothing to silence
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -208,7 +232,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.metrics_port is not None and not 0 <= args.metrics_port <= 65535:
             print("miru: --metrics-port must be 0..65535", file=sys.stderr)
             return EX_USAGE
-        return await run_worker_only(settings, metrics_port=args.metrics_port)
+        return await run_worker_only(settings, metrics_port=args.metrics_port,
+                                     metrics_host=args.metrics_host)
     raise AssertionError(args.cmd)
 
 

@@ -13,6 +13,7 @@ from bot.app import build_app
 from bot.cli.exitcodes import EX_OK, EX_USAGE
 from bot.core.platforms import PlatformRegistry, run_platforms
 from bot.ops.http import serve
+from bot.ops.listen import HttpGuards
 from config.settings import Settings
 
 
@@ -43,7 +44,7 @@ async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_worker_only(settings: Settings, *, metrics_port: int | None = None,
-                          metrics_host: str = "0.0.0.0") -> int:
+                          metrics_host: str = "127.0.0.1") -> int:
     """``miru worker``: answer queued jobs for every platform whose credentials are set; with
     ``metrics_port``, ``/healthz`` and ``/metrics`` on that port."""
     app = build_app(settings)
@@ -59,7 +60,8 @@ async def run_worker_only(settings: Settings, *, metrics_port: int | None = None
     runner = None
     try:
         if metrics_port is not None:
-            runner, bound = await serve(app.ops, host=metrics_host, port=metrics_port)
+            runner, bound = await serve(app.ops, host=metrics_host, port=metrics_port,
+                                        guards=HttpGuards.from_settings(settings))
             print(f"metrics and health on http://{metrics_host}:{bound}/metrics and /healthz",
                   file=sys.stderr)
         stop = _stop_event()

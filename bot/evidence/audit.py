@@ -7,6 +7,13 @@ nobody can re-chain an edited line (a plain SHA-256 chain can be recomputed by a
 the file). Changing, deleting or reordering a line, or cutting the file mid-line, breaks the chain
 at that line, which ``verify`` names.
 
+The MAC covers the exact bytes of the line, not just what a JSON parser makes of it: a line is
+written as the canonical serialisation of its object, and ``verify`` parses it (refusing duplicate
+keys), serialises it again and requires the very same bytes before it checks the MAC. A key put in
+front of the object (``{"action":"allow",...`` prepended, which most parsers drop for the later
+duplicate but some readers show), extra spaces, escapes or reordered keys fail, though the parsed
+object would verify. Lines have always been written canonically, so older logs verify unchanged.
+
 Lines cut off at the *end* leave a valid shorter chain, so the head is anchored outside the file:
 when a Redis client is given, one Lua script mirrors the line to a capped stream and raises the
 chain's anchor (``keys.audit_head``: count and hash of its furthest line) atomically. ``verify``
@@ -72,6 +79,33 @@ return cur
 def canonical(obj: dict[str, Any]) -> bytes:
     """The one byte form that is MACed: sorted keys, no spaces, UTF-8."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class DuplicateKey(ValueError):
+    """A JSON object names one key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in obj:
+            raise DuplicateKey(f"duplicate key {k[:40]!r}")
+        obj[k] = v
+    return obj
+
+
+def parse_line(raw: bytes) -> Any:
+    """One line parsed strictly: ``ValueError`` for invalid JSON or a key given twice in any
+    object (a second ``action`` must not hide behind the first)."""
+    return json.loads(raw, object_pairs_hook=_unique_keys)
+
+
+def is_canonical(raw: bytes, obj: dict[str, Any]) -> bool:
+    """``raw`` (with or without its newline) is exactly the bytes ``canonical(obj)`` writes."""
+    try:
+        return canonical(obj) == raw.removesuffix(b"\n")
+    except (TypeError, ValueError):  # a value json cannot write back (e.g. a lone surrogate)
+        return False
 
 
 def derive_chain_key(secret: bytes) -> bytes:
@@ -148,9 +182,13 @@ class AuditLog:
         """
         _refuse_secrets(record.detail, "detail")
         try:
-            body = audit_to_dict(record)
+            # through JSON once, so the object MACed is the one a reader parses back (an int
+            # key would sort apart from its string form)
+            body = json.loads(canonical(audit_to_dict(record)))
         except CodecError as exc:
             raise AuditError(f"audit record cannot be encoded: {exc.detail}") from None
+        except (TypeError, ValueError) as exc:
+            raise AuditError(f"audit record cannot be encoded: {exc}") from None
         try:
             obj = await asyncio.to_thread(self._append, body)
         except OSError as exc:
@@ -173,12 +211,13 @@ class AuditLog:
             last = _last_line(fd)
             if last is None:
                 obj = {**body, "chain": uuid.uuid4().hex, "n": 1, "prev": GENESIS}
-            elif not _mac_ok(last, self._chain_key):
+            elif not _mac_ok(last[0], self._chain_key) or not is_canonical(last[1], last[0]):
                 raise AuditError("the audit log's last line does not verify under this key "
                                  "(tampered, another MIRU_AUDIT_KEY, or a log from before keyed "
                                  "chaining); run `miru audit verify` and start a new file")
             else:
-                obj = {**body, "chain": last["chain"], "n": last["n"] + 1, "prev": last["hash"]}
+                prev = last[0]
+                obj = {**body, "chain": prev["chain"], "n": prev["n"] + 1, "prev": prev["hash"]}
             obj["hash"] = line_mac(obj, self._chain_key)
             line = canonical(obj) + b"\n"
             written = os.write(fd, line)
@@ -199,8 +238,8 @@ class AuditLog:
                         type(exc).__name__)
 
 
-def _last_line(fd: int) -> dict[str, Any] | None:
-    """The file's last line as an object, or ``None`` for an empty file."""
+def _last_line(fd: int) -> tuple[dict[str, Any], bytes] | None:
+    """The file's last line as an object and its bytes, or ``None`` for an empty file."""
     size = os.fstat(fd).st_size
     if size == 0:
         return None
@@ -214,15 +253,16 @@ def _last_line(fd: int) -> dict[str, Any] | None:
             break
     if not tail.endswith(b"\n"):
         raise AuditError("the audit log ends in a torn line; verify it and start a new file")
+    raw = tail[:-1].rsplit(b"\n", 1)[-1]
     try:
-        obj = json.loads(tail[:-1].rsplit(b"\n", 1)[-1])
+        obj = parse_line(raw)
     except ValueError:
         raise AuditError("the audit log's last line is unreadable; verify it") from None
     if not (isinstance(obj, dict) and isinstance(obj.get("hash"), str)
             and isinstance(obj.get("chain"), str) and type(obj.get("n")) is int):
         raise AuditError("the audit log's last line has no chain fields; verify it and start "
                          "a new file")
-    return obj
+    return obj, raw
 
 
 def _refuse_secrets(value: Any, where: str) -> None:
@@ -275,7 +315,7 @@ def chain_of(path: Path) -> str | None:
     try:
         with Path(path).open("rb") as f:
             first = f.readline()
-        obj = json.loads(first)
+        obj = parse_line(first)
     except (OSError, ValueError):
         return None
     chain = obj.get("chain") if isinstance(obj, dict) else None
@@ -295,7 +335,7 @@ def verify(path: Path, key: bytes, anchor: Anchor | None = None) -> VerifyResult
             bad = _check_line(raw, key, number, prev, chain)
             if bad:
                 return VerifyResult(False, count, number, bad, chain)
-            obj = json.loads(raw)
+            obj = parse_line(raw)
             prev, chain, count = obj["hash"], obj["chain"], number
             if anchor is not None and number == anchor.count:
                 at_anchor = prev
@@ -319,11 +359,16 @@ def _check_line(raw: bytes, key: bytes, number: int, prev: str, chain: str) -> s
     if not raw.endswith(b"\n"):
         return "truncated line (no newline)"
     try:
-        obj = json.loads(raw)
+        obj = parse_line(raw)
+    except DuplicateKey as exc:
+        return f"not valid JSON ({exc})"
     except ValueError:
         return "not valid JSON"
     if not isinstance(obj, dict) or not isinstance(obj.get("hash"), str):
         return "no hash"
+    if not is_canonical(raw, obj):
+        return ("not the bytes that were MACed (re-serialised, the line differs: spacing, key "
+                "order, escapes or a key added)")
     if not _mac_ok(obj, key):
         return "hash mismatch (line was changed, or written under another key)"
     if obj.get("prev") != prev or obj.get("n") != number:

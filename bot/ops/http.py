@@ -18,6 +18,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.errors import StoreUnavailable
+from bot.ops.listen import HttpGuards
 from bot.ops.metrics import Metrics
 from bot.stores.redis_base import REDIS_FAILURES
 
@@ -100,13 +101,13 @@ def add_routes(application: web.Application, ops: Ops) -> None:
     application.router.add_get("/metrics", metrics)
 
 
-async def serve(ops: Ops, *, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve the two endpoints alone; returns the runner (to clean up) and the bound port."""
+async def serve(ops: Ops, *, host: str, port: int, guards: HttpGuards | None = None
+                ) -> tuple[web.AppRunner, int]:
+    """Serve the two endpoints alone (with ``bot.ops.listen``'s guards); returns the runner (to
+    clean up) and the bound port. ``ListenError`` when the port cannot be bound."""
+    from bot.ops import listen
+
     application = web.Application()
     add_routes(application, ops)
-    runner = web.AppRunner(application, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None) or []
-    return runner, (sockets[0].getsockname()[1] if sockets else port)
+    return await listen.serve(application, host=host, port=port,
+                              guards=guards or listen.HttpGuards())

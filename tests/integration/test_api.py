@@ -14,6 +14,7 @@ import json
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from tests.conftest import REDIS_URL, redis_client
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
 MAX_BODY = 8_000_000
-_PATTERNS = ("miru:{api}:*", "miru:webhooks:*", "miru:quota:*", "miru:review:*",
+_PATTERNS = ("miru:{api}:*", "miru:api:*", "miru:webhooks:*", "miru:quota:*", "miru:review:*",
              "miru:quarantine:*", "miru:reply:*", "miru:active:*")
 
 
@@ -74,6 +75,7 @@ class Stack:
     keys: ApiKeys
     blocked: list[bytes]  # hash-listed images: each one's verdict is block_and_preserve
     tmp: Path
+    server: ApiServer
 
     async def key(self, *scopes: Scope, workspace: str = "api") -> str:
         _, key = await self.keys.create(f"k-{uuid.uuid4().hex[:10]}", tuple(scopes) or
@@ -123,7 +125,8 @@ def make_stack_settings(tmp: Path, **overrides: Any) -> tuple[Settings, list[byt
     settings = load_settings(
         data_dir=tmp / "data", audit_path=tmp / "data" / "audit.jsonl", redis_url=REDIS_URL,
         vlm_backend="ocr", audit_secret="test-secret-0123456789abcdef-0123456789",
-        policy_file=policy, api_max_body_bytes=MAX_BODY, **overrides)
+        policy_file=policy, api_max_body_bytes=MAX_BODY,
+        **{"api_max_auth_failures": 10_000, **overrides})
     return settings, blocked
 
 
@@ -141,12 +144,13 @@ async def run_stack(settings: Settings, blocked: list[bytes], tmp: Path
     app = build_app(settings)
     assert app.redis is not None
     keys = ApiKeys(app.redis)
-    runner, port = await start(ApiServer(app, keys), host="127.0.0.1", port=0)
+    server = ApiServer(app, keys)
+    runner, port = await start(server, host="127.0.0.1", port=0)
     stop = asyncio.Event()
     try:
         async with deliverer_alongside(app.redis, settings, stop):
             yield Stack(settings, app, f"http://127.0.0.1:{port}", port, redis, keys, blocked,
-                        tmp)
+                        tmp, server)
     finally:
         stop.set()
         await runner.cleanup()
@@ -173,6 +177,7 @@ def images(*files: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes, str]]
 
 async def test_no_key_or_a_bad_key_is_401_with_a_challenge_and_audited(stack, client,
                                                                        coffee_jpeg):
+    await stack.server.refusals.flush(final=True)
     before = len(stack.audit()) if stack.settings.audit_path.exists() else 0
     bad = "miru_0123456789ab_" + "x" * 43
     good = await stack.key("screen")
@@ -184,9 +189,13 @@ async def test_no_key_or_a_bad_key_is_401_with_a_challenge_and_audited(stack, cl
         assert r.status_code == 401, (headers.keys(), r.text)
         assert r.json()["error"]["code"] == "unauthorized"
         assert r.headers["WWW-Authenticate"].startswith('Bearer realm="miru"')
-    refused = [rec for rec in stack.audit()[before:] if rec["kind"] == "api_refused"]
-    assert [rec["detail"]["status"] for rec in refused] == [401] * 5
-    assert refused[0]["detail"]["reason"] == "missing"
+    await stack.server.refusals.flush(final=True)
+    (summary,) = [rec for rec in stack.audit()[before:] if rec["kind"] == "api_refused_summary"]
+    groups = {(g["key"], g["reason"], g["status"]): g["count"]
+              for g in summary["detail"]["groups"]}
+    assert groups == {("no key", "missing", 401): 1, ("0123456789ab", "invalid", 401): 1,
+                      (good.split("_")[1], "invalid", 401): 1, ("malformed", "invalid", 401): 2}
+    assert summary["detail"]["total"] == 5
     text = stack.settings.audit_path.read_text()
     assert good.split("_", 2)[2] not in text and forged.split("_", 2)[2] not in text
 
@@ -202,9 +211,58 @@ async def test_a_key_outside_its_scope_is_403(stack, client, coffee_jpeg):
     r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
                           files=images(("c.jpg", coffee_jpeg)))
     assert r.status_code == 200
-    assert [rec["detail"]["scope"] for rec in stack.audit()
-            if rec["kind"] == "api_refused" and rec["detail"]["status"] == 403][-2:] == [
-                "ask", "cases"]
+    await stack.server.refusals.flush(final=True)
+    summary = [rec for rec in stack.audit() if rec["kind"] == "api_refused_summary"][-1]
+    mine = {(g["reason"], g["status"]): g["routes"] for g in summary["detail"]["groups"]
+            if g["key"] == key.split("_")[1]}
+    assert mine == {("scope ask", 403): {"POST /v1/ask": 1},
+                    ("scope cases", 403): {"GET /v1/cases": 1}}
+
+
+async def test_refusals_are_one_summary_per_window_not_a_line_each(stack, client):
+    """Regression (issue 19): every unauthenticated request wrote a fsynced, chained line (500
+    a second were 20 GB a day). Now the audit log does not grow with refusals; one record per
+    window counts them all."""
+    await stack.server.refusals.flush(final=True)
+    path = stack.settings.audit_path
+    size = path.stat().st_size if path.exists() else 0
+    scoped = await stack.key("screen")
+    for i in range(60):
+        headers = [{}, bearer(f"miru_{i:012x}_" + "s" * 43), bearer(scoped)][i % 3]
+        r = await client.get(f"{stack.url}/v1/cases", headers=headers)
+        assert r.status_code in (401, 403)
+    assert (path.stat().st_size if path.exists() else 0) == size  # nothing per refusal
+    assert await stack.server.refusals.flush(final=True) == 1
+    summary = stack.audit()[-1]
+    assert summary["kind"] == "api_refused_summary" and summary["detail"]["total"] == 60
+    counts = Counter()
+    for g in summary["detail"]["groups"]:
+        counts[(g["reason"], g["status"])] += g["count"]
+    assert counts == {("missing", 401): 20, ("invalid", 401): 20, ("scope cases", 403): 20}
+    assert "s" * 43 not in stack.settings.audit_path.read_text()
+
+
+async def test_an_address_hammering_bad_keys_gets_429_and_nothing_is_lost(stack, client):
+    """Past the threshold of failed keys from one address, 429 with Retry-After; a valid key
+    from that address still works; the refusals still open at shutdown are written then."""
+    server = ApiServer(stack.app, stack.keys)
+    server.throttle.limit = 3
+    runner, port = await start(server, host="127.0.0.1", port=0)
+    url = f"http://127.0.0.1:{port}/v1/cases"
+    try:
+        got = [(await client.get(url, headers=bearer("miru_0123456789ab_" + "x" * 43)))
+               for _ in range(5)]
+        assert [r.status_code for r in got] == [401, 401, 401, 429, 429]
+        assert got[-1].json()["error"]["code"] == "too_many_failures"
+        assert 1 <= int(got[-1].headers["Retry-After"]) <= 60
+        assert (await client.get(url, headers=bearer(await stack.key("cases")))).status_code \
+            == 200
+    finally:
+        await runner.cleanup()
+    summary = stack.audit()[-1]
+    assert summary["kind"] == "api_refused_summary"
+    assert sorted((g["reason"], g["status"], g["count"]) for g in summary["detail"]["groups"]) \
+        == [("invalid", 401, 3), ("throttled", 429, 2)]
 
 
 # -- limits ------------------------------------------------------------------------------------
@@ -264,6 +322,39 @@ async def test_a_chunked_body_is_counted_as_it_streams(stack, client):
     r = await client.post(f"{stack.url}/v1/screen", headers={
         **bearer(key), "Content-Type": "multipart/form-data; boundary=bnd"}, content=body())
     assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+
+
+@pytest.mark.parametrize("where", ["preamble", "epilogue", "field"])
+async def test_every_byte_of_a_chunked_body_counts(stack, client, coffee_jpeg, where):
+    """Regression (issue 19): only the parts' contents were counted, so a chunked body with a
+    preamble (or epilogue) bigger than the limit passed, and a good image after it was
+    screened."""
+    key = await stack.key("screen")
+    line = b"p" * 60_000 + b"\r\n"
+    padding = [line] * (MAX_BODY // len(line) + 2)  # over the limit on its own
+    image = (b'--bnd\r\nContent-Disposition: form-data; name="image"; filename="c.jpg"\r\n'
+             b"Content-Type: image/jpeg\r\n\r\n" + coffee_jpeg + b"\r\n")
+    question = b'--bnd\r\nContent-Disposition: form-data; name="question"\r\n\r\n'
+
+    async def body():  # chunked: no Content-Length to refuse it by
+        if where == "preamble":
+            for chunk in padding:
+                yield chunk
+        yield image
+        if where == "field":  # a text field is counted though only 16 KB of it could be kept
+            yield question
+            for chunk in padding:
+                yield chunk.replace(b"\r\n", b"  ")
+            yield b"\r\n"
+        yield b"--bnd--\r\n"
+        if where == "epilogue":
+            for chunk in padding:
+                yield chunk
+
+    r = await client.post(f"{stack.url}/v1/screen", headers={
+        **bearer(key), "Content-Type": "multipart/form-data; boundary=bnd"}, content=body())
+    assert r.status_code == 413, r.text[:300]
+    assert r.json()["error"]["code"] == "body_too_large"
 
 
 async def test_malformed_forms_are_400(stack, client, coffee_jpeg):
@@ -473,3 +564,100 @@ async def test_a_key_is_stored_only_hashed(stack):
     assert (await stack.keys.check(key)) == record
     with pytest.raises(ValueError, match="exists already"):
         await stack.keys.create(record.name, ("ask",))
+
+
+# -- Idempotency-Key ---------------------------------------------------------------------------
+
+def idem(value: str | bytes) -> dict[str, Any]:
+    return {"Idempotency-Key": value}
+
+
+async def test_the_same_idempotency_key_and_form_replays_the_first_answer(stack, client,
+                                                                          coffee_jpeg):
+    """Regression (issue 19): a retried request ran and was charged again. Here the workspace
+    allows one image a day: a second run would be a 429."""
+    key = await stack.key("ask", "screen", workspace="tiny")
+    form = {"data": {"question": "what is this?", "lang": "en"},
+            "files": images(("coffee.jpg", coffee_jpeg))}
+    first = await client.post(f"{stack.url}/v1/ask", headers={**bearer(key), **idem("order-1")},
+                              **form)
+    assert first.status_code == 200, first.text
+    audited = len(stack.audit())
+    again = await client.post(f"{stack.url}/v1/ask", headers={**bearer(key), **idem("order-1")},
+                              **form)  # httpx picks a new multipart boundary: same form still
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert len(stack.audit()) == audited  # nothing ran: no verdict, no answer audited
+    fresh = await client.post(f"{stack.url}/v1/ask", headers={**bearer(key), **idem("order-2")},
+                              **form)
+    assert fresh.status_code == 429  # the day's one image was charged once, by the first
+
+
+async def test_the_same_key_with_another_form_or_route_is_422(stack, client, coffee_jpeg,
+                                                              astronaut_jpeg):
+    key = await stack.key("ask", "screen")
+    headers = {**bearer(key), **idem("k-422")}
+    r = await client.post(f"{stack.url}/v1/screen", headers=headers,
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 200
+    for route, files in (("screen", images(("c.jpg", astronaut_jpeg))),
+                         ("screen", images(("other-name.jpg", coffee_jpeg))),
+                         ("ask", images(("c.jpg", coffee_jpeg)))):
+        r = await client.post(f"{stack.url}/v1/{route}", headers=headers, files=files)
+        assert r.status_code == 422, (route, r.text)
+        assert r.json()["error"]["code"] == "idempotency_mismatch"
+
+
+async def test_a_request_still_running_with_the_key_is_409(stack, client, coffee_jpeg):
+    key = await stack.key("screen")
+    record = await stack.keys.check(key)
+    assert record is not None and stack.server.idempotency is not None
+    form = images(("c.jpg", coffee_jpeg))
+    # the form's fingerprint, as the server computes it: claim it as another request would
+    from bot.api.idempotency import Claim
+
+    first = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem("run-1")},
+                              files=form)
+    assert first.status_code == 200
+    (found,) = [k async for k in stack.redis.scan_iter(match=f"miru:api:idem:{{{record.id}}}:*")]
+    stored = json.loads(await stack.redis.get(found))
+    claim = await stack.server.idempotency.begin(record.id, "run-2", stored["fp"])
+    assert isinstance(claim, Claim)
+    r = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem("run-2")},
+                          files=form)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_in_progress"
+    await stack.server.idempotency.finish(claim, 200, '{"done": true}')
+    r = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem("run-2")},
+                          files=form)
+    assert r.status_code == 200 and r.json() == {"done": True}
+
+
+async def test_two_tenants_idempotency_keys_never_collide(stack, client, coffee_jpeg,
+                                                          astronaut_jpeg):
+    a, b = await stack.key("screen"), await stack.key("screen", workspace="acme")
+    ra = await client.post(f"{stack.url}/v1/screen", headers={**bearer(a), **idem("same")},
+                           files=images(("a.jpg", coffee_jpeg)))
+    rb = await client.post(f"{stack.url}/v1/screen", headers={**bearer(b), **idem("same")},
+                           files=images(("b.jpg", astronaut_jpeg)))
+    assert ra.status_code == rb.status_code == 200, (ra.text, rb.text)
+    assert ra.json()[0]["file"] == "a.jpg" and rb.json()[0]["file"] == "b.jpg"
+    assert "Idempotent-Replayed" not in rb.headers
+
+
+async def test_an_error_frees_the_key_and_a_bad_key_is_400(stack, client, coffee_jpeg):
+    key = await stack.key("screen", workspace="tiny")
+    r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
+                          files=images(("c.jpg", coffee_jpeg)))
+    assert r.status_code == 200  # the day's one image
+    record = await stack.keys.check(key)
+    assert record is not None
+    for _ in range(2):  # a 429 is not kept: the same request may be tried again later
+        r = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem("q")},
+                              files=images(("c.jpg", coffee_jpeg)))
+        assert r.status_code == 429 and "Idempotent-Replayed" not in r.headers
+    assert [k async for k in stack.redis.scan_iter(match=f"miru:api:idem:{{{record.id}}}:*")] \
+        == []
+    for bad in ("x" * 256, "with space", "日本".encode()):
+        r = await client.post(f"{stack.url}/v1/screen", headers={**bearer(key), **idem(bad)},
+                              files=images(("c.jpg", coffee_jpeg)))
+        assert r.status_code == 400 and "Idempotency-Key" in r.json()["error"]["message"]

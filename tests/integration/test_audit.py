@@ -115,6 +115,60 @@ async def test_block_turned_into_allow_and_rechained_with_sha256_is_named(tmp_pa
         await log.write(_record(9))
 
 
+@pytest.mark.parametrize("edit", ["prepended", "nested", "spaced", "escaped"])
+async def test_a_line_whose_bytes_differ_from_what_was_maced_is_named(tmp_path, edit):
+    """Regression (issue 19): the verifier MACed the parsed object, so a key put in front of a
+    line (which json.loads drops for the later duplicate, but other readers show) verified."""
+    path = tmp_path / "log.jsonl"
+    log = AuditLog(path, SECRET)
+    for i in range(4):
+        await log.write(_record(i, action="block" if i == 1 else "allow"))
+    lines = _lines(path)
+    obj = json.loads(lines[1])
+    lines[1] = {
+        "prepended": b'{"action":"allow",' + lines[1][1:],
+        "nested": lines[1].replace(b'"detail":{', b'"detail":{"n":99,'),
+        "spaced": json.dumps(obj, sort_keys=True, ensure_ascii=False).encode() + b"\n",
+        "escaped": canonical(obj).replace("日本語".encode(), b"\\u65e5\\u672c\\u8a9e") + b"\n",
+    }[edit]
+    assert json.loads(lines[1]) == obj  # what a parser sees is the record as written
+    path.write_bytes(b"".join(lines))
+    res = verify(path, KEY)
+    assert (res.ok, res.bad_line, res.count) == (False, 2, 1), res
+    assert ("duplicate key" in res.reason) if edit in ("prepended", "nested") else (
+        "bytes" in res.reason)
+    with pytest.raises(AuditError):  # nor does a writer chain onto such a line
+        path.write_bytes(b"".join(lines[:2]))
+        await log.write(_record(9))
+
+
+# Written by the writer before the verifier compared bytes (the format did not change): logs from
+# then verify as they are, no version field needed.
+_OLD_LOG = (
+    '{"action":"allow","actor":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","chain":"86bc467ee408410da516f1'
+    'cf6349ad9d","channel":"C1","detail":{"n":0,"note":"日本語"},"hash":"2780e625047b655f2d2f059d'
+    '0c14fcb218e607d1f017f46aa51054cad22145ee","image_sha256":["000000000000000000000000000000000'
+    '0000000000000000000000000000000"],"kind":"verdict","model_versions":{"nudenet":"3.4"},"n":1,'
+    '"platform":"slack","prev":"0000000000000000000000000000000000000000000000000000000000000000",'
+    '"reasons":["clean"],"request_id":"req-0","scores":{"nsfw":0.0},"thread":"1.0","ts":170000000'
+    '0.0}\n'
+    '{"action":"block","actor":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","chain":"86bc467ee408410da516f1'
+    'cf6349ad9d","channel":"C1","detail":{"n":1,"note":"日本語"},"hash":"b73998f45316b809b28968b4'
+    '4f0ac932b4c9287afee7b5f7615b4b13721658b6","image_sha256":["000000000000000000000000000000000'
+    '0000000000000000000000000000001"],"kind":"verdict","model_versions":{"nudenet":"3.4"},"n":2,'
+    '"platform":"slack","prev":"2780e625047b655f2d2f059d0c14fcb218e607d1f017f46aa51054cad22145ee",'
+    '"reasons":["clean"],"request_id":"req-1","scores":{"nsfw":0.01},"thread":"1.0","ts":17000000'
+    '00.142857}\n')
+
+
+async def test_a_log_written_before_the_byte_check_still_verifies_and_continues(tmp_path):
+    path = tmp_path / "old.jsonl"
+    path.write_text(_OLD_LOG, encoding="utf-8")
+    assert verify(path, KEY) == VerifyResult(True, 2, chain="86bc467ee408410da516f1cf6349ad9d")
+    await AuditLog(path, SECRET).write(_record(2))
+    assert verify(path, KEY).count == 3
+
+
 async def test_a_log_chained_under_another_key_does_not_verify(tmp_path):
     path = tmp_path / "log.jsonl"
     await _write_n(path, 2)
