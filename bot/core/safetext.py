@@ -76,10 +76,15 @@ def _defang_link(raw: str) -> str:
     elif slashes:
         head = "//"
     end = len(rest)
-    for stop in "/?#":
+    for stop in "/?":
         found = rest.find(stop)
         if found != -1:
             end = min(end, found)
+    # A "#" ends the host, unless an "@" follows it there: linkify-it reads "//#@evil.a" as a
+    # link to evil.a (the "#" as user info), so the dots after that "@" go too.
+    fragment = rest.find("#", 0, end)
+    if fragment != -1 and "@" not in rest[fragment:end]:
+        end = fragment
     return head + rest[:end].replace(".", "[.]") + rest[end:]
 
 
