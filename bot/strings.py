@@ -12,6 +12,12 @@ from typing import Any
 
 LANGS = ("en", "ja")
 
+# Sentences that are never shown in a channel: notes for operators (the log, ``miru doctor``, an
+# admin's home view), the integration API's errors (for developers) and the HTTP listeners'
+# answers. Every other key may reach people in a channel, so it names no setting, environment
+# variable, operator command, file path or internal field (tests/unit/test_strings.py scans).
+NOT_IN_CHANNEL = ("operator.", "api.", "http.", "error.listen")
+
 MESSAGES: dict[str, dict[str, str]] = {
     # Rejections at ingest
     "reject.generic": {
@@ -86,8 +92,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "ケース {case}：{at} に {by} が {status} にしました。",
     },
     "review.cannot_approve": {
-        "en": "Case {case} may involve child abuse or matched a hash list: it can be rejected or escalated, never approved. See docs/reporting.md.",
-        "ja": "ケース {case} は児童虐待の可能性またはハッシュリスト一致のため、承認できません（却下またはエスカレーションのみ）。docs/reporting.md を参照してください。",
+        "en": "Case {case} may involve child abuse or matched a hash list: it can be rejected or escalated, never approved. The reporting guide says what to do next.",
+        "ja": "ケース {case} は児童虐待の可能性またはハッシュリスト一致のため、承認できません（却下またはエスカレーションのみ）。次の対応は通報の手引きを参照してください。",
     },
     "review.no_reveal": {
         "en": "Case {case} has no preview: preserved evidence is never shown.",
@@ -158,10 +164,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このワークスペースにアップロードされたファイルだけを開きます。外部サイトへのリンクは開きません。",
     },
     "fetch.missing_scope": {
-        "en": "I'm not allowed to read files here yet: an admin needs to add the files:read permission "
-        "to the Miru app and reinstall it.",
-        "ja": "まだファイルを読む権限がありません。管理者が Miru アプリに files:read 権限を追加して"
-        "再インストールする必要があります。",
+        "en": "I'm not allowed to open files in this workspace yet. The people who run Miru can "
+        "fix this; please try again later.",
+        "ja": "このワークスペースではまだファイルを開けません。Miru の管理者が対応できます。"
+        "しばらくしてからもう一度お試しください。",
     },
     "fetch.not_image": {
         "en": "{name} isn't an image, so I skipped it.",
@@ -173,8 +179,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "画像の処理中に問題が発生しました。少し待ってからもう一度お試しください。",
     },
     "engine.unavailable": {
-        "en": "No vision model is configured, so I can only read the text in the image.",
-        "ja": "画像認識モデルが設定されていないため、画像内の文字の読み取りだけ行います。",
+        "en": "I can only read the text in images right now, not describe pictures.",
+        "ja": "いまは画像内の文字を読み取ることしかできず、写っているものは説明できません。",
     },
     "engine.busy": {
         "en": "The vision model is busy or not answering right now. Please try again in a minute.",
@@ -197,14 +203,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "engine.ocr_image": {"en": "Image {n}:", "ja": "画像{n}:"},
     # OCR-only answers (no vision model): bot/vision/ocr_engine.py
     "ocr.no_model": {
-        "en": "No vision model is configured, so I answer from the text I can read in the "
-              "image. To add one, an operator sets MIRU_VLM_BACKEND=transformers (a model on "
-              "this machine) or MIRU_VLM_BACKEND=openai with MIRU_OPENAI_BASE_URL (a model "
-              "server); see docs/models.md.",
-        "ja": "画像認識モデルが設定されていないため、画像内の読み取れた文字から回答します。"
-              "モデルを追加するには、管理者が MIRU_VLM_BACKEND=transformers（このマシンでモデルを実行）"
-              "または MIRU_VLM_BACKEND=openai と MIRU_OPENAI_BASE_URL（モデルサーバー）を設定します。"
-              "詳しくは docs/models.md を参照してください。",
+        "en": "(I read the text in the image; I can't describe pictures right now.)",
+        "ja": "（画像内の文字を読み取って答えています。いまは写真に写っているものは説明できません。）",
     },
     "ocr.lines_header": {"en": "From the text in the image:", "ja": "画像内の文字から:"},
     "ocr.no_match": {
@@ -216,10 +216,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "（読み取った文字をすべて見るには「全文」と送ってください。）",
     },
     "ocr.other_language": {
-        "en": "Without a vision model I can match questions only in Japanese or English, so "
-              "here is all the text I read.",
-        "ja": "画像認識モデルがないため、質問の照合は日本語と英語のみ対応しています。読み取った文字を"
-              "すべて示します。",
+        "en": "Right now I can match questions only in Japanese or English, so here is all the "
+              "text I read.",
+        "ja": "いまは日本語と英語の質問にだけ対応しているため、読み取った文字をすべて示します。",
     },
     "ocr.field_total": {"en": "Total", "ja": "合計"},
     "ocr.field_date": {"en": "Date", "ja": "日付"},
@@ -241,8 +240,9 @@ MESSAGES: dict[str, dict[str, str]] = {
               "撮り直してください。",
     },
     "engine.working": {"en": "Looking at the image…", "ja": "画像を確認しています…"},
-    # Operator notes (one line each) when the vision model cannot be used and OCR answers instead
-    "engine.hub_unreachable": {
+    # Operator notes (one line each: the log, `miru doctor`, an admin's home view) when the vision
+    # model cannot be used and OCR answers instead. Never shown in a channel.
+    "operator.hub_unreachable": {
         "en": "miru: the vision model {model} is not downloaded and the model hub ({endpoint}) "
               "cannot be reached, so answers come from the text read in the image (OCR); run "
               "`miru models pull` once online, or set MIRU_OFFLINE=1 to skip this check.",
@@ -250,7 +250,7 @@ MESSAGES: dict[str, dict[str, str]] = {
               "接続できないため、画像内の文字 (OCR) から回答します。オンラインで `miru models pull` "
               "を実行するか、MIRU_OFFLINE=1 でこの確認を省略してください。",
     },
-    "engine.model_not_cached": {
+    "operator.model_not_cached": {
         "en": "miru: offline mode is on and the vision model MIRU_VLM_MODEL={model} is not in the "
               "local cache, so answers come from the text read in the image (OCR); run "
               "`miru models pull {model}` on a machine with internet access, then restart.",
@@ -258,7 +258,7 @@ MESSAGES: dict[str, dict[str, str]] = {
               "キャッシュにないため、画像内の文字 (OCR) から回答します。インターネットに接続できる"
               "マシンで `miru models pull {model}` を実行してから再起動してください。",
     },
-    "engine.model_failed": {
+    "operator.model_failed": {
         "en": "miru: the vision model MIRU_VLM_MODEL={model} (revision {revision}) could not be "
               "loaded ({detail}), so answers come from the text read in the image (OCR); fix the "
               "model id, or run `miru models pull {model}`, then restart.",
@@ -268,8 +268,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # Memory and commands
     "store.unavailable": {
-        "en": "I can't work right now (my memory store is unreachable). Please try again shortly.",
-        "ja": "現在処理できません（記憶用のストアに接続できません）。しばらくしてからもう一度お試しください。",
+        "en": "I can't work right now. Please try again shortly.",
+        "ja": "現在処理できません。しばらくしてからもう一度お試しください。",
     },
     "quota.user": {
         "en": "You've reached today's limit of {limit} images with Miru in this workspace. "
@@ -485,8 +485,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "回答は用意できましたが、ここに投稿できませんでした。少し時間をおいてもう一度お試しください。",
     },
     "error.config": {
-        "en": "Miru is not configured correctly: {detail}",
-        "ja": "Miru の設定に問題があります: {detail}",
+        "en": "Part of my set-up needs fixing, so I can't do this right now. The people who run "
+              "Miru can see why; please try again later.",
+        "ja": "Miru の準備に直す必要のある所があるため、いまは対応できません。Miru の管理者が原因を"
+              "確認できます。しばらくしてからもう一度お試しください。",
     },
     "privacy.cleaned": {
         "en": "Here is the image with its metadata (location, camera details) removed.",
@@ -683,8 +685,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "チャンネルの指定がなくなったため、すべてのチャンネルで Miru を使えます。",
     },
     "admin.full": {
-        "en": "Too many permission changes are stored for this workspace ({limit}); list people in the policy file instead.",
-        "ja": "このワークスペースに保存できる権限の変更が上限（{limit} 件）に達しました。ポリシーファイルに記載してください。",
+        "en": "Too many permission changes are stored for this workspace ({limit}); ask the people who run Miru to list the rest in its policy.",
+        "ja": "このワークスペースに保存できる権限の変更が上限（{limit} 件）に達しました。残りは Miru の管理者にポリシーへの記載を依頼してください。",
     },
 }
 
@@ -706,6 +708,11 @@ def t(key: str, lang: str | None = "en", **params: Any) -> str:
     entry = MESSAGES[key]
     text = entry.get(lang or "en") or entry["en"]
     return text.format_map(_Lenient(params))
+
+
+def in_channel(key: str) -> bool:
+    """Whether ``key`` is a sentence people in a channel may read (see ``NOT_IN_CHANNEL``)."""
+    return not key.startswith(NOT_IN_CHANNEL)
 
 
 def fields(key: str) -> set[str]:

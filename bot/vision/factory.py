@@ -92,13 +92,13 @@ def model_source(settings: Settings) -> ModelSource:
         return ModelSource(local_files_only=offline)
     cached = model_cached(model, revision)
     if offline:
-        note = "" if cached else strings.t("engine.model_not_cached", "en", model=model)
+        note = "" if cached else strings.t("operator.model_not_cached", "en", model=model)
         return ModelSource(True, note)
     if hub_reachable(settings.hub_probe_timeout_s):
         return ModelSource(False)
     if cached:
         return ModelSource(True)
-    return ModelSource(True, strings.t("engine.hub_unreachable", "en", model=model,
+    return ModelSource(True, strings.t("operator.hub_unreachable", "en", model=model,
                                        endpoint=hub_endpoint()))
 
 
@@ -147,7 +147,7 @@ def build_engine(settings: Settings, *, ocr_engine_factory: Callable[[], Engine]
     except EngineUnavailable as exc:
         log.debug("vision model unavailable: %s", exc.detail)
         detail = " ".join(str(exc.detail).split())
-        note = strings.t("engine.model_failed", "en", model=settings.vlm_model,
+        note = strings.t("operator.model_failed", "en", model=settings.vlm_model,
                          revision=settings.vlm_revision, detail=detail[:160])
         return EngineChoice(ocr_engine_factory(), note)
     return EngineChoice(engine)
