@@ -66,6 +66,11 @@ def ledger_undo(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:ledger:undo"
 
 
+def thread_lang(t: ThreadKey) -> str:
+    """String: the language the thread is answered in ("ja"/"en"); lives as long as its turns."""
+    return f"{PREFIX}:thread:{{{t.tag()}}}:lang"
+
+
 def thread_pattern(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:*"
 

@@ -536,6 +536,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "receipts.payment.qr_code": {"en": "QR code", "ja": "QRコード決済"},
     "receipts.payment.ic_card": {"en": "IC card", "ja": "交通系・電子マネー"},
     "receipts.payment.other": {"en": "other", "ja": "その他"},
+    # What a qualified invoice lacks (bot/receipts/reader.py ``_compliance``): shown by label
+    "receipts.requirement.registration_number": {"en": "registration number", "ja": "登録番号"},
+    "receipts.requirement.issuer": {"en": "issuer's name", "ja": "発行者名"},
+    "receipts.requirement.date": {"en": "date", "ja": "取引年月日"},
+    "receipts.requirement.amounts": {"en": "amount", "ja": "取引金額"},
+    "receipts.requirement.tax_per_rate": {"en": "tax or rate per tax rate",
+                                          "ja": "税率ごとの消費税額または適用税率"},
     "receipts.invoice_noncompliant": {
         "en": "Not a complete qualified invoice (missing: {missing}): only a reduced input tax credit.",
         "ja": "適格請求書の記載事項が不足しています（不足: {missing}）。仕入税額控除は経過措置の範囲に限られます。",

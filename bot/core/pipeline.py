@@ -76,8 +76,7 @@ class Pipeline:
         out = Outcome(request_id=request_id_for(msg))
         delivery = Delivery(self.s.state, out.request_id, wait_s=self.s.delivery_wait_s)
         try:
-            out.language = await self.account.language_for(msg.platform, msg.user, msg.text,
-                                                   msg.language)
+            out.language = await self.account.answer_language(msg)
             await conversation.status(Status.RECEIVED)
             await self._handle(conversation, out, delivery)
         except MiruError as exc:
@@ -280,8 +279,7 @@ class Pipeline:
         out = Outcome(request_id=request_id_for(msg))
         code = getattr(exc, "code", None) or (type(exc).__name__ if exc else "workers_died")
         try:
-            out.language = await self.account.language_for(msg.platform, msg.user, msg.text,
-                                                   msg.language)
+            out.language = await self.account.answer_language(msg, remember=False)
             await self._fail(conversation, out, Delivery(self.s.state, out.request_id,
                                                          wait_s=self.s.delivery_wait_s),
                              f"job_dropped:{code}", strings.t("error.generic", out.language))
