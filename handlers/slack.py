@@ -25,7 +25,8 @@ from bot.core.commands import AnswerConsent, parse_command
 from bot.core.gateway import Gateway
 from bot.models import ImageRef, IncomingMessage, PlatformName
 from handlers.slack_access import SlackDirectory, ephemeral_notice
-from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION, SlackPlatform
+from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
+from handlers.slack_client import SlackPlatform
 from handlers.slack_review import ACTION_RE, on_review_action
 
 if TYPE_CHECKING:

@@ -72,6 +72,7 @@ class SlackStandIn:
         self.messages: dict[str, dict[str, Any]] = {}  # ts -> channel, thread_ts, text (edited)
         self.admins: set[str] = set()  # users.info says is_admin for these user ids
         self.groups: dict[str, list[str]] = {}  # usergroups.users.list: group id -> user ids
+        self._reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> names
         self._files: dict[str, _File] = {}
         self._file_info: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, _Fault] = {}
@@ -162,8 +163,14 @@ class SlackStandIn:
                 if m["channel"] == channel and m["thread_ts"] == thread_ts]
 
     def reactions(self, channel: str, ts: str) -> list[str]:
+        """Every reaction ever added to the message, in order (removed ones too)."""
         return [c.params["name"] for c in self.calls_to("reactions.add")
                 if c.params.get("channel") == channel and c.params.get("timestamp") == ts]
+
+    def reactions_now(self, channel: str, ts: str) -> list[str]:
+        """The reactions on the message now: added and not removed since (``reactions.remove``
+        of one that is not there answers ``no_reaction``, as Slack does)."""
+        return list(self._reactions.get((channel, ts), []))
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -236,6 +243,8 @@ class SlackStandIn:
             if params.get("ts") in self.messages:
                 self.messages[params["ts"]]["text"] = params.get("text", "")
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method in ("reactions.add", "reactions.remove"):
+            return self._react(method, params)
         if method == "files.info":
             info = self._file_info.get(params.get("file", ""))
             return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
@@ -256,6 +265,20 @@ class SlackStandIn:
             return {"ok": True, "upload_url": url, "file_id": file_id}
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": f["id"]} for f in params.get("files", [])]}
+        return {"ok": True}
+
+    def _react(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        on = self._reactions.setdefault((str(params.get("channel")),
+                                         str(params.get("timestamp"))), [])
+        name = str(params.get("name"))
+        if method == "reactions.add":
+            if name in on:
+                return {"ok": False, "error": "already_reacted"}
+            on.append(name)
+        elif name in on:
+            on.remove(name)
+        else:
+            return {"ok": False, "error": "no_reaction"}
         return {"ok": True}
 
     async def _file(self, request: web.Request) -> web.StreamResponse:

@@ -12,7 +12,7 @@ import pytest
 
 from bot import keys, strings
 from bot.stores.redis_base import open_sync_client
-from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
+from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
 from tests.platform.conftest import SIGNING_SECRET
 from tests.platform.slack_events import CONSENT, GENERAL, USER, mention, settle, slash
 from tests.platform.slack_stack import (
@@ -37,6 +37,7 @@ async def test_mention_with_image_is_answered_in_the_thread(stacks, standin) -> 
     (answer,) = standin.thread_messages(GENERAL, ts)
     assert answer.startswith("I see 1 image(s).")
     assert standin.reactions(GENERAL, ts)[:1] == ["eyes"]
+    await standin.wait_for(lambda: standin.reactions_now(GENERAL, ts) == ["white_check_mark"])
     assert len(stack.engine.requests) == 1
     assert stack.engine.requests[0].question == "what is in this picture?"
     assert {c.auth for c in standin.calls} == {f"Bearer {standin.token}"}
