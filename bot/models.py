@@ -30,6 +30,25 @@ AuditKind = Literal[
 ]
 
 
+CheckState = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class SetupCheck:
+    """One check of the set-up (``miru doctor``, an admin's home view): what it found and,
+    unless all is well, how to fix it. For operators and admins only, never a channel."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warn: bool = False  # ok, but worth a look (the fix is shown)
+
+    @property
+    def state(self) -> CheckState:
+        return "fail" if not self.ok else "warn" if self.warn else "ok"
+
+
 @dataclass(frozen=True)
 class ImageRef:
     """Where an image can be fetched from; ``url`` is fetched only by its platform's fetcher."""

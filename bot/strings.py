@@ -244,27 +244,39 @@ MESSAGES: dict[str, dict[str, str]] = {
     # model cannot be used and OCR answers instead. Never shown in a channel.
     "operator.hub_unreachable": {
         "en": "miru: the vision model {model} is not downloaded and the model hub ({endpoint}) "
-              "cannot be reached, so answers come from the text read in the image (OCR); run "
-              "`miru models pull` once online, or set MIRU_OFFLINE=1 to skip this check.",
+              "cannot be reached, so answers come from the text read in the image (OCR)",
         "ja": "miru: 画像認識モデル {model} がダウンロードされておらず、モデルハブ ({endpoint}) にも"
-              "接続できないため、画像内の文字 (OCR) から回答します。オンラインで `miru models pull` "
-              "を実行するか、MIRU_OFFLINE=1 でこの確認を省略してください。",
+              "接続できないため、画像内の文字 (OCR) から回答します",
     },
     "operator.model_not_cached": {
         "en": "miru: offline mode is on and the vision model MIRU_VLM_MODEL={model} is not in the "
-              "local cache, so answers come from the text read in the image (OCR); run "
-              "`miru models pull {model}` on a machine with internet access, then restart.",
+              "local cache, so answers come from the text read in the image (OCR)",
         "ja": "miru: オフラインモードで、画像認識モデル MIRU_VLM_MODEL={model} がローカルの"
-              "キャッシュにないため、画像内の文字 (OCR) から回答します。インターネットに接続できる"
-              "マシンで `miru models pull {model}` を実行してから再起動してください。",
+              "キャッシュにないため、画像内の文字 (OCR) から回答します",
     },
     "operator.model_failed": {
         "en": "miru: the vision model MIRU_VLM_MODEL={model} (revision {revision}) could not be "
-              "loaded ({detail}), so answers come from the text read in the image (OCR); fix the "
-              "model id, or run `miru models pull {model}`, then restart.",
+              "loaded ({detail}), so answers come from the text read in the image (OCR)",
         "ja": "miru: 画像認識モデル MIRU_VLM_MODEL={model} (リビジョン {revision}) を読み込めません"
-              "でした ({detail})。画像内の文字 (OCR) から回答します。モデル ID を直すか "
-              "`miru models pull {model}` を実行してから再起動してください。",
+              "でした ({detail})。画像内の文字 (OCR) から回答します",
+    },
+    # The one fix for a vision model that is not there: the log line and `miru doctor` both say
+    # it (bot/vision/factory.py ModelSource.fix), so the two can never disagree.
+    "operator.fix_pull": {
+        "en": "run `miru models pull {model}` on a machine with internet access (or copy its "
+              "Hugging Face cache here), then restart",
+        "ja": "インターネットに接続できるマシンで `miru models pull {model}` を実行し（または Hugging "
+              "Face のキャッシュをこのマシンにコピーし）、再起動してください",
+    },
+    "operator.fix_offline": {
+        "en": "; or set MIRU_OFFLINE=1 to skip this check (Miru then starts at once with OCR "
+              "answers, and `miru doctor` only warns)",
+        "ja": "。または MIRU_OFFLINE=1 でこの確認を省略します（Miru はすぐに OCR の回答で起動し、"
+              "`miru doctor` は警告だけになります）",
+    },
+    "operator.fix_model_id": {
+        "en": "fix the model id (MIRU_VLM_MODEL), or ",
+        "ja": "モデル ID (MIRU_VLM_MODEL) を直すか、",
     },
     # Memory and commands
     "store.unavailable": {

@@ -23,6 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.health.remote import SLACK_SCOPES
+
 
 @dataclass
 class Call:
@@ -60,8 +62,13 @@ class SlackStandIn:
         team_id: str = "T0MIRU",
         bot_user_id: str = "UMIRUBOT",
         bot_id: str = "BMIRUBOT",
+        scopes: tuple[str, ...] | None = None,
     ) -> None:
         self.token = token
+        # What ``auth.test`` says the token may do (Slack's ``x-oauth-scopes`` header): by
+        # default every scope docs/slack-manifest.yaml asks for; None sends no header.
+        self.scopes = SLACK_SCOPES if scopes is None else scopes
+        self.send_scopes = True
         self.app_token = app_token
         self.socket_url = ""
         self.team_id = team_id
@@ -220,7 +227,10 @@ class SlackStandIn:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method in ("chat.postMessage", "chat.update") and len(params.get("text", "")) > 40_000:
             return web.json_response({"ok": False, "error": "msg_too_long"})
-        return web.json_response(self._answer(method, params))
+        headers = {}
+        if method == "auth.test" and self.send_scopes:
+            headers["x-oauth-scopes"] = ",".join(self.scopes)
+        return web.json_response(self._answer(method, params), headers=headers)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
