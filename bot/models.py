@@ -19,6 +19,7 @@ Role = Literal["user", "assistant"]
 AuditKind = Literal[
     "verdict", "answer", "rejected", "error", "engine_error", "delivery_failed", "privacy_op",
     "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget", "history",
+    "language",  # a user's /miru lang choice (the command, or the home view)
     "receipt", "receipt_edit",
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
     "review_reveal", "review_purge", "review_view", "appeal",

@@ -387,13 +387,85 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "(I can't remember this thread right now, so follow-ups may lack context.)",
         "ja": "（現在このスレッドの内容を記憶できないため、続けての質問では前の内容を参照できない場合があります。）",
     },
+    # `/miru help` (bot/core/help.py): an intro, then one line per command; the platform's own
+    # lines (how to ask, where the settings are) by what its adapter says it has
     "cmd.help": {
-        "en": "Mention me with an image and a question, and I'll answer in the thread. Commands: "
-        "`/miru help`, `/miru forget` (delete your data), `/miru lang ja|en`, "
-        "`/miru history on|off` (keep your conversations or not); admins: `/miru admin`.",
-        "ja": "画像と質問を添えてメンションすると、スレッドで回答します。コマンド: "
-        "`/miru help`、`/miru forget`（あなたのデータを削除）、`/miru lang ja|en`、"
-        "`/miru history on|off`（会話を記憶するかどうか）、管理者は `/miru admin`。",
+        "en": "Mention me with an image and a question, and I'll answer in the thread; "
+              "follow-ups in that thread need no mention. Commands:",
+        "ja": "画像と質問を添えてメンションすると、スレッドで回答します。同じスレッドでの続けての質問には"
+              "メンションは不要です。コマンド:",
+    },
+    "help.ask_mention": {
+        "en": "• Ask: mention @Miru with one or more images and your question.",
+        "ja": "• 質問: 画像（複数可）と質問を添えて @Miru にメンションします。",
+    },
+    "help.ask_command": {
+        "en": "• `/miru ask image: question:`: ask about an image (or mention @Miru with it).",
+        "ja": "• `/miru ask image: question:`: 画像について質問します（画像を添えて @Miru にメンションしても同じです）。",
+    },
+    "help.receipts": {
+        "en": "• `/miru receipts`: start an expense thread here; post receipt photos in it and I "
+              "keep a ledger (reply to correct a field; “summary” sums it up).",
+        "ja": "• `/miru receipts`: ここに経費スレッドを作ります。レシートの写真を投稿すると台帳に記録します"
+              "（返信で訂正、「集計」で合計）。",
+    },
+    "help.history": {
+        "en": "• `/miru history on|off`: keep your conversations or not (`/miru history` says "
+              "what is kept).",
+        "ja": "• `/miru history on|off`: 会話を記憶するかどうか（`/miru history` で保存内容を表示）。",
+    },
+    "help.lang": {
+        "en": "• `/miru lang ja|en`: answer you in Japanese or English (asking “in Japanese” in a "
+              "message works too).",
+        "ja": "• `/miru lang ja|en`: 回答の言語を日本語か英語にします（メッセージで「英語で」と頼むこともできます）。",
+    },
+    "help.forget": {
+        "en": "• `/miru forget`: delete your thread memory and cached images now.",
+        "ja": "• `/miru forget`: あなたのスレッドの記憶とキャッシュした画像をすぐに削除します。",
+    },
+    "help.appeal": {
+        "en": "• `/miru appeal CASE`: send an image the moderators rejected back to them, once.",
+        "ja": "• `/miru appeal ケースID`: モデレーターに却下された画像の再審査を一度だけ求めます。",
+    },
+    "help.settings_home": {
+        "en": "• Your settings and today's use: open Miru's Home tab (Miru in the sidebar → Home).",
+        "ja": "• 設定と今日の利用状況: Miru のホームタブ（サイドバーの Miru → ホーム）を開きます。",
+    },
+    "help.settings_command": {
+        "en": "• `/miru settings`: your settings and today's use (only you see them).",
+        "ja": "• `/miru settings`: あなたの設定と今日の利用状況（あなたにだけ表示）。",
+    },
+    "help.help": {
+        "en": "• `/miru help`: this list.",
+        "ja": "• `/miru help`: この一覧。",
+    },
+    "help.admin": {
+        "en": "• `/miru admin`: (admins) show or change who may use Miru where.",
+        "ja": "• `/miru admin`: （管理者）Miru を使える人と場所を表示・変更します。",
+    },
+    "cmd.settings_home": {
+        "en": "Your settings and today's use are on Miru's Home tab: open Miru in the sidebar, "
+              "then Home.",
+        "ja": "設定と今日の利用状況は Miru のホームタブにあります。サイドバーの Miru を開き、"
+              "ホームを選んでください。",
+    },
+    # `/miru receipts` (bot/core/receipt_start.py)
+    "receipts.thread_root": {
+        "en": "🧾 Expense thread started by {user}. Post receipt photos in this thread.",
+        "ja": "🧾 {user} さんが経費スレッドを始めました。このスレッドにレシートの写真を投稿してください。",
+    },
+    "receipts.command_started": {
+        "en": "Done: the expense thread is the message I just posted here; post receipts in its "
+              "thread.",
+        "ja": "経費スレッドを作りました。いま投稿したメッセージのスレッドにレシートを投稿してください。",
+    },
+    "receipts.off_plan": {
+        "en": "Expense threads are not part of this workspace's plan.",
+        "ja": "このワークスペースのプランには経費スレッドが含まれていません。",
+    },
+    "receipts.no_channel": {
+        "en": "Start an expense thread in a channel, not in a direct message.",
+        "ja": "経費スレッドは DM ではなくチャンネルで始めてください。",
     },
     "cmd.forgot": {
         "en": "Done: I deleted your thread memory and cached images ({count} items).",
@@ -637,6 +709,101 @@ MESSAGES: dict[str, dict[str, str]] = {
     "receipts.bad_invoice": {"en": "A registration number is T followed by 13 digits.", "ja": "登録番号は T と 13 桁の数字です。"},
     "receipts.bad_merchant": {"en": "That shop name is too long (100 characters at most).", "ja": "店名が長すぎます（100 文字まで）。"},
     "receipts.bad_number": {"en": "That isn't a receipt number in this thread.", "ja": "このスレッドのレシート番号として読み取れません。"},
+    # The home view (bot/core/home.py): Slack's Home tab, Discord's `/miru settings`
+    "home.title": {"en": "Miru", "ja": "Miru"},
+    "home.intro": {
+        "en": "Mention @Miru with an image and a question; I answer in the thread. "
+              "`/miru help` lists every command.",
+        "ja": "画像と質問を添えて @Miru にメンションすると、スレッドで回答します。"
+              "`/miru help` ですべてのコマンドを確認できます。",
+    },
+    "home.settings": {"en": "Your settings", "ja": "あなたの設定"},
+    "home.language": {"en": "Answer language", "ja": "回答の言語"},
+    "home.language_auto": {
+        "en": "Not set: I answer in the language of your message or thread.",
+        "ja": "未設定: メッセージやスレッドの言語で回答します。",
+    },
+    "home.language_set": {
+        "en": "Set: I answer you in {language} unless you or the thread ask otherwise.",
+        "ja": "設定済み: 特に指定がなければ{language}で回答します。",
+    },
+    "home.lang_ja": {"en": "Japanese (日本語)", "ja": "日本語"},
+    "home.lang_en": {"en": "English", "ja": "英語 (English)"},
+    "home.choose_language": {"en": "Choose a language", "ja": "言語を選択"},
+    "home.history": {"en": "History", "ja": "会話の記憶"},
+    "home.history_on": {
+        "en": "On: I keep your questions and answers {turns_days} days and images {images_days} "
+              "days, so follow-ups need no new upload.",
+        "ja": "オン: 質問と回答を {turns_days} 日、画像を {images_days} 日保存するため、続けての質問に"
+              "画像の再投稿は不要です。",
+    },
+    "home.history_off": {
+        "en": "Off: I keep none of your conversations; each message stands alone.",
+        "ja": "オフ: 会話を保存しません。メッセージは 1 件ずつ独立して扱います。",
+    },
+    "home.history_unknown": {
+        "en": "I can't read this setting right now.",
+        "ja": "いまはこの設定を読み込めません。",
+    },
+    "home.history_choice_on": {"en": "On: keep my conversations", "ja": "オン: 会話を記憶する"},
+    "home.history_choice_off": {"en": "Off: keep nothing", "ja": "オフ: 何も記憶しない"},
+    "home.today": {"en": "Today", "ja": "今日の利用状況"},
+    "home.usage": {
+        "en": "You: {used} of {limit} images · this workspace: {ws_used} of {ws_limit} "
+              "({tier} plan). Resets at {reset}.",
+        "ja": "あなた: {used} / {limit} 枚 · このワークスペース: {ws_used} / {ws_limit} 枚"
+              "（{tier} プラン）。{reset} にリセットされます。",
+    },
+    "home.unlimited": {"en": "no limit", "ja": "上限なし"},
+    "home.usage_unknown": {
+        "en": "Today's use can't be read right now.",
+        "ja": "いまは今日の利用状況を読み込めません。",
+    },
+    "home.health": {"en": "Set-up health (admins)", "ja": "セットアップの状態（管理者）"},
+    "home.health_fix": {"en": "fix: {fix}", "ja": "対処: {fix}"},
+    "home.permissions": {"en": "Permissions (admins)", "ja": "権限（管理者）"},
+    "home.review": {"en": "Review queue (moderators)", "ja": "レビュー待ち（モデレーター）"},
+    "home.cases_waiting": {
+        "en": "{count} case(s) wait for a decision here.",
+        "ja": "このワークスペースで {count} 件のケースが判断を待っています。",
+    },
+    "home.saved": {"en": "Saved.", "ja": "保存しました。"},
+    "home.not_yours": {
+        "en": "This panel belongs to someone else: run `/miru settings` for your own.",
+        "ja": "これは別の人のパネルです。`/miru settings` で自分のパネルを開いてください。",
+    },
+    # Discord's `/miru` command and option descriptions (handlers/discord_commands.py), at most
+    # 100 characters each: Discord shows them in its command picker
+    "discord.cmd.miru": {"en": "Ask Miru about an image", "ja": "Miru に画像について質問する"},
+    "discord.cmd.ask": {"en": "Ask about an image", "ja": "画像について質問する"},
+    "discord.cmd.receipts": {"en": "Start an expense thread here", "ja": "ここに経費スレッドを作る"},
+    "discord.cmd.forget": {"en": "Delete your thread memory and cached images now",
+                           "ja": "あなたのスレッドの記憶と画像をすぐに削除する"},
+    "discord.cmd.lang": {"en": "Answer you in Japanese or English",
+                         "ja": "回答の言語を日本語か英語にする"},
+    "discord.cmd.history": {"en": "Keep your conversations (on) or not (off)",
+                            "ja": "会話を記憶する（on）かしない（off）か"},
+    "discord.cmd.appeal": {"en": "Send a rejected image back to the moderators, once",
+                           "ja": "却下された画像の再審査を一度だけ求める"},
+    "discord.cmd.settings": {"en": "Your settings and today's use (only you see them)",
+                             "ja": "あなたの設定と今日の利用状況（あなたにだけ表示）"},
+    "discord.cmd.admin": {"en": "Show or change who may use Miru here (admins)",
+                          "ja": "Miru を使える人と場所を表示・変更する（管理者）"},
+    "discord.cmd.help": {"en": "What Miru does and every command",
+                         "ja": "Miru でできることとコマンドの一覧"},
+    "discord.opt.image": {"en": "The image to ask about", "ja": "質問する画像"},
+    "discord.opt.question": {"en": "Your question (empty: describe the image)",
+                             "ja": "質問（空欄なら画像を説明します）"},
+    "discord.opt.language": {"en": "ja: Japanese, en: English", "ja": "ja: 日本語、en: 英語"},
+    "discord.opt.setting": {"en": "on or off; leave empty to see what is kept",
+                            "ja": "on か off。空欄なら保存内容を表示"},
+    "discord.opt.case": {"en": "The case id from Miru's message", "ja": "Miru のメッセージにあるケースID"},
+    "discord.opt.action": {
+        "en": "Empty to show; grant @who LEVEL | revoke @who | channels add|remove #channel | "
+              "everyone LEVEL",
+        "ja": "空欄で表示。grant @対象 レベル | revoke @対象 | channels add|remove #チャンネル | "
+              "everyone レベル",
+    },
     # Team permissions (bot/core/access.py, bot/core/admin.py; docs/policy.md, Permissions)
     "access.denied_level": {
         "en": "You don't have access to Miru in this workspace. Ask a workspace admin to grant it (`/miru admin`).",

@@ -121,7 +121,7 @@ def message_link(msg: IncomingMessage) -> str:
 
 
 # Slack does not let a bot delete another user's file: a rejected upload's owner is asked to.
-SLACK_INFO = PlatformInfo("slack", "Slack", message_link, deletes_uploads=False)
+SLACK_INFO = PlatformInfo("slack", "Slack", message_link, deletes_uploads=False, home_tab=True)
 
 
 class SlackPlatform:

@@ -124,10 +124,21 @@ class Account:
             detail={"items": count}))
         return count
 
+    async def chosen_language(self, platform: str, user: str) -> str | None:
+        """The user's own ``/miru lang`` choice, or None (not set, or unreadable)."""
+        try:
+            pref = await self.s.state.get_pref(platform, user, "lang")
+        except StoreUnavailable:
+            return None
+        return pref if pref in strings.LANGS else None
+
     async def set_language(self, platform: str, user: str, lang: str) -> None:
+        """Record the choice (a preference) and audit it, as ``set_history`` does."""
         if lang not in strings.LANGS:
             raise ValueError(lang)
         await self.s.state.set_pref(platform, user, "lang", lang)
+        await self.s.audit.write(self.s.audit.record(
+            "language", f"{platform}:language", platform=platform, user=user, action=lang))
 
     async def history_on(self, platform: str, user: str) -> bool:
         """The user's own choice (``/miru history on|off``); on unless they turned it off.
