@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from bot import strings
 from bot.core.access import NO_MEMBER, Access, Member
 from bot.core.account import Account
 from bot.core.admin import show
@@ -130,3 +131,49 @@ async def _waiting(src: HomeSources, platform: str, workspace: str, user: str,
     except StoreUnavailable as exc:
         log.warning("home.cases_unread", error=exc.code)
         return None
+
+
+# -- the view's sentences, for every renderer (markup is the adapter's) ---------------------
+
+CHECK_ICONS = {"ok": "✅", "warn": "⚠️", "fail": "❌"}
+
+
+def language_text(view: HomeView) -> str:
+    if view.language is None:
+        return strings.t("home.language_auto", view.lang)
+    return strings.t("home.language_set", view.lang,
+                     language=strings.t(f"home.lang_{view.language}", view.lang))
+
+
+def history_text(view: HomeView) -> str:
+    if view.history is None:
+        return strings.t("home.history_unknown", view.lang)
+    if not view.history:
+        return strings.t("home.history_off", view.lang)
+    return strings.t("home.history_on", view.lang, turns_days=view.turns_days,
+                     images_days=view.images_days)
+
+
+def usage_text(view: HomeView) -> str:
+    u, lang = view.usage, view.lang
+    if u is None:
+        return strings.t("home.usage_unknown", lang)
+
+    def limit(n: int) -> str:
+        return f"{n:,}" if n else strings.t("home.unlimited", lang)
+
+    return strings.t("home.usage", lang, used=f"{u.images:,}", limit=limit(u.limit),
+                     ws_used=f"{u.workspace_images:,}", ws_limit=limit(u.workspace_limit),
+                     tier=u.tier, reset=u.reset_at.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def check_lines(check: SetupCheck, lang: str, *, max_chars: int = 400) -> tuple[str, str]:
+    """A check as its headline (icon, name, what it found) and its fix ("" when all is well),
+    each cut to ``max_chars``."""
+    head = f"{CHECK_ICONS[check.state]} {check.name}: {check.detail}"
+    fix = strings.t("home.health_fix", lang, fix=check.fix) if check.state != "ok" else ""
+    return _cut(head, max_chars), _cut(fix, max_chars)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

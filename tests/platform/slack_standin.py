@@ -5,8 +5,10 @@ Authorization header), serves registered files' bytes from its own host (like ``
 and ``files.info`` for them (also for Slack Connect stubs without a URL), and can inject faults: a
 status (e.g. 429 with ``Retry-After``) or an error code (``channel_not_found``) for the next calls
 of a method, a 404 or an HTML page instead of a file, a slow file. Like Slack, a message text
-over 40,000 characters is refused with ``msg_too_long``. ``response_url`` posts (interactivity,
-slash commands) are recorded as the pseudo-method ``response_url``. ``apps.connections.open``
+over 40,000 characters is refused with ``msg_too_long``. ``views.publish`` keeps each person's
+Home tab (``home_views``); ``reactions.add``/``remove`` keep what is on a message now.
+``response_url`` posts (interactivity, slash commands) are recorded as the pseudo-method
+``response_url``. ``apps.connections.open``
 (with the app token) answers ``socket_url``, for a Socket Mode stand-in.
 """
 
@@ -78,6 +80,7 @@ class SlackStandIn:
         self.uploads: dict[str, bytes] = {}
         self.messages: dict[str, dict[str, Any]] = {}  # ts -> channel, thread_ts, text (edited)
         self.admins: set[str] = set()  # users.info says is_admin for these user ids
+        self.home_views: dict[str, dict[str, Any]] = {}  # views.publish: user id -> home view
         self.groups: dict[str, list[str]] = {}  # usergroups.users.list: group id -> user ids
         self._reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> names
         self._files: dict[str, _File] = {}
@@ -201,7 +204,7 @@ class SlackStandIn:
             params.update(await request.json())
         elif request.can_read_body:
             params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
-        for key in ("blocks", "attachments", "files"):
+        for key in ("blocks", "attachments", "files", "view"):
             if isinstance(params.get(key), str):
                 with contextlib.suppress(ValueError):
                     params[key] = json.loads(params[key])
@@ -253,6 +256,12 @@ class SlackStandIn:
             if params.get("ts") in self.messages:
                 self.messages[params["ts"]]["text"] = params.get("text", "")
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "views.publish":  # Slack checks the view's type and its 100-block limit
+            view = params.get("view") or {}
+            if view.get("type") != "home" or len(view.get("blocks") or ()) > 100:
+                return {"ok": False, "error": "invalid_arguments"}
+            self.home_views[str(params.get("user_id"))] = view
+            return {"ok": True, "view": {"id": f"V{next(self._ts)}", **view}}
         if method in ("reactions.add", "reactions.remove"):
             return self._react(method, params)
         if method == "files.info":
