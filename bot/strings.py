@@ -732,11 +732,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "home.choose_language": {"en": "Choose a language", "ja": "言語を選択"},
     "home.history": {"en": "History", "ja": "会話の記憶"},
     "home.history_on": {
-        "en": "On: I keep your questions and answers {turns_days} days and images {images_days} "
-              "days, so follow-ups need no new upload.",
-        "ja": "オン: 質問と回答を {turns_days} 日、画像を {images_days} 日保存するため、続けての質問に"
+        "en": "On: I keep your questions and answers for {turns} and images for {images}, so "
+              "follow-ups need no new upload.",
+        "ja": "オン: 質問と回答を{turns}、画像を{images}保存するため、続けての質問に"
               "画像の再投稿は不要です。",
     },
+    "home.days": {"en": "{n} days", "ja": " {n} 日間"},
+    "home.one_day": {"en": "1 day", "ja": " 1 日間"},
     "home.history_off": {
         "en": "Off: I keep none of your conversations; each message stands alone.",
         "ja": "オフ: 会話を保存しません。メッセージは 1 件ずつ独立して扱います。",

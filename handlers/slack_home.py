@@ -77,7 +77,10 @@ def home_blocks(view: HomeView) -> list[dict[str, Any]]:
         blocks += [{"type": "divider"}, {"type": "header", "text": _plain(t("home.health"))}]
         for check in view.admin.health:
             head, fix = check_lines(check, lang)
-            blocks.append(_section(escape(head) + (f"\n_{escape(fix)}_" if fix else "")))
+            blocks.append(_section(escape(head)))
+            if fix:  # its own block: a fix is often full of underscores (MIRU_…)
+                blocks.append({"type": "context", "elements": [
+                    {"type": "plain_text", "text": fix[:SECTION_CHARS], "emoji": True}]})
         blocks += [{"type": "header", "text": _plain(t("home.permissions"))},
                    _section(view.admin.permissions)]  # mentions as /miru admin shows them
     if view.cases_waiting is not None:

@@ -150,8 +150,12 @@ def history_text(view: HomeView) -> str:
         return strings.t("home.history_unknown", view.lang)
     if not view.history:
         return strings.t("home.history_off", view.lang)
-    return strings.t("home.history_on", view.lang, turns_days=view.turns_days,
-                     images_days=view.images_days)
+    return strings.t("home.history_on", view.lang, turns=_days(view.turns_days, view.lang),
+                     images=_days(view.images_days, view.lang))
+
+
+def _days(n: str, lang: str) -> str:
+    return strings.t("home.one_day" if n == "1" else "home.days", lang, n=n)
 
 
 def usage_text(view: HomeView) -> str:

@@ -114,7 +114,7 @@ async def test_home_tab_shows_settings_and_changes_them_audited(stacks, standin,
     text = _texts(view)
     assert view["type"] == "home"
     assert strings.t("home.language_auto", "en") in text
-    assert strings.t("home.history_on", "en", turns_days="7", images_days="1") in text
+    assert "On: I keep your questions and answers for 7 days and images for 1 day," in text
     assert "You: 1 of no limit images" in text  # the image just answered, counted today
     assert strings.t("home.health", "en") not in text  # not an admin
     actions = {b["accessory"]["action_id"] for b in view["blocks"] if "accessory" in b}

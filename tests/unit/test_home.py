@@ -50,3 +50,22 @@ async def test_an_unreadable_store_shows_unknown_not_an_error(tmp_path) -> None:
     rig = make_rig(tmp_path, state=Down())
     view = await rig.gateway.home("T1", "U1")
     assert view.history is None and view.language is None and view.lang == "en"
+
+
+def test_the_views_sentences() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.home import HomeView, check_lines, history_text, usage_text
+    from bot.core.quota import Today
+    from bot.models import SetupCheck
+
+    view = HomeView("U1", "en", None, True, "7", "1", usage=Today(
+        "default", 3, 50, 1200, 0, datetime(2026, 12, 7, tzinfo=UTC)))
+    assert history_text(view).startswith(
+        "On: I keep your questions and answers for 7 days and images for 1 day,")
+    assert usage_text(view) == ("You: 3 of 50 images · this workspace: 1,200 of no limit "
+                                "(default plan). Resets at 2026-12-07 00:00 UTC.")
+    head, fix = check_lines(SetupCheck("redis", False, "x" * 900, "start it"), "ja")
+    assert head.startswith("❌ redis: ") and len(head) == 400 and head.endswith("…")
+    assert fix == strings.t("home.health_fix", "ja", fix="start it")
+    assert check_lines(SetupCheck("redis", True, "up", "never shown"), "en")[1] == ""
