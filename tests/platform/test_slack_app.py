@@ -218,9 +218,9 @@ async def test_slash_forget_leaves_no_key_of_the_user(stacks, standin, rdb) -> N
 
 async def test_slash_help_and_language(stacks, standin) -> None:
     stack = await stacks(worker=False, language="auto")
-    assert await slash(stack, standin, "help", "h1") == strings.t("cmd.help", "en")
+    assert (await slash(stack, standin, "help", "h1")).startswith(strings.t("cmd.help", "en"))
     assert await slash(stack, standin, "lang ja", "h2") == strings.t("cmd.lang_set", "ja")
-    assert await slash(stack, standin, "", "h3") == strings.t("cmd.help", "ja")
+    assert (await slash(stack, standin, "", "h3")).startswith(strings.t("cmd.help", "ja"))
     assert await slash(stack, standin, "lang fr", "h4") == strings.t("cmd.lang_usage", "ja")
     assert await slash(stack, standin, "dance", "h5") == strings.t("cmd.unknown", "ja")
 
