@@ -26,7 +26,6 @@ from bot.core.access import at_least
 from bot.core.steps import Steps
 from bot.models import Attachment, IncomingMessage, ReplyAction, ThreadKey
 from bot.receipts.answers import answer, describe, people, select
-from bot.receipts.archive import build_archive
 from bot.receipts.card import card, field_label
 from bot.receipts.commands import Decide, Export, Report
 from bot.receipts.corrections import (
@@ -39,17 +38,15 @@ from bot.receipts.corrections import (
     apply,
 )
 from bot.receipts.entry import Entry
-from bot.receipts.export_common import Encoded, Item, reference, select_for_import
-from bot.receipts.freee import freee_csv
+from bot.receipts.export_common import Item, reference
+from bot.receipts.exports import make_export
 from bot.receipts.grammar import Understood, Unknown
 from bot.receipts.images import ReceiptImages
 from bot.receipts.ledger import Ledger
-from bot.receipts.moneyforward import moneyforward_csv
 from bot.receipts.queries import UnknownQuestion
 from bot.receipts.report import report_text
 from bot.receipts.summary import chart_png, csv_bytes, summarize, summary_text
 from config.policy import Level
-from config.receipts_policy import ReceiptsPolicy
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +193,8 @@ class ThreadCommands:
             return Said(strings.t("expense.no_person", lang, name=str(exc)))
         what = describe(cmd.scope, entries, lang)
         items = [Item(thread, e) for e in chosen]
-        made = await self.export_files(cmd.kind, items, people(entries), lang,
-                                       max_bytes=MAX_THREAD_ARCHIVE_BYTES)
+        made = await make_export(cmd.kind, items, people(entries), lang, self.policy,
+                                 self.images, max_bytes=MAX_THREAD_ARCHIVE_BYTES)
         await self._audit(msg, out, "receipt_export", {"kind": cmd.kind, "count": made.count,
                                                         "left_out": made.left_out_count})
         if made.count == 0:
@@ -207,77 +204,8 @@ class ThreadCommands:
                          kind=strings.t(f"expense.export_kind.{cmd.kind}", lang))
         return Said("\n".join([head, *made.notes]), made.files)
 
-    async def export_files(self, kind: str, items: list[Item], names: dict[str, str],
-                           lang: str, *, max_bytes: int | None) -> Made:
-        """The files of one export of ``items`` (also the command line's)."""
-        return await make_export(kind, items, names, lang, self.policy, self.images,
-                                 max_bytes=max_bytes)
-
     async def _audit(self, msg: IncomingMessage, out: Any, kind: Any, detail: dict) -> None:
         await self.steps.audit(msg, out, kind, detail=detail)
-
-
-@dataclass(frozen=True)
-class Made:
-    """An export's files, how many receipts it carries, and the notes on what it left out."""
-
-    files: tuple[Attachment, ...]
-    count: int
-    notes: tuple[str, ...] = ()
-    left_out_count: int = 0
-
-
-async def make_export(kind: str, items: list[Item], names: dict[str, str], lang: str,
-                      policy: ReceiptsPolicy, images: ReceiptImages | None, *,
-                      max_bytes: int | None) -> Made:
-    """One export: ``csv`` (every receipt, UTF-8 with BOM), ``freee`` and ``mf`` (the import
-    files: JPY receipts with a date and a total, in the policy's statuses), ``zip`` (the kept
-    images, named for search, with the CSV as index)."""
-    entries = [i.entry for i in items]
-    refs = [reference(i) for i in items]
-    if kind == "csv":
-        return Made((Attachment("receipts.csv", csv_bytes(entries, refs=refs), "text/csv"),),
-                    len(items))
-    if kind == "zip":
-        found: dict[tuple[str, str], bytes] = {}
-        if images is not None:
-            by_thread: dict[ThreadKey, list[str]] = {}
-            for i in items:
-                if i.entry.image_sha256:
-                    by_thread.setdefault(i.thread, []).append(i.entry.image_sha256)
-            for thread, shas in by_thread.items():
-                got = await images.get_many(thread, shas)
-                found.update({(thread.tag(), sha): data for sha, data in got.items()})
-        archive = await asyncio.to_thread(
-            build_archive, items, found,
-            lambda names_: csv_bytes(entries, refs=refs, image_names=names_),
-            max_bytes=max_bytes)
-        left = _left_out({"no_image": list(archive.missing), "too_big": list(archive.too_big)},
-                         lang, policy, max_bytes)
-        return Made((Attachment("receipts-images.zip", archive.data, "application/zip"),),
-                    len(archive.names), left,
-                    len(archive.missing) + len(archive.too_big))
-    chosen = select_for_import(items, policy.export_statuses)
-    encoded: Encoded = (freee_csv(chosen.items, policy, names) if kind == "freee"
-                        else moneyforward_csv(chosen.items, policy, names))
-    notes: list[str] = list(_left_out(chosen.left_out, lang, policy, max_bytes))
-    if encoded.replaced:
-        notes.append(strings.t("expense.replaced_chars", lang, count=encoded.replaced,
-                               list=", ".join(f"#{n}" for n in encoded.rows_replaced)))
-    name = "freee-torihiki.csv" if kind == "freee" else "moneyforward-shiwake.csv"
-    return Made((Attachment(name, encoded.data, "text/csv"),), len(chosen.items), tuple(notes),
-                sum(len(v) for v in chosen.left_out.values()))
-
-
-def _left_out(left: dict[str, list[int]], lang: str, policy: ReceiptsPolicy,
-              max_bytes: int | None) -> tuple[str, ...]:
-    lines = [strings.t(f"expense.left_out.{reason}", lang,
-                       list=", ".join(f"#{n}" for n in numbers[:50]),
-                       statuses=", ".join(strings.t(f"expense.status.{s}", lang)
-                                          for s in policy.export_statuses),
-                       limit_mb=(max_bytes or 0) // (1024 * 1024))
-             for reason, numbers in left.items() if numbers]
-    return (strings.t("expense.left_out_head", lang), *lines) if lines else ()
 
 
 def _summary_files(thread: ThreadKey, entries: list[Entry], lang: str, *, csv: bool = True,
