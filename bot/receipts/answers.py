@@ -43,17 +43,23 @@ def people(entries: Sequence[Entry]) -> dict[str, str]:
     return names
 
 
+def person_of(entries: Sequence[Entry], scope: Scope) -> str | None:
+    """The platform user id the scope names (``@name`` matched against the names kept: the
+    whole name, its start, or the id); raises ``NoSuchPerson`` for a name nobody has."""
+    if scope.person_name is None:
+        return scope.person
+    wanted = scope.person_name.casefold()
+    names = people(entries)
+    ids = [uid for uid, name in names.items() if wanted in (uid.casefold(), name.casefold())]
+    ids = ids or [uid for uid, name in names.items() if name.casefold().startswith(wanted)]
+    if not ids:
+        raise NoSuchPerson(scope.person_name)
+    return ids[0]
+
+
 def select(entries: Sequence[Entry], scope: Scope) -> list[Entry]:
     """The entries in ``scope``; raises ``NoSuchPerson`` for an ``@name`` nobody has."""
-    person = scope.person
-    if scope.person_name is not None:
-        wanted = scope.person_name.casefold()
-        ids = [uid for uid, name in people(entries).items()
-               if wanted in (uid.casefold(), name.casefold())
-               or name.casefold().startswith(wanted)]
-        if not ids:
-            raise NoSuchPerson(scope.person_name)
-        person = ids[0]
+    person = person_of(entries, scope)
     return [e for e in entries
             if (person is None or e.added_by == person)
             and (scope.month is None or (e.receipt.date is not None
@@ -72,9 +78,11 @@ def describe(scope: Scope, entries: Sequence[Entry], lang: str) -> str:
     if scope.month is not None:
         parts.append(strings.t("expense.month", lang, year=scope.month[0], month=scope.month[1]))
     if scope.person is not None or scope.person_name is not None:
-        names = people(entries)
-        parts.append(names.get(scope.person or "", scope.person or "")
-                     if scope.person else "@" + str(scope.person_name))
+        try:
+            person = person_of(entries, scope) or ""
+        except NoSuchPerson:
+            person = ""
+        parts.append(people(entries).get(person) or person or "@" + str(scope.person_name))
     if scope.currency is not None:
         parts.append(scope.currency)
     if scope.status is not None:

@@ -18,6 +18,7 @@ corrections grammar beside it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -79,8 +80,7 @@ Command = Decide | Report | Export
 def parse_command(text: str, *, today: date, asker: str = "") -> Command | ParseError | None:
     if len(text) > MAX_CHARS * 4:
         return None
-    raw = " ".join(text.split())
-    decided = _decide(raw)
+    decided = _decide(_clean(text))
     if decided is not None:
         return decided
     t = normalise(text)
@@ -117,6 +117,14 @@ def _decide(raw: str) -> Decide | ParseError | None:
     if status == "rejected" and not reason:
         return ParseError("expense.reason_needed")
     return Decide(int(digits), status, reason)
+
+
+def _clean(text: str) -> str:
+    """NFKC (full-width letters and digits), invisible and control characters dropped,
+    whitespace collapsed; case kept (a reason is shown as written)."""
+    text = unicodedata.normalize("NFKC", text)
+    return " ".join("".join(c for c in text if unicodedata.category(c) not in
+                            ("Cf", "Cc", "Co", "Cs") or c in " \n\t").split())
 
 
 def _only_filler(t: str) -> bool:

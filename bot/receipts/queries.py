@@ -99,8 +99,10 @@ Query = FieldQuery | SumQuery | TopQuery | MissingQuery | CountQuery | ListQuery
 
 
 def is_question(text: str) -> bool:
+    if len(text) > MAX_CHARS * 40:
+        return False  # not worth reading: the corrections grammar says it is too long
     t = normalise(text).rstrip("。.!！ ")
-    if not t or len(t) > MAX_CHARS:
+    if not t:
         return False
     if t.endswith(("?", "？")) or _QUESTION_START.match(t):
         return True
@@ -118,6 +120,8 @@ def parse_question(text: str, *, today, asker: str = "",
     target = _TARGET.search(rest)
     field = _field(rest)
     if target is not None:
+        if lenient and field is None and not _only_filler(_TARGET.sub(" ", rest)):
+            return None  # "#2 blah" is no question about #2
         digits = target.group(1) or target.group(2)
         if len(digits) > 4 or not 1 <= int(digits) <= MAX_NUMBER:
             return UnknownQuestion()
