@@ -11,7 +11,7 @@ import pytest
 
 from bot import strings
 from bot.receipts.answers import answer, select
-from bot.receipts.entry import Approval, Entry
+from bot.receipts.entry import PENDING, Approval, Entry
 from bot.receipts.model import Receipt
 from bot.receipts.queries import (
     CountQuery,
@@ -27,7 +27,7 @@ from bot.receipts.scope import Scope
 T_VALID = "T1234567890123"
 
 
-def entry(n: int, *, by: str = "UALICE", name: str = "Alice", approval: Approval = Approval(),
+def entry(n: int, *, by: str = "UALICE", name: str = "Alice", approval: Approval = PENDING,
           **fields: object) -> Entry:
     r = Receipt(**fields)  # type: ignore[arg-type]
     return Entry(n, r, r, by, 1_700_000_000.0 + n, f"sha{n}", added_by_name=name,

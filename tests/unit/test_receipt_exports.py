@@ -37,7 +37,10 @@ VALID = "T1234567890123"
 POLICY = PolicyConfig().receipts
 
 
-def item(n: int, approval: Approval = Approval("approved", "UBOSS", "Boss", 1.0), *,
+APPROVED = Approval("approved", "UBOSS", "Boss", 1.0)
+
+
+def item(n: int, approval: Approval = APPROVED, *,
          by: str = "UALICE", **fields: object) -> Item:
     base: dict[str, object] = {"date": date(2026, 11, 28), "total": Decimal("3300"),
                                "currency": "JPY", "merchant": "ファミリーマート",
@@ -195,7 +198,7 @@ def test_archive_names_each_image_once_stops_at_its_size_and_indexes_them() -> N
                          "2026-11-28_3300_ファミリーマート_2.jpg"]
         assert zf.getinfo(names[1]).flag_bits & 0x800  # UTF-8 names, as unzip tools expect
         index = list(csv.DictReader(io.StringIO(zf.read("receipts.csv").decode("utf-8-sig"))))
-    assert [r["image_file"] for r in index] == names[1:] + ["", ""]
+    assert [r["image_file"] for r in index] == [*names[1:], "", ""]
 
 
 @pytest.mark.parametrize(("day", "invoice"), [(date(2025, 6, 1), "80%控除"),
