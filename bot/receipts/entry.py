@@ -10,7 +10,7 @@ approver did not see. Entries written before approvals existed read as pending.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bot.errors import CodecError
@@ -67,6 +67,13 @@ class Entry:
     @property
     def status(self) -> Status:
         return self.approval.status
+
+
+def same_figures(a: Receipt, b: Receipt) -> bool:
+    """Whether two readings say the same (how sure the reader was does not count: a person
+    confirming a figure changes its confidence, not the figure)."""
+    return replace(a, confidence={}, totals_disagree=False, ocr_text="") == replace(
+        b, confidence={}, totals_disagree=False, ocr_text="")
 
 
 def dump_entry(e: Entry) -> bytes:

@@ -40,6 +40,7 @@ from bot.receipts.entry import (
     Status,
     dump_entry,
     load_entry,
+    same_figures,
 )
 from bot.receipts.model import Receipt
 from bot.stores.redis_base import RedisLike, redis_errors, text, transaction
@@ -170,7 +171,8 @@ class Ledger:
             changed = change(target.receipt)
             after = replace(target, receipt=changed,
                             corrections=(*target.corrections, fix)[-MAX_CORRECTIONS:],
-                            approval=target.approval if changed == target.receipt else PENDING)
+                            approval=(target.approval if same_figures(changed, target.receipt)
+                                      else PENDING))
             return after, {"op": "correct", "n": target.n, "before": dump_entry(target).decode()}
 
         after = await self._edit(t, build)
@@ -315,4 +317,5 @@ def _restore(before: Entry, now_raw: Any, n: int) -> Entry:
     if now_raw is None:
         return before  # an undone remove: the entry as it was removed
     now = load_entry(n, now_raw)
-    return replace(before, approval=now.approval if before.receipt == now.receipt else PENDING)
+    return replace(before, approval=now.approval if same_figures(before.receipt, now.receipt)
+                   else PENDING)
