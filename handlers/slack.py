@@ -203,9 +203,9 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         await on_review_action(desk, platform, body, respond, lang)
 
     @bolt.action(ACTION_RE)
-    async def on_act(ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def on_act(ack: Any, body: dict[str, Any], respond: Any, context: Any) -> None:
         await ack()  # within Slack's 3 s; a reason modal follows with the press's trigger_id
-        await on_action(gateway, platform.client, body, respond)
+        await on_action(gateway, platform.client, body, respond, team=context.team_id or "")
 
     @bolt.view(REASON_VIEW)
     async def on_reason_view(ack: Any, body: dict[str, Any]) -> None:

@@ -51,13 +51,14 @@ def action_blocks(text: str, actions: Sequence[ReplyAction]) -> list[dict[str, A
     return blocks
 
 
-def pressed(body: dict[str, Any], text: str, event: str) -> IncomingMessage | None:
+def pressed(body: dict[str, Any], text: str, event: str, team: str = "") -> IncomingMessage | None:
     """The press as the presser's message in the card's thread; None when the body lacks
-    where or who."""
+    where or who. ``team``: the workspace that received it (Bolt's ``context.team_id``, as for
+    messages: a Slack Connect user's press lands in the same ledger as everyone's)."""
     user = body.get("user") or {}
     container = body.get("container") or {}
     message = body.get("message") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    team = team or (body.get("team") or {}).get("id") or user.get("team_id") or ""
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
     card = message.get("ts") or container.get("message_ts") or ""
     thread = message.get("thread_ts") or container.get("thread_ts") or card
@@ -84,12 +85,13 @@ def reason_view(f: Form, metadata: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def on_action(gateway: Gateway, client: Any, body: dict[str, Any], respond: Any) -> None:
-    """A button press (already acknowledged)."""
+async def on_action(gateway: Gateway, client: Any, body: dict[str, Any], respond: Any, *,
+                    team: str = "") -> None:
+    """A button press (already acknowledged); ``team``: Bolt's ``context.team_id``."""
     action = (body.get("actions") or [{}])[0]
     press = unpack(str(action.get("value") or ""))
     event = str(action.get("action_ts") or body.get("trigger_id") or "")
-    message = pressed(body, press.command, event) if press is not None else None
+    message = pressed(body, press.command, event, team) if press is not None else None
     if press is None or message is None:
         log.warning("slack.action_unreadable", action=str(action.get("action_id"))[:40])
         return

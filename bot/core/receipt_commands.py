@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot import strings
@@ -72,7 +72,8 @@ class ThreadCommands:
         self.images = images
         self.policy = steps.s.policy.receipts
 
-    def today(self) -> Any:
+    def today(self) -> date:
+        """Today in the policy's time zone (for "this month", "今月")."""
         return datetime.fromtimestamp(self.steps.s.clock.now(), self.policy.tz()).date()
 
     async def run(self, msg: IncomingMessage, out: Any, cmd: Understood,

@@ -10,11 +10,12 @@ approver did not see. Entries written before approvals existed read as pending.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bot.errors import CodecError
-from bot.receipts.codec import dump_receipt, load_receipt
+from bot.receipts.codec import amount_str, dump_receipt, load_receipt
 from bot.receipts.model import Receipt
 
 Status = Literal["pending", "approved", "rejected"]
@@ -115,3 +116,24 @@ def _approval(d: Any) -> Approval:
         raise CodecError(f"approval: unknown status {status!r}")
     return Approval(status, str(d.get("by") or ""), str(d.get("by_name") or ""),
                     float(d.get("at") or 0), str(d.get("reason") or "")[:MAX_REASON])
+
+
+def dup_key(r: Receipt) -> str | None:
+    """Merchant (normalised), date, total and currency; None when any of the first three is
+    missing (two receipts without a total are not duplicates of each other)."""
+    if not r.merchant or r.date is None or r.total is None:
+        return None
+    merchant = "".join(c for c in unicodedata.normalize("NFKC", r.merchant).casefold()
+                       if c.isalnum())
+    return f"{merchant}|{r.date.isoformat()}|{amount_str(r.total)}|{r.currency or ''}"
+
+
+def restored(before: Entry, now_raw: Any, n: int) -> Entry:
+    """What an undo writes back: the entry as it was, with today's decision only where the
+    figures come back unchanged (an undo never brings back an approval, and never keeps one
+    on figures the approver did not see)."""
+    if now_raw is None:
+        return before  # an undone remove: the entry as it was removed
+    now = load_entry(n, now_raw)
+    return replace(before, approval=now.approval if same_figures(before.receipt, now.receipt)
+                   else PENDING)

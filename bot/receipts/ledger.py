@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -30,7 +29,6 @@ from redis.exceptions import WatchError
 from bot import keys
 from bot.errors import CodecError, MiruError, StoreUnavailable
 from bot.models import ThreadKey
-from bot.receipts.codec import amount_str
 from bot.receipts.entry import (
     MAX_REASON,
     PENDING,
@@ -39,7 +37,9 @@ from bot.receipts.entry import (
     Entry,
     Status,
     dump_entry,
+    dup_key,
     load_entry,
+    restored,
     same_figures,
 )
 from bot.receipts.model import Receipt
@@ -62,16 +62,6 @@ class UndoResult:
     op: Literal["add", "correct", "remove"]
     n: int
     entry: Entry | None  # what the entry is now (None: it is gone)
-
-
-def dup_key(r: Receipt) -> str | None:
-    """Merchant (normalised), date, total and currency; None when any of the first three is
-    missing (two receipts without a total are not duplicates of each other)."""
-    if not r.merchant or r.date is None or r.total is None:
-        return None
-    merchant = "".join(c for c in unicodedata.normalize("NFKC", r.merchant).casefold()
-                       if c.isalnum())
-    return f"{merchant}|{r.date.isoformat()}|{amount_str(r.total)}|{r.currency or ''}"
 
 
 def _load_all(raw: dict) -> dict[int, Entry]:
@@ -241,20 +231,20 @@ class Ledger:
                         n = int(op["n"])
                         seq = int(text(await pipe.hget(meta, "seq") or b"0"))
                         now = await pipe.hget(entries, str(n))
-                        restored = None if op["op"] == "add" else _restore(
+                        back = None if op["op"] == "add" else restored(
                             load_entry(n, op["before"]), now, n)
                         pipe.multi()
                         pipe.rpop(undo)
-                        if restored is None:
+                        if back is None:
                             pipe.hdel(entries, str(n))
                             if seq == n:  # the next receipt takes the number back
                                 pipe.hset(meta, "seq", n - 1)
                         else:
-                            pipe.hset(entries, str(n), dump_entry(restored))
+                            pipe.hset(entries, str(n), dump_entry(back))
                         await pipe.execute()
                     except WatchError:
                         continue
-                return UndoResult(op["op"], n, restored)
+                return UndoResult(op["op"], n, back)
         raise StoreUnavailable("ledger undo: too much contention")
 
     async def _edit(self, t: ThreadKey, build: Callable[..., Any], *, new_seq: bool = False
@@ -309,13 +299,3 @@ class Ledger:
             pipe.expire(index, self.ttl_s, gt=True)
             await pipe.execute()
 
-
-def _restore(before: Entry, now_raw: Any, n: int) -> Entry:
-    """What an undo writes back: the entry as it was, with today's decision only where the
-    figures come back unchanged (an undo never brings back an approval, and never keeps one
-    on figures the approver did not see)."""
-    if now_raw is None:
-        return before  # an undone remove: the entry as it was removed
-    now = load_entry(n, now_raw)
-    return replace(before, approval=now.approval if same_figures(before.receipt, now.receipt)
-                   else PENDING)
