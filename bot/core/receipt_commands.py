@@ -160,9 +160,10 @@ class ThreadCommands:
         if after is before:
             a = before.approval
             return Said(strings.t("expense.already", lang, n=cmd.n, by=a.by_name or a.by))
+        # the approver is the record's actor (a pseudonym): no name in the audit log
         await self._audit(msg, out, "receipt_approval", {
             "n": cmd.n, "status": cmd.status, "was": before.status,
-            "reason": after.approval.reason, "by_name": name[:80]})
+            "reason": after.approval.reason})
         key = "expense.approved" if cmd.status == "approved" else "expense.rejected"
         return Said(strings.t(key, lang, n=cmd.n, by=name, reason=after.approval.reason))
 

@@ -191,6 +191,7 @@ async def test_questions_approvals_reports_and_exports(standin, safety_models, t
         approvals = audit_records(settings.audit_path, "receipt_approval")
         assert [(a["detail"]["n"], a["detail"]["status"]) for a in approvals] == [
             (1, "approved"), (2, "rejected"), (2, "pending")]
+        assert BOSS not in json.dumps(approvals) and "boss" not in json.dumps(approvals)
         exports = audit_records(settings.audit_path, "receipt_export")
         assert [e["detail"]["kind"] for e in exports] == ["freee", "zip"]
         denied = audit_records(settings.audit_path, "permission_denied")
