@@ -1,13 +1,14 @@
 """Slack adapter: a slack-bolt ``AsyncApp`` whose listeners only translate and enqueue.
 
 Events (``app_mention``, ``message.im``, thread follow-ups, ``app_home_opened``), the ``/miru``
-slash command, the consent buttons and the Home tab's menus (``handlers.slack_home``) arrive
-here, over Socket Mode or HTTP (``handlers.slack_run``). Bolt checks the request signature (a
-bad one gets 401 before any listener runs) and acknowledges events at once;
-listeners then turn the raw event into an ``IncomingMessage`` (or the ``/miru`` text and button
-presses into ``bot.core.commands`` values) and hand it to the core gateway (``bot.core.gateway``),
-which enqueues. The pipeline never runs on the request path: workers answer through
-``handlers.slack_client``. One Bolt error hook (``error_hook``) handles what a listener raises.
+slash command, the consent, review and receipt-card buttons (``handlers.slack_actions``) and the
+Home tab's menus (``handlers.slack_home``) arrive here, over Socket Mode or HTTP
+(``handlers.slack_run``). Bolt checks the request signature (a bad one gets 401 before any
+listener runs) and acknowledges events at once; listeners then turn the raw event into an
+``IncomingMessage`` (or the ``/miru`` text and button presses into ``bot.core.commands`` values)
+and hand it to the core gateway (``bot.core.gateway``), which enqueues. The pipeline never runs
+on the request path: workers answer through ``handlers.slack_client``. One Bolt error hook
+(``error_hook``) handles what a listener raises.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from bot.core.gateway import Gateway
 from bot.models import ImageRef, IncomingMessage, PlatformName
 from handlers import slack_home
 from handlers.slack_access import SlackDirectory, ephemeral_notice
+from handlers.slack_actions import ACTION_RE, REASON_VIEW, on_action, on_reason
 from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
 from handlers.slack_client import SlackPlatform
-from handlers.slack_review import ACTION_RE, on_review_action
+from handlers.slack_review import ACTION_RE as REVIEW_RE
+from handlers.slack_review import on_review_action
 
 if TYPE_CHECKING:
     from bot.runtime import App
@@ -83,7 +86,15 @@ def translate_event(
         images=tuple(_file_ref(f) for f in event.get("files") or () if f.get("id")),
         event_id=f"{workspace}:{channel}:{ts}",
         is_dm=is_dm,
+        user_name=_shown_name(event),
     )
+
+
+def _shown_name(event: dict[str, Any]) -> str:
+    """The author's name as Slack shows it, where the event carries ``user_profile`` (display
+    name, else real name); "" otherwise."""
+    profile = event.get("user_profile") or {}
+    return str(profile.get("display_name") or profile.get("real_name") or "")[:80]
 
 
 def needs_active_thread(event: dict[str, Any], message: IncomingMessage) -> bool:
@@ -203,7 +214,7 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     async def on_cancel(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await on_consent(ack, body, respond, confirmed=False)
 
-    @bolt.action(ACTION_RE)
+    @bolt.action(REVIEW_RE)
     async def on_review(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         user = (body.get("user") or {}).get("id") or ""
@@ -213,6 +224,16 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
                           replace_original=False)
             return
         await on_review_action(desk, platform, body, respond, lang)
+
+    @bolt.action(ACTION_RE)
+    async def on_act(ack: Any, body: dict[str, Any], respond: Any, context: Any) -> None:
+        await ack()  # within Slack's 3 s; a reason modal follows with the press's trigger_id
+        await on_action(gateway, platform.client, body, respond, team=context.team_id or "")
+
+    @bolt.view(REASON_VIEW)
+    async def on_reason_view(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        await on_reason(gateway, ephemeral_notice(platform.client), body)
 
     slack_home.register(bolt, gateway)
     bolt.error(error_hook(app, gateway))
