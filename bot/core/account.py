@@ -1,20 +1,18 @@
 """What a user asks about their own data and choices, on any platform: the answer language, a
 consent answer, ``forget``, history on/off. The gateway's commands and the pipeline both use it.
 
-The language of an answer follows the person (issue 22): an explicit ask in the message ("and
-in Japanese?", "英語で"), else the thread's language (what its earlier turns were answered in),
-else the user's ``/miru lang`` setting, else the configured language, else the language the
-message is written in, else English.
+The language of an answer follows the person (issue 22): ``bot.core.answer_lang`` says in which
+order an explicit ask, the thread, the message's own language and the user's setting count.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import replace
 
 from bot import strings
-from bot.core.lang import asked_language, detect_language
+from bot.core.answer_lang import choose
+from bot.core.lang import detect_language
 from bot.errors import StoreUnavailable
 from bot.models import IncomingMessage
 from bot.services import Services
@@ -23,17 +21,6 @@ from config.policy import HistoryMode
 log = logging.getLogger(__name__)
 
 HISTORY_PREF = "history"
-LanguageSource = Literal["asked", "thread", "setting", "configured", "text", "default"]
-
-
-@dataclass(frozen=True)
-class LanguageChoice:
-    """An answer's language and what decided it."""
-
-    lang: str
-    source: LanguageSource
-
-
 class Account:
     """One user's preferences and data, through the stores; every change is audited."""
 
@@ -56,42 +43,22 @@ class Account:
             return self.s.settings.language
         return detect_language(text, default="en")
 
-    async def choose_language(self, msg: IncomingMessage, thread_lang: str | None
-                              ) -> LanguageChoice:
-        """The order in the module docstring; ``thread_lang``: the thread's recorded one."""
-        if msg.language in strings.LANGS:  # the command line's --lang, the API's lang
-            return LanguageChoice(msg.language, "asked")
-        asked = asked_language(msg.text)
-        if asked is not None:
-            return LanguageChoice(asked, "asked")
-        if thread_lang in strings.LANGS:
-            return LanguageChoice(thread_lang, "thread")
-        try:
-            pref = await self.s.state.get_pref(msg.platform, msg.user, "lang")
-        except StoreUnavailable:
-            pref = None
-        if pref in strings.LANGS:
-            return LanguageChoice(pref, "setting")
-        if self.s.settings.language in strings.LANGS:
-            return LanguageChoice(self.s.settings.language, "configured")
-        detected = detect_language(msg.text, default="")
-        if detected:
-            return LanguageChoice(detected, "text")
-        return LanguageChoice("en", "default")
-
     async def answer_language(self, msg: IncomingMessage, *, remember: bool = True) -> str:
-        """The language to answer ``msg`` in. With ``remember`` (and history kept), the choice
-        becomes the thread's language for later turns, unless nothing decided it (a bare
-        image from someone with no setting leaves the thread open). Store failures never
-        fail a request: the thread's language is then unknown, or not recorded."""
+        """The language to answer ``msg`` in (``bot.core.answer_lang``). With ``remember``
+        (and history kept), the choice becomes the thread's language for later turns, unless
+        only the bare default decided (a bare image from someone with no setting leaves the
+        thread open). Store failures never fail a request: the thread's language is then
+        unknown, or not recorded."""
         try:
-            thread_lang = await self.s.memory.language(msg.thread_key)
+            recorded = await self.s.memory.language(msg.thread_key)
         except StoreUnavailable:
-            thread_lang = None
-        choice = await self.choose_language(msg, thread_lang)
-        if remember and choice.source != "default" and await self.keeps_history(msg):
+            recorded = None
+        choice = choose(msg.text, explicit=msg.language, recorded=recorded,
+                        setting=await self.chosen_language(msg.platform, msg.user),
+                        configured=self.s.settings.language)
+        if remember and choice.recorded is not None and await self.keeps_history(msg):
             try:
-                await self.s.memory.set_language(msg.thread_key, msg.user, choice.lang)
+                await self.s.memory.set_language(msg.thread_key, msg.user, choice.recorded)
             except StoreUnavailable as exc:
                 log.warning("thread language not recorded: %s", exc.detail)
         return choice.lang

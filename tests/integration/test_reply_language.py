@@ -74,9 +74,19 @@ async def test_the_thread_comes_before_the_users_setting(app, counting_engine, c
                                                          tmp_path) -> None:
     await app.state.set_pref("cli", "bob", "lang", "ja")
     await _say(app, tmp_path, "what is in this picture?", coffee_jpeg)
-    await _say(app, tmp_path, "and the saucer?", user="bob")  # bob prefers Japanese
-    await _say(app, tmp_path, "what is this?", coffee_jpeg, user="bob", thread="t2")
+    await _say(app, tmp_path, "", coffee_jpeg, user="bob")  # bob prefers Japanese; no text
+    await _say(app, tmp_path, "", coffee_jpeg, user="bob", thread="t2")  # a thread of his own
     assert [r.language for r in counting_engine.requests] == ["en", "en", "ja"]
+
+
+async def test_each_person_is_answered_in_the_language_they_write(
+        app, counting_engine, coffee_jpeg, tmp_path) -> None:
+    """A mixed team in one thread: a Japanese question in an English thread is answered in
+    Japanese, and a photo without text then follows the thread's latest language."""
+    await _say(app, tmp_path, "what is in this picture?", coffee_jpeg)
+    await _say(app, tmp_path, "このカップは何色？", user="bob")
+    await _say(app, tmp_path, "", coffee_jpeg)
+    assert [r.language for r in counting_engine.requests] == ["en", "ja", "ja"]
 
 
 async def test_a_bare_image_does_not_decide_the_thread(app, counting_engine, coffee_jpeg,
