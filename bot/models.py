@@ -23,6 +23,7 @@ AuditKind = Literal[
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
     "review_reveal", "review_purge", "review_view", "appeal",
     "quota_refused",
+    "job_unserved",  # a job waited too long with no worker serving its platform (dead letters)
     "permission_denied", "permission_change",  # team permissions: refusals, /miru admin changes
     # the integration API: 401/403/429 answers (one per request in logs before issue 19, then a
     # summary per minute), keys created or revoked
