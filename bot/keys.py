@@ -66,6 +66,20 @@ def ledger_undo(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:ledger:undo"
 
 
+THREAD_IMAGES_MATCH = f"{PREFIX}:thread:*:imgs"  # SCAN pattern of every thread's image index
+
+
+def thread_of_images_index(name: str) -> ThreadKey | None:
+    """The thread whose ``thread_images_index`` is ``name`` (None for another key)."""
+    head, tail = f"{PREFIX}:thread:{{", "}:imgs"
+    if not (name.startswith(head) and name.endswith(tail)):
+        return None
+    parts = name[len(head):-len(tail)].split(":", 3)
+    if len(parts) != 4 or not all(parts):
+        return None
+    return ThreadKey(parts[0], parts[1], parts[2], parts[3])  # type: ignore[arg-type]
+
+
 def thread_pattern(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:*"
 
@@ -289,3 +303,12 @@ def access_platform_admin(platform: str, workspace: str, user: str) -> str:
     """``1``/``0``: whether the user is a workspace admin or owner (for
     ``ACCESS_PLATFORM_ADMIN_TTL_S``)."""
     return f"{access_tag(platform, workspace)}:padmin:{user}"
+
+
+# Hash lists (issue 19): the fingerprint of the lists the last sweep matched stored images and
+# open cases against (a worker that starts with other lists sweeps again), and the lock that
+# lets one worker sweep at a time (it lapses if that worker dies).
+HASHLIST_FINGERPRINT = f"{PREFIX}:hashlist:fingerprint"
+HASHLIST_RESCAN_LOCK = f"{PREFIX}:hashlist:rescan"
+HASHLIST_RESCAN_LOCK_TTL_S = 3600
+HASHLIST_RESCAN_MAX_THREADS = 200_000  # threads one sweep looks at, at most

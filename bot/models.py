@@ -105,6 +105,11 @@ class Image:
     findings: tuple[Finding, ...] = ()  # what the gates saw on it (image-level, not the text's)
     consent_confirmed: bool = False  # the uploader confirmed everyone shown agreed
     ocr_text: str = ""  # text read from it, for the engine's untrusted OCR block
+    # Its original's PDQ hashes (every frame's 8 rotations/flips) and its uploader: every use
+    # and the sweep after a hash list changed match it again against the lists as they are now
+    # (``safety.hashlist.HashGate.match``); a match opens a case naming the uploader.
+    pdq: tuple[str, ...] = ()
+    uploader: str = ""
 
 
 @dataclass(frozen=True)

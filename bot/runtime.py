@@ -32,6 +32,7 @@ from bot.ops.http import Ops
 from bot.ports import Adapters, Platform
 from bot.review.cards import ReviewNotices
 from bot.review.desk import ReviewDesk
+from bot.review.rescan import HashlistRescan
 from bot.services import Services
 from bot.stores.base import StateStore, ThreadMemory
 from bot.stores.redis_base import REDIS_FAILURES, RedisLike
@@ -67,6 +68,7 @@ class App:
     quotas: Quotas | None = None  # plans and quotas (with Redis; the ingress admits)
     notices: ReviewNotices | None = None  # decisions taken on the command line (with review)
     directories: Mapping[str, Directory] = field(default_factory=dict)
+    rescan: HashlistRescan | None = None  # stored images and open cases, when the lists change
 
     @property
     def account(self) -> Account:
@@ -142,8 +144,10 @@ class App:
         registered in ``adapters``, so new cases' cards and queued decisions go out on it).
         ``on_give_up(message, exc)`` runs once when a job is dropped for good; by default the
         user is told (once: the reply claim holds) and the audit log records it. Beside it:
-        the hourly purge, the review notices, and the sweep of jobs no worker serves
-        (``bot.jobs.unserved``), whose users this worker tells for its own platforms."""
+        the hourly purge, the review notices, the sweep of jobs no worker serves
+        (``bot.jobs.unserved``), whose users this worker tells for its own platforms, and,
+        when the hash lists changed, the sweep of stored images and open cases
+        (``bot.review.rescan``)."""
         async def handle(message: IncomingMessage) -> None:
             await self.run_job(platforms, message)
 
@@ -175,9 +179,12 @@ class App:
             log.warning("jobs of the old shared stream not moved yet: %s", exc.detail)
         unserved = UnservedJobs(queue, max_wait_s=self.settings.job_unserved_max_s,
                                 on_dead=self.unserved, tell=tell)
-        beside = [asyncio.create_task(unserved.run(stop), name="unserved-jobs")]
+        beside: list[asyncio.Task[object]] = [
+            asyncio.create_task(unserved.run(stop), name="unserved-jobs")]
         if self.notices is not None:
             beside.append(asyncio.create_task(self.notices.run(stop), name="review-notices"))
+        if self.rescan is not None:  # the hash lists changed since the last sweep: sweep
+            beside.append(asyncio.create_task(self.rescan.on_start(stop), name="hashlist"))
         try:
             await with_purge(Worker(queue, handle, concurrency=concurrency,
                                     on_give_up=on_give_up or give_up,

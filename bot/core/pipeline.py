@@ -140,7 +140,7 @@ class Pipeline:
             img = await self.s.ingestor.process(raw[d.index], d, blur=blur)
             out.images.append(replace(
                 img, findings=_own_findings(verdict, d.index),
-                consent_confirmed=msg.consent_confirmed))
+                consent_confirmed=msg.consent_confirmed, uploader=msg.user))
         await self._answer(conv, out, delivery, history, remembered)
 
     async def _recall(self, msg: IncomingMessage, out: Outcome
