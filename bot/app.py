@@ -69,7 +69,7 @@ def assemble(settings: Settings, services: Services, *, redis: RedisLike | None 
                one_shot or one_shot_memory(settings, services.clock), redis, queue, quotas,
                notices, dict(directories or {}),
                hashlist_rescan(services, redis, notices,
-                               consumer=queue.consumer if queue is not None else ""))
+                               consumer=queue.consumer if isinstance(queue, JobQueue) else ""))
 
 
 def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine | None = None,

@@ -23,9 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import ResponseError
@@ -34,6 +32,7 @@ from bot import keys
 from bot.errors import CodecError
 from bot.jobs.backlog import JobStats, PlatformJobs, platform_jobs
 from bot.jobs.deadletter import DeadLetters, Reason, error_label
+from bot.jobs.job import Job, by_stream
 from bot.jobs.presence import Presence
 from bot.models import IncomingMessage
 from bot.stores.codec import dump_message, load_message
@@ -66,19 +65,6 @@ return out
 """
 
 __all__ = ["CLAIM_IDLE_MS", "Job", "JobQueue", "JobStats", "PlatformJobs"]
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str  # the stream entry id
-    message: IncomingMessage
-    attempts: int  # 1 on the first delivery
-    stream: str = ""  # the stream it came from (its platform's)
-
-    @property
-    def ref(self) -> tuple[str, str]:
-        """Stream and entry id: entry ids are unique within one stream only."""
-        return (self.stream, self.id)
 
 
 class JobQueue:
@@ -277,7 +263,7 @@ class JobQueue:
         """Hand these running jobs back at once (a worker stopping before they finished): their
         idle time is set past the claim threshold, so the next worker's ``take`` claims them."""
         with redis_errors("release"):
-            for stream, ids in _by_stream(jobs).items():
+            for stream, ids in by_stream(jobs).items():
                 await self.r.xclaim(stream, self.group, self.consumer, 0, list[Any](ids),
                                     idle=self.claim_idle_ms + 1, justid=True)
 
@@ -287,7 +273,7 @@ class JobQueue:
         worker, acknowledged, or forgotten)."""
         kept: list[Job] = []
         with redis_errors("touch"):
-            for stream, ids in _by_stream(jobs).items():
+            for stream, ids in by_stream(jobs).items():
                 got = {_text(i) for i in await self._touch(
                     keys=[stream], args=[self.group, self.consumer, *ids])}
                 kept += [j for j in jobs if j.stream == stream and j.id in got]
@@ -337,9 +323,3 @@ class JobQueue:
         """Jobs delivered but not yet acknowledged, over every platform (metrics, tests)."""
         return (await self.stats()).pending
 
-
-def _by_stream(jobs: Sequence[Job]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for job in jobs:
-        out[job.stream].append(job.id)
-    return out

@@ -214,7 +214,8 @@ async def test_the_sweep_catches_stored_images_and_escalates_pending_cases(
     finally:
         for thread in (listed, kept):
             await app.memory.forget_thread(thread.key)
-        await redis.delete(keys.HASHLIST_FINGERPRINT, keys.review_notices("cli"))
+        await redis.delete(keys.HASHLIST_FINGERPRINT)  # one key per DEL: two slots
+        await redis.delete(keys.review_notices("cli"))
         await app.close()
     kinds = [r["kind"] for r in records(settings)]
     assert "stored_image_dropped" in kinds and "review_decision" in kinds
@@ -286,7 +287,8 @@ async def test_a_hash_list_escalation_updates_the_card_and_never_tells_the_uploa
                                   Decision.ESCALATE)  # a moderator's, on the command line
         assert await app.notices.handle_one() and await app.notices.handle_one()
     finally:
-        await redis.delete(keys.review_notices("cli"), keys.HASHLIST_FINGERPRINT)
+        await redis.delete(keys.review_notices("cli"))
+        await redis.delete(keys.HASHLIST_FINGERPRINT)
         await app.close()
     assert sorted(poster.updated) == sorted([quiet.id, loud.id])
     assert poster.told == [loud.id]
