@@ -24,7 +24,6 @@ from bot.imaging.ingest import IngestLimits, Ingestor
 from bot.imaging.privacy import clean_image, wants_privacy_op
 from bot.jobs.queue import JobQueue
 from bot.ports import SYSTEM_CLOCK, Adapters, Clock
-from bot.receipts.ledger import Ledger
 from bot.review.cards import ReviewCards, ReviewNotices
 from bot.review.desk import CaseCards
 from bot.runtime import App
@@ -43,6 +42,7 @@ from bot.wiring import (
     memory_store,
     ocr_context_for,
     one_shot_memory,
+    open_ledger,
     open_review,
     pil_receipt_reader,
     pipeline_for,
@@ -137,6 +137,8 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
               if shared is not None else None)
     cards = review_cards or (ReviewCards(review, policy, adapters) if review is not None
                              else no_cards)
+    ledger, receipt_images = (open_ledger(settings, policy, redis, clock)
+                              if redis is not None else (None, None))
     services = Services(
         settings=settings, policy=policy,
         ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
@@ -145,9 +147,8 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         state=state or state_store(redis, consumer, clock), quarantine=quarantine,
         privacy_op=wants_privacy_op, clean_image=clean_image, quality=quality,
         ocr_context=ocr_context_for(ocr), engine_note=note, clock=clock,
-        # expense threads keep their ledgers in Redis
-        ledger=(Ledger(redis, ttl_s=int(policy.retention.ledger_days * 24 * 3600),
-                       clock=clock.now) if redis is not None else None),
+        # expense threads keep their ledgers (and receipt images, encrypted) in Redis
+        ledger=ledger, receipt_images=receipt_images,
         read_receipt=receipt_reader(ocr) if redis is not None else None,
         review=review, review_cards=cards, hashes=hashes,
     )

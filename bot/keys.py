@@ -33,6 +33,7 @@ ACTIVE_THREAD_TTL_S = 7 * 24 * 3600
 LEDGER_TTL_S = 90 * 24 * 3600
 LEDGER_MAX_ENTRIES = 500  # receipts per thread
 LEDGER_UNDO_DEPTH = 50  # edits ``undo`` can step back through
+LEDGER_IMAGE_MAX_BYTES = 4 * 1024 * 1024  # a processed receipt image bigger than this is not kept
 
 
 def thread_turns(t: ThreadKey) -> str:
@@ -66,7 +67,19 @@ def ledger_undo(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:ledger:undo"
 
 
-THREAD_IMAGES_MATCH = f"{PREFIX}:thread:*:imgs"  # SCAN pattern of every thread's image index
+def ledger_images(t: ThreadKey) -> str:
+    """Hash: image SHA-256 -> the processed receipt image, a Fernet token (never plaintext),
+    kept as long as the ledger for the exports' image archive."""
+    return f"{PREFIX}:thread:{{{t.tag()}}}:ledger:imgs"
+
+
+def ledger_index(platform: str, workspace: str) -> str:
+    """Zset: the workspace's expense threads (thread tag -> last activity), for ``miru receipt
+    report``; entries older than the ledger TTL are dropped as it is written."""
+    return f"{PREFIX}:ledgers:{{{platform}:{workspace}}}"
+
+
+THREAD_IMAGES_MATCH = f"{PREFIX}:thread:{{*}}:imgs"  # SCAN: every thread's image index
 
 
 def thread_of_images_index(name: str) -> ThreadKey | None:

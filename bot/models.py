@@ -19,7 +19,7 @@ Role = Literal["user", "assistant"]
 AuditKind = Literal[
     "verdict", "answer", "rejected", "error", "engine_error", "delivery_failed", "privacy_op",
     "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget", "history",
-    "receipt", "receipt_edit",
+    "receipt", "receipt_edit", "receipt_approval", "receipt_export",
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
     "review_reveal", "review_purge", "review_view", "appeal",
     "quota_refused",
@@ -81,6 +81,9 @@ class IncomingMessage:
     # workers enforce ``edit`` and ``share`` without asking the platform again. ``share`` for
     # anything not from a gateway (the command line) and for jobs queued before permissions.
     access: str = "share"
+    # The author's name as the platform shows it, where the event says it ("" otherwise): kept
+    # with receipts and approvals so reports name people as their team sees them.
+    user_name: str = ""
 
     @property
     def thread_key(self) -> ThreadKey:
@@ -150,6 +153,17 @@ class ReplyKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class ReplyAction:
+    """A button under a reply (``bot.core.actions``): ``label`` shown, ``style`` ("primary",
+    "danger" or ""), ``value`` what the press carries back (at most ``actions.MAX_VALUE``
+    characters); adapters render and decode, the core decides what a press does."""
+
+    label: str
+    value: str
+    style: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the core asks a platform adapter to post."""
 
@@ -161,6 +175,7 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     ephemeral_to: str = ""  # user id: show only to them (consent prompt)
     engine: str = ""
+    actions: tuple[ReplyAction, ...] = ()  # buttons under the reply (receipt cards)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.evidence.quarantine import Quarantine
     from bot.imaging.ingest import Ingestor
     from bot.imaging.quality import QualityHint
+    from bot.receipts.images import ReceiptImages
     from bot.receipts.ledger import Ledger
     from bot.receipts.model import Receipt
     from bot.review.model import Case
@@ -58,6 +59,7 @@ class Services:
     engine_note: str = ""
     ledger: Ledger | None = None  # expense threads (with Redis)
     read_receipt: Callable[[Image], Receipt] | None = None  # an allowed image's fields
+    receipt_images: ReceiptImages | None = None  # expense ledgers' images, encrypted (Redis)
     review: Review | None = None  # the moderators' queue (with Redis)
     review_cards: Callable[[Case], Awaitable[None]] = no_cards  # post a case's card
     metrics: Metrics = field(default_factory=Metrics)  # this process's one registry

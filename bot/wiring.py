@@ -21,12 +21,15 @@ from bot.core.pipeline import Pipeline
 from bot.core.receipt_thread import ReceiptThreads
 from bot.core.steps import Steps
 from bot.evidence.audit import AuditLog
-from bot.evidence.secrets import open_shared_quarantine
+from bot.evidence.quarantine import multi_fernet
+from bot.evidence.secrets import open_shared_quarantine, quarantine_key
 from bot.imaging.ingest import IngestLimits, Ingestor
 from bot.imaging.quality import QualityHint, assess
 from bot.models import Image, IncomingMessage
 from bot.ports import SYSTEM_CLOCK, Clock
 from bot.receipts.context import ocr_context
+from bot.receipts.images import ReceiptImages
+from bot.receipts.ledger import Ledger
 from bot.receipts.model import Receipt
 from bot.receipts.reader import read_receipt
 from bot.review.cards import ReviewNotices
@@ -107,6 +110,15 @@ def open_hashlist_rescan(settings: Settings, redis: RedisLike, audit: AuditLog
     assert isinstance(memory, RedisThreadMemory)
     return HashlistRescan(redis, hash_gate(policy), review, memory, audit, policy,
                           notices=ReviewNotices(review), consumer="cli")
+
+
+def open_ledger(settings: Settings, policy: PolicyConfig, redis: RedisLike,
+                clock: Clock = SYSTEM_CLOCK) -> tuple[Ledger, ReceiptImages]:
+    """Expense ledgers and their receipt images (encrypted under the quarantine key), both
+    kept for the policy's ``retention.ledger_days``."""
+    ttl_s = int(policy.retention.ledger_days * DAY_S)
+    images = ReceiptImages(redis, multi_fernet(quarantine_key(settings).value), ttl_s=ttl_s)
+    return Ledger(redis, ttl_s=ttl_s, clock=clock.now), images
 
 
 def build_screening(settings: Settings) -> tuple[Ingestor, ScreenerLike, PolicyConfig]:

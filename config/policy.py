@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from config.errors import ConfigError
+from config.receipts_policy import ReceiptsPolicy
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -231,13 +232,15 @@ class ModeratorTeam(_Frozen):
 class Level(StrEnum):
     """What a person may do with Miru in one workspace or guild, lowest first: ``view`` asks
     and sees answers; ``edit`` also keeps expense ledgers (add, correct, remove, summarise);
-    ``share`` also takes data out (the summary's CSV, cleaned images sent back); ``admin`` also
+    ``share`` also takes data out (the summary's CSV, reports' files, exports, cleaned images
+    sent back); ``approve`` also approves or rejects receipts in expense threads; ``admin`` also
     changes these settings (``/miru admin``). ``none``: Miru does not answer them."""
 
     NONE = "none"
     VIEW = "view"
     EDIT = "edit"
     SHARE = "share"
+    APPROVE = "approve"
     ADMIN = "admin"
 
     @property
@@ -245,7 +248,8 @@ class Level(StrEnum):
         return _LEVEL_RANK[self]
 
 
-_LEVEL_RANK = {Level.NONE: 0, Level.VIEW: 1, Level.EDIT: 2, Level.SHARE: 3, Level.ADMIN: 4}
+_LEVEL_RANK = {Level.NONE: 0, Level.VIEW: 1, Level.EDIT: 2, Level.SHARE: 3, Level.APPROVE: 4,
+               Level.ADMIN: 5}
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{1,20}$")  # Slack channel, private channel, DM
 _WORKSPACE = re.compile(r"^[TE][A-Z0-9]{1,20}$")  # Slack team or Enterprise Grid org
 MAX_GRANTS = 500  # ids per list; a longer list is a start-up error (and overlays are bounded)
@@ -305,6 +309,7 @@ class Permissions(_Frozen):
     view: Grant = Grant()
     edit: Grant = Grant()
     share: Grant = Grant()
+    approve: Grant = Grant()  # also approves or rejects receipts in expense threads
     admin: Grant = Grant()
 
     @field_validator("channels")
@@ -362,6 +367,8 @@ class PolicyConfig(_Frozen):
     # Team permissions per workspace or guild id (``dm``: Discord DMs, outside every guild);
     # a workspace without a table lets everyone use Miru at the ``share`` level, anywhere.
     permissions: dict[str, Permissions] = Field(default_factory=dict)
+    # Expense threads: approvals, the time zone of months, the accounting exports' names.
+    receipts: ReceiptsPolicy = ReceiptsPolicy()
 
     @model_validator(mode="before")
     @classmethod

@@ -59,6 +59,7 @@ def translate_message(message: discord.Message, bot_user_id: int) -> IncomingMes
         event_id=f"discord:{message.id}",
         is_dm=is_dm,
         platform_audience=channel_audience(channel),
+        user_name=str(getattr(author, "display_name", "") or author.name)[:80],
     )
 
 

@@ -7,7 +7,8 @@ which applies the follow-up rule and enqueues; workers answer through
 ``MIRU_DISCORD_GUILD_ID`` when set, at once; else globally). ``/miru ask``
 defers within Discord's 3 s, posts the question as a follow-up, and the answer comes in a thread
 started from it. Consent buttons carry the uploader's id: anyone else's press is refused
-ephemerally. One error hook for events (``on_error``) and one for commands (``tree.on_error``).
+ephemerally; receipt cards' buttons are ``handlers.discord_actions``. One error hook for
+events (``on_error``) and one for commands (``tree.on_error``).
 Team permissions: every message and ``/miru ask`` passes ``Gateway.permit`` with the author's
 roles and admin status (``handlers.discord_access``); ``/miru admin ACTION`` takes the same
 words as Slack's ``/miru admin`` (``bot.core.commands.parse_admin``).
@@ -46,7 +47,8 @@ from handlers.discord import (
     translate_message,
 )
 from handlers.discord_access import member_of
-from handlers.discord_client import CONSENT_PREFIX
+from handlers.discord_actions import on_action_press
+from handlers.discord_client import ACTION_PREFIX, CONSENT_PREFIX
 from handlers.discord_review import REVIEW_PREFIX, on_review_press
 
 log = structlog.get_logger(__name__)
@@ -199,6 +201,9 @@ class MiruDiscord(discord.Client):
             return
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id") or "")
+        if custom_id.startswith(ACTION_PREFIX):  # receipt cards' Approve / Reject
+            await on_action_press(self._gateway(), interaction, custom_id)
+            return
         if custom_id.startswith(REVIEW_PREFIX):
             gateway = self._gateway()
             lang = await gateway.language(str(interaction.user.id))

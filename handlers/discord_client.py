@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
@@ -29,7 +29,7 @@ from bot.core.fetch import Fetcher, FetchPolicy, new_client
 from bot.core.progress import ThrottledEdits
 from bot.core.replylang import reply_language
 from bot.errors import DeliveryFailed, FetchError
-from bot.models import ImageRef, IncomingMessage, Reply, Status
+from bot.models import ImageRef, IncomingMessage, Reply, ReplyAction, Status
 from bot.ports import PlatformInfo
 from bot.review.model import Case
 from bot.review.store import Card
@@ -49,6 +49,7 @@ PART_CHARS = 2000  # Discord's limit per message
 THREAD_NAME_CHARS = 100
 UNKNOWN_MESSAGE = 10008  # Discord's JSON error code for a message that is gone
 CONSENT_PREFIX = "miru:consent:"  # custom_id: miru:consent:<yes|no>:<uploader>:<request id>
+ACTION_PREFIX = "miru:act:"  # custom_id of a reply's button: miru:act:<bot.core.actions value>
 T = TypeVar("T")
 
 
@@ -84,6 +85,18 @@ def consent_view(request_id: str, uploader: str, lang: str) -> discord.ui.View:
     view.add_item(discord.ui.Button(
         style=discord.ButtonStyle.danger, label=strings.t("verdict.consent_cancel", lang),
         custom_id=f"{CONSENT_PREFIX}no:{uploader}:{request_id}"))
+    return view
+
+
+def actions_view(actions: Sequence[ReplyAction]) -> discord.ui.View:
+    """A reply's buttons (``custom_id`` ``miru:act:<value>``); ``handlers.discord_actions``
+    answers presses."""
+    view = discord.ui.View(timeout=None)
+    styles = {"primary": discord.ButtonStyle.primary, "danger": discord.ButtonStyle.danger}
+    for action in actions[:25]:
+        view.add_item(discord.ui.Button(
+            style=styles.get(action.style, discord.ButtonStyle.secondary),
+            label=action.label[:80], custom_id=f"{ACTION_PREFIX}{action.value}"))
     return view
 
 
@@ -253,8 +266,13 @@ class DiscordConversation:
         parts = split_text(reply.text, PART_CHARS)
         key = (reply.request_id, reply.kind.value, reply.text)
         for index in range(self._parts_sent.get(key, 0), len(parts)):
+            # the reply's buttons (receipt cards) go under its last part
+            view = (actions_view(reply.actions)
+                    if reply.actions and index == len(parts) - 1 else None)
             if index == 0 and self._working.message_id is not None:
-                await self._replace_working(channel, parts[0])
+                await self._replace_working(channel, parts[0], view)
+            elif view is not None:
+                await self._deliver(channel.send(parts[index], view=view))
             else:
                 await self._deliver(channel.send(parts[index]))
             self._parts_sent[key] = index + 1
@@ -264,16 +282,19 @@ class DiscordConversation:
             await self._deliver(channel.send(files=files))
             self._parts_sent[key] = len(parts) + 1
 
-    async def _replace_working(self, channel: discord.PartialMessageable, text: str) -> None:
-        """The working message becomes ``text``; if someone deleted it, post anew."""
+    async def _replace_working(self, channel: discord.PartialMessageable, text: str,
+                               view: discord.ui.View | None = None) -> None:
+        """The working message becomes ``text`` (with ``view``'s buttons); if someone deleted
+        it, post anew."""
         assert self._working.message_id is not None
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
         try:
             await self._deliver(channel.get_partial_message(
-                int(self._working.message_id)).edit(content=text))
+                int(self._working.message_id)).edit(content=text, **extra))
         except DeliveryFailed as exc:
             if exc.retryable:
                 raise
-            await self._deliver(channel.send(text))
+            await self._deliver(channel.send(text, **extra))
 
     @staticmethod
     async def _deliver(call: Awaitable[T]) -> T:

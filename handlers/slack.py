@@ -1,12 +1,13 @@
 """Slack adapter: a slack-bolt ``AsyncApp`` whose listeners only translate and enqueue.
 
-Events (``app_mention``, ``message.im``, thread follow-ups), the ``/miru`` slash command and the
-consent buttons arrive here, over Socket Mode or HTTP (``handlers.slack_run``). Bolt checks the
-request signature (a bad one gets 401 before any listener runs) and acknowledges events at once;
-listeners then turn the raw event into an ``IncomingMessage`` (or the ``/miru`` text and button
-presses into ``bot.core.commands`` values) and hand it to the core gateway (``bot.core.gateway``),
-which enqueues. The pipeline never runs on the request path: workers answer through
-``handlers.slack_client``. One Bolt error hook (``error_hook``) handles what a listener raises.
+Events (``app_mention``, ``message.im``, thread follow-ups), the ``/miru`` slash command, the
+consent, review and receipt-card buttons (``handlers.slack_actions``) arrive here, over Socket
+Mode or HTTP (``handlers.slack_run``). Bolt checks the request signature (a bad one gets 401
+before any listener runs) and acknowledges events at once; listeners then turn the raw event
+into an ``IncomingMessage`` (or the ``/miru`` text and button presses into ``bot.core.commands``
+values) and hand it to the core gateway (``bot.core.gateway``), which enqueues. The pipeline
+never runs on the request path: workers answer through ``handlers.slack_client``. One Bolt
+error hook (``error_hook``) handles what a listener raises.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from bot.core.commands import AnswerConsent, parse_command
 from bot.core.gateway import Gateway
 from bot.models import ImageRef, IncomingMessage, PlatformName
 from handlers.slack_access import SlackDirectory, ephemeral_notice
+from handlers.slack_actions import ACTION_RE, REASON_VIEW, on_action, on_reason
 from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION, SlackPlatform
-from handlers.slack_review import ACTION_RE, on_review_action
+from handlers.slack_review import ACTION_RE as REVIEW_RE
+from handlers.slack_review import on_review_action
 
 if TYPE_CHECKING:
     from bot.runtime import App
@@ -80,7 +83,15 @@ def translate_event(
         images=tuple(_file_ref(f) for f in event.get("files") or () if f.get("id")),
         event_id=f"{workspace}:{channel}:{ts}",
         is_dm=is_dm,
+        user_name=_shown_name(event),
     )
+
+
+def _shown_name(event: dict[str, Any]) -> str:
+    """The author's name as Slack shows it, where the event carries ``user_profile`` (display
+    name, else real name); "" otherwise."""
+    profile = event.get("user_profile") or {}
+    return str(profile.get("display_name") or profile.get("real_name") or "")[:80]
 
 
 def needs_active_thread(event: dict[str, Any], message: IncomingMessage) -> bool:
@@ -180,7 +191,7 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     async def on_cancel(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await on_consent(ack, body, respond, confirmed=False)
 
-    @bolt.action(ACTION_RE)
+    @bolt.action(REVIEW_RE)
     async def on_review(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         user = (body.get("user") or {}).get("id") or ""
@@ -190,6 +201,16 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
                           replace_original=False)
             return
         await on_review_action(desk, platform, body, respond, lang)
+
+    @bolt.action(ACTION_RE)
+    async def on_act(ack: Any, body: dict[str, Any], respond: Any, context: Any) -> None:
+        await ack()  # within Slack's 3 s; a reason modal follows with the press's trigger_id
+        await on_action(gateway, platform.client, body, respond, team=context.team_id or "")
+
+    @bolt.view(REASON_VIEW)
+    async def on_reason_view(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        await on_reason(gateway, ephemeral_notice(platform.client), body)
 
     bolt.error(error_hook(app, gateway))
     return bolt

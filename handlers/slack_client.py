@@ -40,6 +40,7 @@ from bot.ports import PlatformInfo
 from bot.review.model import Case
 from bot.review.store import Card
 from config.settings import Settings
+from handlers.slack_actions import action_blocks
 from handlers.slack_review import post_card, tell_uploader, update_card
 
 log = structlog.get_logger(__name__)
@@ -282,11 +283,14 @@ class SlackConversation:
         parts = split_text(escape(reply.text), PART_CHARS)
         key = (reply.request_id, reply.kind.value, reply.text)
         for index in range(self._parts_sent.get(key, 0), len(parts)):
+            # the reply's buttons (receipt cards) go under its last part
+            extra = ({"blocks": action_blocks(parts[index], reply.actions)}
+                     if reply.actions and index == len(parts) - 1 else {})
             if index == 0 and self._working.message_id is not None:
-                await self._replace_working(channel, thread, parts[0])
+                await self._replace_working(channel, thread, parts[0], **extra)
             else:
                 await self._deliver(self._client.chat_postMessage, channel=channel,
-                                    thread_ts=thread, text=parts[index])
+                                    thread_ts=thread, text=parts[index], **extra)
             self._parts_sent[key] = index + 1
         if reply.attachments and self._parts_sent.get(key) == len(parts):
             uploads = [{"file": a.data, "filename": a.filename} for a in reply.attachments]
@@ -296,16 +300,18 @@ class SlackConversation:
             )
             self._parts_sent[key] = len(parts) + 1
 
-    async def _replace_working(self, channel: str, thread: str, text: str) -> None:
-        """The working message becomes ``text``; if someone deleted it, post anew."""
+    async def _replace_working(self, channel: str, thread: str, text: str,
+                               **extra: Any) -> None:
+        """The working message becomes ``text`` (with ``extra``: blocks); if someone deleted
+        it, post anew."""
         try:
             await self._deliver(self._client.chat_update, channel=channel,
-                                ts=self._working.message_id, text=text)
+                                ts=self._working.message_id, text=text, **extra)
         except DeliveryFailed as exc:
             if exc.retryable or exc.detail not in GONE_ERRORS:
                 raise
             await self._deliver(self._client.chat_postMessage, channel=channel,
-                                thread_ts=thread, text=text)
+                                thread_ts=thread, text=text, **extra)
 
     @staticmethod
     async def _deliver(method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:

@@ -47,11 +47,30 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--engine", choices=["transformers", "openai", "ocr"])
     c.add_argument("--model")
 
-    rc = sub.add_parser("receipt", help="screen receipt photos, then read their fields")
+    rc = sub.add_parser("receipt", help="screen receipt photos, then read their fields "
+                        "(`miru receipt report --help`: a workspace's expense ledgers)")
     rc.add_argument("images", nargs="+", metavar="IMAGE|DIR")
     rc_out = rc.add_mutually_exclusive_group()
     rc_out.add_argument("--json", action="store_true", help="a JSON list, one object per file")
     rc_out.add_argument("--csv", action="store_true", help="CSV, one row per file")
+    rc.add_argument("-o", "--output", metavar="FILE",
+                    help="write to FILE (a CSV gets a BOM and CRLF, for spreadsheets)")
+
+    # `miru receipt report …` (main() routes it here; unlisted: `receipt` lists it)
+    rp = sub.add_parser("receipt-report", prog="miru receipt report",
+                        description="A workspace's expense ledgers (from Redis): a report, or "
+                        "an export (csv, freee, mf, zip). Only that workspace's ledgers are read.")
+    rp.add_argument("--workspace", required=True, metavar="ID",
+                    help="the Slack team id (T…) or Discord guild id whose ledgers to read")
+    rp.add_argument("--platform", choices=("slack", "discord"),
+                    help="default: discord for a numeric id, else slack")
+    rp.add_argument("--month", metavar="YYYY-MM", help="receipts dated in this month")
+    rp.add_argument("--user", metavar="ID", help="receipts this platform user posted")
+    rp.add_argument("--thread", metavar="CHANNEL/THREAD", help="one expense thread")
+    rp.add_argument("--format", choices=("text", "json", "csv", "freee", "mf", "zip"),
+                    default="text")
+    rp.add_argument("--lang", choices=("en", "ja"), default="en")
+    rp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     s = sub.add_parser("screen", help="screen files or folders; one line per file")
     s.add_argument("paths", nargs="+", metavar="FILE|DIR")
@@ -124,6 +143,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["receipt", "report"]:  # a file named "report": ./report
+        argv = ["receipt-report", *argv[2:]]
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
@@ -176,7 +198,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.receipt import receipt_command
 
         return await receipt_command(args.images, as_json=args.json, as_csv=args.csv,
-                                     settings=settings)
+                                     settings=settings, output=args.output)
+    if args.cmd == "receipt-report":
+        from bot.cli.receipt_report import report_command
+
+        return await report_command(args, settings)
     if args.cmd == "screen":
         from bot.cli.screen import screen_command
 

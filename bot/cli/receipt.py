@@ -7,10 +7,12 @@ order given: one that cannot be read, decoded or screened carries an ``error`` a
 the rest. The parent alone writes the audit log (one verdict record per screened file), so the
 hash chain has one writer.
 
-``--json`` prints a list of objects with the keys ``file``, ``verdict`` (the action, or null when
-the file was never screened), the receipt fields of ``bot.receipts.codec.CONTRACT_FIELDS``
+``--json`` prints a list of objects with the keys ``file``, ``verdict`` (the action, or null
+when the file was never screened), the receipt fields of ``bot.receipts.codec.CONTRACT_FIELDS``
 (null where not found; amounts as strings in major units) and ``error`` (null, or ``{"code",
-"message"}``).
+"message"}``). ``-o FILE`` writes the output to a file instead; a CSV there starts with a
+UTF-8 BOM and ends its lines with CRLF, as spreadsheets expect (stdout stays plain for pipes).
+A workspace's ledgers are ``miru receipt report`` (``bot.cli.receipt_report``).
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def _read_pil(img: Any) -> Any:
 
 
 async def receipt_command(items: list[str], *, as_json: bool, as_csv: bool,
-                          settings: Settings, workers: int | None = None) -> int:
+                          settings: Settings, workers: int | None = None,
+                          output: str | None = None) -> int:
     paths = [str(p) for p in expand_paths(items)]
     if not paths:
         print("miru: no image files found in " + ", ".join(items), file=sys.stderr)
@@ -91,11 +94,16 @@ async def receipt_command(items: list[str], *, as_json: bool, as_csv: bool,
                                            images=[sha], verdict=verdict))
     entries = [r[0] for r in results]
     if as_json:
-        print(dumps(entries))
+        out = dumps(entries) + "\n"
     elif as_csv:
-        sys.stdout.write(_csv(entries))
+        out = _csv(entries, crlf=output is not None)
     else:
-        print("\n".join(_line(e) for e in entries))
+        out = "\n".join(_line(e) for e in entries) + "\n"
+    if output is None:
+        sys.stdout.write(out)
+    else:  # a file: a spreadsheet opens it, so a CSV gets the BOM Excel needs for Japanese
+        Path(output).write_bytes(("\ufeff" if as_csv else "").encode() + out.encode("utf-8"))
+        print(f"wrote {output} ({len(entries)} files)", file=sys.stderr)
     return EX_OK if any(e["verdict"] is not None for e in entries) else EX_DATAERR
 
 
@@ -136,9 +144,9 @@ def _line(e: dict[str, Any]) -> str:
     return f"{e['file']}: " + " · ".join(parts)
 
 
-def _csv(entries: list[dict[str, Any]]) -> str:
+def _csv(entries: list[dict[str, Any]], *, crlf: bool = False) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n" if crlf else "\n")
     columns = ["file", "verdict", *[f for f in CONTRACT_FIELDS if f != "confidence"], "error"]
     writer.writerow(columns)
     for e in entries:

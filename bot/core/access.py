@@ -112,7 +112,7 @@ def at_least(value: str, need: Level) -> bool:
 def file_grants(table: Permissions) -> dict[Subject, Level]:
     """Each subject's highest level in the file's table."""
     grants: dict[Subject, Level] = {}
-    for level in (Level.VIEW, Level.EDIT, Level.SHARE, Level.ADMIN):
+    for level in (Level.VIEW, Level.EDIT, Level.SHARE, Level.APPROVE, Level.ADMIN):
         grant = table.granted(level)
         for kind, ids in (("user", grant.users), ("group", grant.groups),
                           ("role", grant.roles)):

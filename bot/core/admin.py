@@ -100,7 +100,8 @@ def show(eff: Effective, platform: str, lang: str) -> str:
     if not eff.configured:
         return strings.t("admin.show_default", lang)
     lines = []
-    for level in (Level.ADMIN, Level.SHARE, Level.EDIT, Level.VIEW, Level.NONE):
+    for level in (Level.ADMIN, Level.APPROVE, Level.SHARE, Level.EDIT, Level.VIEW,
+                  Level.NONE):
         subjects = sorted((s for s, lv in eff.grants.items() if lv is level),
                           key=lambda s: (s.kind, s.id))
         if not subjects:

@@ -104,7 +104,7 @@ def parse_command(text: str, *, channel: str = "") -> Command:
 
 
 _USAGE = Admin("usage")
-_LEVELS = ("none", "view", "edit", "share", "admin")
+_LEVELS = ("none", "view", "edit", "share", "approve", "admin")
 _EVERYONE_LEVELS = ("none", "view", "edit", "share")
 _SLACK_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _SLACK_GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")

@@ -118,6 +118,12 @@ class Ingress:
             await self.release(message)
 
     # -- records ---------------------------------------------------------------------------
+    async def denied(self, message: IncomingMessage, detail: dict) -> None:
+        """A refusal decided past ``permit`` (a button that needs a higher level than the
+        presser's): audited as ``permission_denied``."""
+        await self._record("permission_denied", message,
+                           {"workspace": message.workspace, **detail})
+
     async def unavailable(self, message: IncomingMessage) -> None:
         """Nothing was queued because the queue or the quota store is down: audited."""
         await self._record("unavailable", message, {"code": "store_unavailable"})

@@ -9,13 +9,19 @@ to the engine:
   and read: not a receipt -> said so, nothing added; unreadable -> retake tips, nothing added;
   otherwise added and answered with a card (unsure fields marked, no total asked for, totals
   that disagree and duplicates flagged);
-- text is the thread's grammar (``bot.receipts.corrections``): a correction, ``remove N``,
-  ``undo`` or ``summary`` (totals, a chart PNG and a CSV as files); anything else is answered
-  with the accepted forms.
+- text is the thread's grammar (``bot.receipts.grammar``), run by
+  ``bot.core.receipt_commands``: a correction, ``remove N``, ``undo``, ``summary`` (totals, a
+  chart PNG and a CSV as files), a question answered from the ledger, a report, an export, an
+  approval or rejection; anything else is answered with examples.
+
+Each card carries Approve and Reject buttons (``bot.core.actions``) where the policy's
+``[receipts] approvals`` is on: a press is the presser typing ``approve #N`` in the thread.
+The processed image of each added receipt is kept, encrypted, for the ledger's retention
+(``bot.receipts.images``), so the image export can carry it.
 
 Team permissions: everything in an expense thread keeps a ledger, so it needs the ``edit``
-level stamped on the message (``IncomingMessage.access``, resolved by the gateway); the
-summary's CSV is an export and needs ``share`` (without it the summary comes without the CSV).
+level stamped on the message (``IncomingMessage.access``, resolved by the gateway); files that
+take data out (the summary's and reports' CSV, exports) need ``share``; approvals ``approve``.
 
 Every ledger edit happens after the reply claim (a job run twice edits once) and is audited
 (``receipt``, ``receipt_edit``). Replies pass through ``neutralise``: a merchant name read from
@@ -31,31 +37,26 @@ from typing import Any
 
 from bot import strings
 from bot.core.access import at_least
+from bot.core.actions import button
 from bot.core.delivery import Delivery
 from bot.core.outcome import Outcome
+from bot.core.receipt_commands import EDITS, Said, ThreadCommands
 from bot.core.safetext import neutralise
 from bot.core.steps import Steps
 from bot.errors import StoreUnavailable
-from bot.models import Attachment, Image, IncomingMessage, ReplyKind, Status
+from bot.models import Attachment, Image, IncomingMessage, ReplyAction, ReplyKind, Status
 from bot.ports import Conversation
-from bot.receipts.card import card, field_label
-from bot.receipts.corrections import (
-    ParseError,
-    Remove,
-    SetField,
-    ShowSummary,
-    StartReceipts,
-    ThreadCommand,
-    Undo,
-    apply,
-    parse,
-)
-from bot.receipts.ledger import Entry, Ledger
-from bot.receipts.summary import chart_png, csv_bytes, summarize, summary_text
+from bot.receipts.card import card
+from bot.receipts.corrections import StartReceipts, parse
+from bot.receipts.entry import Entry
+from bot.receipts.grammar import understand
+from bot.receipts.ledger import Ledger
 from config.policy import Level
 from safety.types import Action
 
 log = logging.getLogger(__name__)
+
+MAX_BUTTONS = 20  # buttons under one reply (two per receipt; Discord shows 25 at most)
 
 
 class ReceiptThreads:
@@ -66,6 +67,8 @@ class ReceiptThreads:
     def __init__(self, steps: Steps) -> None:
         self.steps = steps
         self.s = steps.s
+        self.commands = (ThreadCommands(steps, self.s.ledger, self.s.receipt_images)
+                         if self.s.ledger is not None else None)
 
     @property
     def ledger(self) -> Ledger | None:
@@ -86,9 +89,10 @@ class ReceiptThreads:
             return False
 
     async def handle(self, conv: Conversation, out: Outcome, delivery: Delivery) -> None:
-        assert self.ledger is not None
+        assert self.ledger is not None and self.commands is not None
         msg = conv.message
-        cmd = parse(msg.text) if msg.text.strip() else None
+        cmd = (understand(msg.text, today=self.commands.today(), asker=msg.user)
+               if msg.text.strip() else None)
         if not at_least(msg.access, Level.EDIT):
             await self._reply(conv, out, delivery, strings.t("access.need_edit", out.language,
                                                              level=msg.access),
@@ -102,11 +106,21 @@ class ReceiptThreads:
             text = (strings.t("receipts.started", out.language) if started or not count
                     else strings.t("receipts.already", out.language, count=count))
             await self._reply(conv, out, delivery, text)
-        elif isinstance(cmd, ParseError):
-            await self._reply(conv, out, delivery, strings.t(cmd.key, out.language) + "\n"
-                              + strings.t("receipts.forms", out.language), kind=ReplyKind.INFO)
-        elif await delivery.claim():  # a job run twice edits the ledger once
-            await self._command(conv, out, delivery, cmd)
+        elif isinstance(cmd, EDITS) and not await delivery.claim():
+            return  # a job run twice edits the ledger (and audits) once
+        else:
+            said = await self.commands.run(msg, out, cmd, self.buttons)
+            await self._reply(conv, out, delivery, said.text, attachments=said.attachments,
+                              actions=said.actions)
+
+    def buttons(self, entry: Entry, lang: str) -> tuple[ReplyAction, ...]:
+        """Approve and Reject under a receipt's card (none where approvals are off)."""
+        if not self.s.policy.receipts.approvals:
+            return ()
+        return (button(strings.t("expense.button.approve", lang), f"approve #{entry.n}",
+                       Level.APPROVE, style="primary"),
+                button(strings.t("expense.button.reject", lang), f"reject #{entry.n}",
+                       Level.APPROVE, ask=True, style="danger"))
 
     async def _images(self, conv: Conversation, out: Outcome, delivery: Delivery,
                       started: bool) -> None:
@@ -124,20 +138,27 @@ class ReceiptThreads:
         if not await delivery.claim():
             return
         parts = [strings.t("receipts.started", lang)] if started else []
+        actions: list[ReplyAction] = []
         for d in out.decoded:
             blur = verdict.faces(d.index) if verdict.action is Action.ALLOW_BLURRED else ()
             img = await self.s.ingestor.process(raw[d.index], d, blur=blur)
             out.images.append(img)
-            parts.append(await self._read_one(msg, out, img, msg.images[d.index].name))
+            said = await self._read_one(msg, out, img, msg.images[d.index].name)
+            parts.append(said.text)
+            actions.extend(said.actions)
         parts.extend(r.message for r in out.rejections)
-        await self._reply(conv, out, delivery, "\n\n".join(parts))
+        await self._reply(conv, out, delivery, "\n\n".join(parts),
+                          actions=tuple(actions[:MAX_BUTTONS]))
 
-    async def _read_one(self, msg: IncomingMessage, out: Outcome, img: Image, name: str) -> str:
-        """Read one allowed image; add it when it is a readable receipt. The sentence to show."""
+    async def _read_one(self, msg: IncomingMessage, out: Outcome, img: Image, name: str
+                        ) -> Said:
+        """Read one allowed image; add it (and keep its image) when it is a readable receipt.
+        What to show: the card and its buttons, or why nothing was added."""
         assert self.ledger is not None and self.s.read_receipt is not None
         lang = out.language
         receipt = await asyncio.to_thread(self.s.read_receipt, img)
         detail: dict[str, Any] = {"image": img.original_sha256}
+        actions: tuple[ReplyAction, ...] = ()
         if not receipt.is_receipt:
             text = strings.t("receipts.not_receipt", lang, name=name)
             detail["outcome"] = "not_receipt"
@@ -148,8 +169,10 @@ class ReceiptThreads:
             detail["outcome"] = "unreadable"
         else:
             entry = await self.ledger.add(msg.thread_key, msg.user, replace(receipt, ocr_text=""),
-                                          img.original_sha256)
+                                          img.original_sha256, user_name=msg.user_name)
+            detail["image_kept"] = await self._keep_image(msg, img)
             text = card(entry, lang)
+            actions = self.buttons(entry, lang)
             # ``shared``: whether the uploader may take data out (``share``), which decides
             # whether the receipt.added integration event is sent (bot/evidence/events.py)
             detail.update(outcome="added", n=entry.n, duplicate_of=entry.duplicate_of,
@@ -158,71 +181,27 @@ class ReceiptThreads:
                           totals_disagree=receipt.totals_disagree,
                           unsure=list(receipt.unsure()))
         await self.steps.audit(msg, out, "receipt", detail=detail)
-        return text
+        return Said(text, actions=actions)
 
-    async def _command(self, conv: Conversation, out: Outcome, delivery: Delivery,
-                       cmd: ThreadCommand) -> None:
-        assert self.ledger is not None
-        msg, lang, thread = conv.message, out.language, conv.message.thread_key
-        attachments: tuple[Attachment, ...] = ()
-        if isinstance(cmd, ShowSummary):
-            entries = await self.ledger.entries(thread)
-            csv = at_least(msg.access, Level.SHARE)
-            text, attachments = await asyncio.to_thread(_summary_files, entries, lang, csv=csv)
-            if entries and not csv:
-                text += "\n" + strings.t("access.no_csv", lang)
-        elif isinstance(cmd, Undo):
-            undone = await self.ledger.undo(thread)
-            text = (strings.t(f"receipts.undone_{undone.op}", lang, n=undone.n) if undone
-                    else strings.t("receipts.nothing_to_undo", lang))
-            if undone:
-                await self._audit_edit(msg, out, "undo", undone.n, undid=undone.op)
-        elif isinstance(cmd, Remove):
-            removed = await self.ledger.remove(thread, cmd.n)
-            text = strings.t("receipts.removed" if removed else "receipts.no_such", lang, n=cmd.n)
-            if removed:
-                await self._audit_edit(msg, out, "remove", cmd.n)
-        else:
-            assert isinstance(cmd, SetField)
-            result = await self.ledger.correct(thread, msg.user, cmd.n,
-                                               lambda r: apply(r, cmd), cmd.field, cmd.shown())
-            if result is None:
-                text = strings.t("receipts.no_such" if cmd.n else "receipts.empty", lang,
-                                 n=cmd.n or 0)
-            else:
-                before, after = result
-                was = getattr(before.receipt, cmd.field)
-                await self._audit_edit(msg, out, "correct", after.n, field=cmd.field,
-                                       value=cmd.shown()[:100],
-                                       was=None if was is None else str(was)[:100])
-                text = strings.t("receipts.corrected", lang, n=after.n,
-                                 field=field_label(cmd.field, lang), value=cmd.shown())
-                text += "\n\n" + card(after, lang)
-        await self._reply(conv, out, delivery, text, attachments=attachments)
-
-    async def _audit_edit(self, msg: IncomingMessage, out: Outcome, op: str, n: int,
-                          **detail: Any) -> None:
-        await self.steps.audit(msg, out, "receipt_edit", detail={"op": op, "n": n, **detail})
+    async def _keep_image(self, msg: IncomingMessage, img: Image) -> bool:
+        """The processed image, encrypted, for the ledger's retention (the image export); a
+        failure is logged and the receipt stays (exports then say its image is missing)."""
+        if self.s.receipt_images is None:
+            return False
+        try:
+            return await self.s.receipt_images.put(msg.thread_key, img.original_sha256,
+                                                   img.data)
+        except StoreUnavailable as exc:
+            log.warning("receipt image not kept: %s", exc.detail)
+            return False
 
     async def _reply(self, conv: Conversation, out: Outcome, delivery: Delivery, text: str, *,
                      kind: ReplyKind = ReplyKind.ANSWER,
-                     attachments: tuple[Attachment, ...] = ()) -> None:
+                     attachments: tuple[Attachment, ...] = (),
+                     actions: tuple[ReplyAction, ...] = ()) -> None:
         """Answer in the thread, and keep the thread active so replies need no mention."""
         await self.steps.mark_active(conv.message, out)
         await self.steps.finish(conv, out, delivery, kind,
                                 self.steps.cap(neutralise(text), out.language),
-                                Status.ANSWERED, attachments=attachments)
+                                Status.ANSWERED, attachments=attachments, actions=actions)
 
-
-def _summary_files(entries: list[Entry], lang: str, *, csv: bool = True
-                   ) -> tuple[str, tuple[Attachment, ...]]:
-    """The summary's text and its files (chart when anything has a total, CSV when anything
-    is in the ledger and ``csv``); matplotlib runs here, off the event loop."""
-    s = summarize(entries)
-    files = []
-    png = chart_png(s, lang)
-    if png is not None:
-        files.append(Attachment("receipts-summary.png", png, "image/png"))
-    if entries and csv:
-        files.append(Attachment("receipts.csv", csv_bytes(entries), "text/csv"))
-    return summary_text(s, lang), tuple(files)

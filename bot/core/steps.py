@@ -23,7 +23,15 @@ from bot.errors import (
     StoreUnavailable,
     TooManyFiles,
 )
-from bot.models import Attachment, AuditKind, IncomingMessage, Reply, ReplyKind, Status
+from bot.models import (
+    Attachment,
+    AuditKind,
+    IncomingMessage,
+    Reply,
+    ReplyAction,
+    ReplyKind,
+    Status,
+)
 from bot.ports import Conversation
 from bot.services import Services
 from safety.policy import combine, context_for, redecide
@@ -223,6 +231,7 @@ class Steps:
     async def finish(self, conv: Conversation, out: Outcome, delivery: Delivery,
                       kind: ReplyKind, text: str, status: Status | None, *,
                       attachments: tuple[Attachment, ...] = (),
+                      actions: tuple[ReplyAction, ...] = (),
                       on_delivered: Callable[[], Awaitable[None]] | None = None) -> bool:
         """Post the reply (once per request); True when it was delivered. ``on_delivered``
         runs after the post and before the status shows it (thread memory: a follow-up sent
@@ -230,7 +239,7 @@ class Steps:
         msg = conv.message
         reply = Reply(kind, text, msg.thread_key, out.request_id,
                       action=out.verdict.action if out.verdict else None,
-                      attachments=attachments, engine=out.engine)
+                      attachments=attachments, engine=out.engine, actions=actions)
         out.reply = reply
         with self.s.metrics.time("reply"):
             result = await delivery.send(conv, reply, out.language)

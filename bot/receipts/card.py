@@ -6,7 +6,7 @@ person (no total, totals that disagree, a possible duplicate, an incomplete qual
 from __future__ import annotations
 
 from bot import strings
-from bot.receipts.ledger import Entry
+from bot.receipts.entry import Entry
 from bot.receipts.model import Receipt
 from bot.receipts.summary import category_label, money
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot import strings
 from bot.receipts.codec import amount_str
-from bot.receipts.ledger import Entry
+from bot.receipts.entry import Entry
 from bot.receipts.model import CATEGORIES
 
 UNKNOWN_CURRENCY = "?"
@@ -30,7 +30,8 @@ CJK_FONTS = (
 CSV_COLUMNS = ("n", "merchant", "date", "total", "subtotal", "tax", "tax_rate", "currency",
                "payment_method", "category", "invoice_number", "invoice_number_valid",
                "invoice_compliant", "invoice_missing", "items", "duplicate_of", "added_by",
-               "added_at", "corrected_fields")
+               "added_at", "corrected_fields", "added_by_name", "status", "decided_by",
+               "decided_at", "reason", "reference", "image_file")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -49,6 +50,8 @@ class Summary:
     missing_total: tuple[int, ...]  # receipt numbers without a total (not counted)
     noncompliant: int  # Japanese receipts that are not complete qualified invoices
     duplicates: int  # flagged as possible duplicates (counted: people decide)
+    rejected: tuple[int, ...] = ()  # receipt numbers rejected by an approver (not counted)
+    approved: int = 0
 
 
 def summarize(entries: Sequence[Entry]) -> Summary:
@@ -57,6 +60,8 @@ def summarize(entries: Sequence[Entry]) -> Summary:
     missing = []
     for e in entries:
         r = e.receipt
+        if e.status == "rejected":
+            continue
         if r.total is None:
             missing.append(e.n)
             continue
@@ -72,7 +77,9 @@ def summarize(entries: Sequence[Entry]) -> Summary:
     return Summary(
         count=len(entries), currencies=totals, missing_total=tuple(missing),
         noncompliant=sum(1 for e in entries if e.receipt.invoice_compliant is False),
-        duplicates=sum(1 for e in entries if e.duplicate_of is not None))
+        duplicates=sum(1 for e in entries if e.duplicate_of is not None),
+        rejected=tuple(e.n for e in entries if e.status == "rejected"),
+        approved=sum(1 for e in entries if e.status == "approved"))
 
 
 def money(amount: Decimal) -> str:
@@ -103,6 +110,13 @@ def summary_text(s: Summary, lang: str) -> str:
         lines.append(strings.t("receipts.summary_noncompliant", lang, count=s.noncompliant))
     if s.duplicates:
         lines.append(strings.t("receipts.summary_duplicates", lang, count=s.duplicates))
+    if s.approved or s.rejected:  # teams that do not approve see no approval line
+        lines.append(strings.t("expense.report_status", lang, approved=s.approved,
+                               pending=s.count - s.approved - len(s.rejected),
+                               rejected=len(s.rejected)))
+    if s.rejected:
+        lines.append(strings.t("expense.left_out_rejected", lang,
+                               list=", ".join(f"#{n}" for n in s.rejected)))
     return "\n".join(lines)
 
 
@@ -145,13 +159,17 @@ def chart_png(s: Summary, lang: str, *, font: Path | None = None) -> bytes | Non
     return buf.getvalue()
 
 
-def csv_bytes(entries: Sequence[Entry]) -> bytes:
-    """Every receipt, one row each, every field (invoice compliance included)."""
+def csv_bytes(entries: Sequence[Entry], *, refs: Sequence[str] | None = None,
+              image_names: Mapping[str, str] | None = None) -> bytes:
+    """Every receipt, one row each, every field (invoice compliance and approval included).
+    ``refs``: each entry's reference (``export_common.reference``: thread and number), which
+    ``image_names`` (the image archive's names) are keyed by."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for e in entries:
-        r = e.receipt
+    for i, e in enumerate(entries):
+        r, a = e.receipt, e.approval
+        ref = refs[i] if refs is not None else ""
         writer.writerow([csv_cell(v) for v in (
             e.n, r.merchant, r.date.isoformat() if r.date else "", amount_str(r.total),
             amount_str(r.subtotal), amount_str(r.tax), amount_str(r.tax_rate), r.currency,
@@ -160,7 +178,10 @@ def csv_bytes(entries: Sequence[Entry]) -> bytes:
             "; ".join(f"{i.name}: {amount_str(i.amount)}" for i in r.items),
             e.duplicate_of, e.added_by,
             datetime.fromtimestamp(e.added_at, UTC).isoformat(timespec="seconds"),
-            ";".join(dict.fromkeys(c.field for c in e.corrections)))])
+            ";".join(dict.fromkeys(c.field for c in e.corrections)), e.added_by_name,
+            a.status, a.by_name or a.by if a.decided else "",
+            datetime.fromtimestamp(a.at, UTC).isoformat(timespec="seconds") if a.decided else "",
+            a.reason, ref, (image_names or {}).get(ref, ""))])
     return "\ufeff".encode() + buf.getvalue().encode("utf-8")
 
 

@@ -31,10 +31,11 @@ PLATFORMS = ("slack", "discord")
 @pytest.fixture
 async def stream(redis):
     """The job queue's key base of the test's own (``JobQueue(base=...)``: a stream per
-    platform, all under one hash tag), deleted afterwards with its dead-letter stream."""
+    platform, all under one hash tag), deleted afterwards with its dead-letter stream; also a
+    stream name of the test's own (the audit mirror's tests)."""
     base = f"test:{{jobs-{uuid.uuid4().hex}}}"
     yield base
-    await redis.delete(f"{base}:dead", keys.job_platforms(base),
+    await redis.delete(base, f"{base}:dead", keys.job_platforms(base),
                        *(keys.job_unserved_tell(p, f"{base}:dead") for p in PLATFORMS),
                        *(keys.job_stream(p, base) for p in PLATFORMS),
                        *(keys.job_serving(p, base) for p in PLATFORMS))

@@ -73,6 +73,15 @@ def test_csv_and_text_and_exit_status(env, files) -> None:
     assert none.returncode == EX_DATAERR and len(json.loads(none.stdout)) == 2
     usage = miru(env, "receipt", str(files["en.png"]), "--json", "--csv")
     assert usage.returncode == 2
+    # -o FILE: what a spreadsheet opens (a BOM for Japanese, CRLF); nothing on stdout
+    out = files["en.png"].parent / "receipts.csv"
+    wrote = miru(env, "receipt", str(files["ja.png"]), "--csv", "-o", str(out))
+    assert wrote.returncode == EX_OK and wrote.stdout == ""
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\r\n") == 2
+    (row,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    assert (row["total"], row["currency"], row["payment_method"]) == ("1234", "JPY",
+                                                                      "credit_card")
 
 
 def test_progress_bar_only_on_a_terminal(env, files) -> None:

@@ -144,6 +144,19 @@ class EventsMixin:
         await self.gateway.dispatch("INTERACTION_CREATE", record.payload)
         return record
 
+    async def dispatch_modal_submit(self, channel_id: int, custom_id: str,
+                                    values: dict[str, str], *, user: str = "alice"
+                                    ) -> InteractionRecord:
+        """Dispatch a modal's submission (type 5): one text input (type 4) per value, each
+        in its own action row, as Discord sends them."""
+        data = {"custom_id": custom_id, "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+            for key, value in values.items()]}
+        record = interaction_payload(self, itype=5, data=data, channel_id=channel_id,
+                                     user=self.user(user))
+        await self.gateway.dispatch("INTERACTION_CREATE", record.payload)
+        return record
+
     # ----- gateway control -----
     async def drop(self, code: int = 4000) -> None:
         """Close the live gateway connections (4000: discord.py resumes at once)."""

@@ -7,7 +7,8 @@ As on Discord, a callback must come within ``interaction_deadline_s`` (3 s) of t
 only once (404 10062 Unknown interaction; 400 40060 already acknowledged); follow-ups need an
 acknowledged interaction (404 10015 Unknown Webhook otherwise). Callback type 4 posts a message,
 5 a "thinking" placeholder that ``PATCH .../messages/@original`` fills, 6 nothing, 7 updates the
-pressed component's message. Ephemeral messages (flag 64) are stored but not dispatched.
+pressed component's message, 9 opens a modal (kept in ``InteractionRecord.modal``). Ephemeral
+messages (flag 64) are stored but not dispatched.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class InteractionRecord:
     responses: list[int] = field(default_factory=list)
     original_message_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
+    modal: dict[str, Any] | None = None  # what a type-9 callback asked Discord to show
 
 
 def option_payload(name: str, value: Any) -> dict[str, Any]:
@@ -137,6 +139,8 @@ def register(api: RestApi, o: DiscordStandIn) -> None:
                             flags=LOADING if kind == 5 else 0)
             record.original_message_id = int(message["id"])
             await _announce(message)
+        elif kind == 9:
+            record.modal = data
         elif kind == 7 and "message" in record.payload:
             current = o.messages[int(record.payload["message"]["id"])]
             message = await o.edit_message(current, data, _uploads(req, record))

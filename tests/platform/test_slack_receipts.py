@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot import strings
+from bot.core.safetext import neutralise
 from tests.platform.receipt_flow import (
     BLURRED,
     PROSE,
@@ -109,8 +110,8 @@ async def test_bad_input_adds_nothing(stacks, standin) -> None:
     blurred = await thread.say(file=BLURRED, name="shaky.png")
     assert blurred.startswith(strings.t("receipts.unreadable", "en", name="shaky.png", tips=""))
     assert await thread.say("summary") == strings.t("receipts.empty", "en")
-    assert await thread.say("hello") == (strings.t("receipts.unknown", "en") + "\n"
-                                         + strings.t("receipts.forms", "en"))
+    # neither a correction nor a question: examples of both, not "no correction"
+    assert await thread.say("hello") == neutralise(strings.t("expense.unknown", "en"))
     outcomes = [a["detail"]["outcome"]
                 for a in audit_records(stack.app.settings.audit_path, "receipt")]
     assert outcomes == ["not_receipt", "unreadable"]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from bot import strings
 from bot.receipts.card import UNSURE, card
-from bot.receipts.ledger import Entry
+from bot.receipts.entry import Entry
 from bot.receipts.model import Receipt
 
 SURE = dict.fromkeys(("merchant", "date", "total", "tax", "tax_rate", "currency",
