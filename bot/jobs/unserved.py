@@ -2,11 +2,12 @@
 
 A job waits in its platform's stream until a worker that serves the platform reads it; it is
 never taken by one that cannot answer it. While none runs, the job shows in ``miru jobs``,
-``/healthz`` and ``miru doctor`` (``bot.jobs.backlog``). Every worker sweeps every platform's
-stream every ``SWEEP_EVERY_S``: one Lua script per stream, run only while no live worker serves
-it, takes (``XREADGROUP``, so no worker that starts meanwhile gets them too) the jobs that have
-waited longer than ``max_wait_s``; each is buried (reason ``unserved``) and handed to
-``on_dead`` (the App audits it and gives the quota back), and its dead-letter id goes to the
+``/healthz`` and ``miru doctor`` (``bot.jobs.backlog``). Every worker sweeps the other
+platforms' streams every ``SWEEP_EVERY_S`` (the first time ``FIRST_SWEEP_AFTER_S`` after it
+starts): one Lua script per stream, run only while no live worker serves it, takes
+(``XREADGROUP``, so no worker that starts meanwhile gets them too) the jobs that have waited
+longer than ``max_wait_s``; each is buried (reason ``unserved``) and handed to ``on_dead`` (the
+App audits it and gives the quota back), and its dead-letter id goes to the
 platform's tell list. The next worker that serves the platform tells those users (``tell``),
 unless an operator queued the job again meanwhile (``miru jobs retry``: then it is answered).
 """
@@ -30,6 +31,9 @@ from bot.stores.redis_base import text as _text
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 30.0
+# Before its first sweep a worker waits this long, so workers that started with it (after an
+# outage, say) have written their first heartbeat: their platforms' jobs are theirs to answer.
+FIRST_SWEEP_AFTER_S = 5.0
 SWEEP_BATCH = 100  # jobs taken per stream per sweep
 
 # KEYS: the platform's stream, its serving zset. ARGV: group, consumer, seen since (Unix s),
@@ -64,23 +68,26 @@ class UnservedJobs:
     platforms). ``max_wait_s``: how long a job may wait with no worker serving it."""
 
     def __init__(self, queue: JobQueue, *, max_wait_s: float, on_dead: OnDead, tell: Tell,
-                 every_s: float = SWEEP_EVERY_S,
+                 every_s: float = SWEEP_EVERY_S, first_after_s: float = FIRST_SWEEP_AFTER_S,
                  window_s: float = keys.WORKER_SEEN_WINDOW_S) -> None:
         self.queue = queue
         self.max_wait_s = max_wait_s
         self.on_dead = on_dead
         self.tell = tell
         self.every_s = every_s
+        self.first_after_s = first_after_s
         self.window_s = window_s
         self._expire = register_script(queue.r, _EXPIRE)
 
     async def sweep(self, now: float | None = None) -> int:
         """Bury every job that has waited past ``max_wait_s`` on a platform no live worker
-        serves; returns how many."""
+        serves (never one this worker serves: its jobs are its own to answer, even before its
+        first heartbeat); returns how many."""
         now = time.time() if now is None else now
         moved = 0
         for platform in await self.queue.known_platforms():
-            moved += await self._sweep_one(platform, now)
+            if platform not in self.queue.platforms:
+                moved += await self._sweep_one(platform, now)
         return moved
 
     async def _sweep_one(self, platform: str, now: float) -> int:
@@ -144,15 +151,25 @@ class UnservedJobs:
         return told
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep and tell every ``every_s`` until ``stop``; never raises."""
+        """Tell, then sweep after ``first_after_s`` and every ``every_s`` until ``stop``;
+        never raises."""
+        wait = self.first_after_s
         while not stop.is_set():
             try:
                 await self.tell_waiting()
-                await self.sweep()
+                await _sleep_or_stop(stop, wait)
+                wait = self.every_s
+                if not stop.is_set():
+                    await self.sweep()
             except StoreUnavailable as exc:
                 log.warning("unserved-job sweep: %s", exc.detail)
+                await _sleep_or_stop(stop, self.every_s)
             except Exception:  # the worker must outlive a bug here
                 log.exception("unserved-job sweep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.every_s)
+                await _sleep_or_stop(stop, self.every_s)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
 

@@ -195,3 +195,16 @@ async def test_jobs_of_the_old_shared_stream_move_to_their_platforms(redis, stre
     finally:
         await redis.delete(old)
     assert await adopt_legacy(q, stream=old) == 0  # gone: nothing to do
+
+
+async def test_a_worker_never_sweeps_its_own_platforms_jobs(redis, stream):
+    """After an outage the first worker to start has not beaten yet: the jobs that waited
+    for it are its own to answer, not to bury."""
+    discord_worker = queue(redis, stream, "d", "discord")
+    await _old(redis, stream, discord(1), 700)
+    seen = Recorder()
+    sweep = UnservedJobs(discord_worker, max_wait_s=600, on_dead=seen.on_dead, tell=seen.tell)
+    assert await sweep.sweep() == 0 and seen.dead == []
+    await discord_worker.ensure_group()
+    [job] = await discord_worker.take(block_ms=50)
+    assert job.message == discord(1)
