@@ -139,7 +139,10 @@ class Worker:
             delay = self.backoff_s
             if claim and not any(job.attempts > 1 for job in jobs):
                 next_claim = time.monotonic() + min(CLAIM_EVERY_S, self.heartbeat_s)
+            held = {job.ref for job in running.values()}
             for job in jobs:
+                if job.ref in held:  # its own, still being settled: claimed back while slow
+                    continue
                 task = asyncio.create_task(self._run_one(job), name=f"job-{job.id}")
                 running[task] = job
                 task.add_done_callback(functools.partial(self._forget, running))
