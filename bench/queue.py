@@ -47,6 +47,7 @@ import statistics
 import time
 import uuid
 
+from bot import keys
 from bot.jobs.queue import JobQueue
 from bot.jobs.worker import Worker
 from bot.models import IncomingMessage
@@ -67,9 +68,9 @@ def _keys(run: str) -> tuple[str, str, str, str]:
     return f"{tag}:starts", f"{tag}:finishes", f"{tag}:answers", f"{tag}:latency"
 
 
-async def _cleanup(redis: RedisLike, stream: str, run: str) -> None:
-    await redis.delete(stream)
-    await redis.delete(f"{stream}:dead")
+async def _cleanup(redis: RedisLike, base: str, run: str) -> None:
+    await redis.delete(keys.job_stream("slack", base), keys.job_platforms(base),
+                       keys.job_serving("slack", base), f"{base}:dead")
     for key in _keys(run):
         await redis.delete(key)
 
@@ -84,8 +85,8 @@ def _worker_main(url: str, stream: str, run: str, name: str, concurrency: int,
 async def _worker(url: str, stream: str, run: str, name: str, concurrency: int,
                   claim_idle_ms: int, work_s: float, seconds: float) -> None:
     redis = connect_redis(url)
-    queue = JobQueue(redis, stream=stream, group="bench", consumer=name,
-                     claim_idle_ms=claim_idle_ms)
+    queue = JobQueue(redis, base=stream, group="bench", consumer=name,
+                     claim_idle_ms=claim_idle_ms, platforms=("slack",))
     # The claim names this worker; a run after it died takes an unposted claim over (the
     # pipeline's rule, bot/stores/redis_store.py), judged by the same heartbeat the queue uses.
     state = RedisStateStore(redis, holder=name, holder_dead_after_s=claim_idle_ms / 2000)
@@ -166,10 +167,11 @@ async def _counts(redis: RedisLike, run: str) -> tuple[dict[int, int], ...]:
 async def latency_run(url: str, rate: float, seconds: float, workers: int = 2) -> None:
     redis = connect_redis(url)
     run = uuid.uuid4().hex[:10]
-    stream = f"miru:bench:{{{run}}}:jobs"
+    stream = f"miru:bench:{{{run}}}"  # the job keys' base
     total = int(rate * seconds)
     await _cleanup(redis, stream, run)
-    producer = JobQueue(redis, stream=stream, group="bench", consumer="producer")
+    producer = JobQueue(redis, base=stream, group="bench", consumer="producer",
+                        platforms=("slack",))
     await producer.ensure_group()
     procs = [_spawn(url, stream, run, f"w{i}", concurrency=16, claim_idle_ms=60_000,
                     work_s=0.0, seconds=seconds + 60) for i in range(workers)]
@@ -203,9 +205,10 @@ async def latency_run(url: str, rate: float, seconds: float, workers: int = 2) -
 async def load_run(url: str, jobs: int, claim_idle_ms: int, work_s: float) -> None:
     redis = connect_redis(url)
     run = uuid.uuid4().hex[:10]
-    stream = f"miru:bench:{{{run}}}:jobs"
+    stream = f"miru:bench:{{{run}}}"  # the job keys' base
     await _cleanup(redis, stream, run)
-    producer = JobQueue(redis, stream=stream, group="bench", consumer="producer")
+    producer = JobQueue(redis, base=stream, group="bench", consumer="producer",
+                        platforms=("slack",))
     await producer.ensure_group()
     for n in range(jobs):
         await producer.enqueue(_message(run, n, time.time()))

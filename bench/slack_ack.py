@@ -33,7 +33,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.keys import JOB_STREAM  # noqa: E402
+from bot.keys import job_stream  # noqa: E402
 from tests.platform.conftest import SIGNING_SECRET, signed_headers  # noqa: E402
 from tests.platform.slack_standin import SlackStandIn  # noqa: E402
 
@@ -147,7 +147,8 @@ async def main() -> None:
                                   args.events, args.concurrency)
             await asyncio.sleep(2.0)  # let the listeners finish enqueueing after their 200s
             with redis.Redis.from_url(REDIS_URL) as client:
-                queued = client.xlen(JOB_STREAM) if client.exists(JOB_STREAM) else 0
+                jobs = job_stream("slack")
+                queued = client.xlen(jobs) if client.exists(jobs) else 0
             refused = len(standin.calls_to("chat.postMessage"))
         finally:
             stop.set()

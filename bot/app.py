@@ -39,6 +39,8 @@ from bot.vision.ocr_engine import OcrEngine
 from bot.vision.ocr_words import Ocr
 from bot.wiring import (
     connect_redis,
+    hash_gate,
+    hashlist_rescan,
     memory_store,
     ocr_context_for,
     one_shot_memory,
@@ -68,7 +70,10 @@ def assemble(settings: Settings, services: Services, *, redis: RedisLike | None 
     return App(settings, services, pipeline_for(services),
                Ingress(services.audit, quotas, services.clock), adapters,
                one_shot or one_shot_memory(settings, services.clock), redis, queue, quotas,
-               notices, dict(directories or {}), health or SetupHealth(settings))
+               notices, dict(directories or {}),
+               hashlist_rescan(services, redis, notices,
+                               consumer=queue.consumer if isinstance(queue, JobQueue) else ""),
+               health or SetupHealth(settings))
 
 
 def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine | None = None,
@@ -128,10 +133,11 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         choice = build_engine(settings, ocr_engine_factory=lambda: OcrEngine(
             reader, receipts=pil_receipt_reader(reader)))
         engine, note = choice.engine, choice.note
+    hashes = hash_gate(policy)
     if screener is None:
         from safety.build import build_screener  # loads onnxruntime and NudeNet: only here
 
-        screener = build_screener(settings, policy)
+        screener = build_screener(settings, policy, hashes=hashes)
     adapters = Adapters()
     shared = review_redis or redis
     review = (open_review(settings, policy, shared, audit, link=adapters.link, clock=clock)
@@ -151,7 +157,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         # expense threads keep their ledgers (and receipt images, encrypted) in Redis
         ledger=ledger, receipt_images=receipt_images,
         read_receipt=receipt_reader(ocr) if redis is not None else None,
-        review=review, review_cards=cards,
+        review=review, review_cards=cards, hashes=hashes,
     )
     queue = JobQueue(redis, consumer=consumer) if redis is not None else None
     quotas = Quotas(redis, policy, services.metrics) if redis is not None else None

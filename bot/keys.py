@@ -84,6 +84,20 @@ def ledger_index(platform: str, workspace: str) -> str:
     return f"{PREFIX}:ledgers:{{{platform}:{workspace}}}"
 
 
+THREAD_IMAGES_MATCH = f"{PREFIX}:thread:{{*}}:imgs"  # SCAN: every thread's image index
+
+
+def thread_of_images_index(name: str) -> ThreadKey | None:
+    """The thread whose ``thread_images_index`` is ``name`` (None for another key)."""
+    head, tail = f"{PREFIX}:thread:{{", "}:imgs"
+    if not (name.startswith(head) and name.endswith(tail)):
+        return None
+    parts = name[len(head):-len(tail)].split(":", 3)
+    if len(parts) != 4 or not all(parts):
+        return None
+    return ThreadKey(parts[0], parts[1], parts[2], parts[3])  # type: ignore[arg-type]
+
+
 def thread_pattern(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:*"
 
@@ -123,8 +137,44 @@ def active_thread(platform: str, workspace: str, channel: str, thread: str) -> s
     return f"{PREFIX}:active:{{{platform}:{workspace}:{channel}:{thread}}}"
 
 
-JOB_STREAM = f"{PREFIX}:jobs"
+# The job queue (issue 19): one stream per platform, so a worker reads only the jobs it can
+# answer. Every job stream and its bookkeeping (the platforms that have one, which workers serve
+# each) share the hash tag {jobs}: one XREADGROUP reads all a worker serves, and one script or
+# transaction touches them, on one Cluster slot (as the single stream before did).
+JOB_BASE = f"{PREFIX}:{{jobs}}"
 JOB_GROUP = "workers"
+# Before issue 19 every platform's jobs shared this one stream; workers move what is left in it
+# to the platforms' streams (bot/jobs/legacy.py).
+LEGACY_JOB_STREAM = f"{PREFIX}:jobs"
+# A job that waits this long with no worker serving its platform goes to the dead letters
+# (settings.job_unserved_max_s; this is its ceiling: well under JOB_MAX_AGE_S, when it is trimmed).
+JOB_UNSERVED_MAX_S = 12 * 3600
+# Dead-letter ids of unserved jobs whose users are still to be told, per platform: the next
+# worker that serves the platform tells them (ids only: the entry holds the user data).
+JOB_UNSERVED_TELL_MAX = 10_000
+
+
+def job_stream(platform: str, base: str = JOB_BASE) -> str:
+    """The stream of ``platform``'s jobs (only workers that serve it read it)."""
+    return f"{base}:q:{platform}"
+
+
+def job_platforms(base: str = JOB_BASE) -> str:
+    """Set of the platforms that have a job stream (``miru jobs``, health, housekeeping)."""
+    return f"{base}:platforms"
+
+
+def job_serving(platform: str, base: str = JOB_BASE) -> str:
+    """Zset: worker (consumer name) -> last heartbeat, of the workers serving ``platform``."""
+    return f"{base}:serving:{platform}"
+
+
+def job_unserved_tell(platform: str, dead_stream: str | None = None) -> str:
+    """List of dead-letter entry ids (of ``dead_stream``) of ``platform``'s unserved jobs whose
+    users are to be told."""
+    return f"{dead_stream or JOB_DEAD_STREAM}:tell:{platform}"
+
+
 # Jobs given up on (issue 12), for ``miru jobs retry|drop``; user data, so trimmed by age too.
 JOB_DEAD_STREAM = f"{PREFIX}:jobs:dead"
 DEAD_MAX_AGE_S = 7 * 24 * 3600
@@ -271,3 +321,12 @@ def access_platform_admin(platform: str, workspace: str, user: str) -> str:
     """``1``/``0``: whether the user is a workspace admin or owner (for
     ``ACCESS_PLATFORM_ADMIN_TTL_S``)."""
     return f"{access_tag(platform, workspace)}:padmin:{user}"
+
+
+# Hash lists (issue 19): the fingerprint of the lists the last sweep matched stored images and
+# open cases against (a worker that starts with other lists sweeps again), and the lock that
+# lets one worker sweep at a time (it lapses if that worker dies).
+HASHLIST_FINGERPRINT = f"{PREFIX}:hashlist:fingerprint"
+HASHLIST_RESCAN_LOCK = f"{PREFIX}:hashlist:rescan"
+HASHLIST_RESCAN_LOCK_TTL_S = 3600
+HASHLIST_RESCAN_MAX_THREADS = 200_000  # threads one sweep looks at, at most

@@ -24,6 +24,7 @@ AuditKind = Literal[
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
     "review_reveal", "review_purge", "review_view", "appeal",
     "quota_refused",
+    "job_unserved",  # a job waited too long with no worker serving its platform (dead letters)
     "permission_denied", "permission_change",  # team permissions: refusals, /miru admin changes
     # the integration API: 401/403/429 answers (one per request in logs before issue 19, then a
     # summary per minute), keys created or revoked
@@ -127,6 +128,11 @@ class Image:
     findings: tuple[Finding, ...] = ()  # what the gates saw on it (image-level, not the text's)
     consent_confirmed: bool = False  # the uploader confirmed everyone shown agreed
     ocr_text: str = ""  # text read from it, for the engine's untrusted OCR block
+    # Its original's PDQ hashes (every frame's 8 rotations/flips) and its uploader: every use
+    # and the sweep after a hash list changed match it again against the lists as they are now
+    # (``safety.hashlist.HashGate.match``); a match opens a case naming the uploader.
+    pdq: tuple[str, ...] = ()
+    uploader: str = ""
 
 
 @dataclass(frozen=True)

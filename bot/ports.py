@@ -11,11 +11,22 @@ throttles (``bot.app.build_app(clock=...)``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.models import ImageRef, IncomingMessage, Reply, Status
+from safety.types import Finding
+
+
+class HashMatcher(Protocol):
+    """The operator's hash lists as they are now (``safety.hashlist.HashGate``): an image known
+    only by its hashes (a stored one, a case's item) matched again."""
+
+    @property
+    def fingerprint(self) -> str: ...  # names the lists' content
+
+    def match(self, sha256: str, pdq: Sequence[str], index: int) -> tuple[Finding, ...]: ...
 
 
 class Clock(Protocol):

@@ -18,18 +18,22 @@ from bot.core.account import Account
 from bot.core.gateway import MAX_INFLIGHT, Gateway, Notify
 from bot.core.home import Health
 from bot.core.ingress import Ingress
+from bot.core.outcome import request_id_for
 from bot.core.pipeline import Pipeline
 from bot.core.quota import Quotas
 from bot.errors import StoreUnavailable
 from bot.evidence.audit import AuditLog
 from bot.jobs.housekeeping import with_purge
+from bot.jobs.legacy import adopt_legacy
 from bot.jobs.queue import JobQueue
+from bot.jobs.unserved import UnservedJobs
 from bot.jobs.worker import GiveUp, Worker, is_retryable
 from bot.models import IncomingMessage
 from bot.ops.http import Ops
 from bot.ports import Adapters, Clock, Platform
 from bot.review.cards import ReviewNotices
 from bot.review.desk import ReviewDesk
+from bot.review.rescan import HashlistRescan
 from bot.services import Services
 from bot.stores.base import StateStore, ThreadMemory
 from bot.stores.redis_base import REDIS_FAILURES, RedisLike
@@ -65,6 +69,7 @@ class App:
     quotas: Quotas | None = None  # plans and quotas (with Redis; the ingress admits)
     notices: ReviewNotices | None = None  # decisions taken on the command line (with review)
     directories: Mapping[str, Directory] = field(default_factory=dict)
+    rescan: HashlistRescan | None = None  # stored images and open cases, when the lists change
     health: Health | None = None  # the set-up checks an admin's home view shows (bot.health)
 
     @property
@@ -140,12 +145,23 @@ class App:
 
     async def run_worker(self, platforms: Mapping[str, Platform], stop: asyncio.Event,
                          *, concurrency: int = 4, on_give_up: GiveUp | None = None) -> None:
-        """Worker side: take jobs from the shared queue and answer on their platform (each
+        """Worker side: take jobs from the streams of ``platforms`` only (a worker answers
+        only the platforms whose credentials it has) and answer on their platform (each
         registered in ``adapters``, so new cases' cards and queued decisions go out on it).
         ``on_give_up(message, exc)`` runs once when a job is dropped for good; by default the
-        user is told (once: the reply claim holds) and the audit log records it."""
+        user is told (once: the reply claim holds) and the audit log records it. Beside it:
+        the hourly purge, the review notices, the sweep of jobs no worker serves
+        (``bot.jobs.unserved``), whose users this worker tells for its own platforms, and,
+        when the hash lists changed, the sweep of stored images and open cases
+        (``bot.review.rescan``)."""
         async def handle(message: IncomingMessage) -> None:
             await self.run_job(platforms, message)
+
+        async def tell(message: IncomingMessage) -> None:
+            platform = platforms.get(message.platform)
+            if platform is not None:
+                await self.pipeline.give_up(platform.conversation(message), None,
+                                            code="unserved", message_key="jobs.unserved")
 
         async def give_up(message: IncomingMessage, exc: BaseException | None) -> None:
             try:
@@ -157,21 +173,52 @@ class App:
 
         if self.queue is None:
             raise RuntimeError("a worker needs a Redis job queue (build_app with Redis)")
+        if not platforms:
+            raise RuntimeError("a worker needs at least one platform to answer on")
         for platform in platforms.values():
             self.adapters.add(platform)
-        await self.queue.ensure_group()
-        shown = (asyncio.create_task(self.notices.run(stop)) if self.notices is not None
-                 else None)
+        queue = self.queue.serving(platforms)
+        await queue.ensure_group()
         try:
-            await with_purge(Worker(self.queue, handle, concurrency=concurrency,
+            await adopt_legacy(queue)
+        except StoreUnavailable as exc:  # tried again with every sweep
+            log.warning("jobs of the old shared stream not moved yet: %s", exc.detail)
+        unserved = UnservedJobs(queue, max_wait_s=self.settings.job_unserved_max_s,
+                                on_dead=self.unserved, tell=tell)
+        beside: list[asyncio.Task[object]] = [
+            asyncio.create_task(unserved.run(stop), name="unserved-jobs")]
+        if self.notices is not None:
+            beside.append(asyncio.create_task(self.notices.run(stop), name="review-notices"))
+        if self.rescan is not None:  # the hash lists changed since the last sweep: sweep
+            beside.append(asyncio.create_task(self.rescan.on_start(stop), name="hashlist"))
+        try:
+            await with_purge(Worker(queue, handle, concurrency=concurrency,
                                     on_give_up=on_give_up or give_up,
                                     metrics=self.services.metrics).run(stop),
                              self.services.quarantine, stop, review=self.services.review)
         finally:
-            if shown is not None:
-                shown.cancel()
+            for task in beside:
+                task.cancel()
+            for task in beside:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await shown
+                    await task
+
+    async def unserved(self, message: IncomingMessage, dead_id: str, queued_at: float
+                       ) -> None:
+        """A job waited past ``job_unserved_max_s`` with no worker serving its platform and
+        went to the dead letters: audited, and its images and slot given back (it was never
+        answered)."""
+        log.error("job of %s moved to the dead letters as %s: no worker serves the platform",
+                  message.platform, dead_id)
+        try:
+            await self.audit.write(self.audit.record(
+                "job_unserved", request_id_for(message), platform=message.platform,
+                user=message.user, channel=message.channel, thread=message.thread,
+                detail={"dead": dead_id, "waited_s": round(self.services.clock.now()
+                                                           - queued_at)}))
+        finally:
+            await self.ingress.refund(message, at=queued_at)
+            await self.ingress.release(message)
 
     async def run_job(self, platforms: Mapping[str, Platform], message: IncomingMessage
                       ) -> None:
@@ -180,9 +227,12 @@ class App:
         the same request is still in progress, and freeing it would let the user start one
         more meanwhile."""
         platform = platforms.get(message.platform)
-        if platform is None:
-            log.error("no adapter for platform %s; job dropped", message.platform)
-            await self.ingress.release(message)
+        if platform is None:  # in a stream of another platform: queue it where it belongs
+            if self.queue is None:
+                raise RuntimeError("a worker needs a Redis job queue")
+            entry = await self.queue.enqueue(message)
+            log.warning("a %s job was in another platform's stream; queued again on its own "
+                        "as %s", message.platform, entry)
             return
         try:
             await self.pipeline.run(platform.conversation(message))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.models import Image
 from bot.ops.metrics import Metrics
-from bot.ports import SYSTEM_CLOCK, Clock
+from bot.ports import SYSTEM_CLOCK, Clock, HashMatcher
 from safety.types import DecodedImage, ScreenContext, Verdict
 
 if TYPE_CHECKING:
@@ -63,5 +63,7 @@ class Services:
     review: Review | None = None  # the moderators' queue (with Redis)
     review_cards: Callable[[Case], Awaitable[None]] = no_cards  # post a case's card
     metrics: Metrics = field(default_factory=Metrics)  # this process's one registry
+    # The hash lists every stored image is matched against again at each use (None: no lists)
+    hashes: HashMatcher | None = None
     clock: Clock = SYSTEM_CLOCK  # time for stamps and quotas (build_app's ``clock=``)
 

@@ -560,6 +560,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, something went wrong on my side. Please try again.",
         "ja": "申し訳ありません、内部で問題が発生しました。もう一度お試しください。",
     },
+    "jobs.unserved": {
+        "en": "Sorry, I could not get to this request in time, so it was not answered. "
+              "Please ask again.",
+        "ja": "申し訳ありません、時間内にこのリクエストを処理できず、回答できませんでした。"
+              "もう一度お試しください。",
+    },
     "engine.truncated": {
         "en": "(The answer was cut short here: it was too long.)",
         "ja": "（回答が長すぎるため、ここで打ち切りました。）",

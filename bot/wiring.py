@@ -32,6 +32,8 @@ from bot.receipts.images import ReceiptImages
 from bot.receipts.ledger import Ledger
 from bot.receipts.model import Receipt
 from bot.receipts.reader import read_receipt
+from bot.review.cards import ReviewNotices
+from bot.review.rescan import HashlistRescan
 from bot.review.service import Review
 from bot.review.store import ReviewStore
 from bot.services import ScreenerLike, Services
@@ -42,6 +44,7 @@ from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
 from bot.vision.ocr_words import Ocr
 from config.policy import PolicyConfig, load_policy
 from config.settings import Settings
+from safety.hashlist import HashGate
 
 DAY_S = 24 * 3600
 
@@ -75,6 +78,38 @@ def open_review(settings: Settings, policy: PolicyConfig, redis: RedisLike, audi
     if link is None:
         return Review(ReviewStore(redis), quarantine, audit, clock=clock)
     return Review(ReviewStore(redis), quarantine, audit, link=link, clock=clock)
+
+
+def hash_gate(policy: PolicyConfig) -> HashGate:
+    """The operator's hash lists from the policy: the first gate, and what stored images and
+    open cases are matched against again (``Services.hashes``, ``HashlistRescan``)."""
+    return HashGate(policy.hash_lists.sha256, policy.hash_lists.pdq,
+                    max_distance=policy.thresholds.pdq_max_distance)
+
+
+def hashlist_rescan(services: Services, redis: RedisLike | None,
+                    notices: ReviewNotices | None, *, consumer: str = ""
+                    ) -> HashlistRescan | None:
+    """The sweep of stored images and open cases after a hash list changed (a worker runs it
+    as it starts): with Redis, a review queue and thread memory in Redis only."""
+    if (redis is None or services.review is None or services.hashes is None
+            or not isinstance(services.memory, RedisThreadMemory)):
+        return None
+    return HashlistRescan(redis, services.hashes, services.review, services.memory,
+                          services.audit, services.policy, notices=notices,
+                          cards=services.review_cards, consumer=consumer)
+
+
+def open_hashlist_rescan(settings: Settings, redis: RedisLike, audit: AuditLog
+                         ) -> HashlistRescan:
+    """The same sweep for ``miru hashlist rescan``: new cases wait in the queue (no platform
+    here), decisions reach the cards through the workers (``ReviewNotices``)."""
+    policy = load_policy(settings.policy_file)
+    review = open_review(settings, policy, redis, audit)
+    memory = memory_store(settings, policy, redis)
+    assert isinstance(memory, RedisThreadMemory)
+    return HashlistRescan(redis, hash_gate(policy), review, memory, audit, policy,
+                          notices=ReviewNotices(review), consumer="cli")
 
 
 def open_ledger(settings: Settings, policy: PolicyConfig, redis: RedisLike,

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     age_estimation: bool = True
     language: Literal["ja", "en", "auto"] = "auto"
 
+    # A job that waits this long with no worker serving its platform (none has that platform's
+    # credentials, or all are down) goes to the dead letters; its user is told by the next
+    # worker that serves the platform. At most 12 hours (jobs are trimmed after a day).
+    job_unserved_max_s: float = Field(600.0, gt=0, le=12 * 3600)
+
     # Thread memory (how long turns and images are kept is the policy file's [retention])
     max_turns: int = Field(20, gt=0)
     max_thread_image_bytes: int = Field(20_000_000, gt=0)

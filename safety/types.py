@@ -69,6 +69,9 @@ class DecodedImage:
     frame_count: int  # frames in the file (may exceed len(frames) when capped)
     pdq: str = ""  # hex, of the first frame
     pdq_quality: int = 0
+    # PDQ (hex) of the 8 rotations/flips of every frame (``safety.hashlist.dihedral_hex``): the
+    # hash gate matches these, and they are kept with a stored image to match it again later
+    pdq_variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

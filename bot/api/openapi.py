@@ -146,7 +146,12 @@ def _schemas() -> dict[str, Any]:
                                 "status": {"type": "string"}, "created": {"type": "string"}}},
         "Health": {"type": "object", "required": ["ok", "redis", "workers"], "properties": {
             "ok": {"type": "boolean"}, "redis": {"type": "boolean"},
-            "workers": {"type": "integer", "minimum": 0}}},
+            "status": {"type": "string", "enum": ["ok", "degraded", "down"]},
+            "workers": {"type": "integer", "minimum": 0},
+            "unserved": {"type": "object", "description": "platform -> jobs waiting that no "
+                         "live worker serves",
+                         "additionalProperties": {"type": "integer", "minimum": 0}},
+            "reasons": {"type": "array", "items": {"type": "string"}}}},
     }
 
 
@@ -211,10 +216,12 @@ def document() -> dict[str, Any]:
                     "application/json": {"schema": {"type": "object",
                                                     "required": ["openapi", "paths"]}}}}}}},
             "/healthz": {"get": {
-                "summary": "200 when Redis answers and a worker was seen in the last minute",
+                "summary": "200 when Redis answers, a worker was seen in the last minute and "
+                           "every platform with jobs waiting has a live worker",
                 "security": [],
                 "responses": {"200": {"description": "healthy", "content": health},
-                              "503": {"description": "Redis or workers missing",
+                              "503": {"description": "Redis, workers or a platform's "
+                                                     "workers missing (reasons)",
                                       "content": health}}}},
             "/metrics": {"get": {
                 "summary": "Prometheus metrics of this process", "security": [],

@@ -1,6 +1,8 @@
 """``miru jobs [--json]``, ``miru jobs retry ID``, ``miru jobs drop ID``: the job queue's
-counts (queued, pending, dead) and the dead letters, for operators. Output names the platform,
-channel and user ids of a dead job and why it was given up, never the message text."""
+counts (queued, pending, dead), each platform's stream (what waits, how long, how many live
+workers serve it; jobs that no worker serves are named), and the dead letters, for operators.
+Output names the platform, channel and user ids of a dead job and why it was given up, never
+the message text."""
 
 from __future__ import annotations
 
@@ -72,13 +74,23 @@ async def jobs_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _show(queue: JobQueue, as_json: bool, limit: int) -> int:
+    rows = await queue.platform_jobs()
     stats = await queue.stats()
     dead = await queue.dead.list(limit)
+    unserved = [p.platform for p in rows if p.unserved]
     if as_json:
         print(dumps({"queued": stats.queued, "pending": stats.pending, "dead": stats.dead,
+                     "platforms": [p.as_dict() for p in rows], "unserved": unserved,
                      "dead_jobs": [_row(d) for d in dead]}))
         return EX_OK
     print(f"queued {stats.queued}  pending {stats.pending}  dead {stats.dead}")
+    for p in rows:
+        wait = f"  oldest waiting {p.oldest_s:.0f} s" if p.queued else ""
+        print(f"  {p.platform:<10} queued {p.queued}  pending {p.pending}  "
+              f"workers {p.workers}{wait}")
+    for name in unserved:
+        print(f"no worker serves {name}: its jobs wait (start a worker with {name}'s "
+              "credentials; past MIRU_JOB_UNSERVED_MAX_S they go to the dead letters)")
     for d in dead:
         r = _row(d)
         print(f"{r['id']}  {r['at']}  {r['reason']:<12} {r['error'] or '-'}  "

@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_jobs_parser(sub)
     add_usage_parser(sub)
+    from bot.cli.hashlist import add_parser as add_hashlist_parser
+
+    add_hashlist_parser(sub)
     from bot.cli.api import add_parser as add_api_parser
 
     add_api_parser(sub)  # serve-api, api-key, webhooks (the integration API)
@@ -234,6 +237,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.jobs import jobs_command
 
         return await jobs_command(args, settings)
+    if args.cmd == "hashlist":
+        from bot.cli.hashlist import hashlist_command
+
+        return await hashlist_command(args, settings)
     if args.cmd in ("serve-api", "api-key", "webhooks"):
         from bot.cli.api import api_command
 

@@ -80,13 +80,16 @@ class Ingress:
         reset = admission.reset_at
         return max(1, int(reset.timestamp() - self.clock.now())) if reset is not None else 5
 
-    async def refund(self, message: IncomingMessage) -> None:
-        """Counted but never queued: give the images back (best effort; a quota store that is
-        down now keeps the count, which errs on the side of the limit)."""
+    async def refund(self, message: IncomingMessage, *, at: float | None = None) -> None:
+        """Counted but never queued, or queued and never answered (no worker served its
+        platform): give the images back (best effort; a quota store that is down now keeps
+        the count, which errs on the side of the limit). ``at``: when it was counted (the
+        day's counter it went to), by default now."""
         if self.quotas is None or message.review_case:
             return
         try:
-            await self.quotas.refund(message, request_id_for(message), now=self.clock.now())
+            await self.quotas.refund(message, request_id_for(message),
+                                     now=self.clock.now() if at is None else at)
         except StoreUnavailable as exc:
             log.warning("ingress.quota_refund_failed", platform=message.platform,
                         error=exc.code)

@@ -36,6 +36,7 @@ class Outcome:
     images: list[Image] = field(default_factory=list)  # this message's processed images
     stored: list[Image] = field(default_factory=list)  # the thread's images, decided again
     dropped: list[tuple[Image, Action]] = field(default_factory=list)  # stored, now stopped
+    relisted: list[str] = field(default_factory=list)  # stored images a hash list now names
     rejections: list[Rejection] = field(default_factory=list)
     engine: str = ""
     language: str = "en"

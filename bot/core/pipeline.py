@@ -140,7 +140,7 @@ class Pipeline:
             img = await self.s.ingestor.process(raw[d.index], d, blur=blur)
             out.images.append(replace(
                 img, findings=_own_findings(verdict, d.index),
-                consent_confirmed=msg.consent_confirmed))
+                consent_confirmed=msg.consent_confirmed, uploader=msg.user))
         await self._answer(conv, out, delivery, history, remembered)
 
     async def _recall(self, msg: IncomingMessage, out: Outcome
@@ -275,17 +275,20 @@ class Pipeline:
             log.warning("thread memory not written: %s", exc.detail,
                         extra={"request_id": out.request_id})
 
-    async def give_up(self, conversation: Conversation, exc: BaseException | None) -> None:
-        """The worker dropped this job for good (its runs failed, or its workers kept dying):
-        tell the user unless a reply already went out, and record it. Never raises."""
+    async def give_up(self, conversation: Conversation, exc: BaseException | None, *,
+                      code: str | None = None, message_key: str = "error.generic") -> None:
+        """The worker dropped this job for good (its runs failed, its workers kept dying, or
+        no worker served its platform in time: ``code``, ``message_key``): tell the user
+        unless a reply already went out, and record it. Never raises."""
         msg = conversation.message
         out = Outcome(request_id=request_id_for(msg))
-        code = getattr(exc, "code", None) or (type(exc).__name__ if exc else "workers_died")
+        code = code or getattr(exc, "code", None) or (type(exc).__name__ if exc
+                                                      else "workers_died")
         try:
             out.language = await self.account.answer_language(msg, remember=False)
             await self._fail(conversation, out, Delivery(self.s.state, out.request_id,
                                                          wait_s=self.s.delivery_wait_s),
-                             f"job_dropped:{code}", strings.t("error.generic", out.language))
+                             f"job_dropped:{code}", strings.t(message_key, out.language))
         except Exception:
             log.exception("could not tell the user about a dropped job",
                           extra={"request_id": out.request_id})

@@ -84,8 +84,10 @@ class Steps:
         return raw
 
     async def screen(self, msg: IncomingMessage, out: Outcome) -> Verdict:
-        """Fresh images through the gates, stored ones from their kept findings: all with this
-        message's text and the channel's policy as it is now."""
+        """Fresh images through the gates, stored ones from their kept findings and their
+        hashes matched against the hash lists as they are now (a list may have grown since
+        the image was stored): all with this message's text and the channel's policy as it is
+        now."""
         ctx = context_for(self.s.policy, msg.channel, msg.text,
                           consent_confirmed=msg.consent_confirmed,
                           platform_audience=msg.platform_audience)
@@ -95,7 +97,11 @@ class Steps:
                 parts.append(await self.s.screener.screen(out.decoded, ctx))
         first_stored = len(msg.images)  # stored findings get indices no fresh image has
         for k, img in enumerate(out.stored):
-            own = redecide(img.findings, replace(
+            listed = (self.s.hashes.match(img.original_sha256, img.pdq, first_stored + k)
+                      if self.s.hashes is not None else ())
+            if listed:
+                out.relisted.append(img.sha256)
+            own = redecide((*img.findings, *listed), replace(
                 ctx, consent_confirmed=ctx.consent_confirmed or img.consent_confirmed),
                 self.s.policy, image_index=first_stored + k, blurred=img.blurred)
             if own.action in _STOPS:
@@ -121,7 +127,8 @@ class Steps:
         except StoreUnavailable as exc:
             log.warning("could not drop stored images: %s", exc.detail)
         await self.audit(msg, out, "stored_image_dropped", verdict=out.verdict,
-                          detail={"images": ids})
+                          detail={"images": ids, **({"hash_listed": out.relisted}
+                                                    if out.relisted else {})})
 
     async def act_on_verdict(self, conv: Conversation, out: Outcome, delivery: Delivery,
                               verdict: Verdict, raw: dict[int, bytes]) -> bool:
@@ -164,9 +171,10 @@ class Steps:
             return ""
         if self.s.review is not None:
             try:
+                shas, pdq, uploaders = _evidence_hashes(msg, out, raw)
                 case = await self.s.review.open_case(
-                    msg, out.request_id, verdict, raw, language=out.language,
-                    images=tuple(d.original_sha256 for d in out.decoded if d.index in raw))
+                    msg, out.request_id, verdict, raw, language=out.language, images=shas,
+                    pdq=pdq, uploaders=uploaders)
             except (QuarantineError, StoreUnavailable, OSError) as exc:
                 log.error("review case not opened (local quarantine instead): %s", exc,
                           extra={"request_id": out.request_id})
@@ -259,3 +267,23 @@ class Steps:
             images=[d.original_sha256 for d in out.decoded]
             + [img.original_sha256 for img in out.stored]
             + [img.original_sha256 for img, _ in out.dropped]))
+
+
+def _evidence_hashes(msg: IncomingMessage, out: Outcome, raw: dict[int, bytes]
+                     ) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...], tuple[str, ...]]:
+    """For each preserved item (in ``raw``'s order): its original's SHA-256 and PDQ hashes, so
+    a case is matched again when a hash list changes, and who uploaded it (a stored image may
+    be another participant's). Fresh images have this message's indices, stored ones follow."""
+    fresh = {d.index: d for d in out.decoded}
+    shas, pdq, uploaders = [], [], []
+    for index in sorted(raw):
+        if index in fresh:
+            shas.append(fresh[index].original_sha256)
+            pdq.append(fresh[index].pdq_variants)
+            uploaders.append(msg.user)
+        elif 0 <= index - len(msg.images) < len(out.stored):
+            img = out.stored[index - len(msg.images)]
+            shas.append(img.original_sha256)
+            pdq.append(img.pdq)
+            uploaders.append(img.uploader)
+    return tuple(shas), tuple(pdq), tuple(uploaders)

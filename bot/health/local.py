@@ -1,5 +1,6 @@
-"""The checks of this machine's set-up: policy, data folder, Redis, Tesseract, the safety and
-vision models, secrets and keys. Each says what it found and, when it fails, how to fix it."""
+"""The checks of this machine's set-up: policy, data folder, Redis, the job streams' workers,
+Tesseract, the safety and vision models, secrets and keys. Each says what it found and, when it
+fails, how to fix it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.evidence.secrets import (
     pseudonym_secret,
     quarantine_key,
 )
+from bot.jobs.backlog import platform_jobs_sync
 from bot.models import SetupCheck as Check
 from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
 from bot.vision.factory import model_cached, model_source
@@ -69,6 +71,36 @@ def _redis(settings: Settings) -> Check:
                      "start Redis (`make redis`, or apt-get install redis-server) or set "
                      "MIRU_REDIS_URL; `miru ask` works without it")
     return Check("redis", True, settings.redis_url)
+
+
+def _jobs(settings: Settings) -> Check:
+    """Every platform with jobs waiting has a live worker that serves it (a worker answers
+    only the platforms whose credentials it has: docs/deployment.md)."""
+    try:
+        with sync_redis(settings) as client:
+            rows = platform_jobs_sync(client)
+    except REDIS_FAILURES:
+        return Check("jobs", True, "not checked (Redis does not answer)")
+    unserved = [row for row in rows if row.unserved]
+    if unserved:
+        needs = ", ".join(f"{row.platform}: {_credentials(row.platform)}" for row in unserved)
+        return Check("jobs", False, "; ".join(row.reason for row in unserved),
+                     f"start a worker with the platform's credentials ({needs}): `miru worker`"
+                     " or `miru run PLATFORM`; until then the jobs wait, and past "
+                     "MIRU_JOB_UNSERVED_MAX_S they go to the dead letters (`miru jobs`)")
+    shown = ", ".join(f"{row.platform} {row.waiting} waiting, {row.workers} worker(s)"
+                      for row in rows)
+    return Check("jobs", True, shown or "no job queued yet")
+
+
+def _credentials(platform: str) -> str:
+    """What a worker needs set to serve ``platform`` (its registry entry's ``needs``)."""
+    from bot.core.platforms import PlatformRegistry  # an adapter module: only when needed
+
+    try:
+        return PlatformRegistry().get(platform).needs or "its credentials"
+    except ConfigError:
+        return "its credentials"
 
 
 def _tesseract(settings: Settings) -> Check:
@@ -190,5 +222,5 @@ def _same_volume(a: Path, b: Path) -> bool:
 
 
 LOCAL_CHECKS: tuple[Callable[[Settings], Check], ...] = (
-    _policy, _data_dir, _redis, _tesseract, _safety_models, _vision_model, _audit_secret,
+    _policy, _data_dir, _redis, _jobs, _tesseract, _safety_models, _vision_model, _audit_secret,
     _audit_chain_key, _quarantine_key)

@@ -25,7 +25,7 @@ import pdqhash
 from PIL import Image, ImageFile
 
 from bot.imaging import imageops
-from safety.hashlist import pdq_hex
+from safety.hashlist import dihedral_hex, pdq_hex
 from safety.types import Box
 
 PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "heif": "HEIF"}
@@ -49,6 +49,7 @@ class ScreenResult:
     frame_count: int
     pdq: str
     pdq_quality: int
+    pdq_variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,9 +182,12 @@ def _screen(
             if fmt != "heif" and (index + 1) * canvas > max_total_pixels:  # a GIF canvas grew
                 raise _Reject(_too_many_total(index + 1, (index + 1) * canvas, max_total_pixels))
         frames.append(_screen_frame(img, fmt, screen_size))
-    bits, quality = pdqhash.compute(frames[0])
-    pdq = pdq_hex(bits)  # the ThreatExchange hex form operators' lists use
-    return ScreenResult(width, height, tuple(frames), count, pdq, int(quality))
+    # Every frame's 8 rotations/flips, in the ThreatExchange hex form operators' lists use: the
+    # hash gate matches them, and a stored image keeps them to be matched again later.
+    first, quality = pdqhash.compute_dihedral(np.ascontiguousarray(frames[0]))
+    variants = tuple(pdq_hex(h) for h in first) + dihedral_hex(frames[1:])
+    return ScreenResult(width, height, tuple(frames), count, variants[0], int(quality),
+                        variants)
 
 
 def screen_task(

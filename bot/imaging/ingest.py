@@ -207,6 +207,7 @@ class Ingestor:
             frame_count=result.frame_count,
             pdq=result.pdq,
             pdq_quality=result.pdq_quality,
+            pdq_variants=result.pdq_variants,
         )
 
     async def process(
@@ -237,6 +238,7 @@ class Ingestor:
             original_sha256=original,
             sha256=hashlib.sha256(result.data).hexdigest(),
             blurred=bool(blur),
+            pdq=decoded.pdq_variants,
         )
 
     def close(self) -> None:

@@ -1,7 +1,9 @@
 """The dead-letter stream: jobs the worker gave up on, kept for an operator to retry or drop.
 
-A job lands here when it failed in a way not worth retrying, failed ``max_attempts`` times, or its
-workers kept dying; the user has been told (``Pipeline.give_up``). Each entry holds the job's
+A job lands here when it failed in a way not worth retrying, failed ``max_attempts`` times, its
+workers kept dying (the user has been told: ``Pipeline.give_up``), or it waited too long with no
+worker serving its platform (``unserved``: the next worker that serves it tells the user,
+``bot.jobs.unserved``). Each entry holds the job's
 message, its attempt count, why it was given up (``reason``) and the error's type and code, never
 its text (an exception message may quote a token or a URL). Like the job stream it holds user
 data, so it is trimmed by age (``keys.DEAD_MAX_AGE_S``) and length, and ``forget`` covers it.
@@ -21,7 +23,7 @@ from bot.stores.job_stream import forget_jobs
 from bot.stores.redis_base import RedisLike, redis_errors, transaction
 from bot.stores.redis_base import text as _text
 
-Reason = Literal["failed", "exhausted", "workers_died"]
+Reason = Literal["failed", "exhausted", "workers_died", "unserved"]
 
 
 @dataclass(frozen=True)

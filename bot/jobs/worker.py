@@ -86,7 +86,7 @@ class Worker:
         self.metrics = metrics or Metrics()
         # Jobs being acked, re-queued or buried: their entries leave the group's pending list
         # while their tasks still run, which the heartbeat must not report as lost.
-        self._settling: set[str] = set()
+        self._settling: set[tuple[str, str]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then give the jobs in hand ``drain_s`` to finish and
@@ -109,6 +109,8 @@ class Worker:
             for task in (beat, *running):
                 task.cancel()
             await asyncio.gather(beat, *running, return_exceptions=True)
+            with contextlib.suppress(StoreUnavailable):
+                await self.queue.presence.gone()  # its platforms show unserved at once
 
     async def _loop(self, stop: asyncio.Event, running: dict[asyncio.Task[None], Job]) -> None:
         delay = self.backoff_s
@@ -137,7 +139,10 @@ class Worker:
             delay = self.backoff_s
             if claim and not any(job.attempts > 1 for job in jobs):
                 next_claim = time.monotonic() + min(CLAIM_EVERY_S, self.heartbeat_s)
+            held = {job.ref for job in running.values()}
             for job in jobs:
+                if job.ref in held:  # its own, still being settled: claimed back while slow
+                    continue
                 task = asyncio.create_task(self._run_one(job), name=f"job-{job.id}")
                 running[task] = job
                 task.add_done_callback(functools.partial(self._forget, running))
@@ -145,7 +150,7 @@ class Worker:
     def _forget(self, running: dict[asyncio.Task[None], Job], task: asyncio.Task[None]) -> None:
         job = running.pop(task, None)
         if job is not None:
-            self._settling.discard(job.id)
+            self._settling.discard(job.ref)
 
     async def _release(self, running: dict[asyncio.Task[None], Job]) -> None:
         left = {task: job for task, job in running.items() if not task.done()}
@@ -154,10 +159,9 @@ class Worker:
         for task in left:
             task.cancel()
         await asyncio.gather(*left, return_exceptions=True)
-        ids = [job.id for job in left.values()]
         try:
-            await self.queue.release(ids)
-            log.warning("stopping: released %d unfinished job(s) to other workers", len(ids))
+            await self.queue.release(list(left.values()))
+            log.warning("stopping: released %d unfinished job(s) to other workers", len(left))
         except StoreUnavailable as exc:
             log.warning("stopping: could not release jobs (claimed after the idle time): %s",
                         exc.detail)
@@ -166,7 +170,7 @@ class Worker:
                          ended: asyncio.Event) -> None:
         """Every ``heartbeat_ms``, tell Redis this worker and its running jobs are alive;
         until ``ended`` is set."""
-        lost: set[str] = set()
+        lost: set[tuple[str, str]] = set()
         next_prune = time.monotonic()
         while not ended.is_set():
             try:
@@ -182,20 +186,20 @@ class Worker:
             await _sleep_or_stop(ended, self.heartbeat_s)
             if ended.is_set():
                 return
-            ids = [job.id for job in running.values()
-                   if job.id not in lost and job.id not in self._settling]
-            if not ids:
+            jobs = [job for job in running.values()
+                    if job.ref not in lost and job.ref not in self._settling]
+            if not jobs:
                 continue
             try:
-                kept = set(await self.queue.touch(ids))
+                kept = {job.ref for job in await self.queue.touch(jobs)}
             except StoreUnavailable as exc:
                 log.warning("job heartbeat failed: %s", exc.detail)
                 continue
-            still = {job.id for job in running.values()} - self._settling
-            for job_id in (set(ids) - kept) & still:
-                lost.add(job_id)
+            still = {job.ref for job in running.values()} - self._settling
+            for ref in ({job.ref for job in jobs} - kept) & still:
+                lost.add(ref)
                 log.warning("job %s is no longer this worker's (claimed by another worker "
-                            "or forgotten); it runs on", job_id)
+                            "or forgotten); it runs on", ref[1])
 
     async def _run_one(self, job: Job) -> None:
         if job.attempts > self.max_attempts:
@@ -228,7 +232,7 @@ class Worker:
 
     async def _give_up(self, job: Job, exc: BaseException | None, reason: Reason) -> None:
         """Bury first (a crash then never tells the user twice), then the hook."""
-        self._settling.add(job.id)
+        self._settling.add(job.ref)
         try:
             entry = await self.queue.bury(job, reason, exc)
             log.error("job %s moved to the dead letters as %s (%s)", job.id, entry, reason)
@@ -245,7 +249,7 @@ class Worker:
 
     async def _settle(self, job: Job, *, retry: bool) -> None:
         """Ack (or re-queue) the job; if Redis is down it stays pending and is claimed later."""
-        self._settling.add(job.id)
+        self._settling.add(job.ref)
         try:
             if retry:
                 await self.queue.retry(job)

@@ -28,6 +28,12 @@ class Metrics:
                                        "Jobs in the dead-letter stream (shared)", registry=r)
         self.workers_seen = Gauge("miru_workers_seen", "Workers seen in the last minute",
                                   registry=r)
+        self.platform_jobs_waiting = Gauge(
+            "miru_platform_jobs_waiting", "Jobs queued or pending in a platform's stream",
+            ["platform"], registry=r)
+        self.platform_workers = Gauge(
+            "miru_platform_workers", "Workers serving a platform seen in the last minute "
+            "(0 with jobs waiting: nothing answers them)", ["platform"], registry=r)
         self.jobs_in_flight = Gauge("miru_jobs_in_flight", "Jobs this process is running",
                                     registry=r)
         self.jobs_done = Counter("miru_jobs_done", "Jobs this process finished", registry=r)

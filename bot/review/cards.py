@@ -45,10 +45,12 @@ class ReviewNotices:
         self.review = review
         self.adapters = adapters or Adapters()
 
-    async def publish(self, case: Case, decision: Decision) -> None:
+    async def publish(self, case: Case, decision: Decision, *, tell: bool = True) -> None:
         """Queue the decision for the case's platform; the worker that shows it words it
-        with that platform's ``PlatformInfo``."""
-        body = json.dumps({"case": case.id, "decision": decision.value})
+        with that platform's ``PlatformInfo``. ``tell=False``: the card only, the uploader
+        is not told (a hash-list match never warns the uploader)."""
+        body = json.dumps({"case": case.id, "decision": decision.value,
+                           **({} if tell else {"tell": False})})
         r, key = self.review.store.r, keys.review_notices(case.platform)
         with redis_errors("review notice"):
             await r.lpush(key, body)
@@ -82,7 +84,8 @@ class ReviewNotices:
         card = await self.review.store.card(case.id)
         if card is not None:
             await poster.update_review_card(card, case)
-        await poster.tell_uploader(case, text, delete=delete)
+        if notice.get("tell", True) is not False:
+            await poster.tell_uploader(case, text, delete=delete)
         return True
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -58,6 +58,9 @@ class Case:
     decided_at: float = 0.0
     legal_hold: bool = False
     appealed: bool = False
+    # A hash list named one of its items after it was opened (``bot.review.rescan``): treated
+    # like a preserved item from then on (no preview, no Reveal), whatever its action was.
+    hash_match: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,8 +69,14 @@ class Case:
 
     @property
     def previewable(self) -> bool:
-        """Only ``hold`` items ever show a (blurred) preview; preserved ones never do."""
-        return self.action == "hold"
+        """Only ``hold`` items ever show a (blurred) preview; preserved ones never do, nor a
+        case a hash list named later."""
+        return self.action == "hold" and not self.hash_match
+
+    @property
+    def pdq(self) -> tuple[tuple[str, ...], ...]:
+        """Each item's PDQ hashes (rotations and flips of every frame), when they were kept."""
+        return tuple(tuple(str(h) for h in item) for item in self.extra.get("pdq") or ())
 
     def summary(self) -> dict[str, Any]:
         """What ``miru review list --json`` prints for each case."""
@@ -76,10 +85,10 @@ class Case:
                 "platform": self.platform, "channel": self.channel, "link": self.link,
                 "legal_hold": self.legal_hold, "decided_by": self.decided_by,
                 "decided_at": iso(self.decided_at) if self.decided_at else None,
-                "appealed": self.appealed}
+                "appealed": self.appealed, "hash_match": self.hash_match}
 
 
-_STATE_FIELDS = ("status", "decided_by", "decided_at", "legal_hold", "appealed")
+_STATE_FIELDS = ("status", "decided_by", "decided_at", "legal_hold", "appealed", "hash_match")
 
 
 def iso(ts: float) -> str:
@@ -92,7 +101,8 @@ def dump_case(case: Case) -> dict[Any, Any]:
     return {"data": json.dumps(fixed, ensure_ascii=False), "status": case.status.value,
             "decided_by": case.decided_by, "decided_at": repr(case.decided_at),
             "legal_hold": "1" if case.legal_hold else "0",
-            "appealed": "1" if case.appealed else "0"}
+            "appealed": "1" if case.appealed else "0",
+            "hash_match": "1" if case.hash_match else "0"}
 
 
 def load_case(raw: dict[Any, Any]) -> Case:
@@ -105,7 +115,8 @@ def load_case(raw: dict[Any, Any]) -> Case:
         return Case(**fixed, status=CaseStatus(h.get("status", "pending")),
                     decided_by=h.get("decided_by", ""),
                     decided_at=float(h.get("decided_at") or 0.0),
-                    legal_hold=h.get("legal_hold") == "1", appealed=h.get("appealed") == "1")
+                    legal_hold=h.get("legal_hold") == "1", appealed=h.get("appealed") == "1",
+                    hash_match=h.get("hash_match") == "1")
     except (KeyError, ValueError, TypeError) as exc:
         raise CodecError(f"unreadable review case: {type(exc).__name__}: {exc}") from None
 

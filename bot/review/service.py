@@ -96,10 +96,14 @@ class Review:
     # -- opening ---------------------------------------------------------------------------
     async def open_case(self, msg: IncomingMessage, request_id: str, verdict: Verdict,
                         raw: dict[int, bytes], *, images: tuple[str, ...] = (),
+                        pdq: tuple[tuple[str, ...], ...] = (),
+                        uploaders: tuple[str, ...] = (),
                         language: str = "en", link: str = "") -> Case:
-        """Store the evidence (encrypted) and the case; audit ``review_opened``. Raises
-        ``QuarantineError`` or ``StoreUnavailable`` when it cannot (the caller keeps the
-        request stopped and falls back to the local quarantine)."""
+        """Store the evidence (encrypted) and the case; audit ``review_opened``. ``images`` and
+        ``pdq``: each item's original SHA-256 and PDQ hashes (a changed hash list matches the
+        case again); ``uploaders``: who posted each item, when not all were the message's
+        author. Raises ``QuarantineError`` or ``StoreUnavailable`` when it cannot (the caller
+        keeps the request stopped and falls back to the local quarantine)."""
         case_id = new_case_id()
         now = self.clock.now()
         evidence = []
@@ -113,7 +117,10 @@ class Review:
                     workspace=msg.workspace, channel=msg.channel, thread=msg.thread,
                     message_id=msg.message_id, user=msg.user, link=link or self.link(msg),
                     request_id=request_id, language=language, images=images,
-                    evidence=tuple(evidence), message=dump_message(msg).decode())
+                    evidence=tuple(evidence), message=dump_message(msg).decode(),
+                    extra={**({"pdq": [list(p) for p in pdq]} if any(pdq) else {}),
+                           **({"uploaders": list(uploaders)}
+                              if any(u and u != msg.user for u in uploaders) else {})})
         await self.store.create(case, int(now + self.quarantine.ttl_s(False)))
         await self._audit("review_opened", case, Actor(msg.platform, msg.user))
         return case

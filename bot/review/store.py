@@ -45,6 +45,14 @@ redis.call('HSET', KEYS[1], 'status', 'pending', 'appealed', '1', 'decided_by', 
 return 'ok'
 """
 
+# KEYS: case. A hash list named one of the case's items: marked (no preview, no Reveal) only
+# while the case exists (a bare HSET would leave a case hash without its data).
+_HASH_MATCH_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'hash_match', '1')
+return 1
+"""
+
 Outcome = Literal["ok", "decided", "gone"]
 
 
@@ -71,6 +79,7 @@ class ReviewStore:
         self.r = redis
         self._decide = register_script(redis, _DECIDE_LUA)
         self._appeal = register_script(redis, _APPEAL_LUA)
+        self._hash_match = register_script(redis, _HASH_MATCH_LUA)
 
     async def create(self, case: Case, expire_at: int) -> None:
         with redis_errors("review create"):
@@ -117,6 +126,11 @@ class ReviewStore:
         with redis_errors("review appeal"):
             return text(await self._appeal(
                 keys=[keys.review_case(case_id), keys.review_decision(case_id)]))
+
+    async def mark_hash_match(self, case_id: str) -> bool:
+        """A hash list names one of the case's items; False when the case is gone."""
+        with redis_errors("review hash match"):
+            return bool(await self._hash_match(keys=[keys.review_case(case_id)]))
 
     async def set_card(self, case_id: str, card: Card) -> None:
         with redis_errors("review card"):

@@ -1,7 +1,8 @@
-"""Deleting one user's jobs from the job stream (``forget``).
+"""Deleting one user's jobs from a job stream (``forget``).
 
-The job stream holds user data (ids, message text, file references) until a job is acknowledged,
-so it is a store like thread memory: ``forget`` covers it. Here, not in ``bot.jobs``, so the
+The job streams (one per platform, ``keys.job_stream``) hold user data (ids, message text, file
+references) until a job is acknowledged, so they are a store like thread memory: ``forget``
+covers them. Here, not in ``bot.jobs``, so the
 stores never depend on the worker side (the queue uses it too).
 """
 
@@ -19,8 +20,8 @@ from bot.stores.redis_base import text as _text
 _FORGET_BATCH = 500
 
 
-async def forget_jobs(redis: RedisLike, platform: str, user: str, *,
-                      stream: str = keys.JOB_STREAM, group: str = keys.JOB_GROUP) -> int:
+async def forget_jobs(redis: RedisLike, platform: str, user: str, *, stream: str,
+                      group: str = keys.JOB_GROUP) -> int:
     """Delete every job of ``user`` on ``platform`` still in the stream, queued or pending
     (``XACK`` + ``XDEL``): none will start, and a dead worker's is not claimed again. A job a
     live worker is running finishes (its ack is then a no-op). Returns the number deleted."""

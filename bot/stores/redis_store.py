@@ -103,11 +103,11 @@ class RedisThreadMemory:
 
     def __init__(self, redis: RedisLike, *, turn_ttl_s: int = keys.TURN_TTL_S,
                  image_ttl_s: int = keys.IMAGE_TTL_S, max_turns: int = 20,
-                 max_image_bytes: int = 20_000_000, job_stream: str | None = keys.JOB_STREAM,
+                 max_image_bytes: int = 20_000_000, job_base: str | None = keys.JOB_BASE,
                  job_group: str = keys.JOB_GROUP) -> None:
         require_bytes_client(redis)
         self.r = redis
-        self.job_stream = job_stream
+        self.job_base = job_base
         self.job_group = job_group
         self.turn_ttl_s = turn_ttl_s
         self.image_ttl_s = image_ttl_s
@@ -247,7 +247,8 @@ class RedisThreadMemory:
 
     async def forget_user(self, platform: str, user: str) -> int:
         """Delete every key in the user's index (one ``DEL`` per hash slot, one round trip) and,
-        when ``job_stream`` is set, their jobs still waiting in the queue."""
+        when ``job_base`` is set, their jobs still waiting in their platform's job stream (and
+        in the one stream of every platform before issue 19)."""
         index = keys.user_index(platform, user)
         with redis_errors("forget_user"):
             names = [_text(n) for n in await self.r.smembers(index)]
@@ -259,9 +260,13 @@ class RedisThreadMemory:
             for group in by_slot.values():
                 pipe.delete(*group)
             removed = sum(int(n) for n in await pipe.execute())
-        if self.job_stream is not None:
-            removed += await forget_jobs(self.r, platform, user, stream=self.job_stream,
-                                         group=self.job_group)
+        if self.job_base is not None:
+            streams = [keys.job_stream(platform, self.job_base)]
+            if self.job_base == keys.JOB_BASE:
+                streams.append(keys.LEGACY_JOB_STREAM)
+            for stream in streams:
+                removed += await forget_jobs(self.r, platform, user, stream=stream,
+                                             group=self.job_group)
         return removed
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import keys
 from tests.clirun import cli_env
 from tests.conftest import redis_client
 
@@ -24,9 +25,17 @@ async def redis():
     await client.aclose()
 
 
+PLATFORMS = ("slack", "discord")
+
+
 @pytest.fixture
 async def stream(redis):
-    """A job stream of the test's own, deleted afterwards with its dead-letter stream."""
-    name = f"test:jobs:{uuid.uuid4().hex}"
-    yield name
-    await redis.delete(name, f"{name}:dead")
+    """The job queue's key base of the test's own (``JobQueue(base=...)``: a stream per
+    platform, all under one hash tag), deleted afterwards with its dead-letter stream; also a
+    stream name of the test's own (the audit mirror's tests)."""
+    base = f"test:{{jobs-{uuid.uuid4().hex}}}"
+    yield base
+    await redis.delete(base, f"{base}:dead", keys.job_platforms(base),
+                       *(keys.job_unserved_tell(p, f"{base}:dead") for p in PLATFORMS),
+                       *(keys.job_stream(p, base) for p in PLATFORMS),
+                       *(keys.job_serving(p, base) for p in PLATFORMS))

@@ -148,8 +148,12 @@ async def test_a_stopping_worker_releases_a_long_job_to_another_at_once(redis, s
 
 
 def _clear_default_streams() -> None:
+    """The deployment's own job keys (``miru jobs`` reads those): one DEL per hash slot."""
     r = sync_redis_client()
-    r.delete(keys.JOB_STREAM, keys.JOB_DEAD_STREAM)
+    r.delete(keys.job_platforms(), *(keys.job_stream(p) for p in ("slack", "discord")),
+             *(keys.job_serving(p) for p in ("slack", "discord")))
+    r.delete(keys.JOB_DEAD_STREAM)
+    r.delete(keys.LEGACY_JOB_STREAM)
     r.close()
 
 

@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from bot.evidence.quarantine import Quarantine
 from bot.evidence.secrets import quarantine_key
 from bot.jobs.housekeeping import purge_loop, with_purge
+from bot.ports import PlatformInfo
 from config.policy import Retention
 
 DAY = 24 * 3600
@@ -75,6 +76,16 @@ async def test_with_purge_cancels_the_loop_when_the_worker_ends(tmp_path):
     assert [t for t in asyncio.all_tasks() if t.get_name() == "quarantine-purge"] == []
 
 
+class Idle:
+    """A platform no job comes for: the worker only keeps house."""
+
+    name = "cli"
+    info = PlatformInfo("cli")
+
+    def conversation(self, message):  # pragma: no cover - no job is queued
+        raise AssertionError("no job expected")
+
+
 async def test_run_worker_enforces_the_policy_retention(make_settings, counting_engine):
     """Regression: Quarantine.purge ran nowhere, and [retention] quarantine_days was ignored."""
     from bot.app import build_app
@@ -86,7 +97,7 @@ async def test_run_worker_enforces_the_policy_retention(make_settings, counting_
         put_aged(folder, key, "three-days", 3)
         put_aged(folder, key, "one-day", 1)
         stop = asyncio.Event()
-        worker = asyncio.create_task(app.run_worker({}, stop, concurrency=1))
+        worker = asyncio.create_task(app.run_worker({"cli": Idle()}, stop, concurrency=1))
         await _until(lambda: not (folder / "three-days.bin").exists())
         assert (folder / "one-day.bin").exists()
         stop.set()

@@ -50,7 +50,9 @@ async def test_worker_metrics_after_jobs_and_health(redis, stream):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             before = await client.get("/healthz")
             assert before.status_code == 503  # no worker seen yet
-            assert before.json() == {"ok": False, "redis": True, "workers": 0}
+            assert before.json() == {"ok": False, "status": "degraded", "redis": True,
+                                     "workers": 0, "unserved": {},
+                                     "reasons": ["no worker seen in the last minute"]}
             await q.enqueue(msg(1))
             await q.enqueue(msg(2))
             await q.enqueue(msg(3))
@@ -92,7 +94,8 @@ async def test_redis_down_is_503_and_metrics_still_render():
         await runner.cleanup()
         await down.aclose()
     assert health.status_code == 503
-    assert health.json() == {"ok": False, "redis": False, "workers": 0}
+    assert health.json() == {"ok": False, "status": "down", "redis": False, "workers": 0,
+                             "unserved": {}, "reasons": ["Redis does not answer"]}
     assert scraped.status_code == 200 and "miru_jobs_queued 0.0" in scraped.text
 
 

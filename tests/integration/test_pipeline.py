@@ -174,16 +174,17 @@ async def test_submitted_job_waits_for_a_worker_that_starts_later(make_settings,
     from bot.jobs.queue import JobQueue
 
     app = build_app(make_settings(), engine=counting_engine)
-    stream = f"miru:test-jobs:{uuid.uuid4().hex}"
-    app.queue = JobQueue(app.redis, stream=stream, group=keys.JOB_GROUP, consumer="w1")
+    base = f"miru:test-jobs:{{{uuid.uuid4().hex}}}"
+    app.queue = JobQueue(app.redis, base=base, group=keys.JOB_GROUP, consumer="w1")
     try:
         msg = cli_message([], "queued before any worker", thread="late")
         assert (await app.submit(msg)).status == "accepted"
-        await app.queue.ensure_group()  # what a worker does when it starts
-        jobs = await app.queue.take(block_ms=100)
+        worker = app.queue.serving([msg.platform])
+        await worker.ensure_group()  # what a worker does when it starts
+        jobs = await worker.take(block_ms=100)
         assert [j.message.text for j in jobs] == ["queued before any worker"]
     finally:
-        await app.redis.delete(stream)
+        await app.redis.delete(keys.job_stream(msg.platform, base), keys.job_platforms(base))
         await app.close()
 
 

@@ -19,8 +19,15 @@ from bot.models import ImageRef, IncomingMessage
 from bot.stores.codec import load_message
 
 
-def queue(redis: Redis, stream: str, consumer: str, **kw) -> JobQueue:
-    return JobQueue(redis, stream=stream, group="g", consumer=consumer, **kw)
+def queue(redis: Redis, base: str, consumer: str, **kw) -> JobQueue:
+    """A queue under the test's own key ``base`` (the ``stream`` fixture) serving Slack."""
+    kw.setdefault("platforms", ("slack",))
+    return JobQueue(redis, base=base, group="g", consumer=consumer, **kw)
+
+
+def slack(base: str) -> str:
+    """The Slack job stream under ``base``."""
+    return keys.job_stream("slack", base)
 
 
 def msg(n: int) -> IncomingMessage:
@@ -83,21 +90,21 @@ async def test_a_dead_consumers_job_is_claimed_by_another(redis, stream):
 async def test_unreadable_entries_are_dropped_not_fatal(redis, stream, caplog):
     q = queue(redis, stream, "c")
     await q.ensure_group()
-    await redis.xadd(stream, {"msg": b"{not json"})
-    await redis.xadd(stream, {"other": b"x"})
+    await redis.xadd(slack(stream), {"msg": b"{not json"})
+    await redis.xadd(slack(stream), {"other": b"x"})
     await q.enqueue(msg(2))
     with caplog.at_level(logging.ERROR):
         jobs = await q.take(block_ms=100, count=10)
     assert [j.message for j in jobs] == [msg(2)]
     assert "unreadable job" in caplog.text
     assert await q.pending() == 1
-    assert await redis.xlen(stream) == 1  # the unreadable entries were deleted, not kept
+    assert await redis.xlen(slack(stream)) == 1  # the unreadable entries were deleted, not kept
 
 
 async def test_a_deleted_stream_is_recreated(redis, stream):
     q = queue(redis, stream, "c")
     await q.ensure_group()
-    await redis.delete(stream)
+    await redis.delete(slack(stream))
     assert await q.take(block_ms=10) == []
     await q.enqueue(msg(3))
     assert [j.message for j in await q.take(block_ms=100)] == [msg(3)]
@@ -109,7 +116,7 @@ async def test_an_acknowledged_job_is_deleted_from_the_stream(redis, stream):
     await q.enqueue(msg(1))
     (job,) = await q.take(block_ms=100)
     await q.ack(job)
-    assert await redis.xlen(stream) == 0  # the user's text and file URLs are gone
+    assert await redis.xlen(slack(stream)) == 0  # the user's text and file URLs are gone
     assert await q.pending() == 0
 
 
@@ -119,7 +126,7 @@ async def test_a_retried_job_leaves_only_its_new_entry(redis, stream):
     await q.enqueue(msg(1))
     (job,) = await q.take(block_ms=100)
     new_id = await q.retry(job)
-    assert [e[0].decode() for e in await redis.xrange(stream)] == [new_id]
+    assert [e[0].decode() for e in await redis.xrange(slack(stream))] == [new_id]
     (again,) = await q.take(block_ms=100)
     assert (again.id, again.message, again.attempts) == (new_id, msg(1), 2)
 
@@ -128,16 +135,17 @@ async def test_jobs_older_than_the_max_age_are_trimmed(redis, stream):
     q = queue(redis, stream, "c")
     await q.ensure_group()
     day_old_ms = int((time.time() - keys.JOB_MAX_AGE_S - 60) * 1000)
-    await redis.xadd(stream, {"msg": b"old", "attempts": b"0"}, id=f"{day_old_ms}-0")
+    await redis.xadd(slack(stream), {"msg": b"old", "attempts": b"0"}, id=f"{day_old_ms}-0")
     recent_ms = int((time.time() - keys.JOB_MAX_AGE_S + 3600) * 1000)
-    await redis.xadd(stream, {"msg": b"recent", "attempts": b"0"}, id=f"{recent_ms}-0")
+    await redis.xadd(slack(stream), {"msg": b"recent", "attempts": b"0"}, id=f"{recent_ms}-0")
     new_id = await q.enqueue(msg(1))
-    ids = [e[0].decode() for e in await redis.xrange(stream)]
+    ids = [e[0].decode() for e in await redis.xrange(slack(stream))]
     assert ids == [f"{recent_ms}-0", new_id]
 
 
 async def test_forget_removes_a_users_queued_and_pending_jobs(redis, stream):
-    dead, live = queue(redis, stream, "dead"), queue(redis, stream, "live", claim_idle_ms=50)
+    dead = queue(redis, stream, "dead", platforms=("slack", "discord"))
+    live = queue(redis, stream, "live", claim_idle_ms=50, platforms=("slack", "discord"))
     await dead.ensure_group()
     await dead.enqueue(msg(1))  # U1, taken by a worker that then dies
     assert await dead.take(block_ms=100)
@@ -147,7 +155,9 @@ async def test_forget_removes_a_users_queued_and_pending_jobs(redis, stream):
     await dead.enqueue(other)
     await dead.enqueue(elsewhere)
     assert await live.forget_user("slack", "U1") == 2
-    assert [load_message(f[b"msg"]).user for _, f in await redis.xrange(stream)] == ["U2", "U1"]
+    left = [load_message(f[b"msg"]) for name in ("slack", "discord")
+            for _, f in await redis.xrange(keys.job_stream(name, stream))]
+    assert [(m.platform, m.user) for m in left] == [("slack", "U2"), ("discord", "U1")]
     await asyncio.sleep(0.1)  # the dead worker's entry is idle past claim_idle_ms
     got = await live.take(block_ms=100, count=10)
     got += await live.take(block_ms=100, count=10)
@@ -163,19 +173,19 @@ async def test_touch_keeps_only_this_consumers_jobs(redis, stream):
     (j1,) = await a.take(block_ms=100)
     (j2,) = await b.take(block_ms=100)
     await asyncio.sleep(0.05)
-    assert await a.touch([j1.id, j2.id]) == [j1.id]  # b's job is not stolen
+    assert await a.touch([j1, j2]) == [j1]  # b's job is not stolen
     rows = {r["message_id"].decode(): r for r in
-            await redis.xpending_range(stream, "g", min="-", max="+", count=10)}
+            await redis.xpending_range(slack(stream), "g", min="-", max="+", count=10)}
     assert rows[j1.id]["time_since_delivered"] < 50 <= rows[j2.id]["time_since_delivered"]
     assert rows[j1.id]["times_delivered"] == 1  # a heartbeat is not a delivery
     await a.ack(j1)
-    assert await a.touch([j1.id]) == []
+    assert await a.touch([j1]) == []
 
 
 async def test_redis_down_is_store_unavailable():
     down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     try:
-        q = JobQueue(down, consumer="c")
+        q = JobQueue(down, consumer="c", platforms=("slack",))
         with pytest.raises(StoreUnavailable):
             await q.enqueue(msg(1))
         with pytest.raises(StoreUnavailable):
@@ -353,7 +363,8 @@ async def test_worker_survives_redis_down_and_stops_on_request(caplog):
 
     try:
         with caplog.at_level(logging.WARNING, logger="bot.jobs.worker"):
-            await _run_worker(Worker(JobQueue(down, consumer="c"), handle, backoff_s=0.05),
+            q = JobQueue(down, consumer="c", platforms=("slack",))
+            await _run_worker(Worker(q, handle, backoff_s=0.05),
                               lambda: caplog.text.count("unavailable") >= 2)
     finally:
         await down.aclose()
@@ -375,7 +386,7 @@ async def test_prune_deletes_only_stopped_consumers_with_nothing_pending(redis, 
     await redis.zadd(keys.WORKERS_SEEN, {"alive": time.time()})  # its heartbeat, just now
     try:
         assert await me.prune_consumers(gone_s=0.1) == ["old"]
-        left = {r["name"].decode() for r in await redis.xinfo_consumers(stream, "g")}
+        left = {r["name"].decode() for r in await redis.xinfo_consumers(slack(stream), "g")}
         assert left == {"busy", "alive", "me"}
         assert await me.pending() == 1
         assert await me.prune_consumers(gone_s=3600) == []  # none idle that long

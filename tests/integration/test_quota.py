@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from bot import keys
 from bot.core.quota import Quotas, day_of, next_reset, usage
 from bot.models import ImageRef, IncomingMessage
+from bot.stores.codec import load_message
 from config.errors import ConfigError
 from config.policy import PolicyConfig, load_policy
 from tests.clirun import cli_env, miru
@@ -253,10 +254,12 @@ async def test_a_worker_frees_the_slot_when_done_and_keeps_it_for_a_job_handed_b
         await app.close()
 
 
-async def test_a_job_with_no_adapter_for_its_platform_frees_its_slot(
+async def test_a_job_for_a_platform_this_worker_does_not_serve_is_queued_again_not_dropped(
         redis, make_settings, counting_engine):
-    """The job is dropped (logged): nothing will run it, so its concurrency slot must not stay
-    taken until its TTL."""
+    """Before issue 19 such a job was dropped ("no adapter for platform ...") with its slot
+    freed and its images still counted. A worker reads only its platforms' streams now; a job
+    that is in another's anyway goes back to its own platform's stream, where it waits (its
+    slot stays taken: the request is still queued) until a worker that serves it runs it."""
     from bot.app import build_app
     from bot.core.pipeline import request_id_for
 
@@ -264,11 +267,15 @@ async def test_a_job_with_no_adapter_for_its_platform_frees_its_slot(
                     engine=counting_engine)
     first = message(1, images=0)
     rid = request_id_for(first)
+    stream = keys.job_stream(first.platform)
     try:
         assert app.quotas is not None
         assert (await app.quotas.admit(first, rid)).ok
         await app.run_job({}, first)
-        assert await redis.zscore(keys.quota_running("slack", "TQ", "U1"), rid) is None
-        assert (await app.quotas.admit(message(2, images=0), "r2")).ok
+        [(_, fields)] = await redis.xrange(stream)
+        assert load_message(fields[b"msg"]) == first
+        assert await redis.zscore(keys.quota_running("slack", "TQ", "U1"), rid) is not None
+        assert counting_engine.requests == []
     finally:
+        await redis.delete(stream, keys.job_platforms())
         await app.close()

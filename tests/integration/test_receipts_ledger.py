@@ -199,6 +199,6 @@ async def test_forget_of_the_adder_deletes_the_ledger(ledger, thread, redis) -> 
     await ledger.add(thread, "alice", LAWSON)
     await ledger.undo(thread)
     await ledger.add(thread, "alice", CAFE)
-    await RedisThreadMemory(redis, job_stream=None).forget_user("slack", "alice")
+    await RedisThreadMemory(redis, job_base=None).forget_user("slack", "alice")
     for key in (keys.ledger_entries(thread), keys.ledger_meta(thread), keys.ledger_undo(thread)):
         assert not await redis.exists(key)

@@ -280,7 +280,7 @@ async def test_forget_finds_a_users_turns_in_a_thread_others_kept_alive(redis, t
     forget_user(A) must still remove the thread data A wrote."""
     clock = FakeClock()
     knobs = dict(turn_ttl_s=2, image_ttl_s=2, max_turns=5, max_image_bytes=1000)
-    memory = (RedisThreadMemory(redis, **knobs, job_stream=None) if kind == "redis"
+    memory = (RedisThreadMemory(redis, **knobs, job_base=None) if kind == "redis"
               else MemoryThreadMemory(**knobs, clock=clock))
 
     async def wait(seconds: float) -> None:
@@ -306,13 +306,13 @@ async def test_forget_finds_a_users_turns_in_a_thread_others_kept_alive(redis, t
 async def test_forget_user_also_removes_their_queued_jobs(redis, tag):
     from bot.jobs.queue import JobQueue
 
-    stream = f"test:jobs:{tag}"
-    q = JobQueue(redis, stream=stream, group="g", consumer="c")
+    base = f"test:{{jobs-{tag}}}"
+    q = JobQueue(redis, base=base, group="g", consumer="c", platforms=("slack",))
     await q.ensure_group()
     user = f"U{tag}"
     await q.enqueue(message(tag, user))
     await q.enqueue(message(tag, f"O{tag}"))
-    memory = RedisThreadMemory(redis, **KNOBS, job_stream=stream, job_group="g")
+    memory = RedisThreadMemory(redis, **KNOBS, job_base=base, job_group="g")
     await memory.append(thread(tag), user, [Turn("user", "mine")])
     # the turns, the participants, the user's index and the queued job
     assert await memory.forget_user("slack", user) == 4
@@ -382,8 +382,8 @@ async def test_every_transaction_stays_on_one_cluster_slot(redis, tag, monkeypat
     assert spy.cross_slot == [[f"x{tag}".encode(), f"y{tag}".encode()]]
     spy.cross_slot.clear()
 
-    stream = f"test:jobs:{{{tag}}}"
-    memory = RedisThreadMemory(redis, **KNOBS, job_stream=stream, job_group="g")
+    base = f"test:{{jobs-{tag}}}"
+    memory = RedisThreadMemory(redis, **KNOBS, job_base=base, job_group="g")
     state = RedisStateStore(redis)
     t, a, b = thread(tag), f"A{tag}", f"B{tag}"
     for user in (a, b):
@@ -399,12 +399,12 @@ async def test_every_transaction_stays_on_one_cluster_slot(redis, tag, monkeypat
     await state.is_active(t)
     await state.first_time("slack", f"E{tag}")
     await state.claim_reply(f"r{tag}")
-    q = JobQueue(redis, stream=stream, group="g", consumer="c")
+    q = JobQueue(redis, base=base, group="g", consumer="c", platforms=("slack",))
     await q.ensure_group()
     await q.enqueue(message(tag, a))
     await q.enqueue(message(tag, b))
     jobs = await q.take(block_ms=50, count=2)
-    await q.touch([j.id for j in jobs])
+    await q.touch(jobs)
     await q.retry(jobs[0])
     await q.ack(jobs[1])
     await memory.forget_user("slack", a)

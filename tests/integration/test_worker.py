@@ -15,7 +15,13 @@ from bot.errors import DeliveryFailed, EngineBusy, StoreUnavailable
 from bot.jobs.queue import JobQueue
 from bot.jobs.worker import Worker, is_retryable
 from bot.models import IncomingMessage
-from tests.integration.test_queue import _run_worker, _until_async_pending_zero, msg, queue
+from tests.integration.test_queue import (
+    _run_worker,
+    _until_async_pending_zero,
+    msg,
+    queue,
+    slack,
+)
 
 
 async def test_a_slow_job_stays_with_its_live_worker_and_moves_when_it_dies(redis, stream):
@@ -106,7 +112,7 @@ async def test_a_non_retryable_failure_is_acked_at_once_and_given_up(redis, stre
     await asyncio.sleep(0.1)  # a (wrong) re-run would have been taken by now
     assert sorted(calls) == ["m1", "m2"]
     assert [(m, type(e)) for m, e in gave_up.calls] == [(msg(1), DeliveryFailed)]
-    assert await redis.xlen(stream) == 0
+    assert await redis.xlen(slack(stream)) == 0
     assert "not retryable" in caplog.text
 
 
@@ -131,7 +137,7 @@ async def test_after_max_attempts_the_job_is_acked_and_handed_to_on_give_up(
     assert calls == ["m1", "m1", "m2"]
     assert [(m, type(e)) for m, e in gave_up.calls] == [(msg(1), StoreUnavailable)]
     assert "dropped" in caplog.text and "on_give_up failed" in caplog.text
-    assert await redis.xlen(stream) == 0
+    assert await redis.xlen(slack(stream)) == 0
     await _until_async_pending_zero(q)
 
 
@@ -164,7 +170,7 @@ async def test_a_job_being_settled_is_not_reported_lost_by_the_heartbeat(redis, 
             await super().ack(job)
             await asyncio.sleep(0.3)  # the task goes on a while after its entry is gone
 
-    q = SlowAfterAck(redis, stream=stream, group="g", consumer="w")
+    q = SlowAfterAck(redis, base=stream, group="g", consumer="w", platforms=("slack",))
     await q.ensure_group()
     await q.enqueue(msg(1))
     done: list[str] = []
@@ -200,7 +206,7 @@ async def test_a_cancel_swallowed_inside_a_redis_call_still_stops_the_worker(red
             except asyncio.CancelledError:
                 return []  # what the lost cancel looks like from the worker's side
 
-    q = Swallowing(redis, stream=stream, group="g", consumer="w")
+    q = Swallowing(redis, base=stream, group="g", consumer="w", platforms=("slack",))
     await q.ensure_group()
 
     async def handle(m: IncomingMessage) -> None:

@@ -125,7 +125,8 @@ async def settle(rdb, seconds: float = 1.0) -> None:
     await asyncio.sleep(seconds)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        groups = rdb.xinfo_groups(keys.JOB_STREAM) if rdb.exists(keys.JOB_STREAM) else []
+        stream = keys.job_stream("slack")
+        groups = rdb.xinfo_groups(stream) if rdb.exists(stream) else []
         if all(g["pending"] == 0 and (g.get("lag") or 0) == 0 for g in groups):
             return
         await asyncio.sleep(0.1)

@@ -11,7 +11,7 @@ import discord
 import pytest
 
 from bot.errors import DeliveryFailed
-from bot.keys import JOB_STREAM
+from bot.keys import job_stream
 from bot.models import IncomingMessage, Reply, ReplyKind
 from handlers.discord_client import delivery_failed
 from handlers.discord_run import discord_platform
@@ -60,7 +60,7 @@ async def test_expired_link_is_refreshed_by_fetching_the_message(
         sent = await discord_standin.dispatch_message(
             "general", "look", mention_bot=True,
             attachments=[(COFFEE, "coffee.jpg", "image/jpeg")])
-        await until(lambda: bool(rdb.xlen(JOB_STREAM)))  # type: ignore[attr-defined]
+        await until(lambda: bool(rdb.xlen(job_stream("discord"))))  # type: ignore[attr-defined]
         discord_standin.expire_attachment_links()
         stop = asyncio.Event()
         worker = asyncio.create_task(stack.app.run_worker({"discord": stack.platform}, stop))
@@ -110,7 +110,7 @@ async def test_message_deleted_before_the_answer_is_a_logged_and_audited_skip(
         sent = await discord_standin.dispatch_message(
             "general", "look", mention_bot=True,
             attachments=[(COFFEE, "coffee.jpg", "image/jpeg")])
-        await until(lambda: bool(rdb.xlen(JOB_STREAM)))  # type: ignore[attr-defined]
+        await until(lambda: bool(rdb.xlen(job_stream("discord"))))  # type: ignore[attr-defined]
         before = len(posts_in(discord_standin, channel))
         await discord_standin.dispatch_delete("general", int(sent["id"]))
         stop = asyncio.Event()

@@ -86,7 +86,7 @@ async def test_bot_messages_and_edits_are_ignored(stacks, standin, rdb) -> None:
     for i, event in enumerate((own, edit)):
         assert await stack.sender.event(event, event_id=f"Ev004{i}") == 200
     await settle(rdb)
-    assert not rdb.exists(keys.JOB_STREAM) or rdb.xlen(keys.JOB_STREAM) == 0
+    assert not rdb.exists(keys.job_stream("slack")) or rdb.xlen(keys.job_stream("slack")) == 0
     assert standin.calls_to("chat.postMessage") == []
 
 
@@ -133,7 +133,7 @@ async def test_bad_or_missing_signature_is_refused_and_nothing_runs(stacks, stan
     assert await stack.sender.raw(stale, old) == 401
     await settle(rdb)
     assert standin.calls == []
-    assert not rdb.exists(keys.JOB_STREAM) or rdb.xlen(keys.JOB_STREAM) == 0
+    assert not rdb.exists(keys.job_stream("slack")) or rdb.xlen(keys.job_stream("slack")) == 0
     assert stack.engine.requests == []
 
 

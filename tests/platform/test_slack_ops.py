@@ -31,7 +31,8 @@ async def test_metrics_and_health_on_the_gateway_port_after_traffic(stacks, stan
         health = await client.get("/healthz")
         scraped = await client.get("/metrics")
     assert health.status_code == 200
-    assert health.json() == {"ok": True, "redis": True, "workers": 1}
+    assert health.json() == {"ok": True, "status": "ok", "redis": True, "workers": 1,
+                             "unserved": {}, "reasons": []}
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
     got = samples(scraped.text)
@@ -42,6 +43,8 @@ async def test_metrics_and_health_on_the_gateway_port_after_traffic(stacks, stan
     assert got[("miru_jobs_in_flight", ())] == 0
     assert got[("miru_jobs_queued", ())] == 0 and got[("miru_jobs_dead_letters", ())] == 0
     assert got[("miru_workers_seen", ())] == 1
+    assert got[("miru_platform_workers", (("platform", "slack"),))] == 1
+    assert got[("miru_platform_jobs_waiting", (("platform", "slack"),))] == 0
 
 
 async def test_health_is_503_without_a_worker(stacks) -> None:
@@ -50,4 +53,5 @@ async def test_health_is_503_without_a_worker(stacks) -> None:
     async with httpx.AsyncClient(base_url=base) as client:
         health = await client.get("/healthz")
     assert health.status_code == 503
-    assert health.json() == {"ok": False, "redis": True, "workers": 0}
+    assert health.json() == {"ok": False, "status": "degraded", "redis": True, "workers": 0,
+                             "unserved": {}, "reasons": ["no worker seen in the last minute"]}

@@ -117,3 +117,33 @@ def test_lists_from_the_policy_file_feed_the_gate(tmp_path: Path, coffee):
     gate = HashGate(lists.sha256, lists.pdq)
     labels = {f.label for f in gate.run(decoded(np.fliplr(coffee), raw=b"x")).findings}
     assert labels == {"sha256:sha", "pdq:pdq"}
+
+
+def test_match_by_hashes_alone_finds_what_the_gate_finds(coffee):
+    """A stored image is matched again from the hashes kept with it, without its pixels."""
+    from safety.hashlist import dihedral_hex
+
+    listed = pdq_of(np.rot90(coffee))
+    gate = HashGate({"ab" * 32: "sha-list"}, {listed: "pdq-list"})
+    image = decoded(coffee, index=1)
+    variants = dihedral_hex(image.frames)
+    assert len(variants) == 8 and variants[0] == pdq_of(coffee)
+    by_pixels = gate.run(image).findings
+    by_hashes = gate.match(image.original_sha256, variants, 1)
+    assert [(f.code, f.label) for f in by_hashes] == [(f.code, f.label) for f in by_pixels]
+    assert [f.label for f in by_hashes] == ["pdq:pdq-list"]
+    assert [f.label for f in gate.match("AB" * 32, (), 0)] == ["sha256:sha-list"]
+    assert gate.match(image.original_sha256, (), 0) == ()  # no PDQ kept: SHA-256 only
+    precomputed = DecodedImage(1, "png", 1, 1, image.original_sha256, image.frames, 1,
+                               pdq_variants=variants)
+    assert gate.run(precomputed).findings == by_pixels
+
+
+def test_the_fingerprint_names_the_lists_content():
+    a = HashGate({"aa" * 32: "x"}, {"0f" * 32: "y"})
+    assert a.fingerprint == HashGate({"AA" * 32: "x"}, {"0f" * 32: "y"}).fingerprint
+    assert a.fingerprint != HashGate({"aa" * 32: "x", "bb" * 32: "x"}, {"0f" * 32: "y"}
+                                     ).fingerprint
+    assert a.fingerprint != HashGate({"aa" * 32: "x"}, {"0f" * 32: "y"},
+                                     max_distance=10).fingerprint
+    assert HashGate({}, {}).empty and not a.empty
