@@ -775,7 +775,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{count} case(s) wait for a decision here.",
         "ja": "このワークスペースで {count} 件のケースが判断を待っています。",
     },
-    "home.saved": {"en": "Saved.", "ja": "保存しました。"},
     "home.not_yours": {
         "en": "This panel belongs to someone else: run `/miru settings` for your own.",
         "ja": "これは別の人のパネルです。`/miru settings` で自分のパネルを開いてください。",
