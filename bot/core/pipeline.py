@@ -248,8 +248,7 @@ class Pipeline:
                          for n, img in enumerate(images, start=1) if img.ocr_text)
 
     def _hints(self, images: Sequence[Image], lang: str) -> list[str]:
-        """Quality advice (only where it bears on the request: ``bot.core.hints``); advice
-        never fails a request."""
+        """Quality advice (where it bears on the request: ``bot.core.hints``); never fails."""
         hints = []
         for img in images:
             try:
