@@ -16,10 +16,12 @@ import socket
 from collections.abc import Callable, Mapping
 
 from bot.core.access import Directory
+from bot.core.home import Health
 from bot.core.ingress import Ingress
 from bot.core.quota import Quotas
 from bot.errors import ConfigError
 from bot.evidence.secrets import open_audit_log, open_quarantine
+from bot.health import SetupHealth
 from bot.imaging.ingest import IngestLimits, Ingestor
 from bot.imaging.privacy import clean_image, wants_privacy_op
 from bot.jobs.queue import JobQueue
@@ -58,7 +60,8 @@ def assemble(settings: Settings, services: Services, *, redis: RedisLike | None 
              queue: JobQueue | None = None, quotas: Quotas | None = None,
              adapters: Adapters | None = None,
              one_shot: Callable[[], ThreadMemory] | None = None,
-             directories: Mapping[str, Directory] | None = None) -> App:
+             directories: Mapping[str, Directory] | None = None,
+             health: Health | None = None) -> App:
     """An ``App`` around a filled ``Services`` bundle: the pipeline, the ingress and the review
     notices. ``build_app`` ends here; tests that build their own bundle call it too."""
     adapters = adapters or Adapters()
@@ -69,7 +72,8 @@ def assemble(settings: Settings, services: Services, *, redis: RedisLike | None 
                one_shot or one_shot_memory(settings, services.clock), redis, queue, quotas,
                notices, dict(directories or {}),
                hashlist_rescan(services, redis, notices,
-                               consumer=queue.consumer if isinstance(queue, JobQueue) else ""))
+                               consumer=queue.consumer if isinstance(queue, JobQueue) else ""),
+               health or SetupHealth(settings))
 
 
 def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine | None = None,
@@ -79,7 +83,8 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
               one_shot: Callable[[], ThreadMemory] | None = None,
               review_cards: CaseCards | None = None,
               directories: Mapping[str, Directory] | None = None,
-              consumer: str | None = None, review_redis: RedisLike | None = None) -> App:
+              consumer: str | None = None, review_redis: RedisLike | None = None,
+              health: Health | None = None) -> App:
     """Wire Miru from settings. ``memory_only`` keeps thread memory in this process (the command
     line's one-shot ``ask``); otherwise Redis holds memory, state, the job queue and an audit
     mirror. With Redis (or ``review_redis``, the command line's ``ask`` when Redis answers),
@@ -105,6 +110,8 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
       Slack's user groups and admins); an adapter may also pass its own to ``App.gateway``.
     - ``consumer``: this worker's name in the job group; ``review_redis``: a Redis for the
       review queue alone (``memory_only`` apps).
+    - ``health``: the set-up checks an admin's home view shows (``bot.core.home.Health``);
+      default ``bot.health.SetupHealth`` (``miru doctor``'s checks, time-limited, cached).
     """
     policy = load_policy(settings.policy_file)
     try:
@@ -155,4 +162,5 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
     queue = JobQueue(redis, consumer=consumer) if redis is not None else None
     quotas = Quotas(redis, policy, services.metrics) if redis is not None else None
     return assemble(settings, services, redis=redis, queue=queue, quotas=quotas,
-                    adapters=adapters, one_shot=one_shot, directories=directories)
+                    adapters=adapters, one_shot=one_shot, directories=directories,
+                    health=health)

@@ -67,6 +67,11 @@ def ledger_undo(t: ThreadKey) -> str:
     return f"{PREFIX}:thread:{{{t.tag()}}}:ledger:undo"
 
 
+def thread_lang(t: ThreadKey) -> str:
+    """String: the language the thread is answered in ("ja"/"en"); lives as long as its turns."""
+    return f"{PREFIX}:thread:{{{t.tag()}}}:lang"
+
+
 def ledger_images(t: ThreadKey) -> str:
     """Hash: image SHA-256 -> the processed receipt image, a Fernet token (never plaintext),
     kept as long as the ledger for the exports' image archive."""

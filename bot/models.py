@@ -19,6 +19,7 @@ Role = Literal["user", "assistant"]
 AuditKind = Literal[
     "verdict", "answer", "rejected", "error", "engine_error", "delivery_failed", "privacy_op",
     "consent_requested", "consent", "stored_image_dropped", "unavailable", "forget", "history",
+    "language",  # a user's /miru lang choice (the command, or the home view)
     "receipt", "receipt_edit", "receipt_approval", "receipt_export",
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
     "review_reveal", "review_purge", "review_view", "appeal",
@@ -29,6 +30,25 @@ AuditKind = Literal[
     # summary per minute), keys created or revoked
     "api_refused", "api_refused_summary", "api_key",
 ]
+
+
+CheckState = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class SetupCheck:
+    """One check of the set-up (``miru doctor``, an admin's home view): what it found and,
+    unless all is well, how to fix it. For operators and admins only, never a channel."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warn: bool = False  # ok, but worth a look (the fix is shown)
+
+    @property
+    def state(self) -> CheckState:
+        return "fail" if not self.ok else "warn" if self.warn else "ok"
 
 
 @dataclass(frozen=True)

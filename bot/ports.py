@@ -64,12 +64,16 @@ class PlatformInfo:
 
     ``display_name``: the platform's name in sentences ("Slack"). ``message_link``: a link to
     a message there ("" where there is none). ``deletes_uploads``: the bot may delete a user's
-    upload (a rejected review case's image); where it may not, the uploader is asked to."""
+    upload (a rejected review case's image); where it may not, the uploader is asked to.
+    ``ask_command``: it has ``/miru ask`` (Discord: a slash command can carry a file).
+    ``home_tab``: a person's settings live on a home tab (Slack), not ``/miru settings``."""
 
     name: str
     display_name: str = ""
     message_link: Callable[[IncomingMessage], str] = _no_link
     deletes_uploads: bool = True
+    ask_command: bool = False
+    home_tab: bool = False
 
     @property
     def shown(self) -> str:

@@ -16,6 +16,7 @@ from typing import Literal
 from bot.core.access import Access, Directory
 from bot.core.account import Account
 from bot.core.gateway import MAX_INFLIGHT, Gateway, Notify
+from bot.core.home import Health
 from bot.core.ingress import Ingress
 from bot.core.outcome import request_id_for
 from bot.core.pipeline import Pipeline
@@ -29,7 +30,7 @@ from bot.jobs.unserved import UnservedJobs
 from bot.jobs.worker import GiveUp, Worker, is_retryable
 from bot.models import IncomingMessage
 from bot.ops.http import Ops
-from bot.ports import Adapters, Platform
+from bot.ports import Adapters, Clock, Platform
 from bot.review.cards import ReviewNotices
 from bot.review.desk import ReviewDesk
 from bot.review.rescan import HashlistRescan
@@ -69,6 +70,7 @@ class App:
     notices: ReviewNotices | None = None  # decisions taken on the command line (with review)
     directories: Mapping[str, Directory] = field(default_factory=dict)
     rescan: HashlistRescan | None = None  # stored images and open cases, when the lists change
+    health: Health | None = None  # the set-up checks an admin's home view shows (bot.health)
 
     @property
     def account(self) -> Account:
@@ -90,6 +92,10 @@ class App:
     @property
     def policy(self) -> PolicyConfig:
         return self.services.policy
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
 
     @property
     def ops(self) -> Ops:

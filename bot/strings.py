@@ -12,6 +12,12 @@ from typing import Any
 
 LANGS = ("en", "ja")
 
+# Sentences that are never shown in a channel: notes for operators (the log, ``miru doctor``, an
+# admin's home view), the integration API's errors (for developers) and the HTTP listeners'
+# answers. Every other key may reach people in a channel, so it names no setting, environment
+# variable, operator command, file path or internal field (tests/unit/test_strings.py scans).
+NOT_IN_CHANNEL = ("operator.", "api.", "http.", "error.listen")
+
 MESSAGES: dict[str, dict[str, str]] = {
     # Rejections at ingest
     "reject.generic": {
@@ -86,8 +92,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "ケース {case}：{at} に {by} が {status} にしました。",
     },
     "review.cannot_approve": {
-        "en": "Case {case} may involve child abuse or matched a hash list: it can be rejected or escalated, never approved. See docs/reporting.md.",
-        "ja": "ケース {case} は児童虐待の可能性またはハッシュリスト一致のため、承認できません（却下またはエスカレーションのみ）。docs/reporting.md を参照してください。",
+        "en": "Case {case} may involve child abuse or matched a hash list: it can be rejected or escalated, never approved. The reporting guide says what to do next.",
+        "ja": "ケース {case} は児童虐待の可能性またはハッシュリスト一致のため、承認できません（却下またはエスカレーションのみ）。次の対応は通報の手引きを参照してください。",
     },
     "review.no_reveal": {
         "en": "Case {case} has no preview: preserved evidence is never shown.",
@@ -158,10 +164,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このワークスペースにアップロードされたファイルだけを開きます。外部サイトへのリンクは開きません。",
     },
     "fetch.missing_scope": {
-        "en": "I'm not allowed to read files here yet: an admin needs to add the files:read permission "
-        "to the Miru app and reinstall it.",
-        "ja": "まだファイルを読む権限がありません。管理者が Miru アプリに files:read 権限を追加して"
-        "再インストールする必要があります。",
+        "en": "I'm not allowed to open files in this workspace yet. The people who run Miru can "
+        "fix this; please try again later.",
+        "ja": "このワークスペースではまだファイルを開けません。Miru の管理者が対応できます。"
+        "しばらくしてからもう一度お試しください。",
     },
     "fetch.not_image": {
         "en": "{name} isn't an image, so I skipped it.",
@@ -173,8 +179,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "画像の処理中に問題が発生しました。少し待ってからもう一度お試しください。",
     },
     "engine.unavailable": {
-        "en": "No vision model is configured, so I can only read the text in the image.",
-        "ja": "画像認識モデルが設定されていないため、画像内の文字の読み取りだけ行います。",
+        "en": "I can only read the text in images right now, not describe pictures.",
+        "ja": "いまは画像内の文字を読み取ることしかできず、写っているものは説明できません。",
     },
     "engine.busy": {
         "en": "The vision model is busy or not answering right now. Please try again in a minute.",
@@ -197,14 +203,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "engine.ocr_image": {"en": "Image {n}:", "ja": "画像{n}:"},
     # OCR-only answers (no vision model): bot/vision/ocr_engine.py
     "ocr.no_model": {
-        "en": "No vision model is configured, so I answer from the text I can read in the "
-              "image. To add one, an operator sets MIRU_VLM_BACKEND=transformers (a model on "
-              "this machine) or MIRU_VLM_BACKEND=openai with MIRU_OPENAI_BASE_URL (a model "
-              "server); see docs/models.md.",
-        "ja": "画像認識モデルが設定されていないため、画像内の読み取れた文字から回答します。"
-              "モデルを追加するには、管理者が MIRU_VLM_BACKEND=transformers（このマシンでモデルを実行）"
-              "または MIRU_VLM_BACKEND=openai と MIRU_OPENAI_BASE_URL（モデルサーバー）を設定します。"
-              "詳しくは docs/models.md を参照してください。",
+        "en": "(I read the text in the image; I can't describe pictures right now.)",
+        "ja": "（画像内の文字を読み取って答えています。いまは写真に写っているものは説明できません。）",
     },
     "ocr.lines_header": {"en": "From the text in the image:", "ja": "画像内の文字から:"},
     "ocr.no_match": {
@@ -216,10 +216,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "（読み取った文字をすべて見るには「全文」と送ってください。）",
     },
     "ocr.other_language": {
-        "en": "Without a vision model I can match questions only in Japanese or English, so "
-              "here is all the text I read.",
-        "ja": "画像認識モデルがないため、質問の照合は日本語と英語のみ対応しています。読み取った文字を"
-              "すべて示します。",
+        "en": "Right now I can match questions only in Japanese or English, so here is all the "
+              "text I read.",
+        "ja": "いまは日本語と英語の質問にだけ対応しているため、読み取った文字をすべて示します。",
     },
     "ocr.field_total": {"en": "Total", "ja": "合計"},
     "ocr.field_date": {"en": "Date", "ja": "日付"},
@@ -241,35 +240,48 @@ MESSAGES: dict[str, dict[str, str]] = {
               "撮り直してください。",
     },
     "engine.working": {"en": "Looking at the image…", "ja": "画像を確認しています…"},
-    # Operator notes (one line each) when the vision model cannot be used and OCR answers instead
-    "engine.hub_unreachable": {
+    # Operator notes (one line each: the log, `miru doctor`, an admin's home view) when the vision
+    # model cannot be used and OCR answers instead. Never shown in a channel.
+    "operator.hub_unreachable": {
         "en": "miru: the vision model {model} is not downloaded and the model hub ({endpoint}) "
-              "cannot be reached, so answers come from the text read in the image (OCR); run "
-              "`miru models pull` once online, or set MIRU_OFFLINE=1 to skip this check.",
+              "cannot be reached, so answers come from the text read in the image (OCR)",
         "ja": "miru: 画像認識モデル {model} がダウンロードされておらず、モデルハブ ({endpoint}) にも"
-              "接続できないため、画像内の文字 (OCR) から回答します。オンラインで `miru models pull` "
-              "を実行するか、MIRU_OFFLINE=1 でこの確認を省略してください。",
+              "接続できないため、画像内の文字 (OCR) から回答します",
     },
-    "engine.model_not_cached": {
+    "operator.model_not_cached": {
         "en": "miru: offline mode is on and the vision model MIRU_VLM_MODEL={model} is not in the "
-              "local cache, so answers come from the text read in the image (OCR); run "
-              "`miru models pull {model}` on a machine with internet access, then restart.",
+              "local cache, so answers come from the text read in the image (OCR)",
         "ja": "miru: オフラインモードで、画像認識モデル MIRU_VLM_MODEL={model} がローカルの"
-              "キャッシュにないため、画像内の文字 (OCR) から回答します。インターネットに接続できる"
-              "マシンで `miru models pull {model}` を実行してから再起動してください。",
+              "キャッシュにないため、画像内の文字 (OCR) から回答します",
     },
-    "engine.model_failed": {
+    "operator.model_failed": {
         "en": "miru: the vision model MIRU_VLM_MODEL={model} (revision {revision}) could not be "
-              "loaded ({detail}), so answers come from the text read in the image (OCR); fix the "
-              "model id, or run `miru models pull {model}`, then restart.",
+              "loaded ({detail}), so answers come from the text read in the image (OCR)",
         "ja": "miru: 画像認識モデル MIRU_VLM_MODEL={model} (リビジョン {revision}) を読み込めません"
-              "でした ({detail})。画像内の文字 (OCR) から回答します。モデル ID を直すか "
-              "`miru models pull {model}` を実行してから再起動してください。",
+              "でした ({detail})。画像内の文字 (OCR) から回答します",
+    },
+    # The one fix for a vision model that is not there: the log line and `miru doctor` both say
+    # it (bot/vision/factory.py ModelSource.fix), so the two can never disagree.
+    "operator.fix_pull": {
+        "en": "run `miru models pull {model}` on a machine with internet access (or copy its "
+              "Hugging Face cache here), then restart",
+        "ja": "インターネットに接続できるマシンで `miru models pull {model}` を実行し（または Hugging "
+              "Face のキャッシュをこのマシンにコピーし）、再起動してください",
+    },
+    "operator.fix_offline": {
+        "en": "; or set MIRU_OFFLINE=1 to skip this check (Miru then starts at once with OCR "
+              "answers, and `miru doctor` only warns)",
+        "ja": "。または MIRU_OFFLINE=1 でこの確認を省略します（Miru はすぐに OCR の回答で起動し、"
+              "`miru doctor` は警告だけになります）",
+    },
+    "operator.fix_model_id": {
+        "en": "fix the model id (MIRU_VLM_MODEL), or ",
+        "ja": "モデル ID (MIRU_VLM_MODEL) を直すか、",
     },
     # Memory and commands
     "store.unavailable": {
-        "en": "I can't work right now (my memory store is unreachable). Please try again shortly.",
-        "ja": "現在処理できません（記憶用のストアに接続できません）。しばらくしてからもう一度お試しください。",
+        "en": "I can't work right now. Please try again shortly.",
+        "ja": "現在処理できません。しばらくしてからもう一度お試しください。",
     },
     "quota.user": {
         "en": "You've reached today's limit of {limit} images with Miru in this workspace. "
@@ -375,13 +387,85 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "(I can't remember this thread right now, so follow-ups may lack context.)",
         "ja": "（現在このスレッドの内容を記憶できないため、続けての質問では前の内容を参照できない場合があります。）",
     },
+    # `/miru help` (bot/core/help.py): an intro, then one line per command; the platform's own
+    # lines (how to ask, where the settings are) by what its adapter says it has
     "cmd.help": {
-        "en": "Mention me with an image and a question, and I'll answer in the thread. Commands: "
-        "`/miru help`, `/miru forget` (delete your data), `/miru lang ja|en`, "
-        "`/miru history on|off` (keep your conversations or not); admins: `/miru admin`.",
-        "ja": "画像と質問を添えてメンションすると、スレッドで回答します。コマンド: "
-        "`/miru help`、`/miru forget`（あなたのデータを削除）、`/miru lang ja|en`、"
-        "`/miru history on|off`（会話を記憶するかどうか）、管理者は `/miru admin`。",
+        "en": "Mention me with an image and a question, and I'll answer in the thread; "
+              "follow-ups in that thread need no mention. Commands:",
+        "ja": "画像と質問を添えてメンションすると、スレッドで回答します。同じスレッドでの続けての質問には"
+              "メンションは不要です。コマンド:",
+    },
+    "help.ask_mention": {
+        "en": "• Ask: mention @Miru with one or more images and your question.",
+        "ja": "• 質問: 画像（複数可）と質問を添えて @Miru にメンションします。",
+    },
+    "help.ask_command": {
+        "en": "• `/miru ask image: question:`: ask about an image (or mention @Miru with it).",
+        "ja": "• `/miru ask image: question:`: 画像について質問します（画像を添えて @Miru にメンションしても同じです）。",
+    },
+    "help.receipts": {
+        "en": "• `/miru receipts`: start an expense thread here; post receipt photos in it and I "
+              "keep a ledger (reply to correct a field; “summary” sums it up).",
+        "ja": "• `/miru receipts`: ここに経費スレッドを作ります。レシートの写真を投稿すると台帳に記録します"
+              "（返信で訂正、「集計」で合計）。",
+    },
+    "help.history": {
+        "en": "• `/miru history on|off`: keep your conversations or not (`/miru history` says "
+              "what is kept).",
+        "ja": "• `/miru history on|off`: 会話を記憶するかどうか（`/miru history` で保存内容を表示）。",
+    },
+    "help.lang": {
+        "en": "• `/miru lang ja|en`: answer you in Japanese or English (asking “in Japanese” in a "
+              "message works too).",
+        "ja": "• `/miru lang ja|en`: 回答の言語を日本語か英語にします（メッセージで「英語で」と頼むこともできます）。",
+    },
+    "help.forget": {
+        "en": "• `/miru forget`: delete your thread memory and cached images now.",
+        "ja": "• `/miru forget`: あなたのスレッドの記憶とキャッシュした画像をすぐに削除します。",
+    },
+    "help.appeal": {
+        "en": "• `/miru appeal CASE`: send an image the moderators rejected back to them, once.",
+        "ja": "• `/miru appeal ケースID`: モデレーターに却下された画像の再審査を一度だけ求めます。",
+    },
+    "help.settings_home": {
+        "en": "• Your settings and today's use: open Miru's Home tab (Miru in the sidebar → Home).",
+        "ja": "• 設定と今日の利用状況: Miru のホームタブ（サイドバーの Miru → ホーム）を開きます。",
+    },
+    "help.settings_command": {
+        "en": "• `/miru settings`: your settings and today's use (only you see them).",
+        "ja": "• `/miru settings`: あなたの設定と今日の利用状況（あなたにだけ表示）。",
+    },
+    "help.help": {
+        "en": "• `/miru help`: this list.",
+        "ja": "• `/miru help`: この一覧。",
+    },
+    "help.admin": {
+        "en": "• `/miru admin`: (admins) show or change who may use Miru where.",
+        "ja": "• `/miru admin`: （管理者）Miru を使える人と場所を表示・変更します。",
+    },
+    "cmd.settings_home": {
+        "en": "Your settings and today's use are on Miru's Home tab: open Miru in the sidebar, "
+              "then Home.",
+        "ja": "設定と今日の利用状況は Miru のホームタブにあります。サイドバーの Miru を開き、"
+              "ホームを選んでください。",
+    },
+    # `/miru receipts` (bot/core/receipt_start.py)
+    "receipts.thread_root": {
+        "en": "🧾 Expense thread started by {user}. Post receipt photos in this thread.",
+        "ja": "🧾 {user} さんが経費スレッドを始めました。このスレッドにレシートの写真を投稿してください。",
+    },
+    "receipts.command_started": {
+        "en": "Done: the expense thread is the message I just posted here; post receipts in its "
+              "thread.",
+        "ja": "経費スレッドを作りました。いま投稿したメッセージのスレッドにレシートを投稿してください。",
+    },
+    "receipts.off_plan": {
+        "en": "Expense threads are not part of this workspace's plan.",
+        "ja": "このワークスペースのプランには経費スレッドが含まれていません。",
+    },
+    "receipts.no_channel": {
+        "en": "Start an expense thread in a channel, not in a direct message.",
+        "ja": "経費スレッドは DM ではなくチャンネルで始めてください。",
     },
     "cmd.forgot": {
         "en": "Done: I deleted your thread memory and cached images ({count} items).",
@@ -491,8 +575,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "回答は用意できましたが、ここに投稿できませんでした。少し時間をおいてもう一度お試しください。",
     },
     "error.config": {
-        "en": "Miru is not configured correctly: {detail}",
-        "ja": "Miru の設定に問題があります: {detail}",
+        "en": "Part of my set-up needs fixing, so I can't do this right now. The people who run "
+              "Miru can see why; please try again later.",
+        "ja": "Miru の準備に直す必要のある所があるため、いまは対応できません。Miru の管理者が原因を"
+              "確認できます。しばらくしてからもう一度お試しください。",
     },
     "privacy.cleaned": {
         "en": "Here is the image with its metadata (location, camera details) removed.",
@@ -540,6 +626,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "receipts.payment.qr_code": {"en": "QR code", "ja": "QRコード決済"},
     "receipts.payment.ic_card": {"en": "IC card", "ja": "交通系・電子マネー"},
     "receipts.payment.other": {"en": "other", "ja": "その他"},
+    # What a qualified invoice lacks (bot/receipts/reader.py ``_compliance``): shown by label
+    "receipts.requirement.registration_number": {"en": "registration number", "ja": "登録番号"},
+    "receipts.requirement.issuer": {"en": "issuer's name", "ja": "発行者名"},
+    "receipts.requirement.date": {"en": "date", "ja": "取引年月日"},
+    "receipts.requirement.amounts": {"en": "amount", "ja": "取引金額"},
+    "receipts.requirement.tax_per_rate": {"en": "tax or rate per tax rate",
+                                          "ja": "税率ごとの消費税額または適用税率"},
     "receipts.invoice_noncompliant": {
         "en": "Not a complete qualified invoice (missing: {missing}): only a reduced input tax credit.",
         "ja": "適格請求書の記載事項が不足しています（不足: {missing}）。仕入税額控除は経過措置の範囲に限られます。",
@@ -622,6 +715,102 @@ MESSAGES: dict[str, dict[str, str]] = {
     "receipts.bad_invoice": {"en": "A registration number is T followed by 13 digits.", "ja": "登録番号は T と 13 桁の数字です。"},
     "receipts.bad_merchant": {"en": "That shop name is too long (100 characters at most).", "ja": "店名が長すぎます（100 文字まで）。"},
     "receipts.bad_number": {"en": "That isn't a receipt number in this thread.", "ja": "このスレッドのレシート番号として読み取れません。"},
+    # The home view (bot/core/home.py): Slack's Home tab, Discord's `/miru settings`
+    "home.title": {"en": "Miru", "ja": "Miru"},
+    "home.intro": {
+        "en": "Mention @Miru with an image and a question; I answer in the thread. "
+              "`/miru help` lists every command.",
+        "ja": "画像と質問を添えて @Miru にメンションすると、スレッドで回答します。"
+              "`/miru help` ですべてのコマンドを確認できます。",
+    },
+    "home.settings": {"en": "Your settings", "ja": "あなたの設定"},
+    "home.language": {"en": "Answer language", "ja": "回答の言語"},
+    "home.language_auto": {
+        "en": "Not set: I answer in the language of your message or thread.",
+        "ja": "未設定: メッセージやスレッドの言語で回答します。",
+    },
+    "home.language_set": {
+        "en": "Set: I answer you in {language} unless you or the thread ask otherwise.",
+        "ja": "設定済み: 特に指定がなければ{language}で回答します。",
+    },
+    "home.lang_ja": {"en": "Japanese (日本語)", "ja": "日本語"},
+    "home.lang_en": {"en": "English", "ja": "英語 (English)"},
+    "home.choose_language": {"en": "Choose a language", "ja": "言語を選択"},
+    "home.history": {"en": "History", "ja": "会話の記憶"},
+    "home.history_on": {
+        "en": "On: I keep your questions and answers for {turns} and images for {images}, so "
+              "follow-ups need no new upload.",
+        "ja": "オン: 質問と回答を{turns}、画像を{images}保存するため、続けての質問に"
+              "画像の再投稿は不要です。",
+    },
+    "home.days": {"en": "{n} days", "ja": " {n} 日間"},
+    "home.one_day": {"en": "1 day", "ja": " 1 日間"},
+    "home.history_off": {
+        "en": "Off: I keep none of your conversations; each message stands alone.",
+        "ja": "オフ: 会話を保存しません。メッセージは 1 件ずつ独立して扱います。",
+    },
+    "home.history_unknown": {
+        "en": "I can't read this setting right now.",
+        "ja": "いまはこの設定を読み込めません。",
+    },
+    "home.history_choice_on": {"en": "On: keep my conversations", "ja": "オン: 会話を記憶する"},
+    "home.history_choice_off": {"en": "Off: keep nothing", "ja": "オフ: 何も記憶しない"},
+    "home.today": {"en": "Today", "ja": "今日の利用状況"},
+    "home.usage": {
+        "en": "You: {used} of {limit} images · this workspace: {ws_used} of {ws_limit} "
+              "({tier} plan). Resets at {reset}.",
+        "ja": "あなた: {used} / {limit} 枚 · このワークスペース: {ws_used} / {ws_limit} 枚"
+              "（{tier} プラン）。{reset} にリセットされます。",
+    },
+    "home.unlimited": {"en": "no limit", "ja": "上限なし"},
+    "home.usage_unknown": {
+        "en": "Today's use can't be read right now.",
+        "ja": "いまは今日の利用状況を読み込めません。",
+    },
+    "home.health": {"en": "Set-up health (admins)", "ja": "セットアップの状態（管理者）"},
+    "home.health_fix": {"en": "fix: {fix}", "ja": "対処: {fix}"},
+    "home.permissions": {"en": "Permissions (admins)", "ja": "権限（管理者）"},
+    "home.review": {"en": "Review queue (moderators)", "ja": "レビュー待ち（モデレーター）"},
+    "home.cases_waiting": {
+        "en": "{count} case(s) wait for a decision here.",
+        "ja": "このワークスペースで {count} 件のケースが判断を待っています。",
+    },
+    "home.not_yours": {
+        "en": "This panel belongs to someone else: run `/miru settings` for your own.",
+        "ja": "これは別の人のパネルです。`/miru settings` で自分のパネルを開いてください。",
+    },
+    # Discord's `/miru` command and option descriptions (handlers/discord_commands.py), at most
+    # 100 characters each: Discord shows them in its command picker
+    "discord.cmd.miru": {"en": "Ask Miru about an image", "ja": "Miru に画像について質問する"},
+    "discord.cmd.ask": {"en": "Ask about an image", "ja": "画像について質問する"},
+    "discord.cmd.receipts": {"en": "Start an expense thread here", "ja": "ここに経費スレッドを作る"},
+    "discord.cmd.forget": {"en": "Delete your thread memory and cached images now",
+                           "ja": "あなたのスレッドの記憶と画像をすぐに削除する"},
+    "discord.cmd.lang": {"en": "Answer you in Japanese or English",
+                         "ja": "回答の言語を日本語か英語にする"},
+    "discord.cmd.history": {"en": "Keep your conversations (on) or not (off)",
+                            "ja": "会話を記憶する（on）かしない（off）か"},
+    "discord.cmd.appeal": {"en": "Send a rejected image back to the moderators, once",
+                           "ja": "却下された画像の再審査を一度だけ求める"},
+    "discord.cmd.settings": {"en": "Your settings and today's use (only you see them)",
+                             "ja": "あなたの設定と今日の利用状況（あなたにだけ表示）"},
+    "discord.cmd.admin": {"en": "Show or change who may use Miru here (admins)",
+                          "ja": "Miru を使える人と場所を表示・変更する（管理者）"},
+    "discord.cmd.help": {"en": "What Miru does and every command",
+                         "ja": "Miru でできることとコマンドの一覧"},
+    "discord.opt.image": {"en": "The image to ask about", "ja": "質問する画像"},
+    "discord.opt.question": {"en": "Your question (empty: describe the image)",
+                             "ja": "質問（空欄なら画像を説明します）"},
+    "discord.opt.language": {"en": "ja: Japanese, en: English", "ja": "ja: 日本語、en: 英語"},
+    "discord.opt.setting": {"en": "on or off; leave empty to see what is kept",
+                            "ja": "on か off。空欄なら保存内容を表示"},
+    "discord.opt.case": {"en": "The case id from Miru's message", "ja": "Miru のメッセージにあるケースID"},
+    "discord.opt.action": {
+        "en": "Empty to show; grant @who LEVEL | revoke @who | channels add|remove #channel | "
+              "everyone LEVEL",
+        "ja": "空欄で表示。grant @対象 レベル | revoke @対象 | channels add|remove #チャンネル | "
+              "everyone レベル",
+    },
     # Expense threads: questions, reports, exports, approvals (bot/receipts/answers.py, report.py,
     # exports; bot/core/receipt_commands.py). Own keys: field labels stay under receipts.field.*
     "expense.unknown": {
@@ -683,7 +872,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "expense.export_kind.csv": {"en": "CSV (UTF-8)", "ja": "CSV（UTF-8）"},
     "expense.export_kind.freee": {"en": "freee import file (取引インポート)", "ja": "freee 取引インポート用ファイル"},
     "expense.export_kind.mf": {"en": "Money Forward import file (仕訳帳インポート)", "ja": "マネーフォワード クラウド会計 仕訳帳インポート用ファイル"},
-    "expense.export_kind.zip": {"en": "Receipt images (zip, named date_amount_counterparty)", "ja": "レシート画像（zip、日付_金額_取引先 の名前）"},
+    "expense.export_kind.zip": {"en": "Receipt images (zip; each file named by date, amount and shop)", "ja": "レシート画像（zip、ファイル名は日付・金額・取引先）"},
     "expense.left_out.currency": {"en": "not in JPY (convert by hand): {list}", "ja": "円以外の通貨（手作業で換算してください）: {list}"},
     "expense.left_out.no_total": {"en": "no total: {list}", "ja": "合計金額なし: {list}"},
     "expense.left_out.no_date": {"en": "no date: {list}", "ja": "日付なし: {list}"},
@@ -761,8 +950,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "チャンネルの指定がなくなったため、すべてのチャンネルで Miru を使えます。",
     },
     "admin.full": {
-        "en": "Too many permission changes are stored for this workspace ({limit}); list people in the policy file instead.",
-        "ja": "このワークスペースに保存できる権限の変更が上限（{limit} 件）に達しました。ポリシーファイルに記載してください。",
+        "en": "Too many permission changes are stored for this workspace ({limit}); ask the people who run Miru to list the rest in its policy.",
+        "ja": "このワークスペースに保存できる権限の変更が上限（{limit} 件）に達しました。残りは Miru の管理者にポリシーへの記載を依頼してください。",
     },
 }
 
@@ -784,6 +973,11 @@ def t(key: str, lang: str | None = "en", **params: Any) -> str:
     entry = MESSAGES[key]
     text = entry.get(lang or "en") or entry["en"]
     return text.format_map(_Lenient(params))
+
+
+def in_channel(key: str) -> bool:
+    """Whether ``key`` is a sentence people in a channel may read (see ``NOT_IN_CHANNEL``)."""
+    return not key.startswith(NOT_IN_CHANNEL)
 
 
 def fields(key: str) -> set[str]:

@@ -2,9 +2,10 @@
 
 Messages (``handlers.discord.translate_message``) go to the core gateway (``bot.core.gateway``),
 which applies the follow-up rule and enqueues; workers answer through
-``handlers.discord_client``. Application commands
-``/miru ask|forget|lang|history|appeal|admin|help`` are synced on start (to
-``MIRU_DISCORD_GUILD_ID`` when set, at once; else globally). ``/miru ask``
+``handlers.discord_client``. Application commands (``handlers.discord_commands``:
+``/miru ask|receipts|settings|forget|lang|history|appeal|admin|help``, described in ja/en by
+``handlers.discord_i18n``) are synced on start (to ``MIRU_DISCORD_GUILD_ID`` when set, at once;
+else globally). ``/miru ask``
 defers within Discord's 3 s, posts the question as a follow-up, and the answer comes in a thread
 started from it. Consent buttons carry the uploader's id: anyone else's press is refused
 ephemerally; receipt cards' buttons are ``handlers.discord_actions``. One error hook for
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any, Literal
+from typing import Any
 
 import discord
 import structlog
@@ -26,16 +27,7 @@ from discord import app_commands
 
 from bot import strings
 from bot.core.admin import Caller
-from bot.core.commands import (
-    AnswerConsent,
-    Appeal,
-    Command,
-    Forget,
-    Help,
-    History,
-    SetLanguage,
-    parse_admin,
-)
+from bot.core.commands import AnswerConsent, Command
 from bot.core.gateway import Gateway
 from bot.models import IncomingMessage
 from config.settings import Settings
@@ -49,6 +41,9 @@ from handlers.discord import (
 from handlers.discord_access import member_of
 from handlers.discord_actions import on_action_press
 from handlers.discord_client import ACTION_PREFIX, CONSENT_PREFIX
+from handlers.discord_commands import miru_group
+from handlers.discord_home import HOME_PREFIX, on_panel_choice, show_panel
+from handlers.discord_i18n import MiruTranslator
 from handlers.discord_review import REVIEW_PREFIX, on_review_press
 
 log = structlog.get_logger(__name__)
@@ -73,7 +68,7 @@ class MiruDiscord(discord.Client):
         self.tree.on_error = self.on_command_error  # type: ignore[method-assign]
         self.gateway: Gateway | None = None
         self.review_platform: Any = None  # the DiscordPlatform review cards are updated on
-        self._add_commands()
+        self.tree.add_command(miru_group(self))
 
     def bind(self, gateway: Gateway) -> None:
         self.gateway = gateway
@@ -85,6 +80,7 @@ class MiruDiscord(discord.Client):
             await asyncio.sleep(self.settings.discord_identify_delay_s)
 
     async def setup_hook(self) -> None:
+        await self.tree.set_translator(MiruTranslator())  # ja/en descriptions at sync
         guild_id = self.settings.discord_guild_id
         if guild_id:
             guild = discord.Object(id=int(guild_id))
@@ -107,61 +103,53 @@ class MiruDiscord(discord.Client):
 
     # --- commands and buttons --------------------------------------------------------------
 
-    def _add_commands(self) -> None:
-        group = app_commands.Group(name="miru", description="Ask Miru about an image")
-
-        @group.command(name="ask", description="Ask about an image")
-        async def ask(interaction: discord.Interaction, image: discord.Attachment,
-                      question: str = "") -> None:
-            await self._ask(interaction, image, question)
-
-        @group.command(name="forget", description="Forget your threads and images")
-        async def forget(interaction: discord.Interaction) -> None:
-            await self._command(interaction, Forget())
-
-        @group.command(name="lang", description="Answer in this language")
-        async def lang(interaction: discord.Interaction, language: Literal["ja", "en"]) -> None:
-            await self._command(interaction, SetLanguage(language))
-
-        @group.command(name="history", description="Keep your conversations (on) or not (off)")
-        @app_commands.describe(setting="on or off; leave empty to see what is kept")
-        async def history(interaction: discord.Interaction, setting: str = "") -> None:
-            # A free string, not a choice list: the core answers a bad value with its usage.
-            channel = interaction.channel
-            parent = channel.parent_id if isinstance(channel, discord.Thread) else None
-            await self._command(interaction, History(
-                setting.strip().lower(), str(parent or interaction.channel_id or "")))
-
-        @group.command(name="appeal", description="Send a rejected image back for review, once")
-        async def appeal(interaction: discord.Interaction, case: str) -> None:
-            await self._command(interaction, Appeal(case.strip()[:64]))
-
-        @group.command(name="admin", description="Show or change who may use Miru here (admins)")
-        @app_commands.describe(action="empty to show; grant @who LEVEL | revoke @who | "
-                                      "channels add|remove #channel | everyone LEVEL")
-        async def admin(interaction: discord.Interaction, action: str = "") -> None:
-            caller = Caller(PLATFORM, str(interaction.guild_id or ""), _channel_of(interaction),
-                            str(interaction.user.id), member_of(interaction.user, interaction))
-            await self._command(interaction, parse_admin(action), caller=caller)
-
-        @group.command(name="help", description="What Miru does")
-        async def help_(interaction: discord.Interaction) -> None:
-            await self._command(interaction, Help())
-
-        self.tree.add_command(group)
-
     def _gateway(self) -> Gateway:
         assert self.gateway is not None, "bind() first"
         return self.gateway
 
-    async def _command(self, interaction: discord.Interaction, cmd: Command, *,
-                       caller: Caller | None = None) -> None:
+    async def command(self, interaction: discord.Interaction, cmd: Command) -> None:
+        """Defer (ephemeral), run the command, answer only the caller."""
         await interaction.response.defer(ephemeral=True, thinking=True)
+        caller = Caller(PLATFORM, str(interaction.guild_id or ""), _channel_of(interaction),
+                        str(interaction.user.id), member_of(interaction.user, interaction))
         text = await self._gateway().run_command(cmd, str(interaction.user.id), caller=caller)
         await interaction.followup.send(text, ephemeral=True)
 
-    async def _ask(self, interaction: discord.Interaction, image: discord.Attachment,
-                   question: str) -> None:
+    async def settings_panel(self, interaction: discord.Interaction) -> None:
+        await show_panel(self._gateway(), interaction)
+
+    async def receipts(self, interaction: discord.Interaction) -> None:
+        """``/miru receipts``: the core's checks first (a refusal is ephemeral), then the
+        thread's first message is posted as the command's answer, and the thread hangs from
+        it (or is the thread the command ran in)."""
+        user = interaction.user
+        channel = interaction.channel
+
+        async def tell(_message: IncomingMessage, text: str) -> None:
+            await interaction.response.send_message(text, ephemeral=True)
+
+        async def post_root(text: str) -> tuple[str, str]:
+            await interaction.response.defer(thinking=True)
+            posted = await interaction.followup.send(text[:2000], wait=True)
+            in_thread = isinstance(channel, discord.Thread)
+            return str(posted.id), str(interaction.channel_id) if in_thread else str(posted.id)
+
+        said = await self._gateway().start_receipts(IncomingMessage(
+            platform=PLATFORM, workspace=str(interaction.guild_id or "dm"),
+            channel=_channel_of(interaction), thread="", message_id="", user=str(user.id),
+            text="receipts", is_dm=interaction.guild is None,
+            platform_audience=channel_audience(channel),
+            event_id=f"discord:interaction:{interaction.id}"),
+            member_of(user, interaction), post_root=post_root, notify=tell)
+        if not said:
+            return
+        if interaction.response.is_done():
+            await interaction.followup.send(said, ephemeral=True)
+        else:
+            await interaction.response.send_message(said, ephemeral=True)
+
+    async def ask(self, interaction: discord.Interaction, image: discord.Attachment,
+                  question: str) -> None:
         """Permissions first (a refusal is ephemeral); then defer, and the question becomes a
         follow-up message, answered in its thread."""
         user = interaction.user
@@ -201,6 +189,10 @@ class MiruDiscord(discord.Client):
             return
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id") or "")
+        if custom_id.startswith(HOME_PREFIX):
+            values = [str(v) for v in data.get("values") or ()]
+            await on_panel_choice(self._gateway(), interaction, custom_id, values)
+            return
         if custom_id.startswith(ACTION_PREFIX):  # receipt cards' Approve / Reject
             await on_action_press(self._gateway(), interaction, custom_id)
             return

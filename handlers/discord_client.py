@@ -105,7 +105,8 @@ def message_link(msg: IncomingMessage) -> str:
     return f"https://discord.com/channels/{msg.workspace}/{msg.channel}/{msg.message_id}"
 
 
-DISCORD_INFO = PlatformInfo("discord", "Discord", message_link, deletes_uploads=True)
+DISCORD_INFO = PlatformInfo("discord", "Discord", message_link, deletes_uploads=True,
+                            ask_command=True)
 
 
 class DiscordPlatform:

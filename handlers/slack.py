@@ -1,13 +1,14 @@
 """Slack adapter: a slack-bolt ``AsyncApp`` whose listeners only translate and enqueue.
 
-Events (``app_mention``, ``message.im``, thread follow-ups), the ``/miru`` slash command, the
-consent, review and receipt-card buttons (``handlers.slack_actions``) arrive here, over Socket
-Mode or HTTP (``handlers.slack_run``). Bolt checks the request signature (a bad one gets 401
-before any listener runs) and acknowledges events at once; listeners then turn the raw event
-into an ``IncomingMessage`` (or the ``/miru`` text and button presses into ``bot.core.commands``
-values) and hand it to the core gateway (``bot.core.gateway``), which enqueues. The pipeline
-never runs on the request path: workers answer through ``handlers.slack_client``. One Bolt
-error hook (``error_hook``) handles what a listener raises.
+Events (``app_mention``, ``message.im``, thread follow-ups, ``app_home_opened``), the ``/miru``
+slash command, the consent, review and receipt-card buttons (``handlers.slack_actions``) and the
+Home tab's menus (``handlers.slack_home``) arrive here, over Socket Mode or HTTP
+(``handlers.slack_run``). Bolt checks the request signature (a bad one gets 401 before any
+listener runs) and acknowledges events at once; listeners then turn the raw event into an
+``IncomingMessage`` (or the ``/miru`` text and button presses into ``bot.core.commands`` values)
+and hand it to the core gateway (``bot.core.gateway``), which enqueues. The pipeline never runs
+on the request path: workers answer through ``handlers.slack_client``. One Bolt error hook
+(``error_hook``) handles what a listener raises.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import strings
 from bot.core.admin import Caller
-from bot.core.commands import AnswerConsent, parse_command
+from bot.core.commands import AnswerConsent, Receipts, parse_command
 from bot.core.gateway import Gateway
 from bot.models import ImageRef, IncomingMessage, PlatformName
+from handlers import slack_home
 from handlers.slack_access import SlackDirectory, ephemeral_notice
 from handlers.slack_actions import ACTION_RE, REASON_VIEW, on_action, on_reason
-from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION, SlackPlatform
+from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
+from handlers.slack_client import SlackPlatform
 from handlers.slack_review import ACTION_RE as REVIEW_RE
 from handlers.slack_review import on_review_action
 
@@ -166,10 +169,30 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         await ack()
         channel = command.get("channel_id") or ""
         caller = Caller(PLATFORM, command.get("team_id") or "", channel, command["user_id"])
-        text = await gateway.run_command(
-            parse_command(command.get("text") or "", channel=channel), command["user_id"],
-            caller=caller)
-        await respond(text=text, response_type="ephemeral")
+        cmd = parse_command(command.get("text") or "", channel=channel)
+        if isinstance(cmd, Receipts):
+            text = await start_receipts(command, respond)
+        else:
+            text = await gateway.run_command(cmd, command["user_id"], caller=caller)
+        if text:
+            await respond(text=text, response_type="ephemeral")
+
+    async def start_receipts(command: dict[str, Any], respond: Any) -> str:
+        """``/miru receipts``: the thread hangs from a message Miru posts in the channel."""
+        channel, team = command.get("channel_id") or "", command.get("team_id") or ""
+
+        async def post_root(text: str) -> tuple[str, str]:
+            posted = await platform.client.chat_postMessage(channel=channel, text=text)
+            return str(posted["ts"]), str(posted["ts"])
+
+        async def tell(_message: IncomingMessage, text: str) -> None:
+            await respond(text=text, response_type="ephemeral")
+
+        return await gateway.start_receipts(IncomingMessage(
+            platform=PLATFORM, workspace=team, channel=channel, thread="", message_id="",
+            user=command["user_id"], text="receipts", is_dm=channel.startswith("D"),
+            event_id=f"{team}:{channel}:slash:{command.get('trigger_id') or ''}"),
+            post_root=post_root, notify=tell)
 
     async def on_consent(ack: Any, body: dict[str, Any], respond: Any, *, confirmed: bool) -> None:
         await ack()
@@ -212,6 +235,7 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         await ack()
         await on_reason(gateway, ephemeral_notice(platform.client), body)
 
+    slack_home.register(bolt, gateway)
     bolt.error(error_hook(app, gateway))
     return bolt
 

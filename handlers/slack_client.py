@@ -29,7 +29,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import strings
 from bot.core.chunking import split_text
 from bot.core.fetch import Fetcher, FetchPolicy, new_client, url_allowed
 from bot.core.progress import ThrottledEdits
@@ -41,6 +40,7 @@ from bot.review.model import Case
 from bot.review.store import Card
 from config.settings import Settings
 from handlers.slack_actions import action_blocks
+from handlers.slack_blocks import consent_blocks
 from handlers.slack_review import post_card, tell_uploader, update_card
 
 log = structlog.get_logger(__name__)
@@ -52,8 +52,6 @@ REACTIONS: dict[Status, str] = {
     Status.HELD: "shield",
     Status.FAILED: "warning",
 }
-CONSENT_CONFIRM_ACTION = "miru_consent_confirm"
-CONSENT_CANCEL_ACTION = "miru_consent_cancel"
 RATE_LIMIT_RETRIES = 10
 # Slack takes 40,000 characters of text per message but renders long ones poorly (and folds them
 # behind "show more"): answers go out in parts of at most this many characters.
@@ -118,36 +116,13 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def consent_blocks(text: str, request_id: str, lang: str) -> list[dict[str, Any]]:
-    """The ephemeral consent prompt: the question and two buttons carrying the request id."""
-
-    def button(action_id: str, key: str, style: str) -> dict[str, Any]:
-        label = {"type": "plain_text", "text": strings.t(key, lang)}
-        return {
-            "type": "button", "action_id": action_id, "text": label,
-            "value": request_id, "style": style,
-        }
-
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {
-            "type": "actions",
-            "block_id": "miru_consent",
-            "elements": [
-                button(CONSENT_CONFIRM_ACTION, "verdict.consent_confirm", "primary"),
-                button(CONSENT_CANCEL_ACTION, "verdict.consent_cancel", "danger"),
-            ],
-        },
-    ]
-
-
 def message_link(msg: IncomingMessage) -> str:
     """A link to a Slack message (the permalink form the client opens)."""
     return f"https://slack.com/archives/{msg.channel}/p{msg.message_id.replace('.', '')}"
 
 
 # Slack does not let a bot delete another user's file: a rejected upload's owner is asked to.
-SLACK_INFO = PlatformInfo("slack", "Slack", message_link, deletes_uploads=False)
+SLACK_INFO = PlatformInfo("slack", "Slack", message_link, deletes_uploads=False, home_tab=True)
 
 
 class SlackPlatform:
@@ -230,15 +205,19 @@ class SlackConversation:
         )
 
     async def status(self, status: Status) -> None:
-        """Add the status's reaction to the user's message; never raises."""
+        """Add the status's reaction to the user's message; a final one (✅ ⛔ 🛡️ ⚠) takes the
+        👀 away, since Miru no longer looks at it. Never raises."""
+        await self._react(self._client.reactions_add, status, "already_reacted")
+        if status is not Status.RECEIVED:
+            await self._react(self._client.reactions_remove, Status.RECEIVED, "no_reaction")
+
+    async def _react(self, method: Callable[..., Awaitable[Any]], status: Status,
+                     harmless: str) -> None:
         try:
-            await self._client.reactions_add(
-                channel=self.message.channel,
-                timestamp=self.message.message_id,
-                name=REACTIONS[status],
-            )
+            await method(channel=self.message.channel, timestamp=self.message.message_id,
+                         name=REACTIONS[status])
         except SlackApiError as exc:
-            if exc.response.get("error") != "already_reacted":
+            if exc.response.get("error") != harmless:
                 log.warning("slack.reaction_failed", error=exc.response.get("error"))
         except Exception as exc:  # best effort by contract: progress must not fail a request
             log.warning("slack.reaction_failed", error=type(exc).__name__)

@@ -341,17 +341,9 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _doctor(settings: Settings) -> int:
-    from bot.cli.doctor import run_checks
+    from bot.cli.doctor import doctor
 
-    problems = 0
-    for check in run_checks(settings):
-        mark = ("warn" if check.warn else "ok  ") if check.ok else "FAIL"
-        print(f"[{mark}] {check.name}: {check.detail}")
-        problems += not check.ok
-        if not check.ok or check.warn:
-            print(f"       fix: {check.fix}")
-    print("all good" if not problems else f"{problems} problem(s) found")
-    return EX_OK if not problems else EX_FAIL
+    return EX_OK if not doctor(settings) else EX_FAIL
 
 
 __all__ = ["main", "verdict_json"]

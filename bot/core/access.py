@@ -207,6 +207,11 @@ class Access:
             level = Level.ADMIN
         return level
 
+    async def in_group(self, platform: str, workspace: str, group: str, user: str) -> bool:
+        """Whether ``user`` is in the platform's user ``group`` (Slack), cached; a directory
+        that fails counts as "no"."""
+        return await self._in_group(platform, workspace, group, user)
+
     async def _in_group(self, platform: str, workspace: str, group: str, user: str) -> bool:
         key = keys.access_group(platform, workspace, group)
         if self.redis is not None:

@@ -1,21 +1,26 @@
 """What a user asks about their own data and choices, on any platform: the answer language, a
 consent answer, ``forget``, history on/off. The gateway's commands and the pipeline both use it.
+
+The language of an answer follows the person (issue 22): ``bot.core.answer_lang`` says in which
+order an explicit ask, the thread, the message's own language and the user's setting count.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from bot import strings
+from bot.core.answer_lang import choose
 from bot.core.lang import detect_language
 from bot.errors import StoreUnavailable
 from bot.models import IncomingMessage
 from bot.services import Services
 from config.policy import HistoryMode
 
+log = logging.getLogger(__name__)
+
 HISTORY_PREF = "history"
-
-
 class Account:
     """One user's preferences and data, through the stores; every change is audited."""
 
@@ -37,6 +42,26 @@ class Account:
         if self.s.settings.language in strings.LANGS:
             return self.s.settings.language
         return detect_language(text, default="en")
+
+    async def answer_language(self, msg: IncomingMessage, *, remember: bool = True) -> str:
+        """The language to answer ``msg`` in (``bot.core.answer_lang``). With ``remember``
+        (and history kept), the choice becomes the thread's language for later turns, unless
+        only the bare default decided (a bare image from someone with no setting leaves the
+        thread open). Store failures never fail a request: the thread's language is then
+        unknown, or not recorded."""
+        try:
+            recorded = await self.s.memory.language(msg.thread_key)
+        except StoreUnavailable:
+            recorded = None
+        choice = choose(msg.text, explicit=msg.language, recorded=recorded,
+                        setting=await self.chosen_language(msg.platform, msg.user),
+                        configured=self.s.settings.language)
+        if remember and choice.recorded is not None and await self.keeps_history(msg):
+            try:
+                await self.s.memory.set_language(msg.thread_key, msg.user, choice.recorded)
+            except StoreUnavailable as exc:
+                log.warning("thread language not recorded: %s", exc.detail)
+        return choice.lang
 
     async def confirm_consent(self, request_id: str, user: str, *, confirmed: bool
                               ) -> IncomingMessage | None:
@@ -66,10 +91,21 @@ class Account:
             detail={"items": count}))
         return count
 
+    async def chosen_language(self, platform: str, user: str) -> str | None:
+        """The user's own ``/miru lang`` choice, or None (not set, or unreadable)."""
+        try:
+            pref = await self.s.state.get_pref(platform, user, "lang")
+        except StoreUnavailable:
+            return None
+        return pref if pref in strings.LANGS else None
+
     async def set_language(self, platform: str, user: str, lang: str) -> None:
+        """Record the choice (a preference) and audit it, as ``set_history`` does."""
         if lang not in strings.LANGS:
             raise ValueError(lang)
         await self.s.state.set_pref(platform, user, "lang", lang)
+        await self.s.audit.write(self.s.audit.record(
+            "language", f"{platform}:language", platform=platform, user=user, action=lang))
 
     async def history_on(self, platform: str, user: str) -> bool:
         """The user's own choice (``/miru history on|off``); on unless they turned it off.

@@ -20,6 +20,17 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Receipts:
+    """``/miru receipts``: start an expense thread in the channel (as ``@Miru receipts``)."""
+
+
+@dataclass(frozen=True)
+class Home:
+    """``/miru settings``: the caller's home view (settings, today's use; admins: set-up
+    health and permissions; moderators: cases waiting)."""
+
+
+@dataclass(frozen=True)
 class Forget:
     """Delete the caller's thread memory and cached images on this platform."""
 
@@ -78,18 +89,25 @@ class Unknown:
     text: str
 
 
-Command = Help | Forget | SetLanguage | History | Appeal | AnswerConsent | Admin | Unknown
+Command = (Help | Receipts | Home | Forget | SetLanguage | History | Appeal | AnswerConsent
+           | Admin | Unknown)
+_RECEIPTS = frozenset({"receipts", "receipt", "expenses", "経費", "レシート"})
 
 
 def parse_command(text: str, *, channel: str = "") -> Command:
-    """``help | forget | lang ja|en | history [on|off]`` as typed after a slash command; empty
-    text is ``Help``. ``channel``: where it was typed (``history`` tells that channel's policy)."""
+    """``help | receipts | settings | forget | lang ja|en | history [on|off] | appeal CASE |
+    admin …`` as typed after a slash command; empty text is ``Help``. ``channel``: where it
+    was typed (``history`` tells that channel's policy)."""
     words = text.split()
     if not words:
         return Help()
     verb = words[0].lower()
     if verb == "help":
         return Help()
+    if verb in _RECEIPTS and len(words) == 1:
+        return Receipts()
+    if verb in ("settings", "home") and len(words) == 1:
+        return Home()
     if verb == "forget":
         return Forget()
     if verb == "lang":

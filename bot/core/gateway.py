@@ -16,74 +16,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import structlog
 
 from bot import strings
 from bot.core.access import NO_MEMBER, Access, Member
-from bot.core.admin import Caller, run_admin
-from bot.core.commands import (
-    Admin,
-    AnswerConsent,
-    Appeal,
-    Command,
-    Forget,
-    Help,
-    History,
-    SetLanguage,
-    Unknown,
-)
+from bot.core.admin import Caller
+from bot.core.command_runner import CommandRunner
+from bot.core.commands import Command
+from bot.core.gateway_types import GatewayApp, Notify, Submitted
+from bot.core.home import HomeSources, HomeView, InGroup, build_home
 from bot.core.outcome import request_id_for
+from bot.core.receipt_start import PostRoot, start_receipts
 from bot.errors import MiruError, StoreUnavailable
 from bot.models import IncomingMessage, Reply, ReplyKind, Status
 from bot.ports import Platform
 
 if TYPE_CHECKING:
-    from bot.core.account import Account
-    from bot.core.ingress import Ingress
     from bot.core.quota import Admission
-    from bot.evidence.audit import AuditLog
     from bot.review.desk import ReviewDesk
-    from bot.stores.base import StateStore
-    from config.policy import PolicyConfig
 
 log = structlog.get_logger(__name__)
+
+__all__ = ["DENIED", "MAX_INFLIGHT", "REFUSED", "UNAVAILABLE", "Gateway", "GatewayApp",
+           "Notify", "Submitted"]
 
 MAX_INFLIGHT = 32
 UNAVAILABLE = "unavailable"
 REFUSED = "refused"  # over a quota: the user was told when it resets
 DENIED = "denied"  # no permission here (team permissions): the user was told, privately
-Notify = Callable[[IncomingMessage, str], Awaitable[None]]
-
-
-class Submitted(Protocol):
-    @property
-    def status(self) -> str: ...
-
-
-class GatewayApp(Protocol):
-    """What the gateway needs of ``bot.runtime.App`` (tests pass a real one on memory stores)."""
-
-    @property
-    def account(self) -> Account: ...
-
-    @property
-    def state(self) -> StateStore: ...
-
-    @property
-    def audit(self) -> AuditLog: ...
-
-    @property
-    def policy(self) -> PolicyConfig: ...
-
-    @property
-    def ingress(self) -> Ingress: ...
-
-    async def submit(self, message: IncomingMessage) -> Submitted: ...
-
-
 class Gateway:
     """One platform's gateway. ``platform`` is what the "cannot work right now" reply is posted
     on; ``allow`` (optional) is the workspace allow-list hook: a message it refuses is dropped
@@ -236,79 +199,21 @@ class Gateway:
         """Run ``cmd`` for ``user`` on this platform; the sentence to show them. An empty
         string means nothing to show (a confirmed consent: the prompt goes, the answer follows
         in the thread). ``caller``: where it was run and what the event said of the user
-        (``/miru admin`` needs it). A ``MiruError`` becomes its sentence; anything else
-        propagates."""
-        lang = await self.language(user, cmd.text if isinstance(cmd, Unknown) else "")
-        try:
-            if isinstance(cmd, Admin):
-                return await self._admin(cmd, user, caller, lang)
-            return await self._run(cmd, user, lang)
-        except MiruError as exc:
-            log.warning("gateway.command_failed", platform=self.name,
-                        command=type(cmd).__name__, code=exc.code)
-            return exc.user_message(lang)
+        (``/miru admin`` needs it, ``/miru help`` lists ``admin`` for admins). A ``MiruError``
+        becomes its sentence; anything else propagates (``bot.core.command_runner``)."""
+        return await CommandRunner(self).run(cmd, user, caller)
 
-    async def _admin(self, cmd: Admin, user: str, caller: Caller | None, lang: str) -> str:
-        if caller is None or caller.user != user:  # an adapter that gave no workspace
-            caller = Caller(self.name, "", "", user)
-        return await run_admin(self.access, self.app.audit, cmd, caller, lang)
+    async def start_receipts(self, message: IncomingMessage, member: Member = NO_MEMBER, *,
+                             post_root: PostRoot, notify: Notify | None = None) -> str:
+        """``/miru receipts``: see ``bot.core.receipt_start``."""
+        return await start_receipts(self, message, member, post_root=post_root, notify=notify)
 
-    async def _run(self, cmd: Command, user: str, lang: str) -> str:
-        account = self.app.account
-        if isinstance(cmd, Help):
-            return strings.t("cmd.help", lang)
-        if isinstance(cmd, Forget):
-            count = await account.forget_user(self.name, user)
-            return strings.t("cmd.forgot", lang, count=count)
-        if isinstance(cmd, SetLanguage):
-            if cmd.lang not in strings.LANGS:
-                return strings.t("cmd.lang_usage", lang)
-            await account.set_language(self.name, user, cmd.lang)
-            return strings.t("cmd.lang_set", cmd.lang)
-        if isinstance(cmd, History):
-            return await self._history(cmd, user, lang)
-        if isinstance(cmd, AnswerConsent):
-            return await self._consent(cmd, user, lang)
-        if isinstance(cmd, Appeal):
-            if not cmd.case:
-                return strings.t("review.appeal_usage", lang)
-            if self.review is None:
-                return strings.t("store.unavailable", lang)
-            return await self.review.appeal(self.name, user, cmd.case, lang)
-        return strings.t("cmd.unknown", lang)
-
-    async def _history(self, cmd: History, user: str, lang: str) -> str:
-        """``on`` / ``off`` set the caller's choice; nothing tells the current setting, what is
-        kept and for how long (and whether this channel's policy keeps nothing anyway)."""
-        account = self.app.account
-        if cmd.setting not in ("", "on", "off"):
-            return strings.t("cmd.history_usage", lang)
-        if cmd.setting:
-            await account.set_history(self.name, user, cmd.setting == "on")
-            on = cmd.setting == "on"
-        else:
-            on = await account.history_on(self.name, user)
-        retention = self.app.policy.retention
-        text = strings.t("cmd.history_on" if on else "cmd.history_off", lang,
-                         turns_days=_days(retention.turns_days),
-                         images_days=_days(retention.images_days))
-        if cmd.channel and not account.channel_history_on(cmd.channel):
-            text += "\n" + strings.t("cmd.history_channel_off", lang)
-        return text
-
-    async def _consent(self, cmd: AnswerConsent, user: str, lang: str) -> str:
-        """Only the uploader's press counts (``Account.confirm_consent`` checks); a confirmed
-        request is submitted again and answered in its thread."""
-        message = await self.app.account.confirm_consent(cmd.request_id, user,
-                                                          confirmed=cmd.confirmed)
-        if not cmd.confirmed:
-            return strings.t("verdict.consent_cancelled", lang)
-        if message is None:
-            return strings.t("verdict.consent_expired", lang)
-        status = await self.submit(message)
-        return "" if status != UNAVAILABLE else strings.t("store.unavailable", lang)
-
-
-def _days(value: float) -> str:
-    """A retention in days as people write it (7, not 7.0; 0.5 stays 0.5)."""
-    return f"{value:g}"
+    async def home(self, workspace: str, user: str, *, member: Member = NO_MEMBER,
+                   in_group: InGroup | None = None) -> HomeView:
+        """The caller's home view (``bot.core.home``); ``in_group``: the platform's user-group
+        membership (Slack moderators listed by group)."""
+        app = self.app
+        return await build_home(HomeSources(
+            app.account, app.policy, self.access, app.clock, redis=app.redis,
+            health=app.health, desk=self.review), self.name, workspace, user, member=member,
+            in_group=in_group)

@@ -1,7 +1,9 @@
-"""Which language to answer in: "ja" or "en", detected offline from the user's text.
+"""Which language to answer in: "ja" or "en", read offline from the user's text.
 
-Text in Japanese script only (kana, kanji) is Japanese without asking a model. Text with Latin
-letters goes to lingua, which also handles mixed text ("この sign は何?" is Japanese,
+``asked_language``: an explicit ask in the message, in either language ("and in Japanese?",
+"日本語で", "英語に訳して", "answer in English"). ``detect_language``: the language the text is
+written in. Text in Japanese script only (kana, kanji) is Japanese without asking a model. Text
+with Latin letters goes to lingua, which also handles mixed text ("この sign は何?" is Japanese,
 "What does 見る mean?" is English). Too little text, or a language Miru does not answer in,
 gives ``default``.
 """
@@ -32,6 +34,17 @@ _CANDIDATES = (
 )
 _ANSWERED = {Language.ENGLISH: "en", Language.JAPANESE: "ja"}
 
+# An explicit ask for a language: "in/into/to Japanese", "Japanese please", "日本語で/に",
+# "和訳", "英語で/に", "英訳". A bare mention of a language ("is this Japanese?") asks nothing.
+_ASKED = re.compile(
+    r"\b(?:in|into|to)\s+(?P<en1>japanese|english)\b"
+    r"|\b(?P<en2>japanese|english)\s+(?:please|pls)\b"
+    r"|(?P<ja1>日本語|英語)(?:で(?!す|は|書)|に(?:して|訳|直|翻訳|変え)|訳|へ|[?？]|$)"
+    r"|(?P<ja2>和訳|英訳)",
+    re.IGNORECASE)
+_NAMED = {"japanese": "ja", "english": "en", "日本語": "ja", "和訳": "ja", "英語": "en",
+          "英訳": "en"}
+
 
 @cache
 def _detector() -> LanguageDetector:
@@ -52,3 +65,14 @@ def detect_language(text: str, default: str = "en") -> str:
     if found == Language.CHINESE and _KANA.search(cleaned) is None and japanese:
         return "ja"  # kanji with Latin text: Miru answers in Japanese, not Chinese
     return _ANSWERED.get(found, default) if found is not None else default
+
+
+def asked_language(text: str) -> str | None:
+    """The language the message explicitly asks for ("ja" or "en"), or None. With several
+    asks the last one counts ("not in English, in Japanese")."""
+    cleaned = _MARKUP.sub(" ", text or "")
+    asked = None
+    for match in _ASKED.finditer(cleaned):
+        word = next(v for v in match.groupdict().values() if v)
+        asked = _NAMED[word.lower()]
+    return asked

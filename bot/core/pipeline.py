@@ -27,6 +27,7 @@ from bot import strings
 from bot.core.access import at_least
 from bot.core.account import Account
 from bot.core.delivery import Delivery
+from bot.core.hints import hints_bear_on
 from bot.core.outcome import Outcome, Rejection, request_id_for
 from bot.core.safetext import neutralise
 from bot.core.steps import Branch, Steps
@@ -76,8 +77,7 @@ class Pipeline:
         out = Outcome(request_id=request_id_for(msg))
         delivery = Delivery(self.s.state, out.request_id, wait_s=self.s.delivery_wait_s)
         try:
-            out.language = await self.account.language_for(msg.platform, msg.user, msg.text,
-                                                   msg.language)
+            out.language = await self.account.answer_language(msg)
             await conversation.status(Status.RECEIVED)
             await self._handle(conversation, out, delivery)
         except MiruError as exc:
@@ -187,7 +187,8 @@ class Pipeline:
         # Files that were not used (not an image, too large, over the count) are named in the
         # answer: the user would otherwise take "I see 8 images" for all ten they sent.
         skipped = [r.message for r in out.rejections]
-        parts = [text, *self._hints(out.images, lang), *skipped, *out.notes]
+        hints = self._hints(out.images, lang) if hints_bear_on(msg.text, images) else []
+        parts = [text, *hints, *skipped, *out.notes]
         if out.verdict is not None and out.verdict.action is Action.ALLOW_BLURRED:
             parts.append(strings.t("verdict.blurred_note", lang))
         if cut is not None:
@@ -247,7 +248,7 @@ class Pipeline:
                          for n, img in enumerate(images, start=1) if img.ocr_text)
 
     def _hints(self, images: Sequence[Image], lang: str) -> list[str]:
-        """Quality advice; advice never fails a request."""
+        """Quality advice (where it bears on the request: ``bot.core.hints``); never fails."""
         hints = []
         for img in images:
             try:
@@ -283,8 +284,7 @@ class Pipeline:
         code = code or getattr(exc, "code", None) or (type(exc).__name__ if exc
                                                       else "workers_died")
         try:
-            out.language = await self.account.language_for(msg.platform, msg.user, msg.text,
-                                                   msg.language)
+            out.language = await self.account.answer_language(msg, remember=False)
             await self._fail(conversation, out, Delivery(self.s.state, out.request_id,
                                                          wait_s=self.s.delivery_wait_s),
                              f"job_dropped:{code}", strings.t(message_key, out.language))

@@ -148,6 +148,33 @@ class Quotas:
 
 
 @dataclass(frozen=True)
+class Today:
+    """One person's and their workspace's images today against the tier (0: no limit)."""
+
+    tier: str
+    images: int
+    limit: int
+    workspace_images: int
+    workspace_limit: int
+    reset_at: datetime
+
+
+async def today(redis: RedisLike, policy: PolicyConfig, platform: str, workspace: str,
+                user: str, now: float | None = None) -> Today:
+    """What ``miru usage`` counts, for one person (two ``GET``s): the home view's "today"."""
+    now = time.time() if now is None else now
+    name, tier = policy.tier_for(workspace)
+    day = day_of(now)
+    with redis_errors("quota_today"):
+        pipe = redis.pipeline(transaction=False)
+        pipe.get(keys.quota_user_day(platform, workspace, day, user))
+        pipe.get(keys.quota_workspace_day(platform, workspace, day))
+        mine, theirs = await pipe.execute()
+    return Today(name, int(mine or 0), tier.images_per_user_per_day, int(theirs or 0),
+                 tier.images_per_workspace_per_day, next_reset(now))
+
+
+@dataclass(frozen=True)
 class WorkspaceUsage:
     platform: str
     workspace: str

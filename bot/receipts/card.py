@@ -45,6 +45,13 @@ def field_label(name: str, lang: str) -> str:
     return strings.t(f"receipts.field.{name}", lang)
 
 
+def requirement_label(name: str, lang: str) -> str:
+    """What a qualified invoice lacks, as a person reads it (never the internal name); an
+    unknown name (a reading stored by a newer version) shows as "?"."""
+    key = f"receipts.requirement.{name}"
+    return strings.t(key, lang) if key in strings.MESSAGES else "?"
+
+
 def card(entry: Entry, lang: str, *, threshold: float = 0.6) -> str:
     r = entry.receipt
     unsure = set(r.unsure(threshold))
@@ -68,7 +75,8 @@ def card(entry: Entry, lang: str, *, threshold: float = 0.6) -> str:
     if entry.duplicate_of is not None:
         notes.append(strings.t("receipts.duplicate", lang, n=entry.n, of=entry.duplicate_of))
     if r.invoice_compliant is False:
-        missing = ", ".join(r.invoice_missing) or "?"
+        sep = "、" if lang == "ja" else ", "
+        missing = sep.join(requirement_label(m, lang) for m in r.invoice_missing) or "?"
         notes.append(strings.t("receipts.invoice_noncompliant", lang, missing=missing))
     if any(UNSURE in line for line in lines[1:]):
         notes.append(strings.t("receipts.unsure_legend", lang))

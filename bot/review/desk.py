@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from bot import strings
 from bot.models import IncomingMessage
 from bot.ports import PlatformInfo
-from bot.review.model import Case, Decision, iso
+from bot.review.model import Case, CaseStatus, Decision, iso
 from bot.review.service import Actor, Review, ReviewRefused
 from bot.review.store import Card
 from config.policy import ModeratorTeam, PolicyConfig
@@ -81,6 +81,7 @@ class PressResult:
 
 
 CaseCards = Callable[[Case], Awaitable[None]]
+WAITING_SCAN = 1000  # pending cases looked at to count a workspace's (the queue is shared)
 
 
 class ReviewDesk:
@@ -154,6 +155,12 @@ class ReviewDesk:
             await self.submit(self.review.continued(case))
         return PressResult("ok", strings.t("review.decided", lang, **facts), case,
                            uploader=uploader, delete=delete)
+
+    async def waiting(self, platform: str, workspace: str, *, limit: int = WAITING_SCAN) -> int:
+        """Cases of this workspace that wait for a decision (the home view of a moderator):
+        at most the first ``limit`` pending cases of the queue are looked at."""
+        pending = await self.review.store.list(CaseStatus.PENDING, limit=limit)
+        return sum(1 for c in pending if c.platform == platform and c.workspace == workspace)
 
     async def appeal(self, platform: str, user: str, case_id: str, lang: str) -> str:
         """``/miru appeal CASE``: the uploader's rejected case goes back to the queue once;

@@ -49,6 +49,15 @@ class ThreadMemory(Protocol):
         how many were there."""
         ...
 
+    async def language(self, thread: ThreadKey) -> str | None:
+        """The language the thread is answered in (``set_language``), or None."""
+        ...
+
+    async def set_language(self, thread: ThreadKey, user: str, lang: str) -> None:
+        """Record the thread's answer language for later turns (as long as turns live, in
+        ``user``'s data for ``forget_user``)."""
+        ...
+
     async def forget_thread(self, thread: ThreadKey) -> int:
         """Delete everything of the thread now; returns the number of keys/items removed."""
         ...

@@ -65,6 +65,8 @@ class _Thread:
     turns_expire: float = 0.0
     images: dict[str, tuple[Image, float]] = field(default_factory=dict)  # sha -> (img, expires)
     users: set[tuple[str, str]] = field(default_factory=set)
+    lang: str | None = None
+    lang_expire: float = 0.0
 
 
 class MemoryThreadMemory:
@@ -88,7 +90,9 @@ class MemoryThreadMemory:
         if t.turns_expire <= now:
             t.turns = []
         t.images = {s: (img, exp) for s, (img, exp) in t.images.items() if exp > now}
-        if not t.turns and not t.images:
+        if t.lang_expire <= now:
+            t.lang = None
+        if not t.turns and not t.images and t.lang is None:
             del self._threads[thread]
             return None
         return t
@@ -140,11 +144,19 @@ class MemoryThreadMemory:
             return 0
         return sum(t.images.pop(sha, None) is not None for sha in ids)
 
+    async def language(self, thread: ThreadKey) -> str | None:
+        t = self._live(thread)
+        return None if t is None else t.lang
+
+    async def set_language(self, thread: ThreadKey, user: str, lang: str) -> None:
+        t = self._get(thread, user)
+        t.lang, t.lang_expire = lang, self._clock() + self.turn_ttl_s
+
     async def forget_thread(self, thread: ThreadKey) -> int:
         t = self._threads.pop(thread, None)
         if t is None:
             return 0
-        return int(bool(t.turns)) + len(t.images)
+        return int(bool(t.turns)) + len(t.images) + int(t.lang is not None)
 
     async def forget_user(self, platform: str, user: str) -> int:
         mine = [k for k, t in self._threads.items() if (platform, user) in t.users]

@@ -223,12 +223,23 @@ class RedisThreadMemory:
             _, removed = await pipe.execute()
         return int(removed)
 
+    async def language(self, thread: ThreadKey) -> str | None:
+        with redis_errors("language"):
+            raw = await self.r.get(keys.thread_lang(thread))
+        return None if raw is None else _text(raw)
+
+    async def set_language(self, thread: ThreadKey, user: str, lang: str) -> None:
+        name, ttl = keys.thread_lang(thread), self.turn_ttl_s
+        with redis_errors("set_language"):
+            await _index(self.r, thread.platform, user, [name], ttl)
+            await self.r.set(name, lang.encode(), ex=ttl)
+
     async def forget_thread(self, thread: ThreadKey) -> int:
         index = keys.thread_images_index(thread)
         with redis_errors("forget_thread"):
             ids = [_text(i) for i in await self.r.zrange(index, 0, -1)]
             names = [keys.thread_turns(thread), keys.thread_meta(thread), index,
-                     keys.thread_users(thread),
+                     keys.thread_users(thread), keys.thread_lang(thread),
                      keys.active_thread(thread.platform, thread.workspace, thread.channel,
                                         thread.thread)]
             names += [keys.thread_image(thread, sha) for sha in ids]

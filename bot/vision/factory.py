@@ -37,10 +37,26 @@ class EngineChoice:
 
 @dataclass(frozen=True)
 class ModelSource:
-    """Where a transformers model would come from: ``note`` is empty when it can be used."""
+    """Where a transformers model would come from. ``problem`` is empty when it can be used;
+    otherwise ``problem`` and ``fix`` are what operators read: the log's one line (``note``)
+    and ``miru doctor`` (detail and fix) are made of the same two, so they always agree.
+    ``offline``: offline mode decided it (the doctor then warns instead of failing)."""
 
     local_files_only: bool
-    note: str = ""
+    problem: str = ""
+    fix: str = ""
+    offline: bool = False
+
+    @property
+    def note(self) -> str:
+        return f"{self.problem}; {self.fix}" if self.problem else ""
+
+
+def _fix(model: str, *, offline_hint: bool = False, model_id_hint: bool = False) -> str:
+    fix = strings.t("operator.fix_pull", "en", model=model)
+    if model_id_hint:
+        fix = strings.t("operator.fix_model_id", "en") + fix
+    return fix + strings.t("operator.fix_offline", "en") if offline_hint else fix
 
 
 def hub_offline(settings: Settings) -> bool:
@@ -92,14 +108,16 @@ def model_source(settings: Settings) -> ModelSource:
         return ModelSource(local_files_only=offline)
     cached = model_cached(model, revision)
     if offline:
-        note = "" if cached else strings.t("engine.model_not_cached", "en", model=model)
-        return ModelSource(True, note)
+        if cached:
+            return ModelSource(True)
+        return ModelSource(True, strings.t("operator.model_not_cached", "en", model=model),
+                           _fix(model), offline=True)
     if hub_reachable(settings.hub_probe_timeout_s):
         return ModelSource(False)
     if cached:
         return ModelSource(True)
-    return ModelSource(True, strings.t("engine.hub_unreachable", "en", model=model,
-                                       endpoint=hub_endpoint()))
+    return ModelSource(True, strings.t("operator.hub_unreachable", "en", model=model,
+                                       endpoint=hub_endpoint()), _fix(model, offline_hint=True))
 
 
 @contextlib.contextmanager
@@ -131,7 +149,7 @@ def build_engine(settings: Settings, *, ocr_engine_factory: Callable[[], Engine]
             limits=limits,
         ))
     source = model_source(settings)
-    if source.note:
+    if source.problem:
         return EngineChoice(ocr_engine_factory(), source.note)
     from bot.vision.transformers_engine import TransformersEngine  # torch: only when used
 
@@ -147,7 +165,9 @@ def build_engine(settings: Settings, *, ocr_engine_factory: Callable[[], Engine]
     except EngineUnavailable as exc:
         log.debug("vision model unavailable: %s", exc.detail)
         detail = " ".join(str(exc.detail).split())
-        note = strings.t("engine.model_failed", "en", model=settings.vlm_model,
-                         revision=settings.vlm_revision, detail=detail[:160])
-        return EngineChoice(ocr_engine_factory(), note)
+        failed = ModelSource(True, strings.t(
+            "operator.model_failed", "en", model=settings.vlm_model,
+            revision=settings.vlm_revision, detail=detail[:160]),
+            _fix(settings.vlm_model, model_id_hint=True))
+        return EngineChoice(ocr_engine_factory(), failed.note)
     return EngineChoice(engine)

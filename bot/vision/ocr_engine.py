@@ -4,9 +4,10 @@ It answers the question from what it read (``bot.vision.ocr_answer``): the whole
 is what was asked ("全文", "full text", "what does it say?"); for a receipt or invoice, the field
 asked for (total, date, shop, tax, registration number) from the receipt reader, when one is
 given, else the lines that carry it; otherwise the lines that match the question. A question in
-a language other than Japanese or English is told so, with the whole text. The note that no
-vision model is configured (and how to add one) comes once per thread: with the first answer,
-which is the one asked without history.
+a language other than Japanese or English is told so, with the whole text. A short note that
+pictures cannot be described right now follows the first answer of a thread (the one asked
+without history); how to add a vision model is for operators (the log, ``miru doctor``, the
+admins' home view), never for the channel.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ class OcrEngine:
     """``bot.vision.base.Engine`` over an OCR reader (``bot.vision.ocr_words.Ocr``).
 
     Images are read with language "auto" (the script in an image need not be the language of the
-    question). ``note_key`` is the ``bot.strings`` key of the sentence put first in a thread's
-    first answer (default: no vision model is configured, and how to add one); ``None`` leaves
-    it out. ``receipts`` reads a receipt's fields (optional: without it, fields are answered with
-    the lines that carry them).
+    question). ``note_key`` is the ``bot.strings`` key of the sentence put after a thread's
+    first answer (default: pictures cannot be described right now); ``None`` leaves it out.
+    ``receipts`` reads a receipt's fields (optional: without it, fields are answered with the
+    lines that carry them).
     """
 
     name = "ocr"
@@ -74,10 +75,18 @@ class OcrEngine:
     # In a worker thread from here on.
 
     def _answer(self, request: AnswerRequest) -> str:
+        """The answer, then (in a thread's first answer only) the short note that pictures
+        cannot be described right now."""
+        body = self._body(request)
+        if self.note_key and not request.history:
+            return body + "\n\n" + strings.t(self.note_key, request.language)
+        return body
+
+    def _body(self, request: AnswerRequest) -> str:
         lang = request.language
         pages = [self._open(image) for image in request.images]
         texts = [self._read(pil) for pil in pages]
-        parts = [strings.t(self.note_key, lang)] if self.note_key and not request.history else []
+        parts: list[str] = []
         if not any(texts):
             parts.append(strings.t("engine.ocr_none", lang))
             return "\n\n".join(parts)

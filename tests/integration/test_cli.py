@@ -128,7 +128,7 @@ def test_doctor_names_each_check(env):
     assert proc.returncode in (0, 1)
     for name in ("policy", "redis", "jobs", "tesseract", "safety models", "vision model"):
         assert f"] {name}:" in proc.stdout
-    assert "fix: run `miru models pull`" in proc.stdout or "[ok  ] vision model" in proc.stdout
+    assert "fix: run `miru models pull " in proc.stdout or "[ok  ] vision model" in proc.stdout
 
 
 def test_clean_blur_faces_pixelates_the_face_the_gates_find(env, tmp_path, astronaut_jpeg):

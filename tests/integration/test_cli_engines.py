@@ -137,7 +137,7 @@ def test_every_command_gives_the_same_one_line_note(env, sign, tmp_path):
     assert len(_pull_lines(worker.stderr)) == 1, worker.stderr
     doctor = miru(no_hub, "doctor")
     assert "[FAIL] vision model:" in doctor.stdout and "cannot be reached" in doctor.stdout
-    assert "fix: run `miru models pull`" in doctor.stdout
+    assert "fix: run `miru models pull " in doctor.stdout
     assert "Retrying" not in doctor.stdout + doctor.stderr
 
 
@@ -146,3 +146,28 @@ def test_offline_mode_skips_the_probe_with_the_same_kind_of_note(env, sign, tmp_
     assert proc.returncode == 0 and "Answer (ocr)" in proc.stdout
     notes = _pull_lines(proc.stderr)
     assert len(notes) == 1 and "offline mode is on" in notes[0], proc.stderr
+
+
+def test_offline_mode_makes_the_model_check_a_warning_with_the_notes_own_fix(env, sign,
+                                                                            tmp_path):
+    """Issue 22: the hub note says MIRU_OFFLINE=1 skips the check, yet `miru doctor` still
+    failed on it; and the log's note and the doctor's fix suggested two different commands."""
+    offline = dict(_no_hub(env, tmp_path), MIRU_OFFLINE="1")
+    doctor = miru(offline, "doctor")
+    assert "[warn] vision model:" in doctor.stdout and "offline mode is on" in doctor.stdout
+    assert "[FAIL] vision model" not in doctor.stdout
+    fix = next(line.split("fix: ", 1)[1] for line in doctor.stdout.splitlines()
+               if "fix: " in line and "miru models pull" in line)
+    note = _pull_lines(miru(offline, "ask", str(sign)).stderr)[0]
+    assert note.endswith("; " + fix), (note, fix)  # one fix, said the same in both places
+
+
+def test_without_offline_mode_the_doctor_fails_with_the_notes_own_fix(env, sign, tmp_path):
+    no_hub = _no_hub(env, tmp_path)
+    doctor = miru(no_hub, "doctor")
+    assert "[FAIL] vision model:" in doctor.stdout and doctor.returncode == 1
+    fix = next(line.split("fix: ", 1)[1] for line in doctor.stdout.splitlines()
+               if "fix: " in line and "miru models pull" in line)
+    assert "MIRU_OFFLINE=1" in fix
+    note = _pull_lines(miru(no_hub, "ask", str(sign)).stderr)[0]
+    assert note.endswith("; " + fix), (note, fix)

@@ -419,3 +419,23 @@ async def test_every_transaction_stays_on_one_cluster_slot(redis, tag, monkeypat
             if args[0] == "HINCRBY":
                 assert ("EXPIRE", args[1]) in [(c[0], c[1]) for c in commands]
     spy.checker.close()
+
+
+async def test_a_threads_language_lives_with_its_turns_and_goes_with_forget(stores, tag):
+    """Issue 22: the thread's answer language, for later turns (both stores)."""
+    memory, _, clock = stores
+    t = thread(tag, 7)
+    assert await memory.language(t) is None
+    await memory.set_language(t, f"U{tag}", "ja")
+    assert await memory.language(t) == "ja"
+    await memory.set_language(t, f"U{tag}", "en")
+    assert await memory.language(t) == "en"
+    assert await memory.forget_thread(t) >= 1
+    assert await memory.language(t) is None
+    await memory.set_language(t, f"U{tag}", "ja")
+    await memory.forget_user("slack", f"U{tag}")
+    assert await memory.language(t) is None
+    if clock is not None:  # the memory store's TTL (Redis: checked in test_reply_language)
+        await memory.set_language(t, f"U{tag}", "ja")
+        clock.now += KNOBS["turn_ttl_s"] + 1
+        assert await memory.language(t) is None

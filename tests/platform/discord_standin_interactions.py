@@ -6,9 +6,10 @@ typed options and resolved attachments; component presses) and the routes that a
 As on Discord, a callback must come within ``interaction_deadline_s`` (3 s) of the dispatch and
 only once (404 10062 Unknown interaction; 400 40060 already acknowledged); follow-ups need an
 acknowledged interaction (404 10015 Unknown Webhook otherwise). Callback type 4 posts a message,
-5 a "thinking" placeholder that ``PATCH .../messages/@original`` fills, 6 nothing, 7 updates the
-pressed component's message, 9 opens a modal (kept in ``InteractionRecord.modal``). Ephemeral
-messages (flag 64) are stored but not dispatched.
+5 a "thinking" placeholder that ``PATCH .../messages/@original`` fills, 6 nothing (for a
+component, its message becomes ``@original``, to be edited later), 7 updates the pressed
+component's message, 9 opens a modal (kept in ``InteractionRecord.modal``). Ephemeral messages
+(flag 64) are stored but not dispatched.
 """
 
 from __future__ import annotations
@@ -144,6 +145,11 @@ def register(api: RestApi, o: DiscordStandIn) -> None:
         elif kind == 7 and "message" in record.payload:
             current = o.messages[int(record.payload["message"]["id"])]
             message = await o.edit_message(current, data, _uploads(req, record))
+            record.original_message_id = int(current["id"])
+        elif kind == 6 and "message" in record.payload:
+            # A deferred update of a component's message: as on Discord, the interaction's
+            # "@original" is then that message (edit_original_response updates it).
+            record.original_message_id = int(record.payload["message"]["id"])
         if message is not None:
             resource["message"] = o.fresh(message)
         flags = int(data.get("flags", 0) or 0)

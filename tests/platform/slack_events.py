@@ -87,6 +87,31 @@ class SlackSender:
             body, content_type="application/x-www-form-urlencoded"))
 
 
+async def open_home(sender: SlackSender, user: str, *, event_id: str) -> int:
+    """The person opened Miru's Home tab (``app_home_opened``, tab ``home``)."""
+    return await sender.event({"type": "app_home_opened", "user": user, "channel": "DHOME1",
+                               "tab": "home", "event_ts": str(time.time())},
+                              event_id=event_id)
+
+
+async def choose(sender: SlackSender, action_id: str, value: str, *, user: str,
+                 team: str | None = None) -> int:
+    """A person picked ``value`` in one of the Home tab's select menus."""
+    payload = {
+        "type": "block_actions", "team": {"id": team or sender.team_id},
+        "user": {"id": user, "team_id": team or sender.team_id}, "api_app_id": "AMIRU",
+        "trigger_id": "trig", "container": {"type": "view", "view_id": "VHOME"},
+        "view": {"id": "VHOME", "type": "home"},
+        "actions": [{"action_id": action_id, "block_id": action_id, "type": "static_select",
+                     "selected_option": {"text": {"type": "plain_text", "text": value},
+                                         "value": value},
+                     "action_ts": str(time.time())}],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return await sender.raw(body, signed_headers(
+        body, content_type="application/x-www-form-urlencoded"))
+
+
 def mention(standin: SlackStandIn, ts: str, *, channel: str = GENERAL, files: list | None = None,
             text: str = "what is in this picture?", **extra: Any) -> dict[str, Any]:
     event = {"type": "app_mention", "user": USER, "channel": channel, "ts": ts,

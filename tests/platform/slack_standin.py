@@ -5,8 +5,10 @@ Authorization header), serves registered files' bytes from its own host (like ``
 and ``files.info`` for them (also for Slack Connect stubs without a URL), and can inject faults: a
 status (e.g. 429 with ``Retry-After``) or an error code (``channel_not_found``) for the next calls
 of a method, a 404 or an HTML page instead of a file, a slow file. Like Slack, a message text
-over 40,000 characters is refused with ``msg_too_long``. ``response_url`` posts (interactivity,
-slash commands) are recorded as the pseudo-method ``response_url``. ``apps.connections.open``
+over 40,000 characters is refused with ``msg_too_long``. ``views.publish`` keeps each person's
+Home tab (``home_views``); ``reactions.add``/``remove`` keep what is on a message now.
+``response_url`` posts (interactivity, slash commands) are recorded as the pseudo-method
+``response_url``. ``apps.connections.open``
 (with the app token) answers ``socket_url``, for a Socket Mode stand-in.
 """
 
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from bot.health.remote import SLACK_SCOPES
 
 
 @dataclass
@@ -60,8 +64,13 @@ class SlackStandIn:
         team_id: str = "T0MIRU",
         bot_user_id: str = "UMIRUBOT",
         bot_id: str = "BMIRUBOT",
+        scopes: tuple[str, ...] | None = None,
     ) -> None:
         self.token = token
+        # What ``auth.test`` says the token may do (Slack's ``x-oauth-scopes`` header): by
+        # default every scope docs/slack-manifest.yaml asks for; None sends no header.
+        self.scopes = SLACK_SCOPES if scopes is None else scopes
+        self.send_scopes = True
         self.app_token = app_token
         self.socket_url = ""
         self.team_id = team_id
@@ -71,7 +80,9 @@ class SlackStandIn:
         self.uploads: dict[str, bytes] = {}
         self.messages: dict[str, dict[str, Any]] = {}  # ts -> channel, thread_ts, text (edited)
         self.admins: set[str] = set()  # users.info says is_admin for these user ids
+        self.home_views: dict[str, dict[str, Any]] = {}  # views.publish: user id -> home view
         self.groups: dict[str, list[str]] = {}  # usergroups.users.list: group id -> user ids
+        self._reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> names
         self._files: dict[str, _File] = {}
         self._file_info: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, _Fault] = {}
@@ -162,8 +173,14 @@ class SlackStandIn:
                 if m["channel"] == channel and m["thread_ts"] == thread_ts]
 
     def reactions(self, channel: str, ts: str) -> list[str]:
+        """Every reaction ever added to the message, in order (removed ones too)."""
         return [c.params["name"] for c in self.calls_to("reactions.add")
                 if c.params.get("channel") == channel and c.params.get("timestamp") == ts]
+
+    def reactions_now(self, channel: str, ts: str) -> list[str]:
+        """The reactions on the message now: added and not removed since (``reactions.remove``
+        of one that is not there answers ``no_reaction``, as Slack does)."""
+        return list(self._reactions.get((channel, ts), []))
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -187,7 +204,7 @@ class SlackStandIn:
             params.update(await request.json())
         elif request.can_read_body:
             params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
-        for key in ("blocks", "attachments", "files"):
+        for key in ("blocks", "attachments", "files", "view"):
             if isinstance(params.get(key), str):
                 with contextlib.suppress(ValueError):
                     params[key] = json.loads(params[key])
@@ -213,7 +230,10 @@ class SlackStandIn:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method in ("chat.postMessage", "chat.update") and len(params.get("text", "")) > 40_000:
             return web.json_response({"ok": False, "error": "msg_too_long"})
-        return web.json_response(self._answer(method, params))
+        headers = {}
+        if method == "auth.test" and self.send_scopes:
+            headers["x-oauth-scopes"] = ",".join(self.scopes)
+        return web.json_response(self._answer(method, params), headers=headers)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -236,6 +256,14 @@ class SlackStandIn:
             if params.get("ts") in self.messages:
                 self.messages[params["ts"]]["text"] = params.get("text", "")
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "views.publish":  # Slack checks the view's type and its 100-block limit
+            view = params.get("view") or {}
+            if view.get("type") != "home" or len(view.get("blocks") or ()) > 100:
+                return {"ok": False, "error": "invalid_arguments"}
+            self.home_views[str(params.get("user_id"))] = view
+            return {"ok": True, "view": {"id": f"V{next(self._ts)}", **view}}
+        if method in ("reactions.add", "reactions.remove"):
+            return self._react(method, params)
         if method == "files.info":
             info = self._file_info.get(params.get("file", ""))
             return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
@@ -256,6 +284,20 @@ class SlackStandIn:
             return {"ok": True, "upload_url": url, "file_id": file_id}
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": f["id"]} for f in params.get("files", [])]}
+        return {"ok": True}
+
+    def _react(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        on = self._reactions.setdefault((str(params.get("channel")),
+                                         str(params.get("timestamp"))), [])
+        name = str(params.get("name"))
+        if method == "reactions.add":
+            if name in on:
+                return {"ok": False, "error": "already_reacted"}
+            on.append(name)
+        elif name in on:
+            on.remove(name)
+        else:
+            return {"ok": False, "error": "no_reaction"}
         return {"ok": True}
 
     async def _file(self, request: web.Request) -> web.StreamResponse:

@@ -89,7 +89,7 @@ async def test_no_thread_permission_answers_in_the_channel(
 @pytest.mark.parametrize(("flags", "ok"), [((1 << 19), True), (0, False)])
 async def test_doctor_checks_the_token_and_the_message_content_intent(
         tmp_path: Path, flags: int, ok: bool) -> None:
-    from bot.cli.doctor import _discord
+    from bot.health.remote import _discord
 
     async with DiscordStandIn(application_flags=flags) as standin:
         check = await asyncio.to_thread(_discord, discord_settings(standin, tmp_path))

@@ -12,7 +12,7 @@ import pytest
 
 from bot import keys, strings
 from bot.stores.redis_base import open_sync_client
-from handlers.slack_client import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
+from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
 from tests.platform.conftest import SIGNING_SECRET
 from tests.platform.slack_events import CONSENT, GENERAL, USER, mention, settle, slash
 from tests.platform.slack_stack import (
@@ -37,6 +37,7 @@ async def test_mention_with_image_is_answered_in_the_thread(stacks, standin) -> 
     (answer,) = standin.thread_messages(GENERAL, ts)
     assert answer.startswith("I see 1 image(s).")
     assert standin.reactions(GENERAL, ts)[:1] == ["eyes"]
+    await standin.wait_for(lambda: standin.reactions_now(GENERAL, ts) == ["white_check_mark"])
     assert len(stack.engine.requests) == 1
     assert stack.engine.requests[0].question == "what is in this picture?"
     assert {c.auth for c in standin.calls} == {f"Bearer {standin.token}"}
@@ -217,9 +218,9 @@ async def test_slash_forget_leaves_no_key_of_the_user(stacks, standin, rdb) -> N
 
 async def test_slash_help_and_language(stacks, standin) -> None:
     stack = await stacks(worker=False, language="auto")
-    assert await slash(stack, standin, "help", "h1") == strings.t("cmd.help", "en")
+    assert (await slash(stack, standin, "help", "h1")).startswith(strings.t("cmd.help", "en"))
     assert await slash(stack, standin, "lang ja", "h2") == strings.t("cmd.lang_set", "ja")
-    assert await slash(stack, standin, "", "h3") == strings.t("cmd.help", "ja")
+    assert (await slash(stack, standin, "", "h3")).startswith(strings.t("cmd.help", "ja"))
     assert await slash(stack, standin, "lang fr", "h4") == strings.t("cmd.lang_usage", "ja")
     assert await slash(stack, standin, "dance", "h5") == strings.t("cmd.unknown", "ja")
 

@@ -12,13 +12,8 @@ from PIL import Image as PILImage
 
 from bot.errors import FetchError, FetchForbidden, MissingScope, TooLarge, UnsupportedFormat
 from bot.models import Attachment, ImageRef, IncomingMessage, Reply, ReplyKind, Status
-from handlers.slack_client import (
-    CONSENT_CANCEL_ACTION,
-    CONSENT_CONFIRM_ACTION,
-    SlackPlatform,
-    is_allowed_file_url,
-    make_web_client,
-)
+from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
+from handlers.slack_client import SlackPlatform, is_allowed_file_url, make_web_client
 from tests.platform.conftest import make_settings
 from tests.platform.slack_standin import SlackStandIn
 
@@ -231,3 +226,14 @@ async def test_files_info_url_must_still_be_on_an_allowed_host(standin, conversa
     with pytest.raises(FetchForbidden):
         await conversation.fetch(connect_ref("FEXT4"), 1_000_000)
     assert standin.calls_to("file") == []
+
+
+async def test_the_eyes_go_when_a_final_status_comes(standin, conversation) -> None:
+    """Issue 22: 👀 stayed on the message next to ✅."""
+    msg = conversation.message
+    await conversation.status(Status.RECEIVED)
+    assert standin.reactions_now(msg.channel, msg.message_id) == ["eyes"]
+    await conversation.status(Status.ANSWERED)
+    assert standin.reactions_now(msg.channel, msg.message_id) == ["white_check_mark"]
+    await conversation.status(Status.FAILED)  # no 👀 left to take: Slack's no_reaction is fine
+    assert standin.reactions_now(msg.channel, msg.message_id) == ["white_check_mark", "warning"]

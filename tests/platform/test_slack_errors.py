@@ -10,7 +10,8 @@ import pytest
 
 from bot import strings
 from handlers.slack import build_bolt_app
-from handlers.slack_client import CONSENT_CONFIRM_ACTION, SlackPlatform, make_web_client
+from handlers.slack_blocks import CONSENT_CONFIRM_ACTION
+from handlers.slack_client import SlackPlatform, make_web_client
 from handlers.slack_run import start_http
 from tests.platform.conftest import make_settings
 from tests.platform.slack_events import GENERAL, USER, SlackSender

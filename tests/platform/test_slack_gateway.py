@@ -43,7 +43,7 @@ async def test_slash_command_is_acknowledged_before_a_slow_redis_answers(
     assert acked < 1.0, f"the acknowledgement took {acked:.2f} s"
     await standin.wait_for(lambda: bool(standin.calls_to("response_url")), timeout=30)
     (answer,) = standin.calls_to("response_url")
-    assert answer.params["text"] == strings.t("cmd.help", "en")
+    assert answer.params["text"].startswith(strings.t("cmd.help", "en"))
     assert answer.params["response_type"] == "ephemeral"
     assert answer.at - started >= REDIS_DELAY_S  # it did wait for Redis, after the ack
 

@@ -14,7 +14,7 @@ from bot.app import assemble
 from bot.core.gateway import Gateway
 from bot.errors import DeliveryFailed, StoreUnavailable
 from bot.evidence.audit import AuditLog
-from bot.models import ImageRef, IncomingMessage, Reply, Status
+from bot.models import ImageRef, IncomingMessage, Reply, SetupCheck, Status
 from bot.ports import PlatformInfo
 from bot.runtime import App
 from bot.services import Services
@@ -110,11 +110,25 @@ class Rig:
         return [json.loads(line) for line in self.audit_path.read_text().splitlines()]
 
 
+HEALTH = (SetupCheck("redis", True, "redis://…"),
+          SetupCheck("vision model", False, "not downloaded", "run the pull"))
+
+
+async def fixed_health() -> tuple[SetupCheck, ...]:
+    """The set-up checks an admin's home shows, fixed (``bot.health`` runs the real ones)."""
+    return HEALTH
+
+
 def make_rig(tmp_path: Path, *, state: MemoryStateStore | None = None, language: str = "en",
-             max_inflight: int = 32, allow: Any = None) -> Rig:
+             max_inflight: int = 32, allow: Any = None, policy: str | None = None) -> Rig:
+    """``policy``: a policy file's text (default: the shipped policy)."""
+    extra: dict[str, Any] = {}
+    if policy is not None:
+        extra["policy_file"] = tmp_path / "policy.toml"
+        extra["policy_file"].write_text(policy, encoding="utf-8")
     settings = load_settings(data_dir=tmp_path, audit_path=tmp_path / "audit.jsonl",
                              audit_secret=SECRET.decode(), language=language,
-                             vlm_backend="ocr")
+                             vlm_backend="ocr", **extra)
     audit = AuditLog(settings.audit_path, SECRET)
     services = Services(
         settings=settings, policy=load_policy(settings.policy_file),
@@ -124,7 +138,7 @@ def make_rig(tmp_path: Path, *, state: MemoryStateStore | None = None, language:
         clean_image=lambda *_a, **_k: b"", quality=lambda _i: [],
     )
     queue = FakeQueue()
-    app = assemble(settings, services, queue=queue)  # type: ignore[arg-type]
+    app = assemble(settings, services, queue=queue, health=fixed_health)  # type: ignore[arg-type]
     platform = FakePlatform()
     gateway = app.gateway(platform, max_inflight=max_inflight, allow=allow)
     return Rig(app, gateway, platform, queue, settings.audit_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.lang import detect_language
+from bot.core.lang import asked_language, detect_language
 
 
 @pytest.mark.parametrize("text", [
@@ -39,3 +39,33 @@ def test_a_language_miru_does_not_answer_in_gives_the_default():
     text = "Bonjour, que dit ce panneau devant la gare ?"
     assert detect_language(text, default="ja") == "ja"
     assert detect_language(text, default="en") == "en"
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("and in Japanese?", "ja"),  # docs/slack.md's own example
+    ("Can you say that in japanese", "ja"),
+    ("translate it into English", "en"),
+    ("Japanese please", "ja"),
+    ("日本語で", "ja"),
+    ("日本語でお願いします", "ja"),
+    ("英語で", "en"),
+    ("この看板を英語に訳して", "en"),
+    ("和訳して", "ja"),
+    ("英訳は？", "en"),
+    ("<@U123ABC> in English, please", "en"),
+    ("not in English, in Japanese", "ja"),
+    ("日本語？", "ja"),
+])
+def test_an_explicit_ask_for_a_language(text, asked):
+    assert asked_language(text) == asked
+
+
+@pytest.mark.parametrize("text", [
+    "what is in this picture?",
+    "is this sign Japanese?",
+    "この文字は日本語ですか",
+    "What does the English text say?",
+    "",
+])
+def test_no_ask_for_a_language(text):
+    assert asked_language(text) is None

@@ -1,0 +1,63 @@
+"""``bot.health``: the doctor's checks as typed results, and ``SetupHealth`` (what an admin's
+home view shows) with its time limit and its one-minute cache."""
+
+from __future__ import annotations
+
+import time
+
+from bot.health import SetupHealth, run_checks
+from bot.models import SetupCheck
+from config.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def _fine(settings: Settings) -> SetupCheck:
+    return SetupCheck("fine", True, "all well")
+
+
+def _broken(settings: Settings) -> SetupCheck:
+    raise RuntimeError("boom")
+
+
+def test_a_check_that_raises_is_a_failure_not_a_crash() -> None:
+    results = run_checks(_settings(), [_fine, _broken])
+    assert [r.state for r in results] == ["ok", "fail"]
+    assert results[1].name == "broken" and "boom" in results[1].detail
+
+
+def test_states() -> None:
+    assert SetupCheck("a", True, "").state == "ok"
+    assert SetupCheck("a", True, "", warn=True).state == "warn"
+    assert SetupCheck("a", False, "", warn=True).state == "fail"
+
+
+async def test_a_slow_check_is_reported_as_not_finished_within_the_limit() -> None:
+    def slow(settings: Settings) -> SetupCheck:
+        time.sleep(1.0)
+        return SetupCheck("slow", True, "late")
+
+    health = SetupHealth(_settings(), timeout_s=0.2, checks=[slow])
+    started = time.perf_counter()
+    (result,) = await health()
+    assert time.perf_counter() - started < 0.8
+    assert result.state == "fail" and "did not finish" in result.detail
+    assert "miru doctor" in result.fix
+
+
+async def test_results_are_kept_for_a_minute() -> None:
+    calls: list[int] = []
+    now = [100.0]
+
+    def counted(settings: Settings) -> SetupCheck:
+        calls.append(1)
+        return SetupCheck("counted", True, str(len(calls)))
+
+    health = SetupHealth(_settings(), checks=[counted], cache_s=60, clock=lambda: now[0])
+    first = await health()
+    now[0] += 30
+    assert await health() == first and len(calls) == 1
+    now[0] += 31
+    assert (await health())[0].detail == "2"

@@ -1,0 +1,71 @@
+"""The home view (``bot.core.home``, issue 22): one typed ``HomeView`` per person, built by one
+function; admins see the set-up health and permissions, others do not."""
+
+from __future__ import annotations
+
+from bot import strings
+from bot.core.access import Member
+from bot.core.commands import History, SetLanguage
+from tests.unit.gateway_fakes import HEALTH, BrokenState, make_rig
+
+
+async def test_a_person_sees_their_settings_and_no_admin_part(tmp_path) -> None:
+    rig = make_rig(tmp_path)
+    view = await rig.gateway.home("T1", "U1")
+    assert (view.user, view.lang, view.language, view.history) == ("U1", "en", None, True)
+    assert (view.turns_days, view.images_days) == ("7", "1")
+    assert view.admin is None and view.cases_waiting is None
+    assert view.usage is None  # no quotas without Redis
+
+
+async def test_changes_made_by_command_show_in_the_view(tmp_path) -> None:
+    rig = make_rig(tmp_path)
+    await rig.gateway.run_command(SetLanguage("ja"), "U1")
+    await rig.gateway.run_command(History("off"), "U1")
+    view = await rig.gateway.home("T1", "U1")
+    assert (view.lang, view.language, view.history) == ("ja", "ja", False)
+
+
+async def test_an_admin_sees_health_and_permissions(tmp_path) -> None:
+    rig = make_rig(tmp_path)
+    view = await rig.gateway.home("T1", "U1", member=Member(admin=True))
+    assert view.admin is not None
+    assert view.admin.health == HEALTH
+    assert view.admin.permissions == strings.t("admin.show_default", "en")
+
+
+async def test_no_admin_part_in_a_dm(tmp_path) -> None:
+    rig = make_rig(tmp_path)
+    view = await rig.gateway.home("dm", "U1", member=Member(admin=True))
+    assert view.admin is None
+
+
+async def test_an_unreadable_store_shows_unknown_not_an_error(tmp_path) -> None:
+    class Down(BrokenState):
+        async def get_pref(self, platform: str, user: str, name: str) -> str | None:
+            from bot.errors import StoreUnavailable
+
+            raise StoreUnavailable("get_pref")
+
+    rig = make_rig(tmp_path, state=Down())
+    view = await rig.gateway.home("T1", "U1")
+    assert view.history is None and view.language is None and view.lang == "en"
+
+
+def test_the_views_sentences() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.home import HomeView, check_lines, history_text, usage_text
+    from bot.core.quota import Today
+    from bot.models import SetupCheck
+
+    view = HomeView("U1", "en", None, True, "7", "1", usage=Today(
+        "default", 3, 50, 1200, 0, datetime(2026, 12, 7, tzinfo=UTC)))
+    assert history_text(view).startswith(
+        "On: I keep your questions and answers for 7 days and images for 1 day,")
+    assert usage_text(view) == ("You: 3 of 50 images · this workspace: 1,200 of no limit "
+                                "(default plan). Resets at 2026-12-07 00:00 UTC.")
+    head, fix = check_lines(SetupCheck("redis", False, "x" * 900, "start it"), "ja")
+    assert head.startswith("❌ redis: ") and len(head) == 400 and head.endswith("…")
+    assert fix == strings.t("home.health_fix", "ja", fix="start it")
+    assert check_lines(SetupCheck("redis", True, "up", "never shown"), "en")[1] == ""
