@@ -59,13 +59,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 async def api_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.cmd == "serve-api":
         return await serve_api(args, settings)
-    from bot.stores.redis_base import reachable
+    from bot.stores.redis_base import reachable, shown_url
     from bot.wiring import connect_redis
 
     redis = connect_redis(settings.redis_url)
     try:
         if not await reachable(redis):
-            print(f"miru: Redis is not reachable at {settings.redis_url}; API keys and "
+            print(f"miru: Redis is not reachable at {shown_url(settings.redis_url)}; API keys and "
                   "webhook deliveries live there (set MIRU_REDIS_URL)", file=sys.stderr)
             return EX_FAIL
         if args.cmd == "api-key":
@@ -157,7 +157,7 @@ async def serve_api(args: argparse.Namespace, settings: Settings) -> int:
     from bot.api.webhooks import deliverer_alongside
     from bot.app import build_app
     from bot.cli.run import _stop_event
-    from bot.stores.redis_base import reachable
+    from bot.stores.redis_base import reachable, shown_url
 
     if not 0 <= args.port <= 65535:
         print("miru: --port must be 0..65535", file=sys.stderr)
@@ -166,8 +166,8 @@ async def serve_api(args: argparse.Namespace, settings: Settings) -> int:
     try:
         assert app.redis is not None
         if not await reachable(app.redis):
-            print(f"miru: Redis is not reachable at {settings.redis_url}; API keys and quotas "
-                  "live there (set MIRU_REDIS_URL)", file=sys.stderr)
+            print(f"miru: Redis is not reachable at {shown_url(settings.redis_url)}; API keys "
+                  "and quotas live there (set MIRU_REDIS_URL)", file=sys.stderr)
             return EX_FAIL
         if app.services.engine_note:
             print(app.services.engine_note, file=sys.stderr)

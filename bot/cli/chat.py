@@ -17,7 +17,7 @@ from bot.app import build_app
 from bot.cli.exitcodes import EX_OK
 from bot.cli.local import LocalConversation, cli_message
 from bot.stores.base import ThreadState
-from bot.stores.redis_base import open_client, reachable
+from bot.stores.redis_base import open_client, reachable, shown_url
 from config.settings import Settings
 
 PROMPT = "you> "
@@ -33,7 +33,7 @@ async def chat_command(args: argparse.Namespace, settings: Settings) -> int:
     memory_only = not args.thread
     if args.thread and not await _redis_up(settings):
         print("Redis is not reachable, so this conversation will not be saved "
-              f"(MIRU_REDIS_URL={settings.redis_url}).", file=sys.stderr)
+              f"(MIRU_REDIS_URL={shown_url(settings.redis_url)}).", file=sys.stderr)
         memory_only = True
     app = build_app(settings, memory_only=memory_only)
     thread = args.thread or uuid.uuid4().hex[:12]

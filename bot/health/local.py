@@ -22,7 +22,7 @@ from bot.evidence.secrets import (
 )
 from bot.jobs.backlog import platform_jobs_sync
 from bot.models import SetupCheck as Check
-from bot.stores.redis_base import REDIS_FAILURES, open_sync_client
+from bot.stores.redis_base import REDIS_FAILURES, open_sync_client, shown_url
 from bot.vision.factory import model_cached, model_source
 from config.errors import ConfigError
 from config.policy import load_policy
@@ -67,10 +67,10 @@ def _redis(settings: Settings) -> Check:
         with sync_redis(settings) as client:
             client.ping()
     except REDIS_FAILURES as exc:
-        return Check("redis", False, f"{settings.redis_url}: {type(exc).__name__}",
+        return Check("redis", False, f"{shown_url(settings.redis_url)}: {type(exc).__name__}",
                      "start Redis (`make redis`, or apt-get install redis-server) or set "
                      "MIRU_REDIS_URL; `miru ask` works without it")
-    return Check("redis", True, settings.redis_url)
+    return Check("redis", True, shown_url(settings.redis_url))
 
 
 def _jobs(settings: Settings) -> Check:

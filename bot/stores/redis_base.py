@@ -42,6 +42,17 @@ def cluster_node_url(url: str) -> str | None:
     return urlunsplit(parts._replace(scheme=parts.scheme.removesuffix("+cluster"), path=""))
 
 
+def shown_url(url: str) -> str:
+    """The Redis URL as it may be shown (``miru doctor``, the Home tab, error lines): the
+    password in ``redis://user:secret@host`` is replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}***@{host}"))
+
+
 # Maintenance notifications (Redis 8's CLIENT MAINT_NOTIFICATIONS) off: with "auto", redis-py
 # 8.1 asks every new cluster connection for them; on a server without them, connections opened
 # at the same moment were found disconnected mid-handshake ('NoneType' has no 'writelines',

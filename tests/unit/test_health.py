@@ -61,3 +61,14 @@ async def test_results_are_kept_for_a_minute() -> None:
     assert await health() == first and len(calls) == 1
     now[0] += 31
     assert (await health())[0].detail == "2"
+
+
+def test_the_redis_check_never_shows_its_password() -> None:
+    """Shown in `miru doctor` and to admins on the Home tab: the URL without its password,
+    whether Redis answers or not (port 1 refuses at once)."""
+    from bot.health.local import _redis
+
+    settings = Settings(_env_file=None, redis_url="redis://:hunter2-secret@127.0.0.1:1/0")  # type: ignore[call-arg]
+    result = _redis(settings)
+    assert not result.ok
+    assert "hunter2" not in result.detail and "***@127.0.0.1:1" in result.detail

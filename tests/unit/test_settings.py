@@ -61,3 +61,16 @@ def test_a_cluster_url_gives_a_cluster_client_and_a_plain_url_a_plain_one(monkey
     assert cluster_node_url("redis://h:6379/2") is None
     assert isinstance(connect_redis("redis+cluster://127.0.0.1:1"), RedisCluster)  # not connected
     assert isinstance(connect_redis("redis://127.0.0.1:1/2"), Redis)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    ("redis://:s3cret@redis:6379/2", "redis://:***@redis:6379/2"),
+    ("rediss://miru:p%40ss@cache.example:6380", "rediss://miru:***@cache.example:6380"),
+    ("redis+cluster://u:pw@node-1:7000", "redis+cluster://u:***@node-1:7000"),
+])
+def test_a_redis_password_is_never_shown(url: str, shown: str) -> None:
+    """miru doctor and the Home tab print the Redis URL; its password must not appear."""
+    from bot.stores.redis_base import shown_url
+
+    assert shown_url(url) == shown
