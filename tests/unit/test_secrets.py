@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.cli import doctor
 from bot.errors import ConfigError
 from bot.evidence.audit import derive_chain_key, verify
 from bot.evidence.secrets import (
@@ -21,6 +20,7 @@ from bot.evidence.secrets import (
     pseudonym_secret,
     quarantine_key,
 )
+from bot.health import local as checks
 from bot.models import AuditRecord
 from config.policy import Retention
 
@@ -161,21 +161,21 @@ def test_open_quarantine_uses_the_policy_retention(make_settings):
 
 def test_doctor_warns_about_keys_beside_the_data(make_settings, tmp_path):
     settings = make_settings(audit_secret="")
-    q, chain = doctor._quarantine_key(settings), doctor._audit_chain_key(settings)
+    q, chain = checks._quarantine_key(settings), checks._audit_chain_key(settings)
     assert q.ok and q.warn and "beside the ciphertext" in q.detail
     assert chain.ok and chain.warn
     quarantine_key(settings)
     pseudonym_secret(settings)
-    assert doctor._quarantine_key(settings).warn  # generated: always on the evidence's volume
-    assert doctor._audit_chain_key(settings).warn
+    assert checks._quarantine_key(settings).warn  # generated: always on the evidence's volume
+    assert checks._audit_chain_key(settings).warn
     good = make_settings(quarantine_key=Fernet.generate_key().decode(), audit_key="k" * 32)
-    assert not doctor._quarantine_key(good).warn and doctor._quarantine_key(good).ok
-    assert not doctor._audit_chain_key(good).warn and doctor._audit_chain_key(good).ok
+    assert not checks._quarantine_key(good).warn and checks._quarantine_key(good).ok
+    assert not checks._audit_chain_key(good).warn and checks._audit_chain_key(good).ok
 
 
 def test_doctor_fails_bad_secrets_with_a_fix(make_settings, tmp_path):
-    check = doctor._audit_secret(make_settings(audit_secret="change-me"))
+    check = checks._audit_secret(make_settings(audit_secret="change-me"))
     assert not check.ok and "MIRU_AUDIT_SECRET" in check.detail and check.fix
-    check = doctor._quarantine_key(make_settings(quarantine_key_file=tmp_path / "nope"))
+    check = checks._quarantine_key(make_settings(quarantine_key_file=tmp_path / "nope"))
     assert not check.ok and "does not exist" in check.detail
-    assert doctor._audit_secret(make_settings(audit_secret=LONG)).ok
+    assert checks._audit_secret(make_settings(audit_secret=LONG)).ok
