@@ -18,6 +18,9 @@ from bot.jobs.worker import CLAIM_EVERY_S, Worker
 from bot.models import ImageRef, IncomingMessage
 from bot.stores.codec import load_message
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 
 def queue(redis: Redis, base: str, consumer: str, **kw) -> JobQueue:
     """A queue under the test's own key ``base`` (the ``stream`` fixture) serving Slack."""

@@ -29,6 +29,9 @@ from safety.policy import decide
 from safety.types import Action
 from tests.conftest import REDIS_URL, redis_client
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 DAY = 24 * 3600
 
 

@@ -31,7 +31,7 @@ from tests.integration.test_api import (
     run_stack,
 )
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.redis, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
 SECRET = "webhook-test-secret-0123456789-abcdef"
 
