@@ -14,7 +14,8 @@ idempotency) against it and empties every master before each one. Tests open cli
 ``Redis.from_url`` directly.
 
 Tiers: tests under ``tests/unit`` and ``tests/service`` are the fast tier (``make test-fast``):
-``FAST_TIER_GUARD`` fails any of them that starts a process or loads an ONNX model.
+``_fast_tier_guard`` fails any of them that starts a process or loads an ONNX model; every other
+test gets the ``slow`` marker and the session's one set of loaded safety models.
 
 Hypothesis: the ``ci`` profile (bounded examples, no deadline, derandomised) is the default;
 ``HYPOTHESIS_PROFILE=thorough`` runs many more examples.
@@ -150,8 +151,11 @@ def _empty_cluster(request: pytest.FixtureRequest) -> None:
 
 def _tier(item: pytest.Item) -> str:
     """The folder under tests/ that holds ``item`` ("unit", "integration", ...)."""
-    parts = Path(str(item.path)).parts
-    return parts[parts.index("tests") + 1] if "tests" in parts[:-1] else ""
+    try:
+        parts = Path(str(item.path)).relative_to(item.config.rootpath).parts
+    except ValueError:
+        return ""
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
 
 
 class FastTierViolation(AssertionError):
