@@ -141,11 +141,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def _cluster_flush(node: pytest.Item | pytest.Module) -> str | None:
+    """When a Redis-facing test's cluster is emptied: "test" (before each one) or "module"
+    (``pytest.mark.redis(flush="module")``: once, before the module's fixtures, for modules whose
+    module-scoped stack keeps state across tests); ``None`` outside the cluster pass."""
+    marker = node.get_closest_marker("redis")
+    if not CLUSTER or marker is None:
+        return None
+    return str(marker.kwargs.get("flush", "test"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _empty_cluster_per_module(request: pytest.FixtureRequest) -> None:
+    if _cluster_flush(request.node) == "module":
+        flush_redis()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cluster(request: pytest.FixtureRequest) -> None:
     """On a cluster, each Redis-facing test starts with every master empty (there is no
-    private DB to flush)."""
-    if CLUSTER and request.node.get_closest_marker("redis") is not None:
+    private DB to flush); a module marked ``redis(flush="module")`` starts so once."""
+    if _cluster_flush(request.node) == "test":
         flush_redis()
 
 
