@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.receipts.images import ReceiptImages
     from bot.receipts.ledger import Ledger
     from bot.receipts.model import Receipt
+    from bot.receipts.opinion import ReceiptOpinion
     from bot.review.model import Case
     from bot.review.service import Review
     from bot.stores.base import StateStore, ThreadMemory
@@ -66,4 +67,8 @@ class Services:
     # The hash lists every stored image is matched against again at each use (None: no lists)
     hashes: HashMatcher | None = None
     clock: Clock = SYSTEM_CLOCK  # time for stamps and quotas (build_app's ``clock=``)
+    # The age signal's second stage (bot.core.age_stage.AgeStage): None without a model
+    age_stage: Callable[..., Awaitable[Verdict]] | None = None
+    # A vision model's second reading of a receipt (bot.receipts.opinion): None without one
+    receipt_opinion: Callable[..., Awaitable[ReceiptOpinion]] | None = None
 
