@@ -1,6 +1,6 @@
 """The checks of this machine's set-up: policy, data folder, Redis, the job streams' workers,
-Tesseract, the safety and vision models, the age-signal mode, secrets and keys. Each says what it found and, when it
-fails, how to fix it."""
+Tesseract, the safety and vision models, the age-signal mode, secrets and keys. Each says what
+it found and, when it fails, how to fix it."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from bot.evidence.secrets import (
     pseudonym_secret,
     quarantine_key,
 )
-from bot.jobs.backlog import platform_jobs_sync
 from bot.health.stages import age_signal_mode
+from bot.jobs.backlog import platform_jobs_sync
 from bot.models import SetupCheck as Check
 from bot.stores.redis_base import REDIS_FAILURES, open_sync_client, shown_url
 from bot.vision.factory import model_cached, model_source

@@ -49,6 +49,7 @@ Status = Literal["answered", "timeout", "error", "unreadable"]
 DATA_BEGIN = "MIRU_DATA_BEGIN"
 DATA_END = "MIRU_DATA_END"
 MAX_ANSWER_CHARS = 4_000  # an answer longer than this is not the small object asked for
+_MARKERS = re.compile(r"miru[\s_\-.:·・]*data[\s_\-.:·・]*(?:begin|end)", re.IGNORECASE)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL | re.IGNORECASE)
 
 
@@ -103,9 +104,14 @@ def _cap(text: str, limit: int) -> str:
 
 
 def clean(text: str) -> str:
-    """``text`` as quotable data: look-alikes of any delimiter and invisible characters removed
-    (NFKC), line and paragraph separators made plain newlines (which JSON then escapes)."""
-    text = strip_lookalikes(text)
+    """``text`` as quotable data: look-alikes of any delimiter (this module's marker words
+    too) and invisible characters removed (NFKC), again until none is left; line and paragraph
+    separators made plain newlines (which JSON then escapes)."""
+    while True:
+        cleaned = _MARKERS.sub("", strip_lookalikes(text))
+        if cleaned == text:
+            break
+        text = cleaned
     return "".join("\n" if unicodedata.category(ch) in ("Zl", "Zp") else ch for ch in text)
 
 

@@ -112,7 +112,7 @@ def test_an_injection_in_the_message_is_only_data() -> None:
     before = prompt.split(f"<<<{DATA_BEGIN}")[0]
     after = prompt.split(f"<<<{DATA_END}")[-1]
     assert "ignore previous" not in before + after  # neither header nor task carries it
-    assert [d["text"] for d in _data(prompt)][0] == attack
+    assert _data(prompt)[0]["text"] == attack
     assert "ignore previous" not in question.instructions
 
 
