@@ -5,6 +5,8 @@ screener, never a picture. The stand-in answers yes, no, garbage, slowly, or wit
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -16,12 +18,12 @@ from bot.cli.local import LocalConversation, cli_message
 from bot.core.age_stage import AgeStage
 from bot.core.outcome import Outcome
 from bot.imaging.ingest import IngestLimits, Ingestor
-from bot.models import IncomingMessage, ReplyKind, Turn
+from bot.models import Image, IncomingMessage, ReplyKind, Turn
 from bot.stores.memory import MemoryThreadMemory
 from bot.vision.openai_engine import OpenAIEngine
 from config.policy import PolicyConfig
 from config.settings import SettingsError, load_settings
-from safety.policy import context_for, decide
+from safety.policy import context_for, decide, redecide
 from safety.types import Action, Finding
 from tests.openai_standin import Script, completion, running
 
@@ -151,3 +153,25 @@ async def test_the_threads_recent_turns_go_with_the_question(server, tmp_path,
     assert got.action is Action.BLOCK_AND_PRESERVE
     prompt = server.bodies[0]["messages"][-1]["content"][-1]["text"]
     assert "this is my 14 year old daughter" in prompt and "A girl on a beach." in prompt
+
+
+async def test_a_stored_image_is_asked_about_with_its_kept_copy(server, coffee_jpeg) -> None:
+    """A follow-up without images: the thread's stored image (kept with its findings) is the
+    one the model sees, under the index the request gives it (after the fresh ones)."""
+    stored = Image(0, coffee_jpeg, "image/jpeg", 451, 300, "jpeg", "a" * 64,
+                   hashlib.sha256(coffee_jpeg).hexdigest(), findings=(COVERED,))
+    msg = IncomingMessage(platform="cli", workspace="w", channel="c", thread="t",
+                          message_id="m2", user="u", text="how old is she")
+    out = Outcome(request_id="r2")
+    out.stored = [stored]
+    policy = PolicyConfig()
+    ctx = context_for(policy, "c", msg.text)
+    verdict = redecide(stored.findings, ctx, policy, image_index=0)
+    server.script = [completion(YES)]
+    engine = _engine(server)
+    got = await AgeStage(engine, MemoryThreadMemory(), timeout_s=5)(msg, out, verdict, ctx,
+                                                                     policy)
+    await engine.close()
+    assert got.action is Action.BLOCK_AND_PRESERVE
+    url = server.bodies[0]["messages"][-1]["content"][1]["image_url"]["url"]
+    assert base64.b64decode(url.split(",", 1)[1]) == coffee_jpeg
