@@ -147,12 +147,12 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
                              else no_cards)
     ledger, receipt_images = (open_ledger(settings, policy, redis, clock)
                               if redis is not None else (None, None))
-    memory = memory or memory_store(settings, policy, redis, clock)
-    age_stage, receipt_opinion = model_checks(settings, engine, memory)
+    age_stage, receipt_opinion = model_checks(settings, engine)
     services = Services(
         settings=settings, policy=policy,
         ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
-        screener=screener, engine=engine, audit=audit, memory=memory,
+        screener=screener, engine=engine, audit=audit,
+        memory=memory or memory_store(settings, policy, redis, clock),
         state=state or state_store(redis, consumer, clock), quarantine=quarantine,
         privacy_op=wants_privacy_op, clean_image=clean_image, quality=quality,
         ocr_context=ocr_context_for(ocr), engine_note=note, clock=clock,

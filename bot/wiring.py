@@ -202,7 +202,7 @@ def receipt_reader(ocr: Ocr) -> Callable[[Image], Receipt]:
 MODEL_ENGINES = ("openai", "transformers")  # engines that can answer a constrained question
 
 
-def model_checks(settings: Settings, engine: Engine, memory: ThreadMemory
+def model_checks(settings: Settings, engine: Engine
                  ) -> tuple[AgeStage | None, ReceiptOpinions | None]:
     """The age signal's second stage and the receipts' second opinion, over the app's own
     engine: only where it is a vision-language model (not the OCR fallback) and
@@ -210,7 +210,7 @@ def model_checks(settings: Settings, engine: Engine, memory: ThreadMemory
     if not settings.vlm_checks or engine.name not in MODEL_ENGINES:
         return None, None
     timeout_s = settings.vlm_check_timeout_s
-    return (AgeStage(engine, memory, timeout_s=timeout_s),
+    return (AgeStage(engine, timeout_s=timeout_s),
             ReceiptOpinions(engine, timeout_s=timeout_s))
 
 

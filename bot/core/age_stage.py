@@ -52,22 +52,22 @@ def frame_image(decoded: DecodedImage) -> Image | None:
 class AgeStage:
     """``Steps.screen``'s second stage (``Services.age_stage``)."""
 
-    def __init__(self, engine: Engine, memory: ThreadMemory, *, timeout_s: float,
-                 max_turns: int = MAX_TURNS) -> None:
+    def __init__(self, engine: Engine, *, timeout_s: float, max_turns: int = MAX_TURNS) -> None:
         self.engine = engine
-        self.memory = memory
         self.timeout_s = timeout_s
         self.max_turns = max_turns
 
     async def __call__(self, msg: IncomingMessage, out: Outcome, verdict: Verdict,
-                       ctx: ScreenContext, policy: PolicyConfig) -> Verdict:
+                       ctx: ScreenContext, policy: PolicyConfig, memory: ThreadMemory
+                       ) -> Verdict:
         """``verdict`` decided again with the model's answers (unchanged when no image needs
-        one). Fresh images have this message's indices; stored ones follow them."""
+        one). Fresh images have this message's indices; stored ones follow them. The turns
+        come from ``memory``, the pipeline's own (a one-shot API request's is empty)."""
         targets = question_targets(verdict, policy)
         if not targets:
             return verdict
         images = await asyncio.to_thread(self._images, msg, out, targets)
-        turns = await self._turns(msg)
+        turns = await self._turns(msg, memory)
         answers = await asyncio.gather(*(
             self._ask(images.get(index), msg.text, turns) for index in targets))
         return apply_answers(verdict, dict(zip(targets, answers, strict=True)), ctx, policy)
@@ -89,11 +89,11 @@ class AgeStage:
                 found[index] = out.stored[index - len(msg.images)]
         return found
 
-    async def _turns(self, msg: IncomingMessage) -> tuple[Turn, ...]:
+    async def _turns(self, msg: IncomingMessage, memory: ThreadMemory) -> tuple[Turn, ...]:
         """The thread's recent turns (none when memory cannot be read: the question goes on
         with the message alone)."""
         try:
-            state = await self.memory.load(msg.thread_key)
+            state = await memory.load(msg.thread_key)
         except StoreUnavailable as exc:
             log.warning("thread turns not read for the age question: %s", exc.detail)
             return ()

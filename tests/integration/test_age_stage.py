@@ -148,7 +148,7 @@ async def test_the_threads_recent_turns_go_with_the_question(server, tmp_path,
     verdict = decide([COVERED], [], ctx, policy)
     server.script = [completion(YES)]
     engine = _engine(server)
-    got = await AgeStage(engine, memory, timeout_s=5)(msg, out, verdict, ctx, policy)
+    got = await AgeStage(engine, timeout_s=5)(msg, out, verdict, ctx, policy, memory)
     await engine.close()
     assert got.action is Action.BLOCK_AND_PRESERVE
     prompt = server.bodies[0]["messages"][-1]["content"][-1]["text"]
@@ -169,8 +169,8 @@ async def test_a_stored_image_is_asked_about_with_its_kept_copy(server, coffee_j
     verdict = redecide(stored.findings, ctx, policy, image_index=0)
     server.script = [completion(YES)]
     engine = _engine(server)
-    got = await AgeStage(engine, MemoryThreadMemory(), timeout_s=5)(msg, out, verdict, ctx,
-                                                                     policy)
+    got = await AgeStage(engine, timeout_s=5)(msg, out, verdict, ctx, policy,
+                                              MemoryThreadMemory())
     await engine.close()
     assert got.action is Action.BLOCK_AND_PRESERVE
     url = server.bodies[0]["messages"][-1]["content"][1]["image_url"]["url"]
