@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.models import Image
+from bot.models import Image, IncomingMessage
 from bot.ops.metrics import Metrics
 from bot.ports import SYSTEM_CLOCK, Clock, HashMatcher
 from safety.types import DecodedImage, ScreenContext, Verdict
@@ -30,6 +30,17 @@ if TYPE_CHECKING:
     from bot.vision.base import Engine
     from config.policy import PolicyConfig
     from config.settings import Settings
+
+
+class AgeStageLike(Protocol):
+    """The age signal's second stage (``bot.core.age_stage.AgeStage``)."""
+
+    async def __call__(self, msg: IncomingMessage, out: Any, verdict: Verdict,
+                       ctx: ScreenContext, policy: PolicyConfig, memory: ThreadMemory
+                       ) -> Verdict: ...
+
+    async def screened(self, decoded: DecodedImage, text: str, verdict: Verdict,
+                       ctx: ScreenContext, policy: PolicyConfig) -> Verdict: ...
 
 
 class ScreenerLike(Protocol):
@@ -68,7 +79,7 @@ class Services:
     hashes: HashMatcher | None = None
     clock: Clock = SYSTEM_CLOCK  # time for stamps and quotas (build_app's ``clock=``)
     # The age signal's second stage (bot.core.age_stage.AgeStage): None without a model
-    age_stage: Callable[..., Awaitable[Verdict]] | None = None
+    age_stage: AgeStageLike | None = None
     # A vision model's second reading of a receipt (bot.receipts.opinion): None without one
     receipt_opinion: Callable[..., Awaitable[ReceiptOpinion]] | None = None
 

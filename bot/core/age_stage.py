@@ -72,6 +72,19 @@ class AgeStage:
             self._ask(images.get(index), msg.text, turns) for index in targets))
         return apply_answers(verdict, dict(zip(targets, answers, strict=True)), ctx, policy)
 
+    async def screened(self, decoded: DecodedImage, text: str, verdict: Verdict,
+                       ctx: ScreenContext, policy: PolicyConfig) -> Verdict:
+        """The same for one image screened alone (the API's ``/v1/screen``): no thread, so
+        the message alone goes with it."""
+        targets = question_targets(verdict, policy)
+        if not targets:
+            return verdict
+        image = await asyncio.to_thread(frame_image, decoded)
+        answers = await asyncio.gather(*(
+            self._ask(image if index == decoded.index else None, text, ())
+            for index in targets))
+        return apply_answers(verdict, dict(zip(targets, answers, strict=True)), ctx, policy)
+
     async def _ask(self, image: Image | None, text: str, turns: Sequence[Turn]) -> ModelAnswer:
         if image is None:  # nothing to show the model: it cannot clear the image
             return ModelAnswer(None, failure="error", model=self.engine.model_id)
