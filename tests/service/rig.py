@@ -53,6 +53,7 @@ class Rig:
     directory: FakeDirectory
     _n: Any = field(default_factory=lambda: itertools.count(1))
     _gateway: Gateway | None = None
+    worked: list[IncomingMessage] = field(default_factory=list)
 
     @property
     def gateway(self) -> Gateway:
@@ -61,7 +62,7 @@ class Rig:
         return self._gateway
 
     def message(self, text: str = "what is it?", *, images: tuple[bytes, ...] = (PHOTO,),
-                channel: str = "C1", thread: str | None = None, user: str = "U1",
+                channel: str = "C1", thread: str | None = None, user: str = "UALICE",
                 workspace: str = "T1", **extra: Any) -> IncomingMessage:
         n = next(self._n)
         ts = f"{1_700_000_000 + n}.000100"
@@ -82,6 +83,20 @@ class Rig:
 
     async def send(self, message: IncomingMessage, **kw: Any) -> str | None:
         return await self.gateway.on_message(message, **kw)
+
+    async def work(self) -> list[Outcome]:
+        """The worker's side, once: every queued job of the fake platform run to its end
+        (``App.run_job``: the pipeline, then the request's quota slot freed) and acknowledged."""
+        assert self.app.queue is not None, "a queue needs the Redis rig"
+        queue = self.app.queue.serving(["slack"])
+        await queue.ensure_group()
+        jobs = await queue.take(block_ms=1, count=50, claim=False)
+        before = len(self.platform.replies)
+        for job in jobs:
+            await self.app.run_job({"slack": self.platform}, job.message)
+            await queue.ack(job)
+        self.worked = [job.message for job in jobs]
+        return [self.platform.replies[before:]]  # type: ignore[list-item]
 
     def audit(self, kind: str | None = None) -> list[dict[str, Any]]:
         path = self.settings.audit_path

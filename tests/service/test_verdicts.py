@@ -42,7 +42,7 @@ async def test_the_model_gets_the_processed_image_not_the_upload(rig):
     out = await r.ask(images=(upload,))
     (sent,) = r.engine.requests[0].images
     assert sent.data != upload and sent.original_sha256 == out.decoded[0].original_sha256
-    assert sent.uploader == "U1" and not sent.blurred
+    assert sent.uploader == "UALICE" and not sent.blurred
 
 
 async def test_a_face_in_a_blur_channel_is_blurred_before_the_model_sees_it(rig):
@@ -72,7 +72,7 @@ async def test_a_face_in_a_require_channel_asks_the_uploader_only(rig):
     assert out.verdict.action is Action.CONFIRM
     assert r.engine.requests == []
     (prompt,) = r.platform.replies
-    assert prompt.kind is ReplyKind.CONSENT and prompt.ephemeral_to == "U1"
+    assert prompt.kind is ReplyKind.CONSENT and prompt.ephemeral_to == "UALICE"
     assert prompt.text == strings.t("verdict.consent", "en")
     assert r.kinds() == ["verdict", "consent_requested"]
     assert await r.app.state.pop_pending(out.request_id) is not None
