@@ -239,8 +239,13 @@ class FakeClock:
         return self.m
 
     def advance(self, seconds: float) -> None:
+        """Both clocks move forward by ``seconds``."""
         self.t += seconds
         self.m += seconds
+
+    def set(self, now: float) -> None:
+        """The wall clock jumps to ``now``; the monotonic clock moves by the same step."""
+        self.advance(now - self.t)
 
 
 # -- platform ---------------------------------------------------------------------------------

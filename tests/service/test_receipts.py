@@ -125,7 +125,7 @@ async def test_the_same_receipt_twice_is_flagged_as_a_duplicate(redis_rig):
     image = paper()
     await r.ask("", images=(image,), thread=thread.thread)
     await r.ask("", images=(image,), thread=thread.thread)
-    first, second = await r.app.services.ledger.entries(thread)
+    _first, second = await r.app.services.ledger.entries(thread)
     assert second.duplicate_of == 1
 
 

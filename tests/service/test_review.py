@@ -64,7 +64,7 @@ async def test_a_card_that_cannot_be_posted_leaves_the_case_in_the_queue(redis_r
 
 
 async def test_approve_continues_the_request_and_answers_it(redis_rig):
-    r, out, case = await _held(redis_rig)
+    r, _out, case = await _held(redis_rig)
     result = await r.app.desk().press(MOD, case.id, "approve")
     assert result.outcome == "ok" and result.case.status is CaseStatus.APPROVED
     assert result.uploader  # the adapter tells the uploader this
@@ -80,7 +80,7 @@ async def test_approve_continues_the_request_and_answers_it(redis_rig):
 
 
 async def test_an_approval_covers_only_the_cases_images(redis_rig):
-    r, out, case = await _held(redis_rig)
+    r, _out, case = await _held(redis_rig)
     await r.app.desk().press(MOD, case.id, "approve")
     other = replace(r.message(images=(jpeg(seed=9),)), review_case=case.id)
     later = await r.run(other)
@@ -88,7 +88,7 @@ async def test_an_approval_covers_only_the_cases_images(redis_rig):
 
 
 async def test_reject_tells_the_uploader_and_continues_nothing(redis_rig):
-    r, out, case = await _held(redis_rig)
+    r, _out, case = await _held(redis_rig)
     result = await r.app.desk().press(MOD, case.id, "reject")
     assert result.outcome == "ok" and result.case.status is CaseStatus.REJECTED
     assert result.uploader and result.delete  # the fake platform may delete uploads
@@ -98,7 +98,7 @@ async def test_reject_tells_the_uploader_and_continues_nothing(redis_rig):
 
 
 async def test_escalate_puts_the_evidence_on_legal_hold(redis_rig):
-    r, out, case = await _held(redis_rig)
+    r, _out, case = await _held(redis_rig)
     result = await r.app.desk().press(MOD, case.id, "escalate")
     assert result.outcome == "ok" and result.case.status is CaseStatus.ESCALATED
     assert result.case.legal_hold
@@ -111,7 +111,7 @@ async def test_escalate_puts_the_evidence_on_legal_hold(redis_rig):
 
 
 async def test_a_case_is_decided_once(redis_rig):
-    r, out, case = await _held(redis_rig)
+    r, _out, case = await _held(redis_rig)
     desk = r.app.desk()
     assert (await desk.press(MOD, case.id, "reject")).outcome == "ok"
     again = await desk.press(MOD, case.id, "approve")
@@ -123,7 +123,7 @@ async def test_a_case_is_decided_once(redis_rig):
 
 
 async def test_someone_who_is_not_a_moderator_is_refused_and_audited(redis_rig):
-    r, out, case = await _held(redis_rig)
+    r, _out, case = await _held(redis_rig)
     result = await r.app.desk().press(Presser("slack", "T1", "UALICE"), case.id, "approve")
     assert result.outcome == "refused"
     assert result.message == strings.t("review.not_moderator", "en")
@@ -143,7 +143,7 @@ async def test_a_preserved_case_is_never_approved_nor_revealed(redis_rig):
 
 
 async def test_a_moderator_may_reveal_a_held_image(redis_rig):
-    r, out, case = await _held(redis_rig)
+    r, _out, case = await _held(redis_rig)
     result = await r.app.desk().press(MOD, case.id, "reveal")
     assert result.outcome == "revealed"
     assert result.images == [r.platform.files[r.platform.fetched[0]]]
@@ -151,5 +151,5 @@ async def test_a_moderator_may_reveal_a_held_image(redis_rig):
 
 
 async def test_an_unknown_button_is_refused(redis_rig):
-    r, out, case = await _held(redis_rig)
+    r, _out, case = await _held(redis_rig)
     assert (await r.app.desk().press(MOD, case.id, "delete-all")).outcome == "refused"
