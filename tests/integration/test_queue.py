@@ -20,7 +20,6 @@ from bot.stores.codec import load_message
 from tests.fakes import job_queue as queue
 
 
-
 def slack(base: str) -> str:
     """The Slack job stream under ``base``."""
     return keys.job_stream("slack", base)
