@@ -144,3 +144,32 @@ async def test_a_declined_consent_is_never_answered(redis_rig):
     await r.gateway.run_command(AnswerConsent(first.request_id, False), "UALICE")
     await r.work()
     assert r.worked == [] and r.engine.requests == []
+
+
+async def test_a_job_no_worker_served_is_audited_and_its_images_given_back(redis_rig):
+    r = await redis_rig(ONE_A_DAY)
+    msg = r.message()
+    assert await r.send(msg) == "accepted"
+    await r.app.unserved(msg, "1-0", r.clock.now() - 700)
+    record = r.audit("job_unserved")[0]
+    assert record["detail"] == {"dead": "1-0", "waited_s": 700}
+    assert await r.send(r.message()) == "accepted"  # the day's image came back
+
+
+async def test_the_apis_one_shot_pipeline_leaves_no_thread_behind(redis_rig):
+    r = await redis_rig(OFF)
+    msg = r.message()
+    async with r.app.ingress.admitted(msg) as admission:
+        assert admission.ok
+        out = await r.app.one_shot().handle(r.platform.conversation(msg))
+    assert out.reply.kind is ReplyKind.ANSWER and len(r.engine.requests) == 1
+    assert (await r.app.memory.load(msg.thread_key)).turns == ()
+
+
+async def test_chat_and_the_api_count_against_one_quota(redis_rig):
+    r = await redis_rig(ONE_A_DAY)
+    assert await r.send(r.message()) == "accepted"
+    api = r.message()
+    async with r.app.ingress.admitted(api) as admission:
+        assert not admission.ok and admission.scope == "user"
+    assert r.audit("quota_refused")[0]["request_id"] == request_id_for(api)
