@@ -86,7 +86,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Callable[..., Rig]]:
 async def redis_rig(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Rig]]]:
     """Factory: ``await redis_rig(policy_text, **settings)`` on the tests' real Redis (its DB
     emptied first): review cases, quotas, ledgers and reply claims as production keeps them."""
-    from tests.conftest import REDIS_URL
+    from tests.conftest import REDIS_URL  # read now: the cluster pass sets it at start-up
 
     flush_redis()
     made: list[Rig] = []
