@@ -307,17 +307,27 @@ class FakePlatform:
         return [r.text for r in self.replies]
 
 
-@dataclass
 class FakeDirectory:
-    """``bot.core.access.Directory``: given group members and workspace admins."""
+    """``bot.core.access.Directory``: given group members and workspace admins; counts its
+    calls (``calls``); ``fail``: every call raises, like a Web API error."""
 
-    groups: dict[str, list[str]] = field(default_factory=dict)
-    admins: set[str] = field(default_factory=set)
+    def __init__(self, groups: dict[str, list[str]] | None = None,
+                 admins: Iterable[str] = (), fail: bool = False) -> None:
+        self.groups = groups or {}
+        self.admins = set(admins)
+        self.fail = fail
+        self.calls: list[str] = []
 
-    async def group_members(self, workspace: str, group: str) -> list[str]:
-        return list(self.groups.get(group, ()))
+    async def group_members(self, workspace: str, group: str) -> Sequence[str]:
+        self.calls.append(f"group:{group}")
+        if self.fail:
+            raise RuntimeError("ratelimited")
+        return self.groups.get(group, [])
 
     async def is_admin(self, workspace: str, user: str) -> bool:
+        self.calls.append(f"admin:{user}")
+        if self.fail:
+            raise RuntimeError("ratelimited")
         return user in self.admins
 
 
