@@ -68,13 +68,14 @@ def _settings(tmp_path: Path, policy: str | None, redis_url: str | None,
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Callable[..., Rig]]:
-    """Factory: ``rig(policy_text, **settings)``, everything in this process."""
+    """Factory: ``rig(policy_text, engine=, ocr=, ports={...}, **settings)``, everything in
+    this process (``ports``: more of ``build_app``'s, such as a ``memory`` two apps share)."""
     made: list[Rig] = []
 
     def make(policy: str | None = None, *, engine: Any = None, ocr: Any = None,
-             **overrides: Any) -> Rig:
+             ports: dict[str, Any] | None = None, **overrides: Any) -> Rig:
         made.append(build_rig(_settings(tmp_path / f"r{len(made)}", policy, None, **overrides),
-                              engine=engine, ocr=ocr))
+                              engine=engine, ocr=ocr, **(ports or {})))
         return made[-1]
 
     yield make
@@ -92,9 +93,10 @@ async def redis_rig(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Rig
     made: list[Rig] = []
 
     async def make(policy: str | None = None, *, engine: Any = None, ocr: Any = None,
-                   **overrides: Any) -> Rig:
+                   ports: dict[str, Any] | None = None, **overrides: Any) -> Rig:
         made.append(build_rig(_settings(tmp_path / f"r{len(made)}", policy, REDIS_URL,
-                                        **overrides), redis=True, engine=engine, ocr=ocr))
+                                        **overrides), redis=True, engine=engine, ocr=ocr,
+                              **(ports or {})))
         return made[-1]
 
     yield make

@@ -180,3 +180,42 @@ async def test_cleaned_images_need_the_share_level(rig):
     assert r.last().kind is ReplyKind.INFO
     assert r.last().text == strings.t("access.need_share", "en", level="edit")
     assert r.last().attachments == ()
+
+
+async def test_a_stored_image_a_hash_list_now_names_leaves_the_thread(rig, tmp_path):
+    import hashlib
+
+    from bot.stores.memory import MemoryThreadMemory
+
+    memory = MemoryThreadMemory()
+    photo = jpeg(seed=21)
+    before = rig(OFF, ports={"memory": memory})
+    first = await before.ask("what is it?", images=(photo,))
+    assert first.verdict.action is Action.ALLOW
+    listed = tmp_path / "grown.txt"
+    listed.write_text(hashlib.sha256(photo).hexdigest() + "\n")
+    after = rig(OFF + f'[hash_lists]\nsha256_files = ["{listed}"]\n', ports={"memory": memory})
+    later = await after.ask("and now?", images=(), thread=first.reply.thread.thread)
+    assert later.verdict.action is Action.BLOCK_AND_PRESERVE
+    assert after.engine.requests == []
+    dropped = after.audit("stored_image_dropped")[0]
+    assert dropped["detail"]["hash_listed"] == [first.images[0].sha256]
+    assert (await memory.load(first.reply.thread)).image_ids == ()
+    assert list((after.settings.data_dir / "quarantine").glob("*"))  # preserved
+
+
+async def test_blur_the_faces_sends_back_blurred_copies(rig):
+    r = rig(OFF)
+    r.screener.sees(face())
+    await r.ask("please blur the faces")
+    reply = r.last()
+    assert reply.text == strings.t("privacy.cleaned_blurred", "en")
+    assert len(reply.attachments) == 1 and r.engine.requests == []
+    assert r.audit("privacy_op")[0]["detail"] == {"op": "blur_faces"}
+
+
+async def test_the_verdict_record_names_the_gates_versions(rig):
+    r = rig(OFF)
+    await r.ask()
+    versions = r.audit("verdict")[0]["model_versions"]
+    assert versions["scripted"] == "scripted-1" and "hash" in versions
