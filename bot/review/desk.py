@@ -2,9 +2,12 @@
 posting a case's card. Adapters only render cards (Block Kit, Discord embeds) and translate
 presses; the rules live here.
 
-- **Who may act**: the policy's ``[moderators.<workspace or guild id>]``: listed users, members
-  of listed Slack user groups (the adapter answers ``in_group``), holders of listed Discord roles.
-  Anyone else is refused (ephemeral) and the attempt audited (``review_refused``).
+- **Who may act**: the policy's ``[moderators.<workspace or guild id>]`` of the case's own
+  platform and workspace: listed users, members of listed Slack user groups (the adapter answers
+  ``in_group``), holders of listed Discord roles. A moderator of another workspace or guild (or
+  of the same id on the other platform) is refused like anyone else, with a sentence saying the
+  case belongs elsewhere; every refusal is ephemeral and audited (``review_refused``). The
+  command line (``miru review``) is the operator's and acts on every workspace's cases.
 - **Press**: approve (``hold`` cases only: the original request goes back on the queue and the
   uploader gets the answer), reject, escalate (legal hold), reveal (``hold`` only, logged). One
   decision per case (``ReviewStore.decide``); a stale press hears who decided and when; a case
@@ -123,6 +126,11 @@ class ReviewDesk:
         """One button press, whatever the platform. Never decides twice; never raises for a
         stale, forged or unknown press (an unknown verb is refused like a non-moderator)."""
         actor = Actor(presser.platform, presser.user, presser.name or presser.user)
+        target = await self.review.store.get(case_id) if verb in VERBS else None
+        if target is not None and not owns(presser, target):
+            await self.review.refused(case_id, actor, verb, why="other_workspace")
+            return PressResult("refused", strings.t("review.other_workspace", lang,
+                                                    case=case_id))
         if verb not in VERBS or not await self.is_moderator(presser, in_group):
             await self.review.refused(case_id, actor, verb[:32])
             return PressResult("refused", strings.t("review.not_moderator", lang))
@@ -172,6 +180,12 @@ class ReviewDesk:
         if case is not None and self.cards is not None:
             await self.cards(case)
         return strings.t("review.appeal_ok", lang, case=case_id)
+
+
+def owns(presser: Presser, case: Case) -> bool:
+    """Whether the presser acts from the case's own platform and workspace (guild): only that
+    workspace's moderators may decide or reveal it."""
+    return (presser.platform, presser.workspace) == (case.platform, case.workspace)
 
 
 def outcome_notice(case: Case, decision: Decision, info: PlatformInfo) -> tuple[str, bool]:
