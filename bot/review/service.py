@@ -136,7 +136,8 @@ class Review:
             if case is not None:
                 hold_until = int(case.created + self.quarantine.ttl_s(True))
         result = await self.store.decide(case_id, decision, by=actor.name or actor.user, at=now,
-                                         legal_hold_until=hold_until)
+                                         legal_hold_until=hold_until,
+                                         decider=f"{actor.platform}:{actor.user}")
         if result.outcome == "ok" and result.case is not None:
             if decision is Decision.ESCALATE:
                 for eid in result.case.evidence:
