@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 
 from bot import strings
@@ -140,7 +141,7 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     desk = gateway.review
 
     @bolt.middleware
-    async def tenants(body: dict[str, Any], context: Any, next: Any, resp: Any) -> Any:
+    async def tenants(body: dict[str, Any], context: Any, next: Any) -> Any:
         """Every request: who it comes from (``context["miru_tenant"]``), dropped unless the
         allow-list has both the workspace and the actor's team."""
         tenant = tenant_of(body, context)
@@ -154,7 +155,7 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
             task = asyncio.create_task(refuse_team(body, context.respond))
             telling.add(task)
             task.add_done_callback(telling.discard)
-        return resp  # 200 with an empty body: acknowledged, and no listener runs
+        return BoltResponse(status=200, body="")  # acknowledged, and no listener runs
 
     telling: set[asyncio.Task[None]] = set()
 

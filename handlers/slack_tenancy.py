@@ -38,10 +38,8 @@ class SlackTenant:
     def foreign(self) -> bool:
         """The actor belongs to another organisation: another Grid organisation, or (outside
         Grid) another team than the installed one."""
-        if self.actor_enterprise and self.enterprise:
+        if self.actor_enterprise:  # a Grid user: of this organisation, or of none here
             return self.actor_enterprise != self.enterprise
-        if self.actor_enterprise and not self.actor_team:
-            return True  # a Grid user acting in a workspace outside any Grid organisation
         return bool(self.actor_team) and self.actor_team != self.workspace
 
     @property
