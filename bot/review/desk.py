@@ -84,7 +84,7 @@ class PressResult:
 
 
 CaseCards = Callable[[Case], Awaitable[None]]
-WAITING_SCAN = 1000  # pending cases looked at to count a workspace's (the queue is shared)
+WAITING_SCAN = 1000  # a workspace's pending cases counted at most (the home view)
 
 
 class ReviewDesk:
@@ -166,9 +166,10 @@ class ReviewDesk:
 
     async def waiting(self, platform: str, workspace: str, *, limit: int = WAITING_SCAN) -> int:
         """Cases of this workspace that wait for a decision (the home view of a moderator):
-        at most the first ``limit`` pending cases of the queue are looked at."""
-        pending = await self.review.store.list(CaseStatus.PENDING, limit=limit)
-        return sum(1 for c in pending if c.platform == platform and c.workspace == workspace)
+        at most ``limit`` of them are counted."""
+        pending = await self.review.store.list(CaseStatus.PENDING, limit=limit,
+                                               workspace=workspace)
+        return sum(1 for c in pending if c.platform == platform)
 
     async def appeal(self, platform: str, user: str, case_id: str, lang: str) -> str:
         """``/miru appeal CASE``: the uploader's rejected case goes back to the queue once;
