@@ -17,15 +17,10 @@ from bot.jobs.queue import JobQueue
 from bot.jobs.worker import CLAIM_EVERY_S, Worker
 from bot.models import ImageRef, IncomingMessage
 from bot.stores.codec import load_message
+from tests.fakes import job_queue as queue
 
 # Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
 pytestmark = pytest.mark.redis
-
-
-def queue(redis: Redis, base: str, consumer: str, **kw) -> JobQueue:
-    """A queue under the test's own key ``base`` (the ``stream`` fixture) serving Slack."""
-    kw.setdefault("platforms", ("slack",))
-    return JobQueue(redis, base=base, group="g", consumer=consumer, **kw)
 
 
 def slack(base: str) -> str:
