@@ -17,30 +17,36 @@ from bot.receipts.model import Category, PaymentMethod
 # before and after rounding): the strongest wins, and among equals the later row.
 _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
     (re.compile(p, re.I), s) for p, s in (
-        (r"(rounded|after rounding|nett?)\s*total|total\s*(\(?rounded\)?|after rounding)", 1.0),
+        (r"(rounded|after rounding|nett?)\s*(total|amount|amt)|"
+         r"total\s*(amount|amt)?\s*(\(?rounded\)?|after\s*(rounding|adj))|^\W*nett?\b", 1.0),
         (r"grand\s*total|総\s*合\s*計|ご\s*請\s*求\s*額|お\s*支\s*払\s*(金\s*)?額|"
-         r"領\s*収\s*金\s*額", 0.97),
+         r"領\s*収\s*金\s*額|(total|amount|amt)\s*payable", 0.97),
         (r"税\s*込\s*(合\s*計|計)|total\s*\(?incl", 0.96),
-        (r"amount\s*due|balance\s*due|total\s*due|お\s*会\s*計|"
+        (r"amount\s*due|balance\s*due|total\s*due|お\s*会\s*計|(amt|amount)\s*paid\b|"
          r"お\s*買\s*上\s*(げ\s*)?(合\s*)?計", 0.95),
-        (r"(?<!小)合\s*計|(?<!sub)(?<!sub )total\b|\btotal|^\s*balance\b|ご利用金額", 0.9),
+        (r"(?<!小)合\s*計|(?<!sub)(?<!sub )(?<!sub-)total\b|\btotal|^\s*balance\b|ご利用金額|"
+         r"^\W*due\b", 0.9),
         (r"(?<![小点数])計\s*$|^\s*計\b|\bamount\b", 0.5),
     ))
 # Rows that mention a total word but are not the total.
 _NOT_TOTAL = re.compile(
     r"小\s*計|sub\s*-?\s*total|点\s*数|合計点|個\s*数|total\s*(qty|quantity|items?|savings?|"
-    r"discount|tax|vat|gst|tips?\b|before|excl|ex\.|w/o|without|number)|items?\s*sold|"
+    r"discount|tax|vat|gst|tips?\b|before|excl|ex\.|w/o|without|number|loading|promo\w*\s*sav)|"
+    r"items?\s*(sold|count|total)|"
     r"対\s*象|税\s*抜|税\s*別|本体|excl|before\s*tax|\bpoints?\b|ポイント|釣|預|change|tender|"
-    r"\bqty\b|round(ing)?\s*adj|端数", re.I)
+    r"\bqty\b|round(ing)?\s*adj|端数|taxable|saving|paid\s*(amount|amt)", re.I)
 # A tax word makes a row a tax row, unless the row says the total includes the tax.
 _TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b", re.I)
-_WITH_TAX = re.compile(r"\bincl|including|\binc\.|税\s*込|w/\s*tax", re.I)
+# "INCL. GST" and "INCLUSIVE OF GST" name a total; "GST INCLUDED" and "TOTAL INCLUDED GST @ 6%"
+# name the tax inside it.
+_WITH_TAX = re.compile(r"\bincl(?!uded)|including|\binc\b\.?|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)",
+                       re.I)
 _SUBTOTAL = re.compile(r"小\s*計|sub\s*-?\s*total|税\s*抜\s*(合\s*)?計|total\s*(excl|before|w/o)",
                        re.I)
 _TAX = re.compile(
     r"消\s*費\s*税|内\s*税|外\s*税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b|\bhst\b|\bpst\b|"
     r"\bmwst\b|\bust\b|\biva\b|\btva\b|sales\s*tax", re.I)
-_INCLUDED = re.compile(r"内\s*消\s*費|内\s*税|\(\s*内|税\s*込|incl|included|inkl", re.I)
+_INCLUDED = re.compile(r"内\s*消\s*費|内\s*税|\(\s*内|税\s*込|incl|included|inkl|\binc\b", re.I)
 _ADDED = re.compile(r"外\s*税|外\s*消\s*費|plus\s*tax|\+\s*tax", re.I)
 _RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,3})?)\s*%")
 TENDER = re.compile(
@@ -52,7 +58,7 @@ MAX_MERCHANT = 60
 _NOT_MERCHANT = re.compile(
     r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
     r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
-    r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|road|\brd\b|"
+    r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|\broad\b|\brd\b|"
     r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d",
     re.I)
 
@@ -108,6 +114,13 @@ class Line:
         return self.text[: self.amounts[-1].start] if self.amounts else self.text
 
     @property
+    def last_label(self) -> str:
+        """The words just before the row's amount ("TOTAL" in "TOTAL SAVING 0.00 TOTAL 41.50")."""
+        if len(self.amounts) < 2:
+            return self.label
+        return self.text[self.amounts[-2].end: self.amounts[-1].start]
+
+    @property
     def amount(self) -> Decimal | None:
         """The row's amount: the rightmost number (a label's value is printed at the right)."""
         return self.amounts[-1].value if self.amounts else None
@@ -124,6 +137,7 @@ _COLON = re.compile(r"([£$€¥]\s?\d{1,6}):(\d{2})(?!\d)")  # "£52:37" after 
 _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or point misread
 _QUOTE = re.compile(r"(\d)[''`](?=[\s\-€円]|$)")  # "23,13'-€": a speck after the cents
 _GLUED = re.compile(r"([A-Za-z]{3,})(\d)")  # "TENDERED100,00": a label glued to its amount
+_CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST code glued to a price
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 
@@ -135,12 +149,13 @@ def clean_row(text: str) -> str:
     text = _COLON.sub(r"\1.\2", text)
     text = _QUOTE.sub(r"\1", text)
     text = _GLUED.sub(r"\1 \2", text)
+    text = _CODE_GLUED.sub(r"\1 \2", text)
     text = _OH.sub(r"\g<1>0", text)
     return _SPLIT.sub(r"\1\2\3", text)
 
 
 _TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
-_COUNT = re.compile(r"(\d+)\s*(点|個|items?|pcs|qty)\b|(?<![A-Za-z])[x×@]\s*\d+(?![.,]\d)", re.I)
+_COUNT = re.compile(r"(\d+)\s*(点|個|items?|pcs|qty)\b|(?<![A-Za-z])[x×@*]\s*\d+(?![\d.,])", re.I)
 
 
 def _strip_noise(text: str) -> str:
@@ -169,6 +184,16 @@ def invoice_number(text: str) -> tuple[str | None, bool | None]:
         if len(digits) == 13:
             return "T" + digits, digits[0] != "0" and int(digits[0]) == check_digit(digits[1:])
     return None, None
+
+
+def row_total_strength(line: Line) -> float:
+    """``total_strength`` of a row: its label, or the words right before its amount where the
+    row prints two fields ("QTY : 1 TOTAL RM : 11.60")."""
+    own = total_strength(line.label)
+    last = line.last_label
+    if own or last == line.label or len(re.findall(r"[^\W\d_]", last)) < 3:
+        return own
+    return total_strength(last)
 
 
 def total_strength(label: str) -> float:
@@ -245,23 +270,68 @@ def category(merchant: str | None, text: str) -> tuple[Category, float]:
 
 
 def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str | None, float]:
-    """The shop's name: among the first rows, the tallest printed one that is not a title,
-    address, phone, date or greeting (shops print their name biggest, at the top)."""
+    """The issuer's name: a row among the first ones that names a company (SDN BHD, 株式会社,
+    Inc., Ltd.: the issuer's legal name), else the one printed biggest and highest that is
+    not a title, address, phone, date, slogan or greeting. A name broken over two rows ("POPULAR
+    BOOK" over "CO. (M) SDN BHD") is joined."""
+    typical = sorted(heights)[len(heights) // 2] if heights else 1.0
     candidates = []
-    for i, text in enumerate(rows[:8]):
-        clean = text.strip(" -=*・|:_")
-        letters = re.findall(r"[^\W\d_]", clean)
-        if len(letters) < 2 or _NOT_MERCHANT.search(clean) or any(
-                a.currency or a.decimals for a in find_amounts(clean)):
+    after_formerly = False
+    for i, text in enumerate(rows[:MERCHANT_ROWS]):
+        clean = _REG_NO.sub("", text).strip(" -=*・|:_")
+        skip_old_name, after_formerly = after_formerly, bool(_FORMERLY.search(clean))
+        if skip_old_name or not _name_like(clean):
             continue
-        if sum(ch.isdigit() for ch in clean) > len(clean) / 3:
-            continue
+        if i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
+                clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
+            clean = f"{clean} {rows[i + 1].strip()}"
         height = heights[i] if heights and i < len(heights) else 1.0
-        score = height * (1.0 - 0.06 * i)
+        size = min(height / typical, 1.6) if typical else 1.0
+        company = bool(_COMPANY.search(clean)) and i < MERCHANT_ROWS
+        score = size * (1.0 - 0.08 * i) + (1.0 if company else 0.0)
         candidates.append((score, i, clean[:MAX_MERCHANT]))
     if not candidates:
         return None, 0.0
     candidates.sort(key=lambda c: (-c[0], c[1]))
     best = candidates[0]
-    margin = best[0] / candidates[1][0] if len(candidates) > 1 else 2.0
+    margin = best[0] / candidates[1][0] if len(candidates) > 1 and candidates[1][0] > 0 else 2.0
     return best[2], min(0.95, 0.55 + 0.3 * (margin - 1) + (0.2 if best[1] < 3 else 0.0))
+
+
+MERCHANT_ROWS = 10
+# A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
+_REG_NO = re.compile(r"^\s*#\d+\s+|\s*[(<\[]\s*(co\.?\s*no\.?\s*)?\d{3,}[-\s]*[a-z]?\s*[)>\]]\s*$",
+                     re.I)
+# Legal forms that mark a row as the issuer's registered name.
+_COMPANY = re.compile(
+    r"\bsdn\b|\bbhd\b|\bberhad\b|\bs/b\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
+    r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
+    r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
+# A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD."
+_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|"
+                         r"株式会社|有限会社)", re.I)
+_FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
+# Address words (Malay and English) and the lines shops print around their name.
+_ADDRESS = re.compile(
+    r"\b(lot|jln|jalan|tmn|taman|bandar|kawasan|seksyen|section|persiaran|lorong|lrg|batu|"
+    r"floor|level|blok|block|kampung|kg|mukim|perindustrian|industrial|selangor|"
+    r"kuala\s*lumpur|johor|shah\s*alam|petaling|suite|unit|building|bangunan|wisma|"
+    r"highway|boulevard|blvd|lane|drive)\b|\bsel\.|\b\d{5}\b", re.I)
+_NOT_NAME = re.compile(
+    r"posted|cash\s*(sale|bill|receipt)|\btable\b|goods\s*sold|returnable|exchangeable|"
+    r"your\s*order|order\s*(no|number)|please|\bcopy\b|company\s*no|\bco\.?\s*no\b|"
+    r"\b(roc|gst|sst|reg|id)\b\s*(no|:|id|reg)|\bgst\b|\bpromo|licensee|\bserver\b|"
+    r"\bqty\b|description|\bprice\b|\bmember|\bslip\b|\bbill\b|\bcounter\b|\bpos\b|"
+    r"\bterminal\b|\bopen\b.*\b(daily|hours)|business\s*hours|営業時間|お買上|"
+    r"^\W*[(<\[].*[)>\]]\W*$", re.I)
+
+
+def _name_like(clean: str, suffix_row: bool = False) -> bool:
+    letters = re.findall(r"[^\W\d_]", clean)
+    if len(letters) < 2 or _NOT_MERCHANT.search(clean) or any(
+            a.currency or a.decimals for a in find_amounts(clean)):
+        return False
+    if not suffix_row and (_NOT_NAME.search(clean) or (_ADDRESS.search(clean)
+                                                      and not _COMPANY.search(clean))):
+        return False
+    return sum(ch.isdigit() for ch in clean) <= len(clean) / 3

@@ -181,14 +181,13 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     currency, cur_conf = detect_currency(text, japanese=japanese)
     lines = F.lines_of(rows, currency)
     conf: dict[str, float] = {}
-    total, total_conf, total_row = T.find_total(lines)
+    total, total_conf, total_row = T.find_total(lines, currency)
     subtotal = next((ln.amount for ln in lines if ln.amount is not None and ln.amount > 0
                      and F.is_subtotal(ln.label)), None)
     tax, tax_lines, style = T.find_taxes(lines, japanese)
-    rounding = sum((ln.amount for ln in lines if ln.amount is not None
-                    and re.search(r"round|端数|調整", ln.label, re.I)), Decimal(0))
-    adjust_row = next((ln.index for ln in lines if ln.amount is not None
-                       and re.search(r"round|端数|調整", ln.label, re.I)), None)
+    adjustments = [ln for ln in lines if T.is_adjustment(ln, currency)]
+    rounding = sum((ln.amount for ln in adjustments if ln.amount is not None), Decimal(0))
+    adjust_row = adjustments[0].index if adjustments else None
     if total is not None and adjust_row is not None and total_row < adjust_row:
         total = total + rounding  # the total after the adjustment was unreadable
     if total is None:
