@@ -45,7 +45,8 @@ def find_total(lines: list[F.Line], currency: str | None = None
         # next row's amount when a label stands alone (合計 on one row, ¥1,234 under it)
         for a, b in itertools.pairwise(lines):
             if a.amount is None and F.total_strength(a.text) and b.amount and (
-                    not b.label.strip(" ¥$€£:") or _PAYMENT.search(b.label)):
+                    not b.label.strip(" ¥$€£:")
+                    or (_PAYMENT.search(b.label) and not re.search(r"\d", a.text))):
                 return b.amount, 0.7, b.index
         return None, 0.0, -1
     return best[2], best[0], best[1]
