@@ -28,7 +28,7 @@ from bot.errors import CorruptImage
 from bot.receipts import fields as F
 from bot.receipts import totals as T
 from bot.receipts.amounts import detect_currency, find_amounts, minor_units
-from bot.receipts.dates import find_dates
+from bot.receipts.dates import find_dates, purchase_date
 from bot.receipts.layout import Row, group_rows, rows_text
 from bot.receipts.model import Receipt, TaxLine
 from bot.receipts.paper import Quality, flatten
@@ -223,7 +223,7 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     conf["tax_rate"] = 0.85 if tax_rate is not None else 0.0
     conf["currency"] = cur_conf
     found = find_dates(text, currency=currency, japanese=japanese, today=today)
-    best = max(found, key=lambda f: f.confidence, default=None)
+    best = purchase_date(text, found)
     conf["date"] = best.confidence if best else 0.0
     merchant, conf["merchant"] = F.merchant(rows, heights)
     pay, conf["payment_method"] = F.payment_method(_without_loyalty(text))
