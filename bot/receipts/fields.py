@@ -228,6 +228,8 @@ def tax_rate(text: str, japanese: bool = False) -> Decimal | None:
     if not m:
         return None
     rate = Decimal(m.group(1).replace(",", "."))
+    if rate == rate.to_integral_value():
+        rate = rate.quantize(Decimal(1))  # "6.00%" is 6
     return rate if 0 < rate <= 30 else None
 
 

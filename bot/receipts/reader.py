@@ -25,6 +25,7 @@ from typing import Protocol
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import CorruptImage
+from bot.receipts import checks as C
 from bot.receipts import fields as F
 from bot.receipts import totals as T
 from bot.receipts.amounts import detect_currency, find_amounts, minor_units
@@ -192,10 +193,9 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
         total = total + rounding  # the total after the adjustment was unreadable
     if total is None:
         total, total_conf = T.total_otherwise(lines, subtotal, tax, style)
-    if (tax is None and total is not None and subtotal is not None
-            and subtotal < total <= subtotal * Decimal("1.3")
-            and any(F.is_tax(ln.text) for ln in lines)):
-        tax, style = total - subtotal, style or "added"  # the tax row's amount was unreadable
+    if tax is None and (unread := C.unread_tax(lines, total, total_row, subtotal, rounding,
+                                               currency)) is not None:
+        tax, style = unread, style or "added"  # the tax row's amount was unreadable
     total = T.lost_point(lines, total, total_row, currency)
     if (tax is not None and total is not None and tax >= total and minor_units(currency)
             and tax == tax.to_integral_value() and tax / 100 < total):
@@ -209,8 +209,8 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
             total_conf = max(total_conf, 0.97)
         elif subtotal == total or style == "included":
             style = style or "included"
-        elif not T.discounted(lines):
-            disagree = True
+        else:
+            disagree = C.disagrees(lines, total, total_row, subtotal, tax, rounding, currency)
     paid = [ln.amount for ln in lines if ln.amount is not None and ln.amount == total
             and ln.index != total_row]
     if total is not None and paid:

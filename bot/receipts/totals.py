@@ -37,7 +37,7 @@ def find_total(lines: list[F.Line], currency: str | None = None
         elif after_adjust and F.is_subtotal(ln.label):
             strength = 0.95
         elif (best is not None and _ROUND.search(ln.label) and not is_adjustment(ln, currency)
-              and abs(ln.amount - best[2]) <= _max_adjustment(currency)):
+              and abs(ln.amount - best[2]) <= max_adjustment(currency)):
             strength = 1.0  # "ROUNDING RM 42.35" under "TOTAL SALES RM 42.33"
         if strength and (best is None or strength >= best[0]):
             best = (strength, ln.index, ln.amount)
@@ -80,7 +80,7 @@ def _candidates_end(lines: list[F.Line]) -> int:
     return len(lines)
 
 
-def _max_adjustment(currency: str | None) -> Decimal:
+def max_adjustment(currency: str | None) -> Decimal:
     """The largest rounding adjustment: cash rounding to 5 or 10 cents, or yen 端数."""
     return Decimal("0.10") if minor_units(currency) else Decimal(10)
 
@@ -88,7 +88,7 @@ def _max_adjustment(currency: str | None) -> Decimal:
 def is_adjustment(ln: F.Line, currency: str | None = None) -> bool:
     """A rounding adjustment row ("Rounding Adj -0.02", "端数調整 -3"): small, not a total."""
     return (ln.amount is not None and bool(_ROUND.search(ln.label))
-            and not F.total_strength(ln.label) and abs(ln.amount) < _max_adjustment(currency))
+            and not F.total_strength(ln.label) and abs(ln.amount) < max_adjustment(currency))
 
 
 def find_taxes(lines: list[F.Line], japanese: bool
@@ -106,7 +106,7 @@ def find_taxes(lines: list[F.Line], japanese: bool
         prev = lines[i - 1].text if i else ""
         # "(10%対象 ¥1,000" on the row above "内消費税 ¥90)": the base and its rate
         base_above = bool(prev) and ("対象" in prev or F.tax_rate(prev, japanese) is not None
-                                     ) and not F.is_tax(lines[i - 1].label)
+                                     ) and not F.is_tax(lines[i - 1].label) and not _NOT_TAX_RATE.search(prev)
         rate = F.tax_rate(ln.text, japanese) or (
             F.tax_rate(prev, japanese) if base_above else None)
         base = ln.amounts[-2].value if len(ln.amounts) >= 2 else (
@@ -135,6 +135,9 @@ def find_taxes(lines: list[F.Line], japanese: bool
 # "TOTAL 6% SUPPLIES (EXCL. GST)", "AMT PAID INCL. GST": an amount with or without its tax
 _TOTAL_WITH_TAX = re.compile(r"(total|amt|amount|合\s*計).*(excl|incl(?!uded)|before|w/o|without|"
                              r"\binc\b|税\s*抜|税\s*込)", re.I)
+# A rate printed for something else than tax: a service charge, a discount, a tip.
+_NOT_TAX_RATE = re.compile(r"serv|charge|\bsvc\b|\bsrv\b|\bchg\b|disc|less|off\b|\btips?\b|gratuity|サービス|"
+                           r"値\s*引|割\s*引", re.I)
 # A tax registration row ("GST REG NO: 000123456789", "SST ID"): its number is no amount.
 _TAX_ID = re.compile(r"\b(reg|regn|id|no|number|ref)\b|登録|番号", re.I)
 
