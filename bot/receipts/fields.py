@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.receipts.amounts import Amount, find_amounts
-from bot.receipts.model import Category, PaymentMethod
+from bot.receipts.model import PaymentMethod
 
 # Rows whose amount is the total, strongest first. Several may appear (with and without tax,
 # before and after rounding): the strongest wins, and among equals the later row.
@@ -39,8 +39,8 @@ _NOT_TOTAL = re.compile(
 _TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b", re.I)
 # "INCL. GST" and "INCLUSIVE OF GST" name a total; "GST INCLUDED" and "TOTAL INCLUDED GST @ 6%"
 # name the tax inside it.
-_WITH_TAX = re.compile(r"\bincl(?!uded)|including|\binc\b\.?|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)",
-                       re.I)
+_WITH_TAX = re.compile(
+    r"\bincl(?!uded)|including|\binc\b\.?|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)", re.I)
 _SUBTOTAL = re.compile(r"小\s*計|sub\s*-?\s*total|税\s*抜\s*(合\s*)?計|total\s*(excl|before|w/o)",
                        re.I)
 _TAX = re.compile(
@@ -54,14 +54,6 @@ TENDER = re.compile(
     r"\bchange\b|\bcash\b(?!\s*back)|現\s*金|rounding|端数|値\s*引|discount|割\s*引|\bpoints?\b|ポイント",
     re.I)
 
-MAX_MERCHANT = 60
-_NOT_MERCHANT = re.compile(
-    r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
-    r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
-    r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|\broad\b|\brd\b|"
-    r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d",
-    re.I)
-
 PAYMENT_KEYS: tuple[tuple[PaymentMethod, re.Pattern[str]], ...] = (
     ("debit_card", re.compile(r"デビ.{0,2}ト|デビ.{0,3}カード|debit", re.I)),
     ("qr_code", re.compile(r"paypay|楽天\s*ペイ|d\s*払い|au\s*pay|メルペイ|line\s*pay|alipay|"
@@ -73,29 +65,6 @@ PAYMENT_KEYS: tuple[tuple[PaymentMethod, re.Pattern[str]], ...] = (
     ("credit_card", re.compile(r"クレジット|credit|visa|master\s*card|mastercard|\bmc\b|jcb|amex|"
                                r"american\s*express|diners|カード|card\b|\*{3,}|x{4,}", re.I)),
     ("cash", re.compile(r"現\s*金|お?\s*預\s*[りか]|お?\s*釣\s*り|おつり|cash|\bchange\b", re.I)),
-)
-
-CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
-    ("transport", re.compile(
-        r"タクシー|交通(?!系)|鉄道|駅|バス|運賃|乗車|高速|駐車|ガソリン|給油|航空|空港|jr\b|"
-        r"taxi|\bcab\b|transit|railway|rail\b|train|\bbus\b|fare\b|parking|fuel|petrol|gasoline|"
-        r"gas station|airline|airways|uber|lyft|toll", re.I)),
-    ("lodging", re.compile(r"ホテル|旅館|宿泊|民宿|ゲストハウス|\binn\b|hotel|motel|hostel|resort|"
-                           r"lodge|room charge", re.I)),
-    ("communication", re.compile(
-        r"ドコモ|docomo|ソフトバンク|softbank|\bau\b|携帯|通信|郵便|切手|レターパック|はがき|sim|"
-        r"wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|post office|postage|stamps?\b|"
-        r"courier|internet|broadband", re.I)),
-    ("outsourcing", re.compile(r"翻訳|印刷|デザイン|制作|業務委託|外注|translation|printing|"
-                               r"design|consult|freelanc|agency", re.I)),
-    ("supplies", re.compile(
-        r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
-        r"office|stationery|supplies|staples|depot|electronics|hardware|printer|pens?\b|paper\b|"
-        r"usb|stapler|notebook", re.I)),
-    ("entertainment", re.compile(
-        r"居酒屋|レストラン|食堂|寿司|鮨|焼肉|焼鳥|カフェ|喫茶|珈琲|ダイニング|バー\b|酒|料理|"
-        r"ビール|ワイン|ランチ|ディナー|コース|restaurant|cafe|café|coffee|bar\b|grill|bistro|"
-        r"diner|sushi|pizza|steak|kitchen|brasserie|pub\b|wine|beer|dinner|lunch|tavern", re.I)),
 )
 
 INVOICE_RE = re.compile(r"(?<![A-Za-z0-9])[TＴ]\s?[-:]?\s?((?:\d[\s-]?){12}\d)(?!\d)")
@@ -256,84 +225,3 @@ def payment_method(text: str) -> tuple[PaymentMethod | None, float]:
         method = non_cash[0][0]
         return method, 0.9 if len(non_cash) == 1 or method != "credit_card" else 0.75
     return "cash", 0.9
-
-
-def category(merchant: str | None, text: str) -> tuple[Category, float]:
-    """The expense category from the merchant's name first, then the items; misc otherwise."""
-    if merchant:
-        for cat, pattern in CATEGORY_KEYS:
-            if pattern.search(merchant):
-                return cat, 0.9
-    scores = {cat: len(pattern.findall(text)) for cat, pattern in CATEGORY_KEYS}
-    best = max(scores, key=lambda c: scores[c])
-    if scores[best]:
-        return best, 0.7
-    return "misc", 0.5
-
-
-def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str | None, float]:
-    """The issuer's name: a row among the first ones that names a company (SDN BHD, 株式会社,
-    Inc., Ltd.: the issuer's legal name), else the one printed biggest and highest that is
-    not a title, address, phone, date, slogan or greeting. A name broken over two rows ("POPULAR
-    BOOK" over "CO. (M) SDN BHD") is joined."""
-    typical = sorted(heights)[len(heights) // 2] if heights else 1.0
-    candidates = []
-    after_formerly = False
-    for i, text in enumerate(rows[:MERCHANT_ROWS]):
-        clean = _REG_NO.sub("", text).strip(" -=*・|:_")
-        skip_old_name, after_formerly = after_formerly, bool(_FORMERLY.search(clean))
-        if skip_old_name or not _name_like(clean):
-            continue
-        if i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
-                clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
-            clean = f"{clean} {rows[i + 1].strip()}"
-        height = heights[i] if heights and i < len(heights) else 1.0
-        size = min(height / typical, 1.6) if typical else 1.0
-        company = bool(_COMPANY.search(clean)) and i < MERCHANT_ROWS
-        score = size * (1.0 - 0.08 * i) + (1.0 if company else 0.0)
-        candidates.append((score, i, clean[:MAX_MERCHANT]))
-    if not candidates:
-        return None, 0.0
-    candidates.sort(key=lambda c: (-c[0], c[1]))
-    best = candidates[0]
-    margin = best[0] / candidates[1][0] if len(candidates) > 1 and candidates[1][0] > 0 else 2.0
-    return best[2], min(0.95, 0.55 + 0.3 * (margin - 1) + (0.2 if best[1] < 3 else 0.0))
-
-
-MERCHANT_ROWS = 10
-# A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
-_REG_NO = re.compile(r"^\s*#\d+\s+|\s*[(<\[]\s*(co\.?\s*no\.?\s*)?\d{3,}[-\s]*[a-z]?\s*[)>\]]\s*$",
-                     re.I)
-# Legal forms that mark a row as the issuer's registered name.
-_COMPANY = re.compile(
-    r"\bsdn\b|\bbhd\b|\bberhad\b|\bs/b\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
-    r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
-    r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
-# A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD."
-_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|"
-                         r"株式会社|有限会社)", re.I)
-_FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
-# Address words (Malay and English) and the lines shops print around their name.
-_ADDRESS = re.compile(
-    r"\b(lot|jln|jalan|tmn|taman|bandar|kawasan|seksyen|section|persiaran|lorong|lrg|batu|"
-    r"floor|level|blok|block|kampung|kg|mukim|perindustrian|industrial|selangor|"
-    r"kuala\s*lumpur|johor|shah\s*alam|petaling|suite|unit|building|bangunan|wisma|"
-    r"highway|boulevard|blvd|lane|drive)\b|\bsel\.|\b\d{5}\b", re.I)
-_NOT_NAME = re.compile(
-    r"posted|cash\s*(sale|bill|receipt)|\btable\b|goods\s*sold|returnable|exchangeable|"
-    r"your\s*order|order\s*(no|number)|please|\bcopy\b|company\s*no|\bco\.?\s*no\b|"
-    r"\b(roc|gst|sst|reg|id)\b\s*(no|:|id|reg)|\bgst\b|\bpromo|licensee|\bserver\b|"
-    r"\bqty\b|description|\bprice\b|\bmember|\bslip\b|\bbill\b|\bcounter\b|\bpos\b|"
-    r"\bterminal\b|\bopen\b.*\b(daily|hours)|business\s*hours|営業時間|お買上|"
-    r"^\W*[(<\[].*[)>\]]\W*$", re.I)
-
-
-def _name_like(clean: str, suffix_row: bool = False) -> bool:
-    letters = re.findall(r"[^\W\d_]", clean)
-    if len(letters) < 2 or _NOT_MERCHANT.search(clean) or any(
-            a.currency or a.decimals for a in find_amounts(clean)):
-        return False
-    if not suffix_row and (_NOT_NAME.search(clean) or (_ADDRESS.search(clean)
-                                                      and not _COMPANY.search(clean))):
-        return False
-    return sum(ch.isdigit() for ch in clean) <= len(clean) / 3

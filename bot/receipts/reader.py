@@ -25,8 +25,10 @@ from typing import Protocol
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import CorruptImage
+from bot.receipts import categories as K
 from bot.receipts import checks as C
 from bot.receipts import fields as F
+from bot.receipts import merchant as M
 from bot.receipts import totals as T
 from bot.receipts.amounts import detect_currency, find_amounts, minor_units
 from bot.receipts.dates import find_dates, purchase_date
@@ -225,14 +227,15 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     found = find_dates(text, currency=currency, japanese=japanese, today=today)
     best = purchase_date(text, found)
     conf["date"] = best.confidence if best else 0.0
-    merchant, conf["merchant"] = F.merchant(rows, heights)
+    merchant, conf["merchant"] = M.merchant(rows, heights)
     pay, conf["payment_method"] = F.payment_method(_without_loyalty(text))
-    category, conf["category"] = F.category(merchant, text)
+
     invoice, valid = F.invoice_number(text)
     if invoice is None:
         invoice, valid = _invoice_by_label(rows)
     conf["invoice_number"] = (0.95 if valid else 0.5) if invoice else 0.0
     items = T.find_items(lines, total_row, currency)
+    category, conf["category"] = K.category(merchant, text, [i.name for i in items])
     compliant, missing = _compliance(japanese, currency, invoice, valid, merchant,
                                      best.value if best else None, total, tax_lines, tax_rate,
                                      tax)

@@ -106,7 +106,8 @@ def find_taxes(lines: list[F.Line], japanese: bool
         prev = lines[i - 1].text if i else ""
         # "(10%対象 ¥1,000" on the row above "内消費税 ¥90)": the base and its rate
         base_above = bool(prev) and ("対象" in prev or F.tax_rate(prev, japanese) is not None
-                                     ) and not F.is_tax(lines[i - 1].label) and not _NOT_TAX_RATE.search(prev)
+                                     ) and not F.is_tax(lines[i - 1].label) and not (
+                                         _NOT_TAX_RATE.search(prev))
         rate = F.tax_rate(ln.text, japanese) or (
             F.tax_rate(prev, japanese) if base_above else None)
         base = ln.amounts[-2].value if len(ln.amounts) >= 2 else (
@@ -136,8 +137,8 @@ def find_taxes(lines: list[F.Line], japanese: bool
 _TOTAL_WITH_TAX = re.compile(r"(total|amt|amount|合\s*計).*(excl|incl(?!uded)|before|w/o|without|"
                              r"\binc\b|税\s*抜|税\s*込)", re.I)
 # A rate printed for something else than tax: a service charge, a discount, a tip.
-_NOT_TAX_RATE = re.compile(r"serv|charge|\bsvc\b|\bsrv\b|\bchg\b|disc|less|off\b|\btips?\b|gratuity|サービス|"
-                           r"値\s*引|割\s*引", re.I)
+_NOT_TAX_RATE = re.compile(r"serv|charge|\bsvc\b|\bsrv\b|\bchg\b|disc|less|off\b|\btips?\b|"
+                           r"gratuity|サービス|値\s*引|割\s*引", re.I)
 # A tax registration row ("GST REG NO: 000123456789", "SST ID"): its number is no amount.
 _TAX_ID = re.compile(r"\b(reg|regn|id|no|number|ref)\b|登録|番号", re.I)
 
