@@ -194,7 +194,7 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     if total is not None and adjust_row is not None and total_row < adjust_row:
         total = total + rounding  # the total after the adjustment was unreadable
     if total is None:
-        total, total_conf = T.total_otherwise(lines, subtotal, tax, style)
+        total, total_conf = T.total_otherwise(lines, subtotal, tax, style, currency)
     if tax is None and (unread := C.unread_tax(lines, total, total_row, subtotal, rounding,
                                                currency)) is not None:
         tax, style = unread, style or "added"  # the tax row's amount was unreadable

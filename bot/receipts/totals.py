@@ -150,17 +150,29 @@ def _identifier(ln: F.Line) -> bool:
 
 
 def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal | None,
-                     style: str | None) -> tuple[Decimal | None, float]:
-    """No readable total row: cash tendered minus change, else subtotal (+ tax added on top),
-    else the amount on a card or QR payment row."""
+                    style: str | None, currency: str | None = None
+                    ) -> tuple[Decimal | None, float]:
+    """No readable total row: the value that two of cash tendered minus change, subtotal (+ tax
+    added on top), the items' sum and a card or QR payment row agree on; else the first of them
+    in that order."""
+    found: list[Decimal] = []
     tendered = _row_amount(lines, _TENDERED)
     change = _row_amount(lines, r"釣|\bchange\b")
     if tendered is not None and change is not None and tendered > change:
-        return tendered - change, 0.6
+        found.append(tendered - change)
     if subtotal is not None:
-        return (subtotal + (tax or 0) if style != "included" else subtotal), 0.4
+        found.append(subtotal + (tax or 0) if style != "included" else subtotal)
     paid = _row_amount(lines, PAID.pattern)
-    return (paid, 0.4) if paid is not None else (None, 0.0)
+    if paid is not None:
+        found.append(paid)
+    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), -1)
+    items = [i.amount for i in find_items(lines, end, currency)] if end >= 0 else []
+    agreed = Counter([*found, *([sum(items, Decimal(0))] if items else [])]).most_common(1)
+    if agreed and agreed[0][1] >= 2:
+        return agreed[0][0], 0.75
+    if not found:
+        return None, 0.0
+    return found[0], 0.6 if tendered is not None and found[0] == tendered - (change or 0) else 0.4
 
 
 def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,
