@@ -32,7 +32,7 @@ _ERA_SHORT = re.compile(
     r"(?<![A-Za-z0-9])(?P<era>[RHS])\s?(?P<ey>\d{1,2})\s?[./\-]\s?(?P<m>\d{1,2})\s?[./\-]\s?"
     r"(?P<d>\d{1,2})(?!\d)")
 # A time glued to the date by OCR or the printer ("28/03/201810:36:13") ends a date too.
-_END = r"(?:(?!\d)|(?=\d{2}:\d{2}))"
+_END = r"(?:(?![\d:])|(?=\d{2}:\d{2}))"
 _YMD4 = re.compile(r"(?<!\d)(?P<y>\d{4})\s?(?P<s>[./\-])\s?(?P<m>\d{1,2})\s?(?P=s)\s?"
                    rf"(?P<d>\d{{1,2}}){_END}")
 _XXY4 = re.compile(r"(?<!\d)(?P<a>\d{1,2})\s?(?P<s>[./\-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?"

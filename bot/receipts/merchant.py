@@ -56,8 +56,11 @@ _COMPANY = re.compile(
     r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD."
-_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|"
-                         r"株式会社|有限会社)", re.I)
+_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b)", re.I)
+# What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
+# TRADING" is a name).
+_NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"
+                              r"\d{2,4}-\d{2,4}-\d{3,4}|receipt|invoice|レシート|領\s*収", re.I)
 _FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
 # Address words (Malay and English) and the lines shops print around their name.
 _ADDRESS = re.compile(
@@ -76,10 +79,10 @@ _NOT_NAME = re.compile(
 
 def _name_like(clean: str, suffix_row: bool = False) -> bool:
     letters = re.findall(r"[^\W\d_]", clean)
-    if len(letters) < 2 or _NOT_MERCHANT.search(clean) or any(
+    company = bool(_COMPANY.search(clean))
+    if len(letters) < 2 or (_NOT_COMPANY_ROW if company else _NOT_MERCHANT).search(clean) or any(
             a.currency or a.decimals for a in find_amounts(clean)):
         return False
-    if not suffix_row and (_NOT_NAME.search(clean) or (_ADDRESS.search(clean)
-                                                      and not _COMPANY.search(clean))):
+    if not suffix_row and not company and (_NOT_NAME.search(clean) or _ADDRESS.search(clean)):
         return False
     return sum(ch.isdigit() for ch in clean) <= len(clean) / 3
