@@ -64,10 +64,12 @@ _NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|�
 _FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
 # Address words (Malay and English) and the lines shops print around their name.
 _ADDRESS = re.compile(
-    r"\b(lot|jln|jalan|tmn|taman|bandar|kawasan|seksyen|section|persiaran|lorong|lrg|batu|"
-    r"floor|level|blok|block|kampung|kg|mukim|perindustrian|industrial|selangor|"
-    r"kuala\s*lumpur|johor|shah\s*alam|petaling|suite|unit|building|bangunan|wisma|"
-    r"highway|boulevard|blvd|lane|drive)\b|\bsel\.|\b\d{5}\b", re.I)
+    r"\b(jln|jalan|tmn|taman|bandar|kawasan|seksyen|persiaran|lorong|lrg|kampung|mukim|"
+    r"perindustrian|selangor|kuala\s*lumpur|johor|shah\s*alam|petaling|bangunan|wisma)\b|"
+    r"\bsel\.|\b\d{5}\b|"
+    # words that also name shops ("Park Lane Hotel") count only beside a number
+    r"(?=.*\d)\b(lot|section|batu|floor|level|blok|block|kg|industrial|suite|unit|building|"
+    r"highway|boulevard|blvd|lane|drive)\b", re.I)
 _NOT_NAME = re.compile(
     r"posted|cash\s*(sale|bill|receipt)|\btable\b|goods\s*sold|returnable|exchangeable|"
     r"your\s*order|order\s*(no|number)|please|\bcopy\b|company\s*no|\bco\.?\s*no\b|"

@@ -53,6 +53,7 @@ def test_address_and_slogan_rows_are_never_the_merchant() -> None:
     assert M.merchant(rows, [20, 20, 40, 40, 40, 20, 20])[0] is None
     # guard: an address word inside a registered name does not hide it
     assert M.merchant(["JALAN JAYA TRADING", "NO 8, JALAN KENARI 2"])[0] == "JALAN JAYA TRADING"
+    assert M.merchant(["Park Lane Hotel", "LEVEL 3, 12 PARK LANE"])[0] == "Park Lane Hotel"
 
 
 def test_name_printed_over_two_rows_is_joined() -> None:
