@@ -165,9 +165,18 @@ def row_total_strength(line: Line) -> float:
     return total_strength(last)
 
 
+# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "jotal".
+_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tj][o0a][tf][a4@][l1i\]|!](?![a-z])", re.I)
+
+
 def total_strength(label: str) -> float:
     """How surely a row's label names the total (0: not a total row)."""
-    if _NOT_TOTAL.search(label) or (_TAX_WORD.search(label) and not _WITH_TAX.search(label)):
+    label = _TOTAL_MISREAD.sub("total", label)
+    if _NOT_TOTAL.search(label):
+        return 0.0
+    if _TOTAL_KEYS[0][0].search(label):
+        return _TOTAL_KEYS[0][1]  # "TOTAL AFTER ADJ INCL GST": a rounded total, tax word or not
+    if _TAX_WORD.search(label) and not _WITH_TAX.search(label):
         return 0.0
     for pattern, strength in _TOTAL_KEYS:
         if pattern.search(label):

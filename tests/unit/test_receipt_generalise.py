@@ -135,6 +135,19 @@ def test_included_gst_row_is_tax_but_incl_gst_total_is_total() -> None:
     assert F.total_strength("TAXABLE AMOUNT") == 0 and F.total_strength("AMOUNT") > 0
 
 
+@pytest.mark.parametrize("label", ["Tota] (Inclusive of GST):", "Tatal Inclusive GST:",
+                                   "T0TAL", "Totai"])
+def test_total_as_ocr_misreads_it(label: str) -> None:
+    assert F.total_strength(label) >= 0.9
+    # guard: a word that only looks alike is no total
+    assert F.total_strength("Tote bag") == 0 and F.total_strength("Tutorial") == 0
+
+
+def test_rounded_total_word_wins_over_its_tax_word() -> None:
+    assert F.total_strength("Total After Adj Inct GST") == 1.0  # "Incl" misread
+    assert F.total_strength("Total GST") == 0  # guard: the tax's own total
+
+
 def test_discount_keeps_the_total_the_items_lose() -> None:
     r = read("PIZZA PLACE\n20/11/2026\n1 LARGE PIZZA 30.30\n1 LARGE PIZZA 30.30\n"
              "SUB-TOTAL : 60.60\nCOUPON DISCOUNT : 27.60\nGRAND TOTAL : 33.00\n"
