@@ -48,8 +48,9 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
 
 MERCHANT_ROWS = 10
 # A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
-_REG_NO = re.compile(r"^\s*#\d+\s+|\s*[(<\[]\s*(co\.?\s*no\.?\s*)?\d{3,}[-\s]*[a-z]?\s*[)>\]]\s*$",
-                     re.I)
+_REG_NO = re.compile(
+    r"^\s*#\d+\s+|\s*[(<\[{]\s*(co\.?\s*no\.?\s*)?\d{3,}[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
+    r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
     r"\bsdn\b|\bbhd\b|\bberhad\b|\bs/b\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
@@ -82,6 +83,8 @@ _NOT_NAME = re.compile(
 def _name_like(clean: str, suffix_row: bool = False) -> bool:
     letters = re.findall(r"[^\W\d_]", clean)
     company = bool(_COMPANY.search(clean))
+    if clean.isascii() and not re.search(r"[A-Za-z]{3}", clean):
+        return False  # "EL", "F; ay ws": specks read as letters, no Latin name
     if len(letters) < 2 or (_NOT_COMPANY_ROW if company else _NOT_MERCHANT).search(clean) or any(
             a.currency or a.decimals for a in find_amounts(clean)):
         return False

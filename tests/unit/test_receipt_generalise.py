@@ -66,6 +66,9 @@ def test_registration_number_and_old_name_are_dropped() -> None:
     assert M.merchant(["HARMONI MART SDN BHD (778899-K)"])[0] == "HARMONI MART SDN BHD"
     assert M.merchant(["#000012 HARMONI MART SDN BHD"])[0] == "HARMONI MART SDN BHD"
     assert M.merchant(["88 FRESH MART", "TEL 03-1234 5678"])[0] == "88 FRESH MART"
+    assert M.merchant(["KEDAI ROTI S/B 273500-U (KSB)"])[0] == "KEDAI ROTI S/B"
+    assert M.merchant(["EL", "Petrol Jaya"], [40, 20])[0] == "Petrol Jaya"  # specks are no name
+    assert M.merchant(["旅館 花月", "TEL 03-1234-5678"])[0] == "旅館 花月"  # guard: short words
     rows = ["PELANGI FOODS SDN BHD", "FORMERLY KNOWN AS", "OLD PELANGI SDN BHD"]
     assert M.merchant(rows, [20, 20, 40])[0] == "PELANGI FOODS SDN BHD"
 
