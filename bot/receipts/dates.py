@@ -76,6 +76,19 @@ def _plausible(d: Date, today: Date) -> bool:
     return today - timedelta(days=3660) <= d <= today + timedelta(days=1)
 
 
+def _repair_year(d: Date, today: Date) -> Date | None:
+    """A year OCR misread by one digit ("2078", "2618" for 2018): the one plausible year one
+    digit away, if exactly one is."""
+    year = f"{d.year:04d}"
+    found = set()
+    for i in range(4):
+        for digit in "0123456789":
+            fixed = _make(int(year[:i] + digit + year[i + 1:]), d.month, d.day)
+            if fixed is not None and fixed != d and _plausible(fixed, today):
+                found.add(fixed)
+    return found.pop() if len(found) == 1 else None
+
+
 def _year2(y: int, today: Date) -> int:
     full = 2000 + y
     return full if full <= today.year + 1 else 1900 + y
@@ -94,7 +107,8 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
         if value is None or any(s < m.end() and m.start() < e for s, e in taken):
             return
         if not _plausible(value, today):
-            conf *= 0.5
+            repaired = _repair_year(value, today)
+            value, conf = (repaired, conf * 0.6) if repaired else (value, conf * 0.5)
         taken.append((m.start(), m.end()))
         out.append(FoundDate(value, conf, m.start(), form))
 

@@ -217,6 +217,18 @@ def test_purchase_date_passes_over_expiry_and_promotions() -> None:
     assert best is not None and best.value == date(2026, 11, 20)
 
 
+def test_year_misread_by_one_digit_is_repaired() -> None:
+    assert [f.value for f in find_dates("Date: 22/03/2078", currency="MYR", today=TODAY)] == [
+        date(2018, 3, 22)]
+    assert [f.value for f in find_dates("12-02-2618 11:34", currency="MYR", today=TODAY)] == [
+        date(2018, 2, 12)]
+    # guard: a plausible date is left alone; a year two digits away stays as read, unsure
+    assert [f.value for f in find_dates("22/03/2019", currency="MYR", today=TODAY)] == [
+        date(2019, 3, 22)]
+    found = find_dates("01/01/1999", currency="MYR", today=TODAY)
+    assert [f.value for f in found] == [date(1999, 1, 1)] and found[0].confidence < 0.5
+
+
 def test_implausible_date_gives_way() -> None:
     text = "DATE 20/11/2026\nWARRANTY UNTIL 20/11/2036"
     assert read(text).date == date(2026, 11, 20)
