@@ -40,7 +40,8 @@ _TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b", r
 # "INCL. GST" and "INCLUSIVE OF GST" name a total; "GST INCLUDED" and "TOTAL INCLUDED GST @ 6%"
 # name the tax inside it.
 _WITH_TAX = re.compile(
-    r"\bincl(?!uded)|including|\binc\b\.?|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)", re.I)
+    r"\bincl(?!uded)|including|\binc\b\.?|(?<!ex)clusive|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)",
+    re.I)
 _SUBTOTAL = re.compile(r"小\s*計|sub\s*-?\s*total|税\s*抜\s*(合\s*)?計|total\s*(excl|before|w/o)",
                        re.I)
 _TAX = re.compile(
@@ -165,8 +166,8 @@ def row_total_strength(line: Line) -> float:
     return total_strength(last)
 
 
-# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "jotal".
-_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tj][o0a][tf][a4@][l1i\]|!](?![a-z])", re.I)
+# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "Iotal".
+_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0a][tf][a4@][l1i\]|!](?![a-z])", re.I)
 
 
 def total_strength(label: str) -> float:

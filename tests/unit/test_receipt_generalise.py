@@ -139,7 +139,7 @@ def test_included_gst_row_is_tax_but_incl_gst_total_is_total() -> None:
 
 
 @pytest.mark.parametrize("label", ["Tota] (Inclusive of GST):", "Tatal Inclusive GST:",
-                                   "T0TAL", "Totai"])
+                                   "T0TAL", "Totai", "Iotal", "Total Sales (') clusive of GST)"])
 def test_total_as_ocr_misreads_it(label: str) -> None:
     assert F.total_strength(label) >= 0.9
     # guard: a word that only looks alike is no total
@@ -149,6 +149,7 @@ def test_total_as_ocr_misreads_it(label: str) -> None:
 def test_rounded_total_word_wins_over_its_tax_word() -> None:
     assert F.total_strength("Total After Adj Inct GST") == 1.0  # "Incl" misread
     assert F.total_strength("Total GST") == 0  # guard: the tax's own total
+    assert F.total_strength("Total Sales (Exclusive of GST)") == 0
 
 
 def test_discount_keeps_the_total_the_items_lose() -> None:
