@@ -59,6 +59,7 @@ from typing import Protocol
 import jaconv
 
 from safety import cue_words as W
+from safety.life_stages import child_owner_before, life_stage_hits, not_now, past_memory
 from safety.milestones import milestone_hits, thing_birthday
 from safety.normalise import undisguise
 from safety.rejoin import Lexicon, rejoined
@@ -611,7 +612,8 @@ _DEPICTION = re.compile(
     r"写真|しゃしん|画像|自撮り|じどり|動画|ぷり(?![ぁ-ゖ])"
     r"|の\s*(?:私|俺|僕|自分|わたし|あたし|おれ|ぼく)(?![ぁ-ゖ一-鿿])"
     r"|(?<![a-z])(?:pics?|photos?|pictures?|selfies?|snaps?|videos?|vids?|clips?|footage|"
-    r"throwback|tbt|me\s+(?:in|at|when|back)|this\s+is\s+me|that'?s\s+me|here'?s\s+me)(?![a-z])")
+    r"throwback|tbt|me\s+(?:in|at|when|back)|this\s+is\s+me|that'?s\s+me|here'?s\s+me|"
+    r"colou?ri[sz]\w*|restor\w*|scan(?:ned|s)?|yearbook)(?![a-z])|卒あるばむ|卒ある|あるばむ")
 
 
 def _ja_value(text: str) -> int:
@@ -722,7 +724,8 @@ def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
     hits: list[tuple[int, str]] = []
     if words is not None:
         hits.extend((m.start(), m.group(0)) for m in words.finditer(low)
-                    if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end()))
+                    if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end())
+                            and not child_owner_before(low, m.start()))
                     and not _ADULT_THING_BEFORE.search(low, max(0, m.start() - 4), m.start())
                     and not (W.SCHOOL_WORD.search(m.group(0)) and W.ANIMAL_SCHOOL_BEFORE.search(
                         low, max(0, m.start() - 12), m.start()))
@@ -739,7 +742,8 @@ def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
                     low, cased, m.start(), m.end()):
                 continue
             if (core == "jk" and _joking(low, m.start(), m.end())) or (
-                    W.SCHOOL_WORD.search(core) and _adult_follows(low, m.end())):
+                    W.SCHOOL_WORD.search(core) and _adult_follows(low, m.end())
+                    and not child_owner_before(low, m.start())):
                 continue
             if _in_title(cased, m.start(), m.end()) or _school_place(low, core, m.start(), m.end()):
                 continue
@@ -768,12 +772,15 @@ def _hits(cased: str, low: str, cues: CueList, script: str | None = None
     hits += _initial_slang(low, cased) + _turning(low, cues.max_minor_age)
     hits += _counter_ages(low, cues.max_minor_age)
     hits += milestone_hits(low, script, cues.max_minor_age)
+    hits += life_stage_hits(low, cues.max_minor_age)
     hits.extend((m.start(), "幼い") for m in W.OSANAI.finditer(low))
     hits.extend((m.start(), "teen") for m in W.TEEN_JA.finditer(low)
                 if not _compound(low, m.end()) and not W.JA_LIKE_ADULT.match(low, m.end()))
     grown = lru_cache(maxsize=1)(lambda: _grown_up(low, cues.max_minor_age))
+    then = lru_cache(maxsize=1)(lambda: bool(_DEPICTION.search(low) or _KIN.search(low)))
     return [hit for hit in hits if not _adult_school(low, *hit, grown)
-            and not _long_ago(low, *hit, cues.max_minor_age)]
+            and not _long_ago(low, *hit, cues.max_minor_age) and not not_now(low, *hit)
+            and not (past_memory(low, *hit) and not then())]
 
 
 @lru_cache(maxsize=8)
