@@ -76,7 +76,8 @@ _CHILD_CARE_EN = re.compile(rf"(?<![a-z])(?:nap\s*time|naps?|{_GEAR}|daycare|pre
                             r"teething|toddler|bedtime\s+story|snack\s+time)(?![a-z])")
 _SCOUT = re.compile(r"(?<![a-z])(?:(?:girl|cub|boy)\s+scouts?|brownies?|daisy\s+troop|"
                     r"scout\s+troop|cookie\s+booth)(?![a-z])")
-_SCOUT_CHILD = re.compile(rf"(?<![a-z])(?:(?:{_KIN_EN})(?![a-z])|(?:her|his)\s+(?:troop|den))")
+_SCOUT_CHILD = re.compile(rf"(?<![a-z])(?:(?:{_KIN_EN})(?![a-z])(?!\s+scouts?)|"
+                          r"(?:her|his)\s+(?:troop|den))")
 _AGE_GROUP = re.compile(r"(?<![a-z0-9#])(?P<n>[0-9]{1,2})u(?![a-z0-9])")
 _SPORT = re.compile(r"(?<![a-z])(?:teams?|travel|ball|baseball|softball|soccer|volleyball|"
                     r"hockey|basketball|lacrosse|tournament|squad|division|club|league|roster|"
@@ -195,8 +196,8 @@ def _japanese(low: str) -> list[tuple[int, str]]:
             continue
         if word == "みにばす" and not (child or _MINIBAS_TEAM.match(low, m.end())):
             continue
-        if child or (word in ("思春期", "反抗期", "いやいや期")
-                     and _JA_PUBERTY_ALONE.match(low, m.start())):
+        if child or word == "みにばす" or (word in ("思春期", "反抗期", "いやいや期")
+                                          and _JA_PUBERTY_ALONE.match(low, m.start())):
             hits.append((m.start(), "event:" + word))
     if _JA_SWIM.search(low) and not _ADULT_JA.search(low):
         hits.extend((m.start(), "event:すいみんぐ") for m in _JA_SWIM.finditer(low))
@@ -255,6 +256,8 @@ _GROWN = re.compile(
     r"apartment|mortgage|[0-9]+\s+(?:years?|months?)\s+together)(?![a-z])"
     r"|(?<![a-z])grown[^.!?\n]{0,24}(?<![0-9])[2-9][0-9]\s*(?:and|&|,)\s*[2-9][0-9](?![0-9])")
 _GOAT = re.compile(r"(?<![a-z])(?:goats?|nanny|doe|billy|kidding\s+season)(?![a-z])|🐐")
+_BORN_BEFORE = re.compile(r"(?<![a-z])(?:had|has|having|gave\s+birth\s+to|birthed|delivered|"
+                          r"born)\s+(?:a\s+|two\s+|twin\s+|her\s+)?$")
 _KID_WORDS = frozenset({"kid", "kids", "child", "children", "little one", "baby", "kiddo"})
 # Places and generic mentions.
 _PLACE_AFTER_EN = re.compile(
@@ -263,7 +266,7 @@ _PLACE_AFTER_EN = re.compile(
     r"\s+neighbou?rhood)")
 _SEASON_JA = re.compile(r"\s*(?:しーずん|の季節|の時期|らっしゅ)")
 _LIKENESS_JA = re.compile(r"\s*(?:みたいな?|のよう|っぽい|さながら)")
-_TOY_BEFORE_JA = re.compile(r"(?:みに|みにちゅあ|おもちゃの?|ふぃぎゅあの?)\s*$")
+_TOY_BEFORE_JA = re.compile(r"(?:みに|みにちゅあ|おもちゃ|ふぃぎゅあ)\s*の?\s*$")
 _REMADE_AFTER_JA = re.compile(r"\s*(?:を|の|から)?\s*(?:りめいく|再利用|再生)")
 _HEART_JA = re.compile(r"心\s*(?:は|が|だけは)\s*"
                        r"(?:いつまでも|ずっと|永遠の|まだ|今も|まだまだ)?\s*$")
@@ -314,11 +317,13 @@ def not_now(low: str, start: int, label: str) -> bool:
     end = start + len(word)
     if word in _KID_WORDS or word.startswith("baby"):
         clause = _clause(low, start, end, 120)
-        if _GROWN.search(clause) or (word.startswith("kid") and _GOAT.search(clause)):
-            return True  # grown children; a goat's kid
+        if _GROWN.search(clause) or (word.startswith("kid") and _GOAT.search(clause)
+                                     and _BORN_BEFORE.search(low, max(0, start - 24), start)):
+            return True  # grown children; a goat's newborn kid
     if W.SCHOOL_WORD.search(word) and not label.startswith("school:") \
             and _PLACE_AFTER_EN.match(low, end) \
-            and not any(w in W.PERSONS for w in _WORD.findall(low, max(0, start - 32), start)):
+            and not any(w.removesuffix("'s") in W.PERSONS
+                        for w in _WORD.findall(low, max(0, start - 32), start)):
         return True
     if label.startswith("event:") and (_SEASON_JA.match(low, end) or _LIKENESS_JA.match(low, end)):
         return True

@@ -1,0 +1,101 @@
+"""Round seven of the minor-cue grammar (safety.life_stages): each new rule and guard, both ways,
+on sentences written for these tests (not lines of the blind sets)."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.policy import MinorCues
+from safety.cues import find_minor_cues
+
+CUES = MinorCues()
+
+
+@pytest.mark.parametrize(("cue", "benign"), [
+    # youth sports and clubs
+    ("squirt hockey tournament this weekend, he scored twice",
+     "that trade was strictly little league compared to the majors"),
+    ("his mite hockey jersey finally fits", "the peewee herman marathon is on tonight"),
+    ("she made the 10U softball roster", "a 12U rack for the server closet"),
+    ("girl scout cookie booth with her troop today", "bought girl scout cookies from a coworker"),
+    ("部活から帰ってきた娘、泥だらけ", "大学の部活、息子が主将になった"),
+    ("ミニバスの大会で優勝しました", "ミニバスで空港まで移動した"),
+    ("息子がスイミングで10級に合格", "大人のスイミング教室で進級した"),
+    # a baby's firsts without an owner
+    ("first words today!! he said dada", "first steps with Go, he said it's easy"),
+    ("first haircut today, she sat so still", "my first haircut at the new salon, he did great"),
+    ("he pulls himself up on the coffee table now", "he pulled himself up onto the roof"),
+    ("rolled from tummy to back twice today, she's so proud",
+     "the puppy rolled from back to tummy"),
+    ("上の歯が4本生えそろった", "犬の歯が2本生えてきた"),
+    ("寝返り返りができた！", "夜中に寝返りしたら腰が痛い"),
+    ("やっと二歩歩けた！", "祖父がリハビリでやっと歩けた"),
+    ("今日で断乳3日目", "子犬の卒乳"),
+    # a young child's life
+    ("the little guy finally fell asleep in his crib",
+     "the little guy (our hamster) loves his nap"),
+    ("her sippy cup is missing again", "his car seat needs new leather"),
+    ("moved his car seat to rear-facing again", "the car seat in my truck is torn"),
+    ("my daughter's kindergarten teacher sent a note", "my kindergarten teacher retired"),
+    ("学童から帰ってきた息子", "学童保育の指導員として働いています"),
+    ("孫にお年玉をあげた", "お年玉付き年賀はがきが当たった"),
+    ("ベビーシッターさんに預けて出かけた", "ペットシッターさんに猫をお願いした"),
+    # puberty
+    ("puberty is hitting my nephew hard", "trans folks call it second puberty"),
+    ("eleven going on thirty, i swear", "he's 30 going on 13"),
+    ("反抗期まっただ中の長男", "思春期外来の受付"),
+    # school events and school years with a child
+    ("spelling bee tonight, she practiced all week", "i'm judging the science fair, he asked me"),
+    ("nine and a half, and he still sleeps with his bear",
+     "15 and a half years at the same job, she says"),
+    ("his permit came in the mail, so now he can drive with me",
+     "her work permit came through, she starts monday"),
+    ("来年から中学なので、新しい自転車を買った", "来年から中学で教えることになった"),
+    ("担任しているクラスの生徒の作品です", "大学で担任している生徒たち"),
+    ("高校受験を控えた甥", "中学受験の参考書を買った"),
+])
+def test_each_rule_both_ways(cue, benign):
+    assert find_minor_cues(cue, CUES), cue
+    assert find_minor_cues(benign, CUES) == [], (benign, find_minor_cues(benign, CUES))
+
+
+@pytest.mark.parametrize(("benign", "cue"), [
+    # a memory of long ago with no picture of then and no child named; with one it fires
+    ("when we were 10 we built this treehouse", "me when we were 10, we built this treehouse"),
+    ("中学生のころ、よくこの店に通ってた", "中学生のころの写真、よくこの店に通ってた"),
+    ("昔ここの少年野球チームにいたんだ", "昔ここの少年野球チームにいた息子"),
+    ("in the 80s i was 12 and obsessed with this game",
+     "pic of me in the 80s, i was 12 and obsessed with this game"),
+    ("父の七五三の話を聞いた", "父の七五三の写真"),
+    ("my grandpa at 14 years old was already working the farm",
+     "old photo of my grandpa at 14 years old, he was already working the farm"),
+    # an animal's or a thing's age
+    ("うちの文鳥のぴーすけ、今日で3歳になりました", "うちの文鳥と娘、今日で3歳になりました"),
+    ("my starter is 6 years old, still bubbly", "my son is 6 years old, still bubbly"),
+    # grown children called kids or baby; a goat's kid
+    ("both my kids are grown, 34 and 29, and visiting", "both my kids, 4 and 9, are visiting"),
+    ("my baby is off to college next week", "my baby is off to daycare next week"),
+    ("the goat had a kid last night", "the kid fed the goat last night"),
+    # a school as a place, an event as a season or a likeness, a toy, an idiom
+    ("the middle school around the corner has a new roof",
+     "my son's middle school around the corner has a new roof"),
+    ("入学式シーズンで電車が混む", "入学式で娘と電車に乗った"),
+    ("忘年会がまるで修学旅行みたいだった", "修学旅行の写真です"),
+    ("ミニチュアのランドセル作った", "ランドセル背負った娘"),
+    ("ランドセルをリメイクした名刺入れ", "ランドセルを背負った甥"),
+    ("心は永遠の少年", "近所の少年が遊びに来た"),
+    ("grandpa is a kid at heart", "grandpa and the kid at the park"),
+])
+def test_each_guard_both_ways(benign, cue):
+    assert find_minor_cues(benign, CUES) == [], (benign, find_minor_cues(benign, CUES))
+    assert find_minor_cues(cue, CUES), cue
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("eleven going on thirty, i swear", "age:11"),
+    ("she made the 10U softball roster", "age:10"),
+    ("来年から中学なので", "school:来年から中学"),
+    ("his 9th bday party at the park", "age:9"),
+])
+def test_labels(text, label):
+    assert label in find_minor_cues(text, CUES)
