@@ -126,9 +126,21 @@ _JA_PUPILS_ADULT = re.compile(r"大学|専門|教室|大人|社会人|英会話|
 _JA_PAST_WORDS = re.compile(r"昔|むかし|当時|頃|ころ|とき|時代|だった")
 
 
+# Cheap first tests: a substring each pattern cannot match without (most messages have none).
+_ALONE_KEYS = ("wee", "mite", "squirt", "bantam", "ball", "pitch", "pull", "roll", "tummy",
+               "puberty", "league")
+_GEAR_KEYS = ("crib", "stroller", "pacifier", "binky", "sippy", "chair", "diaper", "nappy",
+              "onesie", "booster", "playpen", "bassinet", "monitor", "playmat", "seat")
+_EVENT_KEYS = ("fair", "play", "bee", "recital", "trip", "prom", "homecoming", "show", "picture")
+
+
+def _any(low: str, keys: tuple[str, ...]) -> bool:
+    return any(key in low for key in keys)
+
+
 def _english(low: str, max_age: int) -> list[tuple[int, str]]:
     hits: list[tuple[int, str]] = []
-    for m in _EN_ALONE.finditer(low):
+    for m in _EN_ALONE.finditer(low) if _any(low, _ALONE_KEYS) else ():
         kind = m.lastgroup or "event"
         if _EN_IDIOM_BEFORE.search(low, max(0, m.start() - 10), m.start()) and kind in (
                 "puberty", "little"):
@@ -137,19 +149,20 @@ def _english(low: str, max_age: int) -> list[tuple[int, str]]:
             continue
         hits.append((m.start(), "event:" + " ".join(m.group(0).split())))
     if _PRONOUN_EN.search(low) or _KIN_EN_RE.search(low):
-        for m in _EN_FIRST.finditer(low):
+        for m in _EN_FIRST.finditer(low) if "first" in low else ():
             if not _EN_OWN_BEFORE.search(low, max(0, m.start() - 16), m.start()) \
                     and not _ANIMAL_EN.search(low):
                 hits.append((m.start(), "event:first " + m["e"]))
-    for m in _EN_GEAR_OWNED.finditer(low):
+    for m in _EN_GEAR_OWNED.finditer(low) if _any(low, _GEAR_KEYS) else ():
         if m["e"] == "car seat" and not _CAR_SEAT_CHILD.search(low):
             continue
         if not _ANIMAL_EN.search(low[max(0, m.start() - 24):m.end()]):
             hits.append((m.start(), "event:" + " ".join(m["e"].split())))
-    for m in _EN_LITTLE.finditer(low):
+    for m in _EN_LITTLE.finditer(low) if "little" in low else ():
         if _CHILD_CARE_EN.search(low) and not _ANIMAL_EN.search(low):
             hits.append((m.start(), " ".join(m["e"].split())))
-    if _SCOUT.search(low) and _SCOUT_CHILD.search(low):
+    if _any(low, ("scout", "brownie", "troop", "booth")) and _SCOUT.search(low) \
+            and _SCOUT_CHILD.search(low):
         hits.extend((m.start(), "event:scouts") for m in _SCOUT.finditer(low))
     for m in _AGE_GROUP.finditer(low):
         clause = _clause(low, m.start(), m.end())
@@ -161,11 +174,11 @@ def _english(low: str, max_age: int) -> list[tuple[int, str]]:
             if n <= max_age and (pattern is _GOING_ON or _PRONOUN_EN.search(low)) \
                     and not _ANIMAL_EN.search(low):
                 hits.append((m.start("n"), f"age:{n}"))
-    for m in _PERMIT.finditer(low):
+    for m in _PERMIT.finditer(low) if "permit" in low else ():
         if _DRIVING.search(low):
             hits.append((m.start(), "event:permit"))
     if _PRONOUN_EN.search(low) or _KIN_EN_RE.search(low):
-        for m in _EVENT_EN.finditer(low):
+        for m in _EVENT_EN.finditer(low) if _any(low, _EVENT_KEYS) else ():
             if not _EVENT_ADULT_EN.search(low) and not _ANIMAL_EN.search(low) \
                     and not adult_or_animal_en(low, m.start(), m.end()) \
                     and not _IDIOM_EN.search(low, max(0, m.start() - 12), m.start()):
