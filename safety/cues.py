@@ -44,7 +44,11 @@ dropped, NFKC, dashes to ``-``, katakana to hiragana, lower case); then
 - school cues about adults do not fire: a job at the school ("a teacher at an elementary
   school", "I teach 4th grade", 保育園で働いています), or the speaker's own past (中3の頃, "when i
   was in 8th grade") in a message that says the speaker is an adult now (今は35歳, "now im 30",
-  20年前) with no picture of then and no child named.
+  20年前) with no picture of then and no child named;
+- round seven (``safety.life_stages``): youth sports, a baby's firsts, a young child's life,
+  puberty and school events with a child fire; a memory of long ago with no picture of then
+  and no child named (no adult age needed now), ages of animals and things, grown children
+  called kids or baby, schools as places, seasons, likenesses, toys and idioms do not.
 """
 
 from __future__ import annotations
