@@ -595,7 +595,7 @@ _PAST_EN_AGE = re.compile(r"(?<![a-z])(?:back\s+)?(?:when|while)\s+$")
 _FIRST_PERSON_AGE = re.compile(r"(?:i|we)\s+(?:was|were)(?![a-z])")
 # Someone else named: a grown-up's memory rule is only for the speaker's own school days.
 _KIN = re.compile(r"娘|息子|妹|弟|孫|姪|甥|子供|子ども|こども|(?<![a-z])(?:daughters?|sons?|kids?|"
-                  r"child|children|nieces?|nephews?|sisters?|brothers?|sis|bro|grand(?:son|daughter|kid|child)\w*|"
+                  r"child|children|nieces?|nephews?|sisters?|brothers?|sis|bro|grand(?:son|daughter|kid|child)\w*|bab(?:y|ies)|"
                   r"step\w+|girls?|boys?)(?![a-z])")
 _UNITS_EN = (r"(?!\s*(?:%|percent|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|lbs?|kg|"
              r"pounds?|miles?|km|feet|ft|inches|cm|m|k|bucks|dollars)(?![a-z]))")

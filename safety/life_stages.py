@@ -53,8 +53,8 @@ _EN_ALONE = re.compile(
     r"coach[\s-]pitch)"
     r"|(?P<pull>pull\w*\s+(?:her|him|them)sel(?:f|ves)\s+up\s+(?:on|onto|to|using|against)\s+"
     r"(?:the\s+|her\s+|his\s+)?(?:couch|sofa|furniture|coffee\s+table|table|crib|ottoman|gate))"
-    r"|(?P<roll>roll\w*\s+(?:over\s+)?from\s+(?:her\s+|his\s+)?(?:back|tummy|belly|front|"
-    r"stomach)\s+to\s+(?:her\s+|his\s+)?(?:back|tummy|belly|front|side|stomach)|tummy\s+time)"
+    r"|(?P<roll>roll\w*\s+(?:over\s+)?from\s+(?:her\s+|his\s+)?(?:back\s+to\s+(?:her\s+|his\s+)?"
+    r"(?:tummy|belly)|(?:tummy|belly)\s+to\s+(?:her\s+|his\s+)?back)|tummy\s+time)"
     r"|(?P<puberty>puberty)(?!\s+(?:blockers?|again))"
     r"|(?P<little>little\s+league)(?!\s+(?:of|stuff|move|operation|mistake|compared))"
     r")(?![a-z])")
@@ -62,17 +62,19 @@ _EN_IDIOM_BEFORE = re.compile(r"(?<![a-z])(?:second|2nd|like|is|was|so|pretty|st
                               r"real|kinda|old|former|ex)\s+$")  # also "the old little league crew"
 # A baby's first that needs a third person in the message ("first tooth!!! she's cranky").
 _EN_FIRST = re.compile(r"(?<![a-z])first\s+(?P<e>tooth|haircut|steps|words?)(?![a-z])"
-                       r"(?!\s+(?:with|into|in|since|towards?|of\s+the|implant))")
+                       r"(?!\s+(?:with|into|in|since|towards?|of|as|implant))")
 _EN_OWN_BEFORE = re.compile(r"(?<![a-z])(?:my|our|your|a|the\s+company'?s)\s+(?:very\s+)?$")
 # A young child's gear with its owner, or a "little guy" at nap time.
-_GEAR = (r"crib|stroller|pacifier|binky|sippy\s+cup|high\s+chair|diaper|nappy|onesie|"
-         r"booster(?:\s+seat)?|playpen|bassinet|baby\s+monitor|playmat|car\s+seat")
+_GEAR = (r"stroller|pacifier|binky|sippy\s+cup|high\s+chair|diaper|nappy|onesie|"
+         r"booster\s+seat|playpen|bassinet|baby\s+monitor|playmat|car\s+seat")
 _EN_GEAR_OWNED = re.compile(
     rf"(?<![a-z])(?:his|her|their|baby'?s|(?:{_KIN_EN})'s)\s+(?P<e>{_GEAR})(?![a-z])")
 _EN_LITTLE = re.compile(r"(?<![a-z])(?:my|our|the|this)\s+(?P<e>little\s+(?:guy|man|dude|lady|"
                         r"peanut|munchkin|bean|nugget))(?![a-z])")
+_ELDER_EN = re.compile(r"(?<![a-z])(?:grandpa|grandma|grandfather|grandmother|dad|mom|father|"
+                       r"mother|husband|wife|patient|resident|elderly)(?:'s)?(?![a-z])")
 _CAR_SEAT_CHILD = re.compile(r"booster|(?:rear|forward)[\s-]facing|infant|outgr[eo]w")
-_CHILD_CARE_EN = re.compile(rf"(?<![a-z])(?:nap\s*time|naps?|{_GEAR}|daycare|preschool|potty|"
+_CHILD_CARE_EN = re.compile(rf"(?<![a-z])(?:nap\s*time|naps?|crib|{_GEAR}|daycare|preschool|potty|"
                             r"teething|toddler|bedtime\s+story|snack\s+time)(?![a-z])")
 _SCOUT = re.compile(r"(?<![a-z])(?:(?:girl|cub|boy)\s+scouts?|brownies?|daisy\s+troop|"
                     r"scout\s+troop|cookie\s+booth)(?![a-z])")
@@ -92,9 +94,8 @@ _AND_A_HALF = re.compile(
 _PERMIT = re.compile(r"(?<![a-z])(?:her|his)\s+(?:driving\s+|driver'?s\s+)?permit(?![a-z])")
 _DRIVING = re.compile(r"(?<![a-z])(?:roads?|drive|driving|driver|car|wheel|parking|dmv|"
                       r"behind\s+the\s+wheel)(?![a-z])")
-_EVENT_EN = re.compile(r"(?<![a-z])(?P<e>science\s+fair|school\s+play|spelling\s+bee|recital|"
-                       r"field\s+trip|prom|homecoming|talent\s+show|book\s+fair|picture\s+day|"
-                       r"class\s+picture)(?![a-z])")
+_EVENT_EN = re.compile(r"(?<![a-z])(?P<e>science\s+fair|school\s+play|spelling\s+bee|prom|"
+                       r"homecoming|book\s+fair|picture\s+day|class\s+picture)(?![a-z])")
 _EVENT_ADULT_EN = re.compile(r"(?<![a-z])(?:judg\w*|volunteer\w*|teach\w*|organi[sz]\w*|host\w*|"
                              r"sponsor\w*|chaperon\w*|my\s+own|i\s+went|went\s+to\s+my)(?![a-z])")
 
@@ -105,7 +106,7 @@ _JA_ALONE = re.compile(
     r"|歯が\s*[0-9一二三四五六七八九]+\s*本\s*生え"
     r"|寝返り\s*(?:が\s*)?(?:した|できた|できる|成功|返り|まだ|練習)"
     r"|学童(?!期|用)|(?:高校|中学|小学校?)\s*受験(?!生の?\s*(?:指導|向け))"
-    r"|べびーしったー)")
+    r"|べびーしったー)(?!そば|蕎麦|らーめん)")
 _JA_CARE_WORK = re.compile(rf"(?:保育)?\s*(?:で\s*(?:働|勤|ばいと|ぱーと)|"
                            rf"{W.ADULT_ROLE_JA.pattern}|\s*の?\s*(?:指導員|支援員))")
 _JA_NOT_BABY = re.compile(r"腰|肩|夜中|眠れ|寝苦し|打っ|打つ|りはびり|手術|退院|祖父|祖母|父|母|"
@@ -131,7 +132,7 @@ _ALONE_KEYS = ("wee", "mite", "squirt", "bantam", "ball", "pitch", "pull", "roll
                "puberty", "league")
 _GEAR_KEYS = ("crib", "stroller", "pacifier", "binky", "sippy", "chair", "diaper", "nappy",
               "onesie", "booster", "playpen", "bassinet", "monitor", "playmat", "seat")
-_EVENT_KEYS = ("fair", "play", "bee", "recital", "trip", "prom", "homecoming", "show", "picture")
+_EVENT_KEYS = ("fair", "play", "bee", "prom", "homecoming", "picture")
 
 
 def _any(low: str, keys: tuple[str, ...]) -> bool:
@@ -156,7 +157,8 @@ def _english(low: str, max_age: int) -> list[tuple[int, str]]:
     for m in _EN_GEAR_OWNED.finditer(low) if _any(low, _GEAR_KEYS) else ():
         if m["e"] == "car seat" and not _CAR_SEAT_CHILD.search(low):
             continue
-        if not _ANIMAL_EN.search(low[max(0, m.start() - 24):m.end()]):
+        if not _ANIMAL_EN.search(low[max(0, m.start() - 24):m.end()]) \
+                and not _ELDER_EN.search(low):  # grandpa's diaper: an adult's care
             hits.append((m.start(), "event:" + " ".join(m["e"].split())))
     for m in _EN_LITTLE.finditer(low) if "little" in low else ():
         if _CHILD_CARE_EN.search(low) and not _ANIMAL_EN.search(low):
@@ -180,6 +182,7 @@ def _english(low: str, max_age: int) -> list[tuple[int, str]]:
     if _PRONOUN_EN.search(low) or _KIN_EN_RE.search(low):
         for m in _EVENT_EN.finditer(low) if _any(low, _EVENT_KEYS) else ():
             if not _EVENT_ADULT_EN.search(low) and not _ANIMAL_EN.search(low) \
+                    and not W.COLLEGE.search(low) \
                     and not adult_or_animal_en(low, m.start(), m.end()) \
                     and not _IDIOM_EN.search(low, max(0, m.start() - 12), m.start()):
                 hits.append((m.start(), "event:" + " ".join(m["e"].split())))
@@ -209,6 +212,8 @@ def _japanese(low: str) -> list[tuple[int, str]]:
             continue
         if word == "みにばす" and not (child or _MINIBAS_TEAM.match(low, m.end())):
             continue
+        if word == "部活" and W.ADULT_ROLE_JA.match(low, m.end()):
+            continue  # 部活の顧問: the adult
         if child or word == "みにばす" or (word in ("思春期", "反抗期", "いやいや期")
                                           and _JA_PUBERTY_ALONE.match(low, m.start())):
             hits.append((m.start(), "event:" + word))
@@ -244,6 +249,9 @@ _PAST_BEFORE_EN = re.compile(
 _I_WAS = re.compile(r"(?:i|we)\s+(?:was|were)(?![a-z])")
 _DECADE = re.compile(r"(?<![a-z0-9])(?:in|from|during)\s+the\s+(?:19)?'?[2-9]0'?s(?![a-z])")
 _HERE = re.compile("")
+_PRESENT_EN = re.compile(r"(?<![a-z])(?:is|are|am|now|currently|today)(?![a-z])"
+                         r"|[a-z]'(?:s|re|m)(?![a-z])")
+_JA_YOUNG = ("少年", "少女", "児", "生徒", "赤ちゃん")
 _WORD = re.compile(r"[a-z']+")
 _PAST_JA_AFTER = re.compile(r"[^、。!?！？\n]{0,8}?(?:の\s*)?"
                             r"(?:頃|ころ|とき|時(?![計間刻点])|時代)")
@@ -292,8 +300,8 @@ def _past(low: str, start: int, label: str) -> bool:
             not before.rstrip().endswith("when") or _I_WAS.match(low, start)):
         return True
     clause = _clause(low, start, start + len(label))
-    if _DECADE.search(clause):
-        return True
+    if _DECADE.search(clause) and not _PRESENT_EN.search(clause):
+        return True  # "in the 80s i was 12" (not "she's 14 and into music from the 90s")
     if _ADULT_KIN_JA.search(low, max(0, start - 8), start) or \
             _ADULT_KIN_EN.search(low, max(0, start - 24), start):
         return True
@@ -324,13 +332,14 @@ def not_now(low: str, start: int, label: str) -> bool:
         if m and (m.group(1) in W.THINGS or m.group(1) in _MORE_THINGS):
             return True
         if _ANIMAL_JA_BEFORE.search(low, max(0, start - 24), start) and not any(
-                p in low[max(0, start - 24):start] for p in W.JA_PERSONS):
+                p in low[max(0, start - 24):start] for p in (*W.JA_PERSONS, *_JA_YOUNG)):
             return True
     word = label.split(":")[-1]
     end = start + len(word)
     if word in _KID_WORDS or word.startswith("baby"):
         clause = _clause(low, start, end, 120)
-        if _GROWN.search(clause) or (word.startswith("kid") and _GOAT.search(clause)
+        rest = _CLAUSE.split(low[start:start + 120])[0]
+        if _GROWN.search(rest) or (word.startswith("kid") and _GOAT.search(clause)
                                      and _BORN_BEFORE.search(low, max(0, start - 24), start)):
             return True  # grown children; a goat's newborn kid
     if W.SCHOOL_WORD.search(word) and not label.startswith("school:") \

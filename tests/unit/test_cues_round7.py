@@ -91,11 +91,32 @@ def test_each_guard_both_ways(benign, cue):
     assert find_minor_cues(cue, CUES), cue
 
 
+@pytest.mark.parametrize(("cue", "benign"), [
+    # each new rule's own look-alikes
+    ("rolled from her back to her tummy!", "she rolled from her back to her side to stretch"),
+    ("first words today, he said dada", "first words of the speech, he stumbled"),
+    ("the little guy naps in his crib", "chilling at his crib tonight"),
+    ("his booster seat is in the trunk", "his booster shot is tomorrow"),
+    ("changing his diaper in the car", "changing grandpa's diaper, his nurse helped"),
+    ("homecoming tonight, he's so nervous", "homecoming weekend at my college, he loved it"),
+    ("夜泣きが続いてママはへとへと", "夜泣きそばの屋台"),
+    ("息子が部活で疲れてる", "息子が部活の顧問になった"),
+    ("we signed the lease on a bigger place for the kids",
+     "the kids signed the lease on their first place"),
+])
+def test_rule_look_alikes(cue, benign):
+    assert find_minor_cues(cue, CUES), cue
+    assert find_minor_cues(benign, CUES) == [], (benign, find_minor_cues(benign, CUES))
+
+
 @pytest.mark.parametrize(("text", "label"), [
     ("eleven going on thirty, i swear", "age:11"),
     ("she made the 10U softball roster", "age:10"),
     ("来年から中学なので", "school:来年から中学"),
     ("his 9th bday party at the park", "age:9"),
+    # the guards' own limits (they pass on main; an early draft of round seven broke them)
+    ("she's 14 and into music from the 90s", "age:14"),
+    ("犬の散歩をしていた少年、12歳", "age:12"),
 ])
 def test_labels(text, label):
     assert label in find_minor_cues(text, CUES)
