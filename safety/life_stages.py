@@ -36,7 +36,7 @@ _ANIMAL_EN = re.compile(r"(?<![a-z])(?:dog|doggy|puppy|pup|kitten|kitty|cat|foal
 _KIN_JA = re.compile(r"娘|息子|うちの子|長男|長女|次男|次女|三男|三女|甥|姪|孫|子供|子ども|こども|"
                      r"下の子|上の子|ちびっ?こ")
 _ANIMAL_JA = re.compile(rf"{W.JA_ANIMALS}|愛犬|愛猫|子犬|子猫|文鳥|ぺっと")
-_ADULT_JA = re.compile(r"大人|おとな|社会人|大学|専門学校|ますたーず|成人")
+_ADULT_JA = re.compile(r"大人|おとな|社会人|大学|専門学校|ますたーず|成人|会社|社内|職場")
 
 
 def _clause(low: str, start: int, end: int, reach: int = 80) -> str:
@@ -62,7 +62,8 @@ _EN_IDIOM_BEFORE = re.compile(r"(?<![a-z])(?:second|2nd|like|is|was|so|pretty|st
                               r"real|kinda|old|former|ex)\s+$")  # also "the old little league crew"
 # A baby's first that needs a third person in the message ("first tooth!!! she's cranky").
 _EN_FIRST = re.compile(r"(?<![a-z])first\s+(?P<e>tooth|haircut|steps|words?)(?![a-z])"
-                       r"(?!\s+(?:with|into|in|since|towards?|of|as|implant))")
+                       r"(?!\s+(?:with|into|in|since|towards?|of|as|implants?|extractions?|"
+                       r"fillings?|crowns?|root))")
 _EN_OWN_BEFORE = re.compile(r"(?<![a-z])(?:my|our|your|a|the\s+company'?s)\s+(?:very\s+)?$")
 # A young child's gear with its owner, or a "little guy" at nap time.
 _GEAR = (r"stroller|pacifier|binky|sippy\s+cup|high\s+chair|diaper|nappy|onesie|"
@@ -85,19 +86,20 @@ _SPORT = re.compile(r"(?<![a-z])(?:teams?|travel|ball|baseball|softball|soccer|v
                     r"hockey|basketball|lacrosse|tournament|squad|division|club|league|roster|"
                     r"tryouts?|game|season)(?![a-z])")
 _RACK = re.compile(r"(?<![a-z])(?:rack|server|cabinet|chassis|enclosure|case|rackmount)")
-_GOING_ON = re.compile(rf"{W.NUM}\s+going\s+on\s+(?:[1-9][0-9]|twenty|thirty|forty|fifty)"
+_GOING_ON = re.compile(rf"{W.NUM}\s+going\s+on\s+(?:[2-9][0-9]|twenty|thirty|forty|fifty)"
                        r"(?![0-9a-z])")
 _AND_A_HALF = re.compile(
     rf"(?:^|[.!?,;:(]\s*|(?<![a-z])(?:is|she's|he's|turned|turns|now)\s+){W.NUM}\s+and\s+a\s+half"
     r"(?!\s+(?:years?|yrs?|months?|weeks?|days?|hours?|minutes?|miles?|km|feet|ft|inches|"
-    r"pounds?|lbs?|kg|dollars?|bucks|stars?|points?)(?![a-z]))")
+    r"pounds?|lbs?|kg|stone|dollars?|bucks|stars?|points?)(?![a-z]))")
 _PERMIT = re.compile(r"(?<![a-z])(?:her|his)\s+(?:driving\s+|driver'?s\s+)?permit(?![a-z])")
 _DRIVING = re.compile(r"(?<![a-z])(?:roads?|drive|driving|driver|car|wheel|parking|dmv|"
                       r"behind\s+the\s+wheel)(?![a-z])")
 _EVENT_EN = re.compile(r"(?<![a-z])(?P<e>science\s+fair|school\s+play|spelling\s+bee|prom|"
                        r"homecoming|book\s+fair|picture\s+day|class\s+picture)(?![a-z])")
 _EVENT_ADULT_EN = re.compile(r"(?<![a-z])(?:judg\w*|volunteer\w*|teach\w*|organi[sz]\w*|host\w*|"
-                             r"sponsor\w*|chaperon\w*|my\s+own|i\s+went|went\s+to\s+my)(?![a-z])")
+                             r"sponsor\w*|chaperon\w*|my\s+own|i\s+went|went\s+to\s+my|"
+                             r"at\s+work|office|company|coworkers?|colleagues?)(?![a-z])")
 
 _JA_ALONE = re.compile(
     r"(?P<e>じゅにあゆーす|卒乳|断乳|夜泣き|あんよ(?:が|でき|した|上手)"

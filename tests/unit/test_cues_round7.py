@@ -101,6 +101,10 @@ def test_each_guard_both_ways(benign, cue):
     ("homecoming tonight, he's so nervous", "homecoming weekend at my college, he loved it"),
     ("夜泣きが続いてママはへとへと", "夜泣きそばの屋台"),
     ("息子が部活で疲れてる", "息子が部活の顧問になった"),
+    ("science fair tonight, he built a robot", "the science fair at work was fun, he won"),
+    ("first tooth came in, he was so fussy", "first tooth extraction went ok, he was brave"),
+    ("部活の朝練に行く息子", "会社の部活、息子も見学に来た"),
+    ("thirteen going on thirty, she says", "12 going on 13 already, time flies with this code"),
     ("we signed the lease on a bigger place for the kids",
      "the kids signed the lease on their first place"),
 ])
