@@ -262,7 +262,7 @@ _PAST_VERB_JA = re.compile(r"(?:た|てた|でた|だった|でした|ました|
                            r"(?:よね|な|なぁ|ね|っけ|んだ|んだよね)?\s*(?:[、。!?！？\n]|$)|た\s*[一-鿿ぁ-ゖ]")
 # An adult's own childhood: 父の七五三, "my dad at 10", "my mom's kindergarten".
 _ADULT_KIN_JA = re.compile(r"(?:父|母|親父|おやじ|お袋|おふくろ|祖父|祖母|じいちゃん|ばあちゃん|夫|"
-                           r"旦那|妻|嫁|上司|両親|義父|義母)\s*(?:の|が|は)\s*$")
+                           r"旦那|妻|嫁|上司|両親|義父|義母)\s*の\s*$")  # not 母が保育園に迎えに
 _ADULT_KIN_EN = re.compile(
     r"(?<![a-z])(?:my|our|his|her)\s+(?:dad|mom|mum|father|mother|grandpa|grandma|grandfather|"
     r"grandmother|husband|wife|parents|boss|uncle|aunt)(?:'s)?\s+(?:(?:at|was|when)\s+)?$")
@@ -296,7 +296,10 @@ _HEART_JA = re.compile(r"心\s*(?:は|が|だけは)\s*"
 _HEART_AFTER = re.compile(r"\s*(?:の\s*)?心(?![臓理配電])|'?s?\s+at\s+heart")
 
 
-def _past(low: str, start: int, label: str) -> bool:
+def past_memory(low: str, start: int, label: str) -> bool:
+    """A cue told as a memory of long ago: the speaker's ("when i was 12 i had this", 小学生の
+    ころ…遊んでた, 昔ここで少年野球やってた, "in the 60s") or an adult's (父の七五三, "my dad at
+    10"). The caller keeps the hit when the message names a picture of then or a child."""
     before = low[max(0, start - 32):start]
     if _PAST_BEFORE_EN.search(before) and (
             not before.rstrip().endswith("when") or _I_WAS.match(low, start)):
@@ -317,13 +320,6 @@ def _past(low: str, start: int, label: str) -> bool:
         tail = _CLAUSE.split(low[after.end():after.end() + 40])[0]
         return bool(_PAST_VERB_JA.search(tail))
     return False
-
-
-def past_memory(low: str, start: int, label: str) -> bool:
-    """A cue told as a memory of long ago: the speaker's ("when i was 12 i had this", 小学生の
-    ころ…遊んでた, 昔ここで少年野球やってた, "in the 60s") or an adult's (父の七五三, "my dad at
-    10"). The caller keeps the hit when the message names a picture of then or a child."""
-    return _past(low, start, label)
 
 
 def not_now(low: str, start: int, label: str) -> bool:

@@ -121,6 +121,7 @@ def test_rule_look_alikes(cue, benign):
     # the guards' own limits (they pass on main; an early draft of round seven broke them)
     ("she's 14 and into music from the 90s", "age:14"),
     ("犬の散歩をしていた少年、12歳", "age:12"),
+    ("母が保育園に迎えに行ってくれた", "保育園"),
 ])
 def test_labels(text, label):
     assert label in find_minor_cues(text, CUES)
