@@ -75,6 +75,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This image was sent to the moderators for review (case {case}). I'll tell you here when they have decided.",
         "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果が出たらここでお知らせします。",
     },
+    "operator.under_review": {
+        "en": "This image was sent to the moderators for review (case {case}). The command line is not told their decision: miru review show {case} shows it.",
+        "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果はコマンドラインには届きません。miru review show {case} で確認できます。",
+    },
+    "api.under_review": {
+        "en": "This image was sent to the moderators for review (case {case}). Their decision is not sent in this answer: GET /v1/cases shows it, and a case.decided webhook event announces it.",
+        "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果はこの応答には含まれません。GET /v1/cases で確認でき、webhook の case.decided イベントでも通知されます。",
+    },
     "review.not_moderator": {
         "en": "Only this workspace's moderators can act on review cards. (Your attempt was logged.)",
         "ja": "レビューカードを操作できるのはこのワークスペースのモデレーターだけです。（この操作は記録されました。）",
@@ -115,9 +123,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A moderator decided that your image (case {case}) can't be processed. Please delete it from this channel ({platform} does not let bots delete others' files); workspace admins may remove it too. You can appeal once with /miru appeal {case}.",
         "ja": "モデレーターの判断により、画像（ケース {case}）は処理できません。このチャンネルから削除してください（{platform} ではボットが他の人のファイルを削除できません）。ワークスペース管理者が削除することもあります。/miru appeal {case} で一度だけ再審査を求められます。",
     },
-    "review.outcome_escalated": {
-        "en": "Your image (case {case}) was passed on for further review. I won't process it.",
-        "ja": "画像（ケース {case}）はさらに上位の確認に回されました。処理は行いません。",
+    "review.outcome_closed": {
+        "en": "A moderator decided that your image can't be processed.",
+        "ja": "モデレーターの判断により、画像は処理できません。",
     },
     "review.appeal_ok": {
         "en": "Case {case} is back with the moderators. You'll hear the outcome here.",

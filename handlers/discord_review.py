@@ -98,7 +98,8 @@ async def tell_uploader(platform: DiscordPlatform, case: Case, text: str, *,
     """The outcome in the uploader's thread (Miru's thread has the message's id), else the
     channel; ``delete``: remove the upload where Miru may (Manage Messages)."""
     client = platform.client
-    for channel in dict.fromkeys((case.thread, case.channel)):
+    # no text: nothing is posted (a preserved case's uploader is never told)
+    for channel in dict.fromkeys((case.thread, case.channel) if text else ()):
         try:
             await client.get_partial_messageable(int(channel)).send(f"<@{case.user}> {text}")
             break

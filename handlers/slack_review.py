@@ -98,6 +98,8 @@ async def update_card(platform: SlackPlatform, card: Card, case: Case) -> None:
 
 
 async def tell_uploader(platform: SlackPlatform, case: Case, text: str) -> None:
+    if not text:  # nothing to say (a preserved case's uploader is never told)
+        return
     try:
         await platform.client.chat_postMessage(channel=case.channel, thread_ts=case.thread,
                                                text=f"<@{case.user}> {_esc(text)}")
@@ -133,4 +135,5 @@ async def on_review_action(desk: ReviewDesk, platform: SlackPlatform, body: dict
         card = await desk.review.store.card(result.case.id)
         if card is not None:
             await update_card(platform, card, result.case)
-        await tell_uploader(platform, result.case, result.uploader)
+        if result.uploader:  # nothing for a preserved case (docs/reporting.md)
+            await tell_uploader(platform, result.case, result.uploader)

@@ -40,6 +40,9 @@ from safety.types import Action, Verdict
 log = logging.getLogger(__name__)
 
 _STOPS = (Action.HOLD, Action.BLOCK, Action.BLOCK_AND_PRESERVE)
+# Where nobody is told the decision later (the command line has exited, an API answer is
+# final), the held notice promises nothing.
+_UNDER_REVIEW = {"cli": "operator.under_review", "api": "api.under_review"}
 
 
 class Branch(Protocol):
@@ -143,7 +146,8 @@ class Steps:
             held = verdict.action is Action.HOLD
             text = strings.t("verdict.held" if held else "verdict.blocked", lang)
             if held and case:  # a preserved case's id is for moderators, not the uploader
-                text = strings.t("review.under_review", lang, case=case)
+                text = strings.t(_UNDER_REVIEW.get(msg.platform, "review.under_review"), lang,
+                                 case=case)
             await self.finish(conv, out, delivery, ReplyKind.HELD if held else ReplyKind.BLOCKED,
                                text, Status.HELD if held else Status.BLOCKED)
             return False

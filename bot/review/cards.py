@@ -84,7 +84,7 @@ class ReviewNotices:
         card = await self.review.store.card(case.id)
         if card is not None:
             await poster.update_review_card(card, case)
-        if notice.get("tell", True) is not False:
+        if notice.get("tell", True) is not False and (text or delete):
             await poster.tell_uploader(case, text, delete=delete)
         return True
 

@@ -70,7 +70,8 @@ class Presser:
 @dataclass
 class PressResult:
     """What the adapter does next: ``message`` goes to the presser only; on ``ok`` the card is
-    updated and ``uploader`` told (``delete``: remove the upload where allowed)."""
+    updated and ``uploader`` told when it is not empty (``delete``: remove the upload where
+    allowed)."""
 
     outcome: Literal["ok", "refused", "gone", "decided", "not_allowed", "revealed"]
     message: str
@@ -175,13 +176,20 @@ class ReviewDesk:
 
 
 def outcome_notice(case: Case, decision: Decision, info: PlatformInfo) -> tuple[str, bool]:
-    """What the uploader is told of a decision, and whether the bot deletes the upload: where
-    the platform does not let it (``info.deletes_uploads``), the uploader is asked to."""
+    """What the uploader is told of a decision ("" for nothing), and whether the bot deletes
+    the upload: where the platform does not let it (``info.deletes_uploads``), the uploader is
+    asked to. Nothing may warn the uploader of preserved material (docs/reporting.md): a case
+    that is not previewable (``block_and_preserve``, or a hash-list match) gets no notice at
+    all, whatever the decision (its upload is still deleted where the platform allows), and an
+    escalation (legal hold, a report) is told as a plain refusal with no case id and no
+    appeal, like any blocked image."""
     lang = case.language
+    if not case.previewable:
+        return "", decision is Decision.REJECT and info.deletes_uploads
     if decision is Decision.APPROVE:
         return strings.t("review.outcome_approved", lang, case=case.id), False
     if decision is Decision.ESCALATE:
-        return strings.t("review.outcome_escalated", lang, case=case.id), False
+        return strings.t("review.outcome_closed", lang), False
     if not info.deletes_uploads:
         return strings.t("review.outcome_rejected_delete", lang, case=case.id,
                          platform=info.shown), False

@@ -156,6 +156,8 @@ async def test_a_held_upload_opens_a_pending_case(
     [case] = await app.services.review.store.list()
     assert case.status is CaseStatus.PENDING and case.action == "hold"
     assert case.reasons == ("gate_error",) and case.id in out.reply.text
+    # the command line has exited by the time anyone decides: it promises no notice
+    assert "I'll tell you" not in out.reply.text and f"miru review show {case.id}" in out.reply.text
     assert case.images == (hashlib.sha256(coffee_jpeg).hexdigest(),)
     assert await app.services.review.quarantine.get(case.evidence[0]) == coffee_jpeg
     # nothing readable at rest: not in Redis, not in the data folder

@@ -114,9 +114,14 @@ async def test_preserved_card_has_no_image_and_reject_tries_to_delete(
         case = _buttons(card)["reject"].rsplit(":", 1)[1]
         assert card["attachments"] == [] and "image" not in card["embeds"][0]
         assert "CyberTipline" in json.dumps(card["embeds"])
+        await until(lambda: bool(posts_in(discord_standin, int(sent["id"]))))
+        told = list(posts_in(discord_standin, int(sent["id"])))
         done = await _press(discord_standin, card, f"miru:review:reject:{case}", "bob")
         assert "rejected by" in done
         await discord_standin.wait_for_call("DELETE", rf"/channels/\d+/messages/{sent['id']}", 10)
+        # nothing warns the uploader of preserved material: no notice, no case id, no appeal
+        assert posts_in(discord_standin, int(sent["id"])) == told
+        assert not any(case in p for p in told)
         assert stack.engine.requests == []
         # /miru appeal: the uploader (alice) sends it back once; a new card goes out
         cards = sum(1 for m in discord_standin.messages.values() if m.get("embeds"))

@@ -161,6 +161,29 @@ async def test_preserved_image_card_has_no_image_and_reporting_steps(
     assert stack.engine.requests == []
 
 
+async def test_a_preserved_case_decided_tells_its_uploader_nothing(
+        review_stack, standin, rdb) -> None:
+    """Reject and Escalate on ``block_and_preserve`` cases: the card changes, the uploader's
+    thread does not (docs/reporting.md: nothing may warn them)."""
+    stack = await review_stack(preserve=True)
+    for n, verb in enumerate(("reject", "escalate")):
+        ts = f"170000011{n}.000100"
+        await stack.sender.event(mention(standin, ts, files=[coffee_file(standin)]),
+                                 event_id=f"E11{n}")
+        await standin.wait_for(lambda n=n: len(_cards(standin)) == n + 1)
+        await standin.wait_for(lambda ts=ts: bool(standin.thread_messages(GENERAL, ts)))
+        told = standin.thread_messages(GENERAL, ts)
+        case = _buttons(_cards(standin)[n].params["blocks"])[verb]
+        done = await _press(stack, standin, verb, case, MODERATOR, f"r{n}")
+        assert f"{verb.rstrip('e')}ed by" in done
+        await standin.wait_for(lambda case=case: any(
+            c.params.get("channel") == MODS and case in c.params.get("text", "")
+            for c in standin.calls_to("chat.update")))
+        await asyncio.sleep(0.5)  # the notice, if any, follows the card's update at once
+        assert standin.thread_messages(GENERAL, ts) == told
+        assert not any(case in m for m in told)
+
+
 async def test_faults_forged_press_unpostable_channel_and_redis_emptied(
         review_stack, standin, rdb) -> None:
     stack = await review_stack()
