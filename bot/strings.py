@@ -79,6 +79,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This image was sent to the moderators for review (case {case}). The command line is not told their decision: miru review show {case} shows it.",
         "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果はコマンドラインには届きません。miru review show {case} で確認できます。",
     },
+    "operator.not_preserved": {
+        "en": "{name} could not be screened: its verdict needs the evidence kept, and it could be kept nowhere (the review queue in Redis and the quarantine folder both failed). No verdict is given; try again when they work (miru doctor).",
+        "ja": "{name} を判定できませんでした。この判定には証拠の保全が必要ですが、保全できませんでした（Redis のレビューキューと隔離フォルダの両方が失敗）。判定は返しません。復旧後にもう一度お試しください（miru doctor）。",
+    },
     "api.under_review": {
         "en": "This image was sent to the moderators for review (case {case}). Their decision is not sent in this answer: GET /v1/cases shows it, and a case.decided webhook event announces it.",
         "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果はこの応答には含まれません。GET /v1/cases で確認でき、webhook の case.decided イベントでも通知されます。",

@@ -24,6 +24,8 @@ from aiohttp import web
 from bot import strings
 from bot.api.apikeys import ApiKey, ApiKeys, Scope
 from bot.api.contract import (
+    Keep,
+    keep_stopped,
     outcome_json,
     read_receipt_image,
     receipt_entry,
@@ -37,14 +39,16 @@ from bot.api.openapi import document
 from bot.api.refusals import RefusalSummary, SourceThrottle, offered_key, summarised
 from bot.api.upload import Limits, Upload, read_upload
 from bot.core.pipeline import request_id_for
-from bot.errors import StoreUnavailable
+from bot.errors import EvidenceNotKept, StoreUnavailable
 from bot.models import IncomingMessage
 from bot.ops.http import add_routes
 from bot.ops.listen import BodyTimeout
 from bot.review.model import CaseStatus
 
 if TYPE_CHECKING:
+    from bot.review.keep import Preserved
     from bot.runtime import App
+    from safety.types import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +131,10 @@ class ApiServer:
                 limit=self.limits.max_body))
         except web.HTTPException as exc:
             return error_response(exc.status, "http_error", exc.reason)
+        except EvidenceNotKept as exc:  # fail closed: no verdict for what was not kept
+            log.error("api: evidence not kept: %s", exc.detail)
+            return error_response(503, exc.code, exc.user_message(lang),
+                                  headers={"Retry-After": "5"})
         except StoreUnavailable as exc:
             log.warning("api: store unavailable: %s", exc.code)
             return error_response(503, "unavailable", strings.t("store.unavailable", lang),
@@ -157,11 +165,12 @@ class ApiServer:
         results = []
         async with self._admitted(request, message):
             for i, f in enumerate(upload.files):
+                rid = f"{request_id_for(message)}:{i}"
                 got = await screen_image(
                     f.data, f.name, size=f.size, max_bytes=self._max_bytes(key),
                     text=upload.question, ingestor=s.ingestor, screener=s.screener,
                     policy=s.policy, audit=s.audit, channel=CHANNEL, platform="api",
-                    request_id=f"{request_id_for(message)}:{i}", user=key.name,
+                    keep=self._keep(message, rid, upload.lang), request_id=rid, user=key.name,
                     lang=upload.lang or "en")
                 results.append(got.as_json(f.name))
         usable = any("verdict" in r for r in results)
@@ -188,6 +197,10 @@ class ApiServer:
                     await s.audit.write(s.audit.record(
                         "verdict", f"{rid}:{i}", platform="api", user=key.name,
                         images=[got.sha256], verdict=got.verdict))
+                    await keep_stopped(self._keep(message, f"{rid}:{i}", upload.lang),
+                                       got.verdict, f.data, got.sha256, got.pdq,
+                                       audit=s.audit, request_id=f"{rid}:{i}", platform="api",
+                                       user=key.name, name=f.name)
                 entries.append(receipt_entry(
                     f.name, got.verdict.action.value if got.verdict else None, got.fields,
                     got.error))
@@ -258,6 +271,18 @@ class ApiServer:
                                thread=rid, message_id=rid, user=key.name, text=upload.question,
                                images=refs_for(upload.files), event_id=rid,
                                language=upload.lang, consent_confirmed=upload.consent)
+
+    def _keep(self, message: IncomingMessage, request_id: str, lang: str | None) -> Keep:
+        """Keep one file's evidence through the app's one keeper (``bot.review.keep``): a
+        case in the shared queue under this request's message and id."""
+        keeper = self.app.pipeline.steps.keeper
+
+        async def keep(verdict: Verdict, data: bytes, sha256: str, pdq: tuple[str, ...]
+                       ) -> Preserved:
+            return await keeper.keep_file(message, request_id, verdict, data, sha256=sha256,
+                                          pdq=pdq, language=lang or "en")
+
+        return keep
 
     def _max_bytes(self, key: ApiKey) -> int:
         _, tier = self.app.policy.tier_for(key.workspace)
