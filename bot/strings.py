@@ -112,8 +112,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "ケース {case} にはプレビューがありません。保全された証拠は表示しません。",
     },
     "review.revealed": {
-        "en": "Case {case}: the image is shown to you only, and this view was logged.",
-        "ja": "ケース {case}：画像はあなたにだけ表示され、この閲覧は記録されました。",
+        "en": "Case {case}: a copy without its metadata is in your direct messages, for you only. It is deleted when the case is decided or purged, and this view was logged.",
+        "ja": "ケース {case}：メタデータを除いたコピーをあなたのダイレクトメッセージに送りました（あなたにだけ見えます）。ケースの決定または削除とともに消去されます。この閲覧は記録されました。",
+    },
+    "review.reveal_decided": {
+        "en": "Case {case} was already decided: Reveal shows only cases that wait for a decision.",
+        "ja": "ケース {case} は既に決定済みです。表示できるのは決定待ちのケースだけです。",
+    },
+    "review.reveal_limit": {
+        "en": "Case {case}: enough copies of it are out already (they are deleted when the case is decided). Nothing was sent.",
+        "ja": "ケース {case}：既に十分な数のコピーが送られています（ケースの決定とともに消去されます）。何も送っていません。",
+    },
+    "review.reveal_unreadable": {
+        "en": "Case {case}: the image could not be prepared without its metadata, so nothing was sent.",
+        "ja": "ケース {case}：メタデータを除いた画像を用意できなかったため、何も送っていません。",
+    },
+    "review.reveal_dm_failed": {
+        "en": "Case {case}: I could not send you a direct message (allow direct messages from this server or workspace), so nothing was revealed.",
+        "ja": "ケース {case}：ダイレクトメッセージを送れなかったため、何も表示していません（このサーバー／ワークスペースからの DM を許可してください）。",
     },
     "review.outcome_approved": {
         "en": "A moderator approved your image (case {case}); here is the answer.",

@@ -27,6 +27,7 @@ from bot import strings
 from bot.models import IncomingMessage
 from bot.ports import PlatformInfo
 from bot.review.model import Case, CaseStatus, Decision, iso
+from bot.review.reveals import RevealPost
 from bot.review.service import Actor, Review, ReviewRefused
 from bot.review.store import Card
 from config.policy import ModeratorTeam, PolicyConfig
@@ -82,6 +83,9 @@ class PressResult:
 
 
 CaseCards = Callable[[Case], Awaitable[None]]
+_REVEAL_REFUSED = {"gone": "review.gone", "preserved": "review.no_reveal",
+                   "decided": "review.reveal_decided", "limit": "review.reveal_limit",
+                   "unreadable": "review.reveal_unreadable"}
 WAITING_SCAN = 1000  # pending cases looked at to count a workspace's (the queue is shared)
 
 
@@ -131,7 +135,7 @@ class ReviewDesk:
             try:
                 images = await self.review.reveal(case_id, actor)
             except ReviewRefused as exc:
-                key = "review.gone" if exc.code == "gone" else "review.no_reveal"
+                key = _REVEAL_REFUSED.get(exc.code, "review.no_reveal")
                 return PressResult("gone" if exc.code == "gone" else "not_allowed",
                                    strings.t(key, lang, case=case_id))
             return PressResult("revealed", strings.t("review.revealed", lang, case=case_id),
@@ -156,6 +160,11 @@ class ReviewDesk:
             await self.submit(self.review.continued(case))
         return PressResult("ok", strings.t("review.decided", lang, **facts), case,
                            uploader=uploader, delete=delete)
+
+    async def revealed(self, case_id: str, post: RevealPost) -> None:
+        """The adapter posted a Reveal's copy (``post``): tracked until the case is decided
+        or purged, then deleted by a worker of the platform (``bot.review.reveals``)."""
+        await self.review.revealed(case_id, post)
 
     async def waiting(self, platform: str, workspace: str, *, limit: int = WAITING_SCAN) -> int:
         """Cases of this workspace that wait for a decision (the home view of a moderator):

@@ -80,6 +80,19 @@ async def test_held_card_preview_refusal_one_approval_and_the_answer(
         assert data != COFFEE and COFFEE[2000:2064] not in data
         await until(lambda: any(case in p for p in posts_in(discord_standin, mid)))
 
+        # Reveal: a copy without metadata in a DM to the moderator (deletable by Miru, unlike
+        # an ephemeral reply), tracked; deleted once the case is decided
+        revealed = await _press(discord_standin, card, buttons["reveal"], "bob")
+        assert "in your direct messages" in revealed
+        dm = discord_standin.dm_channel(int(discord_standin.user("bob")["id"]))
+        [copy] = [m for m in discord_standin.messages.values()
+                  if int(m["channel_id"]) == dm and m.get("attachments")]
+        hosted = [h.data for path, h in discord_standin.cdn._files.items()
+                  if path.startswith(f"/attachments/{dm}/")]
+        assert len(hosted) == 1 and hosted[0] != COFFEE
+        assert COFFEE[2000:2064] not in hosted[0]  # re-encoded, not the original bytes
+        assert int(copy["id"]) not in discord_standin.deleted
+
         refused = await _press(discord_standin, card, buttons["approve"], "carol")
         assert "Only this workspace's moderators" in refused
         first, second = await asyncio.gather(
@@ -91,11 +104,13 @@ async def test_held_card_preview_refusal_one_approval_and_the_answer(
                                 for p in posts_in(discord_standin, mid)))
         await until(lambda: not _card(discord_standin).get("components"))
         assert "approved by" in json.dumps(_card(discord_standin)["embeds"])
-        revealed = await _press(discord_standin, card, buttons["reveal"], "bob")
-        assert "shown to you only" in revealed
+        await until(lambda: int(copy["id"]) in discord_standin.deleted)
+        again = await _press(discord_standin, card, buttons["reveal"], "bob")
+        assert "already decided" in again
     kinds = [json.loads(x)["kind"] for x in settings.audit_path.read_text().splitlines()]
     assert kinds.count("review_decision") == 1
-    assert {"review_refused", "review_stale", "review_reveal", "review_card"} <= set(kinds)
+    assert {"review_refused", "review_stale", "review_reveal", "review_card",
+            "review_reveal_withdrawn"} <= set(kinds)
     assert verify(settings.audit_path, chain_key(settings).value).ok
 
 
