@@ -173,22 +173,19 @@ class Review:
         is deleted when the case is decided or purged: ``bot.review.reveals``).
         ``ReviewRefused`` with ``gone``, ``preserved``, ``decided``, ``limit`` (too many
         copies out) or ``unreadable`` (no image could be cleaned) otherwise."""
-        case = await self.store.get(case_id)
-        if case is None:
+        if (case := await self.store.get(case_id)) is None:
             raise ReviewRefused("gone")
         why = ("preserved" if not case.previewable
                else "decided" if case.status is not CaseStatus.PENDING
                else "limit" if await self.reveals.count(case_id) >= keys.REVEALS_PER_CASE_MAX
                else "")
         images = []
-        if not why:
-            for eid in case.evidence:
-                try:
-                    images.append(await asyncio.to_thread(
-                        self.clean, await self.quarantine.get(eid)))
-                except (MiruError, OSError, ValueError) as exc:  # never the original instead
-                    log.warning("evidence %s not revealed: %s", eid, type(exc).__name__)
-            why = "" if images else "unreadable"
+        for eid in () if why else case.evidence:
+            try:
+                images.append(await asyncio.to_thread(self.clean, await self.quarantine.get(eid)))
+            except (MiruError, OSError, ValueError) as exc:  # never the original instead
+                log.warning("evidence %s not revealed: %s", eid, type(exc).__name__)
+        why = why or ("" if images else "unreadable")
         if why:
             await self._audit("review_refused", case, actor, action="reveal")
             raise ReviewRefused(why)
@@ -199,8 +196,7 @@ class Review:
         """The adapter posted a Reveal's copy: remember it, and withdraw it at once should the
         case have been decided meanwhile."""
         await self.reveals.track(case_id, post)
-        case = await self.store.get(case_id)
-        if case is None or case.status is not CaseStatus.PENDING:
+        if not await self.is_open(case_id):
             await self._withdraw_reveals(case_id)
 
     async def _withdraw_reveals(self, case_id: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 
+from bot import keys
 from bot.app import build_app
 from bot.cli.local import LocalConversation, cli_message
 from bot.errors import QuarantineError
@@ -339,13 +340,19 @@ async def test_a_reveal_is_cleaned_and_its_copy_is_deleted_when_the_case_is_purg
         [copy] = await review.reveal(case.id, Actor("cli", "mod"))
         assert copy != with_exif and b"SECRETGPS" not in copy and copy[:3] == b"\xff\xd8\xff"
         await review.revealed(case.id, RevealPost("cli", "D1", ("F1", "F2")))
+        # a tested limit: past 20 copies out at once, Reveal is refused (and audited)
+        for n in range(keys.REVEALS_PER_CASE_MAX - 1):
+            await review.revealed(case.id, RevealPost("cli", "D1", (f"G{n}",)))
+        with pytest.raises(ReviewRefused, match="limit"):
+            await review.reveal(case.id, Actor("cli", "mod"))
         import time
 
         await redis.delete("miru:review:notices:cli")
         await review.purge(Actor("cli", "ops"), now=time.time() + 31 * DAY)
         assert await review.store.get(case.id) is None
         assert await app.notices.handle_one()
-        assert poster.deleted == [("F1", "F2")]
+        assert sorted(poster.deleted) == sorted(
+            [("F1", "F2"), *((f"G{n}",) for n in range(keys.REVEALS_PER_CASE_MAX - 1))])
         assert not await redis.exists(f"miru:review:{{{case.id}}}:reveals")
         assert case.id.encode() not in await redis.smembers("miru:review:reveals")
     finally:
@@ -353,7 +360,8 @@ async def test_a_reveal_is_cleaned_and_its_copy_is_deleted_when_the_case_is_purg
         await app.close()
     kinds = [json.loads(x) for x in settings.audit_path.read_text().splitlines()]
     [withdrawn] = [r for r in kinds if r["kind"] == "review_reveal_withdrawn"]
-    assert withdrawn["detail"] == {"case": case.id, "deleted": 1, "failed": 0}
+    assert withdrawn["detail"] == {"case": case.id, "deleted": keys.REVEALS_PER_CASE_MAX,
+                                   "failed": 0}
     assert "review_reveal" in [r["kind"] for r in kinds]
 
 
