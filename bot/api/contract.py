@@ -100,8 +100,17 @@ async def keep_stopped(keep: Keep | None, verdict: Verdict, data: bytes, sha256:
         kept = await keep(verdict, data, sha256, pdq)
         if kept.ok:
             return kept.case if verdict.action is Action.HOLD else ""
+    await not_kept(audit, request_id, verdict, platform=platform, user=user, images=[sha256],
+                   name=name)
+    return ""  # not reached: not_kept raises
+
+
+async def not_kept(audit: AuditLog, request_id: str, verdict: Verdict, *, platform: str,
+                   user: str, images: list[str], name: str) -> None:
+    """Audit evidence kept nowhere (``error``, ``not_preserved``), then raise
+    ``EvidenceNotKept``: no verdict goes out (``/v1/ask`` and ``miru ask`` too)."""
     await audit.write(audit.record(
-        "error", request_id, platform=platform, user=user, images=[sha256],
+        "error", request_id, platform=platform, user=user, images=images,
         action=verdict.action.value, detail={"code": EvidenceNotKept.code}))
     raise EvidenceNotKept(f"evidence of {request_id} kept nowhere", name=name)
 

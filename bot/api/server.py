@@ -26,6 +26,7 @@ from bot.api.apikeys import ApiKey, ApiKeys, Scope
 from bot.api.contract import (
     Keep,
     keep_stopped,
+    not_kept,
     outcome_json,
     read_receipt_image,
     receipt_entry,
@@ -154,6 +155,10 @@ class ApiServer:
         async with self._admitted(request, message):
             conv = ApiConversation(message, files_by_id(upload.files))
             out = await self.app.one_shot().handle(conv)
+        if out.unkept and out.verdict is not None:  # fail closed, as /v1/screen does
+            await not_kept(self.app.audit, out.request_id, out.verdict, platform="api",
+                           user=key.name, images=[d.original_sha256 for d in out.decoded],
+                           name=", ".join(f.name for f in upload.files))
         status = 422 if not out.decoded and out.rejections else 200
         return _json(outcome_json(out), status)
 

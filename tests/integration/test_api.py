@@ -493,9 +493,10 @@ async def test_screening_fails_closed_when_nothing_can_be_kept(stack, client, co
     shared, local = keeper.review.quarantine, keeper.quarantine
     shared_put, local_put = shared.put, local.put
     shared.put, local.put = redis_lost, full_disk  # type: ignore[method-assign]
-    key = await stack.key("screen", "receipts")
+    key = await stack.key("screen", "receipts", "ask")
     try:
-        for route, listed in (("screen", stack.blocked[5]), ("receipts", stack.blocked[6])):
+        for route, listed in (("screen", stack.blocked[5]), ("receipts", stack.blocked[6]),
+                              ("ask", stack.blocked[7])):
             r = await client.post(f"{stack.url}/v1/{route}", headers=bearer(key),
                                   files=images(("clean.jpg", coffee_jpeg),
                                                ("listed.png", listed)))

@@ -74,6 +74,8 @@ def test_screen_and_receipt_without_redis_keep_it_in_the_quarantine_folder(liste
 
 
 def test_nothing_kept_means_no_verdict_and_a_failure(listed_env, tmp_path):
+    """No Redis and no writable quarantine folder: screen, receipt and ask print no verdict,
+    exit 1 and audit it."""
     offline = dict(listed_env, MIRU_REDIS_URL=DEAD_REDIS)
     data = Path(listed_env["MIRU_DATA_DIR"])
     data.mkdir(parents=True, exist_ok=True)
@@ -89,5 +91,8 @@ def test_nothing_kept_means_no_verdict_and_a_failure(listed_env, tmp_path):
     assert proc.returncode == 1
     [entry] = json.loads(proc.stdout)
     assert entry["verdict"] is None and entry["error"]["code"] == "not_preserved"
-    assert [r for r in _audit(offline) if r["kind"] == "error"
-            and r["detail"].get("code") == "not_preserved"]
+    proc = miru(offline, "ask", str(tmp_path / "listed.jpg"), "--json")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "could not be screened" in proc.stderr
+    assert len([r for r in _audit(offline) if r["kind"] == "error"
+                and r["detail"].get("code") == "not_preserved"]) == 4
