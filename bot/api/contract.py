@@ -26,8 +26,9 @@ from safety.types import Action, DecodedImage, Finding, Verdict
 if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
     from bot.imaging.ingest import Ingestor
+    from bot.models import IncomingMessage
     from bot.receipts.model import Receipt
-    from bot.review.keep import Preserved
+    from bot.review.keep import EvidenceKeeper, Preserved
     from bot.services import ScreenerLike
     from config.policy import PolicyConfig
 
@@ -103,6 +104,27 @@ async def keep_stopped(keep: Keep | None, verdict: Verdict, data: bytes, sha256:
     await not_kept(audit, request_id, verdict, platform=platform, user=user, images=[sha256],
                    name=name)
     return ""  # not reached: not_kept raises
+
+
+def keep_with(keeper: EvidenceKeeper, msg: IncomingMessage, request_id: str = "", *,
+              prefix: str = "screen", lang: str = "en") -> Keep:
+    """A ``Keep`` over the one keeper: each file's case under ``msg`` and ``request_id``
+    (default ``<prefix>:<sha256 prefix>``)."""
+    async def keep(verdict: Verdict, data: bytes, sha256: str, pdq: tuple[str, ...]
+                   ) -> Preserved:
+        return await keeper.keep_file(msg, request_id or f"{prefix}:{sha256[:16]}", verdict,
+                                      data, sha256=sha256, pdq=pdq, language=lang)
+
+    return keep
+
+
+async def refuse_unkept(out: Outcome, audit: AuditLog, *, platform: str, user: str,
+                        name: str) -> None:
+    """``/v1/ask`` and ``miru ask``: a held or preserved item whose evidence was kept nowhere
+    (``Outcome.unkept``) means no verdict: ``not_kept``."""
+    if out.unkept and out.verdict is not None:
+        await not_kept(audit, out.request_id, out.verdict, platform=platform, user=user,
+                       images=[d.original_sha256 for d in out.decoded], name=name)
 
 
 async def not_kept(audit: AuditLog, request_id: str, verdict: Verdict, *, platform: str,
@@ -202,6 +224,18 @@ async def read_receipt_image(data: bytes, name: str, *, size: int, max_bytes: in
             "receipts.unreadable", lang, name=name,
             tips=tips or strings.t("receipts.retake_generic", lang)))
     return ReceiptRead(verdict, sha, contract_json(receipt), error)
+
+
+async def settle_read(got: ReceiptRead, data: bytes, keep: Keep, *, audit: AuditLog,
+                      request_id: str, platform: str, user: str, name: str) -> None:
+    """``/v1/receipts``: audit a screened file's verdict, then keep it when it stops
+    (``keep_stopped``: ``EvidenceNotKept`` when it cannot be)."""
+    if got.verdict is None:
+        return
+    await audit.write(audit.record("verdict", request_id, platform=platform, user=user,
+                                   images=[got.sha256], verdict=got.verdict))
+    await keep_stopped(keep, got.verdict, data, got.sha256, got.pdq, audit=audit,
+                       request_id=request_id, platform=platform, user=user, name=name)
 
 
 def receipt_entry(file: str, verdict: str | None = None, fields: dict[str, Any] | None = None,

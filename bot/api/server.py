@@ -7,8 +7,9 @@ as a chat message (``bot.core.ingress``: the quota, 429 with ``Retry-After``, au
 ``quota_refused``), then the same code as the command line: ``/v1/ask`` runs the app's one-shot
 pipeline (``App.one_shot``) in-process on an ``ApiConversation`` (the thread lives for this
 request only, like ``miru ask``), ``/v1/screen`` and ``/v1/receipts`` the per-image steps of
-``bot.api.contract``. Every error is ``{"error": {"code", "message"}}``; unknown routes 404 and
-wrong methods 405 answer the same way. ``/healthz`` and ``/metrics`` are served too.
+``bot.api.contract``; ``/v1/cases`` the key's workspace's cases (``bot.api.cases``). Every error
+is ``{"error": {"code", "message"}}``; unknown routes 404 and wrong methods 405 answer the same
+way. ``/healthz`` and ``/metrics`` are served too.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from aiohttp import web
 
 from bot import strings
 from bot.api.apikeys import ApiKey, ApiKeys, Scope
+from bot.api.cases import case_json, case_query, scope_of
 from bot.api.contract import (
-    Keep,
-    keep_stopped,
-    not_kept,
+    keep_with,
     outcome_json,
     read_receipt_image,
     receipt_entry,
+    refuse_unkept,
     screen_image,
+    settle_read,
 )
 from bot.api.conversation import ApiConversation, files_by_id, refs_for
 from bot.api.errors import ApiError, error_response
@@ -44,17 +46,13 @@ from bot.errors import EvidenceNotKept, StoreUnavailable
 from bot.models import IncomingMessage
 from bot.ops.http import add_routes
 from bot.ops.listen import BodyTimeout
-from bot.review.model import CaseStatus
 
 if TYPE_CHECKING:
-    from bot.review.keep import Preserved
     from bot.runtime import App
-    from safety.types import Verdict
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MAX_CASES = 1000
 CHANNEL = "api"  # the policy file's channel entry for API requests (defaults when absent)
 
 
@@ -79,6 +77,7 @@ class ApiServer:
         self.refusals = RefusalSummary(app.audit, window_s=s.api_refusal_window_s)
         self.throttle = SourceThrottle(s.api_max_auth_failures, window_s=s.api_refusal_window_s)
         self.idempotency = IdempotencyStore(app.redis) if app.redis is not None else None
+        self.keeper = app.pipeline.steps.keeper  # held and preserved files: bot.review.keep
 
     # -- routes ---------------------------------------------------------------------------
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -155,10 +154,8 @@ class ApiServer:
         async with self._admitted(request, message):
             conv = ApiConversation(message, files_by_id(upload.files))
             out = await self.app.one_shot().handle(conv)
-        if out.unkept and out.verdict is not None:  # fail closed, as /v1/screen does
-            await not_kept(self.app.audit, out.request_id, out.verdict, platform="api",
-                           user=key.name, images=[d.original_sha256 for d in out.decoded],
-                           name=", ".join(f.name for f in upload.files))
+        await refuse_unkept(out, self.app.audit, platform="api", user=key.name,
+                            name=", ".join(f.name for f in upload.files))
         status = 422 if not out.decoded and out.rejections else 200
         return _json(outcome_json(out), status)
 
@@ -170,13 +167,13 @@ class ApiServer:
         results = []
         async with self._admitted(request, message):
             for i, f in enumerate(upload.files):
-                rid = f"{request_id_for(message)}:{i}"
+                rid, lang = f"{request_id_for(message)}:{i}", upload.lang or "en"
                 got = await screen_image(
                     f.data, f.name, size=f.size, max_bytes=self._max_bytes(key),
                     text=upload.question, ingestor=s.ingestor, screener=s.screener,
                     policy=s.policy, audit=s.audit, channel=CHANNEL, platform="api",
-                    keep=self._keep(message, rid, upload.lang), request_id=rid, user=key.name,
-                    lang=upload.lang or "en")
+                    keep=keep_with(self.keeper, message, rid, lang=lang), request_id=rid,
+                    user=key.name, lang=lang)
                 results.append(got.as_json(f.name))
         usable = any("verdict" in r for r in results)
         return _json(results, 200 if usable else 422)
@@ -198,14 +195,9 @@ class ApiServer:
                     f.data, f.name, size=f.size, max_bytes=self._max_bytes(key),
                     ingestor=s.ingestor, screener=s.screener, policy=s.policy,
                     read=s.read_receipt, channel=CHANNEL, lang=upload.lang or "en")
-                if got.verdict is not None:
-                    await s.audit.write(s.audit.record(
-                        "verdict", f"{rid}:{i}", platform="api", user=key.name,
-                        images=[got.sha256], verdict=got.verdict))
-                    await keep_stopped(self._keep(message, f"{rid}:{i}", upload.lang),
-                                       got.verdict, f.data, got.sha256, got.pdq,
-                                       audit=s.audit, request_id=f"{rid}:{i}", platform="api",
-                                       user=key.name, name=f.name)
+                keep = keep_with(self.keeper, message, f"{rid}:{i}", lang=upload.lang or "en")
+                await settle_read(got, f.data, keep, audit=s.audit, request_id=f"{rid}:{i}",
+                                  platform="api", user=key.name, name=f.name)
                 entries.append(receipt_entry(
                     f.name, got.verdict.action.value if got.verdict else None, got.fields,
                     got.error))
@@ -217,21 +209,14 @@ class ApiServer:
         review = self.app.services.review
         if review is None:
             raise ApiError(503, "unavailable", "api.no_review")
-        status_text = request.query.get("status", "")
-        try:
-            status = CaseStatus(status_text) if status_text else None
-        except ValueError:
-            raise ApiError(400, "bad_value", "api.bad_value", field="status",
-                           expected=" / ".join(s.value for s in CaseStatus)) from None
-        limit_text = request.query.get("limit", "100")
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_CASES:
-            raise ApiError(400, "bad_value", "api.bad_value", field="limit",
-                           expected=f"a whole number 1..{MAX_CASES}")
-        found = await review.store.list(status, limit=int(limit_text))
+        status, limit = case_query(request.query)
+        workspace = scope_of(key)  # None: an operator's key
+        found = await review.store.list(status, limit=limit, workspace=workspace)
         await review.audit.write(review.audit.record(
             "review_view", "review:list", platform="api", user=key.name, action="list",
-            detail={"count": len(found), "status": status_text or None}))
-        return _json([c.summary() for c in found], 200)
+            detail={"count": len(found), "status": status.value if status else None,
+                    "workspace": workspace or "*"}))
+        return _json([case_json(c, review.audit.pseudonym) for c in found], 200)
 
     # -- steps ----------------------------------------------------------------------------
     async def _key(self, request: web.Request, scope: Scope) -> ApiKey:
@@ -276,18 +261,6 @@ class ApiServer:
                                thread=rid, message_id=rid, user=key.name, text=upload.question,
                                images=refs_for(upload.files), event_id=rid,
                                language=upload.lang, consent_confirmed=upload.consent)
-
-    def _keep(self, message: IncomingMessage, request_id: str, lang: str | None) -> Keep:
-        """Keep one file's evidence through the app's one keeper (``bot.review.keep``): a
-        case in the shared queue under this request's message and id."""
-        keeper = self.app.pipeline.steps.keeper
-
-        async def keep(verdict: Verdict, data: bytes, sha256: str, pdq: tuple[str, ...]
-                       ) -> Preserved:
-            return await keeper.keep_file(message, request_id, verdict, data, sha256=sha256,
-                                          pdq=pdq, language=lang or "en")
-
-        return keep
 
     def _max_bytes(self, key: ApiKey) -> int:
         _, tier = self.app.policy.tier_for(key.workspace)

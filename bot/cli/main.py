@@ -271,7 +271,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.api.contract import not_kept
+    from bot.api.contract import refuse_unkept
     from bot.app import build_app
     from bot.cli.local import CLI_USER
     from bot.cli.review import redis_client_if_up
@@ -287,15 +287,12 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
                                              consent=args.consent),
                                  show_progress=not args.json and sys.stderr.isatty())
         out = await app.pipeline.handle(conv)
-        if out.unkept and out.verdict is not None:  # fail closed: no verdict, audited
-            try:
-                await not_kept(app.audit, out.request_id, out.verdict, platform="cli",
-                               user=CLI_USER, images=[d.original_sha256 for d in out.decoded],
-                               name=", ".join(p.name for p in paths))
-            except EvidenceNotKept as exc:
-                print(f"miru: {exc.user_message('en', name=exc.params['name'])}",
-                      file=sys.stderr)
-                return EX_FAIL
+        try:  # evidence kept nowhere: no verdict, audited
+            await refuse_unkept(out, app.audit, platform="cli", user=CLI_USER,
+                                name=", ".join(p.name for p in paths))
+        except EvidenceNotKept as exc:
+            print(f"miru: {exc.user_message('en')}", file=sys.stderr)
+            return EX_FAIL
     finally:
         await app.close()
         if review_redis is not None:

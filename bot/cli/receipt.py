@@ -28,12 +28,17 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
-from bot.api.contract import PRESERVES, keep_stopped, read_receipt_image, receipt_entry
+from bot.api.contract import (
+    PRESERVES,
+    keep_stopped,
+    keep_with,
+    read_receipt_image,
+    receipt_entry,
+)
 from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_OK
-from bot.cli.local import CLI_USER, expand_paths
+from bot.cli.local import CLI_USER, cli_message, expand_paths
 from bot.cli.output import dumps
 from bot.cli.review import redis_client_if_up
-from bot.cli.screen import keep_for
 from bot.errors import EvidenceNotKept
 from bot.evidence.audit import AuditLog
 from bot.evidence.secrets import open_audit_log
@@ -138,8 +143,8 @@ async def _audit_and_keep(paths: list[str], results: list[Result], settings: Set
                 continue
             path = Path(paths[n])
             try:
-                await keep_stopped(keep_for(keeper, path, "", "receipt"), verdict, stopped[0],
-                                   sha, stopped[1], audit=audit, request_id=rid,
+                await keep_stopped(keep_with(keeper, cli_message([path], ""), rid), verdict,
+                                   stopped[0], sha, stopped[1], audit=audit, request_id=rid,
                                    platform="cli", user=CLI_USER, name=path.name)
             except EvidenceNotKept as exc:
                 unkept += 1

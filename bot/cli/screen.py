@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.api.contract import Keep, screen_image
+from bot.api.contract import keep_with, screen_image
 from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_OK
 from bot.cli.local import cli_message, expand_paths
 from bot.cli.output import dumps
 from bot.cli.review import redis_client_if_up
 from bot.errors import EvidenceNotKept
 from bot.evidence.secrets import open_audit_log
-from bot.review.keep import EvidenceKeeper, Preserved
+from bot.review.keep import EvidenceKeeper
 from bot.wiring import build_screening, open_evidence_keeper
 from config.settings import Settings
-from safety.types import Verdict
 
 
 async def screen_command(items: list[str], *, text: str, as_json: bool,
@@ -55,18 +54,6 @@ async def screen_command(items: list[str], *, text: str, as_json: bool,
     return EX_OK if usable else EX_DATAERR
 
 
-def keep_for(keeper: EvidenceKeeper, path: Path, text: str, prefix: str = "screen") -> Keep:
-    """Keep one file of the command line's through ``keeper``: a case (or the local folder)
-    under a message from ``cli`` naming the file, request id ``<prefix>:<sha256 prefix>``."""
-    async def keep(verdict: Verdict, data: bytes, sha256: str, pdq: tuple[str, ...]
-                   ) -> Preserved:
-        msg = cli_message([path], text)
-        return await keeper.keep_file(msg, f"{prefix}:{sha256[:16]}", verdict, data,
-                                      sha256=sha256, pdq=pdq)
-
-    return keep
-
-
 async def _screen_one(path: Path, text, ingestor, screener, policy, audit, as_json,
                       max_bytes, keeper: EvidenceKeeper) -> tuple[str, bool]:
     try:
@@ -75,9 +62,10 @@ async def _screen_one(path: Path, text, ingestor, screener, policy, audit, as_js
     except OSError as exc:
         return _rejected(path, "unreadable", f"cannot read {path.name}: {exc.strerror}",
                          as_json), False
+    keep = keep_with(keeper, cli_message([path], text))
     got = await screen_image(data, path.name, size=size, max_bytes=max_bytes, text=text,
                              ingestor=ingestor, screener=screener, policy=policy, audit=audit,
-                             channel="cli", platform="cli", keep=keep_for(keeper, path, text))
+                             channel="cli", platform="cli", keep=keep)
     if got.error is not None:
         return _rejected(path, got.error[0], got.error[1], as_json), False
     if as_json:
