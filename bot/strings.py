@@ -634,6 +634,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このスレッドはすでに経費スレッドです（現在 {count} 件）。",
     },
     "receipts.card_head": {"en": "Receipt #{n}", "ja": "レシート #{n}"},
+    "receipts.check_field": {
+        "en": "Check {field}: the vision model read “{value}”.",
+        "ja": "{field}を確認してください（画像モデルの読み取り:「{value}」）。",
+    },
     "receipts.unsure_legend": {
         "en": "⚠ = not sure, please check; reply to correct.",
         "ja": "⚠ は読み取りに自信のない項目です。確認し、違っていれば返信で訂正してください。",

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from bot.models import IncomingMessage
     from bot.receipts.model import Receipt
     from bot.review.keep import EvidenceKeeper, Preserved
-    from bot.services import ScreenerLike
+    from bot.services import AgeStageLike, ScreenerLike
     from config.policy import PolicyConfig
 
 
@@ -158,7 +158,8 @@ class Screened:
 async def screen_image(data: bytes, name: str, *, size: int, max_bytes: int, text: str,
                        ingestor: Ingestor, screener: ScreenerLike, policy: PolicyConfig,
                        audit: AuditLog, channel: str, platform: str, keep: Keep | None,
-                       request_id: str = "", user: str = "", lang: str = "en") -> Screened:
+                       request_id: str = "", user: str = "", lang: str = "en",
+                       age_stage: AgeStageLike | None = None) -> Screened:
     """Decode and screen one file alone and audit its verdict (``request_id`` defaults to
     ``screen:<sha256 prefix>``); a verdict that preserves is kept through ``keep`` first
     (``keep_stopped``: raises ``EvidenceNotKept`` when it cannot be). ``size`` is the file's
@@ -168,7 +169,10 @@ async def screen_image(data: bytes, name: str, *, size: int, max_bytes: int, tex
         decoded = await ingestor.decode(data, name=name)
     except InputRejected as exc:
         return Screened(None, None, (exc.code, exc.user_message(lang, name=name)))
-    verdict = await screener.screen([decoded], context_for(policy, channel, text))
+    ctx = context_for(policy, channel, text)
+    verdict = await screener.screen([decoded], ctx)
+    if age_stage is not None:  # a vision model's second stage, as on the chat path
+        verdict = await age_stage.screened(decoded, text, verdict, ctx, policy)
     rid = request_id or f"screen:{decoded.original_sha256[:16]}"
     await audit.write(audit.record(
         "verdict", rid, platform=platform, user=user, images=[decoded.original_sha256],

@@ -173,7 +173,7 @@ class ApiServer:
                     text=upload.question, ingestor=s.ingestor, screener=s.screener,
                     policy=s.policy, audit=s.audit, channel=CHANNEL, platform="api",
                     keep=keep_with(self.keeper, message, rid, lang=lang), request_id=rid,
-                    user=key.name, lang=lang)
+                    user=key.name, lang=lang, age_stage=s.age_stage)
                 results.append(got.as_json(f.name))
         usable = any("verdict" in r for r in results)
         return _json(results, 200 if usable else 422)
