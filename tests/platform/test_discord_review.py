@@ -16,6 +16,7 @@ from bot.evidence.audit import verify
 from bot.evidence.secrets import chain_key
 from tests.platform.discord_stack import discord_settings, discord_stack
 from tests.platform.discord_standin import DiscordStandIn
+from tests.platform.discord_standin_payloads import Perm
 from tests.platform.slack_stack import COFFEE, SafetyModels
 from tests.platform.test_discord_app import posts_in, until
 
@@ -82,9 +83,13 @@ async def test_held_card_preview_refusal_one_approval_and_the_answer(
 
         # Reveal: a copy without metadata in a DM to the moderator (deletable by Miru, unlike
         # an ephemeral reply), tracked; deleted once the case is decided
+        dm = discord_standin.dm_channel(int(discord_standin.user("bob")["id"]))
+        discord_standin._denied[dm] = Perm.SEND_MESSAGES  # bob's DMs closed: nothing revealed
+        closed = await _press(discord_standin, card, buttons["reveal"], "bob")
+        assert "could not send you a direct message" in closed
+        del discord_standin._denied[dm]
         revealed = await _press(discord_standin, card, buttons["reveal"], "bob")
         assert "in your direct messages" in revealed
-        dm = discord_standin.dm_channel(int(discord_standin.user("bob")["id"]))
         [copy] = [m for m in discord_standin.messages.values()
                   if int(m["channel_id"]) == dm and m.get("attachments")]
         hosted = [h.data for path, h in discord_standin.cdn._files.items()
