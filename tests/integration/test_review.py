@@ -35,7 +35,9 @@ DAY = 24 * 3600
 
 
 async def _clear(r: Redis) -> None:
-    for pattern in ("miru:review:*", "miru:quarantine:*"):
+    """Cases, evidence and any thread's stored images: the no-plaintext checks scan the whole
+    database, and an earlier module's stored copy of the same sample photo is not this one's."""
+    for pattern in ("miru:review:*", "miru:quarantine:*", "miru:thread:*"):
         async for key in r.scan_iter(match=pattern, count=500):
             await r.delete(key)
 
