@@ -24,6 +24,9 @@ from config.policy import PolicyConfig, load_policy
 from tests.clirun import cli_env, miru
 from tests.conftest import redis_client
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 NOW = datetime(2026, 11, 28, 15, 30, tzinfo=UTC).timestamp()
 
 
