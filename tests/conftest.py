@@ -27,7 +27,7 @@ import io
 import multiprocessing.process
 import os
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,7 +39,6 @@ from hypothesis import settings as hypothesis_settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.models import Answer, AnswerRequest
 from bot.stores.redis_base import (
     RedisLike,
     SyncRedisLike,
@@ -48,6 +47,7 @@ from bot.stores.redis_base import (
     open_sync_client,
 )
 from config.settings import Settings, load_settings
+from tests.fakes import CountingEngine
 from tests.rediscluster import LocalCluster
 
 hypothesis_settings.register_profile(
@@ -277,30 +277,6 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return load_settings(**values)
 
     return make
-
-
-class CountingEngine:
-    """A stand-in for a vision model where counting calls is the point of the test: it records
-    every request it is asked and answers with what it was given."""
-
-    name = "counting"
-    model_id = "counting-engine"
-
-    def __init__(self) -> None:
-        self.requests: list[AnswerRequest] = []
-
-    async def answer(self, request: AnswerRequest) -> Answer:
-        self.requests.append(request)
-        text = f"saw {len(request.images)} image(s); asked: {request.question}"
-        return Answer(text=text, engine=self.name, model=self.model_id)
-
-    async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
-        answer = await self.answer(request)
-        yield answer.text[: len(answer.text) // 2]
-        yield answer.text
-
-    async def close(self) -> None:
-        return None
 
 
 @pytest.fixture
