@@ -43,6 +43,7 @@ from bot.wiring import (
     hashlist_rescan,
     memory_store,
     ocr_context_for,
+    ocr_frame_for,
     one_shot_memory,
     open_ledger,
     open_review,
@@ -153,7 +154,8 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         memory=memory or memory_store(settings, policy, redis, clock),
         state=state or state_store(redis, consumer, clock), quarantine=quarantine,
         privacy_op=wants_privacy_op, clean_image=clean_image, quality=quality,
-        ocr_context=ocr_context_for(ocr), engine_note=note, clock=clock,
+        ocr_context=ocr_context_for(ocr), ocr_frame=ocr_frame_for(ocr), engine_note=note,
+        clock=clock,
         # expense threads keep their ledgers (and receipt images, encrypted) in Redis
         ledger=ledger, receipt_images=receipt_images,
         read_receipt=receipt_reader(ocr) if redis is not None else None,

@@ -54,6 +54,9 @@ class Services:
     clean_image: Callable[..., bytes]
     quality: Callable[[Image], list[QualityHint]]
     ocr_context: Callable[[Image, str], str] | None = None
+    # The text in a fresh image, read once from its screening frame after the hash lists let it
+    # pass: the policy reads its cues, and the answer's OCR block reuses it
+    ocr_frame: Callable[[DecodedImage], str] | None = None
     pending_ttl_s: int = 15 * 60
     delivery_wait_s: float = 1.0  # first back-off between tries of a reply the platform refused
     engine_note: str = ""

@@ -530,6 +530,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "（記憶はオフです: この内容は保存していません。続けて質問するときは画像を添えて"
               "もう一度メンションしてください。）",
     },
+    "history.stored_left_out": {
+        "en": "(I used the {used} most recent images of this thread; the {left} older ones were "
+              "left out. To ask about one of them, post it again.)",
+        "ja": "（このスレッドの画像のうち新しい {used} 枚を使いました。古い {left} 枚は使って"
+              "いません。その画像について聞くときは、もう一度投稿してください。）",
+    },
     "ask.no_image": {
         "en": "Please attach an image with your question.",
         "ja": "質問と一緒に画像を添付してください。",

@@ -124,10 +124,19 @@ class Pipeline:
                                         Status.FAILED)
             else:
                 key = "ask.no_image" if keep else "history.off_no_image"
-                await self.steps.finish(conv, out, delivery, ReplyKind.INFO,
-                                        strings.t(key, out.language), None)
+                text = strings.t(key, out.language)
+
+                async def context() -> None:  # "this is my 14 year old daughter", then an image
+                    if remembered and msg.text.strip():
+                        await self._remember(msg, out, text)
+
+                await self.steps.finish(conv, out, delivery, ReplyKind.INFO, text, None,
+                                        on_delivered=context)
             return
-        out.stored = stored
+        out.stored, out.history = stored, history
+        if out.left_out:
+            out.notes.append(strings.t("history.stored_left_out", out.language,
+                                       left=out.left_out, used=len(stored)))
         verdict = await self.steps.screen(msg, out)
         if msg.review_case and verdict.action is Action.HOLD:
             verdict = await self.steps.approved(msg, out, verdict)
@@ -140,14 +149,17 @@ class Pipeline:
             img = await self.s.ingestor.process(raw[d.index], d, blur=blur)
             out.images.append(replace(
                 img, findings=_own_findings(verdict, d.index),
-                consent_confirmed=msg.consent_confirmed, uploader=msg.user))
+                consent_confirmed=msg.consent_confirmed, uploader=msg.user,
+                ocr_text=out.image_texts.get(d.index, "")))
         await self._answer(conv, out, delivery, history, remembered)
 
     async def _recall(self, msg: IncomingMessage, out: Outcome
                       ) -> tuple[tuple[Turn, ...], list[Image], bool]:
         try:
             state = await self.s.memory.load(msg.thread_key)
-            stored = await self.s.memory.get_images(msg.thread_key, state.image_ids)
+            cap = self.s.settings.max_stored_images  # the most recent; the rest are named
+            out.left_out = max(0, len(state.image_ids) - cap)
+            stored = await self.s.memory.get_images(msg.thread_key, state.image_ids[-cap:])
             return state.turns, stored, True
         except StoreUnavailable:
             out.notes.append(strings.t("store.no_memory", out.language))
@@ -162,7 +174,7 @@ class Pipeline:
             return
         if not await delivery.claim():  # another run of this job answers; stream nothing
             return
-        await self._read_text(out.images)
+        await self._read_text(out.images, out.image_texts)
         images = tuple(out.stored) + tuple(out.images)
         request = AnswerRequest(images=images, question=msg.text, history=history,
                                 language=lang, ocr_text=self._ocr_block(images))
@@ -229,12 +241,15 @@ class Pipeline:
                                 strings.t(key, out.language), Status.ANSWERED,
                                 attachments=tuple(files))
 
-    async def _read_text(self, images: list[Image]) -> None:
-        """OCR each fresh image once (kept with it in the thread); none for the OCR engine,
-        which reads the images itself. A failed read leaves the image without OCR text."""
+    async def _read_text(self, images: list[Image], read: dict[int, str]) -> None:
+        """OCR each fresh image once (kept with it in the thread): an image whose text was
+        read for the policy (``read``, by index) keeps that; none for the OCR engine, which
+        reads the images itself. A failed read leaves the image without OCR text."""
         if self.s.ocr_context is None or self.s.engine.name == "ocr":
             return
         for n, img in enumerate(images):
+            if img.index in read:
+                continue
             try:
                 text = await asyncio.to_thread(self.s.ocr_context, img, "auto")
             except MiruError:

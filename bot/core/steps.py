@@ -8,8 +8,9 @@ images meet exactly the same fetch, gates, verdict replies and audit as every ot
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -34,12 +35,14 @@ from bot.models import (
 )
 from bot.ports import Conversation
 from bot.services import Services
-from safety.policy import combine, context_for, redecide
-from safety.types import Action, Verdict
+from safety.context import cue_findings, text_parts
+from safety.policy import combine, context_for, decide_again, redecide
+from safety.types import Action, DecodedImage, Finding, Verdict
 
 log = logging.getLogger(__name__)
 
 _STOPS = (Action.HOLD, Action.BLOCK, Action.BLOCK_AND_PRESERVE)
+OCR_TIMEOUT_S = 30.0  # reading one image's text before the decision
 
 
 class Branch(Protocol):
@@ -86,15 +89,27 @@ class Steps:
     async def screen(self, msg: IncomingMessage, out: Outcome) -> Verdict:
         """Fresh images through the gates, stored ones from their kept findings and their
         hashes matched against the hash lists as they are now (a list may have grown since
-        the image was stored): all with this message's text and the channel's policy as it is
-        now."""
+        the image was stored): all with the channel's policy as it is now and the minor cues
+        of every text that bears on the request, found once (``safety.context``, in a worker
+        thread): this message, the thread's turns the answer uses (``out.history``), the
+        stored images' text and, once the hash lists let them pass, the fresh images' text
+        (read here, once: the answer's OCR block reuses it)."""
         ctx = context_for(self.s.policy, msg.channel, msg.text,
                           consent_confirmed=msg.consent_confirmed,
                           platform_audience=msg.platform_audience)
+        turns = [t.text for t in out.history if t.role == "user"]
+        ctx = replace(ctx, cues=await self._cues(
+            msg.text, turns, [img.ocr_text for img in out.stored]))
         parts: list[Verdict] = []
         if out.decoded:
             with self.s.metrics.time("gates"):
-                parts.append(await self.s.screener.screen(out.decoded, ctx))
+                fresh = await self.s.screener.screen(out.decoded, ctx)
+            if not any(f.code == "hash_match" for f in fresh.findings):
+                extra = await self._cues("", (), await self._image_texts(out))
+                if extra:
+                    ctx = replace(ctx, cues=(*(ctx.cues or ()), *extra))
+                    fresh = decide_again(fresh, ctx, self.s.policy)
+            parts.append(fresh)
         first_stored = len(msg.images)  # stored findings get indices no fresh image has
         for k, img in enumerate(out.stored):
             listed = (self.s.hashes.match(img.original_sha256, img.pdq, first_stored + k)
@@ -110,9 +125,37 @@ class Steps:
         verdict = combine(parts)
         out.verdict = verdict
         self.s.metrics.verdicts.labels(verdict.action.value).inc()
-        await self.audit(msg, out, "verdict", verdict=verdict,
-                          detail={"stored_images": len(out.stored)} if out.stored else None)
+        detail = {**({"stored_images": len(out.stored)} if out.stored else {}),
+                  **({"left_out": out.left_out} if out.left_out else {})}
+        await self.audit(msg, out, "verdict", verdict=verdict, detail=detail or None)
         return verdict
+
+    async def _cues(self, message: str, turns: Sequence[str], image_texts: Sequence[str]
+                    ) -> tuple[Finding, ...]:
+        """The minor cues of these texts, each with its source; off the event loop."""
+        parts = text_parts(message, turns, image_texts)
+        if not parts:
+            return ()
+        return await asyncio.to_thread(cue_findings, parts, self.s.policy.cues)
+
+    async def _image_texts(self, out: Outcome) -> list[str]:
+        """Read each fresh image's text once (``Services.ocr_frame``), in worker threads;
+        kept in ``out.image_texts`` for the answer. A failed or slow read is no text."""
+        read = self.s.ocr_frame
+        if read is None:
+            return []
+
+        async def one(image: DecodedImage) -> None:
+            try:
+                text = await asyncio.wait_for(asyncio.to_thread(read, image), OCR_TIMEOUT_S)
+            except Exception as exc:  # no text is the outcome of any failure
+                log.warning("image text not read for image %d: %s", image.index,
+                            type(exc).__name__)
+                return
+            out.image_texts[image.index] = text
+
+        await asyncio.gather(*(one(d) for d in out.decoded if d.frames))
+        return [out.image_texts[d.index] for d in out.decoded if d.index in out.image_texts]
 
     async def drop_stored(self, msg: IncomingMessage, out: Outcome) -> None:
         """Stored images the policy now stops leave the thread; preserved where the rule says."""
