@@ -25,6 +25,7 @@ from bot.health import SetupHealth
 from bot.imaging.ingest import IngestLimits, Ingestor
 from bot.imaging.privacy import clean_image, wants_privacy_op
 from bot.jobs.queue import JobQueue
+from bot.ops.metrics import Metrics
 from bot.ports import SYSTEM_CLOCK, Adapters, Clock
 from bot.review.cards import ReviewCards, ReviewNotices
 from bot.review.desk import CaseCards
@@ -147,8 +148,10 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
                              else no_cards)
     ledger, receipt_images = (open_ledger(settings, policy, redis, clock)
                               if redis is not None else (None, None))
+    metrics = Metrics()
+    quotas = Quotas(redis, policy, metrics) if redis is not None else None
     services = Services(
-        settings=settings, policy=policy,
+        settings=settings, policy=policy, metrics=metrics, quotas=quotas,
         ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
         screener=screener, engine=engine, audit=audit,
         memory=memory or memory_store(settings, policy, redis, clock),
@@ -162,7 +165,6 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         review=review, review_cards=cards, hashes=hashes,
     )
     queue = JobQueue(redis, consumer=consumer) if redis is not None else None
-    quotas = Quotas(redis, policy, services.metrics) if redis is not None else None
     return assemble(settings, services, redis=redis, queue=queue, quotas=quotas,
                     adapters=adapters, one_shot=one_shot, directories=directories,
                     health=health)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from bot.models import Image
+from bot.models import Image, IncomingMessage
 from bot.ops.metrics import Metrics
 from bot.ports import SYSTEM_CLOCK, Clock, HashMatcher
 from safety.types import DecodedImage, ScreenContext, Verdict
@@ -29,6 +30,29 @@ if TYPE_CHECKING:
     from bot.vision.base import Engine
     from config.policy import PolicyConfig
     from config.settings import Settings
+
+
+class Admitted(Protocol):
+    """What a quota check answers (``bot.core.quota.Admission``)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def scope(self) -> str | None: ...
+
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def reset_at(self) -> datetime | None: ...
+
+
+class StoredQuota(Protocol):
+    """Counts the thread's stored images a request uses (``bot.core.quota.Quotas``)."""
+
+    async def admit_stored(self, message: IncomingMessage, request_id: str, images: int,
+                           now: float | None = None) -> Admitted: ...
 
 
 class ScreenerLike(Protocol):
@@ -69,4 +93,6 @@ class Services:
     # The hash lists every stored image is matched against again at each use (None: no lists)
     hashes: HashMatcher | None = None
     clock: Clock = SYSTEM_CLOCK  # time for stamps and quotas (build_app's ``clock=``)
+    # The workspaces' quotas (with Redis): a request's stored images count against them too
+    quotas: StoredQuota | None = None
 

@@ -134,6 +134,8 @@ class Pipeline:
                                         on_delivered=context)
             return
         out.stored, out.history = stored, history
+        if not await self.steps.charge_stored(conv, out, delivery):
+            return
         if out.left_out:
             out.notes.append(strings.t("history.stored_left_out", out.language,
                                        left=out.left_out, used=len(stored)))

@@ -8,15 +8,15 @@ images meet exactly the same fetch, gates, verdict replies and audit as every ot
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Protocol
 
 from bot import strings
 from bot.core.delivery import Delivery
 from bot.core.outcome import Outcome, Rejection
+from bot.core.request_text import cues_of, read_texts
 from bot.errors import (
     FetchError,
     InputRejected,
@@ -35,14 +35,12 @@ from bot.models import (
 )
 from bot.ports import Conversation
 from bot.services import Services
-from safety.context import cue_findings, text_parts
 from safety.policy import combine, context_for, decide_again, redecide
-from safety.types import Action, DecodedImage, Finding, Verdict
+from safety.types import Action, Verdict
 
 log = logging.getLogger(__name__)
 
 _STOPS = (Action.HOLD, Action.BLOCK, Action.BLOCK_AND_PRESERVE)
-OCR_TIMEOUT_S = 30.0  # reading one image's text before the decision
 
 
 class Branch(Protocol):
@@ -98,14 +96,16 @@ class Steps:
                           consent_confirmed=msg.consent_confirmed,
                           platform_audience=msg.platform_audience)
         turns = [t.text for t in out.history if t.role == "user"]
-        ctx = replace(ctx, cues=await self._cues(
-            msg.text, turns, [img.ocr_text for img in out.stored]))
+        cues = self.s.policy.cues
+        ctx = replace(ctx, cues=await cues_of(cues, msg.text, turns,
+                                              [img.ocr_text for img in out.stored]))
         parts: list[Verdict] = []
         if out.decoded:
             with self.s.metrics.time("gates"):
                 fresh = await self.s.screener.screen(out.decoded, ctx)
             if not any(f.code == "hash_match" for f in fresh.findings):
-                extra = await self._cues("", (), await self._image_texts(out))
+                texts = await read_texts(self.s.ocr_frame, out.decoded, out.image_texts)
+                extra = await cues_of(cues, "", (), texts)
                 if extra:
                     ctx = replace(ctx, cues=(*(ctx.cues or ()), *extra))
                     fresh = decide_again(fresh, ctx, self.s.policy)
@@ -130,32 +130,26 @@ class Steps:
         await self.audit(msg, out, "verdict", verdict=verdict, detail=detail or None)
         return verdict
 
-    async def _cues(self, message: str, turns: Sequence[str], image_texts: Sequence[str]
-                    ) -> tuple[Finding, ...]:
-        """The minor cues of these texts, each with its source; off the event loop."""
-        parts = text_parts(message, turns, image_texts)
-        if not parts:
-            return ()
-        return await asyncio.to_thread(cue_findings, parts, self.s.policy.cues)
-
-    async def _image_texts(self, out: Outcome) -> list[str]:
-        """Read each fresh image's text once (``Services.ocr_frame``), in worker threads;
-        kept in ``out.image_texts`` for the answer. A failed or slow read is no text."""
-        read = self.s.ocr_frame
-        if read is None:
-            return []
-
-        async def one(image: DecodedImage) -> None:
-            try:
-                text = await asyncio.wait_for(asyncio.to_thread(read, image), OCR_TIMEOUT_S)
-            except Exception as exc:  # no text is the outcome of any failure
-                log.warning("image text not read for image %d: %s", image.index,
-                            type(exc).__name__)
-                return
-            out.image_texts[image.index] = text
-
-        await asyncio.gather(*(one(d) for d in out.decoded if d.frames))
-        return [out.image_texts[d.index] for d in out.decoded if d.index in out.image_texts]
+    async def charge_stored(self, conv: Conversation, out: Outcome, delivery: Delivery
+                            ) -> bool:
+        """The thread's images this request uses count against the workspace's quotas like
+        fresh ones (issue 19: a follow-up cost nothing). Over a quota: the user is told what
+        ran out and when it resets, it is audited, and False."""
+        msg = conv.message
+        if self.s.quotas is None or not out.stored or msg.review_case:
+            return True
+        admission = await self.s.quotas.admit_stored(msg, out.request_id, len(out.stored),
+                                                     now=self.s.clock.now())
+        if admission.ok:
+            return True
+        await self.audit(msg, out, "quota_refused", detail={
+            "scope": admission.scope, "limit": admission.limit, "stored_images": len(out.stored)})
+        reset = (admission.reset_at.strftime("%Y-%m-%d %H:%M UTC")
+                 if admission.reset_at is not None else "")
+        await self.finish(conv, out, delivery, ReplyKind.INFO, strings.t(
+            f"quota.{admission.scope}", out.language, limit=admission.limit, reset=reset),
+            Status.FAILED)
+        return False
 
     async def drop_stored(self, msg: IncomingMessage, out: Outcome) -> None:
         """Stored images the policy now stops leave the thread; preserved where the rule says."""
