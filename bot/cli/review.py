@@ -129,7 +129,7 @@ async def _show(review: Review, actor: Actor, case_id: str, as_json: bool) -> in
         for k, v in info.items():
             print(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}")
         lines = signal_lines(case.signals, limit=MAX_SIGNALS)
-        print(f"age signals: {'' if lines else 'none'}")
+        print("age signals:" if lines else "age signals: none")
         for line in lines:
             print(f"  - {line}")
         if case.action == "block_and_preserve":
