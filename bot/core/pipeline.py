@@ -6,8 +6,10 @@ With history off (the user's choice or the channel's policy) nothing is recalled
 and no thread is marked active; the audit log records as always.
 
 Every request that uses images is decided again: fresh images by the gates, images kept in the
-thread from the findings stored with them, both with this message's text and the channel's
-current policy (a follow-up "she is 14" is screened like the first post). A stored image whose
+thread (the most recent ``MIRU_MAX_STORED_IMAGES``, counted against the quota) from the findings
+stored with them, all with the minor cues of the message, the thread's recent turns and the
+images' text (found once, off the loop: ``bot.core.request_text``) and the channel's current
+policy (a follow-up "she is 14" is screened like the first post). A stored image whose
 own verdict now stops it is dropped from the thread, and that is audited.
 
 No exception leaves ``handle``: the user gets a reply, the audit log a record (when it can be
