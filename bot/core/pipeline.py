@@ -29,6 +29,7 @@ from bot import strings
 from bot.core.access import at_least
 from bot.core.account import Account
 from bot.core.delivery import Delivery
+from bot.core.followups import charge_stored, recall
 from bot.core.hints import hints_bear_on
 from bot.core.outcome import Outcome, Rejection, request_id_for
 from bot.core.safetext import neutralise
@@ -114,7 +115,8 @@ class Pipeline:
             return
         raw = await self.steps.ingest(conv, out)
         keep = await self.account.keeps_history(msg)
-        history, stored, remembered = await self._recall(msg, out) if keep else ((), [], False)
+        history, stored, remembered = (await recall(self.s, msg, out) if keep
+                                       else ((), [], False))
         if not keep:
             out.notes.append(strings.t("history.off_note", out.language))
         if not out.decoded and not stored:
@@ -136,7 +138,7 @@ class Pipeline:
                                         on_delivered=context)
             return
         out.stored, out.history = stored, history
-        if not await self.steps.charge_stored(conv, out, delivery):
+        if not await charge_stored(self.steps, conv, out, delivery):
             return
         if out.left_out:
             out.notes.append(strings.t("history.stored_left_out", out.language,
@@ -156,18 +158,6 @@ class Pipeline:
                 consent_confirmed=msg.consent_confirmed, uploader=msg.user,
                 ocr_text=out.image_texts.get(d.index, "")))
         await self._answer(conv, out, delivery, history, remembered)
-
-    async def _recall(self, msg: IncomingMessage, out: Outcome
-                      ) -> tuple[tuple[Turn, ...], list[Image], bool]:
-        try:
-            state = await self.s.memory.load(msg.thread_key)
-            cap = self.s.settings.max_stored_images  # the most recent; the rest are named
-            out.left_out = max(0, len(state.image_ids) - cap)
-            stored = await self.s.memory.get_images(msg.thread_key, state.image_ids[-cap:])
-            return state.turns, stored, True
-        except StoreUnavailable:
-            out.notes.append(strings.t("store.no_memory", out.language))
-            return (), [], False
 
     async def _answer(self, conv: Conversation, out: Outcome, delivery: Delivery,
                       history: tuple[Turn, ...], remembered: bool) -> None:

@@ -130,27 +130,6 @@ class Steps:
         await self.audit(msg, out, "verdict", verdict=verdict, detail=detail or None)
         return verdict
 
-    async def charge_stored(self, conv: Conversation, out: Outcome, delivery: Delivery
-                            ) -> bool:
-        """The thread's images this request uses count against the workspace's quotas like
-        fresh ones (issue 19: a follow-up cost nothing). Over a quota: the user is told what
-        ran out and when it resets, it is audited, and False."""
-        msg = conv.message
-        if self.s.quotas is None or not out.stored or msg.review_case:
-            return True
-        admission = await self.s.quotas.admit_stored(msg, out.request_id, len(out.stored),
-                                                     now=self.s.clock.now())
-        if admission.ok:
-            return True
-        await self.audit(msg, out, "quota_refused", detail={
-            "scope": admission.scope, "limit": admission.limit, "stored_images": len(out.stored)})
-        reset = (admission.reset_at.strftime("%Y-%m-%d %H:%M UTC")
-                 if admission.reset_at is not None else "")
-        await self.finish(conv, out, delivery, ReplyKind.INFO, strings.t(
-            f"quota.{admission.scope}", out.language, limit=admission.limit, reset=reset),
-            Status.FAILED)
-        return False
-
     async def drop_stored(self, msg: IncomingMessage, out: Outcome) -> None:
         """Stored images the policy now stops leave the thread; preserved where the rule says."""
         assert out.verdict is not None
