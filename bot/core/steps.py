@@ -103,7 +103,7 @@ class Steps:
         if out.decoded:
             with self.s.metrics.time("gates"):
                 fresh = await self.s.screener.screen(out.decoded, ctx)
-            if not any(f.code == "hash_match" for f in fresh.findings):
+            if fresh.action is not Action.BLOCK_AND_PRESERVE:  # text can still change it
                 texts = await read_texts(self.s.ocr_frame, out.decoded, out.image_texts)
                 extra = await cues_of(cues, "", (), texts)
                 if extra:
