@@ -15,7 +15,6 @@ Prints figures; never fails on time.
 
 from __future__ import annotations
 
-# ruff: noqa: E402  (the imports follow the sys.path fix below)
 import argparse
 import asyncio
 import statistics
@@ -25,11 +24,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path, where bench/queue.py would shadow the
-# standard library's queue (asyncio's Redis client imports it): the project's root instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import build_app
 from bot.core.outcome import Outcome
