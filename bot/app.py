@@ -43,6 +43,7 @@ from bot.wiring import (
     hash_gate,
     hashlist_rescan,
     memory_store,
+    model_checks,
     ocr_context_for,
     ocr_frame_for,
     one_shot_memory,
@@ -150,6 +151,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
                               if redis is not None else (None, None))
     metrics = Metrics()
     quotas = Quotas(redis, policy, metrics) if redis is not None else None
+    age_stage, receipt_opinion = model_checks(settings, engine)
     services = Services(
         settings=settings, policy=policy, metrics=metrics, quotas=quotas,
         ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
@@ -163,6 +165,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         ledger=ledger, receipt_images=receipt_images,
         read_receipt=receipt_reader(ocr) if redis is not None else None,
         review=review, review_cards=cards, hashes=hashes,
+        age_stage=age_stage, receipt_opinion=receipt_opinion,
     )
     queue = JobQueue(redis, consumer=consumer) if redis is not None else None
     return assemble(settings, services, redis=redis, queue=queue, quotas=quotas,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.models import Image, IncomingMessage
 from bot.ops.metrics import Metrics
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.receipts.images import ReceiptImages
     from bot.receipts.ledger import Ledger
     from bot.receipts.model import Receipt
+    from bot.receipts.opinion import ReceiptOpinion
     from bot.review.model import Case
     from bot.review.service import Review
     from bot.stores.base import StateStore, ThreadMemory
@@ -53,6 +54,17 @@ class StoredQuota(Protocol):
 
     async def admit_stored(self, message: IncomingMessage, request_id: str, images: int,
                            now: float | None = None) -> Admitted: ...
+
+
+class AgeStageLike(Protocol):
+    """The age signal's second stage (``bot.core.age_stage.AgeStage``)."""
+
+    async def __call__(self, msg: IncomingMessage, out: Any, verdict: Verdict,
+                       ctx: ScreenContext, policy: PolicyConfig, memory: ThreadMemory
+                       ) -> Verdict: ...
+
+    async def screened(self, decoded: DecodedImage, text: str, verdict: Verdict,
+                       ctx: ScreenContext, policy: PolicyConfig) -> Verdict: ...
 
 
 class ScreenerLike(Protocol):
@@ -95,4 +107,8 @@ class Services:
     clock: Clock = SYSTEM_CLOCK  # time for stamps and quotas (build_app's ``clock=``)
     # The workspaces' quotas (with Redis): a request's stored images count against them too
     quotas: StoredQuota | None = None
+    # The age signal's second stage (bot.core.age_stage.AgeStage): None without a model
+    age_stage: AgeStageLike | None = None
+    # A vision model's second reading of a receipt (bot.receipts.opinion): None without one
+    receipt_opinion: Callable[..., Awaitable[ReceiptOpinion]] | None = None
 

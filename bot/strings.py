@@ -80,6 +80,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "review.signal.minor_cue": {"en": "minor cue", "ja": "未成年の手がかり"},
     "review.signal.minor_audience": {"en": "channel for minors", "ja": "未成年向けチャンネル"},
     "review.signal.minor_age_estimate": {"en": "age estimate", "ja": "推定年齢"},
+    "review.signal.minor_model": {"en": "model's yes", "ja": "モデルの判定"},
     "review.signal.other": {"en": "minor signal", "ja": "未成年のシグナル"},
     "review.source.message": {"en": "the message", "ja": "メッセージ"},
     "review.source.turn": {"en": "an earlier turn", "ja": "スレッドの前の発言"},
@@ -628,6 +629,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このスレッドはすでに経費スレッドです（現在 {count} 件）。",
     },
     "receipts.card_head": {"en": "Receipt #{n}", "ja": "レシート #{n}"},
+    "receipts.check_field": {
+        "en": "Check {field}: the vision model read “{value}”.",
+        "ja": "{field}を確認してください（画像モデルの読み取り:「{value}」）。",
+    },
     "receipts.unsure_legend": {
         "en": "⚠ = not sure, please check; reply to correct.",
         "ja": "⚠ は読み取りに自信のない項目です。確認し、違っていれば返信で訂正してください。",

@@ -18,6 +18,7 @@ from config.policy import Audience, ConsentMode
 FindingCode = Literal[
     "hash_match", "nudity_exposed", "nudity_covered", "nsfw_score", "face", "minor_cue",
     "minor_audience", "minor_age_estimate", "gate_error", "decode_error",
+    "minor_model", "model_error",  # the age signal's second stage (safety/second_stage.py)
 ]
 SignalSource = Literal["message", "turn", "image_text", "channel", "estimate", "model"]
 """Where a minor signal came from: this message's text, an earlier turn of the thread, text read

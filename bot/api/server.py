@@ -162,7 +162,7 @@ class ApiServer:
                     text=upload.question, ingestor=s.ingestor, screener=s.screener,
                     policy=s.policy, audit=s.audit, channel=CHANNEL, platform="api",
                     request_id=f"{request_id_for(message)}:{i}", user=key.name,
-                    lang=upload.lang or "en")
+                    lang=upload.lang or "en", age_stage=s.age_stage)
                 results.append(got.as_json(f.name))
         usable = any("verdict" in r for r in results)
         return _json(results, 200 if usable else 422)

@@ -20,9 +20,9 @@ from safety.types import REQUEST, Finding, Verdict
 
 MAX_LABEL = 40
 MAX_SIGNALS = 20
-MINOR_CODES = ("minor_cue", "minor_audience", "minor_age_estimate")
+MINOR_CODES = ("minor_cue", "minor_audience", "minor_age_estimate", "minor_model")
 _DEFAULT_SOURCE = {"minor_cue": "message", "minor_audience": "channel",
-                   "minor_age_estimate": "estimate"}
+                   "minor_age_estimate": "estimate", "minor_model": "model"}
 
 
 @dataclass(frozen=True)

@@ -94,8 +94,7 @@ def test_age_signals_name_every_source_and_never_more_than_the_cue() -> None:
         Finding("minor_cue", "cues", None, "age:12", image_index=REQUEST, source="image_text"),
         Finding("minor_age_estimate", "age", 16.4, "FACE_F", image_index=1, source="estimate"),
         Finding("minor_audience", "channel", None, "C1", image_index=REQUEST, source="channel"),
-        Finding("minor_model", "semantic", None, "school uniform", image_index=0,
-                source="model"))
+        Finding("minor_model", "model", 1.0, "school uniform", image_index=0))
     signals = age_signals(verdict)
     assert [(s.code, s.source) for s in signals] == [
         ("minor_cue", "turn"), ("minor_cue", "message"), ("minor_cue", "image_text"),
@@ -107,7 +106,7 @@ def test_age_signals_name_every_source_and_never_more_than_the_cue() -> None:
     assert lines[0] == "minor cue “age:14” from an earlier turn"
     assert lines[2].endswith("from text in an image")
     assert lines[3] == "age estimate “16” from a face in image 2"
-    assert lines[5] == "minor signal “school uniform” from the model's answer"
+    assert lines[5] == "model's yes “school uniform” from the model's answer"
 
 
 def test_signals_are_capped_and_round_trip_through_a_case() -> None:
