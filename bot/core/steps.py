@@ -8,6 +8,7 @@ images meet exactly the same fetch, gates, verdict replies and audit as every ot
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -90,8 +91,8 @@ class Steps:
         the image was stored): all with the channel's policy as it is now and the minor cues
         of every text that bears on the request, found once (``safety.context``, in a worker
         thread): this message, the thread's turns the answer uses (``out.history``), the
-        stored images' text and, once the hash lists let them pass, the fresh images' text
-        (read here, once: the answer's OCR block reuses it)."""
+        stored images' text and the fresh images' text (read here beside the gates, once,
+        never for an image a hash list names: the answer's OCR block reuses it)."""
         ctx = context_for(self.s.policy, msg.channel, msg.text,
                           consent_confirmed=msg.consent_confirmed,
                           platform_audience=msg.platform_audience)
@@ -101,10 +102,23 @@ class Steps:
                                               [img.ocr_text for img in out.stored]))
         parts: list[Verdict] = []
         if out.decoded:
-            with self.s.metrics.time("gates"):
-                fresh = await self.s.screener.screen(out.decoded, ctx)
-            if fresh.action is not Action.BLOCK_AND_PRESERVE:  # text can still change it
-                texts = await read_texts(self.s.ocr_frame, out.decoded, out.image_texts)
+            # the images' text is read beside the gates, never for an image a hash list names
+            named = self.s.hashes is not None and any(
+                self.s.hashes.match(d.original_sha256, d.pdq_variants, d.index)
+                for d in out.decoded)
+            reading = None if named else asyncio.ensure_future(
+                read_texts(self.s.ocr_frame, out.decoded, out.image_texts))
+            try:
+                with self.s.metrics.time("gates"):
+                    fresh = await self.s.screener.screen(out.decoded, ctx)
+            except BaseException:
+                if reading is not None:
+                    reading.cancel()
+                raise
+            if reading is not None and fresh.action is Action.BLOCK_AND_PRESERVE:
+                reading.cancel()  # nothing stricter: the text cannot change it
+            elif reading is not None:
+                texts = await reading
                 extra = await cues_of(cues, "", (), texts)
                 if extra:
                     ctx = replace(ctx, cues=(*(ctx.cues or ()), *extra))
