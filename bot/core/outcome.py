@@ -45,3 +45,9 @@ class Outcome:
     language: str = "en"
     notes: list[str] = field(default_factory=list)
     delivered: bool = False
+
+    @property
+    def unkept(self) -> bool:
+        """A held or preserved item's evidence could be kept nowhere (``Steps.preserve``):
+        the command line and the API then give no verdict."""
+        return any(n.startswith("preserve_failed:") for n in self.notes)
