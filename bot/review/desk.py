@@ -9,7 +9,8 @@ presses; the rules live here.
   case belongs elsewhere; every refusal is ephemeral and audited (``review_refused``). The
   command line (``miru review``) is the operator's and acts on every workspace's cases.
 - **Press**: approve (``hold`` cases only: the original request goes back on the queue and the
-  uploader gets the answer), reject, escalate (legal hold), reveal (``hold`` only, logged). One
+  uploader gets the answer; a case from the command line or the API, ``Case.answerable``, is only
+  marked approved, as ``miru review approve`` does), reject, escalate (legal hold), reveal (``hold`` only, logged). One
   decision per case (``ReviewStore.decide``); a stale press hears who decided and when; a case
   that is gone (expired, purged, lost with Redis) says so and decides nothing.
 - **Cards and notices** (``bot.review.cards``): a new case's card, and decisions taken on the
@@ -164,7 +165,9 @@ class ReviewDesk:
         if result.outcome == "decided":
             return PressResult("decided", strings.t("review.already", lang, **facts), case)
         uploader, delete = outcome_notice(case, decision, self.info(case.platform))
-        if decision is Decision.APPROVE:
+        if not case.answerable:  # the command line or the API: no thread, no worker's stream
+            uploader, delete = "", False
+        elif decision is Decision.APPROVE:
             await self.submit(self.review.continued(case))
         return PressResult("ok", strings.t("review.decided", lang, **facts), case,
                            uploader=uploader, delete=delete)
