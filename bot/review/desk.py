@@ -184,10 +184,12 @@ class ReviewDesk:
                                                workspace=workspace)
         return sum(1 for c in pending if c.platform == platform)
 
-    async def appeal(self, platform: str, user: str, case_id: str, lang: str) -> str:
-        """``/miru appeal CASE``: the uploader's rejected case goes back to the queue once;
-        its card is posted again (on the case's platform, where it shows cards)."""
-        outcome = await self.review.appeal(case_id, Actor(platform, user))
+    async def appeal(self, platform: str, user: str, case_id: str, lang: str, *,
+                     workspace: str) -> str:
+        """``/miru appeal CASE``: the uploader's rejected case goes back to the queue once,
+        asked from the case's own workspace (guild); its card is posted again (on the case's
+        platform, where it shows cards)."""
+        outcome = await self.review.appeal(case_id, Actor(platform, user), workspace=workspace)
         if outcome != "ok":
             return strings.t("review.appeal_refused", lang, case=case_id, why=outcome)
         case = await self.review.store.get(case_id)

@@ -229,17 +229,23 @@ class Review:
                 out.append(preview)
         return out
 
-    async def appeal(self, case_id: str, actor: Actor) -> str:
-        """The uploader sends a rejected case back to the queue, once. Returns ``ok``,
-        ``gone``, ``not_rejected``, ``already`` or ``not_yours``."""
+    async def appeal(self, case_id: str, actor: Actor, *, workspace: str) -> str:
+        """The uploader sends a rejected case back to the queue, once, from the case's own
+        platform and workspace (guild). Returns ``ok``, ``gone``, ``not_rejected``, ``already``
+        or ``not_yours`` (another user, or the same id in another workspace: told alike, the
+        audit record says which)."""
         case = await self.store.get(case_id)
+        why = ""
         if case is None:
             outcome = "gone"
         elif (case.platform, case.user) != (actor.platform, actor.user):
             outcome = "not_yours"
+        elif case.workspace != workspace:
+            outcome, why = "not_yours", "other_workspace"
         else:
             outcome = await self.store.appeal(case_id)
-        await self._audit_id("appeal", case_id, actor, action=outcome)
+        await self._audit_id("appeal", case_id, actor, action=outcome,
+                             detail={"why": why} if why else None)
         return outcome
 
     def continued(self, case: Case) -> IncomingMessage:

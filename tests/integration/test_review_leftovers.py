@@ -84,3 +84,24 @@ async def test_approving_an_api_case_by_button_queues_no_job(app, coffee_jpeg):
     chat = await _case(app, coffee_jpeg, platform="slack")
     await _desk(app, submitted).press(Presser("slack", "T01", "UMOD0001"), chat.id, "approve")
     assert [m.review_case for m in submitted] == [chat.id]
+
+
+async def test_an_appeal_from_another_workspace_is_refused_and_audited(app, coffee_jpeg):
+    """The uploader's platform and user id are not enough: the same id in another workspace
+    (guild) is refused with the same sentence as another user, and the attempt is audited."""
+    from bot.review.model import Decision
+
+    case = await _case(app, coffee_jpeg)
+    review = app.services.review
+    await review.decide(case.id, Decision.REJECT, Actor("slack", "UMOD0001"))
+    desk = _desk(app, [])
+    other = await desk.appeal("slack", "UUP00001", case.id, "en", workspace="T02")
+    stranger = await desk.appeal("slack", "USOMEONE", case.id, "en", workspace="T01")
+    assert other == stranger == f"Case {case.id} can't be appealed (not_yours)."
+    assert (await review.store.get(case.id)).status is CaseStatus.REJECTED
+    [refused, _] = [r for r in _audit(app) if r["kind"] == "appeal"]
+    assert refused["action"] == "not_yours"
+    assert refused["detail"] == {"case": case.id, "why": "other_workspace"}
+    ok = await desk.appeal("slack", "UUP00001", case.id, "en", workspace="T01")
+    assert "back with the moderators" in ok
+    assert (await review.store.get(case.id)).status is CaseStatus.PENDING
