@@ -10,9 +10,9 @@ presses; the rules live here.
   command line (``miru review``) is the operator's and acts on every workspace's cases.
 - **Press**: approve (``hold`` cases only: the original request goes back on the queue and the
   uploader gets the answer; a case from the command line or the API, ``Case.answerable``, is only
-  marked approved, as ``miru review approve`` does), reject, escalate (legal hold), reveal (``hold`` only, logged). One
-  decision per case (``ReviewStore.decide``); a stale press hears who decided and when; a case
-  that is gone (expired, purged, lost with Redis) says so and decides nothing.
+  marked approved, as ``miru review approve`` does), reject, escalate (legal hold), reveal
+  (``hold`` only, logged once the copy is posted, or as failed). One decision per case
+  (``ReviewStore.decide``); a stale press hears who decided and when; a case that is gone (expired, purged, lost with Redis) says so and decides nothing.
 - **Cards and notices** (``bot.review.cards``): a new case's card, and decisions taken on the
   command line, go out on the case's platform.
 
@@ -172,10 +172,15 @@ class ReviewDesk:
         return PressResult("ok", strings.t("review.decided", lang, **facts), case,
                            uploader=uploader, delete=delete)
 
-    async def revealed(self, case_id: str, post: RevealPost) -> None:
-        """The adapter posted a Reveal's copy (``post``): tracked until the case is decided
-        or purged, then deleted by a worker of the platform (``bot.review.reveals``)."""
-        await self.review.revealed(case_id, post)
+    async def revealed(self, case_id: str, post: RevealPost, *, by: str = "") -> None:
+        """The adapter posted a Reveal's copy (``post``) for the moderator ``by``: audited,
+        tracked until the case is decided or purged, then deleted by a worker of the platform
+        (``bot.review.reveals``)."""
+        await self.review.revealed(case_id, post, Actor(post.platform, by))
+
+    async def reveal_failed(self, platform: str, user: str, case_id: str, why: str) -> None:
+        """The adapter could not post a Reveal's copy (``why``: the error's name): audited."""
+        await self.review.reveal_failed(case_id, Actor(platform, user), why=why)
 
     async def waiting(self, platform: str, workspace: str, *, limit: int = WAITING_SCAN) -> int:
         """Cases of this workspace that wait for a decision (the home view of a moderator):

@@ -10,7 +10,6 @@ from typing import Any
 
 from bot.errors import CodecError
 
-
 # Where cases come from that no worker serves (no job stream is read, no thread to tell).
 NO_WORKER_PLATFORMS = ("cli", "api")
 

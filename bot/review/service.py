@@ -192,15 +192,23 @@ class Review:
         if why:
             await self._audit("review_refused", case, actor, action="reveal")
             raise ReviewRefused(why)
-        await self._audit("review_reveal", case, actor, action="reveal")
-        return images
+        return images  # audited once the adapter says what became of its post (below)
 
-    async def revealed(self, case_id: str, post: RevealPost) -> None:
-        """The adapter posted a Reveal's copy: remember it, and withdraw it at once should the
-        case have been decided meanwhile."""
+    async def revealed(self, case_id: str, post: RevealPost, actor: Actor | None = None) -> None:
+        """The adapter posted a Reveal's copy (for ``actor``): remember it, audit
+        ``review_reveal`` (after the post, so the record says what happened), and withdraw it
+        at once should the case have been decided meanwhile."""
         await self.reveals.track(case_id, post)
+        await self._audit_id("review_reveal", case_id, actor or Actor(post.platform, ""),
+                             action="reveal", detail={"copies": len(post.ids)})
         if not await self.is_open(case_id):
             await self._withdraw_reveals(case_id)
+
+    async def reveal_failed(self, case_id: str, actor: Actor, *, why: str = "") -> None:
+        """The adapter could not post a Reveal's copy (the moderator's direct messages are
+        closed, the platform refused): audited as such, nothing was shown."""
+        await self._audit_id("review_reveal", case_id, actor, action="reveal_failed",
+                             detail={"why": why[:64]} if why else None)
 
     async def _withdraw_reveals(self, case_id: str) -> None:
         """Queue the deletion of the case's Reveal copies; a failure is left to the sweep."""

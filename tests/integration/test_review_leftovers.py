@@ -105,3 +105,102 @@ async def test_an_appeal_from_another_workspace_is_refused_and_audited(app, coff
     ok = await desk.appeal("slack", "UUP00001", case.id, "en", workspace="T01")
     assert "back with the moderators" in ok
     assert (await review.store.get(case.id)).status is CaseStatus.PENDING
+
+
+class Refuser:
+    """A platform (named ``slack`` so the case's notices reach it) whose deletions fail
+    ``failures`` times, then succeed."""
+
+    name = "slack"
+
+    def __init__(self, failures: int) -> None:
+        from bot.ports import PlatformInfo
+
+        self.info = PlatformInfo("slack")
+        self.failures = failures
+        self.tries = 0
+        self.deleted: list[tuple[str, ...]] = []
+
+    def conversation(self, message):  # pragma: no cover - not used by notices
+        raise AssertionError("no conversation here")
+
+    async def post_review_card(self, channel, case, previews) -> str:
+        return "card-1"
+
+    async def update_review_card(self, card, case) -> None:
+        return None
+
+    async def tell_uploader(self, case, text, *, delete=False) -> None:
+        return None
+
+    async def withdraw_reveal(self, post) -> None:
+        self.tries += 1
+        if self.tries <= self.failures:
+            raise ConnectionError("the platform is away")
+        self.deleted.append(post.ids)
+
+
+async def _decide_and_sweep(app, redis, case_id: str, sweeps: int) -> None:
+    """Decide the case, then let a worker take each withdrawal; each purge's sweep queues
+    again what is left."""
+    from bot.review.model import Decision
+
+    review = app.services.review
+    await review.decide(case_id, Decision.REJECT, Actor("slack", "UMOD0001"))
+    for n in range(sweeps):
+        if n:
+            await review.purge(Actor("cli", "ops"))
+        while await redis.llen(keys.review_notices("slack")):
+            assert await app.notices.handle_one(timeout_s=0.5)
+
+
+async def test_a_reveal_copy_whose_deletion_failed_is_tried_again(app, redis, coffee_jpeg):
+    case = await _case(app, coffee_jpeg)
+    platform = Refuser(failures=1)
+    app.adapters.add(platform)
+    await app.services.review.revealed(case.id, RevealPost("slack", "D1", ("F1",)))
+    await _decide_and_sweep(app, redis, case.id, sweeps=2)
+    assert platform.deleted == [("F1",)] and platform.tries == 2
+    assert not await redis.exists(keys.review_reveals(case.id))
+    withdrawn = [r for r in _audit(app) if r["kind"] == "review_reveal_withdrawn"]
+    assert [(r["action"], r["detail"].get("retrying")) for r in withdrawn] == [
+        ("withdraw_failed", 1), ("withdrawn", None)]
+    assert not await redis.exists(keys.REVIEW_REVEALS_GIVEN_UP)
+
+
+async def test_a_reveal_copy_that_cannot_be_deleted_is_given_up_where_operators_see_it(
+        app, redis, coffee_jpeg, make_settings):
+    from bot.health.local import _reveals
+
+    case = await _case(app, coffee_jpeg)
+    platform = Refuser(failures=99)
+    app.adapters.add(platform)
+    assert _reveals(app.settings).ok
+    await app.services.review.revealed(case.id, RevealPost("slack", "D1", ("F1",)))
+    await _decide_and_sweep(app, redis, case.id, sweeps=keys.REVEAL_WITHDRAW_ATTEMPTS + 2)
+    assert platform.tries == keys.REVEAL_WITHDRAW_ATTEMPTS  # bounded: then left alone
+    withdrawn = [r for r in _audit(app) if r["kind"] == "review_reveal_withdrawn"]
+    assert [r["action"] for r in withdrawn] == (
+        ["withdraw_failed"] * (keys.REVEAL_WITHDRAW_ATTEMPTS - 1) + ["given_up"])
+    [left] = [json.loads(x) for x in await redis.lrange(keys.REVIEW_REVEALS_GIVEN_UP, 0, -1)]
+    assert left == {"case": case.id, "platform": "slack", "channel": "D1", "ids": ["F1"],
+                    "attempts": keys.REVEAL_WITHDRAW_ATTEMPTS}
+    check = _reveals(app.settings)
+    assert not check.ok and "1 Reveal copy" in check.detail and case.id not in check.detail
+    assert "LRANGE" in check.fix
+
+
+async def test_reveal_is_audited_after_its_post_or_as_failed(app, coffee_jpeg):
+    """The record says what happened: a copy posted (after the post), or a post that failed;
+    never a Reveal that nobody received."""
+    case = await _case(app, coffee_jpeg)
+    desk = _desk(app, [])
+    result = await desk.press(Presser("slack", "T01", "UMOD0001"), case.id, "reveal")
+    assert result.outcome == "revealed" and result.images
+    assert "review_reveal" not in [r["kind"] for r in _audit(app)]  # nothing posted yet
+    await desk.reveal_failed("slack", "UMOD0001", case.id, "SlackApiError")
+    await desk.revealed(case.id, RevealPost("slack", "D1", ("F1",)), by="UMOD0001")
+    reveals = [(r["action"], r["actor"] != "", r["detail"]) for r in _audit(app)
+               if r["kind"] == "review_reveal"]
+    assert reveals == [("reveal_failed", True, {"case": case.id, "why": "SlackApiError"}),
+                       ("reveal", True, {"case": case.id, "copies": 1})]
