@@ -12,7 +12,8 @@ presses; the rules live here.
   uploader gets the answer; a case from the command line or the API, ``Case.answerable``, is only
   marked approved, as ``miru review approve`` does), reject, escalate (legal hold), reveal
   (``hold`` only, logged once the copy is posted, or as failed). One decision per case
-  (``ReviewStore.decide``); a stale press hears who decided and when; a case that is gone (expired, purged, lost with Redis) says so and decides nothing.
+  (``ReviewStore.decide``); a stale press hears who decided and when; a case that is gone
+  (expired, purged, lost with Redis) says so and decides nothing.
 - **Cards and notices** (``bot.review.cards``): a new case's card, and decisions taken on the
   command line, go out on the case's platform.
 
