@@ -21,6 +21,7 @@ import logging
 from typing import Protocol, runtime_checkable
 
 from bot import keys
+from bot.errors import StoreUnavailable
 from bot.ports import Adapters
 from bot.review.desk import CardPoster, outcome_notice
 from bot.review.model import Case, Decision
@@ -120,7 +121,10 @@ class ReviewNotices:
             except Exception as exc:  # the platform refused, or is away: tried again later
                 log.warning("reveal of case %s not deleted: %s", case_id, type(exc).__name__)
                 failed += 1
-                retrying += await self.review.reveals.failed(case_id, post)
+                try:
+                    retrying += await self.review.reveals.failed(case_id, post)
+                except StoreUnavailable as err:  # not kept for a retry: audited as given up
+                    log.error("reveal of case %s not kept for a retry: %s", case_id, err.detail)
         given_up = failed - retrying
         await self.review.audit.write(self.review.audit.record(
             "review_reveal_withdrawn", f"review:{case_id}", platform=platform,
