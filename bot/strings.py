@@ -71,6 +71,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This image was sent to the moderators for review. I'll leave it there for now.",
         "ja": "この画像はモデレーターの確認待ちになりました。確認が終わるまで処理しません。",
     },
+    # Age signals on review cards and `miru review show` (bot/review/signals.py)
+    "review.signals_title": {"en": "Age signals", "ja": "年齢のシグナル"},
+    "review.signals_none": {"en": "none", "ja": "なし"},
+    "review.signal_line": {"en": "{signal} “{label}” from {source}",
+                           "ja": "{signal}「{label}」（{source}）"},
+    "review.signals_more": {"en": "… and {n} more", "ja": "…ほか {n} 件"},
+    "review.signal.minor_cue": {"en": "minor cue", "ja": "未成年の手がかり"},
+    "review.signal.minor_audience": {"en": "channel for minors", "ja": "未成年向けチャンネル"},
+    "review.signal.minor_age_estimate": {"en": "age estimate", "ja": "推定年齢"},
+    "review.signal.minor_model": {"en": "model's yes", "ja": "モデルの判定"},
+    "review.signal.other": {"en": "minor signal", "ja": "未成年のシグナル"},
+    "review.source.message": {"en": "the message", "ja": "メッセージ"},
+    "review.source.turn": {"en": "an earlier turn", "ja": "スレッドの前の発言"},
+    "review.source.image_text": {"en": "text in an image", "ja": "画像の中の文字"},
+    "review.source.channel": {"en": "the channel's audience", "ja": "チャンネルの対象"},
+    "review.source.estimate": {"en": "a face in image {image}", "ja": "画像 {image} の顔"},
+    "review.source.model": {"en": "the model's answer", "ja": "モデルの回答"},
     "review.under_review": {
         "en": "This image was sent to the moderators for review (case {case}). I'll tell you here when they have decided.",
         "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果が出たらここでお知らせします。",
@@ -565,6 +582,12 @@ MESSAGES: dict[str, dict[str, str]] = {
               "image again.)",
         "ja": "（記憶はオフです: この内容は保存していません。続けて質問するときは画像を添えて"
               "もう一度メンションしてください。）",
+    },
+    "history.stored_left_out": {
+        "en": "(I used the {used} most recent images of this thread; the {left} older ones were "
+              "left out. To ask about one of them, post it again.)",
+        "ja": "（このスレッドの画像のうち新しい {used} 枚を使いました。古い {left} 枚は使って"
+              "いません。その画像について聞くときは、もう一度投稿してください。）",
     },
     "ask.no_image": {
         "en": "Please attach an image with your question.",

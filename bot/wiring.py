@@ -49,6 +49,7 @@ from bot.vision.ocr_words import Ocr
 from config.policy import PolicyConfig, load_policy
 from config.settings import Settings
 from safety.hashlist import HashGate
+from safety.types import DecodedImage
 
 DAY_S = 24 * 3600
 
@@ -203,6 +204,15 @@ def pil_receipt_reader(ocr: Ocr) -> Callable[[PILImage.Image], Receipt]:
     """For the OCR-only engine: a receipt's fields from an image it has opened."""
     def read(image: PILImage.Image) -> Receipt:
         return read_receipt(image, ocr=ocr)
+
+    return read
+
+
+def ocr_frame_for(ocr: Ocr) -> Callable[[DecodedImage], str]:
+    """The text in a fresh image's first screening frame (``ocr_context_for``'s reading, before
+    the image is processed: stage 2 runs only for allowed images)."""
+    def read(image: DecodedImage) -> str:
+        return ocr_context(ocr, PILImage.fromarray(image.frames[0])).strip()
 
     return read
 

@@ -1,7 +1,8 @@
 """Review cards on Discord (an embed and buttons) and the moderators' presses.
 
 The card (in the team's moderators channel) shows the case id, action, reason codes, scores,
-who posted where (a jump link) and when. ``hold`` cases carry Approve / Reject / Escalate /
+who posted where (a jump link) and when, and every age signal with where it came
+from. ``hold`` cases carry Approve / Reject / Escalate /
 Reveal and a heavily blurred preview as the embed's image; ``block_and_preserve`` cases carry
 Reject / Escalate, no image of any kind, and the reporting steps. Reveal sends a copy without
 metadata in a direct message to the moderator, tracked and deleted by a worker when the case is
@@ -21,6 +22,7 @@ from bot import strings
 from bot.review.desk import Presser, ReviewDesk
 from bot.review.model import Case, CaseStatus, iso
 from bot.review.reveals import RevealPost
+from bot.review.signals import signal_lines
 from bot.review.store import Card
 
 if TYPE_CHECKING:
@@ -46,6 +48,9 @@ def card_embed(case: Case, *, with_preview: bool = False) -> discord.Embed:
     embed.add_field(name="Posted by", value=f"<@{case.user}>")
     embed.add_field(name="Where", value=f"<#{case.channel}> ({case.link})"[:1000])
     embed.add_field(name="When", value=case.created_iso)
+    embed.add_field(name=strings.t("review.signals_title"), inline=False,
+                    value=("\n".join(signal_lines(case.signals))
+                           or strings.t("review.signals_none"))[:1000])
     if not case.previewable:
         embed.add_field(name="Reporting", value=REPORTING, inline=False)
     if case.status is not CaseStatus.PENDING:

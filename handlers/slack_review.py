@@ -1,6 +1,7 @@
 """Review cards on Slack (Block Kit) and the moderators' buttons.
 
-A card shows the case id, action, reason codes, scores, who posted where (a link) and when.
+A card shows the case id, action, reason codes, scores, who posted where (a link) and when, and
+every age signal with where it came from (``bot.review.signals``: the cue, never the text).
 ``hold`` cases get Approve / Reject / Escalate / Reveal and a heavily blurred preview, uploaded
 in the card's thread; ``block_and_preserve`` cases get Reject / Escalate, no image of any kind,
 and the reporting steps (docs/reporting.md). After a decision the card shows who decided and
@@ -22,6 +23,7 @@ from bot import strings
 from bot.review.desk import Presser, ReviewDesk
 from bot.review.model import Case, CaseStatus, iso
 from bot.review.reveals import RevealPost
+from bot.review.signals import signal_lines
 from bot.review.store import Card
 
 if TYPE_CHECKING:
@@ -52,7 +54,10 @@ def card_blocks(case: Case) -> list[dict[str, Any]]:
     fields = [f"*Case*\n{case.id}", f"*Action*\n{case.action}",
               f"*Reasons*\n{_esc(', '.join(case.reasons))}", f"*Scores*\n{_esc(scores)}",
               f"*Posted by*\n<@{_esc(case.user)}>", f"*Where*\n{where}",
-              f"*When*\n{case.created_iso}", f"*Status*\n{case.status.value}"]
+              f"*When*\n{case.created_iso}", f"*Status*\n{case.status.value}",
+              f"*{strings.t('review.signals_title')}*\n"
+              + _esc("\n".join(signal_lines(case.signals))
+                     or strings.t("review.signals_none"))]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Review case {case.id}"}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},

@@ -114,6 +114,8 @@ async def _list(review: Review, actor: Actor, args: argparse.Namespace) -> int:
 
 
 async def _show(review: Review, actor: Actor, case_id: str, as_json: bool) -> int:
+    from bot.review.signals import MAX_SIGNALS, dump_signals, signal_lines
+
     case = await review.store.get(case_id)
     await _viewed(review, actor, "show", {"case": case_id, "found": case is not None})
     if case is None:
@@ -123,10 +125,14 @@ async def _show(review: Review, actor: Actor, case_id: str, as_json: bool) -> in
             "thread": case.thread, "message_id": case.message_id, "uploader": case.user,
             "images": list(case.images), "evidence": list(case.evidence)}
     if as_json:
-        print(json.dumps(info, ensure_ascii=False))
+        print(json.dumps({**info, "signals": dump_signals(case.signals)}, ensure_ascii=False))
     else:
         for k, v in info.items():
             print(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}")
+        lines = signal_lines(case.signals, limit=MAX_SIGNALS)
+        print("age signals:" if lines else "age signals: none")
+        for line in lines:
+            print(f"  - {line}")
         if case.action == "block_and_preserve":
             print("reporting: see docs/reporting.md (do not copy or forward the image)")
     return EX_OK

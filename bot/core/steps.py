@@ -8,6 +8,7 @@ images meet exactly the same fetch, gates, verdict replies and audit as every ot
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -16,6 +17,7 @@ from typing import Protocol
 from bot import strings
 from bot.core.delivery import Delivery
 from bot.core.outcome import Outcome, Rejection
+from bot.core.request_text import cues_of, read_texts
 from bot.errors import FetchError, InputRejected, StoreUnavailable, TooManyFiles
 from bot.models import (
     Attachment,
@@ -29,7 +31,7 @@ from bot.models import (
 from bot.ports import Conversation
 from bot.review.keep import EvidenceKeeper, Preserved
 from bot.services import Services
-from safety.policy import combine, context_for, redecide
+from safety.policy import combine, context_for, decide_again, redecide
 from safety.types import Action, Verdict
 
 log = logging.getLogger(__name__)
@@ -86,15 +88,42 @@ class Steps:
     async def screen(self, msg: IncomingMessage, out: Outcome) -> Verdict:
         """Fresh images through the gates, stored ones from their kept findings and their
         hashes matched against the hash lists as they are now (a list may have grown since
-        the image was stored): all with this message's text and the channel's policy as it is
-        now."""
+        the image was stored): all with the channel's policy as it is now and the minor cues
+        of every text that bears on the request, found once (``safety.context``, in a worker
+        thread): this message, the thread's turns the answer uses (``out.history``), the
+        stored images' text and the fresh images' text (read here beside the gates, once,
+        never for an image a hash list names: the answer's OCR block reuses it)."""
         ctx = context_for(self.s.policy, msg.channel, msg.text,
                           consent_confirmed=msg.consent_confirmed,
                           platform_audience=msg.platform_audience)
+        turns = [t.text for t in out.history if t.role == "user"]
+        cues = self.s.policy.cues
+        ctx = replace(ctx, cues=await cues_of(cues, msg.text, turns,
+                                              [img.ocr_text for img in out.stored]))
         parts: list[Verdict] = []
         if out.decoded:
-            with self.s.metrics.time("gates"):
-                parts.append(await self.s.screener.screen(out.decoded, ctx))
+            # the images' text is read beside the gates, never for an image a hash list names
+            named = self.s.hashes is not None and any(
+                self.s.hashes.match(d.original_sha256, d.pdq_variants, d.index)
+                for d in out.decoded)
+            reading = None if named else asyncio.ensure_future(
+                read_texts(self.s.ocr_frame, out.decoded, out.image_texts))
+            try:
+                with self.s.metrics.time("gates"):
+                    fresh = await self.s.screener.screen(out.decoded, ctx)
+            except BaseException:
+                if reading is not None:
+                    reading.cancel()
+                raise
+            if reading is not None and fresh.action is Action.BLOCK_AND_PRESERVE:
+                reading.cancel()  # nothing stricter: the text cannot change it
+            elif reading is not None:
+                texts = await reading
+                extra = await cues_of(cues, "", (), texts)
+                if extra:
+                    ctx = replace(ctx, cues=(*(ctx.cues or ()), *extra))
+                    fresh = decide_again(fresh, ctx, self.s.policy)
+            parts.append(fresh)
         first_stored = len(msg.images)  # stored findings get indices no fresh image has
         for k, img in enumerate(out.stored):
             listed = (self.s.hashes.match(img.original_sha256, img.pdq, first_stored + k)
@@ -113,8 +142,9 @@ class Steps:
                                              self.s.memory)
         out.verdict = verdict
         self.s.metrics.verdicts.labels(verdict.action.value).inc()
-        await self.audit(msg, out, "verdict", verdict=verdict,
-                          detail={"stored_images": len(out.stored)} if out.stored else None)
+        detail = {**({"stored_images": len(out.stored)} if out.stored else {}),
+                  **({"left_out": out.left_out} if out.left_out else {})}
+        await self.audit(msg, out, "verdict", verdict=verdict, detail=detail or None)
         return verdict
 
     async def drop_stored(self, msg: IncomingMessage, out: Outcome) -> None:

@@ -22,6 +22,7 @@ from bot.models import AuditKind, IncomingMessage
 from bot.ports import SYSTEM_CLOCK, Clock
 from bot.review.model import Case, CaseStatus, Decision
 from bot.review.reveals import RevealPost, Reveals
+from bot.review.signals import age_signals, dump_signals
 from bot.review.store import DecideResult, ReviewStore
 from bot.stores.codec import dump_message, load_message
 from safety.types import Verdict
@@ -118,6 +119,7 @@ class Review:
         keeps the request stopped and falls back to the local quarantine)."""
         case_id = new_case_id()
         now = self.clock.now()
+        signals = age_signals(verdict)
         evidence = []
         for index, data in sorted(raw.items()):
             eid = f"{case_id}.{index}"
@@ -131,6 +133,7 @@ class Review:
                     request_id=request_id, language=language, images=images,
                     evidence=tuple(evidence), message=dump_message(msg).decode(),
                     extra={**({"pdq": [list(p) for p in pdq]} if any(pdq) else {}),
+                           **({"signals": dump_signals(signals)} if signals else {}),
                            **({"uploaders": list(uploaders)}
                               if any(u and u != msg.user for u in uploaders) else {})})
         await self.store.create(case, int(now + self.quarantine.ttl_s(False)))

@@ -38,7 +38,7 @@ from config.settings import Settings, load_settings
 from tests.clirun import cli_env, miru
 from tests.conftest import REDIS_URL, redis_client
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.redis, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
 MAX_BODY = 8_000_000
 _PATTERNS = ("miru:{api}:*", "miru:api:*", "miru:webhooks:*", "miru:quota:*", "miru:review:*",

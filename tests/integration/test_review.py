@@ -31,6 +31,9 @@ from safety.types import Action
 from tests.conftest import REDIS_URL, redis_client
 from tests.fakes import FakeScreener
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 DAY = 24 * 3600
 
 
