@@ -13,6 +13,7 @@ from bot import keys, strings
 from bot.models import ReplyKind
 from bot.review.desk import Presser
 from bot.review.model import CaseStatus
+from bot.review.reveals import RevealPost
 from safety.types import Action
 from tests.fakes import exposed, hash_listed, jpeg
 
@@ -156,6 +157,9 @@ async def test_a_moderator_may_reveal_a_held_image(redis_rig):
     assert copy != original
     assert Image.open(io.BytesIO(copy)).size == Image.open(io.BytesIO(original)).size
     assert not Image.open(io.BytesIO(copy)).getexif()
+    # audited once the adapter has posted the copy (issue 19: not before, in case it fails)
+    assert not r.audit("review_reveal")
+    await r.app.desk().revealed(case.id, RevealPost("slack", "DMOD", ("F1",)), by=MOD.user)
     assert r.audit("review_reveal")
 
 
