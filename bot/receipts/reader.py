@@ -32,7 +32,7 @@ from bot.receipts.dates import find_dates
 from bot.receipts.layout import Row, group_rows, rows_text
 from bot.receipts.model import Receipt, TaxLine
 from bot.receipts.paper import Quality, flatten
-from bot.vision.ocr_words import Ocr, Word, tesseract_words
+from bot.vision.ocr_words import Ocr, Word, tesseract_words, upright
 
 # Retake thresholds (variance of the Laplacian on the flattened paper at OCR scale; mean gray;
 # the paper's short side in pixels). Generated photos measure 45-750, the same blurred by a
@@ -62,7 +62,7 @@ def read_rows(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
               lang_hint: str | None = None) -> tuple[list[Row], Quality]:
     """The photo flattened and read into printed rows (label and amount on one row)."""
     source = word_source(ocr)
-    paper, quality = flatten(_normalised(image))
+    paper, quality = flatten(upright(_normalised(image), ocr))
     lang = "en" if (lang_hint or "").lower().startswith("en") else "ja"
     return group_rows(source(paper, lang), lang), quality
 
@@ -83,10 +83,13 @@ def read_receipt(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
     if min(image.size) < MIN_SHORT_SIDE // 2:
         return Receipt(readable=False, retake_tips=(TIP_SMALL,))
     source = word_source(ocr)
-    paper, quality = flatten(_normalised(image))
+    # turned upright before the paper is measured: a sideways photo's rows are columns, and its
+    # sharpness at the wrong scale read as blur
+    paper, quality = flatten(upright(_normalised(image), ocr))
     english_only = (lang_hint or "").lower().startswith("en")
     first = _read_paper(paper, source, "en" if english_only else "ja", quality, lang_hint, today)
-    if english_only or _agrees(first) or not first.is_receipt or _japanese(first.ocr_text):
+    if (english_only or _agrees(first) or not first.is_receipt or _japanese(first.ocr_text)
+            or _one_reading(ocr)):
         return first
     # A receipt with no Japanese whose amounts do not agree: read again with the English model
     # alone (jpn+eng turns "€" into "を" and big bold digits into kana); keep the reading whose
@@ -103,6 +106,12 @@ def _read_paper(paper: Image.Image, source: WordSource, lang: str, quality: Qual
     return read_fields([r.text for r in rows], [r.height for r in rows],
                        quality=quality, lang_hint=lang_hint, today=today,
                        ocr_conf=(sum(r.conf for r in rows) / len(rows)) if rows else 0.0)
+
+
+def _one_reading(ocr: Ocr | WordSource | None) -> bool:
+    """The reader reads "ja" and "en" alike (rapidocr for both): a second pass would repeat."""
+    engines = getattr(ocr, "engines_by_lang", None)
+    return isinstance(engines, dict) and engines.get("ja") == engines.get("en") == "rapidocr"
 
 
 def _agrees(r: Receipt) -> bool:

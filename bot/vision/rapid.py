@@ -43,6 +43,17 @@ def version() -> str | None:
     return importlib.metadata.version("rapidocr")
 
 
+def describe() -> str:
+    """For ``miru doctor``: the version and models, or what is missing and how to fix it."""
+    v = version()
+    if v is None:
+        return "missing: pip install rapidocr==3.10.0"
+    missing = missing_models()
+    if missing:
+        return f"{v}, models missing from the wheel: {', '.join(missing)}"
+    return f"{v} (PP-OCRv6 small det/rec, direction classifier; models in the wheel)"
+
+
 def models_dir() -> Path | None:
     """The wheel's model folder, or None when rapidocr is not installed."""
     spec = importlib.util.find_spec("rapidocr")
@@ -123,6 +134,14 @@ class RapidEngine:
                               max(ys) - min(ys), float(score)))
         return words
 
+    def text(self, image: Image.Image) -> tuple[str, float | None]:
+        """The plain text, one printed line a line, and the mean recognition confidence."""
+        words = self.words(image)
+        if not words:
+            return "", None
+        boxes = [((w.left, w.top, w.right, w.top + w.height), w.text, w.conf) for w in words]
+        return _join_lines(boxes), sum(w.conf for w in words) / len(words)
+
     def turn(self, image: Image.Image) -> int:
         """Degrees (0, 90, 180, 270) to turn ``image`` counter-clockwise (``Image.rotate``) so
         its text reads upright; 0 when it has too little text to tell.
@@ -187,3 +206,23 @@ def _extent(box: Any, factor: float) -> tuple[float, float, float, float]:
     xs = [float(p[0]) * factor for p in box]
     ys = [float(p[1]) * factor for p in box]
     return min(xs), min(ys), max(xs), max(ys)
+
+
+Extent = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+
+
+def _join_lines(boxes: list[tuple[Extent, str, float]]) -> str:
+    """Group RapidOCR's text boxes into printed lines (vertical centres within half a box height
+    of the line's first box), each line left to right."""
+    lines: list[list[tuple[Extent, str, float]]] = []
+    for item in sorted(boxes, key=lambda b: (b[0][1] + b[0][3]) / 2):
+        (_, y0, _, y1), _, _ = item
+        centre = (y0 + y1) / 2
+        if lines:
+            ref = lines[-1][0][0]
+            if abs(centre - (ref[1] + ref[3]) / 2) <= (ref[3] - ref[1]) / 2:
+                lines[-1].append(item)
+                continue
+        lines.append([item])
+    return "\n".join(" ".join(t for _, t, _ in sorted(line, key=lambda b: b[0][0]))
+                     for line in lines)
