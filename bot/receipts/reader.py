@@ -10,7 +10,9 @@ Engine: Tesseract jpn+eng for every receipt, chosen by measurement. `OMP_THREAD_
 2 shared cores), share of fields right, Tesseract vs RapidOCR (its boxes through the same rows):
 total 1.000 / 0.900, date 1.000 / 0.425, currency 1.000 / 0.850, merchant 0.950 / 0.475 (ja
 0.048: its Chinese+English model misses kana), payment 1.000 / 0.600; p50 1,091 / 1,457 ms.
-``read_receipt`` takes any ``WordSource`` (``layout.RapidWords`` for RapidOCR).
+``read_receipt`` takes any ``WordSource``; an ``OcrReader`` reads with its engine per language
+(rapidocr 3.10 for both by default since issue 21: ``bot.vision.ocr.DEFAULT_ENGINES``) and turns
+the photo upright first (``OcrReader.turn``).
 """
 
 from __future__ import annotations

@@ -20,16 +20,15 @@ from bot.vision.ocr_words import TESSERACT_LANGS, OcrResult, Word, tesseract_wor
 ENGINES = ("tesseract", "rapidocr")
 LANGS = ("ja", "en")
 
-# Chosen from `.venv/bin/python bench/ocr.py --compare-prep` (2026-11-27, 2 CPU cores shared with
-# other jobs, so times are rough): character accuracy (1 - normalised Indel distance) and median ms
-# over 3 receipts + 3 signs per language, each at full and half scale (12 images):
-#   ja  tesseract 0.983 acc  1,159 ms (0.924 without pre-processing) | rapidocr 0.880  2,777 ms
-#   en  tesseract 1.000 acc    701 ms (0.996 without pre-processing) | rapidocr 0.997  2,363 ms
-# and at 0.35 scale (`--scales 0.35`, 6 images): ja 0.943 vs 0.839, en 0.995 vs 0.992.
-# RapidOCR's bundled model is Chinese+English and misses most kana; on English it is as accurate
-# but slower here in every run (600-2,500 ms against 460-900 ms). Tesseract for both also lets
-# "auto" read mixed ja/en text in one pass (jpn+eng). RapidOCR stays available by configuration.
-DEFAULT_ENGINES: dict[str, str] = {"ja": "tesseract", "en": "tesseract"}
+# RapidOCR 3.10 (PP-OCRv6 small: one multilingual recogniser for Latin, digits, kana and kanji)
+# for both, by measurement (`OMP_THREAD_LIMIT=1 .venv/bin/python bench/receipts.py --n 20
+# --lang ja --engine rapidocr|tesseract` and `--sroie DIR`, 2026-12-06, figures in
+# docs/models.md): on rendered Japanese receipts total, date, merchant and category 1.000 at
+# 0.56 CPU-s p50; on real scans (SROIE) it reads the total into the text for ~100 in 100 where
+# Tesseract manages ~84. Tesseract (jpn+eng) is the fallback when rapidocr or its models are
+# missing, and stays selectable per language (the PP-OCRv4 model before it missed most kana).
+DEFAULT_ENGINES: dict[str, str] = {"ja": "rapidocr", "en": "rapidocr"}
+FALLBACK_ENGINES: dict[str, str] = {"ja": "tesseract", "en": "tesseract"}
 
 # Page segmentation 4 ("one column of text of variable sizes") suits receipts, signs and notices:
 # mean ja accuracy 0.983 against 0.964 for the default (3), which split a receipt's price column.
@@ -100,9 +99,10 @@ class OcrReader:
     """Reads text with the engine configured for each language.
 
     ``engines_by_lang`` maps "ja"/"en" to "tesseract" or "rapidocr" (missing languages take
-    ``DEFAULT_ENGINES``). ``preprocess=False`` hands Tesseract the image as it is (for the
-    bench); a Tesseract run longer than ``timeout_s`` is killed (``EngineError``). RapidOCR's
-    models are loaded on first use and kept by this reader.
+    ``DEFAULT_ENGINES``, or Tesseract where rapidocr is not installed). ``orient=False`` skips
+    the orientation check (``turn``). ``preprocess=False`` hands Tesseract the image as it is
+    (for the bench); a Tesseract run longer than ``timeout_s`` is killed (``EngineError``).
+    RapidOCR's models are loaded on first use and kept by this reader (``rapid_engine``).
     """
 
     def __init__(
@@ -114,7 +114,8 @@ class OcrReader:
         orient: bool = True,
         rapid_engine: rapid.RapidEngine | None = None,
     ) -> None:
-        mapping = {**DEFAULT_ENGINES, **(engines_by_lang or {})}
+        defaults = FALLBACK_ENGINES if rapid.missing_models() else DEFAULT_ENGINES
+        mapping = {**defaults, **(engines_by_lang or {})}
         for lang, engine in mapping.items():
             if lang not in LANGS or engine not in ENGINES:
                 raise ConfigError(
@@ -223,11 +224,11 @@ class OcrReader:
 
     def turn(self, image: Image.Image) -> int:
         """Degrees (0, 90, 180, 270) to turn ``image`` counter-clockwise so its text is upright
-        (``bot.vision.rapid.RapidEngine.turn``; Tesseract's orientation detection where
-        rapidocr is missing); 0 with ``orient=False``."""
+        (``bot.vision.rapid.RapidEngine.turn`` where rapidocr reads; Tesseract's orientation
+        detection for a Tesseract-only reader); 0 with ``orient=False``."""
         if not self.orient:
             return 0
-        if not rapid.missing_models():
+        if "rapidocr" in self.engines_by_lang.values():
             return self.rapid.turn(image)
         return tesseract_turn(image, timeout_s=self.timeout_s)
 
