@@ -19,6 +19,7 @@ shared machine; "wall" is the elapsed time.
 
 from __future__ import annotations
 
+# ruff: noqa: E402  (the imports follow the sys.path fix below)
 import argparse
 import json
 import os
@@ -44,9 +45,11 @@ sys.path.insert(0, str(_HERE.parent))
 from PIL import Image
 from rapidfuzz import fuzz
 
+from bot.receipts.layout import group_rows
 from bot.receipts.model import Receipt
 from bot.receipts.reader import read_fields, read_receipt
 from bot.vision.ocr import OcrReader
+from bot.vision.ocr_words import Word
 
 FIELDS = ("total", "date", "merchant", "category", "currency", "payment_method", "tax",
           "tax_rate", "invoice_number")
@@ -63,7 +66,7 @@ class Case:
     lang: str
     image: Image.Image | None
     truth: dict[str, object]  # field -> expected value (only the fields this set knows)
-    lines: tuple[str, ...] = ()  # SROIE's ground-truth text lines
+    boxes: tuple[Word, ...] = ()  # SROIE's ground-truth text lines with their boxes
 
 
 def _norm(text: object) -> str:
@@ -86,7 +89,7 @@ def rendered(n: int, seed: int, lang: str | None) -> Iterator[Case]:
         yield Case(f"seed {s} {g.lang} {g.date_form} photo={g.photo}", g.lang, g.image, truth)
 
 
-def sroie_numbers(folder: Path, first: int, last: int) -> list[int]:
+def sroie_numbers(folder: Path, first: int, last: int, step: int = 1) -> list[int]:
     """The receipt numbers in ``folder``/img between ``first`` and ``last``; refuses (exits)
     when ``first`` is below FIRST_ALLOWED, and skips any such file whatever the range."""
     if first < FIRST_ALLOWED:
@@ -98,27 +101,41 @@ def sroie_numbers(folder: Path, first: int, last: int) -> list[int]:
             numbers.append(int(path.stem))
     if not numbers:
         sys.exit(f"no receipts {first:03d}-{last:03d} under {folder / 'img'}")
-    return numbers
+    return numbers[::step]
 
 
-def sroie(folder: Path, first: int, last: int, *, images: bool) -> Iterator[Case]:
-    for number in sroie_numbers(folder, first, last):
+def sroie(folder: Path, first: int, last: int, step: int, *, images: bool) -> Iterator[Case]:
+    for number in sroie_numbers(folder, first, last, step):
         stem = f"{number:03d}"
         key = json.loads((folder / "key" / f"{stem}.json").read_text(encoding="utf-8"))
         truth = {"total": sroie_amount(key.get("total", "")),
                  "date": sroie_date(key.get("date", "")),
                  "merchant": key.get("company") or None}
-        lines: tuple[str, ...] = ()
         box = folder / "box" / f"{stem}.csv"
-        if box.exists():
-            lines = tuple(row.split(",", 8)[8].strip() for row in
-                          box.read_text(encoding="utf-8", errors="replace").splitlines()
-                          if row.count(",") >= 8)
+        boxes = tuple(_box_words(box.read_text(encoding="utf-8", errors="replace"))
+                      if box.exists() else ())
         image = None
         if images:
             with Image.open(folder / "img" / f"{stem}.jpg") as img:
                 image = img.convert("RGB")
-        yield Case(f"sroie {stem}", "en", image, truth, lines)
+        yield Case(f"sroie {stem}", "en", image, truth, boxes)
+
+
+def _box_words(csv_text: str) -> list[Word]:
+    """SROIE's box lines ("x1,y1,...,x4,y4,text") as words, to be grouped into printed rows as
+    OCR's are (a label and its amount are separate boxes on one row)."""
+    words = []
+    for row in csv_text.splitlines():
+        parts = row.split(",", 8)
+        if len(parts) < 9 or not parts[8].strip():
+            continue
+        try:
+            xs, ys = [int(v) for v in parts[0:8:2]], [int(v) for v in parts[1:8:2]]
+        except ValueError:
+            continue
+        words.append(Word(parts[8].strip(), min(xs), min(ys), max(xs) - min(xs),
+                          max(ys) - min(ys), 1.0))
+    return words
 
 
 def sroie_amount(text: str) -> Decimal | None:
@@ -164,6 +181,7 @@ def main() -> None:
                     help="an SROIE folder (img/, key/, box/) instead of rendered receipts")
     ap.add_argument("--first", type=int, default=150, help="first SROIE receipt (>= 150)")
     ap.add_argument("--last", type=int, default=499, help="last SROIE receipt")
+    ap.add_argument("--step", type=int, default=1, help="every STEP-th SROIE receipt")
     ap.add_argument("--rotate", action="store_true",
                     help="also read each receipt turned 90, 180 and 270 degrees")
     ap.add_argument("--text-only", action="store_true",
@@ -177,10 +195,11 @@ def main() -> None:
     mapping = None if args.engine == "default" else {"ja": args.engine, "en": args.engine}
     reader = OcrReader(engines_by_lang=mapping, orient=not args.no_orient)
     if args.sroie is not None:
-        cases: Iterator[Case] = sroie(args.sroie, args.first, args.last,
+        cases: Iterator[Case] = sroie(args.sroie, args.first, args.last, args.step,
                                       images=not args.text_only)
         fields: tuple[str, ...] = SROIE_FIELDS
-        label = f"SROIE {args.first:03d}-{args.last:03d}"
+        label = f"SROIE {args.first:03d}-{args.last:03d}" + (
+            f" every {args.step}th" if args.step > 1 else "")
     else:
         cases, fields = rendered(args.n, args.seed, args.lang), FIELDS
         label = f"rendered seeds {args.seed}-{args.seed + args.n - 1}"
@@ -193,7 +212,9 @@ def main() -> None:
         for turn in turns:
             start, cpu0 = time.perf_counter(), _cpu()
             if args.text_only:
-                got = read_fields(list(case.lines), today=Date(2026, 11, 28))
+                rows = group_rows(list(case.boxes), "en")
+                got = read_fields([r.text for r in rows], [r.height for r in rows],
+                                  today=Date(2026, 11, 28))
             else:
                 assert case.image is not None
                 image = case.image.rotate(-turn, expand=True) if turn else case.image
@@ -208,7 +229,8 @@ def main() -> None:
                     print(f"{case.name} turned {turn}: {f}: got {getattr(got, f)!r} "
                           f"truth {case.truth[f]!r}")
     source = "text lines (no OCR)" if args.text_only else f"OCR {reader.model_id}"
-    print(f"{label}; {source}; orientation {'off' if args.no_orient else 'on'}; "
+    orient = "n/a" if args.text_only else "off" if args.no_orient else "on"
+    print(f"{label}; {source}; orientation {orient}; "
           f"OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')}; "
           f"load average {os.getloadavg()[0]:.2f}")
     langs = sorted({lang for _, lang in counts})
