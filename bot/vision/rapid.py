@@ -124,7 +124,8 @@ class RapidEngine:
         """Each text box read as one "word" (a phrase: rapidocr's boxes are runs of text);
         ``lang`` is not needed: the recognition model reads Latin, digits, kana and kanji."""
         out = self._run(np.asarray(image.convert("RGB")))
-        boxes, txts, scores = out.boxes, getattr(out, "txts", None), getattr(out, "scores", None)
+        boxes, txts = out.boxes, getattr(out, "txts", None)
+        scores = getattr(out, "scores", None) or ()
         if boxes is None or not txts:
             return []
         words = []
@@ -139,7 +140,9 @@ class RapidEngine:
         words = self.words(image)
         if not words:
             return "", None
-        boxes = [((w.left, w.top, w.right, w.top + w.height), w.text, w.conf) for w in words]
+        boxes: list[tuple[Extent, str, float]] = [
+            ((float(w.left), float(w.top), float(w.right), float(w.top + w.height)), w.text,
+             w.conf) for w in words]
         return _join_lines(boxes), sum(w.conf for w in words) / len(words)
 
     def turn(self, image: Image.Image) -> int:

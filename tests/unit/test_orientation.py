@@ -110,7 +110,7 @@ def test_rapidocr_refuses_a_missing_model_rather_than_download_it(monkeypatch,
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(rapid, "models_dir", lambda: tmp_path)  # an empty "wheel"
-    with pytest.raises(EngineUnavailable, match="PP-OCRv6_det_small.onnx"):
+    with pytest.raises(EngineUnavailable, match=r"PP-OCRv6_det_small\.onnx"):
         rapid.RapidEngine().words(Image.new("RGB", (64, 64), "white"))
     assert attempts == []
     assert "models missing" in rapid.describe()
