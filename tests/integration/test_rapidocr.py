@@ -30,14 +30,16 @@ def no_network() -> Iterator[list[object]]:
         attempts.append(args[1:] or args)
         raise OSError("network disabled in tests")
 
-    saved = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
-    socket.socket.connect = refuse  # type: ignore[method-assign, assignment]
-    socket.socket.connect_ex = refuse  # type: ignore[method-assign, assignment]
-    socket.getaddrinfo = refuse  # type: ignore[assignment]
+    patches = [(socket.socket, "connect"), (socket.socket, "connect_ex"),
+               (socket, "getaddrinfo")]
+    saved = [getattr(owner, name) for owner, name in patches]
+    for owner, name in patches:
+        setattr(owner, name, refuse)
     try:
         yield attempts
     finally:
-        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = saved
+        for (owner, name), original in zip(patches, saved, strict=True):
+            setattr(owner, name, original)
 
 
 @pytest.fixture(scope="session")

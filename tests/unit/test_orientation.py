@@ -14,7 +14,7 @@ from PIL import Image, ImageChops, ImageStat
 from bot.errors import EngineUnavailable
 from bot.receipts.reader import read_receipt, read_receipt_bytes
 from bot.vision import rapid
-from bot.vision.ocr_words import Orients, Word, turn_image, upright
+from bot.vision.ocr_words import OcrResult, Orients, Word, turn_image, upright
 from tests.receiptgen import generate
 
 
@@ -25,6 +25,11 @@ class TurnAwareReader:
         self.turn_by = turn_by
         self.seen: list[Image.Image] = []
         self.turn_calls = 0
+
+    model_id = "turn-aware-stand-in"
+
+    def read(self, image: Image.Image, lang: str = "auto") -> OcrResult:
+        return OcrResult("", self.model_id, "en", None, 0.0)
 
     def turn(self, image: Image.Image) -> int:
         self.turn_calls += 1
