@@ -42,6 +42,7 @@ from bot.wiring import (
     hash_gate,
     hashlist_rescan,
     memory_store,
+    model_checks,
     ocr_context_for,
     one_shot_memory,
     open_ledger,
@@ -146,6 +147,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
                              else no_cards)
     ledger, receipt_images = (open_ledger(settings, policy, redis, clock)
                               if redis is not None else (None, None))
+    age_stage, receipt_opinion = model_checks(settings, engine)
     services = Services(
         settings=settings, policy=policy,
         ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
@@ -158,6 +160,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         ledger=ledger, receipt_images=receipt_images,
         read_receipt=receipt_reader(ocr) if redis is not None else None,
         review=review, review_cards=cards, hashes=hashes,
+        age_stage=age_stage, receipt_opinion=receipt_opinion,
     )
     queue = JobQueue(redis, consumer=consumer) if redis is not None else None
     quotas = Quotas(redis, policy, services.metrics) if redis is not None else None

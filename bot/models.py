@@ -227,6 +227,8 @@ class AnswerRequest:
     language: str = "en"  # "ja" | "en"
     ocr_text: str = ""  # text read from the images: untrusted context, never instructions
     max_new_tokens: int | None = None
+    system: str = ""  # a system prompt of its own (a constrained question); "" is Miru's
+    json_schema: dict | None = None  # the answer's JSON Schema, for servers that enforce one
 
 
 class Status(StrEnum):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.models import Image
+from bot.models import Image, IncomingMessage
 from bot.ops.metrics import Metrics
 from bot.ports import SYSTEM_CLOCK, Clock, HashMatcher
 from safety.types import DecodedImage, ScreenContext, Verdict
@@ -23,12 +23,24 @@ if TYPE_CHECKING:
     from bot.receipts.images import ReceiptImages
     from bot.receipts.ledger import Ledger
     from bot.receipts.model import Receipt
+    from bot.receipts.opinion import ReceiptOpinion
     from bot.review.model import Case
     from bot.review.service import Review
     from bot.stores.base import StateStore, ThreadMemory
     from bot.vision.base import Engine
     from config.policy import PolicyConfig
     from config.settings import Settings
+
+
+class AgeStageLike(Protocol):
+    """The age signal's second stage (``bot.core.age_stage.AgeStage``)."""
+
+    async def __call__(self, msg: IncomingMessage, out: Any, verdict: Verdict,
+                       ctx: ScreenContext, policy: PolicyConfig, memory: ThreadMemory
+                       ) -> Verdict: ...
+
+    async def screened(self, decoded: DecodedImage, text: str, verdict: Verdict,
+                       ctx: ScreenContext, policy: PolicyConfig) -> Verdict: ...
 
 
 class ScreenerLike(Protocol):
@@ -66,4 +78,8 @@ class Services:
     # The hash lists every stored image is matched against again at each use (None: no lists)
     hashes: HashMatcher | None = None
     clock: Clock = SYSTEM_CLOCK  # time for stamps and quotas (build_app's ``clock=``)
+    # The age signal's second stage (bot.core.age_stage.AgeStage): None without a model
+    age_stage: AgeStageLike | None = None
+    # A vision model's second reading of a receipt (bot.receipts.opinion): None without one
+    receipt_opinion: Callable[..., Awaitable[ReceiptOpinion]] | None = None
 

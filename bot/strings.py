@@ -79,6 +79,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Only this workspace's moderators can act on review cards. (Your attempt was logged.)",
         "ja": "レビューカードを操作できるのはこのワークスペースのモデレーターだけです。（この操作は記録されました。）",
     },
+    "review.other_workspace": {
+        "en": "Case {case} belongs to another workspace: only its own moderators can act on it. (Your attempt was logged.)",
+        "ja": "ケース {case} は別のワークスペースのものです。操作できるのはそのワークスペースのモデレーターだけです。（この操作は記録されました。）",
+    },
     "review.gone": {
         "en": "Case {case} is no longer available (expired, purged, or lost). Nothing was decided.",
         "ja": "ケース {case} はもうありません（期限切れ・削除済み・消失）。何も決定されていません。",
@@ -138,6 +142,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "verdict.consent_confirm": {"en": "Everyone shown agreed", "ja": "全員が同意しています"},
     "verdict.consent_cancel": {"en": "Cancel", "ja": "キャンセル"},
     "discord.thread_name": {"en": "Miru", "ja": "Miru"},
+    "slack.team_not_allowed": {
+        "en": "Miru is not enabled for your workspace or organisation here. Ask this workspace's admins.",
+        "ja": "ここではあなたのワークスペース（組織）で Miru を利用できません。このワークスペースの管理者に確認してください。",
+    },
     "discord.consent_not_yours": {
         "en": "Only the person who posted the image can answer this.",
         "ja": "この確認には画像を投稿した人だけが答えられます。",
@@ -598,6 +606,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "このスレッドはすでに経費スレッドです（現在 {count} 件）。",
     },
     "receipts.card_head": {"en": "Receipt #{n}", "ja": "レシート #{n}"},
+    "receipts.check_field": {
+        "en": "Check {field}: the vision model read “{value}”.",
+        "ja": "{field}を確認してください（画像モデルの読み取り:「{value}」）。",
+    },
     "receipts.unsure_legend": {
         "en": "⚠ = not sure, please check; reply to correct.",
         "ja": "⚠ は読み取りに自信のない項目です。確認し、違っていれば返信で訂正してください。",

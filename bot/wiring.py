@@ -17,6 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.core.account import Account
+from bot.core.age_stage import AgeStage
 from bot.core.pipeline import Pipeline
 from bot.core.receipt_thread import ReceiptThreads
 from bot.core.steps import Steps
@@ -31,6 +32,7 @@ from bot.receipts.context import ocr_context
 from bot.receipts.images import ReceiptImages
 from bot.receipts.ledger import Ledger
 from bot.receipts.model import Receipt
+from bot.receipts.opinion import ReceiptOpinions
 from bot.receipts.reader import read_receipt
 from bot.review.cards import ReviewNotices
 from bot.review.rescan import HashlistRescan
@@ -41,6 +43,7 @@ from bot.stores.base import StateStore, ThreadMemory
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from bot.stores.redis_base import CLUSTER_OPTIONS, ClusterClient, RedisLike, cluster_node_url
 from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
+from bot.vision.base import Engine
 from bot.vision.ocr_words import Ocr
 from config.policy import PolicyConfig, load_policy
 from config.settings import Settings
@@ -194,6 +197,21 @@ def receipt_reader(ocr: Ocr) -> Callable[[Image], Receipt]:
         return read_receipt(pil(img), ocr=ocr)
 
     return read
+
+
+MODEL_ENGINES = ("openai", "transformers")  # engines that can answer a constrained question
+
+
+def model_checks(settings: Settings, engine: Engine
+                 ) -> tuple[AgeStage | None, ReceiptOpinions | None]:
+    """The age signal's second stage and the receipts' second opinion, over the app's own
+    engine: only where it is a vision-language model (not the OCR fallback) and
+    ``MIRU_VLM_CHECKS`` is on; otherwise neither (the grammar and the OCR reader decide)."""
+    if not settings.vlm_checks or engine.name not in MODEL_ENGINES:
+        return None, None
+    timeout_s = settings.vlm_check_timeout_s
+    return (AgeStage(engine, timeout_s=timeout_s),
+            ReceiptOpinions(engine, timeout_s=timeout_s))
 
 
 def quality(img: Image) -> list[QualityHint]:

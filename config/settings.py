@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     openai_model: str = "Qwen/Qwen2.5-VL-3B-Instruct"
     openai_timeout_s: float = Field(60.0, gt=0)
     openai_retries: int = Field(3, ge=0)
+    # Constrained JSON questions to the model (bot/vision/constrained.py): the age signal's
+    # second stage and the receipts' second opinion; off, or with no model, the grammar and
+    # the OCR reader decide alone. The time limit is capped: a safety question holds a request.
+    vlm_checks: bool = True
+    vlm_check_timeout_s: float = Field(15.0, gt=0, le=120)
+    vlm_json_schema: bool = True  # send the answer's schema as response_format (openai backend)
     age_model: str = ""  # a transformers image-classification model id replaces the bundled one
     age_estimation: bool = True
     language: Literal["ja", "en", "auto"] = "auto"

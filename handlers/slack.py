@@ -13,12 +13,14 @@ on the request path: workers answer through ``handlers.slack_client``. One Bolt 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 
 from bot import strings
@@ -33,6 +35,7 @@ from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
 from handlers.slack_client import SlackPlatform
 from handlers.slack_review import ACTION_RE as REVIEW_RE
 from handlers.slack_review import on_review_action
+from handlers.slack_tenancy import TENANT, member_for, tenant_in, tenant_of
 
 if TYPE_CHECKING:
     from bot.runtime import App
@@ -107,17 +110,6 @@ def _strip_mentions(text: str, bot_user_id: str) -> str:
     return " ".join(cleaned.split())
 
 
-def poster_team(event: dict[str, Any], team_id: str) -> str:
-    """The poster's own workspace (another organisation's, for a Slack Connect user)."""
-    return event.get("user_team") or event.get("team") or team_id
-
-
-def team_allowed(event: dict[str, Any], team_id: str, allowed: tuple[str, ...]) -> bool:
-    """With an allow-list (``MIRU_SLACK_ALLOWED_TEAMS``), both the receiving workspace and the
-    poster's must be on it; an empty list allows every team."""
-    return not allowed or (team_id in allowed and poster_team(event, team_id) in allowed)
-
-
 def _file_ref(f: dict[str, Any]) -> ImageRef:
     """A Slack file object; one shared from another organisation has ``file_access:
     "check_file_info"`` and no usable URL: the fetcher asks ``files.info`` for it."""
@@ -139,23 +131,45 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         name="miru",
     )
-    # The allow-list is checked in the listener: it needs the poster's team, which only the raw
-    # event carries (Slack Connect), so the core gateway's ``allow`` hook stays unset.
-    # Team permissions: group membership and admin status from the Web API (unless the app was
-    # given a directory for Slack); refusals are ephemeral.
+    # The allow-list is checked for every request in one middleware (``handlers.slack_tenancy``:
+    # it needs the actor's team, which only the raw payload carries), so the core gateway's
+    # ``allow`` hook stays unset. Team permissions: group membership and admin status from the
+    # Web API (unless the app was given a directory for Slack); refusals are ephemeral.
     directory = app.directories.get(PLATFORM) or SlackDirectory(platform.client)
     gateway = app.gateway(platform, directory=directory,
                           notify=ephemeral_notice(platform.client))
     desk = gateway.review
 
+    @bolt.middleware
+    async def tenants(body: dict[str, Any], context: Any, next: Any) -> Any:
+        """Every request: who it comes from (``context["miru_tenant"]``), dropped unless the
+        allow-list has both the workspace and the actor's team."""
+        tenant = tenant_of(body, context)
+        if tenant.allowed(settings.slack_allowed_teams):
+            context[TENANT] = tenant
+            return await next()
+        log.info("slack.team_not_allowed", workspace=tenant.workspace, team=tenant.actor_team,
+                 enterprise=tenant.actor_enterprise,
+                 kind=body.get("type") or ("command" if body.get("command") else ""))
+        if context.get("response_url"):  # told after the acknowledgement (Slack waits 3 s)
+            task = asyncio.create_task(refuse_team(body, context.respond))
+            telling.add(task)
+            task.add_done_callback(telling.discard)
+        return BoltResponse(status=200, body="")  # acknowledged, and no listener runs
+
+    telling: set[asyncio.Task[None]] = set()
+
+    async def refuse_team(body: dict[str, Any], respond: Any) -> None:
+        user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
+        with contextlib.suppress(Exception):  # told or not, nothing ran
+            await respond(text=strings.t("slack.team_not_allowed",
+                                         await gateway.language(user) if user else "en"),
+                          response_type="ephemeral", replace_original=False)
+
     async def on_event(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         team = context.team_id or body.get("team_id") or ""
         message = translate_event(event, team_id=team, bot_user_id=context.bot_user_id or "")
         if message is None:
-            return
-        if not team_allowed(event, team, settings.slack_allowed_teams):
-            log.info("slack.team_not_allowed", workspace=team,
-                     team=poster_team(event, team), channel=message.channel)
             return
         await gateway.on_message(message, follow_up=needs_active_thread(event, message))
 
@@ -163,12 +177,13 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
     bolt.event("message")(on_event)
 
     @bolt.command("/miru")
-    async def on_command(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    async def on_command(ack: Any, command: dict[str, Any], respond: Any, context: Any) -> None:
         # Slack waits 3 s for the acknowledgement; the answer needs Redis (language, forget) and
         # the audit log, so it follows through the response_url, seen only by the caller.
         await ack()
         channel = command.get("channel_id") or ""
-        caller = Caller(PLATFORM, command.get("team_id") or "", channel, command["user_id"])
+        caller = Caller(PLATFORM, command.get("team_id") or "", channel, command["user_id"],
+                        member_for(context))
         cmd = parse_command(command.get("text") or "", channel=channel)
         if isinstance(cmd, Receipts):
             text = await start_receipts(command, respond)
@@ -215,7 +230,7 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
         await on_consent(ack, body, respond, confirmed=False)
 
     @bolt.action(REVIEW_RE)
-    async def on_review(ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def on_review(ack: Any, body: dict[str, Any], respond: Any, context: Any) -> None:
         await ack()
         user = (body.get("user") or {}).get("id") or ""
         lang = await gateway.language(user) if user else "en"
@@ -223,17 +238,20 @@ def build_bolt_app(app: App, platform: SlackPlatform) -> AsyncApp:
             await respond(text=strings.t("store.unavailable", lang), response_type="ephemeral",
                           replace_original=False)
             return
-        await on_review_action(desk, platform, body, respond, lang)
+        await on_review_action(desk, platform, body, respond, lang,
+                               workspace=tenant_in(context).actor_workspace)
 
     @bolt.action(ACTION_RE)
     async def on_act(ack: Any, body: dict[str, Any], respond: Any, context: Any) -> None:
         await ack()  # within Slack's 3 s; a reason modal follows with the press's trigger_id
-        await on_action(gateway, platform.client, body, respond, team=context.team_id or "")
+        await on_action(gateway, platform.client, body, respond, team=context.team_id or "",
+                        member=member_for(context))
 
     @bolt.view(REASON_VIEW)
-    async def on_reason_view(ack: Any, body: dict[str, Any]) -> None:
+    async def on_reason_view(ack: Any, body: dict[str, Any], context: Any) -> None:
         await ack()
-        await on_reason(gateway, ephemeral_notice(platform.client), body)
+        await on_reason(gateway, ephemeral_notice(platform.client), body,
+                        member=member_for(context))
 
     slack_home.register(bolt, gateway)
     bolt.error(error_hook(app, gateway))

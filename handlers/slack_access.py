@@ -29,9 +29,14 @@ class SlackDirectory:
         return [str(u) for u in resp.get("users") or ()]
 
     async def is_admin(self, workspace: str, user: str) -> bool:
-        """Workspace admins, owners and the primary owner (``users.info``)."""
+        """Workspace admins, owners and the primary owner (``users.info``) of *this*
+        workspace: a user of another organisation (Slack Connect, another Enterprise Grid
+        organisation) is an admin of their own, never here."""
         resp = await self.client.users_info(user=user)
         info = resp.get("user") or {}
+        grid = info.get("enterprise_user") or {}
+        if info.get("team_id") != workspace and workspace not in (grid.get("teams") or ()):
+            return False
         return bool(info.get("is_admin") or info.get("is_owner")
                     or info.get("is_primary_owner"))
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from bot import strings
+from bot.core.access import NO_MEMBER, Member
 from bot.core.actions import Form, Press, form, permitted, submit_press, unpack
 from bot.core.chunking import split_text
 from bot.models import IncomingMessage, ReplyAction
@@ -86,8 +87,10 @@ def reason_view(f: Form, metadata: dict[str, str]) -> dict[str, Any]:
 
 
 async def on_action(gateway: Gateway, client: Any, body: dict[str, Any], respond: Any, *,
-                    team: str = "") -> None:
-    """A button press (already acknowledged); ``team``: Bolt's ``context.team_id``."""
+                    team: str = "", member: Member = NO_MEMBER) -> None:
+    """A button press (already acknowledged); ``team``: Bolt's ``context.team_id``;
+    ``member``: what the payload says of the presser (another organisation's user: no
+    admin)."""
     action = (body.get("actions") or [{}])[0]
     press = unpack(str(action.get("value") or ""))
     event = str(action.get("action_ts") or body.get("trigger_id") or "")
@@ -100,9 +103,9 @@ async def on_action(gateway: Gateway, client: Any, body: dict[str, Any], respond
         await respond(text=text, response_type="ephemeral", replace_original=False)
 
     if not press.ask:
-        await submit_press(gateway, message, press, notify=notify)
+        await submit_press(gateway, message, press, notify=notify, member=member)
         return
-    stamped = await permitted(gateway, message, press, notify=notify)
+    stamped = await permitted(gateway, message, press, notify=notify, member=member)
     if isinstance(stamped, str):
         return
     lang = await gateway.language(message.user)
@@ -113,7 +116,8 @@ async def on_action(gateway: Gateway, client: Any, body: dict[str, Any], respond
                             view=reason_view(form(press, lang), metadata))
 
 
-async def on_reason(gateway: Gateway, notify: Notify, body: dict[str, Any]) -> None:
+async def on_reason(gateway: Gateway, notify: Notify, body: dict[str, Any], *,
+                    member: Member = NO_MEMBER) -> None:
     """The reason modal's submission (already acknowledged: the modal closes)."""
     view = body.get("view") or {}
     try:
@@ -137,4 +141,4 @@ async def on_reason(gateway: Gateway, notify: Notify, body: dict[str, Any]) -> N
         lang = await gateway.language(message.user)
         await notify(message, strings.t("expense.reason_needed", lang))
         return
-    await submit_press(gateway, message, press, notify=notify)
+    await submit_press(gateway, message, press, notify=notify, member=member)

@@ -106,15 +106,17 @@ async def tell_uploader(platform: SlackPlatform, case: Case, text: str) -> None:
 
 
 async def on_review_action(desk: ReviewDesk, platform: SlackPlatform, body: dict[str, Any],
-                           respond: Any, lang: str) -> None:
+                           respond: Any, lang: str, *, workspace: str = "") -> None:
     """A card button: ``desk.press``, the presser's ephemeral answer, then (a decision) the
-    card updated and the uploader told; (Reveal) the image in the moderator's DMs."""
+    card updated and the uploader told; (Reveal) the image in the moderator's DMs.
+    ``workspace``: the workspace the presser belongs to (``SlackTenant.actor_workspace``: a
+    Slack Connect user's own, never this one), which must be the case's."""
     action = (body.get("actions") or [{}])[0]
     match = ACTION_RE.match(str(action.get("action_id") or ""))
     verb = match.group(1) if match else "unknown"
     case_id = str(action.get("value") or "")[:64]
     user = (body.get("user") or {}).get("id") or ""
-    team = (body.get("team") or {}).get("id") or body.get("team_id") or ""
+    team = workspace or (body.get("team") or {}).get("id") or body.get("team_id") or ""
     presser = Presser("slack", team, user, name=(body.get("user") or {}).get("username") or "")
 
     async def in_group(group: str) -> bool:

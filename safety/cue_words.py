@@ -247,7 +247,7 @@ AGE_EN = [  # (pattern, check things?)
                r"league|girls|boys|division|tournament|cup|final|match|game|category)(?![a-z]))"),
      False),
 ]
-BIRTHDAY = re.compile(rf"(?:{ORD})\s+birthday")
+BIRTHDAY = re.compile(rf"(?:{ORD})\s+(?:birthday|b-?day)(?![a-z])")
 # Birthdays named for an age: "sweet sixteen", "her quinceañera" (15).
 MILESTONE = re.compile(r"(?<![a-z])(?:sweet[\s-]*(?P<s16>16|sixteen)|quincea[nñ]era|"
                        r"quince\s+a[nñ]os)(?![a-z0-9])")

@@ -44,7 +44,11 @@ dropped, NFKC, dashes to ``-``, katakana to hiragana, lower case); then
 - school cues about adults do not fire: a job at the school ("a teacher at an elementary
   school", "I teach 4th grade", 保育園で働いています), or the speaker's own past (中3の頃, "when i
   was in 8th grade") in a message that says the speaker is an adult now (今は35歳, "now im 30",
-  20年前) with no picture of then and no child named.
+  20年前) with no picture of then and no child named;
+- round seven (``safety.life_stages``): youth sports, a baby's firsts, a young child's life,
+  puberty and school events with a child fire; a memory of long ago with no picture of then
+  and no child named (no adult age needed now), ages of animals and things, grown children
+  called kids or baby, schools as places, seasons, likenesses, toys and idioms do not.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from typing import Protocol
 import jaconv
 
 from safety import cue_words as W
+from safety.life_stages import child_owner_before, life_stage_hits, not_now, past_memory
 from safety.milestones import milestone_hits, thing_birthday
 from safety.normalise import undisguise
 from safety.rejoin import Lexicon, rejoined
@@ -590,7 +595,7 @@ _PAST_EN_AGE = re.compile(r"(?<![a-z])(?:back\s+)?(?:when|while)\s+$")
 _FIRST_PERSON_AGE = re.compile(r"(?:i|we)\s+(?:was|were)(?![a-z])")
 # Someone else named: a grown-up's memory rule is only for the speaker's own school days.
 _KIN = re.compile(r"娘|息子|妹|弟|孫|姪|甥|子供|子ども|こども|(?<![a-z])(?:daughters?|sons?|kids?|"
-                  r"child|children|nieces?|nephews?|sisters?|brothers?|sis|bro|grand\w+|"
+                  r"child|children|nieces?|nephews?|sisters?|brothers?|sis|bro|grand(?:son|daughter|kid|child)\w*|bab(?:y|ies)|"
                   r"step\w+|girls?|boys?)(?![a-z])")
 _UNITS_EN = (r"(?!\s*(?:%|percent|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|lbs?|kg|"
              r"pounds?|miles?|km|feet|ft|inches|cm|m|k|bucks|dollars)(?![a-z]))")
@@ -611,7 +616,8 @@ _DEPICTION = re.compile(
     r"写真|しゃしん|画像|自撮り|じどり|動画|ぷり(?![ぁ-ゖ])"
     r"|の\s*(?:私|俺|僕|自分|わたし|あたし|おれ|ぼく)(?![ぁ-ゖ一-鿿])"
     r"|(?<![a-z])(?:pics?|photos?|pictures?|selfies?|snaps?|videos?|vids?|clips?|footage|"
-    r"throwback|tbt|me\s+(?:in|at|when|back)|this\s+is\s+me|that'?s\s+me|here'?s\s+me)(?![a-z])")
+    r"throwback|tbt|me\s+(?:in|at|when|back)|this\s+is\s+me|that'?s\s+me|here'?s\s+me|"
+    r"colou?ri[sz]\w*|restor\w*|scan(?:ned|s)?|yearbook)(?![a-z])|卒あるばむ|卒ある|あるばむ")
 
 
 def _ja_value(text: str) -> int:
@@ -722,7 +728,8 @@ def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
     hits: list[tuple[int, str]] = []
     if words is not None:
         hits.extend((m.start(), m.group(0)) for m in words.finditer(low)
-                    if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end()))
+                    if not (W.SCHOOL_WORD.search(m.group(0)) and _adult_follows(low, m.end())
+                            and not child_owner_before(low, m.start()))
                     and not _ADULT_THING_BEFORE.search(low, max(0, m.start() - 4), m.start())
                     and not (W.SCHOOL_WORD.search(m.group(0)) and W.ANIMAL_SCHOOL_BEFORE.search(
                         low, max(0, m.start() - 12), m.start()))
@@ -739,7 +746,8 @@ def _list_hits(low: str, cased: str, words: re.Pattern[str] | None,
                     low, cased, m.start(), m.end()):
                 continue
             if (core == "jk" and _joking(low, m.start(), m.end())) or (
-                    W.SCHOOL_WORD.search(core) and _adult_follows(low, m.end())):
+                    W.SCHOOL_WORD.search(core) and _adult_follows(low, m.end())
+                    and not child_owner_before(low, m.start())):
                 continue
             if _in_title(cased, m.start(), m.end()) or _school_place(low, core, m.start(), m.end()):
                 continue
@@ -768,12 +776,15 @@ def _hits(cased: str, low: str, cues: CueList, script: str | None = None
     hits += _initial_slang(low, cased) + _turning(low, cues.max_minor_age)
     hits += _counter_ages(low, cues.max_minor_age)
     hits += milestone_hits(low, script, cues.max_minor_age)
+    hits += life_stage_hits(low, cues.max_minor_age)
     hits.extend((m.start(), "幼い") for m in W.OSANAI.finditer(low))
     hits.extend((m.start(), "teen") for m in W.TEEN_JA.finditer(low)
                 if not _compound(low, m.end()) and not W.JA_LIKE_ADULT.match(low, m.end()))
     grown = lru_cache(maxsize=1)(lambda: _grown_up(low, cues.max_minor_age))
+    then = lru_cache(maxsize=1)(lambda: bool(_DEPICTION.search(low) or _KIN.search(low)))
     return [hit for hit in hits if not _adult_school(low, *hit, grown)
-            and not _long_ago(low, *hit, cues.max_minor_age)]
+            and not _long_ago(low, *hit, cues.max_minor_age) and not not_now(low, *hit)
+            and not (past_memory(low, *hit) and not then())]
 
 
 @lru_cache(maxsize=8)

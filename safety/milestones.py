@@ -22,10 +22,10 @@ _ANIMAL_EN = (r"dog|doggy|doggie|puppy|pup|puppies|kitten|kitty|cat|foal|calf|ho
               r"hamster|bunny|rabbit|pet|parrot|bird")
 _ANIMAL_NEAR_EN = re.compile(rf"(?<![a-z])(?:{_ANIMAL_EN})(?:'?s)?(?![a-z])")
 _ADULT_EN = re.compile(
-    r"(?<![a-z])(?:adults?|grown[\s-]?ups?|alumni|alum|reunion|21\+|18\+|themed|retired|"
+    r"(?<![a-z])(?:adults?|grown[\s-]?ups|an?\s+grown[\s-]?up|alumni|alum|reunion|21\+|18\+|themed|retired|"
     r"class\s+of\s+(?:19|20)[0-9]{2}|as\s+an\s+adult|deploy\w*|soldiers?|troops|military)"
     r"(?![a-z])"
-    r"|(?<![a-z])(?:at|i'?m|is|was|turned|now)\s+(?:like\s+)?(?:[2-9][0-9])(?![0-9])"
+    r"|(?<![a-z])(?:at|i'?m|is|was|turned|turning|now)\s+(?:like\s+)?(?:[2-9][0-9])(?![0-9])"
     r"|(?<![0-9])[2-9][0-9](?:th)?\s+birthday")
 _OWNER_EN = re.compile(
     r"(?<![a-z])(?:her|his|their|our|baby'?s|(?:"
@@ -103,7 +103,7 @@ def _clause(low: str, start: int, end: int) -> str:
     return head + low[start:end] + tail
 
 
-def _adult_or_animal_en(low: str, start: int, end: int) -> bool:
+def adult_or_animal_en(low: str, start: int, end: int) -> bool:
     clause = _clause(low, start, end)
     return bool(_ADULT_EN.search(clause) or _ANIMAL_NEAR_EN.search(
         low[max(0, start - 24):start]))
@@ -112,18 +112,18 @@ def _adult_or_animal_en(low: str, start: int, end: int) -> bool:
 def _english(low: str) -> list[tuple[int, str]]:
     hits: list[tuple[int, str]] = []
     for m in _ALONE_EN.finditer(low):
-        if not _adult_or_animal_en(low, m.start(), m.end()):
+        if not adult_or_animal_en(low, m.start(), m.end()):
             hits.append((m.start(), "event:" + " ".join(m["e"].split())))
     for m in _OWNED_EN.finditer(low):
         owner = _OWNER_EN.search(low, max(0, m.start() - 40), m.start()) or \
             _OWNER_AFTER_EN.match(low, m.end())
         if owner and not _IDIOM_EN.search(low, max(0, m.start() - 12), m.start()) \
                 and not _ANIMAL_NEAR_EN.search(owner.group(0)) \
-                and not _adult_or_animal_en(low, m.start(), m.end()):
+                and not adult_or_animal_en(low, m.start(), m.end()):
             hits.append((m.start(), "event:" + " ".join(m["e"].split())))
     for m in _AT_SCHOOL_EN.finditer(low):
         if not _IDIOM_EN.search(low, max(0, m.start() - 12), m.start()) \
-                and not _adult_or_animal_en(low, m.start(), m.end()):
+                and not adult_or_animal_en(low, m.start(), m.end()):
             hits.append((m.start(), "event:" + " ".join(m["e"].split())))
     return hits
 

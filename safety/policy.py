@@ -9,6 +9,7 @@ fires adds a reason code; the action is the strictest, and ``reasons`` are order
 | minor signal + sexual signal on the same image | block_and_preserve, escalated | minor_sexual |
 | sexual exposure above threshold | block (hold in an adult channel) | sexual_exposure (…_review) |
 | a gate raised, timed out, or the image has no pixels | hold | gate_error / decode_error |
+| the model asked about an image gave no usable answer | hold | model_error |
 | faces, consent ``require``, not confirmed | confirm | faces_consent_required |
 | faces, consent ``require``, confirmed | allow | faces_consent_confirmed |
 | faces, consent ``blur`` | allow_blurred | faces_blurred |
@@ -16,7 +17,8 @@ fires adds a reason code; the action is the strictest, and ``reasons`` are order
 | nothing of the above | allow | clean |
 
 Minor signals: a cue in the text and the channel's ``minors`` audience (both apply to every image
-of the request), an age estimate under the buffer (its own image). Sexual signals: an exposed or
+of the request), an age estimate under the buffer and a model's yes (``minor_model``, the
+second stage: ``safety/second_stage.py``) (their own image). Sexual signals: an exposed or
 covered intimate class at or above ``sexual_signal``, open_nsfw at or above ``nsfw_low``. Sexual
 exposure: an exposed class at or above ``exposed_block``, open_nsfw at or above ``nsfw_high``.
 Request-level findings (``minor_cue``, ``minor_audience``) carry ``image_index`` -1.
@@ -32,7 +34,9 @@ from safety.cues import find_minor_cues
 from safety.types import Action, Finding, ScreenContext, Verdict
 
 REQUEST = -1
-_ERROR_CODES = {"gate_error": "gate_error", "decode_error": "decode_error"}
+_ERROR_CODES = {"gate_error": "gate_error", "decode_error": "decode_error",
+                "model_error": "model_error"}
+_IMAGE_MINOR = ("minor_age_estimate", "minor_model")  # minor signals of one image
 
 
 def decide(
@@ -84,7 +88,7 @@ def _image_rules(
         or scored("nudity_covered", t.sexual_signal)
         or scored("nsfw_score", t.nsfw_low)
     )
-    minor = request_minor or any(f.code == "minor_age_estimate" for f in findings)
+    minor = request_minor or any(f.code in _IMAGE_MINOR for f in findings)
     if sexual and minor:
         rules.append((Action.BLOCK_AND_PRESERVE, "minor_sexual"))
     if scored("nudity_exposed", t.exposed_block) or scored("nsfw_score", t.nsfw_high):

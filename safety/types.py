@@ -18,6 +18,7 @@ from config.policy import Audience, ConsentMode
 FindingCode = Literal[
     "hash_match", "nudity_exposed", "nudity_covered", "nsfw_score", "face", "minor_cue",
     "minor_audience", "minor_age_estimate", "gate_error", "decode_error",
+    "minor_model", "model_error",  # the age signal's second stage (safety/second_stage.py)
 ]
 Box = tuple[float, float, float, float]
 """A box as fractions of the image's width and height: (x0, y0, x1, y1), each in 0..1."""

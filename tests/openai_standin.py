@@ -30,7 +30,7 @@ class Script:
     status: int = 200
     end: str = "done"
     headers: dict[str, str] = field(default_factory=dict)
-    json_body: dict | None = None  # answer with one JSON object (a server ignoring stream)
+    json_body: dict | None = None  # answer with one JSON object (after ``pause_s``)
 
 
 def words(text: str, *, pause_s: float = 0.0) -> Script:
@@ -38,6 +38,14 @@ def words(text: str, *, pause_s: float = 0.0) -> Script:
     parts = text.split(" ")
     chunks = [parts[0]] + [" " + p for p in parts[1:]]
     return Script([delta(c) for c in chunks] + [delta("", "stop")], pause_s=pause_s)
+
+
+def completion(content: str, *, pause_s: float = 0.0) -> Script:
+    """A whole (not streamed) chat completion whose message is ``content``, after ``pause_s``."""
+    return Script(pause_s=pause_s, json_body={
+        "id": "c1", "object": "chat.completion", "model": "stand-in",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                     "finish_reason": "stop"}]})
 
 
 class OpenAIStandIn:
@@ -52,6 +60,8 @@ class OpenAIStandIn:
         self.bodies.append(await request.json())
         step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         if step.json_body is not None:
+            if step.pause_s:  # a slow model: the whole answer after a pause
+                await asyncio.sleep(step.pause_s)
             return web.json_response(step.json_body, status=step.status)
         if step.status != 200:
             return web.json_response({"error": {"message": "scripted"}}, status=step.status,

@@ -1,7 +1,12 @@
 """API keys in Redis, stored hashed: ``miru_<id>_<secret>``; only the SHA-256 of the secret is
 kept (the secret is 256 random bits, so a plain hash is enough; there is nothing to guess). The
 key is shown once, when created. A request's key is looked up by its id and compared in constant
-time (``hmac.compare_digest``)."""
+time (``hmac.compare_digest``).
+
+A key belongs to one workspace (``--workspace``, default ``api``): its requests count against
+that workspace's plan, and what it reads back (``GET /v1/cases``) is that workspace's only. An
+operator's key made with ``all_workspaces`` (``miru api-key create --all-workspaces``) reads
+every workspace's cases."""
 
 from __future__ import annotations
 
@@ -57,12 +62,13 @@ class ApiKey:
     scopes: tuple[Scope, ...]
     workspace: str
     created: float
+    all_workspaces: bool = False  # an operator's key: reads every workspace's cases
 
     def as_json(self) -> dict[str, Any]:
         from datetime import UTC, datetime
 
         return {"id": self.id, "name": self.name, "scopes": list(self.scopes),
-                "workspace": self.workspace,
+                "workspace": self.workspace, "all_workspaces": self.all_workspaces,
                 "created": datetime.fromtimestamp(self.created, UTC).isoformat(
                     timespec="seconds")}
 
@@ -113,13 +119,14 @@ class ApiKeys:
         self._revoke = register_script(redis, _REVOKE)
 
     async def create(self, name: str, scopes: tuple[Scope, ...],
-                     workspace: str = DEFAULT_WORKSPACE) -> tuple[ApiKey, str]:
+                     workspace: str = DEFAULT_WORKSPACE, *,
+                     all_workspaces: bool = False) -> tuple[ApiKey, str]:
         """The new key's record and the key itself (to show once). ``KeyUsageError`` when the
-        name is taken."""
+        name is taken. ``all_workspaces``: an operator's key (every workspace's cases)."""
         check_name(name)
         check_name(workspace, "workspace")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-        record = ApiKey(key_id, name, scopes, workspace, time.time())
+        record = ApiKey(key_id, name, scopes, workspace, time.time(), all_workspaces)
         body = json.dumps({**_record_json(record), "sha256": _digest(secret)})
         with redis_errors("api_key_create"):
             ok = await self._create(keys=[keys.API_KEY_NAMES, keys.API_KEYS],
@@ -160,7 +167,7 @@ class ApiKeys:
 
 def _record_json(k: ApiKey) -> dict[str, Any]:
     return {"id": k.id, "name": k.name, "scopes": list(k.scopes), "workspace": k.workspace,
-            "created": k.created}
+            "created": k.created, "all_workspaces": k.all_workspaces}
 
 
 def _load(raw: Any) -> ApiKey | None:
@@ -168,6 +175,6 @@ def _load(raw: Any) -> ApiKey | None:
         d = json.loads(_text(raw))
         scopes = tuple(s for s in d["scopes"] if s in SCOPES)
         return ApiKey(str(d["id"]), str(d["name"]), scopes, str(d["workspace"]),
-                      float(d["created"]))
+                      float(d["created"]), d.get("all_workspaces") is True)
     except (ValueError, KeyError, TypeError):
         return None

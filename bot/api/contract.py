@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
     from bot.imaging.ingest import Ingestor
     from bot.receipts.model import Receipt
-    from bot.services import ScreenerLike
+    from bot.services import AgeStageLike, ScreenerLike
     from config.policy import PolicyConfig
 
 
@@ -91,7 +91,8 @@ class Screened:
 async def screen_image(data: bytes, name: str, *, size: int, max_bytes: int, text: str,
                        ingestor: Ingestor, screener: ScreenerLike, policy: PolicyConfig,
                        audit: AuditLog, channel: str, platform: str, request_id: str = "",
-                       user: str = "", lang: str = "en") -> Screened:
+                       user: str = "", lang: str = "en",
+                       age_stage: AgeStageLike | None = None) -> Screened:
     """Decode and screen one file alone and audit its verdict (``request_id`` defaults to
     ``screen:<sha256 prefix>``). ``size`` is the file's size (``data`` may be empty when the
     caller did not keep a file over ``max_bytes``)."""
@@ -100,7 +101,10 @@ async def screen_image(data: bytes, name: str, *, size: int, max_bytes: int, tex
         decoded = await ingestor.decode(data, name=name)
     except InputRejected as exc:
         return Screened(None, None, (exc.code, exc.user_message(lang, name=name)))
-    verdict = await screener.screen([decoded], context_for(policy, channel, text))
+    ctx = context_for(policy, channel, text)
+    verdict = await screener.screen([decoded], ctx)
+    if age_stage is not None:  # a vision model's second stage, as on the chat path
+        verdict = await age_stage.screened(decoded, text, verdict, ctx, policy)
     await audit.write(audit.record(
         "verdict", request_id or f"screen:{decoded.original_sha256[:16]}", platform=platform,
         user=user, images=[decoded.original_sha256], verdict=verdict))

@@ -140,10 +140,13 @@ def _schemas() -> dict[str, Any]:
             "properties": {"file": {"type": "string"},
                            "verdict": {"anyOf": [_NULL, {"type": "string", "enum": _ACTIONS}]},
                            "error": {"anyOf": [_NULL, _PROBLEM]}}},
-        "Case": {"type": "object", "description": "an entry of `miru review list --json` "
-                 "(never an image)", "required": ["id", "action", "status", "created"],
+        "Case": {"type": "object", "description": "a review case of the key's workspace "
+                 "(never an image); `decided_by` is the decider's pseudonym, as in the audit "
+                 "log", "required": ["id", "action", "status", "created", "workspace"],
                  "properties": {"id": {"type": "string"}, "action": {"type": "string"},
-                                "status": {"type": "string"}, "created": {"type": "string"}}},
+                                "status": {"type": "string"}, "created": {"type": "string"},
+                                "workspace": {"type": "string"},
+                                "decided_by": {"type": "string"}}},
         "Health": {"type": "object", "required": ["ok", "redis", "workers"], "properties": {
             "ok": {"type": "boolean"}, "redis": {"type": "boolean"},
             "status": {"type": "string", "enum": ["ok", "degraded", "down"]},
@@ -192,7 +195,8 @@ def document() -> dict[str, Any]:
                 **{"403": _err("the key lacks the receipts scope, or the plan has receipts "
                                "off")}),
             "/v1/cases": {"get": {
-                "summary": "the moderators' review queue, oldest first",
+                "summary": "the review queue of the key's workspace (an operator's key made "
+                           "with --all-workspaces: every workspace's), oldest first",
                 "security": _secured("cases"),
                 "parameters": [
                     {"name": "status", "in": "query", "schema": {

@@ -7,8 +7,9 @@ as a chat message (``bot.core.ingress``: the quota, 429 with ``Retry-After``, au
 ``quota_refused``), then the same code as the command line: ``/v1/ask`` runs the app's one-shot
 pipeline (``App.one_shot``) in-process on an ``ApiConversation`` (the thread lives for this
 request only, like ``miru ask``), ``/v1/screen`` and ``/v1/receipts`` the per-image steps of
-``bot.api.contract``. Every error is ``{"error": {"code", "message"}}``; unknown routes 404 and
-wrong methods 405 answer the same way. ``/healthz`` and ``/metrics`` are served too.
+``bot.api.contract``; ``/v1/cases`` the key's workspace's cases (``bot.api.cases``). Every error
+is ``{"error": {"code", "message"}}``; unknown routes 404 and wrong methods 405 answer the same
+way. ``/healthz`` and ``/metrics`` are served too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from aiohttp import web
 
 from bot import strings
 from bot.api.apikeys import ApiKey, ApiKeys, Scope
+from bot.api.cases import case_json, case_query, scope_of
 from bot.api.contract import (
     outcome_json,
     read_receipt_image,
@@ -41,7 +43,6 @@ from bot.errors import StoreUnavailable
 from bot.models import IncomingMessage
 from bot.ops.http import add_routes
 from bot.ops.listen import BodyTimeout
-from bot.review.model import CaseStatus
 
 if TYPE_CHECKING:
     from bot.runtime import App
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MAX_CASES = 1000
 CHANNEL = "api"  # the policy file's channel entry for API requests (defaults when absent)
 
 
@@ -162,7 +162,7 @@ class ApiServer:
                     text=upload.question, ingestor=s.ingestor, screener=s.screener,
                     policy=s.policy, audit=s.audit, channel=CHANNEL, platform="api",
                     request_id=f"{request_id_for(message)}:{i}", user=key.name,
-                    lang=upload.lang or "en")
+                    lang=upload.lang or "en", age_stage=s.age_stage)
                 results.append(got.as_json(f.name))
         usable = any("verdict" in r for r in results)
         return _json(results, 200 if usable else 422)
@@ -199,21 +199,14 @@ class ApiServer:
         review = self.app.services.review
         if review is None:
             raise ApiError(503, "unavailable", "api.no_review")
-        status_text = request.query.get("status", "")
-        try:
-            status = CaseStatus(status_text) if status_text else None
-        except ValueError:
-            raise ApiError(400, "bad_value", "api.bad_value", field="status",
-                           expected=" / ".join(s.value for s in CaseStatus)) from None
-        limit_text = request.query.get("limit", "100")
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_CASES:
-            raise ApiError(400, "bad_value", "api.bad_value", field="limit",
-                           expected=f"a whole number 1..{MAX_CASES}")
-        found = await review.store.list(status, limit=int(limit_text))
+        status, limit = case_query(request.query)
+        workspace = scope_of(key)  # None: an operator's key
+        found = await review.store.list(status, limit=limit, workspace=workspace)
         await review.audit.write(review.audit.record(
             "review_view", "review:list", platform="api", user=key.name, action="list",
-            detail={"count": len(found), "status": status_text or None}))
-        return _json([c.summary() for c in found], 200)
+            detail={"count": len(found), "status": status.value if status else None,
+                    "workspace": workspace or "*"}))
+        return _json([case_json(c, review.audit.pseudonym) for c in found], 200)
 
     # -- steps ----------------------------------------------------------------------------
     async def _key(self, request: web.Request, scope: Scope) -> ApiKey:

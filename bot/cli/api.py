@@ -41,7 +41,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cr.add_argument("--scope", required=True, metavar="SCOPES",
                     help="comma-separated: " + ",".join(SCOPES))
     cr.add_argument("--workspace", default="api",
-                    help="whose plan and quota the key's requests count against (default: api)")
+                    help="the key's workspace (a Slack team id, a Discord guild id, or a name): "
+                         "its requests count against that workspace's plan and quota, and it "
+                         "reads only that workspace's review cases (default: api)")
+    cr.add_argument("--all-workspaces", action="store_true",
+                    help="an operator's key: GET /v1/cases lists every workspace's cases "
+                         "(default: only --workspace's)")
     ls = aksub.add_parser("list", help="keys (never their secrets)")
     ls.add_argument("--json", action="store_true")
     rv = aksub.add_parser("revoke", help="delete a key: its requests get 401 from now on")
@@ -89,14 +94,16 @@ async def _api_key(args: argparse.Namespace, settings: Settings,
         elif not found:
             print("no API keys")
         for k in found if not args.json else ():
+            cases = "  cases=all workspaces" if k.all_workspaces else ""
             print(f"{k.name}  id={k.id}  scopes={','.join(k.scopes)}  "
-                  f"workspace={k.workspace}  created={k.as_json()['created']}")
+                  f"workspace={k.workspace}{cases}  created={k.as_json()['created']}")
         return EX_OK
     audit = open_audit_log(settings, redis)
     try:
         if cmd == "create":
             scopes = parse_scopes(args.scope)
-            record, key = await store.create(args.name, scopes, args.workspace)
+            record, key = await store.create(args.name, scopes, args.workspace,
+                                             all_workspaces=args.all_workspaces)
         else:
             check_name(args.name)
             record, key = None, ""
@@ -107,15 +114,17 @@ async def _api_key(args: argparse.Namespace, settings: Settings,
         print(f"miru: {exc}", file=sys.stderr)
         return EX_USAGE
     detail = ({"name": record.name, "key_id": record.id, "scopes": list(record.scopes),
-               "workspace": record.workspace} if record else {"name": args.name})
+               "workspace": record.workspace, "all_workspaces": record.all_workspaces}
+              if record else {"name": args.name})
     await audit.write(audit.record("api_key", f"api-key:{args.name}", platform="cli",
                                    user=getpass.getuser(), action=cmd, detail=detail))
     if record is None:
         print(f"revoked API key {args.name!r}; requests with it now get 401")
         return EX_OK
+    reads = "every workspace's cases" if record.all_workspaces else "this workspace's cases only"
     print(f"created API key {record.name!r} (id {record.id}; scopes {','.join(record.scopes)};"
-          f" workspace {record.workspace}). It is shown only now: store it in a secret store.",
-          file=sys.stderr)
+          f" workspace {record.workspace}; reads {reads}). It is shown only now: store it in a "
+          "secret store.", file=sys.stderr)
     sys.stderr.flush()
     print(key, flush=True)  # alone, on the last line of stdout
     return EX_OK

@@ -1,8 +1,9 @@
 """``miru review list|show|approve|reject|escalate|purge|rotate-keys``: the moderators' queue
-from a terminal. Every command takes ``--by NAME`` (default: the login name) and writes an audit
-record, reading included. Approving a platform case puts the original request back on the job
-queue, so a worker answers the uploader in their thread; a command-line case has no one to
-answer and is only marked approved.
+from a terminal, for the operator: it reads and decides every workspace's cases (moderators on
+a platform act only on their own workspace's; ``bot.review.desk``). Every command takes
+``--by NAME`` (default: the login name) and writes an audit record, reading included. Approving
+a platform case puts the original request back on the job queue, so a worker answers the
+uploader in their thread; a command-line case has no one to answer and is only marked approved.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ MAX_LIST = 10_000
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    rv = sub.add_parser("review", help="the moderators' review queue")
+    rv = sub.add_parser("review", help="the review queue of every workspace (operator)")
     rsub = rv.add_subparsers(dest="review_cmd", required=True)
     by = argparse.ArgumentParser(add_help=False)
     by.add_argument("--by", help="your name for the audit record (default: login name)")

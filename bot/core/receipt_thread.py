@@ -158,6 +158,11 @@ class ReceiptThreads:
         lang = out.language
         receipt = await asyncio.to_thread(self.s.read_receipt, img)
         detail: dict[str, Any] = {"image": img.original_sha256}
+        opinion = None
+        if self.s.receipt_opinion is not None and receipt.is_receipt and receipt.readable:
+            opinion = await self.s.receipt_opinion(img, receipt)  # a vision model's reading
+            receipt = opinion.receipt
+            detail["second_opinion"] = opinion.audit()
         actions: tuple[ReplyAction, ...] = ()
         if not receipt.is_receipt:
             text = strings.t("receipts.not_receipt", lang, name=name)
@@ -171,7 +176,8 @@ class ReceiptThreads:
             entry = await self.ledger.add(msg.thread_key, msg.user, replace(receipt, ocr_text=""),
                                           img.original_sha256, user_name=msg.user_name)
             detail["image_kept"] = await self._keep_image(msg, img)
-            text = card(entry, lang)
+            text = card(entry, lang, checks=opinion.differ if opinion else (),
+                        reading=opinion.reading if opinion else None)
             actions = self.buttons(entry, lang)
             # ``shared``: whether the uploader may take data out (``share``), which decides
             # whether the receipt.added integration event is sent (bot/evidence/events.py)

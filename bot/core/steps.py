@@ -108,6 +108,9 @@ class Steps:
                 out.dropped.append((img, own.action))
             parts.append(own)
         verdict = combine(parts)
+        if self.s.age_stage is not None:  # a model asked where a minor signal would decide
+            verdict = await self.s.age_stage(msg, out, verdict, ctx, self.s.policy,
+                                             self.s.memory)
         out.verdict = verdict
         self.s.metrics.verdicts.labels(verdict.action.value).inc()
         await self.audit(msg, out, "verdict", verdict=verdict,

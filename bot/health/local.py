@@ -1,6 +1,6 @@
 """The checks of this machine's set-up: policy, data folder, Redis, the job streams' workers,
-the OCR engines (Tesseract, RapidOCR), the safety and vision models, secrets and keys. Each says
-what it found and, when it fails, how to fix it."""
+the OCR engines (Tesseract, RapidOCR), the safety and vision models, the age-signal mode,
+secrets and keys. Each says what it found and, when it fails, how to fix it."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.evidence.secrets import (
     pseudonym_secret,
     quarantine_key,
 )
+from bot.health.stages import age_signal_mode
 from bot.jobs.backlog import platform_jobs_sync
 from bot.models import SetupCheck as Check
 from bot.stores.redis_base import REDIS_FAILURES, open_sync_client, shown_url
@@ -233,4 +234,4 @@ def _same_volume(a: Path, b: Path) -> bool:
 
 LOCAL_CHECKS: tuple[Callable[[Settings], Check], ...] = (
     _policy, _data_dir, _redis, _jobs, _tesseract, _rapidocr, _safety_models, _vision_model,
-    _audit_secret, _audit_chain_key, _quarantine_key)
+    age_signal_mode, _audit_secret, _audit_chain_key, _quarantine_key)

@@ -1,9 +1,12 @@
 """The compact card an expense thread answers a receipt with: its number, the fields in two or
 three short lines, ⚠ on the fields read with little confidence or not found, then what needs a
-person (no total, totals that disagree, a possible duplicate, an incomplete qualified invoice).
+person (no total, totals that disagree, a possible duplicate, an incomplete qualified invoice,
+a field a vision model read otherwise).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from bot import strings
 from bot.receipts.entry import Entry
@@ -52,7 +55,10 @@ def requirement_label(name: str, lang: str) -> str:
     return strings.t(key, lang) if key in strings.MESSAGES else "?"
 
 
-def card(entry: Entry, lang: str, *, threshold: float = 0.6) -> str:
+def card(entry: Entry, lang: str, *, threshold: float = 0.6, checks: Sequence[str] = (),
+         reading: Receipt | None = None) -> str:
+    """``checks``: fields a vision model read otherwise (``bot.receipts.opinion``), each named
+    with the model's ``reading`` of it."""
     r = entry.receipt
     unsure = set(r.unsure(threshold))
     lines = [strings.t("receipts.card_head", lang, n=entry.n)]
@@ -78,6 +84,10 @@ def card(entry: Entry, lang: str, *, threshold: float = 0.6) -> str:
         sep = "、" if lang == "ja" else ", "
         missing = sep.join(requirement_label(m, lang) for m in r.invoice_missing) or "?"
         notes.append(strings.t("receipts.invoice_noncompliant", lang, missing=missing))
+    for name in checks:
+        seen = field_value(reading, name, lang) if reading is not None else None
+        notes.append(strings.t("receipts.check_field", lang, field=field_label(name, lang),
+                               value=seen or "?"))
     if any(UNSURE in line for line in lines[1:]):
         notes.append(strings.t("receipts.unsure_legend", lang))
     return "\n".join(lines + notes)

@@ -2,9 +2,12 @@
 posting a case's card. Adapters only render cards (Block Kit, Discord embeds) and translate
 presses; the rules live here.
 
-- **Who may act**: the policy's ``[moderators.<workspace or guild id>]``: listed users, members
-  of listed Slack user groups (the adapter answers ``in_group``), holders of listed Discord roles.
-  Anyone else is refused (ephemeral) and the attempt audited (``review_refused``).
+- **Who may act**: the policy's ``[moderators.<workspace or guild id>]`` of the case's own
+  platform and workspace: listed users, members of listed Slack user groups (the adapter answers
+  ``in_group``), holders of listed Discord roles. A moderator of another workspace or guild (or
+  of the same id on the other platform) is refused like anyone else, with a sentence saying the
+  case belongs elsewhere; every refusal is ephemeral and audited (``review_refused``). The
+  command line (``miru review``) is the operator's and acts on every workspace's cases.
 - **Press**: approve (``hold`` cases only: the original request goes back on the queue and the
   uploader gets the answer), reject, escalate (legal hold), reveal (``hold`` only, logged). One
   decision per case (``ReviewStore.decide``); a stale press hears who decided and when; a case
@@ -81,7 +84,7 @@ class PressResult:
 
 
 CaseCards = Callable[[Case], Awaitable[None]]
-WAITING_SCAN = 1000  # pending cases looked at to count a workspace's (the queue is shared)
+WAITING_SCAN = 1000  # a workspace's pending cases counted at most (the home view)
 
 
 class ReviewDesk:
@@ -123,6 +126,11 @@ class ReviewDesk:
         """One button press, whatever the platform. Never decides twice; never raises for a
         stale, forged or unknown press (an unknown verb is refused like a non-moderator)."""
         actor = Actor(presser.platform, presser.user, presser.name or presser.user)
+        target = await self.review.store.get(case_id) if verb in VERBS else None
+        if target is not None and not owns(presser, target):
+            await self.review.refused(case_id, actor, verb, why="other_workspace")
+            return PressResult("refused", strings.t("review.other_workspace", lang,
+                                                    case=case_id))
         if verb not in VERBS or not await self.is_moderator(presser, in_group):
             await self.review.refused(case_id, actor, verb[:32])
             return PressResult("refused", strings.t("review.not_moderator", lang))
@@ -158,9 +166,10 @@ class ReviewDesk:
 
     async def waiting(self, platform: str, workspace: str, *, limit: int = WAITING_SCAN) -> int:
         """Cases of this workspace that wait for a decision (the home view of a moderator):
-        at most the first ``limit`` pending cases of the queue are looked at."""
-        pending = await self.review.store.list(CaseStatus.PENDING, limit=limit)
-        return sum(1 for c in pending if c.platform == platform and c.workspace == workspace)
+        at most ``limit`` of them are counted."""
+        pending = await self.review.store.list(CaseStatus.PENDING, limit=limit,
+                                               workspace=workspace)
+        return sum(1 for c in pending if c.platform == platform)
 
     async def appeal(self, platform: str, user: str, case_id: str, lang: str) -> str:
         """``/miru appeal CASE``: the uploader's rejected case goes back to the queue once;
@@ -172,6 +181,12 @@ class ReviewDesk:
         if case is not None and self.cards is not None:
             await self.cards(case)
         return strings.t("review.appeal_ok", lang, case=case_id)
+
+
+def owns(presser: Presser, case: Case) -> bool:
+    """Whether the presser acts from the case's own platform and workspace (guild): only that
+    workspace's moderators may decide or reveal it."""
+    return (presser.platform, presser.workspace) == (case.platform, case.workspace)
 
 
 def outcome_notice(case: Case, decision: Decision, info: PlatformInfo) -> tuple[str, bool]:

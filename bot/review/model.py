@@ -54,13 +54,15 @@ class Case:
     evidence: tuple[str, ...] = ()
     message: str = ""
     status: CaseStatus = CaseStatus.PENDING
-    decided_by: str = ""
+    decided_by: str = ""  # the decider's display name (cards, the command line)
     decided_at: float = 0.0
     legal_hold: bool = False
     appealed: bool = False
     # A hash list named one of its items after it was opened (``bot.review.rescan``): treated
     # like a preserved item from then on (no preview, no Reveal), whatever its action was.
     hash_match: bool = False
+    # who decided, as ``platform:user id`` (what the audit log pseudonymises); "" before
+    decider: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -88,7 +90,8 @@ class Case:
                 "appealed": self.appealed, "hash_match": self.hash_match}
 
 
-_STATE_FIELDS = ("status", "decided_by", "decided_at", "legal_hold", "appealed", "hash_match")
+_STATE_FIELDS = ("status", "decided_by", "decided_at", "legal_hold", "appealed", "hash_match",
+                 "decider")
 
 
 def iso(ts: float) -> str:
@@ -102,7 +105,7 @@ def dump_case(case: Case) -> dict[Any, Any]:
             "decided_by": case.decided_by, "decided_at": repr(case.decided_at),
             "legal_hold": "1" if case.legal_hold else "0",
             "appealed": "1" if case.appealed else "0",
-            "hash_match": "1" if case.hash_match else "0"}
+            "hash_match": "1" if case.hash_match else "0", "decider": case.decider}
 
 
 def load_case(raw: dict[Any, Any]) -> Case:
@@ -116,7 +119,7 @@ def load_case(raw: dict[Any, Any]) -> Case:
                     decided_by=h.get("decided_by", ""),
                     decided_at=float(h.get("decided_at") or 0.0),
                     legal_hold=h.get("legal_hold") == "1", appealed=h.get("appealed") == "1",
-                    hash_match=h.get("hash_match") == "1")
+                    hash_match=h.get("hash_match") == "1", decider=h.get("decider", ""))
     except (KeyError, ValueError, TypeError) as exc:
         raise CodecError(f"unreadable review case: {type(exc).__name__}: {exc}") from None
 

@@ -136,7 +136,8 @@ class Review:
             if case is not None:
                 hold_until = int(case.created + self.quarantine.ttl_s(True))
         result = await self.store.decide(case_id, decision, by=actor.name or actor.user, at=now,
-                                         legal_hold_until=hold_until)
+                                         legal_hold_until=hold_until,
+                                         decider=f"{actor.platform}:{actor.user}")
         if result.outcome == "ok" and result.case is not None:
             if decision is Decision.ESCALATE:
                 for eid in result.case.evidence:
@@ -150,9 +151,11 @@ class Review:
                                  detail={"outcome": result.outcome})
         return result
 
-    async def refused(self, case_id: str, actor: Actor, what: str) -> None:
-        """Someone who is not a moderator pressed a button: audit the attempt."""
-        await self._audit_id("review_refused", case_id, actor, action=what)
+    async def refused(self, case_id: str, actor: Actor, what: str, *, why: str = "") -> None:
+        """Someone who is not a moderator (``why``: of this case's workspace,
+        ``other_workspace``) pressed a button: audit the attempt."""
+        await self._audit_id("review_refused", case_id, actor, action=what,
+                             detail={"why": why} if why else None)
 
     async def reveal(self, case_id: str, actor: Actor) -> list[bytes]:
         """The decrypted images of a ``hold`` case for a moderator's ephemeral view (logged).

@@ -17,7 +17,8 @@ from bot.stores.redis_base import redis_errors, register_script, text
 if TYPE_CHECKING:
     from bot.stores.redis_base import RedisLike
 
-# KEYS: case, decision. ARGV: decision, status, by, at, legal-hold expiry (unix s, or "").
+# KEYS: case, decision. ARGV: decision, status, by, at, legal-hold expiry (unix s, or ""),
+# decider (platform:user id).
 _DECIDE_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone', ''} end
 local prev = redis.call('GET', KEYS[2])
@@ -25,7 +26,8 @@ if prev then return {'decided', prev} end
 redis.call('SET', KEYS[2], ARGV[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'decided_by', ARGV[3], 'decided_at', ARGV[4])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'decided_by', ARGV[3], 'decided_at', ARGV[4],
+           'decider', ARGV[6])
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'legal_hold', '1')
   redis.call('EXPIREAT', KEYS[1], ARGV[5])
@@ -41,7 +43,7 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'rejected' then return 'not_rejected
 if redis.call('HGET', KEYS[1], 'appealed') == '1' then return 'already' end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[1], 'status', 'pending', 'appealed', '1', 'decided_by', '',
-           'decided_at', '0')
+           'decided_at', '0', 'decider', '')
 return 'ok'
 """
 
@@ -98,27 +100,31 @@ class ReviewStore:
         with redis_errors("review index"):
             return [text(m) for m in await self.r.zrange(keys.REVIEW_INDEX, 0, -1)]
 
-    async def list(self, status: CaseStatus | None = None, limit: int = 1000) -> list[Case]:
-        """Cases oldest first (at most ``limit``); unreadable ones are skipped."""
+    async def list(self, status: CaseStatus | None = None, limit: int = 1000, *,
+                   workspace: str | None = None) -> list[Case]:
+        """Cases oldest first (at most ``limit``), of one ``workspace`` (a team or guild id)
+        when given; unreadable ones are skipped."""
         out: list[Case] = []
         for case_id in await self.ids():
             try:
                 case = await self.get(case_id)
             except CodecError:
                 continue
-            if case is not None and (status is None or case.status is status):
+            if case is not None and (status is None or case.status is status) and (
+                    workspace is None or case.workspace == workspace):
                 out.append(case)
                 if len(out) >= limit:
                     break
         return out
 
     async def decide(self, case_id: str, decision: Decision, *, by: str, at: float,
-                     legal_hold_until: int | None = None) -> DecideResult:
+                     legal_hold_until: int | None = None, decider: str = "") -> DecideResult:
+        """``by``: the name shown on cards; ``decider``: ``platform:user id``."""
         with redis_errors("review decide"):
             outcome, _ = await self._decide(
                 keys=[keys.review_case(case_id), keys.review_decision(case_id)],
                 args=[decision.value, decision.status.value, by, repr(at),
-                      str(legal_hold_until) if legal_hold_until else ""])
+                      str(legal_hold_until) if legal_hold_until else "", decider])
         return DecideResult(text(outcome), await self.get(case_id))  # type: ignore[arg-type]
 
     async def appeal(self, case_id: str) -> str:

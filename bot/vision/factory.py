@@ -146,7 +146,7 @@ def build_engine(settings: Settings, *, ocr_engine_factory: Callable[[], Engine]
             settings.openai_base_url, settings.openai_api_key.get_secret_value(),
             settings.openai_model, timeout_s=settings.openai_timeout_s,
             retries=settings.openai_retries, max_new_tokens=settings.vlm_max_new_tokens,
-            limits=limits,
+            limits=limits, json_schema=settings.vlm_json_schema,
         ))
     source = model_source(settings)
     if source.problem:

@@ -155,8 +155,10 @@ class OpenAIEngine:
         backoff_s: float = 0.5,
         max_stream_s: float = MAX_STREAM_S,
         limits: PromptLimits | None = None,
+        json_schema: bool = True,
     ) -> None:
         self.model_id = model
+        self.json_schema = json_schema  # send a constrained question's schema as response_format
         self.limits = limits or PromptLimits()
         self.retries = retries
         self.max_new_tokens = max_new_tokens
@@ -175,12 +177,16 @@ class OpenAIEngine:
         return wait_exponential(multiplier=self._backoff_s, max=MAX_RETRY_AFTER_S)(state)
 
     def _body(self, request: AnswerRequest) -> dict[str, Any]:
-        return {
+        body = {
             "model": self.model_id,
             "messages": openai_messages(request, self.limits),
             "max_tokens": request.max_new_tokens or self.max_new_tokens,
             "temperature": 0,
         }
+        if request.json_schema is not None and self.json_schema:  # vLLM, Ollama, llama.cpp
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "answer", "schema": request.json_schema, "strict": True}}
+        return body
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         try:

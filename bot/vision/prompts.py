@@ -150,7 +150,8 @@ def build_messages(request: AnswerRequest, limits: PromptLimits | None = None,
     delimiter tag (default: a new random one; tests pass their own).
     """
     limits = limits or PromptLimits()
-    messages: list[dict] = [{"role": "system", "content": [_text(system_prompt(request.language))]}]
+    system = request.system or system_prompt(request.language)
+    messages: list[dict] = [{"role": "system", "content": [_text(system)]}]
     for turn in cap_history(request.history, limits.max_history_chars):
         role = "assistant" if turn.role == "assistant" else "user"
         messages.append({"role": role, "content": [_text(turn.text)]})
@@ -160,7 +161,10 @@ def build_messages(request: AnswerRequest, limits: PromptLimits | None = None,
         content.append({"type": "image"})
     if request.ocr_text.strip():
         content.append(_text(ocr_block(request.ocr_text, tag or new_tag(), limits.max_ocr_chars)))
-    question = _cap(request.question.strip(), limits.max_question_chars)
+    # A constrained question (its own system prompt, bot.vision.constrained) is sized by its
+    # maker; a cut here would lose its closing marker and its task.
+    question = (request.question.strip() if request.system
+                else _cap(request.question.strip(), limits.max_question_chars))
     content.append(_text(question or "Describe the image."))
     messages.append({"role": "user", "content": content})
     return messages

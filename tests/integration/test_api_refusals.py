@@ -11,16 +11,9 @@ import pytest
 
 from bot.api.refusals import MAX_GROUPS, RefusalSummary, SourceThrottle, offered_key
 from bot.evidence.audit import AuditLog, derive_chain_key, verify
+from tests.fakes import FakeClock
 
 SECRET = b"test-secret-0123456789abcdef-0123456789"
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _records(path: Path) -> list[dict]:
@@ -30,10 +23,10 @@ def _records(path: Path) -> list[dict]:
 async def test_one_record_per_window_when_it_closes_and_the_rest_at_shutdown(tmp_path):
     path = tmp_path / "audit.jsonl"
     t0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z, a window start
-    clock = Clock(t0)
-    summary = RefusalSummary(AuditLog(path, SECRET), window_s=60, clock=clock)
+    clock = FakeClock(t=t0)
+    summary = RefusalSummary(AuditLog(path, SECRET), window_s=60, clock=clock.now)
     for i in range(100):  # one a second for 100 s: 59 in the first window, 41 in the second
-        clock.now = t0 + i + 1
+        clock.set(t0 + i + 1)
         summary.note(key="no key", reason="missing", status=401, route="POST /v1/ask")
         if i % 10 == 0:
             summary.note(key="0123456789ab", reason="invalid", status=401, route="GET /v1/cases")
@@ -61,7 +54,8 @@ async def test_one_record_per_window_when_it_closes_and_the_rest_at_shutdown(tmp
 
 async def test_groups_past_the_cap_are_counted_not_kept(tmp_path):
     path = tmp_path / "audit.jsonl"
-    summary = RefusalSummary(AuditLog(path, SECRET), window_s=60, clock=Clock(60.0))
+    summary = RefusalSummary(AuditLog(path, SECRET), window_s=60,
+                             clock=FakeClock(t=60.0).now)
     for i in range(MAX_GROUPS + 25):
         summary.note(key=f"{i:012x}", reason="invalid", status=401, route="GET /v1/cases")
     await summary.close()
@@ -72,11 +66,11 @@ async def test_groups_past_the_cap_are_counted_not_kept(tmp_path):
 
 async def test_a_window_whose_record_cannot_be_written_is_kept_for_the_next_try(tmp_path):
     path = tmp_path / "audit.jsonl"
-    clock = Clock(120.0)
-    summary = RefusalSummary(AuditLog(path, SECRET), window_s=60, clock=clock)
+    clock = FakeClock(t=120.0)
+    summary = RefusalSummary(AuditLog(path, SECRET), window_s=60, clock=clock.now)
     summary.note(key="no key", reason="missing", status=401, route="GET /v1/cases")
     path.mkdir()  # the log cannot be written (a directory in its place)
-    clock.now = 190.0
+    clock.set(190.0)
     assert await summary.flush() == 0
     path.rmdir()
     assert await summary.flush() == 1
@@ -84,13 +78,13 @@ async def test_a_window_whose_record_cannot_be_written_is_kept_for_the_next_try(
 
 
 def test_the_throttle_counts_failures_per_address_per_window():
-    clock = Clock(600.0)
-    throttle = SourceThrottle(2, window_s=60, clock=clock)
+    clock = FakeClock(t=600.0)
+    throttle = SourceThrottle(2, window_s=60, clock=clock.now)
     assert [throttle.failed("10.0.0.1") for _ in range(4)] == [False, False, True, True]
     assert throttle.failed("10.0.0.2") is False  # another address has its own count
-    clock.now = 645.2
+    clock.set(645.2)
     assert throttle.retry_after() == 15
-    clock.now = 660.0  # a new window
+    clock.set(660.0)  # a new window
     assert throttle.failed("10.0.0.1") is False
 
 

@@ -16,6 +16,7 @@ from bot.app import build_app
 from bot.cli.local import LocalConversation, cli_message
 from bot.errors import AuditError, DeliveryFailed
 from bot.models import Reply, ReplyKind, Status
+from tests.fakes import CountingEngine
 
 
 def _kinds(settings) -> list[str]:
@@ -81,21 +82,10 @@ async def test_a_retryable_refusal_is_tried_again_then_remembered(
     assert len(state.turns) == 2 and len(state.image_ids) == 1
 
 
-class CrashingEngine:
-    name = "crashing"
-    model_id = "crashing-1"
-
-    async def stream(self, request):
-        raise RuntimeError("a bug in an engine")
-        yield ""  # pragma: no cover
-
-    async def close(self) -> None:
-        return None
-
-
 async def test_a_bug_anywhere_ends_in_an_error_reply_and_a_record(
         settings, coffee_jpeg, tmp_path):
-    app = build_app(settings, memory_only=True, engine=CrashingEngine())
+    engine = CountingEngine(fail=RuntimeError("a bug in an engine"))
+    app = build_app(settings, memory_only=True, engine=engine)
     conv = _conv(tmp_path, coffee_jpeg)
     try:
         out = await app.pipeline.handle(conv)
@@ -165,19 +155,9 @@ async def test_files_past_the_per_message_cap_are_skipped_with_a_note(
     assert len(counting_engine.requests[0].images) == 2
 
 
-class LongEngine:
-    name = "long"
-    model_id = "long-1"
-
-    async def stream(self, request):
-        yield "word " * 50_000
-
-    async def close(self) -> None:
-        return None
-
-
 async def test_an_over_long_answer_is_cut_with_a_note(settings, coffee_jpeg, tmp_path):
-    app = build_app(settings, memory_only=True, engine=LongEngine())
+    engine = CountingEngine(lambda _request: "word " * 50_000)
+    app = build_app(settings, memory_only=True, engine=engine)
     conv = _conv(tmp_path, coffee_jpeg)
     try:
         out = await app.pipeline.handle(conv)

@@ -13,16 +13,12 @@ from redis.asyncio import Redis
 
 from bot import keys
 from bot.jobs.legacy import adopt_legacy
-from bot.jobs.queue import JobQueue
 from bot.jobs.unserved import UnservedJobs
 from bot.jobs.worker import Worker
 from bot.models import IncomingMessage
 from bot.stores.codec import dump_message
+from tests.fakes import job_queue as queue
 from tests.integration.test_queue import msg
-
-
-def queue(redis: Redis, base: str, consumer: str, *platforms: str, **kw) -> JobQueue:
-    return JobQueue(redis, base=base, group="g", consumer=consumer, platforms=platforms, **kw)
 
 
 def discord(n: int) -> IncomingMessage:
@@ -31,9 +27,9 @@ def discord(n: int) -> IncomingMessage:
 
 
 async def test_each_worker_takes_only_the_platforms_it_serves(redis, stream):
-    gateway = queue(redis, stream, "gateway")
-    slack_worker = queue(redis, stream, "s", "slack")
-    discord_worker = queue(redis, stream, "d", "discord")
+    gateway = queue(redis, stream, "gateway", ())
+    slack_worker = queue(redis, stream, "s", ("slack",))
+    discord_worker = queue(redis, stream, "d", ("discord",))
     for q in (slack_worker, discord_worker):
         await q.ensure_group()
     for n in range(6):
@@ -63,7 +59,7 @@ async def test_each_worker_takes_only_the_platforms_it_serves(redis, stream):
 
 
 async def test_a_take_over_several_platforms_stays_near_the_count(redis, stream):
-    q = queue(redis, stream, "both", "slack", "discord")
+    q = queue(redis, stream, "both", ("slack", "discord"))
     await q.ensure_group()
     for n in range(4):
         await q.enqueue(msg(n))
@@ -75,7 +71,7 @@ async def test_a_take_over_several_platforms_stays_near_the_count(redis, stream)
 
 
 async def test_jobs_no_live_worker_serves_are_reported_per_platform(redis, stream):
-    slack_worker = queue(redis, stream, "s", "slack")
+    slack_worker = queue(redis, stream, "s", ("slack",))
     await slack_worker.ensure_group()
     await slack_worker.seen()
     await slack_worker.enqueue(msg(1))
@@ -86,7 +82,7 @@ async def test_jobs_no_live_worker_serves_are_reported_per_platform(redis, strea
     assert (rows["discord"].queued, rows["discord"].workers) == (2, 0)
     assert rows["discord"].unserved
     assert rows["discord"].reason.startswith("no worker serves discord: 2 job(s) waiting")
-    discord_worker = queue(redis, stream, "d", "discord")
+    discord_worker = queue(redis, stream, "d", ("discord",))
     await discord_worker.seen()
     rows = {r.platform: r for r in await slack_worker.platform_jobs()}
     assert not rows["discord"].unserved and rows["discord"].reason == ""
@@ -116,7 +112,7 @@ async def _old(redis: Redis, base: str, message: IncomingMessage, age_s: float) 
 
 
 async def test_the_sweep_moves_only_old_jobs_of_unserved_platforms(redis, stream):
-    slack_worker = queue(redis, stream, "s", "slack")
+    slack_worker = queue(redis, stream, "s", ("slack",))
     await slack_worker.ensure_group()
     await slack_worker.seen()
     old_discord = await _old(redis, stream, discord(1), 700)
@@ -138,19 +134,19 @@ async def test_the_sweep_moves_only_old_jobs_of_unserved_platforms(redis, stream
     assert await redis.lrange(told, 0, -1) == [dead_id.encode()]
     # The next Discord worker tells the user; a Slack worker tells nobody of Discord's.
     assert await sweep.tell_waiting() == 0
-    discord_worker = queue(redis, stream, "d", "discord")
+    discord_worker = queue(redis, stream, "d", ("discord",))
     teller = UnservedJobs(discord_worker, max_wait_s=600, on_dead=seen.on_dead, tell=seen.tell)
     assert await teller.tell_waiting() == 1 and seen.told == [discord(1)]
     assert await teller.tell_waiting() == 0
 
 
 async def test_no_sweep_while_a_worker_serves_the_platform(redis, stream):
-    discord_worker = queue(redis, stream, "d", "discord")
+    discord_worker = queue(redis, stream, "d", ("discord",))
     await discord_worker.ensure_group()
     await discord_worker.seen()
     await _old(redis, stream, discord(1), 700)
     seen = Recorder()
-    sweep = UnservedJobs(queue(redis, stream, "s", "slack"), max_wait_s=600,
+    sweep = UnservedJobs(queue(redis, stream, "s", ("slack",)), max_wait_s=600,
                          on_dead=seen.on_dead, tell=seen.tell)
     assert await sweep.sweep() == 0 and seen.dead == []
     [job] = await discord_worker.take(block_ms=50)
@@ -158,21 +154,21 @@ async def test_no_sweep_while_a_worker_serves_the_platform(redis, stream):
 
 
 async def test_an_operator_retry_is_not_told_as_unanswered(redis, stream):
-    slack_worker = queue(redis, stream, "s", "slack")
+    slack_worker = queue(redis, stream, "s", ("slack",))
     await _old(redis, stream, discord(1), 700)
     seen = Recorder()
     sweep = UnservedJobs(slack_worker, max_wait_s=600, on_dead=seen.on_dead, tell=seen.tell)
     assert await sweep.sweep() == 1
     [(_, dead_id, _)] = seen.dead
     assert await slack_worker.retry_dead(dead_id)  # miru jobs retry: it waits again
-    teller = UnservedJobs(queue(redis, stream, "d", "discord"), max_wait_s=600,
+    teller = UnservedJobs(queue(redis, stream, "d", ("discord",)), max_wait_s=600,
                           on_dead=seen.on_dead, tell=seen.tell)
     assert await teller.tell_waiting() == 0 and seen.told == []
 
 
 async def test_jobs_of_the_old_shared_stream_move_to_their_platforms(redis, stream):
     old = f"{stream}:legacy"
-    q = queue(redis, stream, "new", "slack", "discord", claim_idle_ms=60_000)
+    q = queue(redis, stream, "new", ("slack", "discord"), claim_idle_ms=60_000)
     await redis.xgroup_create(old, "g", id="0", mkstream=True)
     for m in (msg(1), discord(1), msg(2), discord(2)):
         await redis.xadd(old, {"msg": dump_message(m), "attempts": b"1"})
@@ -200,7 +196,7 @@ async def test_jobs_of_the_old_shared_stream_move_to_their_platforms(redis, stre
 async def test_a_worker_never_sweeps_its_own_platforms_jobs(redis, stream):
     """After an outage the first worker to start has not beaten yet: the jobs that waited
     for it are its own to answer, not to bury."""
-    discord_worker = queue(redis, stream, "d", "discord")
+    discord_worker = queue(redis, stream, "d", ("discord",))
     await _old(redis, stream, discord(1), 700)
     seen = Recorder()
     sweep = UnservedJobs(discord_worker, max_wait_s=600, on_dead=seen.on_dead, tell=seen.tell)

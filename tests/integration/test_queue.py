@@ -17,12 +17,7 @@ from bot.jobs.queue import JobQueue
 from bot.jobs.worker import CLAIM_EVERY_S, Worker
 from bot.models import ImageRef, IncomingMessage
 from bot.stores.codec import load_message
-
-
-def queue(redis: Redis, base: str, consumer: str, **kw) -> JobQueue:
-    """A queue under the test's own key ``base`` (the ``stream`` fixture) serving Slack."""
-    kw.setdefault("platforms", ("slack",))
-    return JobQueue(redis, base=base, group="g", consumer=consumer, **kw)
+from tests.fakes import job_queue as queue
 
 
 def slack(base: str) -> str:

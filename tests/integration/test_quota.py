@@ -217,7 +217,7 @@ async def test_a_worker_frees_the_slot_when_done_and_keeps_it_for_a_job_handed_b
     still in progress: its concurrency slot stays taken; a job that ran to its end frees it."""
     from bot.app import build_app
     from bot.core.pipeline import request_id_for
-    from tests.unit.gateway_fakes import FakeConversation, FakePlatform
+    from tests.fakes import FakeConversation, FakePlatform
 
     entered, gate = asyncio.Event(), asyncio.Event()
 

@@ -78,8 +78,8 @@ async def test_a_worker_killed_mid_answer_is_answered_for_by_the_next_run(
     answers; a third run posts nothing."""
     from bot.app import build_app
     from bot.models import ImageRef, IncomingMessage, ReplyKind
+    from tests.fakes import FakeConversation, FakePlatform
     from tests.render import blank, image_bytes
-    from tests.unit.gateway_fakes import FakeConversation, FakePlatform
 
     entered = asyncio.Event()
 

@@ -1,7 +1,8 @@
 """The shared quarantine and the review queue on a real Redis: evidence never in plaintext,
 retention as TTL (legal hold longer), key rotation, one decision per case, approve continues
-the request, appeal once, purge. Held verdicts are forced by a screener that reports a failed
-gate (the policy holds it); preserved ones by a hash list of a benign photo."""
+the request, appeal once, purge. Held verdicts are forced by a screener whose gate fails
+(``tests.fakes.FakeScreener``: the policy holds it); preserved ones by a hash list of a benign
+photo."""
 
 from __future__ import annotations
 
@@ -25,20 +26,11 @@ from bot.models import ReplyKind
 from bot.review.model import CaseStatus, Decision
 from bot.review.service import Actor, ReviewRefused, blurred_preview
 from config.policy import Retention
-from safety.policy import decide
 from safety.types import Action
 from tests.conftest import REDIS_URL, redis_client
+from tests.fakes import FakeScreener
 
 DAY = 24 * 3600
-
-
-class HoldScreener:
-    """Screens like a gate that failed: the real policy turns that into ``hold``."""
-
-    async def screen(self, images, ctx):
-        from config.policy import PolicyConfig
-
-        return decide([], ["forced gate failure"], ctx, PolicyConfig())
 
 
 async def _clear(r: Redis) -> None:
@@ -141,7 +133,7 @@ def _conv(tmp_path: Path, data: bytes, text: str = "what is this?") -> LocalConv
 async def _held_case(make_settings, counting_engine, coffee_jpeg, tmp_path, redis):
     settings = make_settings('[defaults]\nconsent = "off"\n')
     app = build_app(settings, memory_only=True, engine=counting_engine,
-                    screener=HoldScreener(), review_redis=redis)
+                    screener=FakeScreener().fails(), review_redis=redis)
     conv = _conv(tmp_path, coffee_jpeg)
     out = await app.pipeline.handle(conv)
     return settings, app, conv, out
@@ -299,7 +291,7 @@ async def test_the_workers_hourly_purge_sweeps_the_review_queue(
     settings = make_settings('[defaults]\nconsent = "off"\n'
                              '[retention]\nquarantine_days = 0.00002\n')
     app = build_app(settings, memory_only=True, engine=counting_engine,
-                    screener=HoldScreener(), review_redis=redis)
+                    screener=FakeScreener().fails(), review_redis=redis)
     await app.pipeline.handle(_conv(tmp_path, coffee_jpeg))  # kept for about 1.7 s
     await app.close()
     review = app.services.review

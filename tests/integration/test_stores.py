@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from dataclasses import dataclass
 
 import pytest
 from redis.asyncio import Redis, RedisCluster
@@ -21,16 +20,9 @@ from bot.stores.base import StateStore, ThreadMemory, ThreadState
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
 from tests.conftest import CLUSTER, redis_client, sync_redis_client
+from tests.fakes import FakeClock, job_queue
 
 KNOBS = dict(turn_ttl_s=3600, image_ttl_s=600, max_turns=3, max_image_bytes=250)
-
-
-@dataclass
-class FakeClock:
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -54,7 +46,8 @@ def stores(request, redis, tag) -> tuple[ThreadMemory, StateStore, FakeClock | N
     if request.param == "redis":
         return RedisThreadMemory(redis, **KNOBS), RedisStateStore(redis), None
     clock = FakeClock()
-    return MemoryThreadMemory(**KNOBS, clock=clock), MemoryStateStore(clock=clock), clock
+    return (MemoryThreadMemory(**KNOBS, clock=clock.monotonic),
+            MemoryStateStore(clock=clock.monotonic), clock)
 
 
 def thread(tag: str, n: int = 0) -> ThreadKey:
@@ -163,20 +156,20 @@ async def test_state_once_only_prefs_pending_active(stores, tag):
 
 async def test_memory_ttls_follow_the_clock(tag):
     clock = FakeClock()
-    memory = MemoryThreadMemory(**KNOBS, clock=clock)
-    state = MemoryStateStore(clock=clock)
+    memory = MemoryThreadMemory(**KNOBS, clock=clock.monotonic)
+    state = MemoryStateStore(clock=clock.monotonic)
     t = thread(tag)
     await memory.append(t, "U1", [Turn("user", "hi")])
     await memory.put_images(t, "U1", [image(1)])
     await state.save_pending("p", message(tag, "U1"), 30)
-    clock.now += 601  # past the image TTL, before the turn TTL
+    clock.advance(601)  # past the image TTL, before the turn TTL
     assert await memory.load(t) == ThreadState((Turn("user", "hi"),), ())
     assert await memory.get_images(t, [image(1).sha256]) == []
     assert await state.pop_pending("p") is None
-    clock.now += 3000
+    clock.advance(3000)
     assert await memory.load(t) == ThreadState()
     assert await state.first_time("slack", "e") is True
-    clock.now += keys.EVENT_DEDUP_TTL_S + 1
+    clock.advance(keys.EVENT_DEDUP_TTL_S + 1)
     assert await state.first_time("slack", "e") is True
 
 
@@ -281,10 +274,10 @@ async def test_forget_finds_a_users_turns_in_a_thread_others_kept_alive(redis, t
     clock = FakeClock()
     knobs = dict(turn_ttl_s=2, image_ttl_s=2, max_turns=5, max_image_bytes=1000)
     memory = (RedisThreadMemory(redis, **knobs, job_base=None) if kind == "redis"
-              else MemoryThreadMemory(**knobs, clock=clock))
+              else MemoryThreadMemory(**knobs, clock=clock.monotonic))
 
     async def wait(seconds: float) -> None:
-        clock.now += seconds
+        clock.advance(seconds)
         if kind == "redis":
             await asyncio.sleep(seconds)
 
@@ -304,10 +297,8 @@ async def test_forget_finds_a_users_turns_in_a_thread_others_kept_alive(redis, t
 
 
 async def test_forget_user_also_removes_their_queued_jobs(redis, tag):
-    from bot.jobs.queue import JobQueue
-
     base = f"test:{{jobs-{tag}}}"
-    q = JobQueue(redis, base=base, group="g", consumer="c", platforms=("slack",))
+    q = job_queue(redis, base, "c")
     await q.ensure_group()
     user = f"U{tag}"
     await q.enqueue(message(tag, user))
@@ -372,8 +363,6 @@ class SlotSpy:
 @pytest.mark.skipif(CLUSTER, reason="the spy wraps the one-server client; on a Redis Cluster the "
                     "server itself refuses a cross-slot command, in every test of the run")
 async def test_every_transaction_stays_on_one_cluster_slot(redis, tag, monkeypatch):
-    from bot.jobs.queue import JobQueue
-
     spy = SlotSpy()
     spy.install(monkeypatch)
     pipe = redis.pipeline(transaction=True)  # the spy itself: a cross-slot MULTI is caught
@@ -399,7 +388,7 @@ async def test_every_transaction_stays_on_one_cluster_slot(redis, tag, monkeypat
     await state.is_active(t)
     await state.first_time("slack", f"E{tag}")
     await state.claim_reply(f"r{tag}")
-    q = JobQueue(redis, base=base, group="g", consumer="c", platforms=("slack",))
+    q = job_queue(redis, base, "c")
     await q.ensure_group()
     await q.enqueue(message(tag, a))
     await q.enqueue(message(tag, b))
@@ -437,5 +426,5 @@ async def test_a_threads_language_lives_with_its_turns_and_goes_with_forget(stor
     assert await memory.language(t) is None
     if clock is not None:  # the memory store's TTL (Redis: checked in test_reply_language)
         await memory.set_language(t, f"U{tag}", "ja")
-        clock.now += KNOBS["turn_ttl_s"] + 1
+        clock.advance(KNOBS["turn_ttl_s"] + 1)
         assert await memory.language(t) is None

@@ -18,8 +18,9 @@ from config.settings import Settings
 from handlers.discord_client import DiscordPlatform
 from handlers.discord_run import discord_platform, serve
 from tests.conftest import REDIS_URL
+from tests.fakes import CountingEngine, i_see
 from tests.platform.discord_standin import DiscordStandIn
-from tests.platform.slack_stack import CountingEngine, SafetyModels
+from tests.platform.slack_stack import SafetyModels
 
 
 def discord_settings(standin: DiscordStandIn, tmp_path: Path, **overrides: Any) -> Settings:
@@ -51,7 +52,7 @@ async def discord_stack(settings: Settings, standin: DiscordStandIn, models: Saf
                         worker: bool = True, engine: Any = None) -> AsyncIterator[DiscordStack]:
     """Gateway + worker until the block ends; waits until commands are synced and READY.
     ``engine``: the vision model (a ``CountingEngine`` unless given)."""
-    engine = engine or CountingEngine()
+    engine = engine or CountingEngine(i_see)
     app = build_app(settings, engine=engine, screener=models.screener(settings),
                     consumer="discord-test")
     platform = discord_platform(settings)

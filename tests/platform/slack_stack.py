@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import io
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,40 +18,15 @@ from PIL import Image as PILImage
 from skimage import data as samples
 
 from bot.app import build_app
-from bot.models import Answer, AnswerRequest
 from bot.runtime import App
 from config.policy import load_policy
 from config.settings import Settings
 from handlers.slack import build_bolt_app
 from handlers.slack_client import SlackPlatform, make_web_client
 from handlers.slack_run import start_http
+from tests.fakes import CountingEngine, i_see
 from tests.platform.slack_events import SlackSender
 from tests.platform.slack_standin import SlackStandIn
-
-
-class CountingEngine:
-    """A vision model stand-in: answers with the number of images it was shown, counts calls."""
-
-    name = "counting"
-    model_id = "counting-1"
-
-    def __init__(self) -> None:
-        self.requests: list[AnswerRequest] = []
-
-    def _text(self, request: AnswerRequest) -> str:
-        return f"I see {len(request.images)} image(s)."
-
-    async def answer(self, request: AnswerRequest) -> Answer:
-        self.requests.append(request)
-        return Answer(self._text(request), self.name, self.model_id)
-
-    async def stream(self, request: AnswerRequest) -> AsyncIterator[str]:
-        self.requests.append(request)
-        yield "I see"
-        yield self._text(request)
-
-    async def close(self) -> None:
-        return None
 
 
 def jpeg(array: np.ndarray) -> bytes:
@@ -138,7 +112,7 @@ class Stack:
 async def start_stack(settings: Settings, standin: SlackStandIn, models: SafetyModels, *,
                       engine: CountingEngine | None = None, worker: bool = True,
                       consumer: str = "test-a") -> Stack:
-    engine = engine or CountingEngine()
+    engine = engine or CountingEngine(i_see)
     app = build_app(settings, engine=engine, screener=models.screener(settings),
                     consumer=consumer)
     platform = SlackPlatform(make_web_client(settings), settings)

@@ -80,6 +80,8 @@ class SlackStandIn:
         self.uploads: dict[str, bytes] = {}
         self.messages: dict[str, dict[str, Any]] = {}  # ts -> channel, thread_ts, text (edited)
         self.admins: set[str] = set()  # users.info says is_admin for these user ids
+        # users.info's team_id for users of another organisation (Slack Connect); else ours
+        self.user_teams: dict[str, str] = {}
         self.home_views: dict[str, dict[str, Any]] = {}  # views.publish: user id -> home view
         self.groups: dict[str, list[str]] = {}  # usergroups.users.list: group id -> user ids
         self._reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> names
@@ -271,7 +273,8 @@ class SlackStandIn:
             return {"ok": True, "message_ts": ts}
         if method == "users.info":
             user = str(params.get("user", ""))
-            return {"ok": True, "user": {"id": user, "team_id": self.team_id,
+            return {"ok": True, "user": {"id": user,
+                                         "team_id": self.user_teams.get(user, self.team_id),
                                          "is_admin": user in self.admins, "is_owner": False,
                                          "is_primary_owner": False}}
         if method == "usergroups.users.list":

@@ -14,11 +14,12 @@ import pytest
 from bot.app import build_app
 from bot.core.platforms import run_platforms
 from handlers.slack_run import EVENTS_PATH
+from tests.fakes import CountingEngine, i_see
 from tests.platform.conftest import make_settings
 from tests.platform.discord_stack import discord_settings
 from tests.platform.discord_standin import DiscordStandIn
 from tests.platform.slack_events import GENERAL, SlackSender, mention
-from tests.platform.slack_stack import COFFEE, CountingEngine, SafetyModels, coffee_file
+from tests.platform.slack_stack import COFFEE, SafetyModels, coffee_file
 from tests.platform.slack_standin import SlackStandIn
 from tests.platform.test_discord_app import posts_in, until
 
@@ -39,7 +40,7 @@ async def test_slack_and_discord_in_one_process_with_one_worker(
         "SLACK_BOT_TOKEN": standin.token, "SLACK_SIGNING_SECRET": "unused",
         "slack_api_url": standin.api_url})
     both = both.model_copy(update={"slack_signing_secret": slack.slack_signing_secret})
-    engine = CountingEngine()
+    engine = CountingEngine(i_see)
     app = build_app(both, engine=engine, screener=safety_models.screener(both), consumer="both")
     port, stop = free_port(), asyncio.Event()
     running = asyncio.create_task(run_platforms(

@@ -162,3 +162,48 @@ async def test_unpostable_moderators_channel_and_a_case_lost_with_redis(
         gone = await _press(discord_standin, fake, f"miru:review:approve:{case}", "bob")
         assert "no longer available" in gone
         assert stack.engine.requests == []
+
+
+async def test_a_guild_moderator_cannot_act_on_another_workspaces_case(
+        discord_standin: DiscordStandIn, tmp_path: Path, safety_models: SafetyModels,
+        rdb: object) -> None:
+    """Issue 19: moderator rights are tied to the case's platform and workspace. Bob moderates
+    this guild; a Slack workspace's case and another guild's case, pressed by their ids from a
+    card here, are refused (ephemeral, audited) and stay pending."""
+    from bot.models import IncomingMessage
+    from bot.review.model import CaseStatus
+    from safety.types import Action, Verdict
+
+    settings = discord_settings(discord_standin, tmp_path,
+                                policy_file=_policy(tmp_path, discord_standin))
+    async with discord_stack(settings, discord_standin, safety_models, worker=False) as stack:
+        review = stack.app.services.review
+        assert review is not None
+
+        async def case_of(platform: str, workspace: str) -> str:
+            msg = IncomingMessage(platform=platform, workspace=workspace, channel="C1",
+                                  thread="1.1", message_id="1.1", user="UUPLOADER", text="",
+                                  event_id=f"{platform}:{workspace}")
+            held = Verdict(Action.HOLD, ("gate_failed",))
+            return (await review.open_case(msg, f"r-{workspace}", held, {0: COFFEE})).id
+
+        slack_case = await case_of("slack", "T0OTHERWS")
+        other_guild = await case_of("discord", "833333333333333333")
+        card = discord_standin.new_message(discord_standin.channel("no-threads"),
+                                           discord_standin.bot, content="a card")
+        for verb, case in (("approve", slack_case), ("reveal", slack_case),
+                           ("reject", other_guild), ("reveal", other_guild)):
+            said = await _press(discord_standin, card, f"miru:review:{verb}:{case}", "bob")
+            assert "belongs to another workspace" in said, (verb, case)
+            assert "shown to you only" not in said
+        for case in (slack_case, other_guild):
+            got = await review.store.get(case)
+            assert got is not None and got.status is CaseStatus.PENDING and not got.decided_by
+        assert stack.engine.requests == []
+    refused = [json.loads(x) for x in settings.audit_path.read_text().splitlines()
+               if json.loads(x)["kind"] == "review_refused"]
+    assert [(r["action"], r["detail"]["case"], r["detail"]["why"]) for r in refused] == [
+        ("approve", slack_case, "other_workspace"), ("reveal", slack_case, "other_workspace"),
+        ("reject", other_guild, "other_workspace"), ("reveal", other_guild, "other_workspace")]
+    kinds = [json.loads(x)["kind"] for x in settings.audit_path.read_text().splitlines()]
+    assert "review_decision" not in kinds and "review_reveal" not in kinds

@@ -13,12 +13,12 @@ import pytest
 from bot import keys, strings
 from bot.stores.redis_base import open_sync_client
 from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
+from tests.fakes import CountingEngine, i_see
 from tests.platform.conftest import SIGNING_SECRET
 from tests.platform.slack_events import CONSENT, GENERAL, USER, mention, settle, slash
 from tests.platform.slack_stack import (
     ASTRONAUT,
     COFFEE,
-    CountingEngine,
     Stack,
     audit_kinds,
     coffee_file,
@@ -104,7 +104,7 @@ async def test_retried_event_is_answered_once(stacks, standin, rdb) -> None:
 
 async def test_retries_across_two_processes_sharing_redis_answer_once(
         stacks, standin, rdb) -> None:
-    engine = CountingEngine()
+    engine = CountingEngine(i_see)
     first = await stacks(engine=engine, consumer="proc-a")
     second = await stacks(engine=engine, consumer="proc-b")
     ts = "1700000006.000100"

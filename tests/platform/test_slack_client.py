@@ -14,18 +14,9 @@ from bot.errors import FetchError, FetchForbidden, MissingScope, TooLarge, Unsup
 from bot.models import Attachment, ImageRef, IncomingMessage, Reply, ReplyKind, Status
 from handlers.slack_blocks import CONSENT_CANCEL_ACTION, CONSENT_CONFIRM_ACTION
 from handlers.slack_client import SlackPlatform, is_allowed_file_url, make_web_client
+from tests.fakes import FakeClock
 from tests.platform.conftest import make_settings
 from tests.platform.slack_standin import SlackStandIn
-
-
-class FakeClock:
-    """Time that only moves when the test says so (the throttle's notion of a second)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def png_bytes() -> bytes:
@@ -46,7 +37,7 @@ def platform_and_clock(standin: SlackStandIn, tmp_path: Path):
     settings = make_settings(standin, tmp_path)
     clock = FakeClock()
     platform = SlackPlatform(make_web_client(settings), settings,
-                             http=httpx.AsyncClient(timeout=0.5), clock=clock)
+                             http=httpx.AsyncClient(timeout=0.5), clock=clock.monotonic)
     yield platform, clock
 
 
@@ -139,7 +130,7 @@ async def test_partial_edits_at_most_once_a_second_and_reply_replaces_it(
         await conv.partial(text)
     assert len(standin.calls_to("chat.postMessage")) == 1
     assert standin.calls_to("chat.update") == []
-    clock.now += 1.01
+    clock.advance(1.01)
     await conv.partial("A b c d")
     await conv.partial("A b c d e")
     assert [c.params["text"] for c in standin.calls_to("chat.update")] == ["A b c d"]

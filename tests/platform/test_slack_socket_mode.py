@@ -13,9 +13,10 @@ import pytest
 
 from bot.app import build_app
 from handlers.slack_run import run_slack
+from tests.fakes import CountingEngine, i_see
 from tests.platform.conftest import make_settings
 from tests.platform.slack_events import GENERAL, mention, settle
-from tests.platform.slack_stack import CountingEngine, coffee_file, write_policy
+from tests.platform.slack_stack import coffee_file, write_policy
 from tests.platform.socket_standin import SocketModeStandIn
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ async def test_events_arrive_over_socket_mode_and_a_redelivery_is_answered_once(
         standin, socket_server, safety_models, tmp_path, rdb) -> None:
     settings = make_settings(standin, tmp_path, SLACK_APP_TOKEN=standin.app_token,
                              policy_file=write_policy(tmp_path))
-    engine = CountingEngine()
+    engine = CountingEngine(i_see)
     app = build_app(settings, engine=engine, screener=safety_models.screener(settings),
                     consumer="socket-a")
     stop = asyncio.Event()

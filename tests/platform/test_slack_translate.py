@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from handlers.slack import needs_active_thread, team_allowed, translate_event
+from handlers.slack import needs_active_thread, translate_event
+from handlers.slack_tenancy import SlackTenant, tenant_of
 
 BOT = "UMIRUBOT"
 TEAM = "T0MIRU"
@@ -137,4 +138,37 @@ def test_file_from_another_organisation_has_no_url_to_fetch() -> None:
 ])
 def test_team_allow_list(allowed: tuple[str, ...], event_team: str, ok: bool) -> None:
     event = _mention(team=event_team, user_team=event_team)
-    assert team_allowed(event, TEAM, allowed) is ok
+    body = {"type": "event_callback", "team_id": TEAM, "event": event}
+    assert tenant_of(body, {}).allowed(allowed) is ok
+
+
+class _Auth:
+    team_id, enterprise_id = TEAM, None
+
+
+@pytest.mark.parametrize(("body", "foreign", "actor"), [
+    # a slash command in the installed workspace
+    ({"command": "/miru", "team_id": TEAM, "user_id": "U1"}, False, TEAM),
+    # a button pressed by a Slack Connect user: their own team in user.team_id
+    ({"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "U2", "team_id": "TEXT"}},
+     True, "TEXT"),
+    # a button whose payload names another team altogether
+    ({"type": "block_actions", "team": {"id": "TEXT"}, "user": {"id": "U2"}}, True, "TEXT"),
+    # a modal submitted from a Grid user of another organisation
+    ({"type": "view_submission", "team": {"id": TEAM}, "view": {"id": "V1"},
+      "user": {"id": "W3", "team_id": TEAM, "enterprise_id": "EOTHER"}}, True, TEAM),
+    # an event from a connected Grid organisation (user_team is an enterprise id)
+    ({"type": "event_callback", "team_id": TEAM, "event": _mention(user_team="EOTHER")},
+     True, "EOTHER"),
+])
+def test_requests_of_another_organisation_are_foreign(body: dict, foreign: bool,
+                                                     actor: str) -> None:
+    tenant = tenant_of(body, {"authorize_result": _Auth()})
+    assert tenant.workspace == TEAM
+    assert tenant.foreign is foreign
+    assert tenant.actor_workspace == (actor if foreign else TEAM)
+
+
+def test_same_grid_organisation_is_not_foreign() -> None:
+    assert not SlackTenant(TEAM, "EACME", "TSISTER", "EACME").foreign
+    assert SlackTenant(TEAM, "EACME", "TOTHER", "EOTHER").foreign

@@ -1,87 +1,28 @@
 """A real ``App`` on in-memory stores for the core gateway's unit tests, with a recording
-platform and a job queue that can be taken down. No Redis, no safety models, no engine: the
-gateway never runs the pipeline, it only enqueues (the pipeline's consent, forget and language
-methods used here are real and run on the memory stores)."""
+platform and a job queue that can be taken down (both from ``tests/fakes.py``). No Redis, no
+safety models, no engine: the gateway never runs the pipeline, it only enqueues (the
+pipeline's consent, forget and language methods used here are real and run on the memory
+stores)."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.app import assemble
 from bot.core.gateway import Gateway
-from bot.errors import DeliveryFailed, StoreUnavailable
+from bot.errors import StoreUnavailable
 from bot.evidence.audit import AuditLog
-from bot.models import ImageRef, IncomingMessage, Reply, SetupCheck, Status
-from bot.ports import PlatformInfo
+from bot.models import IncomingMessage, SetupCheck
 from bot.runtime import App
 from bot.services import Services
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from config.policy import load_policy
 from config.settings import load_settings
+from tests.fakes import FakePlatform, FakeQueue
 
 SECRET = b"gateway-test-secret-0123456789abcdef"
-
-
-class FakeQueue:
-    """``JobQueue.enqueue`` in a list; ``down`` makes it fail as Redis does; ``gate`` holds
-    each enqueue until set (to count submissions in flight)."""
-
-    def __init__(self) -> None:
-        self.jobs: list[IncomingMessage] = []
-        self.down = False
-        self.gate: asyncio.Event | None = None
-        self.inflight = 0
-        self.max_inflight = 0
-
-    async def enqueue(self, message: IncomingMessage, *, attempts: int = 0) -> str:
-        self.inflight += 1
-        self.max_inflight = max(self.max_inflight, self.inflight)
-        try:
-            if self.gate is not None:
-                await self.gate.wait()
-            if self.down:
-                raise StoreUnavailable("enqueue")
-            self.jobs.append(message)
-            return f"{len(self.jobs)}-0"
-        finally:
-            self.inflight -= 1
-
-
-@dataclass
-class FakeConversation:
-    message: IncomingMessage
-    platform: FakePlatform
-
-    async def fetch(self, ref: ImageRef, max_bytes: int) -> bytes:
-        raise AssertionError("the gateway never fetches")
-
-    async def status(self, status: Status) -> None:
-        self.platform.statuses.append((self.message.message_id, status))
-
-    async def partial(self, text: str) -> None:
-        raise AssertionError("the gateway never streams")
-
-    async def reply(self, reply: Reply) -> None:
-        if self.platform.refuse:
-            raise DeliveryFailed("channel_not_found", retryable=False)
-        self.platform.replies.append(reply)
-
-
-@dataclass
-class FakePlatform:
-    """``bot.ports.Platform`` recording what the gateway posts."""
-
-    name: str = "slack"
-    info: PlatformInfo = field(default_factory=lambda: PlatformInfo("slack", "Slack"))
-    replies: list[Reply] = field(default_factory=list)
-    statuses: list[tuple[str, Status]] = field(default_factory=list)
-    refuse: bool = False
-
-    def conversation(self, message: IncomingMessage) -> FakeConversation:
-        return FakeConversation(message, self)
 
 
 class BrokenState(MemoryStateStore):

@@ -6,7 +6,7 @@ overlay and caches live in a real Redis (``MIRU_TEST_REDIS_URL``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from bot.models import IncomingMessage
 from config.errors import ConfigError
 from config.policy import MAX_GRANTS, Level, PolicyConfig, load_policy
 from tests.conftest import redis_client
+from tests.fakes import FakeDirectory
 from tests.unit.gateway_fakes import make_rig, msg
 
 WS = "T1"
@@ -40,29 +41,6 @@ def message(user: str = ALICE, *, channel: str = "C1", is_dm: bool = False,
     return IncomingMessage(platform=platform, workspace=workspace,  # type: ignore[arg-type]
                            channel=channel, thread="1.1", message_id="1.1", user=user,
                            text="hi", is_dm=is_dm)
-
-
-class Directory:
-    """A directory that counts its calls (``fail``: it raises, like a Web API error)."""
-
-    def __init__(self, groups: dict[str, list[str]] | None = None,
-                 admins: Sequence[str] = (), fail: bool = False) -> None:
-        self.groups = groups or {}
-        self.admins = set(admins)
-        self.fail = fail
-        self.calls: list[str] = []
-
-    async def group_members(self, workspace: str, group: str) -> Sequence[str]:
-        self.calls.append(f"group:{group}")
-        if self.fail:
-            raise RuntimeError("ratelimited")
-        return self.groups.get(group, [])
-
-    async def is_admin(self, workspace: str, user: str) -> bool:
-        self.calls.append(f"admin:{user}")
-        if self.fail:
-            raise RuntimeError("ratelimited")
-        return user in self.admins
 
 
 @pytest.fixture
@@ -184,7 +162,7 @@ def test_at_least(value: str, need: Level, ok: bool) -> None:
 async def test_levels_add_up_over_users_groups_roles_and_everyone(access_redis: Redis) -> None:
     pol = policy(everyone="none", view={"users": [ALICE]}, edit={"groups": [DEVS]},
                  share={"roles": [ROLE]}, admin={"users": [CAROL]})
-    directory = Directory({DEVS: [ALICE, BOB]})
+    directory = FakeDirectory({DEVS: [ALICE, BOB]})
     access = Access(pol, access_redis, directory)
     assert (await access.decide(message(ALICE))).level is Level.EDIT  # group beats the user
     assert (await access.decide(message(BOB))).level is Level.EDIT
@@ -198,7 +176,7 @@ async def test_levels_add_up_over_users_groups_roles_and_everyone(access_redis: 
 
 
 async def test_an_empty_group_is_cached_too(access_redis: Redis) -> None:
-    directory = Directory({DEVS: []})
+    directory = FakeDirectory({DEVS: []})
     access = Access(policy(everyone="none", edit={"groups": [DEVS]}), access_redis, directory)
     for _ in range(3):
         assert (await access.decide(message(ALICE))).refused == "level"
@@ -207,7 +185,7 @@ async def test_an_empty_group_is_cached_too(access_redis: Redis) -> None:
 
 async def test_a_failing_directory_grants_nothing(access_redis: Redis) -> None:
     access = Access(policy(everyone="view", share={"groups": [DEVS]}), access_redis,
-                    Directory({DEVS: [ALICE]}, admins=[ALICE], fail=True))
+                    FakeDirectory({DEVS: [ALICE]}, admins=[ALICE], fail=True))
     assert (await access.decide(message(ALICE))).level is Level.VIEW
     assert not await access.is_admin("slack", WS, ALICE)
 
@@ -223,7 +201,7 @@ async def test_channels_and_direct_messages(access_redis: Redis) -> None:
 
 
 async def test_no_table_changes_nothing(access_redis: Redis) -> None:
-    directory = Directory()
+    directory = FakeDirectory()
     access = Access(PolicyConfig(), access_redis, directory)
     decision = await access.decide(message(channel="C9"))
     assert decision.level is Level.SHARE and not decision.refused and directory.calls == []
@@ -243,7 +221,7 @@ async def test_the_overlay_beats_the_file(access_redis: Redis) -> None:
 
 
 async def test_platform_admins_count_as_admin_and_are_cached(access_redis: Redis) -> None:
-    directory = Directory(admins=[BOB])
+    directory = FakeDirectory(admins=[BOB])
     access = Access(policy(everyone="none"), access_redis, directory)
     assert (await access.decide(message(BOB))).level is Level.ADMIN
     assert (await access.decide(message(BOB))).level is Level.ADMIN

@@ -13,7 +13,7 @@ import pytest
 from bot.core.platforms import PlatformRegistry, PlatformRuntime, PlatformSpec, run_platforms
 from bot.errors import ConfigError
 from config.settings import Settings
-from tests.unit.gateway_fakes import FakePlatform
+from tests.fakes import FakePlatform
 
 
 @dataclass

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from bot.core.progress import ThrottledEdits
 from bot.core.replylang import reply_language
+from tests.fakes import FakeClock
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def recorder(clock: Clock, *, fail: bool = False):
+def recorder(clock: FakeClock, *, fail: bool = False):
     calls: list[tuple[str, ...]] = []
 
     async def post(text: str) -> str:
@@ -26,17 +19,17 @@ def recorder(clock: Clock, *, fail: bool = False):
     async def edit(message_id: str, text: str) -> None:
         calls.append(("edit", message_id, text))
 
-    return ThrottledEdits(post, edit, clock=clock), calls
+    return ThrottledEdits(post, edit, clock=clock.monotonic), calls
 
 
 async def test_posts_once_then_edits_at_most_once_a_second() -> None:
-    clock = Clock()
+    clock = FakeClock(m=50.0)
     edits, calls = recorder(clock)
     assert await edits.update("A")
     assert not await edits.update("A b")  # within the second
-    clock.now += 0.99
+    clock.advance(0.99)
     assert not await edits.update("A b c")
-    clock.now += 0.02
+    clock.advance(0.02)
     assert await edits.update("A b c d")
     assert not await edits.update("A b c d e")
     assert not await edits.update("")
@@ -45,7 +38,7 @@ async def test_posts_once_then_edits_at_most_once_a_second() -> None:
 
 
 async def test_a_failed_post_never_raises_and_is_tried_again() -> None:
-    clock = Clock()
+    clock = FakeClock(m=50.0)
     edits, calls = recorder(clock, fail=True)
     assert not await edits.update("A")
     assert edits.message_id is None and calls == []

@@ -5,74 +5,30 @@ PlatformInfo. No models are loaded: the screener, the OCR and the engine are sta
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from PIL import Image as PILImage
 
 from bot.app import build_app
 from bot.cli.local import LocalConversation, cli_message
+from bot.imaging.ingest import IngestLimits
 from bot.models import Image, IncomingMessage
 from bot.ports import Adapters, PlatformInfo
 from bot.review.desk import outcome_notice
 from bot.review.model import Case, Decision
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
-from bot.vision.ocr_words import OcrResult, Word
-from safety.types import Action, ScreenContext, Verdict
-
-
-class AllowAll:
-    """A screener that lets every image through (findings are the policy tests' business)."""
-
-    async def screen(self, images, ctx: ScreenContext) -> Verdict:
-        return Verdict(Action.ALLOW, ("test",))
-
-
-@dataclass
-class FakeOcr:
-    """``bot.vision.ocr_words.Ocr`` with given text and word boxes; counts its reads."""
-
-    text: str
-    boxes: list[Word] = field(default_factory=list)
-    reads: int = 0
-    model_id: str = "fake-ocr"
-
-    def read(self, image, lang: str = "auto") -> OcrResult:
-        self.reads += 1
-        return OcrResult(self.text, "fake", "en", 1.0, 0.0)
-
-    def words(self, image, lang: str = "ja") -> list[Word]:
-        return list(self.boxes)
-
-
-@dataclass
-class FakeClock:
-    t: float = 1_800_000_000.0
-    m: float = 100.0
-
-    def now(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.m
-
-
-class FakeDirectory:
-    async def group_members(self, workspace: str, group: str):
-        return ["U1"]
-
-    async def is_admin(self, workspace: str, user: str) -> bool:
-        return False
-
-
-@dataclass
-class FakePlatform:
-    name: str = "slack"
-    info: PlatformInfo = field(default_factory=lambda: PlatformInfo(
-        "slack", "Slack", lambda m: f"link:{m.message_id}", deletes_uploads=False))
-
-    def conversation(self, message: IncomingMessage):
-        raise AssertionError("not used here")
+from bot.vision.ocr_words import Word
+from safety.types import Action
+from tests.fakes import (
+    CountingEngine,
+    FakeClock,
+    FakeDirectory,
+    FakeOcr,
+    FakePlatform,
+    FakeScreener,
+    InThreadIngestor,
+)
 
 
 def _png(tmp_path: Path) -> Path:
@@ -85,8 +41,14 @@ def _png(tmp_path: Path) -> Path:
 
 def _app(make_settings, counting_engine, **ports):
     settings = make_settings('[defaults]\nconsent = "off"\n')
-    return build_app(settings, memory_only=True, engine=counting_engine, screener=AllowAll(),
+    return build_app(settings, memory_only=True, engine=counting_engine,
+                     screener=FakeScreener(), ingestor=InThreadIngestor(IngestLimits()),
                      **ports)
+
+
+@pytest.fixture
+def counting_engine() -> CountingEngine:
+    return CountingEngine()
 
 
 async def test_the_ocr_port_gives_the_engine_its_text(make_settings, counting_engine, tmp_path):
@@ -154,7 +116,8 @@ async def test_gateways_come_from_the_app_with_the_directory_given(make_settings
     app = _app(make_settings, counting_engine, directories={"slack": directory},
                ocr=FakeOcr(""))
     try:
-        platform = FakePlatform()
+        platform = FakePlatform(info=PlatformInfo(
+            "slack", "Slack", lambda m: f"link:{m.message_id}", deletes_uploads=False))
         gateway = app.gateway(platform)
         assert gateway.access.directory is directory
         assert app.adapters.get("slack") is platform  # registered for cards and links

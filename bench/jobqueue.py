@@ -1,8 +1,8 @@
 """Queue overhead: jobs/s and latency from enqueue to a worker's start, and a kill run.
 
-    .venv/bin/python bench/queue.py                 # one Redis (127.0.0.1:6379 DB 13) + cluster
-    .venv/bin/python bench/queue.py --only single   # or --only cluster
-    .venv/bin/python bench/queue.py --url redis+cluster://host:7000 --only url
+    .venv/bin/python bench/jobqueue.py                 # one Redis (127.0.0.1:6379 DB 13) + cluster
+    .venv/bin/python bench/jobqueue.py --only single   # or --only cluster
+    .venv/bin/python bench/jobqueue.py --url redis+cluster://host:7000 --only url
 
 The real ``JobQueue`` and ``Worker`` (bot/jobs/) with an engine that answers at once: the
 handler records when it started. Workers are separate processes (the clock is the host's, so
@@ -26,17 +26,13 @@ start - enqueue times compare across processes).
 Prints figures; not a test. Needs redis-server (the cluster: tests/rediscluster.py).
 """
 
-# ruff: noqa: E402  (the imports follow the sys.path fix below)
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path, and this file is named like the
-# standard library's ``queue`` (which redis-py imports): put the repository there instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import asyncio
