@@ -36,8 +36,8 @@ from datetime import date as Date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-# run as a script, this folder comes first on sys.path, and bench/queue.py would shadow the
-# standard library's queue (which redis imports): the project's root takes its place
+# run as a script, this folder comes first on sys.path, where a bench named like a standard
+# module would shadow it: the project's root takes its place
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
