@@ -45,17 +45,25 @@ _CJK = r"\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 _JAPANESE = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u4e00-\u9fff]")
 _YEN_AS_BACKSLASH = re.compile(r"\\(?=\s?\d)")
+# RapidOCR's recogniser is trained on Chinese too and reads some kanji in their simplified
+# forms ("消费税", "10%对象" on rendered receipts, bench/receipts.py 2026-12-06): the Japanese
+# forms of those seen on receipts. A table, not a library: OpenCC would convert every character
+# of real Chinese text as well, where only these misreads are meant.
+_SIMPLIFIED_AS_JAPANESE = str.maketrans(
+    "费对计额发证书单价现银钱东车馆药饮员关实领收应币师门问题买卖图传运边选",
+    "費対計額発証書単価現銀銭東車館薬飲員関実領収応幣師門問題買売図伝運辺選")
 
 
 def normalise_text(text: str, lang: str) -> str:
     """Tidy raw OCR output: NFKC (full-width ASCII and ``￥`` to their usual forms), single spaces,
     no spaces between CJK characters (Tesseract's jpn model puts them there), no blank lines.
-    For Japanese a backslash before a digit is a yen sign (the JIS X 0201 confusion)."""
+    For Japanese a backslash before a digit is a yen sign (the JIS X 0201 confusion), and a
+    kanji read in its simplified Chinese form is given its Japanese form (消费税 -> 消費税)."""
     # NFKC is the standard normalisation for mixed-width Japanese text; jaconv would also do it
     # but also converts kana we want kept as they are.
     text = unicodedata.normalize("NFKC", text)
     if lang == "ja":
-        text = _YEN_AS_BACKSLASH.sub("¥", text)
+        text = _YEN_AS_BACKSLASH.sub("¥", text).translate(_SIMPLIFIED_AS_JAPANESE)
     lines = []
     for raw in text.splitlines():
         line = " ".join(raw.split())
