@@ -1,4 +1,5 @@
 # Two commands a newcomer needs: `make demo` and `make test`. Each sets up what it needs.
+# While working: `make test-fast` (unit and service tiers, under 2 minutes); `make coverage`.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ CONSTRAINTS := constraints.txt
 TORCH_PIP_ARGS ?=
 APT_PKGS := tesseract-ocr tesseract-ocr-jpn redis-server fonts-noto-cjk
 
-.PHONY: demo test lint setup lock system-deps redis clean
+.PHONY: demo test test-normal test-cluster test-fast coverage lint lint-all setup lock system-deps redis clean
 
 setup: $(STAMP)
 
@@ -61,20 +62,41 @@ demo: setup
 	MIRU_OFFLINE=1 $(BIN)/miru clean samples/photo.jpg -o samples/out/photo-clean.jpg
 	MIRU_OFFLINE=1 $(BIN)/miru audit verify
 
-test: setup redis
-	$(BIN)/ruff check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -p no:cacheprovider
-	# The Redis-facing tests (marker `redis`, given by their fixtures) again, on a Redis Cluster
-	# of three masters the tests start on free ports (tests/rediscluster.py): every multi-key
-	# command, script and transaction must stay in one hash slot.
-	MIRU_TEST_REDIS_CLUSTER=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m redis
+# Both cores: a file's tests stay on one xdist worker (module fixtures, one loaded set of models
+# per worker), and each worker has its own Redis database (tests/conftest.py).
+XDIST ?= -n 2 --dist loadfile
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+# The fast tier's folders; tests/service may not exist yet on an older checkout.
+FAST_TIERS = $(wildcard tests/unit tests/service)
 
-lint: setup
+test: lint-all test-normal test-cluster
+
+lint-all: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+test-normal: setup redis
+	$(PYTEST) $(XDIST)
+
+# The tests marked `redis` by hand (stores, queue, worker, quota, ledger, review store and vault,
+# webhooks, reply claim, audit mirror, access overlay, API idempotency) again, each xdist worker
+# on a Redis Cluster of three masters of its own (tests/rediscluster.py): every multi-key
+# command, script and transaction must stay in one hash slot.
+test-cluster: setup redis
+	MIRU_TEST_REDIS_CLUSTER=1 $(PYTEST) $(XDIST) -m redis
+
+# The loop to run while working: unit and service tiers, no model loads, no processes, no
+# Tesseract (a guard in tests/conftest.py fails a test there that tries). Under 2 minutes.
+test-fast: setup redis
+	$(PYTEST) $(XDIST) $(FAST_TIERS)
+
+# Line coverage of the product code over the whole normal pass (HTML in var/coverage/).
+coverage: setup redis
+	$(PYTEST) $(XDIST) --cov=bot --cov=safety --cov=handlers --cov=config \
+	  --cov-report=term:skip-covered --cov-report=html:var/coverage
+
+lint: lint-all
 
 clean:
 	rm -rf $(VENV) var samples/out

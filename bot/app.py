@@ -25,6 +25,7 @@ from bot.health import SetupHealth
 from bot.imaging.ingest import IngestLimits, Ingestor
 from bot.imaging.privacy import clean_image, wants_privacy_op
 from bot.jobs.queue import JobQueue
+from bot.ops.metrics import Metrics
 from bot.ports import SYSTEM_CLOCK, Adapters, Clock
 from bot.review.cards import ReviewCards, ReviewNotices
 from bot.review.desk import CaseCards
@@ -44,6 +45,7 @@ from bot.wiring import (
     memory_store,
     model_checks,
     ocr_context_for,
+    ocr_frame_for,
     one_shot_memory,
     open_ledger,
     open_review,
@@ -147,15 +149,18 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
                              else no_cards)
     ledger, receipt_images = (open_ledger(settings, policy, redis, clock)
                               if redis is not None else (None, None))
+    metrics = Metrics()
+    quotas = Quotas(redis, policy, metrics) if redis is not None else None
     age_stage, receipt_opinion = model_checks(settings, engine)
     services = Services(
-        settings=settings, policy=policy,
+        settings=settings, policy=policy, metrics=metrics, quotas=quotas,
         ingestor=ingestor or Ingestor(IngestLimits.from_settings(settings)),
         screener=screener, engine=engine, audit=audit,
         memory=memory or memory_store(settings, policy, redis, clock),
         state=state or state_store(redis, consumer, clock), quarantine=quarantine,
         privacy_op=wants_privacy_op, clean_image=clean_image, quality=quality,
-        ocr_context=ocr_context_for(ocr), engine_note=note, clock=clock,
+        ocr_context=ocr_context_for(ocr), ocr_frame=ocr_frame_for(ocr), engine_note=note,
+        clock=clock,
         # expense threads keep their ledgers (and receipt images, encrypted) in Redis
         ledger=ledger, receipt_images=receipt_images,
         read_receipt=receipt_reader(ocr) if redis is not None else None,
@@ -163,7 +168,6 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
         age_stage=age_stage, receipt_opinion=receipt_opinion,
     )
     queue = JobQueue(redis, consumer=consumer) if redis is not None else None
-    quotas = Quotas(redis, policy, services.metrics) if redis is not None else None
     return assemble(settings, services, redis=redis, queue=queue, quotas=quotas,
                     adapters=adapters, one_shot=one_shot, directories=directories,
                     health=health)

@@ -186,3 +186,13 @@ class QuarantineError(MiruError):
 
     code = "quarantine"
     message_key = "error.generic"
+
+
+class EvidenceNotKept(MiruError):
+    """A verdict that preserves (``hold``, ``block_and_preserve``) whose evidence could be kept
+    nowhere (no shared quarantine, no local folder): a screening path then gives no verdict at
+    all (fail closed), so nothing is learnt from a file that was not kept."""
+
+    code = "not_preserved"
+    message_key = "operator.not_preserved"
+    retryable = True

@@ -212,6 +212,18 @@ def review_notices(platform: str) -> str:
     return f"{REVIEW_NOTICES}:{platform}"
 
 
+# Reveals (issue 19): what a moderator's Reveal posted (a cleaned copy in their direct
+# messages), per case, so that a worker deletes it when the case is decided or purged. The set
+# lists the cases that have some; each case's hash holds one field per post.
+REVIEW_REVEALS = f"{PREFIX}:review:reveals"
+REVEALS_PER_CASE_MAX = 20  # Reveal is refused past this many copies of one case out at once
+
+
+def review_reveals(case_id: str) -> str:
+    """Hash: post id -> JSON of what one Reveal posted (platform, channel, the ids given)."""
+    return f"{PREFIX}:review:{{{case_id}}}:reveals"
+
+
 def quarantine_blob(evidence_id: str) -> str:
     """A Fernet token of the evidence bytes (never plaintext)."""
     return f"{PREFIX}:quarantine:{{{evidence_id}}}:blob"

@@ -23,6 +23,7 @@ AuditKind = Literal[
     "receipt", "receipt_edit", "receipt_approval", "receipt_export",
     "review_opened", "review_card", "review_decision", "review_stale", "review_refused",
     "review_reveal", "review_purge", "review_view", "appeal",
+    "review_reveal_withdrawn",  # a Reveal's copy deleted as its case was decided or purged
     "quota_refused",
     "job_unserved",  # a job waited too long with no worker serving its platform (dead letters)
     "permission_denied", "permission_change",  # team permissions: refusals, /miru admin changes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.models import Image, IncomingMessage
@@ -30,6 +31,29 @@ if TYPE_CHECKING:
     from bot.vision.base import Engine
     from config.policy import PolicyConfig
     from config.settings import Settings
+
+
+class Admitted(Protocol):
+    """What a quota check answers (``bot.core.quota.Admission``)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def scope(self) -> str | None: ...
+
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def reset_at(self) -> datetime | None: ...
+
+
+class StoredQuota(Protocol):
+    """Counts the thread's stored images a request uses (``bot.core.quota.Quotas``)."""
+
+    async def admit_stored(self, message: IncomingMessage, request_id: str, images: int,
+                           now: float | None = None) -> Admitted: ...
 
 
 class AgeStageLike(Protocol):
@@ -66,6 +90,9 @@ class Services:
     clean_image: Callable[..., bytes]
     quality: Callable[[Image], list[QualityHint]]
     ocr_context: Callable[[Image, str], str] | None = None
+    # The text in a fresh image, read once from its screening frame after the hash lists let it
+    # pass: the policy reads its cues, and the answer's OCR block reuses it
+    ocr_frame: Callable[[DecodedImage], str] | None = None
     pending_ttl_s: int = 15 * 60
     delivery_wait_s: float = 1.0  # first back-off between tries of a reply the platform refused
     engine_note: str = ""
@@ -78,6 +105,8 @@ class Services:
     # The hash lists every stored image is matched against again at each use (None: no lists)
     hashes: HashMatcher | None = None
     clock: Clock = SYSTEM_CLOCK  # time for stamps and quotas (build_app's ``clock=``)
+    # The workspaces' quotas (with Redis): a request's stored images count against them too
+    quotas: StoredQuota | None = None
     # The age signal's second stage (bot.core.age_stage.AgeStage): None without a model
     age_stage: AgeStageLike | None = None
     # A vision model's second reading of a receipt (bot.receipts.opinion): None without one

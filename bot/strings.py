@@ -71,9 +71,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This image was sent to the moderators for review. I'll leave it there for now.",
         "ja": "この画像はモデレーターの確認待ちになりました。確認が終わるまで処理しません。",
     },
+    # Age signals on review cards and `miru review show` (bot/review/signals.py)
+    "review.signals_title": {"en": "Age signals", "ja": "年齢のシグナル"},
+    "review.signals_none": {"en": "none", "ja": "なし"},
+    "review.signal_line": {"en": "{signal} “{label}” from {source}",
+                           "ja": "{signal}「{label}」（{source}）"},
+    "review.signals_more": {"en": "… and {n} more", "ja": "…ほか {n} 件"},
+    "review.signal.minor_cue": {"en": "minor cue", "ja": "未成年の手がかり"},
+    "review.signal.minor_audience": {"en": "channel for minors", "ja": "未成年向けチャンネル"},
+    "review.signal.minor_age_estimate": {"en": "age estimate", "ja": "推定年齢"},
+    "review.signal.minor_model": {"en": "model's yes", "ja": "モデルの判定"},
+    "review.signal.other": {"en": "minor signal", "ja": "未成年のシグナル"},
+    "review.source.message": {"en": "the message", "ja": "メッセージ"},
+    "review.source.turn": {"en": "an earlier turn", "ja": "スレッドの前の発言"},
+    "review.source.image_text": {"en": "text in an image", "ja": "画像の中の文字"},
+    "review.source.channel": {"en": "the channel's audience", "ja": "チャンネルの対象"},
+    "review.source.estimate": {"en": "a face in image {image}", "ja": "画像 {image} の顔"},
+    "review.source.model": {"en": "the model's answer", "ja": "モデルの回答"},
     "review.under_review": {
         "en": "This image was sent to the moderators for review (case {case}). I'll tell you here when they have decided.",
         "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果が出たらここでお知らせします。",
+    },
+    "operator.under_review": {
+        "en": "This image was sent to the moderators for review (case {case}). The command line is not told their decision: miru review show {case} shows it.",
+        "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果はコマンドラインには届きません。miru review show {case} で確認できます。",
+    },
+    "operator.not_preserved": {
+        "en": "{name} could not be screened: its verdict needs the evidence kept, and it could be kept nowhere (the review queue in Redis and the quarantine folder both failed). No verdict is given; try again when they work (miru doctor).",
+        "ja": "{name} を判定できませんでした。この判定には証拠の保全が必要ですが、保全できませんでした（Redis のレビューキューと隔離フォルダの両方が失敗）。判定は返しません。復旧後にもう一度お試しください（miru doctor）。",
+    },
+    "api.under_review": {
+        "en": "This image was sent to the moderators for review (case {case}). Their decision is not sent in this answer: GET /v1/cases shows it, and a case.decided webhook event announces it.",
+        "ja": "この画像はモデレーターの確認待ちになりました（ケース {case}）。結果はこの応答には含まれません。GET /v1/cases で確認でき、webhook の case.decided イベントでも通知されます。",
     },
     "review.not_moderator": {
         "en": "Only this workspace's moderators can act on review cards. (Your attempt was logged.)",
@@ -104,8 +133,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "ケース {case} にはプレビューがありません。保全された証拠は表示しません。",
     },
     "review.revealed": {
-        "en": "Case {case}: the image is shown to you only, and this view was logged.",
-        "ja": "ケース {case}：画像はあなたにだけ表示され、この閲覧は記録されました。",
+        "en": "Case {case}: a copy without its metadata is in your direct messages, for you only. It is deleted when the case is decided or purged, and this view was logged.",
+        "ja": "ケース {case}：メタデータを除いたコピーをあなたのダイレクトメッセージに送りました（あなたにだけ見えます）。ケースの決定または削除とともに消去されます。この閲覧は記録されました。",
+    },
+    "review.reveal_decided": {
+        "en": "Case {case} was already decided: Reveal shows only cases that wait for a decision.",
+        "ja": "ケース {case} は既に決定済みです。表示できるのは決定待ちのケースだけです。",
+    },
+    "review.reveal_limit": {
+        "en": "Case {case}: enough copies of it are out already (they are deleted when the case is decided). Nothing was sent.",
+        "ja": "ケース {case}：既に十分な数のコピーが送られています（ケースの決定とともに消去されます）。何も送っていません。",
+    },
+    "review.reveal_unreadable": {
+        "en": "Case {case}: the image could not be prepared without its metadata, so nothing was sent.",
+        "ja": "ケース {case}：メタデータを除いた画像を用意できなかったため、何も送っていません。",
+    },
+    "review.reveal_dm_failed": {
+        "en": "Case {case}: I could not send you a direct message (allow direct messages from this server or workspace), so nothing was revealed.",
+        "ja": "ケース {case}：ダイレクトメッセージを送れなかったため、何も表示していません（このサーバー／ワークスペースからの DM を許可してください）。",
     },
     "review.outcome_approved": {
         "en": "A moderator approved your image (case {case}); here is the answer.",
@@ -119,9 +164,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A moderator decided that your image (case {case}) can't be processed. Please delete it from this channel ({platform} does not let bots delete others' files); workspace admins may remove it too. You can appeal once with /miru appeal {case}.",
         "ja": "モデレーターの判断により、画像（ケース {case}）は処理できません。このチャンネルから削除してください（{platform} ではボットが他の人のファイルを削除できません）。ワークスペース管理者が削除することもあります。/miru appeal {case} で一度だけ再審査を求められます。",
     },
-    "review.outcome_escalated": {
-        "en": "Your image (case {case}) was passed on for further review. I won't process it.",
-        "ja": "画像（ケース {case}）はさらに上位の確認に回されました。処理は行いません。",
+    "review.outcome_closed": {
+        "en": "A moderator decided that your image can't be processed.",
+        "ja": "モデレーターの判断により、画像は処理できません。",
     },
     "review.appeal_ok": {
         "en": "Case {case} is back with the moderators. You'll hear the outcome here.",
@@ -537,6 +582,12 @@ MESSAGES: dict[str, dict[str, str]] = {
               "image again.)",
         "ja": "（記憶はオフです: この内容は保存していません。続けて質問するときは画像を添えて"
               "もう一度メンションしてください。）",
+    },
+    "history.stored_left_out": {
+        "en": "(I used the {used} most recent images of this thread; the {left} older ones were "
+              "left out. To ask about one of them, post it again.)",
+        "ja": "（このスレッドの画像のうち新しい {used} 枚を使いました。古い {left} 枚は使って"
+              "いません。その画像について聞くときは、もう一度投稿してください。）",
     },
     "ask.no_image": {
         "en": "Please attach an image with your question.",

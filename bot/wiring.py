@@ -23,7 +23,7 @@ from bot.core.receipt_thread import ReceiptThreads
 from bot.core.steps import Steps
 from bot.evidence.audit import AuditLog
 from bot.evidence.quarantine import multi_fernet
-from bot.evidence.secrets import open_shared_quarantine, quarantine_key
+from bot.evidence.secrets import open_quarantine, open_shared_quarantine, quarantine_key
 from bot.imaging.ingest import IngestLimits, Ingestor
 from bot.imaging.quality import QualityHint, assess
 from bot.models import Image, IncomingMessage
@@ -35,10 +35,11 @@ from bot.receipts.model import Receipt
 from bot.receipts.opinion import ReceiptOpinions
 from bot.receipts.reader import read_receipt
 from bot.review.cards import ReviewNotices
+from bot.review.keep import EvidenceKeeper
 from bot.review.rescan import HashlistRescan
 from bot.review.service import Review
 from bot.review.store import ReviewStore
-from bot.services import ScreenerLike, Services
+from bot.services import ScreenerLike, Services, no_cards
 from bot.stores.base import StateStore, ThreadMemory
 from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from bot.stores.redis_base import CLUSTER_OPTIONS, ClusterClient, RedisLike, cluster_node_url
@@ -48,6 +49,7 @@ from bot.vision.ocr_words import Ocr
 from config.policy import PolicyConfig, load_policy
 from config.settings import Settings
 from safety.hashlist import HashGate
+from safety.types import DecodedImage
 
 DAY_S = 24 * 3600
 
@@ -124,6 +126,21 @@ def open_ledger(settings: Settings, policy: PolicyConfig, redis: RedisLike,
     return Ledger(redis, ttl_s=ttl_s, clock=clock.now), images
 
 
+def evidence_keeper(services: Services) -> EvidenceKeeper:
+    """The one place that keeps evidence and opens cases (``bot.review.keep``), over the
+    bundle's review queue, local quarantine and card poster."""
+    return EvidenceKeeper(services.review, services.quarantine, services.review_cards)
+
+
+def open_evidence_keeper(settings: Settings, policy: PolicyConfig, audit: AuditLog,
+                         redis: RedisLike | None) -> EvidenceKeeper:
+    """The same keeper for the command line's screening (``miru screen``, ``miru receipt``):
+    the shared review queue when Redis answers (``redis``), the local quarantine folder
+    otherwise; no cards (no platform here: cases wait for ``miru review list``)."""
+    review = open_review(settings, policy, redis, audit) if redis is not None else None
+    return EvidenceKeeper(review, open_quarantine(settings, policy.retention), no_cards)
+
+
 def build_screening(settings: Settings) -> tuple[Ingestor, ScreenerLike, PolicyConfig]:
     """Only what a verdict needs (``miru screen`` stops there): ingestor, screener, policy."""
     from safety.build import build_screener  # loads onnxruntime and NudeNet: only when used
@@ -191,6 +208,15 @@ def pil_receipt_reader(ocr: Ocr) -> Callable[[PILImage.Image], Receipt]:
     return read
 
 
+def ocr_frame_for(ocr: Ocr) -> Callable[[DecodedImage], str]:
+    """The text in a fresh image's first screening frame (``ocr_context_for``'s reading, before
+    the image is processed: stage 2 runs only for allowed images)."""
+    def read(image: DecodedImage) -> str:
+        return ocr_context(ocr, PILImage.fromarray(image.frames[0])).strip()
+
+    return read
+
+
 def receipt_reader(ocr: Ocr) -> Callable[[Image], Receipt]:
     """An allowed (processed) image's receipt fields, read with the app's OCR reader."""
     def read(img: Image) -> Receipt:
@@ -221,6 +247,6 @@ def quality(img: Image) -> list[QualityHint]:
 def pipeline_for(services: Services) -> Pipeline:
     """A pipeline over ``services``, with its shared steps, the users' account and the
     expense-thread branch built on them."""
-    steps = Steps(services)
+    steps = Steps(services, evidence_keeper(services))
     return Pipeline(services, steps=steps, account=Account(services),
                     receipts=ReceiptThreads(steps))

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
 
     # Thread memory (how long turns and images are kept is the policy file's [retention])
     max_turns: int = Field(20, gt=0)
+    # The thread's images one request uses at most (the most recent; the answer names the rest
+    # as left out): each is decided again at every use (issue 19: 100 of them stalled a worker)
+    max_stored_images: int = Field(10, gt=0, le=100)
     max_thread_image_bytes: int = Field(20_000_000, gt=0)
 
     # Slack

@@ -32,9 +32,10 @@ from bot.errors import DeliveryFailed, FetchError
 from bot.models import ImageRef, IncomingMessage, Reply, ReplyAction, Status
 from bot.ports import PlatformInfo
 from bot.review.model import Case
+from bot.review.reveals import RevealPost
 from bot.review.store import Card
 from config.settings import Settings
-from handlers.discord_review import post_card, tell_uploader, update_card
+from handlers.discord_review import post_card, tell_uploader, update_card, withdraw_reveal
 
 log = structlog.get_logger(__name__)
 
@@ -141,6 +142,10 @@ class DiscordPlatform:
 
     async def tell_uploader(self, case: Case, text: str, *, delete: bool = False) -> None:
         await tell_uploader(self, case, text, delete=delete)
+
+    # bot.review.cards.RevealWithdrawer: a decided or purged case's Reveal copies
+    async def withdraw_reveal(self, post: RevealPost) -> None:
+        await withdraw_reveal(self, post)
 
     async def close(self) -> None:
         await self.fetcher.close()

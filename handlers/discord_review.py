@@ -1,10 +1,12 @@
 """Review cards on Discord (an embed and buttons) and the moderators' presses.
 
 The card (in the team's moderators channel) shows the case id, action, reason codes, scores,
-who posted where (a jump link) and when. ``hold`` cases carry Approve / Reject / Escalate /
+who posted where (a jump link) and when, and every age signal with where it came
+from. ``hold`` cases carry Approve / Reject / Escalate /
 Reveal and a heavily blurred preview as the embed's image; ``block_and_preserve`` cases carry
-Reject / Escalate, no image of any kind, and the reporting steps. Reveal answers with an
-ephemeral message holding the image (only the moderator sees it; audited). A rejection deletes
+Reject / Escalate, no image of any kind, and the reporting steps. Reveal sends a copy without
+metadata in a direct message to the moderator, tracked and deleted by a worker when the case is
+decided or purged (audited); the press itself is answered ephemerally. A rejection deletes
 the uploader's message where Miru has Manage Messages; without it the uploader is asked to.
 """
 
@@ -16,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 import structlog
 
+from bot import strings
 from bot.review.desk import Presser, ReviewDesk
 from bot.review.model import Case, CaseStatus, iso
+from bot.review.reveals import RevealPost
+from bot.review.signals import signal_lines
 from bot.review.store import Card
 
 if TYPE_CHECKING:
@@ -43,6 +48,9 @@ def card_embed(case: Case, *, with_preview: bool = False) -> discord.Embed:
     embed.add_field(name="Posted by", value=f"<@{case.user}>")
     embed.add_field(name="Where", value=f"<#{case.channel}> ({case.link})"[:1000])
     embed.add_field(name="When", value=case.created_iso)
+    embed.add_field(name=strings.t("review.signals_title"), inline=False,
+                    value=("\n".join(signal_lines(case.signals))
+                           or strings.t("review.signals_none"))[:1000])
     if not case.previewable:
         embed.add_field(name="Reporting", value=REPORTING, inline=False)
     if case.status is not CaseStatus.PENDING:
@@ -98,7 +106,8 @@ async def tell_uploader(platform: DiscordPlatform, case: Case, text: str, *,
     """The outcome in the uploader's thread (Miru's thread has the message's id), else the
     channel; ``delete``: remove the upload where Miru may (Manage Messages)."""
     client = platform.client
-    for channel in dict.fromkeys((case.thread, case.channel)):
+    # no text: nothing is posted (a preserved case's uploader is never told)
+    for channel in dict.fromkeys((case.thread, case.channel) if text else ()):
         try:
             await client.get_partial_messageable(int(channel)).send(f"<@{case.user}> {text}")
             break
@@ -127,9 +136,11 @@ async def on_review_press(desk: ReviewDesk, interaction: discord.Interaction, cu
                       name=user.name)
     await interaction.response.defer(ephemeral=True, thinking=True)
     result = await desk.press(presser, case_id[:64], verb, lang=lang)
-    files = [discord.File(io.BytesIO(img), filename=f"case-{case_id}-{n}.jpg")
-             for n, img in enumerate(result.images, start=1)]
-    await interaction.followup.send(result.message, ephemeral=True, files=files)
+    message = result.message
+    if (result.outcome == "revealed" and result.images
+            and not await _reveal(desk, user, case_id[:64], result.images)):
+        message = strings.t("review.reveal_dm_failed", lang, case=case_id[:64])
+    await interaction.followup.send(message, ephemeral=True)
     if result.outcome == "ok" and result.case is not None:
         platform = desk_platform(interaction)
         card = await desk.review.store.card(result.case.id)
@@ -137,6 +148,35 @@ async def on_review_press(desk: ReviewDesk, interaction: discord.Interaction, cu
             if card is not None:
                 await update_card(platform, card, result.case)
             await tell_uploader(platform, result.case, result.uploader, delete=result.delete)
+
+
+async def _reveal(desk: ReviewDesk, user: discord.User | discord.Member, case_id: str,
+                  images: list[bytes]) -> bool:
+    """The cleaned copies in a direct message to the moderator: unlike an ephemeral reply
+    (whose webhook token lapses after 15 minutes), Miru can delete it whenever the case is
+    decided or purged; it is tracked for that."""
+    try:
+        dm = await user.create_dm()
+        sent = await dm.send(files=[
+            discord.File(io.BytesIO(img), filename=f"case-{case_id}-{n}.{_ext(img)}")
+            for n, img in enumerate(images, start=1)])
+    except (discord.HTTPException, ValueError) as exc:  # DMs closed (50007), ...
+        log.warning("discord.review_reveal_failed", case=case_id, error=type(exc).__name__)
+        return False
+    await desk.revealed(case_id, RevealPost("discord", str(dm.id), (str(sent.id),)))
+    return True
+
+
+def _ext(data: bytes) -> str:
+    return "jpg" if data[:3] == b"\xff\xd8\xff" else "png"
+
+
+async def withdraw_reveal(platform: DiscordPlatform, post: RevealPost) -> None:
+    """Delete a Reveal's direct message (the bot's own message)."""
+    await platform.login()
+    channel = platform.client.get_partial_messageable(int(post.channel))
+    for message_id in post.ids:
+        await channel.get_partial_message(int(message_id)).delete()
 
 
 def desk_platform(interaction: discord.Interaction) -> DiscordPlatform | None:

@@ -37,11 +37,12 @@ from bot.errors import DeliveryFailed, FetchError, MissingScope
 from bot.models import ImageRef, IncomingMessage, Reply, Status
 from bot.ports import PlatformInfo
 from bot.review.model import Case
+from bot.review.reveals import RevealPost
 from bot.review.store import Card
 from config.settings import Settings
 from handlers.slack_actions import action_blocks
 from handlers.slack_blocks import consent_blocks
-from handlers.slack_review import post_card, tell_uploader, update_card
+from handlers.slack_review import post_card, tell_uploader, update_card, withdraw_reveal
 
 log = structlog.get_logger(__name__)
 
@@ -156,6 +157,10 @@ class SlackPlatform:
 
     async def tell_uploader(self, case: Case, text: str, *, delete: bool = False) -> None:
         await tell_uploader(self, case, text)  # bots cannot delete others' files on Slack
+
+    # bot.review.cards.RevealWithdrawer: a decided or purged case's Reveal copies
+    async def withdraw_reveal(self, post: RevealPost) -> None:
+        await withdraw_reveal(self, post)
 
     async def close(self) -> None:
         await self.fetcher.close()

@@ -1,12 +1,15 @@
 """Review cards on Slack (Block Kit) and the moderators' buttons.
 
-A card shows the case id, action, reason codes, scores, who posted where (a link) and when.
+A card shows the case id, action, reason codes, scores, who posted where (a link) and when, and
+every age signal with where it came from (``bot.review.signals``: the cue, never the text).
 ``hold`` cases get Approve / Reject / Escalate / Reveal and a heavily blurred preview, uploaded
 in the card's thread; ``block_and_preserve`` cases get Reject / Escalate, no image of any kind,
 and the reporting steps (docs/reporting.md). After a decision the card shows who decided and
-when, and loses its buttons. Reveal sends the image to the moderator's direct messages (Slack
-has no ephemeral files); the view is audited. Bots cannot delete other people's files on Slack,
-so a rejection asks the uploader (and the workspace's admins) to delete it.
+when, and loses its buttons. Reveal sends a copy without metadata to the moderator's direct
+messages (Slack has no ephemeral files), tracked and deleted (``files.delete``) by a worker
+when the case is decided or purged; the view and the deletion are audited. Bots cannot delete
+other people's files on Slack, so a rejection asks the uploader (and the workspace's admins) to
+delete it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from bot import strings
 from bot.review.desk import Presser, ReviewDesk
 from bot.review.model import Case, CaseStatus, iso
+from bot.review.reveals import RevealPost
+from bot.review.signals import signal_lines
 from bot.review.store import Card
 
 if TYPE_CHECKING:
@@ -48,7 +54,10 @@ def card_blocks(case: Case) -> list[dict[str, Any]]:
     fields = [f"*Case*\n{case.id}", f"*Action*\n{case.action}",
               f"*Reasons*\n{_esc(', '.join(case.reasons))}", f"*Scores*\n{_esc(scores)}",
               f"*Posted by*\n<@{_esc(case.user)}>", f"*Where*\n{where}",
-              f"*When*\n{case.created_iso}", f"*Status*\n{case.status.value}"]
+              f"*When*\n{case.created_iso}", f"*Status*\n{case.status.value}",
+              f"*{strings.t('review.signals_title')}*\n"
+              + _esc("\n".join(signal_lines(case.signals))
+                     or strings.t("review.signals_none"))]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Review case {case.id}"}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
@@ -98,11 +107,42 @@ async def update_card(platform: SlackPlatform, card: Card, case: Case) -> None:
 
 
 async def tell_uploader(platform: SlackPlatform, case: Case, text: str) -> None:
+    if not text:  # nothing to say (a preserved case's uploader is never told)
+        return
     try:
         await platform.client.chat_postMessage(channel=case.channel, thread_ts=case.thread,
                                                text=f"<@{case.user}> {_esc(text)}")
     except Exception as exc:
         log.warning("slack.review_notice_failed", case=case.id, error=type(exc).__name__)
+
+
+async def _reveal(desk: ReviewDesk, platform: SlackPlatform, user: str, case_id: str,
+                  images: list[bytes]) -> bool:
+    """The cleaned copies to the moderator's direct messages (Slack has no ephemeral files),
+    tracked so that a worker deletes them when the case is decided or purged."""
+    try:
+        dm = await platform.client.conversations_open(users=user)
+        channel = str(dm["channel"]["id"])
+        resp = await platform.client.files_upload_v2(
+            file_uploads=[{"file": img, "filename": f"case-{case_id}-{n}.{_ext(img)}"}
+                          for n, img in enumerate(images, start=1)],
+            channel=channel, request_file_info=False)
+    except Exception as exc:
+        log.warning("slack.review_reveal_failed", case=case_id, error=type(exc).__name__)
+        return False
+    ids = tuple(str(f["id"]) for f in resp.get("files") or () if f.get("id"))
+    await desk.revealed(case_id, RevealPost("slack", channel, ids))
+    return True
+
+
+def _ext(data: bytes) -> str:
+    return "jpg" if data[:3] == b"\xff\xd8\xff" else "png"
+
+
+async def withdraw_reveal(platform: SlackPlatform, post: RevealPost) -> None:
+    """Delete a Reveal's files (the bot's own uploads: ``files.delete``)."""
+    for file_id in post.ids:
+        await platform.client.files_delete(file=file_id)
 
 
 async def on_review_action(desk: ReviewDesk, platform: SlackPlatform, body: dict[str, Any],
@@ -124,15 +164,14 @@ async def on_review_action(desk: ReviewDesk, platform: SlackPlatform, body: dict
         return user in (resp.get("users") or [])
 
     result = await desk.press(presser, case_id, verb, lang=lang, in_group=in_group)
-    await respond(text=result.message, response_type="ephemeral", replace_original=False)
-    if result.outcome == "revealed" and result.images:
-        dm = await platform.client.conversations_open(users=user)
-        await platform.client.files_upload_v2(
-            file_uploads=[{"file": img, "filename": f"case-{case_id}-{n}.jpg"}
-                          for n, img in enumerate(result.images, start=1)],
-            channel=dm["channel"]["id"], request_file_info=False)
+    message = result.message
+    if (result.outcome == "revealed" and result.images
+            and not await _reveal(desk, platform, user, case_id, result.images)):
+        message = strings.t("review.reveal_dm_failed", lang, case=case_id)
+    await respond(text=message, response_type="ephemeral", replace_original=False)
     if result.outcome == "ok" and result.case is not None:
         card = await desk.review.store.card(result.case.id)
         if card is not None:
             await update_card(platform, card, result.case)
-        await tell_uploader(platform, result.case, result.uploader)
+        if result.uploader:  # nothing for a preserved case (docs/reporting.md)
+            await tell_uploader(platform, result.case, result.uploader)

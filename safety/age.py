@@ -88,6 +88,6 @@ class AgeGate:
             scores[f"age:{image.index}:{k}"] = age
             if age < self._under:
                 findings.append(Finding("minor_age_estimate", GATE, age, face.label, face.box,
-                                        image_index=image.index))
+                                        image_index=image.index, source="estimate"))
         return GateResult(GATE, tuple(findings), scores, self.version,
                           (time.perf_counter() - start) * 1000)

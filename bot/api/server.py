@@ -26,10 +26,13 @@ from bot import strings
 from bot.api.apikeys import ApiKey, ApiKeys, Scope
 from bot.api.cases import case_json, case_query, scope_of
 from bot.api.contract import (
+    keep_with,
     outcome_json,
     read_receipt_image,
     receipt_entry,
+    refuse_unkept,
     screen_image,
+    settle_read,
 )
 from bot.api.conversation import ApiConversation, files_by_id, refs_for
 from bot.api.errors import ApiError, error_response
@@ -39,7 +42,7 @@ from bot.api.openapi import document
 from bot.api.refusals import RefusalSummary, SourceThrottle, offered_key, summarised
 from bot.api.upload import Limits, Upload, read_upload
 from bot.core.pipeline import request_id_for
-from bot.errors import StoreUnavailable
+from bot.errors import EvidenceNotKept, StoreUnavailable
 from bot.models import IncomingMessage
 from bot.ops.http import add_routes
 from bot.ops.listen import BodyTimeout
@@ -74,6 +77,7 @@ class ApiServer:
         self.refusals = RefusalSummary(app.audit, window_s=s.api_refusal_window_s)
         self.throttle = SourceThrottle(s.api_max_auth_failures, window_s=s.api_refusal_window_s)
         self.idempotency = IdempotencyStore(app.redis) if app.redis is not None else None
+        self.keeper = app.pipeline.steps.keeper  # held and preserved files: bot.review.keep
 
     # -- routes ---------------------------------------------------------------------------
     def routes(self) -> list[tuple[str, str, Handler]]:
@@ -127,6 +131,10 @@ class ApiServer:
                 limit=self.limits.max_body))
         except web.HTTPException as exc:
             return error_response(exc.status, "http_error", exc.reason)
+        except EvidenceNotKept as exc:  # fail closed: no verdict for what was not kept
+            log.error("api: evidence not kept: %s", exc.detail)
+            return error_response(503, exc.code, exc.user_message(lang),
+                                  headers={"Retry-After": "5"})
         except StoreUnavailable as exc:
             log.warning("api: store unavailable: %s", exc.code)
             return error_response(503, "unavailable", strings.t("store.unavailable", lang),
@@ -146,6 +154,8 @@ class ApiServer:
         async with self._admitted(request, message):
             conv = ApiConversation(message, files_by_id(upload.files))
             out = await self.app.one_shot().handle(conv)
+        await refuse_unkept(out, self.app.audit, platform="api", user=key.name,
+                            name=", ".join(f.name for f in upload.files))
         status = 422 if not out.decoded and out.rejections else 200
         return _json(outcome_json(out), status)
 
@@ -157,12 +167,13 @@ class ApiServer:
         results = []
         async with self._admitted(request, message):
             for i, f in enumerate(upload.files):
+                rid, lang = f"{request_id_for(message)}:{i}", upload.lang or "en"
                 got = await screen_image(
                     f.data, f.name, size=f.size, max_bytes=self._max_bytes(key),
                     text=upload.question, ingestor=s.ingestor, screener=s.screener,
                     policy=s.policy, audit=s.audit, channel=CHANNEL, platform="api",
-                    request_id=f"{request_id_for(message)}:{i}", user=key.name,
-                    lang=upload.lang or "en", age_stage=s.age_stage)
+                    keep=keep_with(self.keeper, message, rid, lang=lang), request_id=rid,
+                    user=key.name, lang=lang, age_stage=s.age_stage)
                 results.append(got.as_json(f.name))
         usable = any("verdict" in r for r in results)
         return _json(results, 200 if usable else 422)
@@ -184,10 +195,9 @@ class ApiServer:
                     f.data, f.name, size=f.size, max_bytes=self._max_bytes(key),
                     ingestor=s.ingestor, screener=s.screener, policy=s.policy,
                     read=s.read_receipt, channel=CHANNEL, lang=upload.lang or "en")
-                if got.verdict is not None:
-                    await s.audit.write(s.audit.record(
-                        "verdict", f"{rid}:{i}", platform="api", user=key.name,
-                        images=[got.sha256], verdict=got.verdict))
+                keep = keep_with(self.keeper, message, f"{rid}:{i}", lang=upload.lang or "en")
+                await settle_read(got, f.data, keep, audit=s.audit, request_id=f"{rid}:{i}",
+                                  platform="api", user=key.name, name=f.name)
                 entries.append(receipt_entry(
                     f.name, got.verdict.action.value if got.verdict else None, got.fields,
                     got.error))

@@ -62,9 +62,12 @@ def expand_paths(items: list[str]) -> list[Path]:
     return out
 
 
+CLI_USER = "cli-user"  # the command line's one user (its cases name it as the uploader)
+
+
 def cli_message(paths: list[Path], text: str, *, thread: str = "local", language: str | None = None,
                 consent: bool = False) -> IncomingMessage:
     refs = tuple(ImageRef(name=p.name, path=str(p)) for p in paths)
     return IncomingMessage(platform="cli", workspace="local", channel="cli", thread=thread,
-                           message_id=uuid.uuid4().hex, user="cli-user", text=text, images=refs,
+                           message_id=uuid.uuid4().hex, user=CLI_USER, text=text, images=refs,
                            language=language, consent_confirmed=consent)

@@ -271,8 +271,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.api.contract import refuse_unkept
     from bot.app import build_app
+    from bot.cli.local import CLI_USER
     from bot.cli.review import redis_client_if_up
+    from bot.errors import EvidenceNotKept
 
     paths = [Path(p) for p in args.images]
     review_redis = await redis_client_if_up(settings)  # held cases join the shared queue
@@ -284,6 +287,12 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
                                              consent=args.consent),
                                  show_progress=not args.json and sys.stderr.isatty())
         out = await app.pipeline.handle(conv)
+        try:  # evidence kept nowhere: no verdict, audited
+            await refuse_unkept(out, app.audit, platform="cli", user=CLI_USER,
+                                name=", ".join(p.name for p in paths))
+        except EvidenceNotKept as exc:
+            print(f"miru: {exc.user_message('en')}", file=sys.stderr)
+            return EX_FAIL
     finally:
         await app.close()
         if review_redis is not None:

@@ -28,16 +28,26 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
-from bot.api.contract import read_receipt_image, receipt_entry
-from bot.cli.exitcodes import EX_DATAERR, EX_OK
-from bot.cli.local import expand_paths
+from bot.api.contract import (
+    PRESERVES,
+    keep_stopped,
+    keep_with,
+    read_receipt_image,
+    receipt_entry,
+)
+from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_OK
+from bot.cli.local import CLI_USER, cli_message, expand_paths
 from bot.cli.output import dumps
+from bot.cli.review import redis_client_if_up
+from bot.errors import EvidenceNotKept
+from bot.evidence.audit import AuditLog
 from bot.evidence.secrets import open_audit_log
 from bot.receipts.codec import CONTRACT_FIELDS
 from bot.receipts.reader import read_receipt
 from bot.receipts.summary import csv_cell
 from bot.vision.ocr import OcrReader
-from bot.wiring import build_screening
+from bot.wiring import build_screening, open_evidence_keeper
+from config.policy import load_policy
 from config.settings import Settings
 
 _WORKER: dict[str, Any] = {}  # per worker process: its ingestor, screener, policy, OCR, loop
@@ -55,20 +65,26 @@ def _init_worker(settings: Settings) -> None:
                    loop=asyncio.new_event_loop(), max_bytes=settings.max_bytes)
 
 
-def _read_one(path_text: str) -> tuple[dict[str, Any], Any, str]:
-    """(entry, verdict or None, original sha256): never raises for what is in the file."""
+Result = tuple[dict[str, Any], Any, str, tuple[bytes, tuple[str, ...]] | None]
+
+
+def _read_one(path_text: str) -> Result:
+    """(entry, verdict or None, original sha256, (bytes, PDQ hashes) of a file whose verdict
+    preserves: the parent keeps it): never raises for what is in the file."""
     w, path = _WORKER, Path(path_text)
     try:
         size = path.stat().st_size
         data = b"" if size > w["max_bytes"] else path.read_bytes()
     except OSError as exc:
         return _entry(path_text, error=("unreadable", f"cannot read {path.name}: "
-                                        f"{exc.strerror or exc}")), None, ""
+                                        f"{exc.strerror or exc}")), None, "", None
     got = w["loop"].run_until_complete(read_receipt_image(
         data, path.name, size=size, max_bytes=w["max_bytes"], ingestor=w["ingestor"],
         screener=w["screener"], policy=w["policy"], read=_read_pil, channel="cli"))
     verdict = got.verdict.action.value if got.verdict is not None else None
-    return _entry(path_text, verdict, got.fields, got.error), got.verdict, got.sha256
+    stopped = got.verdict is not None and got.verdict.action in PRESERVES
+    return (_entry(path_text, verdict, got.fields, got.error), got.verdict, got.sha256,
+            (data, got.pdq) if stopped else None)
 
 
 def _read_pil(img: Any) -> Any:
@@ -88,11 +104,7 @@ async def receipt_command(items: list[str], *, as_json: bool, as_csv: bool,
         return EX_DATAERR
     audit = open_audit_log(settings)
     results = await _run_all(paths, settings, workers or os.cpu_count() or 1)
-    for _, verdict, sha in results:
-        if verdict is not None:
-            await audit.write(audit.record("verdict", f"receipt:{sha[:16]}", platform="cli",
-                                           images=[sha], verdict=verdict))
-    entries = [r[0] for r in results]
+    entries, unkept = await _audit_and_keep(paths, results, settings, audit)
     if as_json:
         out = dumps(entries) + "\n"
     elif as_csv:
@@ -104,15 +116,51 @@ async def receipt_command(items: list[str], *, as_json: bool, as_csv: bool,
     else:  # a file: a spreadsheet opens it, so a CSV gets the BOM Excel needs for Japanese
         Path(output).write_bytes(("\ufeff" if as_csv else "").encode() + out.encode("utf-8"))
         print(f"wrote {output} ({len(entries)} files)", file=sys.stderr)
+    if unkept:
+        return EX_FAIL
     return EX_OK if any(e["verdict"] is not None for e in entries) else EX_DATAERR
 
 
-async def _run_all(paths: list[str], settings: Settings, workers: int
-                   ) -> list[tuple[dict[str, Any], Any, str]]:
+async def _audit_and_keep(paths: list[str], results: list[Result], settings: Settings,
+                          audit: AuditLog) -> tuple[list[dict[str, Any]], int]:
+    """Audit every verdict; keep every file whose verdict preserves (a case in the shared
+    queue when Redis answers, else the local quarantine folder), as chat does. A file kept
+    nowhere loses its verdict (fail closed). Returns the entries and how many were not kept."""
+    entries, unkept = [r[0] for r in results], 0
+    if not any(r[3] is not None for r in results):
+        keeper, redis = None, None
+    else:
+        redis = await redis_client_if_up(settings)
+        keeper = open_evidence_keeper(settings, load_policy(settings.policy_file), audit, redis)
+    try:
+        for n, (entry, verdict, sha, stopped) in enumerate(results):
+            if verdict is None:
+                continue
+            rid = f"receipt:{sha[:16]}"
+            await audit.write(audit.record("verdict", rid, platform="cli", images=[sha],
+                                           verdict=verdict))
+            if stopped is None or keeper is None:
+                continue
+            path = Path(paths[n])
+            try:
+                await keep_stopped(keep_with(keeper, cli_message([path], ""), rid), verdict,
+                                   stopped[0], sha, stopped[1], audit=audit, request_id=rid,
+                                   platform="cli", user=CLI_USER, name=path.name)
+            except EvidenceNotKept as exc:
+                unkept += 1
+                entries[n] = _entry(entry["file"], error=(exc.code, exc.user_message(
+                    "en", name=path.name)))
+    finally:
+        if redis is not None:
+            await redis.aclose()
+    return entries, unkept
+
+
+async def _run_all(paths: list[str], settings: Settings, workers: int) -> list[Result]:
     from tqdm import tqdm
 
     loop = asyncio.get_running_loop()
-    results: dict[int, tuple[dict[str, Any], Any, str]] = {}
+    results: dict[int, Result] = {}
     bar = tqdm(total=len(paths), file=sys.stderr, unit="file", disable=not sys.stderr.isatty())
     # spawn: the workers load ONNX and Tesseract; nothing of this process's state is inherited
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(paths))),
@@ -125,7 +173,7 @@ async def _run_all(paths: list[str], settings: Settings, workers: int
             except Exception as exc:  # a worker died (BrokenProcessPool) or hit a bug
                 return index, (_entry(path, error=("worker_failed",
                                                    f"reading stopped: {type(exc).__name__}")),
-                               None, "")
+                               None, "", None)
 
         for done in asyncio.as_completed([one(i, p) for i, p in enumerate(paths)]):
             index, result = await done

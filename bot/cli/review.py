@@ -114,6 +114,8 @@ async def _list(review: Review, actor: Actor, args: argparse.Namespace) -> int:
 
 
 async def _show(review: Review, actor: Actor, case_id: str, as_json: bool) -> int:
+    from bot.review.signals import MAX_SIGNALS, dump_signals, signal_lines
+
     case = await review.store.get(case_id)
     await _viewed(review, actor, "show", {"case": case_id, "found": case is not None})
     if case is None:
@@ -123,10 +125,14 @@ async def _show(review: Review, actor: Actor, case_id: str, as_json: bool) -> in
             "thread": case.thread, "message_id": case.message_id, "uploader": case.user,
             "images": list(case.images), "evidence": list(case.evidence)}
     if as_json:
-        print(json.dumps(info, ensure_ascii=False))
+        print(json.dumps({**info, "signals": dump_signals(case.signals)}, ensure_ascii=False))
     else:
         for k, v in info.items():
             print(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}")
+        lines = signal_lines(case.signals, limit=MAX_SIGNALS)
+        print("age signals:" if lines else "age signals: none")
+        for line in lines:
+            print(f"  - {line}")
         if case.action == "block_and_preserve":
             print("reporting: see docs/reporting.md (do not copy or forward the image)")
     return EX_OK
@@ -155,7 +161,7 @@ async def _decide(review: Review, actor: Actor, case_id: str, decision: Decision
     print(f"case {case.id} {case.status.value} by {case.decided_by} at {iso(case.decided_at)}")
     if decision is Decision.APPROVE:
         print(await _continue(review, case, redis))
-    if case.platform != "cli":
+    if case.platform not in ("cli", "api"):  # no card, no thread to tell elsewhere
         from bot.review.cards import ReviewNotices
 
         await ReviewNotices(review).publish(case, decision)
@@ -172,6 +178,8 @@ async def _continue(review: Review, case: Case, redis: RedisLike) -> str:
 
     if case.platform == "cli":
         return "the request came from the command line; run miru ask again to get the answer"
+    if case.platform == "api":  # no worker serves the API's requests: its client sends again
+        return "the request came from the integration API; its client sends it again"
     message = review.continued(case)
     if not await RedisStateStore(redis).first_time(message.platform, message.event_id):
         return "the request was already sent on"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.models import Image, IncomingMessage, Reply
+from bot.models import Image, IncomingMessage, Reply, Turn
 from safety.types import Action, DecodedImage, Verdict
 
 
@@ -35,6 +35,9 @@ class Outcome:
     decoded: list[DecodedImage] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)  # this message's processed images
     stored: list[Image] = field(default_factory=list)  # the thread's images, decided again
+    left_out: int = 0  # the thread's older images this request does not use (over the cap)
+    history: tuple[Turn, ...] = ()  # the thread's turns the answer uses (their text is read)
+    image_texts: dict[int, str] = field(default_factory=dict)  # fresh images' text, read once
     dropped: list[tuple[Image, Action]] = field(default_factory=list)  # stored, now stopped
     relisted: list[str] = field(default_factory=list)  # stored images a hash list now names
     rejections: list[Rejection] = field(default_factory=list)
@@ -42,3 +45,9 @@ class Outcome:
     language: str = "en"
     notes: list[str] = field(default_factory=list)
     delivered: bool = False
+
+    @property
+    def unkept(self) -> bool:
+        """A held or preserved item's evidence could be kept nowhere (``Steps.preserve``):
+        the command line and the API then give no verdict."""
+        return any(n.startswith("preserve_failed:") for n in self.notes)

@@ -6,8 +6,10 @@ With history off (the user's choice or the channel's policy) nothing is recalled
 and no thread is marked active; the audit log records as always.
 
 Every request that uses images is decided again: fresh images by the gates, images kept in the
-thread from the findings stored with them, both with this message's text and the channel's
-current policy (a follow-up "she is 14" is screened like the first post). A stored image whose
+thread (the most recent ``MIRU_MAX_STORED_IMAGES``, counted against the quota) from the findings
+stored with them, all with the minor cues of the message, the thread's recent turns and the
+images' text (found once, off the loop: ``bot.core.request_text``) and the channel's current
+policy (a follow-up "she is 14" is screened like the first post). A stored image whose
 own verdict now stops it is dropped from the thread, and that is audited.
 
 No exception leaves ``handle``: the user gets a reply, the audit log a record (when it can be
@@ -27,6 +29,7 @@ from bot import strings
 from bot.core.access import at_least
 from bot.core.account import Account
 from bot.core.delivery import Delivery
+from bot.core.followups import charge_stored, recall
 from bot.core.hints import hints_bear_on
 from bot.core.outcome import Outcome, Rejection, request_id_for
 from bot.core.safetext import neutralise
@@ -112,7 +115,8 @@ class Pipeline:
             return
         raw = await self.steps.ingest(conv, out)
         keep = await self.account.keeps_history(msg)
-        history, stored, remembered = await self._recall(msg, out) if keep else ((), [], False)
+        history, stored, remembered = (await recall(self.s, msg, out) if keep
+                                       else ((), [], False))
         if not keep:
             out.notes.append(strings.t("history.off_note", out.language))
         if not out.decoded and not stored:
@@ -124,10 +128,21 @@ class Pipeline:
                                         Status.FAILED)
             else:
                 key = "ask.no_image" if keep else "history.off_no_image"
-                await self.steps.finish(conv, out, delivery, ReplyKind.INFO,
-                                        strings.t(key, out.language), None)
+                text = strings.t(key, out.language)
+
+                async def context() -> None:  # "this is my 14 year old daughter", then an image
+                    if remembered and msg.text.strip():
+                        await self._remember(msg, out, text)
+
+                await self.steps.finish(conv, out, delivery, ReplyKind.INFO, text, None,
+                                        on_delivered=context)
             return
-        out.stored = stored
+        out.stored, out.history = stored, history
+        if not await charge_stored(self.steps, conv, out, delivery):
+            return
+        if out.left_out:
+            out.notes.append(strings.t("history.stored_left_out", out.language,
+                                       left=out.left_out, used=len(stored)))
         verdict = await self.steps.screen(msg, out)
         if msg.review_case and verdict.action is Action.HOLD:
             verdict = await self.steps.approved(msg, out, verdict)
@@ -140,18 +155,9 @@ class Pipeline:
             img = await self.s.ingestor.process(raw[d.index], d, blur=blur)
             out.images.append(replace(
                 img, findings=_own_findings(verdict, d.index),
-                consent_confirmed=msg.consent_confirmed, uploader=msg.user))
+                consent_confirmed=msg.consent_confirmed, uploader=msg.user,
+                ocr_text=out.image_texts.get(d.index, "")))
         await self._answer(conv, out, delivery, history, remembered)
-
-    async def _recall(self, msg: IncomingMessage, out: Outcome
-                      ) -> tuple[tuple[Turn, ...], list[Image], bool]:
-        try:
-            state = await self.s.memory.load(msg.thread_key)
-            stored = await self.s.memory.get_images(msg.thread_key, state.image_ids)
-            return state.turns, stored, True
-        except StoreUnavailable:
-            out.notes.append(strings.t("store.no_memory", out.language))
-            return (), [], False
 
     async def _answer(self, conv: Conversation, out: Outcome, delivery: Delivery,
                       history: tuple[Turn, ...], remembered: bool) -> None:
@@ -162,7 +168,7 @@ class Pipeline:
             return
         if not await delivery.claim():  # another run of this job answers; stream nothing
             return
-        await self._read_text(out.images)
+        await self._read_text(out.images, out.image_texts)
         images = tuple(out.stored) + tuple(out.images)
         request = AnswerRequest(images=images, question=msg.text, history=history,
                                 language=lang, ocr_text=self._ocr_block(images))
@@ -229,12 +235,15 @@ class Pipeline:
                                 strings.t(key, out.language), Status.ANSWERED,
                                 attachments=tuple(files))
 
-    async def _read_text(self, images: list[Image]) -> None:
-        """OCR each fresh image once (kept with it in the thread); none for the OCR engine,
-        which reads the images itself. A failed read leaves the image without OCR text."""
+    async def _read_text(self, images: list[Image], read: dict[int, str]) -> None:
+        """OCR each fresh image once (kept with it in the thread): an image whose text was
+        read for the policy (``read``, by index) keeps that; none for the OCR engine, which
+        reads the images itself. A failed read leaves the image without OCR text."""
         if self.s.ocr_context is None or self.s.engine.name == "ocr":
             return
         for n, img in enumerate(images):
+            if img.index in read:
+                continue
             try:
                 text = await asyncio.to_thread(self.s.ocr_context, img, "auto")
             except MiruError:

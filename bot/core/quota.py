@@ -101,6 +101,19 @@ class Quotas:
 
     async def admit(self, message: IncomingMessage, request_id: str,
                     now: float | None = None) -> Admission:
+        _, tier = self.policy.tier_for(message.workspace)
+        return await self._admit_images(message, request_id, len(message.images),
+                                        tier.concurrent_per_user, now)
+
+    async def admit_stored(self, message: IncomingMessage, request_id: str, images: int,
+                           now: float | None = None) -> Admission:
+        """Count the thread's stored images a request uses (a follow-up's) against the same
+        daily quotas as fresh ones: once per request (a job run twice is not counted twice),
+        with no concurrency slot of its own (the request took one when it was admitted)."""
+        return await self._admit_images(message, f"{request_id}:stored", images, 0, now)
+
+    async def _admit_images(self, message: IncomingMessage, request_id: str, images: int,
+                            concurrent: int, now: float | None) -> Admission:
         now = time.time() if now is None else now
         name, tier = self.policy.tier_for(message.workspace)
         p, ws, day = message.platform, message.workspace, day_of(now)
@@ -110,10 +123,9 @@ class Quotas:
                       keys.quota_workspace_day(p, ws, day),
                       keys.quota_charged(p, ws, request_id),
                       keys.quota_running(p, ws, message.user)],
-                args=[len(message.images), tier.images_per_user_per_day,
+                args=[images, tier.images_per_user_per_day,
                       tier.images_per_workspace_per_day, keys.QUOTA_DAY_TTL_S,
-                      tier.concurrent_per_user, f"{now:.6f}", request_id,
-                      keys.QUOTA_RUNNING_TTL_S])
+                      concurrent, f"{now:.6f}", request_id, keys.QUOTA_RUNNING_TTL_S])
         if int(got[0]) == 1:
             return Admission(True, name)
         scope: Scope = _text(got[1])  # type: ignore[assignment]

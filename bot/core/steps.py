@@ -8,6 +8,7 @@ images meet exactly the same fetch, gates, verdict replies and audit as every ot
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -16,13 +17,8 @@ from typing import Protocol
 from bot import strings
 from bot.core.delivery import Delivery
 from bot.core.outcome import Outcome, Rejection
-from bot.errors import (
-    FetchError,
-    InputRejected,
-    QuarantineError,
-    StoreUnavailable,
-    TooManyFiles,
-)
+from bot.core.request_text import cues_of, read_texts
+from bot.errors import FetchError, InputRejected, StoreUnavailable, TooManyFiles
 from bot.models import (
     Attachment,
     AuditKind,
@@ -33,13 +29,17 @@ from bot.models import (
     Status,
 )
 from bot.ports import Conversation
+from bot.review.keep import EvidenceKeeper, Preserved
 from bot.services import Services
-from safety.policy import combine, context_for, redecide
+from safety.policy import combine, context_for, decide_again, redecide
 from safety.types import Action, Verdict
 
 log = logging.getLogger(__name__)
 
 _STOPS = (Action.HOLD, Action.BLOCK, Action.BLOCK_AND_PRESERVE)
+# Where nobody is told the decision later (the command line has exited, an API answer is
+# final), the held notice promises nothing.
+_UNDER_REVIEW = {"cli": "operator.under_review", "api": "api.under_review"}
 
 
 class Branch(Protocol):
@@ -54,10 +54,12 @@ class Branch(Protocol):
 
 
 class Steps:
-    """The shared steps over one ``Services`` bundle (wired in ``bot.app``)."""
+    """The shared steps over one ``Services`` bundle and the evidence ``keeper`` (wired in
+    ``bot.app``)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, keeper: EvidenceKeeper) -> None:
         self.s = services
+        self.keeper = keeper
 
     async def ingest(self, conv: Conversation, out: Outcome) -> dict[int, bytes]:
         raw: dict[int, bytes] = {}
@@ -86,15 +88,42 @@ class Steps:
     async def screen(self, msg: IncomingMessage, out: Outcome) -> Verdict:
         """Fresh images through the gates, stored ones from their kept findings and their
         hashes matched against the hash lists as they are now (a list may have grown since
-        the image was stored): all with this message's text and the channel's policy as it is
-        now."""
+        the image was stored): all with the channel's policy as it is now and the minor cues
+        of every text that bears on the request, found once (``safety.context``, in a worker
+        thread): this message, the thread's turns the answer uses (``out.history``), the
+        stored images' text and the fresh images' text (read here beside the gates, once,
+        never for an image a hash list names: the answer's OCR block reuses it)."""
         ctx = context_for(self.s.policy, msg.channel, msg.text,
                           consent_confirmed=msg.consent_confirmed,
                           platform_audience=msg.platform_audience)
+        turns = [t.text for t in out.history if t.role == "user"]
+        cues = self.s.policy.cues
+        ctx = replace(ctx, cues=await cues_of(cues, msg.text, turns,
+                                              [img.ocr_text for img in out.stored]))
         parts: list[Verdict] = []
         if out.decoded:
-            with self.s.metrics.time("gates"):
-                parts.append(await self.s.screener.screen(out.decoded, ctx))
+            # the images' text is read beside the gates, never for an image a hash list names
+            named = self.s.hashes is not None and any(
+                self.s.hashes.match(d.original_sha256, d.pdq_variants, d.index)
+                for d in out.decoded)
+            reading = None if named else asyncio.ensure_future(
+                read_texts(self.s.ocr_frame, out.decoded, out.image_texts))
+            try:
+                with self.s.metrics.time("gates"):
+                    fresh = await self.s.screener.screen(out.decoded, ctx)
+            except BaseException:
+                if reading is not None:
+                    reading.cancel()
+                raise
+            if reading is not None and fresh.action is Action.BLOCK_AND_PRESERVE:
+                reading.cancel()  # nothing stricter: the text cannot change it
+            elif reading is not None:
+                texts = await reading
+                extra = await cues_of(cues, "", (), texts)
+                if extra:
+                    ctx = replace(ctx, cues=(*(ctx.cues or ()), *extra))
+                    fresh = decide_again(fresh, ctx, self.s.policy)
+            parts.append(fresh)
         first_stored = len(msg.images)  # stored findings get indices no fresh image has
         for k, img in enumerate(out.stored):
             listed = (self.s.hashes.match(img.original_sha256, img.pdq, first_stored + k)
@@ -113,8 +142,9 @@ class Steps:
                                              self.s.memory)
         out.verdict = verdict
         self.s.metrics.verdicts.labels(verdict.action.value).inc()
-        await self.audit(msg, out, "verdict", verdict=verdict,
-                          detail={"stored_images": len(out.stored)} if out.stored else None)
+        detail = {**({"stored_images": len(out.stored)} if out.stored else {}),
+                  **({"left_out": out.left_out} if out.left_out else {})}
+        await self.audit(msg, out, "verdict", verdict=verdict, detail=detail or None)
         return verdict
 
     async def drop_stored(self, msg: IncomingMessage, out: Outcome) -> None:
@@ -142,11 +172,12 @@ class Steps:
         if verdict.action in (Action.BLOCK, Action.BLOCK_AND_PRESERVE, Action.HOLD):
             case = ""
             if verdict.action is not Action.BLOCK:
-                case = await self.preserve(msg, out, verdict, raw)
+                case = (await self.preserve(msg, out, verdict, raw)).case
             held = verdict.action is Action.HOLD
             text = strings.t("verdict.held" if held else "verdict.blocked", lang)
             if held and case:  # a preserved case's id is for moderators, not the uploader
-                text = strings.t("review.under_review", lang, case=case)
+                text = strings.t(_UNDER_REVIEW.get(msg.platform, "review.under_review"), lang,
+                                 case=case)
             await self.finish(conv, out, delivery, ReplyKind.HELD if held else ReplyKind.BLOCKED,
                                text, Status.HELD if held else Status.BLOCKED)
             return False
@@ -165,37 +196,16 @@ class Steps:
         return False
 
     async def preserve(self, msg: IncomingMessage, out: Outcome, verdict: Verdict,
-                        raw: dict[int, bytes]) -> str:
-        """Evidence for held and preserved items, encrypted at rest; never shown to a model.
-        With a review queue the evidence goes to the shared quarantine with a case for the
-        moderators (its id is returned); without one, or when it is away, to the local
-        quarantine folder. A failed write is logged; the request stays stopped either way."""
-        if not raw:
-            return ""
-        if self.s.review is not None:
-            try:
-                shas, pdq, uploaders = _evidence_hashes(msg, out, raw)
-                case = await self.s.review.open_case(
-                    msg, out.request_id, verdict, raw, language=out.language, images=shas,
-                    pdq=pdq, uploaders=uploaders)
-            except (QuarantineError, StoreUnavailable, OSError) as exc:
-                log.error("review case not opened (local quarantine instead): %s", exc,
-                          extra={"request_id": out.request_id})
-            else:
-                try:
-                    await self.s.review_cards(case)
-                except Exception:  # the case is in the queue either way (miru review list)
-                    log.exception("review card for case %s not posted", case.id)
-                return case.id
-        for index, data in raw.items():
-            case_id = f"{out.request_id}:{index}".replace(":", "_").replace("/", "_")
-            try:
-                self.s.quarantine.put(case_id, data, {"action": verdict.action.value,
-                                                      "reasons": list(verdict.reasons)})
-            except (QuarantineError, OSError) as exc:
-                log.error("evidence not preserved (case %s): %s", case_id, exc)
-                out.notes.append(f"preserve_failed:{case_id}")
-        return ""
+                        raw: dict[int, bytes]) -> Preserved:
+        """Evidence for held and preserved items, through the one keeper
+        (``bot.review.keep``): the shared quarantine with a case for the moderators, else the
+        local quarantine folder. A failed write is logged and noted; the request stays
+        stopped either way."""
+        shas, pdq, uploaders = _evidence_hashes(msg, out, raw)
+        kept = await self.keeper.keep(msg, out.request_id, verdict, raw, language=out.language,
+                                      images=shas, pdq=pdq, uploaders=uploaders)
+        out.notes.extend(f"preserve_failed:{item}" for item in kept.failed)
+        return kept
 
     async def approved(self, msg: IncomingMessage, out: Outcome, verdict: Verdict) -> Verdict:
         """A request a moderator approved goes on, for exactly the images of its case (faces

@@ -89,7 +89,12 @@ def find_amounts(text: str, currency: str | None = None) -> list[Amount]:
         if parsed is None:
             continue
         value, decimals = parsed
-        if m.group("neg") or m.group("neg2"):
+        # "0.02-" and "(0.01)" are negative where amounts print cents; "¥1,000-" is not
+        trailing = ((m.group("post") or "") == "-" and decimals == 2 and cur is None
+                    and not re.match(r"\s?[€$£¥円]", text[m.end():]))
+        bracketed = (decimals == 2 and text[m.start() - 1:m.start()] == "("
+                     and text[m.end():m.end() + 1] == ")")
+        if m.group("neg") or m.group("neg2") or trailing or bracketed:
             value = -value
         found.append(Amount(value, cur, m.start(), m.end(), decimals))
     return found

@@ -31,15 +31,18 @@ _KANJI = re.compile(
 _ERA_SHORT = re.compile(
     r"(?<![A-Za-z0-9])(?P<era>[RHS])\s?(?P<ey>\d{1,2})\s?[./\-]\s?(?P<m>\d{1,2})\s?[./\-]\s?"
     r"(?P<d>\d{1,2})(?!\d)")
+# A time glued to the date by OCR or the printer ("28/03/201810:36:13") ends a date too.
+_END = r"(?:(?![\d:])|(?=\d{2}:\d{2}))"
 _YMD4 = re.compile(r"(?<!\d)(?P<y>\d{4})\s?(?P<s>[./\-])\s?(?P<m>\d{1,2})\s?(?P=s)\s?"
-                   r"(?P<d>\d{1,2})(?!\d)")
+                   rf"(?P<d>\d{{1,2}}){_END}")
 _XXY4 = re.compile(r"(?<!\d)(?P<a>\d{1,2})\s?(?P<s>[./\-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?"
-                   r"(?P<y>\d{4})(?!\d)")
+                   rf"(?P<y>\d{{4}}){_END}")
 _XYZ2 = re.compile(r"(?<![\d./\-])(?P<a>\d{2})(?P<s>[./\-])(?P<b>\d{1,2})(?P=s)"
-                   r"(?P<c>\d{1,2})(?![\d./\-])")
+                   r"(?P<c>\d{1,2})(?:(?![\d./\-])|(?=\d{2}:\d{2}))")
 _MDY_TEXT = re.compile(rf"\b{_MON}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>\d{{4}})\b", re.I)
 _DMY_TEXT = re.compile(
-    rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-]*{_MON}[\s\-,]*(?P<y>\d{{4}}|\d{{2}})\b", re.I)
+    rf"(?<![\d.])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.]*{_MON}[\s\-/.,]*(?P<y>\d{{4}}|\d{{2}})"
+    rf"{_END}", re.I)
 
 Order = str  # "ymd", "mdy" or "dmy"
 
@@ -73,6 +76,19 @@ def _plausible(d: Date, today: Date) -> bool:
     return today - timedelta(days=3660) <= d <= today + timedelta(days=1)
 
 
+def _repair_year(d: Date, today: Date) -> Date | None:
+    """A year OCR misread by one digit ("2078", "2618" for 2018): the one plausible year one
+    digit away, if exactly one is."""
+    year = f"{d.year:04d}"
+    found = set()
+    for i in range(4):
+        for digit in "0123456789":
+            fixed = _make(int(year[:i] + digit + year[i + 1:]), d.month, d.day)
+            if fixed is not None and fixed != d and _plausible(fixed, today):
+                found.add(fixed)
+    return found.pop() if len(found) == 1 else None
+
+
 def _year2(y: int, today: Date) -> int:
     full = 2000 + y
     return full if full <= today.year + 1 else 1900 + y
@@ -91,7 +107,8 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
         if value is None or any(s < m.end() and m.start() < e for s, e in taken):
             return
         if not _plausible(value, today):
-            conf *= 0.5
+            repaired = _repair_year(value, today)
+            value, conf = (repaired, conf * 0.6) if repaired else (value, conf * 0.5)
         taken.append((m.start(), m.end()))
         out.append(FoundDate(value, conf, m.start(), form))
 
@@ -128,6 +145,29 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
         add(*_resolve(readings, order, today), m, "short")
     out.sort(key=lambda f: f.start)
     return out
+
+
+# A date that is not the day of purchase: an expiry, a validity or promotion period, a birthday.
+_NOT_PURCHASE = re.compile(r"expir|\bexp\b|valid|until|\btill\b|\bperiod\b|\bpromo|birth|"
+                           r"有効期限|期限|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*[a-z]{3}", re.I)
+
+
+def purchase_date(text: str, found: list[FoundDate]) -> FoundDate | None:
+    """The day of purchase among the dates found: the surest, preferring the header (the date
+    is printed at the top; a promotion's dates come last) and passing over expiry dates and
+    date ranges ("24 NOVEMBER 2017 - 4 MARCH 2018")."""
+    if not found:
+        return None
+
+    def score(f: FoundDate) -> float:
+        line_start = text.rfind("\n", 0, f.start) + 1
+        line_end = text.find("\n", f.start)
+        line = text[line_start: line_end if line_end >= 0 else len(text)]
+        same_row = sum(1 for g in found if line_start <= g.start < line_start + len(line))
+        penalty = 0.5 if _NOT_PURCHASE.search(line) or same_row > 1 else 1.0
+        return f.confidence * penalty * (1 - 0.15 * f.start / max(len(text), 1))
+
+    return max(found, key=score)
 
 
 def _resolve(readings: list[tuple[Order, Date | None]], order: Order,

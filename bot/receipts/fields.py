@@ -11,49 +11,48 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.receipts.amounts import Amount, find_amounts
-from bot.receipts.model import Category, PaymentMethod
+from bot.receipts.model import PaymentMethod
 
 # Rows whose amount is the total, strongest first. Several may appear (with and without tax,
 # before and after rounding): the strongest wins, and among equals the later row.
 _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
     (re.compile(p, re.I), s) for p, s in (
-        (r"(rounded|after rounding|nett?)\s*total|total\s*(\(?rounded\)?|after rounding)", 1.0),
+        (r"(rounded|after rounding|nett?)\s*(total|amount|amt)|"
+         r"total\s*(amount|amt)?\s*(\(?rounded\)?|after\s*(rounding|adj))|^\W*nett?\b", 1.0),
         (r"grand\s*total|総\s*合\s*計|ご\s*請\s*求\s*額|お\s*支\s*払\s*(金\s*)?額|"
-         r"領\s*収\s*金\s*額", 0.97),
+         r"領\s*収\s*金\s*額|(total|amount|amt)\s*payable", 0.97),
         (r"税\s*込\s*(合\s*計|計)|total\s*\(?incl", 0.96),
-        (r"amount\s*due|balance\s*due|total\s*due|お\s*会\s*計|"
+        (r"amount\s*due|balance\s*due|total\s*due|お\s*会\s*計|(amt|amount)\s*paid\b|"
          r"お\s*買\s*上\s*(げ\s*)?(合\s*)?計", 0.95),
-        (r"(?<!小)合\s*計|(?<!sub)(?<!sub )total\b|\btotal|^\s*balance\b|ご利用金額", 0.9),
+        (r"(?<!小)合\s*計|(?<!sub)(?<!sub )(?<!sub-)total\b|\btotal|^\s*balance\b|ご利用金額|"
+         r"^\W*due\b", 0.9),
         (r"(?<![小点数])計\s*$|^\s*計\b|\bamount\b", 0.5),
     ))
 # Rows that mention a total word but are not the total.
 _NOT_TOTAL = re.compile(
     r"小\s*計|sub\s*-?\s*total|点\s*数|合計点|個\s*数|total\s*(qty|quantity|items?|savings?|"
-    r"discount|tax|vat|gst|tips?\b|before|excl|ex\.|w/o|without|number)|items?\s*sold|"
+    r"discount|tax|vat|gst|tips?\b|before|excl|ex\.|w/o|without|number|loading|promo\w*\s*sav)|"
+    r"items?\s*(sold|count|total)|"
     r"対\s*象|税\s*抜|税\s*別|本体|excl|before\s*tax|\bpoints?\b|ポイント|釣|預|change|tender|"
-    r"\bqty\b|round(ing)?\s*adj|端数", re.I)
+    r"\bqty\b|round(ing)?\s*adj|端数|taxable|saving|paid\s*(amount|amt)", re.I)
 # A tax word makes a row a tax row, unless the row says the total includes the tax.
 _TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b", re.I)
-_WITH_TAX = re.compile(r"\bincl|including|\binc\.|税\s*込|w/\s*tax", re.I)
+# "INCL. GST" and "INCLUSIVE OF GST" name a total; "GST INCLUDED" and "TOTAL INCLUDED GST @ 6%"
+# name the tax inside it.
+_WITH_TAX = re.compile(
+    r"\bincl(?!uded)|including|\binc\b\.?|(?<!ex)clusive|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)",
+    re.I)
 _SUBTOTAL = re.compile(r"小\s*計|sub\s*-?\s*total|税\s*抜\s*(合\s*)?計|total\s*(excl|before|w/o)",
                        re.I)
 _TAX = re.compile(
     r"消\s*費\s*税|内\s*税|外\s*税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b|\bhst\b|\bpst\b|"
     r"\bmwst\b|\bust\b|\biva\b|\btva\b|sales\s*tax", re.I)
-_INCLUDED = re.compile(r"内\s*消\s*費|内\s*税|\(\s*内|税\s*込|incl|included|inkl", re.I)
+_INCLUDED = re.compile(r"内\s*消\s*費|内\s*税|\(\s*内|税\s*込|incl|included|inkl|\binc\b", re.I)
 _ADDED = re.compile(r"外\s*税|外\s*消\s*費|plus\s*tax|\+\s*tax", re.I)
 _RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,3})?)\s*%")
 TENDER = re.compile(
     r"お?\s*預\s*[りか]|預\s*り\s*金|お?\s*釣\s*り?|釣\s*銭|おつり|cash\s*tendered|tendered|"
     r"\bchange\b|\bcash\b(?!\s*back)|現\s*金|rounding|端数|値\s*引|discount|割\s*引|\bpoints?\b|ポイント",
-    re.I)
-
-MAX_MERCHANT = 60
-_NOT_MERCHANT = re.compile(
-    r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
-    r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
-    r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|road|\brd\b|"
-    r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d",
     re.I)
 
 PAYMENT_KEYS: tuple[tuple[PaymentMethod, re.Pattern[str]], ...] = (
@@ -67,29 +66,6 @@ PAYMENT_KEYS: tuple[tuple[PaymentMethod, re.Pattern[str]], ...] = (
     ("credit_card", re.compile(r"クレジット|credit|visa|master\s*card|mastercard|\bmc\b|jcb|amex|"
                                r"american\s*express|diners|カード|card\b|\*{3,}|x{4,}", re.I)),
     ("cash", re.compile(r"現\s*金|お?\s*預\s*[りか]|お?\s*釣\s*り|おつり|cash|\bchange\b", re.I)),
-)
-
-CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
-    ("transport", re.compile(
-        r"タクシー|交通(?!系)|鉄道|駅|バス|運賃|乗車|高速|駐車|ガソリン|給油|航空|空港|jr\b|"
-        r"taxi|\bcab\b|transit|railway|rail\b|train|\bbus\b|fare\b|parking|fuel|petrol|gasoline|"
-        r"gas station|airline|airways|uber|lyft|toll", re.I)),
-    ("lodging", re.compile(r"ホテル|旅館|宿泊|民宿|ゲストハウス|\binn\b|hotel|motel|hostel|resort|"
-                           r"lodge|room charge", re.I)),
-    ("communication", re.compile(
-        r"ドコモ|docomo|ソフトバンク|softbank|\bau\b|携帯|通信|郵便|切手|レターパック|はがき|sim|"
-        r"wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|post office|postage|stamps?\b|"
-        r"courier|internet|broadband", re.I)),
-    ("outsourcing", re.compile(r"翻訳|印刷|デザイン|制作|業務委託|外注|translation|printing|"
-                               r"design|consult|freelanc|agency", re.I)),
-    ("supplies", re.compile(
-        r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
-        r"office|stationery|supplies|staples|depot|electronics|hardware|printer|pens?\b|paper\b|"
-        r"usb|stapler|notebook", re.I)),
-    ("entertainment", re.compile(
-        r"居酒屋|レストラン|食堂|寿司|鮨|焼肉|焼鳥|カフェ|喫茶|珈琲|ダイニング|バー\b|酒|料理|"
-        r"ビール|ワイン|ランチ|ディナー|コース|restaurant|cafe|café|coffee|bar\b|grill|bistro|"
-        r"diner|sushi|pizza|steak|kitchen|brasserie|pub\b|wine|beer|dinner|lunch|tavern", re.I)),
 )
 
 INVOICE_RE = re.compile(r"(?<![A-Za-z0-9])[TＴ]\s?[-:]?\s?((?:\d[\s-]?){12}\d)(?!\d)")
@@ -108,6 +84,13 @@ class Line:
         return self.text[: self.amounts[-1].start] if self.amounts else self.text
 
     @property
+    def last_label(self) -> str:
+        """The words just before the row's amount ("TOTAL" in "TOTAL SAVING 0.00 TOTAL 41.50")."""
+        if len(self.amounts) < 2:
+            return self.label
+        return self.text[self.amounts[-2].end: self.amounts[-1].start]
+
+    @property
     def amount(self) -> Decimal | None:
         """The row's amount: the rightmost number (a label's value is printed at the right)."""
         return self.amounts[-1].value if self.amounts else None
@@ -124,6 +107,7 @@ _COLON = re.compile(r"([£$€¥]\s?\d{1,6}):(\d{2})(?!\d)")  # "£52:37" after 
 _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or point misread
 _QUOTE = re.compile(r"(\d)[''`](?=[\s\-€円]|$)")  # "23,13'-€": a speck after the cents
 _GLUED = re.compile(r"([A-Za-z]{3,})(\d)")  # "TENDERED100,00": a label glued to its amount
+_CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST code glued to a price
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 
@@ -135,12 +119,13 @@ def clean_row(text: str) -> str:
     text = _COLON.sub(r"\1.\2", text)
     text = _QUOTE.sub(r"\1", text)
     text = _GLUED.sub(r"\1 \2", text)
+    text = _CODE_GLUED.sub(r"\1 \2", text)
     text = _OH.sub(r"\g<1>0", text)
     return _SPLIT.sub(r"\1\2\3", text)
 
 
 _TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
-_COUNT = re.compile(r"(\d+)\s*(点|個|items?|pcs|qty)\b|(?<![A-Za-z])[x×@]\s*\d+(?![.,]\d)", re.I)
+_COUNT = re.compile(r"(\d+)\s*(点|個|items?|pcs|qty)\b|(?<![A-Za-z])[x×@*]\s*\d+(?![\d.,])", re.I)
 
 
 def _strip_noise(text: str) -> str:
@@ -171,9 +156,28 @@ def invoice_number(text: str) -> tuple[str | None, bool | None]:
     return None, None
 
 
+def row_total_strength(line: Line) -> float:
+    """``total_strength`` of a row: its label, or the words right before its amount where the
+    row prints two fields ("QTY : 1 TOTAL RM : 11.60")."""
+    own = total_strength(line.label)
+    last = line.last_label
+    if own or last == line.label or len(re.findall(r"[^\W\d_]", last)) < 3:
+        return own
+    return total_strength(last)
+
+
+# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "Iotal".
+_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0a][tf][a4@][l1i\]|!](?![a-z])", re.I)
+
+
 def total_strength(label: str) -> float:
     """How surely a row's label names the total (0: not a total row)."""
-    if _NOT_TOTAL.search(label) or (_TAX_WORD.search(label) and not _WITH_TAX.search(label)):
+    label = _TOTAL_MISREAD.sub("total", label)
+    if _NOT_TOTAL.search(label):
+        return 0.0
+    if _TOTAL_KEYS[0][0].search(label):
+        return _TOTAL_KEYS[0][1]  # "TOTAL AFTER ADJ INCL GST": a rounded total, tax word or not
+    if _TAX_WORD.search(label) and not _WITH_TAX.search(label):
         return 0.0
     for pattern, strength in _TOTAL_KEYS:
         if pattern.search(label):
@@ -203,6 +207,8 @@ def tax_rate(text: str, japanese: bool = False) -> Decimal | None:
     if not m:
         return None
     rate = Decimal(m.group(1).replace(",", "."))
+    if rate == rate.to_integral_value():
+        rate = rate.quantize(Decimal(1))  # "6.00%" is 6
     return rate if 0 < rate <= 30 else None
 
 
@@ -229,39 +235,3 @@ def payment_method(text: str) -> tuple[PaymentMethod | None, float]:
         method = non_cash[0][0]
         return method, 0.9 if len(non_cash) == 1 or method != "credit_card" else 0.75
     return "cash", 0.9
-
-
-def category(merchant: str | None, text: str) -> tuple[Category, float]:
-    """The expense category from the merchant's name first, then the items; misc otherwise."""
-    if merchant:
-        for cat, pattern in CATEGORY_KEYS:
-            if pattern.search(merchant):
-                return cat, 0.9
-    scores = {cat: len(pattern.findall(text)) for cat, pattern in CATEGORY_KEYS}
-    best = max(scores, key=lambda c: scores[c])
-    if scores[best]:
-        return best, 0.7
-    return "misc", 0.5
-
-
-def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str | None, float]:
-    """The shop's name: among the first rows, the tallest printed one that is not a title,
-    address, phone, date or greeting (shops print their name biggest, at the top)."""
-    candidates = []
-    for i, text in enumerate(rows[:8]):
-        clean = text.strip(" -=*・|:_")
-        letters = re.findall(r"[^\W\d_]", clean)
-        if len(letters) < 2 or _NOT_MERCHANT.search(clean) or any(
-                a.currency or a.decimals for a in find_amounts(clean)):
-            continue
-        if sum(ch.isdigit() for ch in clean) > len(clean) / 3:
-            continue
-        height = heights[i] if heights and i < len(heights) else 1.0
-        score = height * (1.0 - 0.06 * i)
-        candidates.append((score, i, clean[:MAX_MERCHANT]))
-    if not candidates:
-        return None, 0.0
-    candidates.sort(key=lambda c: (-c[0], c[1]))
-    best = candidates[0]
-    margin = best[0] / candidates[1][0] if len(candidates) > 1 else 2.0
-    return best[2], min(0.95, 0.55 + 0.3 * (margin - 1) + (0.2 if best[1] < 3 else 0.0))

@@ -27,10 +27,13 @@ from typing import Protocol
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import CorruptImage
+from bot.receipts import categories as K
+from bot.receipts import checks as C
 from bot.receipts import fields as F
+from bot.receipts import merchant as M
 from bot.receipts import totals as T
 from bot.receipts.amounts import detect_currency, find_amounts, minor_units
-from bot.receipts.dates import find_dates
+from bot.receipts.dates import find_dates, purchase_date
 from bot.receipts.layout import Row, group_rows, rows_text
 from bot.receipts.model import Receipt, TaxLine
 from bot.receipts.paper import Quality, flatten
@@ -192,22 +195,20 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     currency, cur_conf = detect_currency(text, japanese=japanese)
     lines = F.lines_of(rows, currency)
     conf: dict[str, float] = {}
-    total, total_conf, total_row = T.find_total(lines)
+    total, total_conf, total_row = T.find_total(lines, currency)
     subtotal = next((ln.amount for ln in lines if ln.amount is not None and ln.amount > 0
                      and F.is_subtotal(ln.label)), None)
     tax, tax_lines, style = T.find_taxes(lines, japanese)
-    rounding = sum((ln.amount for ln in lines if ln.amount is not None
-                    and re.search(r"round|端数|調整", ln.label, re.I)), Decimal(0))
-    adjust_row = next((ln.index for ln in lines if ln.amount is not None
-                       and re.search(r"round|端数|調整", ln.label, re.I)), None)
+    adjustments = [ln for ln in lines if T.is_adjustment(ln, currency)]
+    rounding = sum((ln.amount for ln in adjustments if ln.amount is not None), Decimal(0))
+    adjust_row = adjustments[0].index if adjustments else None
     if total is not None and adjust_row is not None and total_row < adjust_row:
         total = total + rounding  # the total after the adjustment was unreadable
     if total is None:
-        total, total_conf = T.total_otherwise(lines, subtotal, tax, style)
-    if (tax is None and total is not None and subtotal is not None
-            and subtotal < total <= subtotal * Decimal("1.3")
-            and any(F.is_tax(ln.text) for ln in lines)):
-        tax, style = total - subtotal, style or "added"  # the tax row's amount was unreadable
+        total, total_conf = T.total_otherwise(lines, subtotal, tax, style, currency)
+    if tax is None and (unread := C.unread_tax(lines, total, total_row, subtotal, rounding,
+                                               currency)) is not None:
+        tax, style = unread, style or "added"  # the tax row's amount was unreadable
     total = T.lost_point(lines, total, total_row, currency)
     if (tax is not None and total is not None and tax >= total and minor_units(currency)
             and tax == tax.to_integral_value() and tax / 100 < total):
@@ -221,8 +222,8 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
             total_conf = max(total_conf, 0.97)
         elif subtotal == total or style == "included":
             style = style or "included"
-        elif not T.discounted(lines):
-            disagree = True
+        else:
+            disagree = C.disagrees(lines, total, total_row, subtotal, tax, rounding, currency)
     paid = [ln.amount for ln in lines if ln.amount is not None and ln.amount == total
             and ln.index != total_row]
     if total is not None and paid:
@@ -235,16 +236,17 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     conf["tax_rate"] = 0.85 if tax_rate is not None else 0.0
     conf["currency"] = cur_conf
     found = find_dates(text, currency=currency, japanese=japanese, today=today)
-    best = max(found, key=lambda f: f.confidence, default=None)
+    best = purchase_date(text, found)
     conf["date"] = best.confidence if best else 0.0
-    merchant, conf["merchant"] = F.merchant(rows, heights)
+    merchant, conf["merchant"] = M.merchant(rows, heights)
     pay, conf["payment_method"] = F.payment_method(_without_loyalty(text))
-    category, conf["category"] = F.category(merchant, text)
+
     invoice, valid = F.invoice_number(text)
     if invoice is None:
         invoice, valid = _invoice_by_label(rows)
     conf["invoice_number"] = (0.95 if valid else 0.5) if invoice else 0.0
     items = T.find_items(lines, total_row, currency)
+    category, conf["category"] = K.category(merchant, text, [i.name for i in items])
     compliant, missing = _compliance(japanese, currency, invoice, valid, merchant,
                                      best.value if best else None, total, tax_lines, tax_rate,
                                      tax)

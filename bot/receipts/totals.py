@@ -17,29 +17,78 @@ from bot.receipts.model import LineItem, TaxLine
 
 MAX_ITEMS = 100
 # Keys in bot/strings.py for the retake tips (the thread flow renders them).
-def find_total(lines: list[F.Line]) -> tuple[Decimal | None, float, int]:
-    """The total row: the strongest total word (the later of equals); after a rounding
-    adjustment, the total printed below it whatever its word ("Total (Incl. SST)", "Rounding
-    Adj", "Total")."""
+def find_total(lines: list[F.Line], currency: str | None = None
+               ) -> tuple[Decimal | None, float, int]:
+    """The total row: the strongest total word (the later of equals), among the rows printed
+    before the payment (CASH, CHANGE, card) and before a tax summary table (its "TOTAL" column
+    sums the tax). A rounded total wins: a total row after a rounding adjustment whatever its
+    word ("Total (Incl. SST)", "Rounding Adj", "Total"; "SUBTOTAL" too), or a "ROUNDING" row
+    that prints the rounded amount rather than the adjustment."""
     best: tuple[float, int, Decimal] | None = None
-    adjusted = next((ln.index for ln in lines if ln.amount is not None
-                     and re.search(r"round|端数|調整", ln.label, re.I)), None)
-    for ln in lines:
+    adjusted = next((ln.index for ln in lines if is_adjustment(ln, currency)), None)
+    cut = _candidates_end(lines)
+    for ln in lines[:cut]:
         if ln.amount is None or ln.amount <= 0:
             continue
-        strength = F.total_strength(ln.label)
-        if strength and adjusted is not None and ln.index > adjusted:
+        strength = F.row_total_strength(ln)
+        after_adjust = adjusted is not None and ln.index > adjusted
+        if strength >= 0.9 and after_adjust:
             strength = 1.0
+        elif after_adjust and F.is_subtotal(ln.label):
+            strength = 0.95
+        elif (best is not None and _ROUND.search(ln.label) and not is_adjustment(ln, currency)
+              and abs(ln.amount - best[2]) <= max_adjustment(currency)):
+            strength = 1.0  # "ROUNDING RM 42.35" under "TOTAL SALES RM 42.33"
         if strength and (best is None or strength >= best[0]):
             best = (strength, ln.index, ln.amount)
     if best is None:
         # next row's amount when a label stands alone (合計 on one row, ¥1,234 under it)
         for a, b in itertools.pairwise(lines):
-            if a.amount is None and F.total_strength(a.text) and b.amount and not b.label.strip(
-                    " ¥$€£:"):
+            if a.amount is None and F.total_strength(a.text) and b.amount and (
+                    not b.label.strip(" ¥$€£:")
+                    or (_PAYMENT.search(b.label) and not re.search(r"\d", a.text))):
                 return b.amount, 0.7, b.index
         return None, 0.0, -1
     return best[2], best[0], best[1]
+
+
+_ROUND = re.compile(r"round|端数|調整", re.I)
+# The first row of a tax summary table printed under the total: a column header ("CODE % NET
+# GST TOTAL", "GST SUMMARY", "RATE NET(RM) GST(RM)") or a rate row ("SR @ 6% 83.93 5.04").
+_SUMMARY_HEAD = re.compile(
+    r"(gst|tax|vat|sst)\s*summary|summary\s*of\s*(gst|tax)|"
+    r"\b(net|amt|amount|rate|code)\b.*\b(gst|tax|vat|sst)\b.*\b(total|amt|amount|rm)\b", re.I)
+_SUMMARY_RATE = re.compile(r"^\W*(s|z|e|sr|zr|zrl|es|os|tx)\b\W*(@|=|\d)[^a-z]*\d(\.\d+)?\s*%",
+                           re.I)
+# A row of what was paid: once the total is printed, rows after it are tender and change.
+_PAYMENT = re.compile(r"\bcash\b|tender|\bchange\b|\bpaid\b|\bpayment\b|^\W*pay\b|"
+                      r"預|釣|visa|master|\bamex\b|credit|debit|\bcard\b", re.I)
+
+
+def _candidates_end(lines: list[F.Line]) -> int:
+    """Where total rows stop: the first tax summary row or payment row after the first total."""
+    first = next((ln.index for ln in lines if ln.amount is not None
+                  and F.row_total_strength(ln) >= 0.9), None)
+    if first is None:
+        return len(lines)
+    for ln in lines[first + 1:]:
+        if (_SUMMARY_HEAD.search(ln.text) and ln.amount is None) or _SUMMARY_RATE.search(ln.text):
+            return ln.index
+        if (ln.amount is not None and _PAYMENT.search(ln.label)
+                and not F.total_strength(ln.label) and not _ROUND.search(ln.label)):
+            return ln.index
+    return len(lines)
+
+
+def max_adjustment(currency: str | None) -> Decimal:
+    """The largest rounding adjustment: cash rounding to 5 or 10 cents, or yen 端数."""
+    return Decimal("0.10") if minor_units(currency) else Decimal(10)
+
+
+def is_adjustment(ln: F.Line, currency: str | None = None) -> bool:
+    """A rounding adjustment row ("Rounding Adj -0.02", "端数調整 -3"): small, not a total."""
+    return (ln.amount is not None and bool(_ROUND.search(ln.label))
+            and not F.total_strength(ln.label) and abs(ln.amount) < max_adjustment(currency))
 
 
 def find_taxes(lines: list[F.Line], japanese: bool
@@ -51,12 +100,14 @@ def find_taxes(lines: list[F.Line], japanese: bool
     first = next((ln.index for ln in lines if F.is_subtotal(ln.label)), 0)
     for i, ln in enumerate(lines):
         if (i < first or ln.amount is None or not F.is_tax(ln.label)
-                or F.total_strength(ln.label) >= 0.9 or _item_follows(lines, i)):
+                or F.total_strength(ln.label) >= 0.9 or _item_follows(lines, i)
+                or _TAX_ID.search(ln.label) or _identifier(ln) or _TOTAL_WITH_TAX.search(ln.label)):
             continue
         prev = lines[i - 1].text if i else ""
         # "(10%対象 ¥1,000" on the row above "内消費税 ¥90)": the base and its rate
         base_above = bool(prev) and ("対象" in prev or F.tax_rate(prev, japanese) is not None
-                                     ) and not F.is_tax(lines[i - 1].label)
+                                     ) and not F.is_tax(lines[i - 1].label) and not (
+                                         _NOT_TAX_RATE.search(prev))
         rate = F.tax_rate(ln.text, japanese) or (
             F.tax_rate(prev, japanese) if base_above else None)
         base = ln.amounts[-2].value if len(ln.amounts) >= 2 else (
@@ -82,18 +133,46 @@ def find_taxes(lines: list[F.Line], japanese: bool
     return tax, tax_lines, style
 
 
+# "TOTAL 6% SUPPLIES (EXCL. GST)", "AMT PAID INCL. GST": an amount with or without its tax
+_TOTAL_WITH_TAX = re.compile(r"(total|amt|amount|合\s*計).*(excl|incl(?!uded)|before|w/o|without|"
+                             r"\binc\b|税\s*抜|税\s*込)", re.I)
+# A rate printed for something else than tax: a service charge, a discount, a tip.
+_NOT_TAX_RATE = re.compile(r"serv|charge|\bsvc\b|\bsrv\b|\bchg\b|disc|less|off\b|\btips?\b|"
+                           r"gratuity|サービス|値\s*引|割\s*引", re.I)
+# A tax registration row ("GST REG NO: 000123456789", "SST ID"): its number is no amount.
+_TAX_ID = re.compile(r"\b(reg|regn|id|no|number|ref)\b|登録|番号", re.I)
+
+
+def _identifier(ln: F.Line) -> bool:
+    """A long bare number (an ID, not money): seven digits or more with no decimals."""
+    a = ln.amounts[-1]
+    return a.decimals == 0 and a.currency is None and abs(a.value) >= 1_000_000
+
+
 def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal | None,
-                     style: str | None) -> tuple[Decimal | None, float]:
-    """No readable total row: cash tendered minus change, else subtotal (+ tax added on top),
-    else the amount on a card or QR payment row."""
-    tendered = _row_amount(lines, r"預|tender|\bcash\b|現\s*金")
+                    style: str | None, currency: str | None = None
+                    ) -> tuple[Decimal | None, float]:
+    """No readable total row: the value that two of cash tendered minus change, subtotal (+ tax
+    added on top), the items' sum and a card or QR payment row agree on; else the first of them
+    in that order."""
+    found: list[Decimal] = []
+    tendered = _row_amount(lines, _TENDERED)
     change = _row_amount(lines, r"釣|\bchange\b")
     if tendered is not None and change is not None and tendered > change:
-        return tendered - change, 0.6
+        found.append(tendered - change)
     if subtotal is not None:
-        return (subtotal + (tax or 0) if style != "included" else subtotal), 0.4
+        found.append(subtotal + (tax or 0) if style != "included" else subtotal)
     paid = _row_amount(lines, PAID.pattern)
-    return (paid, 0.4) if paid is not None else (None, 0.0)
+    if paid is not None:
+        found.append(paid)
+    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), -1)
+    items = [i.amount for i in find_items(lines, end, currency)] if end >= 0 else []
+    agreed = Counter([*found, *([sum(items, Decimal(0))] if items else [])]).most_common(1)
+    if agreed and agreed[0][1] >= 2:
+        return agreed[0][0], 0.75
+    if not found:
+        return None, 0.0
+    return found[0], 0.6 if tendered is not None and found[0] == tendered - (change or 0) else 0.4
 
 
 def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,
@@ -105,7 +184,7 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     them agree on (OCR misread the big total: "S$578.25" for S$78.25, "2066" for 90,37 €)."""
     # in order of trust where counts tie: what was paid, then the printed arithmetic
     votes: Counter[Decimal] = Counter()
-    tendered = _row_amount(lines, r"預|tender|^\s*cash\b|現\s*金")
+    tendered = _row_amount(lines, _TENDERED)
     change = _row_amount(lines, r"釣|\bchange\b")
     if tendered is not None and change is not None and tendered > change:
         votes[tendered - change] += 1
@@ -113,11 +192,13 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
             and PAID.search(ln.label) and not F.total_strength(ln.label)}
     for value in paid:
         votes[value] += 1
-    if subtotal is not None:
+    # a discount or coupon below the subtotal: neither the subtotal nor the items make the total
+    cut = discounted(lines)
+    if subtotal is not None and not cut:
         votes[subtotal + (tax or 0) + rounding if style != "included" else subtotal] += 1
     end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
     items = [i.amount for i in find_items(lines, end if end >= 0 else len(lines), currency)]
-    if items:
+    if items and not cut:
         net = sum(items, Decimal(0))
         votes[net + (tax or 0) + rounding if style == "added" and subtotal is None else net] += 1
     votes = Counter({v: n for v, n in votes.items() if v > 0})
@@ -137,11 +218,15 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     return total, conf
 
 
+_TENDERED = r"預|tender|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|paid\s*(amount|amt)"
+
+
 def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Decimal],
                  currency: str | None) -> bool:
     """A total that cannot be right as read: under the dearest item, or printed without the
     cents every other price on a receipt in cents shows ("TOTAL 2" for 23,13 €)."""
-    if items and total < max(items):
+    returns = any(ln.amount is not None and ln.amount < 0 for ln in lines[:max(row, 0)])
+    if items and total < max(items) and not returns:  # a return or discount lowers the total
         return True
     if minor_units(currency) and 0 <= row < len(lines):
         printed = lines[row].amounts[-1].decimals if lines[row].amounts else 2
@@ -221,7 +306,7 @@ def find_items(lines: list[F.Line], total_row: int,
     cents = minor_units(currency) > 0
     rows = [ln for ln in lines[start:end] if ln.amount is not None
             and len(re.findall(r"[^\W\d_]", ln.label)) >= 2
-            and not (cents and ln.amounts[-1].decimals != 2)]
+            and not (cents and ln.amounts[-1].decimals != 2) and not _NOT_ITEM.search(ln.label)]
     out = []
     for i, ln in enumerate(rows):
         name = ln.label.strip(" .:-¥$€£*")
@@ -233,6 +318,11 @@ def find_items(lines: list[F.Line], total_row: int,
         if len(out) >= MAX_ITEMS:
             break
     return tuple(out)
+
+
+# Rows in the item block that are no purchase: totals of a group, counts, tips, service fees.
+_NOT_ITEM = re.compile(r"total|合\s*計|小\s*計|\bqty\b|item\s*count|\btips?\b|gratuity|"
+                       r"チップ|心付け|\bchange\b|\bcash\b|tender|:\s*$", re.I)
 
 
 def find_dates_cheap(text: str) -> bool:

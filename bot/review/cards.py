@@ -5,7 +5,8 @@
   (``review_card``), and the case waits in the queue (``miru review list``).
 - **Notices** (``ReviewNotices``): a decision taken away from a platform (``miru review
   approve|reject|escalate``) is queued in Redis (``keys.REVIEW_NOTICES``); a worker, which serves
-  the platforms, updates the card and tells the uploader.
+  the platforms, updates the card and tells the uploader. The deletion of a decided or purged
+  case's Reveal copies (``bot.review.reveals``) comes the same way.
 
 Both find the case's platform in the app's ``Adapters`` (filled by the workers and gateways as
 they start), so ``bot.app.build_app`` wires them once and nothing is set on them later.
@@ -17,17 +18,28 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Protocol, runtime_checkable
 
 from bot import keys
 from bot.ports import Adapters
 from bot.review.desk import CardPoster, outcome_notice
 from bot.review.model import Case, Decision
+from bot.review.reveals import RevealPost
 from bot.review.service import Review
 from bot.review.store import Card
 from bot.stores.redis_base import redis_errors
 from config.policy import PolicyConfig
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class RevealWithdrawer(Protocol):
+    """What an adapter implements to delete a Reveal's copy (``bot.review.reveals``)."""
+
+    async def withdraw_reveal(self, post: RevealPost) -> None:
+        """Delete what ``post`` names on the platform; raises when it could not."""
+        ...
 
 
 def poster_for(adapters: Adapters, name: str) -> CardPoster | None:
@@ -69,6 +81,9 @@ class ReviewNotices:
             return False
         try:
             notice = json.loads(got[1])
+            if "withdraw" in notice:
+                await self._withdraw(str(notice["case"]), notice["withdraw"])
+                return True
             case = await self.review.store.get(str(notice["case"]))
             decision = Decision(notice["decision"]) if "decision" in notice else None
         except (ValueError, KeyError, TypeError):
@@ -84,9 +99,29 @@ class ReviewNotices:
         card = await self.review.store.card(case.id)
         if card is not None:
             await poster.update_review_card(card, case)
-        if notice.get("tell", True) is not False:
+        if notice.get("tell", True) is not False and (text or delete):
             await poster.tell_uploader(case, text, delete=delete)
         return True
+
+    async def _withdraw(self, case_id: str, items: list[dict]) -> None:
+        """Delete a decided or purged case's Reveal copies on their platform; audited."""
+        deleted, failed, platform = 0, 0, ""
+        for item in items:
+            post = RevealPost.from_json(item)
+            platform = post.platform
+            adapter = self.adapters.get(post.platform)
+            try:
+                if not isinstance(adapter, RevealWithdrawer):
+                    raise LookupError(f"no adapter for {post.platform} deletes reveals")
+                await adapter.withdraw_reveal(post)
+                deleted += 1
+            except Exception as exc:  # gone already, or the platform refused: audited
+                log.warning("reveal of case %s not deleted: %s", case_id, type(exc).__name__)
+                failed += 1
+        await self.review.audit.write(self.review.audit.record(
+            "review_reveal_withdrawn", f"review:{case_id}", platform=platform,
+            action="withdrawn" if not failed else "withdraw_failed",
+            detail={"case": case_id, "deleted": deleted, "failed": failed}))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until ``stop``: show decisions as they come; never raises."""

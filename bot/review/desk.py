@@ -30,6 +30,7 @@ from bot import strings
 from bot.models import IncomingMessage
 from bot.ports import PlatformInfo
 from bot.review.model import Case, CaseStatus, Decision, iso
+from bot.review.reveals import RevealPost
 from bot.review.service import Actor, Review, ReviewRefused
 from bot.review.store import Card
 from config.policy import ModeratorTeam, PolicyConfig
@@ -73,7 +74,8 @@ class Presser:
 @dataclass
 class PressResult:
     """What the adapter does next: ``message`` goes to the presser only; on ``ok`` the card is
-    updated and ``uploader`` told (``delete``: remove the upload where allowed)."""
+    updated and ``uploader`` told when it is not empty (``delete``: remove the upload where
+    allowed)."""
 
     outcome: Literal["ok", "refused", "gone", "decided", "not_allowed", "revealed"]
     message: str
@@ -84,6 +86,9 @@ class PressResult:
 
 
 CaseCards = Callable[[Case], Awaitable[None]]
+_REVEAL_REFUSED = {"gone": "review.gone", "preserved": "review.no_reveal",
+                   "decided": "review.reveal_decided", "limit": "review.reveal_limit",
+                   "unreadable": "review.reveal_unreadable"}
 WAITING_SCAN = 1000  # a workspace's pending cases counted at most (the home view)
 
 
@@ -138,7 +143,7 @@ class ReviewDesk:
             try:
                 images = await self.review.reveal(case_id, actor)
             except ReviewRefused as exc:
-                key = "review.gone" if exc.code == "gone" else "review.no_reveal"
+                key = _REVEAL_REFUSED.get(exc.code, "review.no_reveal")
                 return PressResult("gone" if exc.code == "gone" else "not_allowed",
                                    strings.t(key, lang, case=case_id))
             return PressResult("revealed", strings.t("review.revealed", lang, case=case_id),
@@ -163,6 +168,11 @@ class ReviewDesk:
             await self.submit(self.review.continued(case))
         return PressResult("ok", strings.t("review.decided", lang, **facts), case,
                            uploader=uploader, delete=delete)
+
+    async def revealed(self, case_id: str, post: RevealPost) -> None:
+        """The adapter posted a Reveal's copy (``post``): tracked until the case is decided
+        or purged, then deleted by a worker of the platform (``bot.review.reveals``)."""
+        await self.review.revealed(case_id, post)
 
     async def waiting(self, platform: str, workspace: str, *, limit: int = WAITING_SCAN) -> int:
         """Cases of this workspace that wait for a decision (the home view of a moderator):
@@ -190,13 +200,20 @@ def owns(presser: Presser, case: Case) -> bool:
 
 
 def outcome_notice(case: Case, decision: Decision, info: PlatformInfo) -> tuple[str, bool]:
-    """What the uploader is told of a decision, and whether the bot deletes the upload: where
-    the platform does not let it (``info.deletes_uploads``), the uploader is asked to."""
+    """What the uploader is told of a decision ("" for nothing), and whether the bot deletes
+    the upload: where the platform does not let it (``info.deletes_uploads``), the uploader is
+    asked to. Nothing may warn the uploader of preserved material (docs/reporting.md): a case
+    that is not previewable (``block_and_preserve``, or a hash-list match) gets no notice at
+    all, whatever the decision (its upload is still deleted where the platform allows), and an
+    escalation (legal hold, a report) is told as a plain refusal with no case id and no
+    appeal, like any blocked image."""
     lang = case.language
+    if not case.previewable:
+        return "", decision is Decision.REJECT and info.deletes_uploads
     if decision is Decision.APPROVE:
         return strings.t("review.outcome_approved", lang, case=case.id), False
     if decision is Decision.ESCALATE:
-        return strings.t("review.outcome_escalated", lang, case=case.id), False
+        return strings.t("review.outcome_closed", lang), False
     if not info.deletes_uploads:
         return strings.t("review.outcome_rejected_delete", lang, case=case.id,
                          platform=info.shown), False

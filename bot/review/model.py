@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import CodecError
+from bot.review.signals import AgeSignal, load_signals
 
 
 class CaseStatus(StrEnum):
@@ -79,6 +80,11 @@ class Case:
     def pdq(self) -> tuple[tuple[str, ...], ...]:
         """Each item's PDQ hashes (rotations and flips of every frame), when they were kept."""
         return tuple(tuple(str(h) for h in item) for item in self.extra.get("pdq") or ())
+
+    @property
+    def signals(self) -> tuple[AgeSignal, ...]:
+        """The verdict's minor signals, each with its source (``bot.review.signals``)."""
+        return load_signals(self.extra.get("signals"))
 
     def summary(self) -> dict[str, Any]:
         """What ``miru review list --json`` prints for each case."""

@@ -14,11 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bot.errors import QuarantineError
+from bot import keys
+from bot.errors import MiruError, QuarantineError, StoreUnavailable
 from bot.evidence.quarantine import PurgeResult
+from bot.imaging.privacy import clean_image
 from bot.models import AuditKind, IncomingMessage
 from bot.ports import SYSTEM_CLOCK, Clock
 from bot.review.model import Case, CaseStatus, Decision
+from bot.review.reveals import RevealPost, Reveals
+from bot.review.signals import age_signals, dump_signals
 from bot.review.store import DecideResult, ReviewStore
 from bot.stores.codec import dump_message, load_message
 from safety.types import Verdict
@@ -80,18 +84,27 @@ def _no_link(_msg: IncomingMessage) -> str:
     return ""
 
 
+def strip_metadata(data: bytes) -> bytes:
+    """What Reveal shows: the image re-encoded without EXIF/GPS/XMP/IPTC/ICC or anything
+    appended (``miru clean``'s cleaning), never the original bytes."""
+    return clean_image(data, blur_faces=False)
+
+
 class Review:
     """``link(message)``: a link to the uploader's message, from its platform's adapter
     (``Adapters.link``; none on the command line). ``clock``: case and decision times."""
 
     def __init__(self, store: ReviewStore, quarantine: RedisQuarantine, audit: AuditLog, *,
                  link: Callable[[IncomingMessage], str] = _no_link,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+                 clock: Clock = SYSTEM_CLOCK,
+                 clean: Callable[[bytes], bytes] = strip_metadata) -> None:
         self.store = store
         self.quarantine = quarantine
         self.audit = audit
         self.link = link
         self.clock = clock
+        self.clean = clean
+        self.reveals = Reveals(store.r)
 
     # -- opening ---------------------------------------------------------------------------
     async def open_case(self, msg: IncomingMessage, request_id: str, verdict: Verdict,
@@ -106,6 +119,7 @@ class Review:
         keeps the request stopped and falls back to the local quarantine)."""
         case_id = new_case_id()
         now = self.clock.now()
+        signals = age_signals(verdict)
         evidence = []
         for index, data in sorted(raw.items()):
             eid = f"{case_id}.{index}"
@@ -119,6 +133,7 @@ class Review:
                     request_id=request_id, language=language, images=images,
                     evidence=tuple(evidence), message=dump_message(msg).decode(),
                     extra={**({"pdq": [list(p) for p in pdq]} if any(pdq) else {}),
+                           **({"signals": dump_signals(signals)} if signals else {}),
                            **({"uploaders": list(uploaders)}
                               if any(u and u != msg.user for u in uploaders) else {})})
         await self.store.create(case, int(now + self.quarantine.ttl_s(False)))
@@ -146,6 +161,7 @@ class Review:
                     except QuarantineError as exc:
                         log.error("legal hold not set on %s: %s", eid, exc)
             await self._audit("review_decision", result.case, actor, action=decision.value)
+            await self._withdraw_reveals(result.case.id)
         else:
             await self._audit_id("review_stale", case_id, actor, action=decision.value,
                                  detail={"outcome": result.outcome})
@@ -158,17 +174,48 @@ class Review:
                              detail={"why": why} if why else None)
 
     async def reveal(self, case_id: str, actor: Actor) -> list[bytes]:
-        """The decrypted images of a ``hold`` case for a moderator's ephemeral view (logged).
-        ``ReviewRefused("gone" | "preserved")`` otherwise."""
-        case = await self.store.get(case_id)
-        if case is None:
+        """A pending ``hold`` case's images without their metadata (``clean``), for a copy
+        the moderator alone sees (logged; the adapter ``track``s what it posts, and the copy
+        is deleted when the case is decided or purged: ``bot.review.reveals``).
+        ``ReviewRefused`` with ``gone``, ``preserved``, ``decided``, ``limit`` (too many
+        copies out) or ``unreadable`` (no image could be cleaned) otherwise."""
+        if (case := await self.store.get(case_id)) is None:
             raise ReviewRefused("gone")
-        if not case.previewable:
+        why = ("preserved" if not case.previewable
+               else "decided" if case.status is not CaseStatus.PENDING
+               else "limit" if await self.reveals.count(case_id) >= keys.REVEALS_PER_CASE_MAX
+               else "")
+        images = []
+        for eid in () if why else case.evidence:
+            try:
+                images.append(await asyncio.to_thread(self.clean, await self.quarantine.get(eid)))
+            except (MiruError, OSError, ValueError) as exc:  # never the original instead
+                log.warning("evidence %s not revealed: %s", eid, type(exc).__name__)
+        why = why or ("" if images else "unreadable")
+        if why:
             await self._audit("review_refused", case, actor, action="reveal")
-            raise ReviewRefused("preserved")
-        images = [await self.quarantine.get(eid) for eid in case.evidence]
+            raise ReviewRefused(why)
         await self._audit("review_reveal", case, actor, action="reveal")
         return images
+
+    async def revealed(self, case_id: str, post: RevealPost) -> None:
+        """The adapter posted a Reveal's copy: remember it, and withdraw it at once should the
+        case have been decided meanwhile."""
+        await self.reveals.track(case_id, post)
+        if not await self.is_open(case_id):
+            await self._withdraw_reveals(case_id)
+
+    async def _withdraw_reveals(self, case_id: str) -> None:
+        """Queue the deletion of the case's Reveal copies; a failure is left to the sweep."""
+        try:
+            await self.reveals.withdraw(case_id)
+        except StoreUnavailable as exc:
+            log.error("reveals of case %s not withdrawn yet: %s", case_id, exc.detail)
+
+    async def is_open(self, case_id: str) -> bool:
+        """Whether the case exists and waits for a decision."""
+        case = await self.store.get(case_id)
+        return case is not None and case.status is CaseStatus.PENDING
 
     async def previews(self, case: Case) -> list[bytes]:
         """Blurred previews for a ``hold`` case's card; never anything for other actions."""
@@ -228,6 +275,10 @@ class Review:
                 removed += 1
             else:
                 kept += 1
+        try:  # Reveal copies of cases decided, purged or expired (the decision's own failed)
+            await self.reveals.sweep(self.is_open)
+        except StoreUnavailable as exc:
+            log.error("reveal sweep failed: %s", exc.detail)
         result = PurgeResult(removed, kept, evidence.skipped)
         if not (removed or evidence.removed or evidence.skipped or always_audit):
             return result  # the hourly sweep that found nothing leaves no record

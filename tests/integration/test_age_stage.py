@@ -180,16 +180,18 @@ async def test_a_stored_image_is_asked_about_with_its_kept_copy(server, coffee_j
 async def test_the_apis_screen_asks_the_model_too(make_settings, server, coffee_jpeg) -> None:
     """``/v1/screen``'s step (``screen_image``) gets the chat path's second stage: the same
     image and text give the same verdict there."""
-    from bot.api.contract import screen_image
+    from bot.api.contract import keep_with, screen_image
+    from bot.cli.local import cli_message
 
     app = build_app(make_settings('[defaults]\nconsent = "off"\n'), memory_only=True,
                     engine=_engine(server), screener=SexualSignalScreener())
     s = app.services
     server.script = [completion(YES)]
+    keep = keep_with(app.pipeline.steps.keeper, cli_message([], "rate her"))  # kept too
     got = await screen_image(coffee_jpeg, "photo.jpg", size=len(coffee_jpeg),
                              max_bytes=10**7, text="rate her", ingestor=s.ingestor,
                              screener=s.screener, policy=s.policy, audit=s.audit,
-                             channel="api", platform="api", age_stage=s.age_stage)
+                             channel="api", platform="api", keep=keep, age_stage=s.age_stage)
     await app.close()
     assert got.verdict is not None and got.verdict.action is Action.BLOCK_AND_PRESERVE
     assert '"text": "rate her"' in server.bodies[0]["messages"][-1]["content"][-1]["text"]

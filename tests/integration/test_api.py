@@ -38,7 +38,7 @@ from config.settings import Settings, load_settings
 from tests.clirun import cli_env, miru
 from tests.conftest import REDIS_URL, redis_client
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.redis, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
 MAX_BODY = 8_000_000
 _PATTERNS = ("miru:{api}:*", "miru:api:*", "miru:webhooks:*", "miru:quota:*", "miru:review:*",
@@ -454,6 +454,64 @@ async def test_receipts_are_screened_then_read(stack, client):
     assert "CORNER" in (read["merchant"] or "").upper() and read["total"] == "23.45"
     assert listed["verdict"] == "block_and_preserve" and listed["total"] is None
     assert listed["error"]["code"] == "not_screened_clear"
+
+
+async def test_screen_and_receipts_keep_what_they_stop_and_name_no_case(stack, client):
+    """/v1/screen and /v1/receipts preserve a hash-listed file and open a case, as chat does:
+    the API is no free oracle against the hash lists. The answer names no case (a preserved
+    case's id is the moderators' alone)."""
+    key = await stack.key("screen", "receipts")
+    review = stack.app.services.review
+    for route, listed in (("screen", stack.blocked[3]), ("receipts", stack.blocked[4])):
+        r = await client.post(f"{stack.url}/v1/{route}", headers=bearer(key),
+                              files=images(("listed.png", listed)))
+        assert r.status_code == 200, r.text
+        sha = hashlib.sha256(listed).hexdigest()
+        [case] = [c for c in await review.store.list() if sha in c.images]
+        assert case.action == "block_and_preserve" and case.platform == "api"
+        assert await review.quarantine.get(case.evidence[0]) == listed
+        assert case.id not in r.text and "case" not in r.json()[0]
+        opened = [rec for rec in stack.audit() if rec["kind"] == "review_opened"
+                  and rec["detail"]["case"] == case.id]
+        assert opened and opened[0]["platform"] == "api"
+
+
+async def test_screening_fails_closed_when_nothing_can_be_kept(stack, client, coffee_jpeg):
+    """Neither the shared quarantine nor the local folder takes the evidence: no verdict, a
+    503 that says why, an audit record; a file that needs no keeping is still screened."""
+    from bot.errors import QuarantineError
+
+    keeper = stack.app.pipeline.steps.keeper
+    assert keeper.review is not None and keeper.quarantine is not None
+
+    async def redis_lost(*args: Any, **kwargs: Any) -> None:
+        raise QuarantineError("the shared quarantine is away")
+
+    def full_disk(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    shared, local = keeper.review.quarantine, keeper.quarantine
+    shared_put, local_put = shared.put, local.put
+    shared.put, local.put = redis_lost, full_disk  # type: ignore[method-assign]
+    key = await stack.key("screen", "receipts", "ask")
+    try:
+        for route, listed in (("screen", stack.blocked[5]), ("receipts", stack.blocked[6]),
+                              ("ask", stack.blocked[7])):
+            r = await client.post(f"{stack.url}/v1/{route}", headers=bearer(key),
+                                  files=images(("clean.jpg", coffee_jpeg),
+                                               ("listed.png", listed)))
+            assert r.status_code == 503, r.text
+            error = r.json()["error"]
+            assert error["code"] == "not_preserved" and "listed.png" in error["message"]
+            assert "block_and_preserve" not in r.text
+            sha = hashlib.sha256(listed).hexdigest()
+            assert any(rec["kind"] == "error" and rec["detail"].get("code") == "not_preserved"
+                       and sha in rec["image_sha256"] for rec in stack.audit())
+        r = await client.post(f"{stack.url}/v1/screen", headers=bearer(key),
+                              files=images(("clean.jpg", coffee_jpeg)))
+        assert r.status_code == 200 and r.json()[0]["verdict"]["action"] == "allow"
+    finally:
+        shared.put, local.put = shared_put, local_put  # type: ignore[method-assign]
 
 
 async def test_cases_need_the_cases_scope(stack, client):

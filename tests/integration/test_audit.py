@@ -32,6 +32,9 @@ from bot.models import AuditRecord
 from bot.stores.redis_base import open_client
 from tests.conftest import REDIS_URL
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 SECRET = b"test-secret-0123456789abcdef-0123456789"
 KEY = derive_chain_key(SECRET)
 

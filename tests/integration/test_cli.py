@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.clirun import miru
+from tests.clirun import miru, miru_process
 from tests.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.slow
@@ -166,7 +166,7 @@ def test_screen_a_thousand_long_paths(env, tmp_path):
             link.symlink_to(png)
             paths.append(str(link))
     assert sum(len(p) + 1 for p in paths) > 100_000
-    proc = miru(env, "screen", *paths, timeout=280)
+    proc = miru_process(env, "screen", *paths, timeout=280)  # the argv of a real process
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
     assert len(lines) == 1000

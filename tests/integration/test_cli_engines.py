@@ -13,7 +13,7 @@ import pytest
 
 from bot.imaging.samples import png_bytes, render_sign
 from tests import tinyvlm
-from tests.clirun import miru
+from tests.clirun import miru, miru_process
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +93,8 @@ def test_chat_missing_image_file_is_reported_not_fatal(env, sign, tmp_path):
 
 
 def _no_hub(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """The default settings on a machine that cannot reach the model hub, with an empty cache."""
+    """The default settings on a machine that cannot reach the model hub, with an empty cache.
+    huggingface_hub reads these when imported: the tests that use them run `miru` in a process."""
     gone = ("MIRU_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE",
             "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "MIRU_VLM_MODEL")
     out = {k: v for k, v in env.items() if k not in gone}
@@ -115,7 +116,7 @@ def test_first_ask_without_hub_or_model_answers_from_ocr_at_once(env, sign, tmp_
     assert baseline.returncode == 0, baseline.stderr
 
     started = time.perf_counter()
-    proc = miru(_no_hub(env, tmp_path), "ask", str(sign), "-q", "what does it say?")
+    proc = miru_process(_no_hub(env, tmp_path), "ask", str(sign), "-q", "what does it say?")
     elapsed_s = time.perf_counter() - started
     assert proc.returncode == 0, proc.stderr
     assert "Answer (ocr)" in proc.stdout and "PARKING" in proc.stdout
@@ -132,17 +133,17 @@ def test_every_command_gives_the_same_one_line_note(env, sign, tmp_path):
     chatted = chat(no_hub, str(sign), lines=["what does it say?", "/quit"])
     assert chatted.returncode == 0 and "PARKING" in chatted.stdout
     assert len(_pull_lines(chatted.stderr)) == 1, chatted.stderr
-    worker = miru(no_hub, "worker")
+    worker = miru_process(no_hub, "worker")
     assert worker.returncode == 2  # no platform configured: it stops after the note
     assert len(_pull_lines(worker.stderr)) == 1, worker.stderr
-    doctor = miru(no_hub, "doctor")
+    doctor = miru_process(no_hub, "doctor")
     assert "[FAIL] vision model:" in doctor.stdout and "cannot be reached" in doctor.stdout
     assert "fix: run `miru models pull " in doctor.stdout
     assert "Retrying" not in doctor.stdout + doctor.stderr
 
 
 def test_offline_mode_skips_the_probe_with_the_same_kind_of_note(env, sign, tmp_path):
-    proc = miru(dict(_no_hub(env, tmp_path), MIRU_OFFLINE="1"), "ask", str(sign))
+    proc = miru_process(dict(_no_hub(env, tmp_path), MIRU_OFFLINE="1"), "ask", str(sign))
     assert proc.returncode == 0 and "Answer (ocr)" in proc.stdout
     notes = _pull_lines(proc.stderr)
     assert len(notes) == 1 and "offline mode is on" in notes[0], proc.stderr
@@ -153,21 +154,21 @@ def test_offline_mode_makes_the_model_check_a_warning_with_the_notes_own_fix(env
     """Issue 22: the hub note says MIRU_OFFLINE=1 skips the check, yet `miru doctor` still
     failed on it; and the log's note and the doctor's fix suggested two different commands."""
     offline = dict(_no_hub(env, tmp_path), MIRU_OFFLINE="1")
-    doctor = miru(offline, "doctor")
+    doctor = miru_process(offline, "doctor")
     assert "[warn] vision model:" in doctor.stdout and "offline mode is on" in doctor.stdout
     assert "[FAIL] vision model" not in doctor.stdout
     fix = next(line.split("fix: ", 1)[1] for line in doctor.stdout.splitlines()
                if "fix: " in line and "miru models pull" in line)
-    note = _pull_lines(miru(offline, "ask", str(sign)).stderr)[0]
+    note = _pull_lines(miru_process(offline, "ask", str(sign)).stderr)[0]
     assert note.endswith("; " + fix), (note, fix)  # one fix, said the same in both places
 
 
 def test_without_offline_mode_the_doctor_fails_with_the_notes_own_fix(env, sign, tmp_path):
     no_hub = _no_hub(env, tmp_path)
-    doctor = miru(no_hub, "doctor")
+    doctor = miru_process(no_hub, "doctor")
     assert "[FAIL] vision model:" in doctor.stdout and doctor.returncode == 1
     fix = next(line.split("fix: ", 1)[1] for line in doctor.stdout.splitlines()
                if "fix: " in line and "miru models pull" in line)
     assert "MIRU_OFFLINE=1" in fix
-    note = _pull_lines(miru(no_hub, "ask", str(sign)).stderr)[0]
+    note = _pull_lines(miru_process(no_hub, "ask", str(sign)).stderr)[0]
     assert note.endswith("; " + fix), (note, fix)

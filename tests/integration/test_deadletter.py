@@ -9,6 +9,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from bot import keys
 from bot.errors import DeliveryFailed, StoreUnavailable
 from bot.jobs.queue import JobQueue, JobStats
@@ -18,6 +20,9 @@ from tests.clirun import cli_env, miru
 from tests.conftest import sync_redis_client
 from tests.integration.test_queue import _run_worker, msg, queue
 from tests.integration.test_worker import GaveUp
+
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
 
 
 async def test_a_job_failing_max_attempts_times_is_dead_and_the_user_told(redis, stream):

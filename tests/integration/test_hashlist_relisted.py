@@ -291,4 +291,6 @@ async def test_a_hash_list_escalation_updates_the_card_and_never_tells_the_uploa
         await redis.delete(keys.HASHLIST_FINGERPRINT)
         await app.close()
     assert sorted(poster.updated) == sorted([quiet.id, loud.id])
-    assert poster.told == [loud.id]
+    # a moderator's escalation of a hash-listed case tells its uploader nothing either
+    # (issue 19: "passed on for further review" with the case id warned them)
+    assert poster.told == []

@@ -18,6 +18,9 @@ from config.errors import ConfigError
 from config.policy import load_policy
 from tests.conftest import flush_redis, sync_redis_client
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 KEPT = (b"miru:thread:*", b"miru:active:*", b"miru:user:*:keys")
 
 

@@ -8,6 +8,7 @@ import logging
 import time
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from bot.evidence.quarantine import Quarantine
@@ -15,6 +16,9 @@ from bot.evidence.secrets import quarantine_key
 from bot.jobs.housekeeping import purge_loop, with_purge
 from bot.ports import PlatformInfo
 from config.policy import Retention
+
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
 
 DAY = 24 * 3600
 

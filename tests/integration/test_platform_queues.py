@@ -9,6 +9,7 @@ import asyncio
 import time
 from dataclasses import replace
 
+import pytest
 from redis.asyncio import Redis
 
 from bot import keys
@@ -19,6 +20,9 @@ from bot.models import IncomingMessage
 from bot.stores.codec import dump_message
 from tests.fakes import job_queue as queue
 from tests.integration.test_queue import msg
+
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
 
 
 def discord(n: int) -> IncomingMessage:

@@ -19,6 +19,9 @@ from bot.models import ImageRef, IncomingMessage
 from bot.stores.codec import load_message
 from tests.fakes import job_queue as queue
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 
 def slack(base: str) -> str:
     """The Slack job stream under ``base``."""

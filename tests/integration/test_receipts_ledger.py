@@ -19,6 +19,9 @@ from bot.receipts.ledger import Ledger, LedgerFull, dup_key
 from bot.receipts.model import LineItem, Receipt
 from tests.conftest import redis_client
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 LAWSON = Receipt(merchant="ローソン 渋谷店", date=date(2026, 11, 20), total=Decimal("561"),
                  tax=Decimal("41"), tax_rate=Decimal("8"), currency="JPY",
                  payment_method="cash", category="supplies",

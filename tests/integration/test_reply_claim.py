@@ -7,8 +7,13 @@ import asyncio
 import time
 import uuid
 
+import pytest
+
 from bot import keys
 from bot.stores.redis_store import RedisStateStore
+
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
 
 
 async def _seen(redis, worker: str, ago_s: float) -> None:

@@ -18,6 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 
+from bot import keys
 from bot.app import build_app
 from bot.cli.local import LocalConversation, cli_message
 from bot.errors import QuarantineError
@@ -30,11 +31,16 @@ from safety.types import Action
 from tests.conftest import REDIS_URL, redis_client
 from tests.fakes import FakeScreener
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 DAY = 24 * 3600
 
 
 async def _clear(r: Redis) -> None:
-    for pattern in ("miru:review:*", "miru:quarantine:*"):
+    """Cases, evidence and any thread's stored images: the no-plaintext checks scan the whole
+    database, and an earlier module's stored copy of the same sample photo is not this one's."""
+    for pattern in ("miru:review:*", "miru:quarantine:*", "miru:thread:*"):
         async for key in r.scan_iter(match=pattern, count=500):
             await r.delete(key)
 
@@ -148,6 +154,8 @@ async def test_a_held_upload_opens_a_pending_case(
     [case] = await app.services.review.store.list()
     assert case.status is CaseStatus.PENDING and case.action == "hold"
     assert case.reasons == ("gate_error",) and case.id in out.reply.text
+    # the command line has exited by the time anyone decides: it promises no notice
+    assert "I'll tell you" not in out.reply.text and f"miru review show {case.id}" in out.reply.text
     assert case.images == (hashlib.sha256(coffee_jpeg).hexdigest(),)
     assert await app.services.review.quarantine.get(case.evidence[0]) == coffee_jpeg
     # nothing readable at rest: not in Redis, not in the data folder
@@ -282,6 +290,76 @@ async def test_purge_removes_expired_keeps_legal_hold_and_the_log_verifies(
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("ok ")
+
+
+class Withdrawer:
+    """A platform (named ``cli`` so the case's notices reach it) that records what a worker
+    asks it to delete."""
+
+    name = "cli"
+
+    def __init__(self) -> None:
+        from bot.ports import PlatformInfo
+
+        self.info = PlatformInfo("cli")
+        self.deleted: list[tuple[str, ...]] = []
+
+    def conversation(self, message):  # pragma: no cover - not used by notices
+        raise AssertionError("no conversation here")
+
+    async def post_review_card(self, channel, case, previews) -> str:
+        return "card-1"
+
+    async def update_review_card(self, card, case) -> None:
+        return None
+
+    async def tell_uploader(self, case, text, *, delete=False) -> None:
+        return None
+
+    async def withdraw_reveal(self, post) -> None:
+        self.deleted.append(post.ids)
+
+
+async def test_a_reveal_is_cleaned_and_its_copy_is_deleted_when_the_case_is_purged(
+        make_settings, counting_engine, coffee_jpeg, tmp_path, redis):
+    """Reveal gives the image without metadata (never the original bytes); its tracked copy
+    is deleted by a worker when the case's time is up (the purge), and that is audited."""
+    from bot.review.reveals import RevealPost
+
+    with_exif = coffee_jpeg[:2] + b"\xff\xe1\x00\x10Exif\x00\x00SECRETGPS" + coffee_jpeg[2:]
+    settings, app, _, _ = await _held_case(make_settings, counting_engine, with_exif,
+                                           tmp_path, redis)
+    review = app.services.review
+    poster = Withdrawer()
+    app.adapters.add(poster)
+    try:
+        [case] = await review.store.list()
+        [copy] = await review.reveal(case.id, Actor("cli", "mod"))
+        assert copy != with_exif and b"SECRETGPS" not in copy and copy[:3] == b"\xff\xd8\xff"
+        await review.revealed(case.id, RevealPost("cli", "D1", ("F1", "F2")))
+        # a tested limit: past 20 copies out at once, Reveal is refused (and audited)
+        for n in range(keys.REVEALS_PER_CASE_MAX - 1):
+            await review.revealed(case.id, RevealPost("cli", "D1", (f"G{n}",)))
+        with pytest.raises(ReviewRefused, match="limit"):
+            await review.reveal(case.id, Actor("cli", "mod"))
+        import time
+
+        await redis.delete("miru:review:notices:cli")
+        await review.purge(Actor("cli", "ops"), now=time.time() + 31 * DAY)
+        assert await review.store.get(case.id) is None
+        assert await app.notices.handle_one()
+        assert sorted(poster.deleted) == sorted(
+            [("F1", "F2"), *((f"G{n}",) for n in range(keys.REVEALS_PER_CASE_MAX - 1))])
+        assert not await redis.exists(f"miru:review:{{{case.id}}}:reveals")
+        assert case.id.encode() not in await redis.smembers("miru:review:reveals")
+    finally:
+        await redis.delete("miru:review:notices:cli")
+        await app.close()
+    kinds = [json.loads(x) for x in settings.audit_path.read_text().splitlines()]
+    [withdrawn] = [r for r in kinds if r["kind"] == "review_reveal_withdrawn"]
+    assert withdrawn["detail"] == {"case": case.id, "deleted": keys.REVEALS_PER_CASE_MAX,
+                                   "failed": 0}
+    assert "review_reveal" in [r["kind"] for r in kinds]
 
 
 async def test_the_workers_hourly_purge_sweeps_the_review_queue(

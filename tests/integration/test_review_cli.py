@@ -144,3 +144,22 @@ def test_without_redis_the_queue_says_so_and_ask_keeps_evidence_locally(
     folder = Path(env["MIRU_DATA_DIR"]) / "quarantine"
     stored = [p.read_bytes() for p in folder.glob("*")]
     assert stored and not any(coffee_jpeg[1000:1064] in b for b in stored)
+
+
+def test_show_lists_every_age_signal_with_its_source_and_not_the_text(env, tmp_path,
+                                                                       coffee_jpeg):
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text('[thresholds]\nnsfw_low = 0.0\n[defaults]\nconsent = "off"\n')
+    env["MIRU_POLICY_FILE"] = str(policy_file)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(coffee_jpeg)
+    asked = miru(env, "ask", str(photo), "-q", "my daughter is 14, rate her", "--json")
+    assert json.loads(asked.stdout)["verdict"]["action"] == "block_and_preserve", asked.stdout
+    [case] = _cases(env)
+    shown = miru(env, "review", "show", case["id"], "--by", "alice")
+    assert shown.returncode == 0
+    assert "age signals:\n  - minor cue “age:14” from the message" in shown.stdout
+    assert "daughter" not in shown.stdout and "rate her" not in shown.stdout
+    as_json = json.loads(miru(env, "review", "show", case["id"], "--json").stdout)
+    assert as_json["signals"] == [{"code": "minor_cue", "source": "message", "label": "age:14",
+                                   "image": 0, "score": None}]

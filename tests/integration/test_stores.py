@@ -22,6 +22,9 @@ from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
 from tests.conftest import CLUSTER, redis_client, sync_redis_client
 from tests.fakes import FakeClock, job_queue
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 KNOBS = dict(turn_ttl_s=3600, image_ttl_s=600, max_turns=3, max_image_bytes=250)
 
 

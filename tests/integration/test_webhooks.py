@@ -31,7 +31,9 @@ from tests.integration.test_api import (
     run_stack,
 )
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
+# The cluster pass empties the cluster once, before the module's stack: its state is shared.
+pytestmark = [pytest.mark.redis(flush="module"), pytest.mark.asyncio(loop_scope="module"),
+              pytest.mark.timeout(120)]
 
 SECRET = "webhook-test-secret-0123456789-abcdef"
 

@@ -23,6 +23,9 @@ from tests.integration.test_queue import (
     slack,
 )
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 
 async def test_a_slow_job_stays_with_its_live_worker_and_moves_when_it_dies(redis, stream):
     claim_ms = 400

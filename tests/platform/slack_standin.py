@@ -285,6 +285,9 @@ class SlackStandIn:
             file_id = f"FUP{next(self._ts)}"
             url = f"{self.base_url}upload/{file_id}"
             return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.delete":  # a bot deletes its own uploads
+            gone = self.uploads.pop(str(params.get("file", "")), None)
+            return {"ok": True} if gone is not None else {"ok": False, "error": "file_not_found"}
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": f["id"]} for f in params.get("files", [])]}
         return {"ok": True}

@@ -16,6 +16,7 @@ from bot.evidence.audit import verify
 from bot.evidence.secrets import chain_key
 from tests.platform.discord_stack import discord_settings, discord_stack
 from tests.platform.discord_standin import DiscordStandIn
+from tests.platform.discord_standin_payloads import Perm
 from tests.platform.slack_stack import COFFEE, SafetyModels
 from tests.platform.test_discord_app import posts_in, until
 
@@ -80,6 +81,23 @@ async def test_held_card_preview_refusal_one_approval_and_the_answer(
         assert data != COFFEE and COFFEE[2000:2064] not in data
         await until(lambda: any(case in p for p in posts_in(discord_standin, mid)))
 
+        # Reveal: a copy without metadata in a DM to the moderator (deletable by Miru, unlike
+        # an ephemeral reply), tracked; deleted once the case is decided
+        dm = discord_standin.dm_channel(int(discord_standin.user("bob")["id"]))
+        discord_standin._denied[dm] = Perm.SEND_MESSAGES  # bob's DMs closed: nothing revealed
+        closed = await _press(discord_standin, card, buttons["reveal"], "bob")
+        assert "could not send you a direct message" in closed
+        del discord_standin._denied[dm]
+        revealed = await _press(discord_standin, card, buttons["reveal"], "bob")
+        assert "in your direct messages" in revealed
+        [copy] = [m for m in discord_standin.messages.values()
+                  if int(m["channel_id"]) == dm and m.get("attachments")]
+        hosted = [h.data for path, h in discord_standin.cdn._files.items()
+                  if path.startswith(f"/attachments/{dm}/")]
+        assert len(hosted) == 1 and hosted[0] != COFFEE
+        assert COFFEE[2000:2064] not in hosted[0]  # re-encoded, not the original bytes
+        assert int(copy["id"]) not in discord_standin.deleted
+
         refused = await _press(discord_standin, card, buttons["approve"], "carol")
         assert "Only this workspace's moderators" in refused
         first, second = await asyncio.gather(
@@ -91,11 +109,13 @@ async def test_held_card_preview_refusal_one_approval_and_the_answer(
                                 for p in posts_in(discord_standin, mid)))
         await until(lambda: not _card(discord_standin).get("components"))
         assert "approved by" in json.dumps(_card(discord_standin)["embeds"])
-        revealed = await _press(discord_standin, card, buttons["reveal"], "bob")
-        assert "shown to you only" in revealed
+        await until(lambda: int(copy["id"]) in discord_standin.deleted)
+        again = await _press(discord_standin, card, buttons["reveal"], "bob")
+        assert "already decided" in again
     kinds = [json.loads(x)["kind"] for x in settings.audit_path.read_text().splitlines()]
     assert kinds.count("review_decision") == 1
-    assert {"review_refused", "review_stale", "review_reveal", "review_card"} <= set(kinds)
+    assert {"review_refused", "review_stale", "review_reveal", "review_card",
+            "review_reveal_withdrawn"} <= set(kinds)
     assert verify(settings.audit_path, chain_key(settings).value).ok
 
 
@@ -114,9 +134,14 @@ async def test_preserved_card_has_no_image_and_reject_tries_to_delete(
         case = _buttons(card)["reject"].rsplit(":", 1)[1]
         assert card["attachments"] == [] and "image" not in card["embeds"][0]
         assert "CyberTipline" in json.dumps(card["embeds"])
+        await until(lambda: bool(posts_in(discord_standin, int(sent["id"]))))
+        told = list(posts_in(discord_standin, int(sent["id"])))
         done = await _press(discord_standin, card, f"miru:review:reject:{case}", "bob")
         assert "rejected by" in done
         await discord_standin.wait_for_call("DELETE", rf"/channels/\d+/messages/{sent['id']}", 10)
+        # nothing warns the uploader of preserved material: no notice, no case id, no appeal
+        assert posts_in(discord_standin, int(sent["id"])) == told
+        assert not any(case in p for p in told)
         assert stack.engine.requests == []
         # /miru appeal: the uploader (alice) sends it back once; a new card goes out
         cards = sum(1 for m in discord_standin.messages.values() if m.get("embeds"))

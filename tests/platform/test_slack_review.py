@@ -105,6 +105,17 @@ async def test_held_image_card_with_blurred_preview_then_approve_answers_the_upl
     assert PILImage.open(io.BytesIO(preview)).format == "JPEG"
     assert stack.engine.requests == []
 
+    # Reveal: a copy without metadata to the moderator alone (a DM; Slack has no ephemeral
+    # files), logged; refused to anyone else
+    revealed = await _press(stack, standin, "reveal", case, MODERATOR, "r5")
+    assert "in your direct messages" in revealed
+    await standin.wait_for(lambda: len(standin.uploads) == 2)
+    (dm,) = standin.calls_to("conversations.open")
+    assert dm.params["users"] == MODERATOR
+    assert any(r["kind"] == "review_reveal" for r in audit_kinds(stack))
+    assert "Only this workspace's moderators" in await _press(
+        stack, standin, "reveal", case, OUTSIDER, "r6")
+
     refused = await _press(stack, standin, "approve", case, OUTSIDER, "r1")
     assert "Only this workspace's moderators" in refused
     assert any(r["kind"] == "review_refused" for r in audit_kinds(stack))
@@ -125,18 +136,58 @@ async def test_held_image_card_with_blurred_preview_then_approve_answers_the_upl
     assert _buttons(update[-1].params["blocks"]) == {}
     late = await _press(stack, standin, "reject", case, MODERATOR, "r4")
     assert "already approved" in late
-    # Reveal: the image to the moderator alone (a DM; Slack has no ephemeral files), logged
-    before = len(standin.uploads)
-    revealed = await _press(stack, standin, "reveal", case, MODERATOR, "r5")
-    assert "shown to you only" in revealed
-    await standin.wait_for(lambda: len(standin.uploads) == before + 1)
-    (dm,) = standin.calls_to("conversations.open")
-    assert dm.params["users"] == MODERATOR
-    assert any(r["kind"] == "review_reveal" for r in audit_kinds(stack))
-    assert "Only this workspace's moderators" in await _press(
-        stack, standin, "reveal", case, OUTSIDER, "r6")
+    # the decision deleted the Reveal's copy; a decided case is not revealed again
+    await standin.wait_for(lambda: len(standin.uploads) == 1)
+    assert "already decided" in await _press(stack, standin, "reveal", case, MODERATOR, "r7")
     decisions = [r for r in audit_kinds(stack) if r["kind"] == "review_decision"]
     assert len(decisions) == 1
+
+
+def _with_metadata(data: bytes) -> bytes:
+    """``data`` re-saved with EXIF (a GPS position, a camera) and bytes appended after it."""
+    exif = PILImage.Exif()
+    exif[0x010F] = "MiruTestCam"  # Make
+    exif[0x8825] = {1: "N", 2: (35.0, 39.0, 29.0), 3: "E", 4: (139.0, 44.0, 28.0)}  # GPS
+    out = io.BytesIO()
+    PILImage.open(io.BytesIO(data)).save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue() + b"APPENDED-SECRET-TRAILER"
+
+
+async def test_reveal_sends_a_cleaned_copy_that_is_deleted_with_the_decision(
+        review_stack, standin, rdb) -> None:
+    """Reveal leaves nothing outside the vault for longer than the case: the moderator's DM
+    gets the image without its metadata (never the original bytes), the upload is tracked,
+    and the decision deletes it (``files.delete``), audited."""
+    stack = await review_stack()
+    original = _with_metadata(COFFEE)
+    assert b"MiruTestCam" in original
+    ts = "1700000121.000100"
+    photo = standin.add_file("FEXIF", "exif.jpg", original, "image/jpeg")
+    await stack.sender.event(mention(standin, ts, files=[photo]), event_id="E121")
+    await standin.wait_for(lambda: bool(_cards(standin)))
+    case = _buttons(_cards(standin)[0].params["blocks"])["reveal"]
+    await standin.wait_for(lambda: bool(standin.uploads))  # the blurred preview
+    previews = set(standin.uploads)
+    assert "in your direct messages" in await _press(stack, standin, "reveal", case,
+                                                     MODERATOR, "r1")
+    await standin.wait_for(lambda: len(standin.uploads) == len(previews) + 1)
+    [file_id] = set(standin.uploads) - previews
+    copy = standin.uploads[file_id]
+    assert copy != original and b"MiruTestCam" not in copy and b"APPENDED" not in copy
+    shown = PILImage.open(io.BytesIO(copy))
+    assert not shown.getexif() and shown.size == PILImage.open(io.BytesIO(original)).size
+    assert rdb.hlen(f"miru:review:{{{case}}}:reveals") == 1
+
+    assert "rejected by" in await _press(stack, standin, "reject", case, MODERATOR, "r2")
+    await standin.wait_for(lambda: file_id not in standin.uploads)
+    assert [c.params["file"] for c in standin.calls_to("files.delete")] == [file_id]
+    await standin.wait_for(lambda: any(r["kind"] == "review_reveal_withdrawn"
+                                       for r in audit_kinds(stack)))
+    [withdrawn] = [r for r in audit_kinds(stack) if r["kind"] == "review_reveal_withdrawn"]
+    assert withdrawn["detail"] == {"case": case, "deleted": 1, "failed": 0}
+    assert rdb.hlen(f"miru:review:{{{case}}}:reveals") == 0
+    assert "already decided" in await _press(stack, standin, "reveal", case, MODERATOR, "r3")
+    assert len(standin.uploads) == len(previews)
 
 
 async def test_preserved_image_card_has_no_image_and_reporting_steps(
@@ -159,6 +210,29 @@ async def test_preserved_image_card_has_no_image_and_reporting_steps(
     assert "escalated by" in done
     assert rdb.ttl(f"miru:review:{{{case}}}:case") > 300 * 24 * 3600
     assert stack.engine.requests == []
+
+
+async def test_a_preserved_case_decided_tells_its_uploader_nothing(
+        review_stack, standin, rdb) -> None:
+    """Reject and Escalate on ``block_and_preserve`` cases: the card changes, the uploader's
+    thread does not (docs/reporting.md: nothing may warn them)."""
+    stack = await review_stack(preserve=True)
+    for n, verb in enumerate(("reject", "escalate")):
+        ts = f"170000011{n}.000100"
+        await stack.sender.event(mention(standin, ts, files=[coffee_file(standin)]),
+                                 event_id=f"E11{n}")
+        await standin.wait_for(lambda n=n: len(_cards(standin)) == n + 1)
+        await standin.wait_for(lambda ts=ts: bool(standin.thread_messages(GENERAL, ts)))
+        told = standin.thread_messages(GENERAL, ts)
+        case = _buttons(_cards(standin)[n].params["blocks"])[verb]
+        done = await _press(stack, standin, verb, case, MODERATOR, f"r{n}")
+        assert f"{verb.rstrip('e')}ed by" in done
+        await standin.wait_for(lambda case=case: any(
+            c.params.get("channel") == MODS and case in c.params.get("text", "")
+            for c in standin.calls_to("chat.update")))
+        await asyncio.sleep(0.5)  # the notice, if any, follows the card's update at once
+        assert standin.thread_messages(GENERAL, ts) == told
+        assert not any(case in m for m in told)
 
 
 async def test_faults_forged_press_unpostable_channel_and_redis_emptied(

@@ -90,14 +90,16 @@ async def test_a_picture_that_is_not_a_receipt_adds_nothing(redis_rig):
     assert out.verdict is not None
 
 
-async def test_a_blocked_image_in_an_expense_thread_is_never_read(redis_rig):
+async def test_a_blocked_image_in_an_expense_thread_is_never_read_as_a_receipt(redis_rig):
+    """Its text is read once, before the decision, for the policy's age cues only (a caption
+    stating an age makes a block ``block_and_preserve``: docs/policy.md); never for the ledger."""
     ocr = FakeOcr("", receipt_words())
     r = await redis_rig(OFF, ocr=ocr)
     thread = await _thread(r)
     r.screener.sees(exposed())
     await r.ask("", images=(paper(),), thread=thread.thread)
     assert r.last().kind is ReplyKind.BLOCKED
-    assert ocr.reads == 0 and await r.app.services.ledger.entries(thread) == []
+    assert ocr.reads == 1 and await r.app.services.ledger.entries(thread) == []
     assert r.audit("verdict")[-1]["action"] == "block"
 
 

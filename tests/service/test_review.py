@@ -146,7 +146,16 @@ async def test_a_moderator_may_reveal_a_held_image(redis_rig):
     r, _out, case = await _held(redis_rig)
     result = await r.app.desk().press(MOD, case.id, "reveal")
     assert result.outcome == "revealed"
-    assert result.images == [r.platform.files[r.platform.fetched[0]]]
+    # the copy without metadata (issue 19), never the original bytes
+    import io
+
+    from PIL import Image
+
+    original = r.platform.files[r.platform.fetched[0]]
+    [copy] = result.images
+    assert copy != original
+    assert Image.open(io.BytesIO(copy)).size == Image.open(io.BytesIO(original)).size
+    assert not Image.open(io.BytesIO(copy)).getexif()
     assert r.audit("review_reveal")
 
 

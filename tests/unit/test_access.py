@@ -26,6 +26,9 @@ from tests.conftest import redis_client
 from tests.fakes import FakeDirectory
 from tests.unit.gateway_fakes import make_rig, msg
 
+# Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
+pytestmark = pytest.mark.redis
+
 WS = "T1"
 ALICE, BOB, CAROL = "UALICE1", "UBOB01", "UCAROL1"
 DEVS, OPS = "SDEVS01", "SOPS001"

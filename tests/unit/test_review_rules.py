@@ -66,3 +66,39 @@ async def test_users_groups_and_roles_count_nobody_else():
 ])
 def test_appeal_parses(text, command):
     assert parse_command(text) == command
+
+
+def _case(action: str, *, hash_match: bool = False):
+    from bot.review.model import Case
+
+    return Case(id="c0123456789", action=action, reasons=("r",), scores={}, created=0.0,
+                platform="slack", workspace="T01", channel="C1", thread="1.2",
+                message_id="1.2", user="U1", hash_match=hash_match)
+
+
+@pytest.mark.parametrize("decision", ["reject", "escalate", "approve"])
+@pytest.mark.parametrize(("action", "hash_match"), [("block_and_preserve", False),
+                                                    ("hold", True)])
+def test_a_preserved_case_tells_its_uploader_nothing(decision, action, hash_match):
+    """Nothing warns the uploader of preserved material (docs/reporting.md): no text, no case
+    id, whatever the decision; Discord still deletes a rejected upload where it may."""
+    from bot.ports import PlatformInfo
+    from bot.review.desk import outcome_notice
+    from bot.review.model import Decision
+
+    for info in (PlatformInfo("discord"), PlatformInfo("slack", deletes_uploads=False)):
+        text, delete = outcome_notice(_case(action, hash_match=hash_match), Decision(decision),
+                                      info)
+        assert text == ""
+        assert delete is (decision == "reject" and info.deletes_uploads)
+
+
+def test_an_escalated_hold_case_is_a_plain_refusal_without_its_id():
+    from bot.ports import PlatformInfo
+    from bot.review.desk import outcome_notice
+    from bot.review.model import Decision
+
+    text, delete = outcome_notice(_case("hold"), Decision.ESCALATE, PlatformInfo("slack"))
+    assert text == "A moderator decided that your image can't be processed." and not delete
+    text, _ = outcome_notice(_case("hold"), Decision.REJECT, PlatformInfo("discord"))
+    assert "c0123456789" in text and "appeal" in text  # a hold case's uploader may appeal

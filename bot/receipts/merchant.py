@@ -1,0 +1,93 @@
+"""The merchant: the issuer's name among a receipt's first rows, not its title, address,
+phone, registration number, slogan or greeting. Pure functions on strings."""
+
+from __future__ import annotations
+
+import re
+
+from bot.receipts.amounts import find_amounts
+
+MAX_MERCHANT = 60
+_NOT_MERCHANT = re.compile(
+    r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
+    r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
+    r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|\broad\b|\brd\b|"
+    r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d",
+    re.I)
+
+
+
+def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str | None, float]:
+    """The issuer's name: a row among the first ones that names a company (SDN BHD, 株式会社,
+    Inc., Ltd.: the issuer's legal name), else the one printed biggest and highest that is
+    not a title, address, phone, date, slogan or greeting. A name broken over two rows ("POPULAR
+    BOOK" over "CO. (M) SDN BHD") is joined."""
+    typical = sorted(heights)[len(heights) // 2] if heights else 1.0
+    candidates = []
+    after_formerly = False
+    for i, text in enumerate(rows[:MERCHANT_ROWS]):
+        clean = _REG_NO.sub("", text).strip(" -=*・|:_")
+        skip_old_name, after_formerly = after_formerly, bool(_FORMERLY.search(clean))
+        if skip_old_name or not _name_like(clean):
+            continue
+        if i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
+                clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
+            clean = f"{clean} {rows[i + 1].strip()}"
+        height = heights[i] if heights and i < len(heights) else 1.0
+        size = min(height / typical, 1.6) if typical else 1.0
+        company = bool(_COMPANY.search(clean)) and i < MERCHANT_ROWS
+        score = size * (1.0 - 0.08 * i) + (1.0 if company else 0.0)
+        candidates.append((score, i, clean[:MAX_MERCHANT]))
+    if not candidates:
+        return None, 0.0
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    best = candidates[0]
+    margin = best[0] / candidates[1][0] if len(candidates) > 1 and candidates[1][0] > 0 else 2.0
+    return best[2], min(0.95, 0.55 + 0.3 * (margin - 1) + (0.2 if best[1] < 3 else 0.0))
+
+
+MERCHANT_ROWS = 10
+# A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
+_REG_NO = re.compile(
+    r"^\s*#\d+\s+|\s*[(<\[{]\s*(co\.?\s*no\.?\s*)?\d{3,}[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
+    r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
+# Legal forms that mark a row as the issuer's registered name.
+_COMPANY = re.compile(
+    r"\bsdn\b|\bbhd\b|\bberhad\b|\bs/b\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
+    r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
+    r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
+# A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD."
+_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b)", re.I)
+# What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
+# TRADING" is a name).
+_NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"
+                              r"\d{2,4}-\d{2,4}-\d{3,4}|receipt|invoice|レシート|領\s*収", re.I)
+_FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
+# Address words (Malay and English) and the lines shops print around their name.
+_ADDRESS = re.compile(
+    r"\b(jln|jalan|tmn|taman|bandar|kawasan|seksyen|persiaran|lorong|lrg|kampung|mukim|"
+    r"perindustrian|selangor|kuala\s*lumpur|johor|shah\s*alam|petaling|bangunan|wisma)\b|"
+    r"\bsel\.|\b\d{5}\b|"
+    # words that also name shops ("Park Lane Hotel") count only beside a number
+    r"(?=.*\d)\b(lot|section|batu|floor|level|blok|block|kg|industrial|suite|unit|building|"
+    r"highway|boulevard|blvd|lane|drive)\b", re.I)
+_NOT_NAME = re.compile(
+    r"posted|cash\s*(sale|bill|receipt)|\btable\b|goods\s*sold|returnable|exchangeable|"
+    r"your\s*order|order\s*(no|number)|please|\bcopy\b|company\s*no|\bco\.?\s*no\b|"
+    r"\b(roc|gst|sst|reg|id)\b\s*(no|:|id|reg)|\bgst\b|\bpromo|licensee|\bserver\b|"
+    r"\bqty\b|description|\bprice\b|\bmember|\bslip\b|\bbill\b|\bcounter\b|\bpos\b|"
+    r"\bterminal\b|\bopen\b.*\b(daily|hours)|business\s*hours|営業時間|お買上|"
+    r"^\W*[(<\[].*[)>\]]\W*$", re.I)
+
+
+def _name_like(clean: str, suffix_row: bool = False) -> bool:
+    letters = re.findall(r"[^\W\d_]", clean)
+    company = bool(_COMPANY.search(clean))
+    if clean.isascii() and not re.search(r"[A-Za-z]{3}", clean):
+        return False  # "EL", "F; ay ws": specks read as letters, no Latin name
+    if len(letters) < 2 or (_NOT_COMPANY_ROW if company else _NOT_MERCHANT).search(clean) or any(
+            a.currency or a.decimals for a in find_amounts(clean)):
+        return False
+    if not suffix_row and not company and (_NOT_NAME.search(clean) or _ADDRESS.search(clean)):
+        return False
+    return sum(ch.isdigit() for ch in clean) <= len(clean) / 3
