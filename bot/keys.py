@@ -217,6 +217,13 @@ def review_notices(platform: str) -> str:
 # lists the cases that have some; each case's hash holds one field per post.
 REVIEW_REVEALS = f"{PREFIX}:review:reveals"
 REVEALS_PER_CASE_MAX = 20  # Reveal is refused past this many copies of one case out at once
+# A copy whose deletion failed is tracked again and tried by the next sweep, this many times in
+# all; then it is given up: audited and listed here for operators (``miru doctor``), newest
+# first, at most ``..._MAX`` of them, the list kept ``..._TTL_S`` after the last one.
+REVEAL_WITHDRAW_ATTEMPTS = 3
+REVIEW_REVEALS_GIVEN_UP = f"{PREFIX}:review:reveals:given_up"
+REVIEW_REVEALS_GIVEN_UP_MAX = 1000
+REVIEW_REVEALS_GIVEN_UP_TTL_S = 30 * 24 * 3600
 
 
 def review_reveals(case_id: str) -> str:

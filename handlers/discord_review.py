@@ -162,8 +162,10 @@ async def _reveal(desk: ReviewDesk, user: discord.User | discord.Member, case_id
             for n, img in enumerate(images, start=1)])
     except (discord.HTTPException, ValueError) as exc:  # DMs closed (50007), ...
         log.warning("discord.review_reveal_failed", case=case_id, error=type(exc).__name__)
+        await desk.reveal_failed("discord", str(user.id), case_id, type(exc).__name__)
         return False
-    await desk.revealed(case_id, RevealPost("discord", str(dm.id), (str(sent.id),)))
+    await desk.revealed(case_id, RevealPost("discord", str(dm.id), (str(sent.id),)),
+                        by=str(user.id))
     return True
 
 

@@ -129,9 +129,10 @@ async def _reveal(desk: ReviewDesk, platform: SlackPlatform, user: str, case_id:
             channel=channel, request_file_info=False)
     except Exception as exc:
         log.warning("slack.review_reveal_failed", case=case_id, error=type(exc).__name__)
+        await desk.reveal_failed("slack", user, case_id, type(exc).__name__)
         return False
     ids = tuple(str(f["id"]) for f in resp.get("files") or () if f.get("id"))
-    await desk.revealed(case_id, RevealPost("slack", channel, ids))
+    await desk.revealed(case_id, RevealPost("slack", channel, ids), by=user)
     return True
 
 

@@ -161,7 +161,7 @@ async def _decide(review: Review, actor: Actor, case_id: str, decision: Decision
     print(f"case {case.id} {case.status.value} by {case.decided_by} at {iso(case.decided_at)}")
     if decision is Decision.APPROVE:
         print(await _continue(review, case, redis))
-    if case.platform not in ("cli", "api"):  # no card, no thread to tell elsewhere
+    if case.answerable:  # no card, no thread to tell from the command line or the API
         from bot.review.cards import ReviewNotices
 
         await ReviewNotices(review).publish(case, decision)
@@ -178,7 +178,7 @@ async def _continue(review: Review, case: Case, redis: RedisLike) -> str:
 
     if case.platform == "cli":
         return "the request came from the command line; run miru ask again to get the answer"
-    if case.platform == "api":  # no worker serves the API's requests: its client sends again
+    if not case.answerable:  # the API: no worker serves its requests; its client sends again
         return "the request came from the integration API; its client sends it again"
     message = review.continued(case)
     if not await RedisStateStore(redis).first_time(message.platform, message.event_id):

@@ -52,6 +52,8 @@ class CommandRunner:
             if isinstance(cmd, Help):
                 return help_text(lang, self.gateway.platform.info,
                                  admin=await self._is_admin(user, caller))
+            if isinstance(cmd, Appeal):
+                return await self._appeal(cmd, user, caller, lang)
             return await self._run(cmd, user, lang)
         except MiruError as exc:
             log.warning("gateway.command_failed", platform=self.name,
@@ -73,6 +75,19 @@ class CommandRunner:
             caller = Caller(self.name, "", "", user)
         return await run_admin(self.gateway.access, self.app.audit, cmd, caller, lang)
 
+    async def _appeal(self, cmd: Appeal, user: str, caller: Caller | None, lang: str) -> str:
+        """Only from the case's own workspace (guild): a command outside any guild counts as
+        from direct messages (``dm``, as their uploads are); an adapter that gave no caller
+        appeals from no workspace, and is refused like another workspace."""
+        if not cmd.case:
+            return strings.t("review.appeal_usage", lang)
+        if self.gateway.review is None:
+            return strings.t("store.unavailable", lang)
+        workspace = (caller.workspace or "dm") if caller is not None and caller.user == user \
+            else ""
+        return await self.gateway.review.appeal(self.name, user, cmd.case, lang,
+                                                workspace=workspace)
+
     async def _run(self, cmd: Command, user: str, lang: str) -> str:
         account = self.app.account
         if isinstance(cmd, Forget):
@@ -87,12 +102,6 @@ class CommandRunner:
             return await self._history(cmd, user, lang)
         if isinstance(cmd, AnswerConsent):
             return await self._consent(cmd, user, lang)
-        if isinstance(cmd, Appeal):
-            if not cmd.case:
-                return strings.t("review.appeal_usage", lang)
-            if self.gateway.review is None:
-                return strings.t("store.unavailable", lang)
-            return await self.gateway.review.appeal(self.name, user, cmd.case, lang)
         if isinstance(cmd, Home):  # where the home view lives on this platform
             home_tab = self.gateway.platform.info.home_tab
             return strings.t("cmd.settings_home" if home_tab else "help.settings_command", lang)

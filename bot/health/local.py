@@ -94,6 +94,29 @@ def _jobs(settings: Settings) -> Check:
     return Check("jobs", True, shown or "no job queued yet")
 
 
+def _reveals(settings: Settings) -> Check:
+    """No Reveal copy was given up: one whose deletion failed ``keys.REVEAL_WITHDRAW_ATTEMPTS``
+    times is still in a moderator's direct messages (docs/review.md). Says how many only: an
+    admin's home view shows this check, and which cases and channels is the operator's (the
+    audit log)."""
+    from bot import keys
+
+    try:
+        with sync_redis(settings) as client:
+            count = int(client.llen(keys.REVIEW_REVEALS_GIVEN_UP))
+    except REDIS_FAILURES:
+        return Check("reveals", True, "not checked (Redis does not answer)")
+    if not count:
+        return Check("reveals", True, "no Reveal copy was left undeleted")
+    return Check("reveals", False,
+                 f"{count} Reveal cop{'y' if count == 1 else 'ies'} of decided or purged cases "
+                 f"could not be deleted after {keys.REVEAL_WITHDRAW_ATTEMPTS} tries",
+                 f"`redis-cli LRANGE {keys.REVIEW_REVEALS_GIVEN_UP} 0 -1` lists them (case, "
+                 "platform, the moderator's direct-message channel, the ids): delete them by "
+                 "hand there, then clear the list with "
+                 f"`redis-cli DEL {keys.REVIEW_REVEALS_GIVEN_UP}`")
+
+
 def _credentials(platform: str) -> str:
     """What a worker needs set to serve ``platform`` (its registry entry's ``needs``)."""
     from bot.core.platforms import PlatformRegistry  # an adapter module: only when needed
@@ -233,5 +256,5 @@ def _same_volume(a: Path, b: Path) -> bool:
 
 
 LOCAL_CHECKS: tuple[Callable[[Settings], Check], ...] = (
-    _policy, _data_dir, _redis, _jobs, _tesseract, _rapidocr, _safety_models, _vision_model,
-    age_signal_mode, _audit_secret, _audit_chain_key, _quarantine_key)
+    _policy, _data_dir, _redis, _jobs, _reveals, _tesseract, _rapidocr, _safety_models,
+    _vision_model, age_signal_mode, _audit_secret, _audit_chain_key, _quarantine_key)

@@ -21,6 +21,7 @@ import logging
 from typing import Protocol, runtime_checkable
 
 from bot import keys
+from bot.errors import StoreUnavailable
 from bot.ports import Adapters
 from bot.review.desk import CardPoster, outcome_notice
 from bot.review.model import Case, Decision
@@ -104,8 +105,10 @@ class ReviewNotices:
         return True
 
     async def _withdraw(self, case_id: str, items: list[dict]) -> None:
-        """Delete a decided or purged case's Reveal copies on their platform; audited."""
-        deleted, failed, platform = 0, 0, ""
+        """Delete a decided or purged case's Reveal copies on their platform; audited. A copy
+        that could not be deleted is kept for the next sweep to try again, a bounded number of
+        times (``Reveals.failed``), then given up (audited ``given_up``, listed for operators)."""
+        deleted, failed, retrying, platform = 0, 0, 0, ""
         for item in items:
             post = RevealPost.from_json(item)
             platform = post.platform
@@ -115,13 +118,19 @@ class ReviewNotices:
                     raise LookupError(f"no adapter for {post.platform} deletes reveals")
                 await adapter.withdraw_reveal(post)
                 deleted += 1
-            except Exception as exc:  # gone already, or the platform refused: audited
+            except Exception as exc:  # the platform refused, or is away: tried again later
                 log.warning("reveal of case %s not deleted: %s", case_id, type(exc).__name__)
                 failed += 1
+                try:
+                    retrying += await self.review.reveals.failed(case_id, post)
+                except StoreUnavailable as err:  # not kept for a retry: audited as given up
+                    log.error("reveal of case %s not kept for a retry: %s", case_id, err.detail)
+        given_up = failed - retrying
         await self.review.audit.write(self.review.audit.record(
             "review_reveal_withdrawn", f"review:{case_id}", platform=platform,
-            action="withdrawn" if not failed else "withdraw_failed",
-            detail={"case": case_id, "deleted": deleted, "failed": failed}))
+            action="withdrawn" if not failed else "given_up" if given_up else "withdraw_failed",
+            detail={"case": case_id, "deleted": deleted, "failed": failed,
+                    **({"retrying": retrying, "given_up": given_up} if failed else {})}))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until ``stop``: show decisions as they come; never raises."""

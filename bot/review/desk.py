@@ -9,9 +9,11 @@ presses; the rules live here.
   case belongs elsewhere; every refusal is ephemeral and audited (``review_refused``). The
   command line (``miru review``) is the operator's and acts on every workspace's cases.
 - **Press**: approve (``hold`` cases only: the original request goes back on the queue and the
-  uploader gets the answer), reject, escalate (legal hold), reveal (``hold`` only, logged). One
-  decision per case (``ReviewStore.decide``); a stale press hears who decided and when; a case
-  that is gone (expired, purged, lost with Redis) says so and decides nothing.
+  uploader gets the answer; a case from the command line or the API, ``Case.answerable``, is only
+  marked approved, as ``miru review approve`` does), reject, escalate (legal hold), reveal
+  (``hold`` only, logged once the copy is posted, or as failed). One decision per case
+  (``ReviewStore.decide``); a stale press hears who decided and when; a case that is gone
+  (expired, purged, lost with Redis) says so and decides nothing.
 - **Cards and notices** (``bot.review.cards``): a new case's card, and decisions taken on the
   command line, go out on the case's platform.
 
@@ -164,15 +166,22 @@ class ReviewDesk:
         if result.outcome == "decided":
             return PressResult("decided", strings.t("review.already", lang, **facts), case)
         uploader, delete = outcome_notice(case, decision, self.info(case.platform))
-        if decision is Decision.APPROVE:
+        if not case.answerable:  # the command line or the API: no thread, no worker's stream
+            uploader, delete = "", False
+        elif decision is Decision.APPROVE:
             await self.submit(self.review.continued(case))
         return PressResult("ok", strings.t("review.decided", lang, **facts), case,
                            uploader=uploader, delete=delete)
 
-    async def revealed(self, case_id: str, post: RevealPost) -> None:
-        """The adapter posted a Reveal's copy (``post``): tracked until the case is decided
-        or purged, then deleted by a worker of the platform (``bot.review.reveals``)."""
-        await self.review.revealed(case_id, post)
+    async def revealed(self, case_id: str, post: RevealPost, *, by: str = "") -> None:
+        """The adapter posted a Reveal's copy (``post``) for the moderator ``by``: audited,
+        tracked until the case is decided or purged, then deleted by a worker of the platform
+        (``bot.review.reveals``)."""
+        await self.review.revealed(case_id, post, Actor(post.platform, by))
+
+    async def reveal_failed(self, platform: str, user: str, case_id: str, why: str) -> None:
+        """The adapter could not post a Reveal's copy (``why``: the error's name): audited."""
+        await self.review.reveal_failed(case_id, Actor(platform, user), why=why)
 
     async def waiting(self, platform: str, workspace: str, *, limit: int = WAITING_SCAN) -> int:
         """Cases of this workspace that wait for a decision (the home view of a moderator):
@@ -181,10 +190,12 @@ class ReviewDesk:
                                                workspace=workspace)
         return sum(1 for c in pending if c.platform == platform)
 
-    async def appeal(self, platform: str, user: str, case_id: str, lang: str) -> str:
-        """``/miru appeal CASE``: the uploader's rejected case goes back to the queue once;
-        its card is posted again (on the case's platform, where it shows cards)."""
-        outcome = await self.review.appeal(case_id, Actor(platform, user))
+    async def appeal(self, platform: str, user: str, case_id: str, lang: str, *,
+                     workspace: str) -> str:
+        """``/miru appeal CASE``: the uploader's rejected case goes back to the queue once,
+        asked from the case's own workspace (guild); its card is posted again (on the case's
+        platform, where it shows cards)."""
+        outcome = await self.review.appeal(case_id, Actor(platform, user), workspace=workspace)
         if outcome != "ok":
             return strings.t("review.appeal_refused", lang, case=case_id, why=outcome)
         case = await self.review.store.get(case_id)

@@ -11,6 +11,9 @@ from typing import Any
 from bot.errors import CodecError
 from bot.review.signals import AgeSignal, load_signals
 
+# Where cases come from that no worker serves (no job stream is read, no thread to tell).
+NO_WORKER_PLATFORMS = ("cli", "api")
+
 
 class CaseStatus(StrEnum):
     PENDING = "pending"
@@ -69,6 +72,14 @@ class Case:
     @property
     def created_iso(self) -> str:
         return iso(self.created)
+
+    @property
+    def answerable(self) -> bool:
+        """Whether a worker can answer the uploader: a chat platform's case. A case from the
+        command line or the integration API (``NO_WORKER_PLATFORMS``) has no thread and no job
+        stream that any worker serves: approving it only records the decision (the API's client
+        reads it from ``GET /v1/cases`` or the ``case.decided`` webhook and sends again)."""
+        return self.platform not in NO_WORKER_PLATFORMS
 
     @property
     def previewable(self) -> bool:

@@ -7,7 +7,9 @@ and when the case is decided (``Review.decide``, from any gateway, the command l
 hash-list escalation) or purged (the hourly sweep: ``sweep``), ``withdraw`` takes the posts (each
 exactly once: ``HDEL`` decides who) and queues them on the platform's notice list, where a
 worker that serves that platform deletes them (``bot.review.cards.ReviewNotices``) and audits
-it (``review_reveal_withdrawn``).
+it (``review_reveal_withdrawn``). A copy the platform would not delete is tracked again
+(``failed``), so the next sweep tries it again; after ``keys.REVEAL_WITHDRAW_ATTEMPTS`` tries it
+is given up: audited (``given_up``) and listed for operators (``miru doctor``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import keys
@@ -33,14 +35,17 @@ class RevealPost:
     platform: str
     channel: str
     ids: tuple[str, ...]
+    attempts: int = 0  # deletions tried and failed so far
 
     def as_json(self) -> dict[str, Any]:
-        return {"platform": self.platform, "channel": self.channel, "ids": list(self.ids)}
+        return {"platform": self.platform, "channel": self.channel, "ids": list(self.ids),
+                **({"attempts": self.attempts} if self.attempts else {})}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RevealPost:
         return cls(str(data["platform"]), str(data["channel"]),
-                   tuple(str(i) for i in data.get("ids") or ()))
+                   tuple(str(i) for i in data.get("ids") or ()),
+                   int(data.get("attempts") or 0))
 
 
 class Reveals:
@@ -75,6 +80,22 @@ class Reveals:
             if not await self.r.exists(key):
                 await self.r.srem(keys.REVIEW_REVEALS, case_id)
         return posts
+
+    async def failed(self, case_id: str, post: RevealPost) -> bool:
+        """A deletion of ``post`` failed: track it again so the next sweep tries once more
+        (True), or, after ``keys.REVEAL_WITHDRAW_ATTEMPTS`` tries in all, give it up: it goes
+        on the list operators see (``given_up``; ``miru doctor``) and False is returned."""
+        tried = replace(post, attempts=post.attempts + 1)
+        if tried.attempts < keys.REVEAL_WITHDRAW_ATTEMPTS:
+            await self.track(case_id, tried)
+            return True
+        with redis_errors("reveals"):
+            await self.r.lpush(keys.REVIEW_REVEALS_GIVEN_UP,
+                               json.dumps({"case": case_id, **tried.as_json()}))
+            await self.r.ltrim(keys.REVIEW_REVEALS_GIVEN_UP, 0,
+                               keys.REVIEW_REVEALS_GIVEN_UP_MAX - 1)
+            await self.r.expire(keys.REVIEW_REVEALS_GIVEN_UP, keys.REVIEW_REVEALS_GIVEN_UP_TTL_S)
+        return False
 
     async def withdraw(self, case_id: str) -> int:
         """Queue the deletion of every post of the case on its platform's notice list (the

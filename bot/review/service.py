@@ -195,15 +195,23 @@ class Review:
         if why:
             await self._audit("review_refused", case, actor, action="reveal")
             raise ReviewRefused(why)
-        await self._audit("review_reveal", case, actor, action="reveal")
-        return images
+        return images  # audited once the adapter says what became of its post (below)
 
-    async def revealed(self, case_id: str, post: RevealPost) -> None:
-        """The adapter posted a Reveal's copy: remember it, and withdraw it at once should the
-        case have been decided meanwhile."""
+    async def revealed(self, case_id: str, post: RevealPost, actor: Actor | None = None) -> None:
+        """The adapter posted a Reveal's copy (for ``actor``): remember it, audit
+        ``review_reveal`` (after the post, so the record says what happened), and withdraw it
+        at once should the case have been decided meanwhile."""
         await self.reveals.track(case_id, post)
+        await self._audit_id("review_reveal", case_id, actor or Actor(post.platform, ""),
+                             action="reveal", detail={"copies": len(post.ids)})
         if not await self.is_open(case_id):
             await self._withdraw_reveals(case_id)
+
+    async def reveal_failed(self, case_id: str, actor: Actor, *, why: str = "") -> None:
+        """The adapter could not post a Reveal's copy (the moderator's direct messages are
+        closed, the platform refused): audited as such, nothing was shown."""
+        await self._audit_id("review_reveal", case_id, actor, action="reveal_failed",
+                             detail={"why": why[:64]} if why else None)
 
     async def _withdraw_reveals(self, case_id: str) -> None:
         """Queue the deletion of the case's Reveal copies; a failure is left to the sweep."""
@@ -232,17 +240,23 @@ class Review:
                 out.append(preview)
         return out
 
-    async def appeal(self, case_id: str, actor: Actor) -> str:
-        """The uploader sends a rejected case back to the queue, once. Returns ``ok``,
-        ``gone``, ``not_rejected``, ``already`` or ``not_yours``."""
+    async def appeal(self, case_id: str, actor: Actor, *, workspace: str) -> str:
+        """The uploader sends a rejected case back to the queue, once, from the case's own
+        platform and workspace (guild). Returns ``ok``, ``gone``, ``not_rejected``, ``already``
+        or ``not_yours`` (another user, or the same id in another workspace: told alike, the
+        audit record says which)."""
         case = await self.store.get(case_id)
+        why = ""
         if case is None:
             outcome = "gone"
         elif (case.platform, case.user) != (actor.platform, actor.user):
             outcome = "not_yours"
+        elif case.workspace != workspace:
+            outcome, why = "not_yours", "other_workspace"
         else:
             outcome = await self.store.appeal(case_id)
-        await self._audit_id("appeal", case_id, actor, action=outcome)
+        await self._audit_id("appeal", case_id, actor, action=outcome,
+                             detail={"why": why} if why else None)
         return outcome
 
     def continued(self, case: Case) -> IncomingMessage:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -101,11 +100,12 @@ async def test_garbage_or_an_error_holds(make_settings, server, tmp_path, coffee
 
 async def test_a_slow_model_holds_within_the_time_limit(make_settings, server, tmp_path,
                                                         coffee_jpeg) -> None:
+    # The model answers "no" after 3 s; the limit is 0.5 s. Had the stage waited, that "no"
+    # would let the image through: a hold for a timeout shows the limit cut the wait short
+    # (no wall-clock bound, which a busy machine's screening and OCR would make flaky).
     server.script = [completion(NO, pause_s=3.0)]
-    started = time.perf_counter()
     out = await _pipeline(make_settings, server, tmp_path, coffee_jpeg, "what is this?",
                           vlm_check_timeout_s=0.5)
-    assert time.perf_counter() - started < 2.5
     assert out.verdict.action is Action.HOLD
     assert any(f.code == "model_error" and f.label == "timeout" for f in out.verdict.findings)
 

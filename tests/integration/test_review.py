@@ -249,11 +249,13 @@ async def test_escalate_sets_legal_hold_and_appeal_works_once(
     [case] = await review.store.list()
     assert (await review.decide(case.id, Decision.REJECT, Actor("slack", "UMOD"))).outcome == "ok"
     uploader = Actor(conv.message.platform, conv.message.user)
-    assert await review.appeal(case.id, Actor("slack", "someone-else")) == "not_yours"
-    assert await review.appeal(case.id, uploader) == "ok"
+    here = conv.message.workspace
+    assert await review.appeal(case.id, Actor("slack", "someone-else"),
+                               workspace=here) == "not_yours"
+    assert await review.appeal(case.id, uploader, workspace=here) == "ok"
     assert (await review.store.get(case.id)).status is CaseStatus.PENDING
     assert (await review.decide(case.id, Decision.REJECT, Actor("slack", "UMOD"))).outcome == "ok"
-    assert await review.appeal(case.id, uploader) == "already"
+    assert await review.appeal(case.id, uploader, workspace=here) == "already"
     # a second held case, escalated: kept for the legal-hold retention
     _, app2, _, _ = await _held_case(make_settings, counting_engine, coffee_jpeg,
                                      tmp_path, redis)
