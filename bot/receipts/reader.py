@@ -10,7 +10,9 @@ Engine: Tesseract jpn+eng for every receipt, chosen by measurement. `OMP_THREAD_
 2 shared cores), share of fields right, Tesseract vs RapidOCR (its boxes through the same rows):
 total 1.000 / 0.900, date 1.000 / 0.425, currency 1.000 / 0.850, merchant 0.950 / 0.475 (ja
 0.048: its Chinese+English model misses kana), payment 1.000 / 0.600; p50 1,091 / 1,457 ms.
-``read_receipt`` takes any ``WordSource`` (``layout.RapidWords`` for RapidOCR).
+``read_receipt`` takes any ``WordSource``; an ``OcrReader`` reads with its engine per language
+(rapidocr 3.10 for both by default since issue 21: ``bot.vision.ocr.DEFAULT_ENGINES``) and turns
+the photo upright first (``OcrReader.turn``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from bot.receipts.dates import find_dates, purchase_date
 from bot.receipts.layout import Row, group_rows, rows_text
 from bot.receipts.model import Receipt, TaxLine
 from bot.receipts.paper import Quality, flatten
-from bot.vision.ocr_words import Ocr, Word, tesseract_words
+from bot.vision.ocr_words import Ocr, Word, tesseract_words, upright
 
 # Retake thresholds (variance of the Laplacian on the flattened paper at OCR scale; mean gray;
 # the paper's short side in pixels). Generated photos measure 45-750, the same blurred by a
@@ -65,7 +67,7 @@ def read_rows(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
               lang_hint: str | None = None) -> tuple[list[Row], Quality]:
     """The photo flattened and read into printed rows (label and amount on one row)."""
     source = word_source(ocr)
-    paper, quality = flatten(_normalised(image))
+    paper, quality = flatten(upright(_normalised(image), ocr))
     lang = "en" if (lang_hint or "").lower().startswith("en") else "ja"
     return group_rows(source(paper, lang), lang), quality
 
@@ -86,10 +88,13 @@ def read_receipt(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
     if min(image.size) < MIN_SHORT_SIDE // 2:
         return Receipt(readable=False, retake_tips=(TIP_SMALL,))
     source = word_source(ocr)
-    paper, quality = flatten(_normalised(image))
+    # turned upright before the paper is measured: a sideways photo's rows are columns, and its
+    # sharpness at the wrong scale read as blur
+    paper, quality = flatten(upright(_normalised(image), ocr))
     english_only = (lang_hint or "").lower().startswith("en")
     first = _read_paper(paper, source, "en" if english_only else "ja", quality, lang_hint, today)
-    if english_only or _agrees(first) or not first.is_receipt or _japanese(first.ocr_text):
+    if (english_only or _agrees(first) or not first.is_receipt or _japanese(first.ocr_text)
+            or _one_reading(ocr)):
         return first
     # A receipt with no Japanese whose amounts do not agree: read again with the English model
     # alone (jpn+eng turns "€" into "を" and big bold digits into kana); keep the reading whose
@@ -106,6 +111,12 @@ def _read_paper(paper: Image.Image, source: WordSource, lang: str, quality: Qual
     return read_fields([r.text for r in rows], [r.height for r in rows],
                        quality=quality, lang_hint=lang_hint, today=today,
                        ocr_conf=(sum(r.conf for r in rows) / len(rows)) if rows else 0.0)
+
+
+def _one_reading(ocr: Ocr | WordSource | None) -> bool:
+    """The reader reads "ja" and "en" alike (rapidocr for both): a second pass would repeat."""
+    engines = getattr(ocr, "engines_by_lang", None)
+    return isinstance(engines, dict) and engines.get("ja") == engines.get("en") == "rapidocr"
 
 
 def _agrees(r: Receipt) -> bool:

@@ -7,32 +7,28 @@ with a sentence an operator can act on; an engine that fails mid-read raises ``E
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import re
-import threading
 import time
 import unicodedata
-from typing import Any
 
 from PIL import Image
 
 from bot.errors import ConfigError, EngineError, EngineUnavailable
-from bot.vision.ocr_words import TESSERACT_LANGS, OcrResult, Word, tesseract_words
+from bot.vision import rapid
+from bot.vision.ocr_words import TESSERACT_LANGS, OcrResult, Word, tesseract_words, turn_image
 
 ENGINES = ("tesseract", "rapidocr")
 LANGS = ("ja", "en")
 
-# Chosen from `.venv/bin/python bench/ocr.py --compare-prep` (2026-11-27, 2 CPU cores shared with
-# other jobs, so times are rough): character accuracy (1 - normalised Indel distance) and median ms
-# over 3 receipts + 3 signs per language, each at full and half scale (12 images):
-#   ja  tesseract 0.983 acc  1,159 ms (0.924 without pre-processing) | rapidocr 0.880  2,777 ms
-#   en  tesseract 1.000 acc    701 ms (0.996 without pre-processing) | rapidocr 0.997  2,363 ms
-# and at 0.35 scale (`--scales 0.35`, 6 images): ja 0.943 vs 0.839, en 0.995 vs 0.992.
-# RapidOCR's bundled model is Chinese+English and misses most kana; on English it is as accurate
-# but slower here in every run (600-2,500 ms against 460-900 ms). Tesseract for both also lets
-# "auto" read mixed ja/en text in one pass (jpn+eng). RapidOCR stays available by configuration.
-DEFAULT_ENGINES: dict[str, str] = {"ja": "tesseract", "en": "tesseract"}
+# RapidOCR 3.10 (PP-OCRv6 small: one multilingual recogniser for Latin, digits, kana and kanji)
+# for both, by measurement (`OMP_THREAD_LIMIT=1 .venv/bin/python bench/receipts.py --n 20
+# --lang ja --engine rapidocr|tesseract` and `--sroie DIR`, 2026-12-06, figures in
+# docs/models.md): on rendered Japanese receipts total, date, merchant and category 1.000 at
+# 0.56 CPU-s p50; on real scans (SROIE) it reads the total into the text for ~100 in 100 where
+# Tesseract manages ~84. Tesseract (jpn+eng) is the fallback when rapidocr or its models are
+# missing, and stays selectable per language (the PP-OCRv4 model before it missed most kana).
+DEFAULT_ENGINES: dict[str, str] = {"ja": "rapidocr", "en": "rapidocr"}
+FALLBACK_ENGINES: dict[str, str] = {"ja": "tesseract", "en": "tesseract"}
 
 # Page segmentation 4 ("one column of text of variable sizes") suits receipts, signs and notices:
 # mean ja accuracy 0.983 against 0.964 for the default (3), which split a receipt's price column.
@@ -49,17 +45,25 @@ _CJK = r"\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 _JAPANESE = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u4e00-\u9fff]")
 _YEN_AS_BACKSLASH = re.compile(r"\\(?=\s?\d)")
+# RapidOCR's recogniser is trained on Chinese too and reads some kanji in their simplified
+# forms ("消费税", "10%对象" on rendered receipts, bench/receipts.py 2026-12-06): the Japanese
+# forms of those seen on receipts. A table, not a library: OpenCC would convert every character
+# of real Chinese text as well, where only these misreads are meant.
+_SIMPLIFIED_AS_JAPANESE = str.maketrans(
+    "费对计额发证书单价现银钱东车馆药饮员关实领收应币师门问题买卖图传运边选",
+    "費対計額発証書単価現銀銭東車館薬飲員関実領収応幣師門問題買売図伝運辺選")
 
 
 def normalise_text(text: str, lang: str) -> str:
     """Tidy raw OCR output: NFKC (full-width ASCII and ``￥`` to their usual forms), single spaces,
     no spaces between CJK characters (Tesseract's jpn model puts them there), no blank lines.
-    For Japanese a backslash before a digit is a yen sign (the JIS X 0201 confusion)."""
+    For Japanese a backslash before a digit is a yen sign (the JIS X 0201 confusion), and a
+    kanji read in its simplified Chinese form is given its Japanese form (消费税 -> 消費税)."""
     # NFKC is the standard normalisation for mixed-width Japanese text; jaconv would also do it
     # but also converts kana we want kept as they are.
     text = unicodedata.normalize("NFKC", text)
     if lang == "ja":
-        text = _YEN_AS_BACKSLASH.sub("¥", text)
+        text = _YEN_AS_BACKSLASH.sub("¥", text).translate(_SIMPLIFIED_AS_JAPANESE)
     lines = []
     for raw in text.splitlines():
         line = " ".join(raw.split())
@@ -103,9 +107,10 @@ class OcrReader:
     """Reads text with the engine configured for each language.
 
     ``engines_by_lang`` maps "ja"/"en" to "tesseract" or "rapidocr" (missing languages take
-    ``DEFAULT_ENGINES``). ``preprocess=False`` hands Tesseract the image as it is (for the
-    bench); a Tesseract run longer than ``timeout_s`` is killed (``EngineError``). RapidOCR's
-    models are loaded on first use and kept by this reader.
+    ``DEFAULT_ENGINES``, or Tesseract where rapidocr is not installed). ``orient=False`` skips
+    the orientation check (``turn``). ``preprocess=False`` hands Tesseract the image as it is
+    (for the bench); a Tesseract run longer than ``timeout_s`` is killed (``EngineError``).
+    RapidOCR's models are loaded on first use and kept by this reader (``rapid_engine``).
     """
 
     def __init__(
@@ -114,8 +119,11 @@ class OcrReader:
         engines_by_lang: dict[str, str] | None = None,
         preprocess: bool = True,
         timeout_s: float = 60.0,
+        orient: bool = True,
+        rapid_engine: rapid.RapidEngine | None = None,
     ) -> None:
-        mapping = {**DEFAULT_ENGINES, **(engines_by_lang or {})}
+        defaults = FALLBACK_ENGINES if rapid.missing_models() else DEFAULT_ENGINES
+        mapping = {**defaults, **(engines_by_lang or {})}
         for lang, engine in mapping.items():
             if lang not in LANGS or engine not in ENGINES:
                 raise ConfigError(
@@ -125,9 +133,9 @@ class OcrReader:
         self.engines_by_lang = mapping
         self.preprocess = preprocess
         self.timeout_s = timeout_s
+        self.orient = orient
         self._tesseract_langs: frozenset[str] | None = None  # found on first use
-        self._rapid: Any = None
-        self._rapid_lock = threading.Lock()
+        self.rapid = rapid_engine or rapid.RapidEngine()
 
     @property
     def model_id(self) -> str:
@@ -137,25 +145,32 @@ class OcrReader:
         return "+".join(_engine_version(name) for name in used)
 
     def read(self, image: Image.Image, lang: str = "auto") -> OcrResult:
-        """The text in ``image``. ``lang`` "ja", "en" or "auto" (anything else counts as auto):
-        auto reads with the Japanese engine and, when no Japanese came out and the English engine
-        differs, reads again with the English one."""
+        """The text in ``image``, turned upright first (``turn``). ``lang`` "ja", "en" or "auto"
+        (anything else counts as auto): auto reads with the English engine when that is
+        rapidocr (it reads kana and kanji too) and again with the Japanese one when Japanese
+        came out and that engine differs; otherwise with the Japanese engine (Tesseract
+        jpn+eng) and again with the English one when no Japanese came out and it differs."""
         start = time.perf_counter()
+        image = turn_image(image, self.turn(image))
         base = lang.split("-")[0].lower() if lang else "auto"
+        first = "en" if self.engines_by_lang["en"] == "rapidocr" else "ja"
         if base in LANGS:
             text, conf, engine = self._read_with(image, base)
             found = base
         else:
-            text, conf, engine = self._read_with(image, "ja")
+            text, conf, engine = self._read_with(image, first)
             found = "ja" if looks_japanese(text) else "en"
-            if found == "en" and self.engines_by_lang["en"] != engine:
-                text, conf, engine = self._read_with(image, "en")
+            if found != first and self.engines_by_lang[found] != engine:
+                text, conf, engine = self._read_with(image, found)
         elapsed = (time.perf_counter() - start) * 1000
         return OcrResult(text, engine, found, conf, elapsed)
 
     def words(self, image: Image.Image, lang: str = "ja") -> list[Word]:
-        """Tesseract's words with boxes (``lang`` "ja" reads jpn+eng), whatever engine reads
-        plain text: the receipt reader's rows come from Tesseract (``bot.receipts.reader``)."""
+        """The words with boxes from the engine for ``lang`` (Tesseract's "ja" reads jpn+eng;
+        rapidocr's "words" are runs of text), for the receipt reader's rows. The image is
+        read as it is: the receipt reader turns it upright before flattening it."""
+        if self.engines_by_lang.get(lang, "tesseract") == "rapidocr":
+            return self.rapid.words(image, lang)
         return tesseract_words(image, lang, timeout_s=self.timeout_s)
 
     def _read_with(self, image: Image.Image, lang: str) -> tuple[str, float | None, str]:
@@ -213,31 +228,22 @@ class OcrReader:
             )
 
     def _rapidocr(self, image: Image.Image) -> tuple[str, float | None]:
-        engine = self._rapid_engine()
-        try:
-            result, _ = engine(image.convert("RGB"))
-        except Exception as err:  # onnxruntime and cv2 raise many types; all mean "failed"
-            raise EngineError(f"rapidocr failed: {err}") from err
-        if not result:
-            return "", None
-        boxes = [(_box_extent(box), text, float(score)) for box, text, score in result]
-        return _join_lines(boxes), sum(score for _, _, score in boxes) / len(boxes)
+        return self.rapid.text(image)
 
-    def _rapid_engine(self) -> Any:
-        with self._rapid_lock:
-            if self._rapid is None:
-                try:
-                    from rapidocr_onnxruntime import RapidOCR
-                except ImportError as err:
-                    raise EngineUnavailable(
-                        "rapidocr is not installed (pip install rapidocr-onnxruntime)"
-                    ) from err
-                self._rapid = RapidOCR()
-            return self._rapid
+    def turn(self, image: Image.Image) -> int:
+        """Degrees (0, 90, 180, 270) to turn ``image`` counter-clockwise so its text is upright
+        (``bot.vision.rapid.RapidEngine.turn`` where rapidocr reads; Tesseract's orientation
+        detection for a Tesseract-only reader); 0 with ``orient=False``."""
+        if not self.orient:
+            return 0
+        if "rapidocr" in self.engines_by_lang.values():
+            return self.rapid.turn(image)
+        return tesseract_turn(image, timeout_s=self.timeout_s)
 
     def available(self) -> dict[str, str]:
         """What is installed, for ``miru doctor``: {"tesseract": "5.3.0 (eng, jpn, osd)",
-        "rapidocr": "1.4.4", "engines": "ja=tesseract, en=tesseract"}; "missing: ..." otherwise."""
+        "rapidocr": "3.10.0 (PP-OCRv6 small, models in the wheel)", "engines": "ja=tesseract,
+        en=rapidocr"}; "missing: ..." otherwise."""
         import pytesseract
 
         info: dict[str, str] = {}
@@ -247,46 +253,32 @@ class OcrReader:
             info["tesseract"] = f"{version} ({langs})"
         except (pytesseract.TesseractNotFoundError, OSError):
             info["tesseract"] = "missing: install tesseract-ocr and tesseract-ocr-jpn"
-        if importlib.util.find_spec("rapidocr_onnxruntime") is None:
-            info["rapidocr"] = "missing: pip install rapidocr-onnxruntime"
-        else:
-            info["rapidocr"] = importlib.metadata.version("rapidocr-onnxruntime")
+        info["rapidocr"] = rapid.describe()
         info["engines"] = ", ".join(f"{k}={v}" for k, v in self.engines_by_lang.items())
         return info
 
 
-def _engine_version(name: str) -> str:
-    try:
-        if name == "tesseract":
-            import pytesseract
+def tesseract_turn(image: Image.Image, *, timeout_s: float = 60.0) -> int:
+    """Tesseract's orientation detection (``osd``): degrees to turn ``image`` counter-clockwise;
+    0 when it cannot tell (too little text, no ``osd`` data)."""
+    import pytesseract
 
-            return f"tesseract-{pytesseract.get_tesseract_version()}"
-        return f"rapidocr-{importlib.metadata.version('rapidocr-onnxruntime')}"
+    try:
+        osd = pytesseract.image_to_osd(image.convert("L"), timeout=timeout_s,
+                                       output_type=pytesseract.Output.DICT)
+    except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, RuntimeError,
+            OSError):
+        return 0
+    # "rotate" is the clockwise turn that makes the page upright
+    return (360 - int(osd.get("rotate", 0))) % 360
+
+
+def _engine_version(name: str) -> str:
+    if name == "rapidocr":
+        return f"rapidocr-{rapid.version() or 'missing'}"
+    try:
+        import pytesseract
+
+        return f"tesseract-{pytesseract.get_tesseract_version()}"
     except Exception:  # a missing engine still gets a name; reading it raises EngineUnavailable
         return name
-
-
-Extent = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
-
-
-def _box_extent(box: Any) -> Extent:
-    xs = [float(p[0]) for p in box]
-    ys = [float(p[1]) for p in box]
-    return (min(xs), min(ys), max(xs), max(ys))
-
-
-def _join_lines(boxes: list[tuple[Extent, str, float]]) -> str:
-    """Group RapidOCR's text boxes into printed lines (vertical centres within half a box height
-    of the line's first box), each line left to right."""
-    lines: list[list[tuple[Extent, str, float]]] = []
-    for item in sorted(boxes, key=lambda b: (b[0][1] + b[0][3]) / 2):
-        (_, y0, _, y1), _, _ = item
-        centre = (y0 + y1) / 2
-        if lines:
-            ref = lines[-1][0][0]
-            if abs(centre - (ref[1] + ref[3]) / 2) <= (ref[3] - ref[1]) / 2:
-                lines[-1].append(item)
-                continue
-        lines.append([item])
-    return "\n".join(" ".join(t for _, t, _ in sorted(line, key=lambda b: b[0][0]))
-                     for line in lines)

@@ -9,7 +9,7 @@ given text and boxes; nothing else needs Tesseract.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
@@ -72,6 +72,30 @@ class Ocr(Protocol):
     def words(self, image: Image.Image, lang: str = "ja") -> list[Word]:
         """The words in ``image`` with their boxes and confidences, in no particular order."""
         ...
+
+
+@runtime_checkable
+class Orients(Protocol):
+    """A reader that can tell how far a photo is turned (``OcrReader.turn``)."""
+
+    def turn(self, image: Image.Image) -> int:
+        """Degrees (0, 90, 180, 270) to turn ``image`` counter-clockwise to make it upright."""
+        ...
+
+
+def turn_image(image: Image.Image, degrees: int) -> Image.Image:
+    """``image`` turned ``degrees`` (a multiple of 90) counter-clockwise, pixels unchanged."""
+    ops = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
+           270: Image.Transpose.ROTATE_270}
+    op = ops.get(degrees % 360)
+    return image.transpose(op) if op is not None else image
+
+
+def upright(image: Image.Image, reader: object) -> Image.Image:
+    """``image`` turned upright by ``reader``'s orientation check, where it has one."""
+    if isinstance(reader, Orients):
+        return turn_image(image, reader.turn(image))
+    return image
 
 
 def tesseract_words(image: Image.Image, lang: str = "ja", *, psm: int = PSM,

@@ -126,7 +126,8 @@ def test_clean_strips_gps(env, tmp_path):
 def test_doctor_names_each_check(env):
     proc = miru(env, "doctor")
     assert proc.returncode in (0, 1)
-    for name in ("policy", "redis", "jobs", "tesseract", "safety models", "vision model"):
+    for name in ("policy", "redis", "jobs", "tesseract", "rapidocr", "safety models",
+                 "vision model"):
         assert f"] {name}:" in proc.stdout
     assert "fix: run `miru models pull " in proc.stdout or "[ok  ] vision model" in proc.stdout
 

@@ -27,7 +27,8 @@ def as_image(pil, index: int = 0) -> Image:
 
 @pytest.fixture(scope="module")
 def reader() -> OcrReader:
-    return OcrReader()
+    # Tesseract only: this tier loads no models (RapidOCR's are tested in tests/integration)
+    return OcrReader(engines_by_lang={"ja": "tesseract", "en": "tesseract"})
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,231 @@
+"""RapidOCR 3 (PP-OCRv6 small detection and recognition, PP-OCR direction classifier; ONNX models
+inside the ``rapidocr`` wheel) as a word source, and its page orientation check.
+
+The models load on first use, from the wheel's own folder: ``RapidEngine`` refuses to start
+(``EngineUnavailable``) when a model file is not there rather than let rapidocr download it.
+onnxruntime runs with ``threads`` intra-op threads (default 1: a worker reads one receipt per
+core; CPU time per receipt is what the bench measures).
+
+Settings chosen with ``bench/receipts.py --sroie`` (see docs/models.md for the figures): the
+detector sees the image with its long side at most ``DET_SIDE`` (960: as accurate as rapidocr's
+default, short side up to 736, and a third cheaper).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from bot.errors import EngineError, EngineUnavailable
+from bot.vision.ocr_words import MAX_WORDS, Word
+
+DET_SIDE = 960
+ORIENT_SIDE = 640  # the orientation check's detector input (long side)
+ORIENT_SAMPLES = 6  # at most this many of the longest lines read in each candidate direction
+ORIENT_BATCH = 2  # ...this many at a time, until one direction leads by CLEAR_LEAD
+CLEAR_LEAD = 0.15  # in mean recognition confidence
+CROP_ASPECT = 8  # a sampled line is cut to at most this many times its height (cheaper to read)
+TALL = 1.5  # a box this much taller than wide is a line printed across the photo
+MODEL_FILES = ("PP-OCRv6_det_small.onnx", "PP-OCRv6_rec_small.onnx",
+               "ch_ppocr_mobile_v2.0_cls_mobile.onnx")
+
+
+def version() -> str | None:
+    """The installed rapidocr's version, or None."""
+    if importlib.util.find_spec("rapidocr") is None:
+        return None
+    return importlib.metadata.version("rapidocr")
+
+
+def describe() -> str:
+    """For ``miru doctor``: the version and models, or what is missing and how to fix it."""
+    v = version()
+    if v is None:
+        return "missing: pip install rapidocr==3.10.0"
+    missing = missing_models()
+    if missing:
+        return f"{v}, models missing from the wheel: {', '.join(missing)}"
+    return f"{v} (PP-OCRv6 small det/rec, direction classifier; models in the wheel)"
+
+
+def models_dir() -> Path | None:
+    """The wheel's model folder, or None when rapidocr is not installed."""
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "models"
+
+
+def missing_models() -> list[str]:
+    """The model files the wheel should carry and does not (all of them without rapidocr)."""
+    folder = models_dir()
+    if folder is None:
+        return list(MODEL_FILES)
+    return [name for name in MODEL_FILES if not (folder / name).is_file()]
+
+
+class RapidEngine:
+    """Words with boxes from RapidOCR, and ``turn``: how far a photo is turned.
+
+    Thread-safe: one model set per engine, loaded under a lock; one read at a time (rapidocr
+    keeps per-call settings on the engine).
+    """
+
+    def __init__(self, *, threads: int = 1, det_side: int = DET_SIDE) -> None:
+        self.threads = threads
+        self.det_side = det_side
+        self._ocr: Any = None
+        self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return f"rapidocr-{version() or 'missing'}"
+
+    def _engine(self) -> Any:
+        with self._lock:
+            if self._ocr is None:
+                missing = missing_models()
+                if missing:
+                    raise EngineUnavailable(
+                        "rapidocr or its bundled models are missing "
+                        f"({', '.join(missing)}): pip install rapidocr==3.10.0")
+                from rapidocr import RapidOCR
+
+                folder = str(models_dir())
+                self._ocr = RapidOCR(params={
+                    "Global.log_level": "error",
+                    "Global.model_root_dir": folder,
+                    "Det.limit_side_len": self.det_side,
+                    "Det.limit_type": "max",
+                    "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                    "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                })
+            return self._ocr
+
+    def _run(self, rgb: np.ndarray, *, det: bool = True, cls: bool = True,
+             rec: bool = True) -> Any:
+        # rapidocr keeps the step flags of the last call on the engine: always pass all three,
+        # and one call at a time
+        engine = self._engine()
+        try:
+            with self._run_lock:
+                return engine(rgb, use_det=det, use_cls=cls, use_rec=rec)
+        except Exception as err:  # onnxruntime and cv2 raise many types; all mean "failed"
+            raise EngineError(f"rapidocr failed: {err}") from err
+
+    def words(self, image: Image.Image, lang: str = "ja") -> list[Word]:
+        """Each text box read as one "word" (a phrase: rapidocr's boxes are runs of text);
+        ``lang`` is not needed: the recognition model reads Latin, digits, kana and kanji."""
+        out = self._run(np.asarray(image.convert("RGB")))
+        boxes, txts = out.boxes, getattr(out, "txts", None)
+        scores = getattr(out, "scores", None) or ()
+        if boxes is None or not txts:
+            return []
+        words = []
+        for box, text, score in list(zip(boxes, txts, scores, strict=False))[:MAX_WORDS]:
+            xs, ys = [int(p[0]) for p in box], [int(p[1]) for p in box]
+            words.append(Word(str(text), min(xs), min(ys), max(xs) - min(xs),
+                              max(ys) - min(ys), float(score)))
+        return words
+
+    def text(self, image: Image.Image) -> tuple[str, float | None]:
+        """The plain text, one printed line a line, and the mean recognition confidence."""
+        words = self.words(image)
+        if not words:
+            return "", None
+        boxes: list[tuple[Extent, str, float]] = [
+            ((float(w.left), float(w.top), float(w.right), float(w.top + w.height)), w.text,
+             w.conf) for w in words]
+        return _join_lines(boxes), sum(w.conf for w in words) / len(words)
+
+    def turn(self, image: Image.Image) -> int:
+        """Degrees (0, 90, 180, 270) to turn ``image`` counter-clockwise (``Image.rotate``) so
+        its text reads upright; 0 when it has too little text to tell.
+
+        The detector finds the text lines on a small copy: lines taller than wide mean the photo
+        is on its side. The longest lines are then read both ways the axis allows (0 or 180, 90
+        or 270) and the direction whose reading the recogniser is surer of wins.
+        """
+        small = image.convert("RGB")
+        scale = min(1.0, ORIENT_SIDE / max(small.size))
+        if scale < 1.0:
+            small = small.resize((max(1, round(small.width * scale)),
+                                  max(1, round(small.height * scale))), Image.Resampling.BILINEAR)
+        det = self._run(np.asarray(small), cls=False, rec=False)
+        if det.boxes is None or len(det.boxes) < 2:
+            return 0
+        extents = [_extent(box, 1 / scale) for box in det.boxes]
+        tall = sum((y1 - y0) * (x1 - x0) for x0, y0, x1, y1 in extents
+                   if (y1 - y0) > TALL * (x1 - x0))
+        wide = sum((y1 - y0) * (x1 - x0) for x0, y0, x1, y1 in extents
+                   if (x1 - x0) > TALL * (y1 - y0))
+        candidates = (90, 270) if tall > wide else (0, 180)
+        longest = sorted(extents, key=lambda e: max(e[2] - e[0], e[3] - e[1]),
+                         reverse=True)[:ORIENT_SAMPLES]
+        rgb = np.asarray(image.convert("RGB"))
+        crops = [_clip(rgb[round(y0):round(y1), round(x0):round(x1)]) for x0, y0, x1, y1
+                 in longest]
+        crops = [c for c in crops if min(c.shape[:2]) >= 4]
+        if not crops:
+            return 0
+        first, second = candidates
+        lead = 0.0
+        for start in range(0, len(crops), ORIENT_BATCH):
+            batch = crops[start:start + ORIENT_BATCH]
+            lead += self._sureness(batch, first) - self._sureness(batch, second)
+            if abs(lead) >= CLEAR_LEAD:
+                break
+        return first if lead >= 0 else second
+
+    def _sureness(self, crops: list[np.ndarray], angle: int) -> float:
+        """The recogniser's mean confidence over ``crops`` each turned by ``angle``."""
+        total = 0.0
+        for crop in crops:
+            turned = np.ascontiguousarray(np.rot90(crop, k=angle // 90))
+            out = self._run(turned, det=False, cls=False)
+            scores = getattr(out, "scores", None) or ()
+            texts = getattr(out, "txts", None) or ()
+            if scores and any(t.strip() for t in texts):
+                total += float(scores[0])
+        return total / len(crops)
+
+
+def _clip(crop: np.ndarray) -> np.ndarray:
+    """The first CROP_ASPECT heights of a line (its across-the-line size is the smaller one)."""
+    h, w = crop.shape[:2]
+    if w >= h:
+        return crop[:, :min(w, CROP_ASPECT * h)]
+    return crop[:min(h, CROP_ASPECT * w), :]
+
+
+def _extent(box: Any, factor: float) -> tuple[float, float, float, float]:
+    xs = [float(p[0]) * factor for p in box]
+    ys = [float(p[1]) * factor for p in box]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+Extent = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+
+
+def _join_lines(boxes: list[tuple[Extent, str, float]]) -> str:
+    """Group RapidOCR's text boxes into printed lines (vertical centres within half a box height
+    of the line's first box), each line left to right."""
+    lines: list[list[tuple[Extent, str, float]]] = []
+    for item in sorted(boxes, key=lambda b: (b[0][1] + b[0][3]) / 2):
+        (_, y0, _, y1), _, _ = item
+        centre = (y0 + y1) / 2
+        if lines:
+            ref = lines[-1][0][0]
+            if abs(centre - (ref[1] + ref[3]) / 2) <= (ref[3] - ref[1]) / 2:
+                lines[-1].append(item)
+                continue
+        lines.append([item])
+    return "\n".join(" ".join(t for _, t, _ in sorted(line, key=lambda b: b[0][0]))
+                     for line in lines)

@@ -1,0 +1,60 @@
+"""bench/receipts.py's SROIE folder handling: receipts below 150 are kept for measuring and are
+never listed or opened; the key's dates and amounts are read as printed in Malaysia."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bench.receipts import sroie, sroie_amount, sroie_date, sroie_numbers
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    for sub in ("img", "key", "box"):
+        (tmp_path / sub).mkdir()
+    for stem in ("000", "149", "150", "151", "499", "500"):
+        (tmp_path / "img" / f"{stem}.jpg").write_bytes(b"not opened here")
+        (tmp_path / "key" / f"{stem}.json").write_text(
+            '{"company": "A SDN BHD", "date": "28/03/2018", "total": "RM 30.00"}')
+    (tmp_path / "box" / "150.csv").write_text(
+        "10,10,90,10,90,30,10,30,TOTAL\n200,12,260,12,260,30,200,30,30.00\n")
+    return tmp_path
+
+
+def test_receipts_below_150_are_refused(folder: Path) -> None:
+    with pytest.raises(SystemExit, match="refused"):
+        sroie_numbers(folder, 149, 499)
+    with pytest.raises(SystemExit, match="refused"):
+        sroie_numbers(folder, 0, 625)
+
+
+def test_only_the_development_range_is_listed(folder: Path) -> None:
+    assert sroie_numbers(folder, 150, 499) == [150, 151, 499]
+    assert sroie_numbers(folder, 150, 625, step=2) == [150, 499]
+
+
+def test_text_only_cases_carry_the_boxes_and_the_truth(folder: Path) -> None:
+    case = next(sroie(folder, 150, 150, 1, images=False))
+    assert case.image is None
+    assert [w.text for w in case.boxes] == ["TOTAL", "30.00"]
+    assert case.truth == {"total": Decimal("30.00"), "date": date(2018, 3, 28),
+                          "merchant": "A SDN BHD"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("28/03/2018", date(2018, 3, 28)), ("25-03-18", date(2018, 3, 25)),
+    ("2018-03-25", date(2018, 3, 25)), ("02/JAN/2017", date(2017, 1, 2)),
+    ("25 MAR 2018", date(2018, 3, 25)), ("OCT 3, 2016", date(2016, 10, 3)),
+    ("(01/02/2018)", date(2018, 2, 1)), ("15012018", date(2018, 1, 15)), ("soon", None)])
+def test_key_dates(text: str, expected: date | None) -> None:
+    assert sroie_date(text) == expected
+
+
+def test_key_amounts() -> None:
+    assert sroie_amount("RM 9.90") == Decimal("9.90")
+    assert sroie_amount("$12.00") == Decimal("12.00")
+    assert sroie_amount("") is None
