@@ -27,6 +27,7 @@ from bot.vision.ocr_words import MAX_WORDS, Word
 
 DET_SIDE = 960
 ORIENT_SIDE = 640  # the orientation check's detector input (long side)
+THIN = 32  # a side shorter than 1/THIN of the other is padded before detection
 ORIENT_SAMPLES = 6  # at most this many of the longest lines read in each candidate direction
 ORIENT_BATCH = 2  # ...this many at a time, until one direction leads by CLEAR_LEAD
 CLEAR_LEAD = 0.15  # in mean recognition confidence
@@ -114,6 +115,8 @@ class RapidEngine:
         # rapidocr keeps the step flags of the last call on the engine: always pass all three,
         # and one call at a time
         engine = self._engine()
+        if det:
+            rgb = _padded(rgb)
         try:
             with self._run_lock:
                 return engine(rgb, use_det=det, use_cls=cls, use_rec=rec)
@@ -195,6 +198,19 @@ class RapidEngine:
             if scores and any(t.strip() for t in texts):
                 total += float(scores[0])
         return total / len(crops)
+
+
+def _padded(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` with white added below or to the right until its short side is at least
+    1/``THIN`` of its long side: the detector scales the long side down to ``DET_SIDE``, and a
+    strip thinner than that (a 20,000 x 10 banner) would scale to no pixels at all and fail.
+    Boxes keep their coordinates (the image grows away from the origin)."""
+    h, w = rgb.shape[:2]
+    need = max(h, w) // THIN
+    if min(h, w) >= need:
+        return rgb
+    pad = ((0, need - h), (0, 0), (0, 0)) if h < w else ((0, 0), (0, need - w), (0, 0))
+    return np.pad(rgb, pad[:rgb.ndim], constant_values=255)
 
 
 def _clip(crop: np.ndarray) -> np.ndarray:

@@ -98,3 +98,14 @@ def test_plain_reading_turns_a_sideways_sign(rapid_reader: OcrReader) -> None:
     result = rapid_reader.read(g.image.rotate(-90, expand=True), "auto")
     assert result.engine == "rapidocr" and result.lang == "en"
     assert f"{g.truth.total:,}" in result.text
+
+
+@pytest.mark.parametrize("size", [(20000, 10), (10, 20000), (1, 1)])
+def test_a_thin_strip_is_read_not_refused(rapid_reader: OcrReader, size: tuple[int, int]
+                                          ) -> None:
+    """Regression: the detector scales the long side to 960 px, and a 20,000 x 10 banner came
+    out with no pixels: rapidocr failed, and ``miru ask`` answered with an error."""
+    strip = Image.new("RGB", size, (200, 200, 200))
+    assert rapid_reader.rapid.words(strip) == []
+    assert rapid_reader.rapid.turn(strip) == 0
+    assert rapid_reader.read(strip, "auto").text == ""
