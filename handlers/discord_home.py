@@ -42,11 +42,31 @@ def panel_text(view: HomeView) -> str:
     if view.admin is not None:
         lines += ["", f"__{t('home.permissions')}__", view.admin.permissions, "",
                   f"__{t('home.health')}__"]
-        for check in view.admin.health:
-            head, fix = check_lines(check, lang, max_chars=200)
-            lines.append(head + (f"\n  *{fix}*" if fix else ""))
+        for health in _health_lines(view, lang):
+            text = "\n".join(lines + health)
+            if len(text) <= PART_CHARS:
+                return text
+        lines += health
     text = "\n".join(lines)
     return text if len(text) <= PART_CHARS else text[:PART_CHARS - 1] + "…"
+
+
+def _health_lines(view: HomeView, lang: str) -> list[list[str]]:
+    """The set-up checks, failures first, from the fullest form to the shortest (the panel is
+    one message): every fix; then only the failures' fixes; then the passing checks by name."""
+    assert view.admin is not None
+    order = {"fail": 0, "warn": 1, "ok": 2}
+    checks = sorted(view.admin.health, key=lambda c: order[c.state])
+    shown = [(c, *check_lines(c, lang, max_chars=200)) for c in checks]
+    full = [head + (f"\n  *{fix}*" if fix else "") for _, head, fix in shown]
+    fails_fixed = [head + (f"\n  *{fix}*" if fix and c.state == "fail" else "")
+                   for c, head, fix in shown]
+    passing = [c.name for c in checks if c.state == "ok"]
+    short = [line for (c, _, _), line in zip(shown, fails_fixed, strict=True)
+             if c.state != "ok"]
+    if passing:
+        short.append("✅ " + ", ".join(passing))
+    return [full, fails_fixed, short]
 
 
 def panel_view(view: HomeView) -> discord.ui.View:

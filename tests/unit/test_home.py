@@ -69,3 +69,24 @@ def test_the_views_sentences() -> None:
     assert head.startswith("❌ redis: ") and len(head) == 400 and head.endswith("…")
     assert fix == strings.t("home.health_fix", "ja", fix="start it")
     assert check_lines(SetupCheck("redis", True, "up", "never shown"), "en")[1] == ""
+
+
+def test_a_long_health_list_keeps_failures_and_every_checks_name_in_one_discord_message(
+) -> None:
+    """Regression: with more set-up checks the Discord panel was cut at 2,000 characters and
+    the last checks (the Discord one among them) were lost from the end."""
+    from bot.core.home import AdminPart, HomeView
+    from bot.models import SetupCheck
+    from handlers.discord_client import PART_CHARS
+    from handlers.discord_home import panel_text
+
+    warns = tuple(SetupCheck(f"warned{i}", True, "d" * 150, "f" * 190, warn=True)
+                  for i in range(8))
+    health = (*warns, SetupCheck("broken", False, "it is down", "start it"),
+              SetupCheck("discord", True, "bot miru, Message Content intent on"))
+    view = HomeView(user="U", lang="en", language=None, history=True, turns_days="7",
+                    images_days="1", admin=AdminPart(health, "admins: you"))
+    text = panel_text(view)
+    assert len(text) <= PART_CHARS and not text.endswith("…")
+    assert text.index("broken") < text.index("warned0")  # failures first
+    assert "start it" in text and "discord" in text and "warned7" in text
