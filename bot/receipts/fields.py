@@ -97,7 +97,20 @@ class Line:
 
 
 def lines_of(rows: list[str], currency: str | None) -> list[Line]:
-    return [Line(i, t, tuple(find_amounts(_strip_noise(t), currency))) for i, t in enumerate(rows)]
+    return [Line(i, t, tuple(find_amounts(_dash_point(_strip_noise(t)), currency)))
+            for i, t in enumerate(rows)]
+
+
+# OCR reads a total's decimal point as a dash ("TOTAL 22-60"): on a total row with no amount,
+# a last number of the form digits-dash-two-digits is that amount (a date has two dashes).
+_DASH_AMOUNT = re.compile(r"(?<![\d\-/.])(\d{1,6})-(\d{2})\s*$")
+_TOTAL_WORD = re.compile(r"\btotal\b|\bjumlah\b|\bamount\b|\bnett?\b", re.I)
+
+
+def _dash_point(text: str) -> str:
+    if _TOTAL_WORD.search(text) and not find_amounts(text):
+        return _DASH_AMOUNT.sub(r"\1.\2", text)
+    return text
 
 
 # OCR's usual misreadings of currency marks next to digits: "S$" as "SS"/"$$", "RM0" as "RMO".
