@@ -124,9 +124,24 @@ _CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST cod
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 
+# OCR's confusions inside the labels that name a total ("l" read as "i" or "1", "o" as "0",
+# "cl" as "d"): "Totai", "T0tal", "Exdl." read back as the words they are.
+_TOTAL_MISREAD = re.compile(r"\bt[o0]ta[il1|](?=\b|[a-z]*\b|\d)", re.I)
+_EXCL_MISREAD = re.compile(r"\b(ex)dl(?=\b|\.|usive)", re.I)
+
+
+def _label_fix(m: re.Match[str]) -> str:
+    word = m.group(0)
+    upper = word[2].isupper()
+    return word[0] + ("O" if upper else "o") + word[2:4] + ("L" if upper else "l")
+
+
 def clean_row(text: str) -> str:
     """A row with OCR's usual confusions around amounts undone (``S$34 .13`` -> ``S$34.13``,
-    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``)."""
+    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``) and in total labels (``Totai``)."""
+    text = _TOTAL_MISREAD.sub(_label_fix, text)
+    text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
+                             text)
     text = _SGD.sub("S$", text)
     text = _SEMI.sub(r"\1,\2", text)
     text = _COLON.sub(r"\1.\2", text)
