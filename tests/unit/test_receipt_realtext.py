@@ -1,0 +1,107 @@
+"""Fields from real scans read by RapidOCR (issue 21, SROIE round): the shop's name above its
+owner's, a legal name cut at its legal form, old-style registration numbers, currency codes used
+as words, the locale's date order for receipts kept for years, a total's point read as a dash,
+and OCR's misreadings of total labels. Each rule both ways: it fires, and its guard holds. The
+texts are written here in the style of Malaysian slips."""
+
+from datetime import date
+from decimal import Decimal
+
+from bot.receipts import fields as F
+from bot.receipts import merchant as M
+from bot.receipts.amounts import detect_currency
+from bot.receipts.dates import find_dates
+from bot.receipts.reader import read_fields
+
+TODAY = date(2026, 11, 28)
+
+
+# --- merchant -------------------------------------------------------------------------------
+
+def test_shop_name_above_owned_by_company_wins() -> None:
+    rows = ["KEDAI ALPHA STATIONERY", "NO. 3, JALAN MERAK 2", "Owned By :",
+            "BETA SUPPLY SDN BHD (123456-K)", "CASH SALES"]
+    assert M.merchant(rows)[0] == "KEDAI ALPHA STATIONERY"
+
+
+def test_owner_in_row_in_malay_loses_the_company_bonus() -> None:
+    rows = ["KEDAI ALPHA STATIONERY", "Dimiliki oleh BETA SUPPLY SDN BHD", "NO. 3, JALAN MERAK"]
+    assert M.merchant(rows)[0] == "KEDAI ALPHA STATIONERY"
+
+
+def test_company_without_owner_label_still_wins() -> None:
+    rows = ["KEDAI ALPHA STATIONERY", "NO. 3, JALAN MERAK 2", "BETA SUPPLY SDN BHD (123456-K)"]
+    assert M.merchant(rows)[0] == "BETA SUPPLY SDN BHD"
+
+
+def test_legal_name_is_cut_where_the_address_was_joined_to_it() -> None:
+    rows = ["DELTA HOME SDN BHD L2-09 (A), Level 2,", "12, Jalan Kenari, Kuala Lumpur"]
+    assert M.merchant(rows)[0] == "DELTA HOME SDN BHD"
+
+
+def test_words_after_the_legal_form_without_digits_stay() -> None:
+    rows = ["OMEGA BHD SOUTH BRANCH", "12, Jalan Kenari"]
+    assert M.merchant(rows)[0] == "OMEGA BHD SOUTH BRANCH"
+
+
+def test_old_style_registration_number_is_stripped() -> None:
+    rows = ["ZETA HOLDINGS SDN. BHD. (3-12345-W)", "8, Jalan Ampang"]
+    assert M.merchant(rows)[0] == "ZETA HOLDINGS SDN. BHD."
+
+
+def test_brackets_that_are_no_number_stay() -> None:
+    rows = ["ETA CAFE (KL) SDN BHD", "8, Jalan Ampang"]
+    assert M.merchant(rows)[0] == "ETA CAFE (KL) SDN BHD"
+
+
+# --- currency and dates ---------------------------------------------------------------------
+
+def test_currency_code_followed_by_a_word_is_no_currency() -> None:
+    text = "FREE 2019 CNY ANG POW PACKET\nTOTAL RM 12.00"
+    assert detect_currency(text)[0] == "MYR"
+
+
+def test_currency_code_beside_an_amount_still_counts() -> None:
+    assert detect_currency("TOTAL CNY 12.00")[0] == "CNY"
+    assert detect_currency("Amount in CNY\nTOTAL 12.00")[0] == "CNY"
+
+
+def test_day_first_short_date_more_than_ten_years_back() -> None:
+    found = find_dates("24-01-16 11:44 T1 R000123", currency="MYR", today=TODAY)
+    assert [f.value for f in found] == [date(2016, 1, 24)]
+
+
+def test_locale_order_past_twenty_years_gives_way() -> None:
+    found = find_dates("24-01-02 11:44", currency="MYR", today=TODAY)
+    assert [f.value for f in found] == [date(2024, 1, 2)]
+
+
+# --- totals ---------------------------------------------------------------------------------
+
+def test_total_whose_point_was_read_as_a_dash() -> None:
+    assert F.lines_of(["TOTAL 22-60"], "MYR")[0].amount == Decimal("22.60")
+    r = read_fields(["WAWA MART", "Milo 22.60", "TOTAL 22-60", "CASH 30.00", "CHANGE 7.40"],
+                    today=TODAY)
+    assert r.total == Decimal("22.60")
+
+
+def test_dash_guard_item_rows_and_dates() -> None:
+    assert F.lines_of(["ITEM 22-60"], "MYR")[0].amount is None
+    assert F.lines_of(["TOTAL 05-12-18"], "MYR")[0].amount is None
+
+
+def test_total_label_misreads_are_read_back() -> None:
+    assert F.clean_row("Totai Amt Rounded 104.0") == "Total Amt Rounded 104.0"
+    assert F.clean_row("TOTA1 5.00") == "TOTAL 5.00"
+    assert F.clean_row("Total Exdl. of GST 98.11") == "Total Excl. of GST 98.11"
+
+
+def test_label_fix_guard_other_words_unchanged() -> None:
+    assert F.clean_row("Totality 5.00") == "Totality 5.00"
+    assert F.clean_row("Exdlance 5.00") == "Exdlance 5.00"
+
+
+def test_excl_tax_total_misread_is_not_the_total() -> None:
+    rows = ["NONA YARN", "6 PKTS 104.00 SR", "Subtotal: 104.00", "Total Exdl. of GST 98.11",
+            "Total Incl. of GST 104.00", "Change Due : 0.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("104.00")
