@@ -102,6 +102,6 @@ def test_label_fix_guard_other_words_unchanged() -> None:
 
 
 def test_excl_tax_total_misread_is_not_the_total() -> None:
-    rows = ["NONA YARN", "6 PKTS 104.00 SR", "Subtotal: 104.00", "Total Exdl. of GST 98.11",
-            "Total Incl. of GST 104.00", "Change Due : 0.00"]
+    rows = ["TAX INVOICE", "RM Code", "COTTON THREAD", "4.00 PKTS 26 104.00 SR",
+            "Subtotal: 104.00", "Total Exdl. of GST 98.11", "Total Incl. of GST 104.00"]
     assert read_fields(rows, today=TODAY).total == Decimal("104.00")
