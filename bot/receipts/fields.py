@@ -124,22 +124,14 @@ _CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST cod
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 
-# OCR's confusions inside the labels that name a total ("l" read as "i" or "1", "o" as "0",
-# "cl" as "d"): "Totai", "T0tal", "Exdl." read back as the words they are.
-_TOTAL_MISREAD = re.compile(r"\bt[o0]ta[il1|](?=\b|[a-z]*\b|\d)", re.I)
+# "cl" read as "d" in the label of a total without tax: "Total Exdl. of GST" (total_strength
+# reads the misread "TOTAL" itself).
 _EXCL_MISREAD = re.compile(r"\b(ex)dl(?=\b|\.|usive)", re.I)
-
-
-def _label_fix(m: re.Match[str]) -> str:
-    word = m.group(0)
-    upper = word[2].isupper()
-    return word[0] + ("O" if upper else "o") + word[2:4] + ("L" if upper else "l")
 
 
 def clean_row(text: str) -> str:
     """A row with OCR's usual confusions around amounts undone (``S$34 .13`` -> ``S$34.13``,
-    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``) and in total labels (``Totai``)."""
-    text = _TOTAL_MISREAD.sub(_label_fix, text)
+    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``) and ``Exdl.`` for ``Excl.``."""
     text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
                              text)
     text = _SGD.sub("S$", text)
@@ -194,8 +186,9 @@ def row_total_strength(line: Line) -> float:
     return total_strength(last)
 
 
-# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "Iotal".
-_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0a][tf][a4@][l1i\]|!](?![a-z])", re.I)
+# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "Iotal",
+# "IUIAL" (a faded bar turns "T" into "I" and "O" into "U").
+_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0au][tfi][a4@][l1i\]|!](?![a-z])", re.I)
 
 
 def total_strength(label: str) -> float:
