@@ -126,7 +126,7 @@ _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 # "cl" read as "d" in the label of a total without tax: "Total Exdl. of GST" (total_strength
 # reads the misread "TOTAL" itself).
-_EXCL_MISREAD = re.compile(r"\b(ex)dl(?=\b|\.|usive)", re.I)
+_EXCL_MISREAD = re.compile(r"\b(ex|in)dl(?=\b|\.|usive)", re.I)
 
 
 def clean_row(text: str) -> str:

@@ -105,3 +105,19 @@ def test_excl_tax_total_misread_is_not_the_total() -> None:
     rows = ["TAX INVOICE", "RM Code", "COTTON THREAD", "4.00 PKTS 26 104.00 SR",
             "Subtotal: 104.00", "Total Exdl. of GST 98.11", "Total Incl. of GST 104.00"]
     assert read_fields(rows, today=TODAY).total == Decimal("104.00")
+
+
+def test_inclusive_misread_is_read_back() -> None:
+    assert F.clean_row("Total Indlusive GST: 35.00") == "Total Inclusive GST: 35.00"
+
+
+def test_received_cash_minus_change_backs_the_total_over_misread_items() -> None:
+    rows = ["MEGA MART", "ONION 60.98", "GINGER 2.30", "Net Total RM3.28",
+            "Payment Method CASH", "Received Cash RM3.28", "Change RM0.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("3.28")
+
+
+def test_received_guard_payment_with_change_still_reconciles() -> None:
+    rows = ["MEGA MART", "ONION 0.98", "GINGER 2.30", "Net Total RM3.28",
+            "Received Cash RM5.00", "Change RM1.72"]
+    assert read_fields(rows, today=TODAY).total == Decimal("3.28")
