@@ -60,8 +60,9 @@ _COMPANY = re.compile(
     r"\bsdn\b|\bbhd\b|\bberhad\b|\bs/b\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
     r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
-# A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD."
-_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b)", re.I)
+# A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
+_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|trading\b|"
+                         r"enterprises?\b)", re.I)
 # What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
 # TRADING" is a name).
 _NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"

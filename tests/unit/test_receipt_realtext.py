@@ -54,6 +54,16 @@ def test_brackets_that_are_no_number_stay() -> None:
     assert M.merchant(rows)[0] == "ETA CAFE (KL) SDN BHD"
 
 
+def test_name_broken_before_trading_is_joined() -> None:
+    rows = ["TIGA POWER TOOLS", "TRADING", "(004512-T)", "13-1, Jalan Damai 5/10"]
+    assert M.merchant(rows)[0] == "TIGA POWER TOOLS TRADING"
+
+
+def test_company_row_is_not_joined_to_a_trading_row() -> None:
+    rows = ["OMEGA HARDWARE SDN BHD", "TRADING", "13-1, Jalan Damai 5/10"]
+    assert M.merchant(rows)[0] == "OMEGA HARDWARE SDN BHD"
+
+
 # --- currency and dates ---------------------------------------------------------------------
 
 def test_currency_code_followed_by_a_word_is_no_currency() -> None:
