@@ -34,6 +34,10 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
             _OWNER.fullmatch(clean))
         if skip_old_name or not _name_like(clean):
             continue
+        # a name broken before its "&" ("THE COFFEE BEAN" over "& TEA LEAF (M) SDN. BHD.")
+        above = rows[i - 1].strip() if i > 0 else ""
+        if re.match(r"(&|and\b)", clean, re.I) and _name_like(above) and not _COMPANY.search(above):
+            clean = f"{above} {clean}"
         if i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
                 clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
             clean = f"{clean} {rows[i + 1].strip()}"

@@ -64,6 +64,16 @@ def test_company_row_is_not_joined_to_a_trading_row() -> None:
     assert M.merchant(rows)[0] == "OMEGA HARDWARE SDN BHD"
 
 
+def test_name_broken_before_its_ampersand_is_joined() -> None:
+    rows = ["A0417", "THE GREEN KETTLE", "& SCONE HOUSE (M) SDN. BHD.", "Company No.:123456-H"]
+    assert M.merchant(rows)[0] == "THE GREEN KETTLE & SCONE HOUSE (M) SDN. BHD."
+
+
+def test_ampersand_guard_row_above_that_is_an_address_is_not_joined() -> None:
+    rows = ["12, Jalan Kenari", "& SCONE HOUSE (M) SDN. BHD.", "Company No.:123456-H"]
+    assert M.merchant(rows)[0] == "& SCONE HOUSE (M) SDN. BHD."
+
+
 # --- currency and dates ---------------------------------------------------------------------
 
 def test_currency_code_followed_by_a_word_is_no_currency() -> None:
