@@ -115,6 +115,9 @@ def _dash_point(text: str) -> str:
 
 # OCR's usual misreadings of currency marks next to digits: "S$" as "SS"/"$$", "RM0" as "RMO".
 _SGD = re.compile(r"(?<![A-Za-z$])(?:S\$?S|\$\$|S\$\$|SS\$)(?=\s?\d)")
+# "RM" read as "PM" when glued to the amount after a label ("Total PM1.00"; a time's "PM"
+# follows a digit)
+_PM = re.compile(r"(?<=[A-Za-z:]\s)PM(?=\d{1,6}[.,]\d{2}\b)")
 _OH = re.compile(r"(RM|\$|¥|£|€)\s?[Oo](?=[.,]\d)")
 _COLON = re.compile(r"([£$€¥]\s?\d{1,6}):(\d{2})(?!\d)")  # "£52:37" after a mark is no time
 _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or point misread
@@ -135,6 +138,7 @@ def clean_row(text: str) -> str:
     text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
                              text)
     text = _SGD.sub("S$", text)
+    text = _PM.sub("RM", text)
     text = _SEMI.sub(r"\1,\2", text)
     text = _COLON.sub(r"\1.\2", text)
     text = _QUOTE.sub(r"\1", text)
@@ -187,8 +191,8 @@ def row_total_strength(line: Line) -> float:
 
 
 # "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "Iotal",
-# "IUIAL" (a faded bar turns "T" into "I" and "O" into "U").
-_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0au][tfi][a4@][l1i\]|!](?![a-z])", re.I)
+# "Tooa1", "IUIAL" (a faded bar turns "T" into "I" and "O" into "U").
+_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0au][tfio][a4@][l1i\]|!](?![a-z])", re.I)
 
 
 def total_strength(label: str) -> float:

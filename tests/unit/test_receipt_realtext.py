@@ -141,3 +141,21 @@ def test_received_guard_payment_with_change_still_reconciles() -> None:
     rows = ["MEGA MART", "ONION 0.98", "GINGER 2.30", "Net Total RM3.28",
             "Received Cash RM5.00", "Change RM1.72"]
     assert read_fields(rows, today=TODAY).total == Decimal("3.28")
+
+
+def test_rm_read_as_pm_glued_to_a_total() -> None:
+    assert F.clean_row("Total PM3.00") == "Total RM3.00"
+    rows = ["CITY PARKING", "Parking Fee RM2.83", "GST(Included) 6.00% RM0.17", "Total PM3.00",
+            "Paid RM3.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("3.00")
+
+
+def test_pm_guard_time_before_an_amount_stays() -> None:
+    assert F.clean_row("Out 10:30 PM3.00") == "Out 10:30 PM3.00"
+
+
+def test_total_misread_with_a_doubled_o() -> None:
+    assert F.total_strength("Tooa1") >= 0.9
+    rows = ["CITY PARKING", "Parking Fee Rate A RM5.00", "Amount RM4.72",
+            "GST(Included) 6.00 % RM0.28", "Tooa1 RM5.00", "Paid RM5.00", "Change RM0.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("5.00")
