@@ -218,7 +218,9 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     return total, conf
 
 
-_TENDERED = r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|paid\s*(amount|amt)"
+# cash handed over: "CASH", "Tendered", "Received Cash", "Paid" (a parking ticket's)
+_TENDERED = (r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
+             r"paid\s*(amount|amt)")
 
 
 def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Decimal],
