@@ -159,3 +159,15 @@ def test_total_misread_with_a_doubled_o() -> None:
     rows = ["CITY PARKING", "Parking Fee Rate A RM5.00", "Amount RM4.72",
             "GST(Included) 6.00 % RM0.28", "Tooa1 RM5.00", "Paid RM5.00", "Change RM0.00"]
     assert read_fields(rows, today=TODAY).total == Decimal("5.00")
+
+
+def test_rounding_below_the_payment_leaves_the_printed_total() -> None:
+    rows = ["KEDAI MAJU", "BISCUIT 2.00", "KOPI 5.47", "SUBTOTAL 7.47", "TOTAL (GST INCL) 7.47",
+            "CASH 10.45", "ROUNDING ADJUSTMENTS 0.02-", "CHANGE DUE 3.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("7.47")
+
+
+def test_rounding_guard_before_the_payment_still_rounds_the_total() -> None:
+    rows = ["KEDAI MAJU", "BISCUIT 2.00", "KOPI 5.47", "TOTAL 7.47", "ROUNDING ADJ -0.02",
+            "CASH 10.00", "CHANGE 2.55"]
+    assert read_fields(rows, today=TODAY).total == Decimal("7.45")
