@@ -66,7 +66,7 @@ from safety import cue_words as W
 from safety.life_stages import child_owner_before, life_stage_hits, not_now, past_memory
 from safety.milestones import milestone_hits, thing_birthday
 from safety.normalise import undisguise
-from safety.rejoin import Lexicon, rejoined
+from safety.rejoin import Lexicon, nbsp_joined, rejoined
 
 
 class CueList(Protocol):
@@ -807,7 +807,7 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
     """
     if not text:
         return []
-    script = _folded(text)
+    script = _folded(nbsp_joined(text, _lexicon(tuple(cues.tokens))))
     cased = jaconv.kata2hira(script)
     low = _lower(cased)
     hits = _hits(cased, low, cues, script if len(script) == len(cased) else None)

@@ -1,7 +1,11 @@
 """Words split by a space or a no-break space, read whole: "mi nor", "und erage", "th ek id".
 
-NFKC has already made every no-break space a plain one. ``rejoined`` gives the text a second
-reading (``safety.cues`` adds only the cues found in what it changed):
+``nbsp_joined`` runs first, on the raw text: people do not type a no-break space between two
+words, so one inside a token (letters or digits on both sides) is read away ("min\u00a0or" ->
+"minor", "女\u00a0子中2" -> "女子中2"), unless both pieces are known words and what they make
+is none (a no-break space typed for a space, as macOS's Option-Space does: "a\u00a0minor"
+stays). NFKC then makes every other no-break space a plain one. ``rejoined`` gives the text a
+second reading (``safety.cues`` adds only the cues found in what it changed):
 
 - Latin: around a word that is no English word, the words split by single spaces are read
   again as known words with their spaces moved, where that costs fewer edits than leaving the
@@ -32,6 +36,9 @@ _JA = "぀-ヿ一-鿿々〆"
 _JA_SPLIT = re.compile(rf"[{_JA}]+(?: [{_JA}]+)+")
 _LONGEST = 24  # letters in the longest word a window may make
 _SENTENCE_END = re.compile(r"(?:^|[.!?\n:;\"(])\s*$")
+_NBSP = "\u00a0\u202f\u2007"  # no-break, narrow no-break and figure spaces
+_PIECE = r"(?:[^\W_]|['’](?=[^\W_]))+"  # letters and digits, an apostrophe inside ("he's")
+_NBSP_SPLIT = re.compile(rf"['’]?{_PIECE}(?:[{_NBSP}]['’]?{_PIECE})+")
 
 
 @lru_cache(maxsize=1)
@@ -70,6 +77,25 @@ class Lexicon:
         """log10 of the word's frequency (the vocabulary counts as common)."""
         count = self._counts.get(word.removesuffix("'s"), 0)
         return math.log10((count or self._top / 1000) / self._top)
+
+
+def nbsp_joined(text: str, lexicon: Lexicon) -> str:
+    """``text`` with no-break spaces inside words read away (see the module doc)."""
+    if not any(c in text for c in _NBSP):
+        return text
+
+    def join(m: re.Match[str]) -> str:
+        pieces = re.split(f"[{_NBSP}]", m.group(0))
+        out = [pieces[0]]
+        for piece in pieces[1:]:
+            left, right = out[-1].lower().replace("’", "'"), piece.lower().replace("’", "'")
+            if lexicon.known(left) and lexicon.known(right) and not lexicon.known(left + right):
+                out.append(piece)  # two words with a no-break space typed between them
+            else:
+                out[-1] += piece
+        return " ".join(out)
+
+    return _NBSP_SPLIT.sub(join, text)
 
 
 def _is_name(cased: str, start: int, end: int) -> bool:
