@@ -793,7 +793,11 @@ def _lexicon(tokens: tuple[str, ...]) -> Lexicon:
     vocabulary = (W.PERSONS | W.THINGS | W.FUNCTION | W.CHAT | W.MUSIC | W.JK_NOUN_BEFORE
                   | W.words(W.AFTER_AGE_WORDS) | set(W.NUMBER_WORDS) | set(W.ORDINALS))
     pieces = {p for t in tokens for p in re.split(r"[\s\-]+", normalise(t)) if p}
-    return Lexicon(vocabulary | pieces | {t.replace(" ", "") for t in map(normalise, tokens)})
+    whole = {t.replace(" ", "") for t in map(normalise, tokens)}
+    # Words the matcher reads as cues or guards: a split one is joined beside other split words
+    # even from two known words, where one is uncommon ("min or" -> minor, "ol ds" -> olds).
+    cue_words = W.PERSONS | W.words(W.AFTER_AGE_WORDS) | whole | {"minor"}
+    return Lexicon(vocabulary | pieces | whole, cue_words)
 
 
 def find_minor_cues(text: str, cues: CueList) -> list[str]:
