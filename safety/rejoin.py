@@ -3,8 +3,8 @@
 ``nbsp_joined`` runs first, on the raw text: people do not type a no-break space between two
 words, so one inside a token (letters or digits on both sides) is read away ("min\u00a0or" ->
 "minor", "女\u00a0子中2" -> "女子中2"), unless both pieces are known words and what they make
-is none (a no-break space typed for a space, as macOS's Option-Space does: "a\u00a0minor"
-stays). NFKC then makes every other no-break space a plain one. ``rejoined`` gives the text a
+is none, or one of them is a word of one letter (a no-break space typed for a space, as macOS's
+Option-Space does: "a\u00a0minor", "I shot\u00a0a video" stay). NFKC then makes every other no-break space a plain one. ``rejoined`` gives the text a
 second reading (``safety.cues`` adds only the cues found in what it changed):
 
 - Latin: around a word that is no English word, the words split by single spaces are read
@@ -96,7 +96,8 @@ def nbsp_joined(text: str, lexicon: Lexicon) -> str:
         out = [pieces[0]]
         for piece in pieces[1:]:
             left, right = out[-1].lower().replace("’", "'"), piece.lower().replace("’", "'")
-            if lexicon.known(left) and lexicon.known(right) and not lexicon.known(left + right):
+            if lexicon.known(left) and lexicon.known(right) and (
+                    not lexicon.known(left + right) or min(len(left), len(right)) == 1):
                 out.append(piece)  # two words with a no-break space typed between them
             else:
                 out[-1] += piece
