@@ -3,9 +3,10 @@
 ``nbsp_joined`` runs first, on the raw text: people do not type a no-break space between two
 words, so one inside a token (letters or digits on both sides) is read away ("min\u00a0or" ->
 "minor", "女\u00a0子中2" -> "女子中2"), unless both pieces are known words and what they make
-is none, or one of them is a word of one letter (a no-break space typed for a space, as macOS's
-Option-Space does: "a\u00a0minor", "I shot\u00a0a video" stay). NFKC then makes every other no-break space a plain one. ``rejoined`` gives the text a
-second reading (``safety.cues`` adds only the cues found in what it changed):
+is none, or one of them is a word of one letter (a no-break space typed for a space, as
+macOS's Option-Space does: "a\u00a0minor", "I shot\u00a0a video" stay). NFKC then makes every
+other no-break space a plain one. ``rejoined`` gives the text a second reading (``safety.cues``
+adds only the cues found in what it changed):
 
 - Latin: around a word that is no English word, the words split by single spaces are read
   again as known words with their spaces moved, where that costs fewer edits than leaving the
@@ -13,8 +14,11 @@ second reading (``safety.cues`` adds only the cues found in what it changed):
   kid". Known words are the English lexicon that symspellpy ships (82,765 words of Google Books
   n-grams that SCOWL's spelling lists also hold) and the matcher's own vocabulary and chat
   words. Guards: two known words are never joined on their own ("wait a min or two" is not "a
-  minor", "I shot a video" is no "shota"), and a capitalised word inside a sentence is a name,
-  not a piece ("neither Mi nor Jun").
+  minor", "I shot a video" is no "shota"); beside split words, only into a far likelier word
+  ("fir st") or into one of the matcher's own cue words when one part is no common word and
+  neither is a word of one letter ("a min or an d" -> minor; "lol I" is no "loli"); a
+  capitalised word inside a sentence is a name, not a piece ("neither Mi nor Jun"), unless an
+  unknown word in lower case follows that makes a known word with it ("Bar Mitz vah").
 - Japanese, which has no spaces of its own: single spaces between Japanese characters are read
   away ("中学 生の娘" -> "中学生の娘").
 
@@ -168,8 +172,8 @@ def _resegment(tokens: list[str], known: list[bool], lexicon: Lexicon) -> list[s
                 parts = [letters[a:z] for (a, z) in exact if start <= a and z <= end]
                 if start in bounds and end in bounds and all(map(lexicon.known, parts)) and (
                         lexicon.weight(word) - sum(map(lexicon.weight, parts)) >= _GAIN
-                        or lexicon.cue_word(word) and min(map(len, parts)) > 1
-                        and min(map(lexicon.weight, parts)) <= _UNCOMMON):
+                        or (lexicon.cue_word(word) and min(map(len, parts)) > 1
+                        and min(map(lexicon.weight, parts)) <= _UNCOMMON)):
                     # "fir st" beside other split words: far likelier "first"; "min or" beside
                     # them: the matcher's own word, and "min" is no common word (a word of one
                     # letter stands alone: "lol I" is no "loli")
