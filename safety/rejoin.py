@@ -19,6 +19,8 @@ adds only the cues found in what it changed):
   neither is a word of one letter ("a min or an d" -> minor; "lol I" is no "loli"); a
   capitalised word inside a sentence is a name, not a piece ("neither Mi nor Jun"), unless an
   unknown word in lower case follows that makes a known word with it ("Bar Mitz vah").
+  One number split between its digits, with a letter or two on it, is read whole ("U1 0" ->
+  "U10", "1 5F"); bare digits may be two numbers ("bus 1 5") and stay.
 - Japanese, which has no spaces of its own: single spaces between Japanese characters are read
   away ("中学 生の娘" -> "中学生の娘").
 
@@ -40,6 +42,7 @@ _TOKEN = re.compile(r"'?[a-z0-9]+(?:'[a-z]*)?")
 _NUMBER = re.compile(r"[0-9]+(?:st|nd|rd|th|s|yo|yos|yrs?)?")
 _JA = "぀-ヿ一-鿿々〆"
 _JA_SPLIT = re.compile(rf"[{_JA}]+(?: [{_JA}]+)+")
+_SPLIT_NUMBER = re.compile(r"[a-z]{0,2}[0-9]{2,3}[a-z]{0,2}")
 _LONGEST = 24  # letters in the longest word a window may make
 _SENTENCE_END = re.compile(r"(?:^|[.!?\n:;\"(])\s*$")
 _NBSP = "\u00a0\u202f\u2007"  # no-break, narrow no-break and figure spaces
@@ -165,6 +168,8 @@ def _resegment(tokens: list[str], known: list[bool], lexicon: Lexicon) -> list[s
             idx = exact.get((start, end))
             if idx is not None:
                 cost = 0 if known[idx] else len(word) + 1
+            elif _split_number(word, start, bounds):
+                cost = 0  # "U1 0" -> U10, "1 5m" -> 15m: one number's digits split apart
             elif lexicon.known(word) and any(start < b < end for b in bounds):
                 # A new word must take a space away: an unknown word is never cut into known
                 # ones ("quinceanera" is not "quince an era").
@@ -186,6 +191,15 @@ def _resegment(tokens: list[str], known: list[bool], lexicon: Lexicon) -> list[s
                 best[end] = cand
     last = best[len(letters)]
     return last[2] if last and last[2] != tokens else None
+
+
+def _split_number(word: str, start: int, bounds: set[int]) -> bool:
+    """Two pieces that are one number split between its digits, with a letter or two on it
+    ("u1 0", "1 5m"; not "1 5", which may be two numbers, nor "1 st")."""
+    cut = [b - start for b in bounds if start < b < start + len(word)]
+    return (start in bounds and start + len(word) in bounds
+            and len(cut) == 1 and word[cut[0] - 1].isdigit() and word[cut[0]].isdigit()
+            and not word.isdigit() and _SPLIT_NUMBER.fullmatch(word) is not None)
 
 
 # log10 of how much likelier a word is than the known words it was split into, for a join of

@@ -155,6 +155,8 @@ def test_long_disguised_input_completes(pieces):
     ("fift een y/o", "age:15"),  # the padding stays clear of "y/o"
     ("女 子中2", "school:中2"),
     ("a 16y o", "age:16"),
+    ("1 5F, rat e my outfit", "age:15"),  # one number split between its digits
+    ("her U1 0 tea m won", "age:10"),
 ])
 def test_split_cue_words_joined_by_the_new_rules(text, cue):
     assert cue in find_minor_cues(text, CUES)
@@ -166,6 +168,8 @@ def test_split_cue_words_joined_by_the_new_rules(text, cue):
     "JK lol I didn' t mean it, the pic is fine",  # "lol I" is no "loli"
     "wait a min or two",  # no split word beside it
     "neither Mi nor Jun came to the meeting",  # the next word is known: a name
+    "took bus 1 5 then the 7 ba ck",  # digits alone may be two numbers
+    "a 1 5mm len s cap",  # joined, 15mm is a size, no age
 ])
 def test_new_split_rules_leave_ordinary_text_alone(text):
     assert find_minor_cues(text, CUES) == []
