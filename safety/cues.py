@@ -66,7 +66,7 @@ from safety import cue_words as W
 from safety.life_stages import child_owner_before, life_stage_hits, not_now, past_memory
 from safety.milestones import milestone_hits, thing_birthday
 from safety.normalise import undisguise
-from safety.rejoin import Lexicon, rejoined
+from safety.rejoin import Lexicon, nbsp_joined, rejoined
 
 
 class CueList(Protocol):
@@ -793,7 +793,11 @@ def _lexicon(tokens: tuple[str, ...]) -> Lexicon:
     vocabulary = (W.PERSONS | W.THINGS | W.FUNCTION | W.CHAT | W.MUSIC | W.JK_NOUN_BEFORE
                   | W.words(W.AFTER_AGE_WORDS) | set(W.NUMBER_WORDS) | set(W.ORDINALS))
     pieces = {p for t in tokens for p in re.split(r"[\s\-]+", normalise(t)) if p}
-    return Lexicon(vocabulary | pieces | {t.replace(" ", "") for t in map(normalise, tokens)})
+    whole = {t.replace(" ", "") for t in map(normalise, tokens)}
+    # Words the matcher reads as cues or guards: a split one is joined beside other split words
+    # even from two known words, where one is uncommon ("min or" -> minor, "ol ds" -> olds).
+    cue_words = W.PERSONS | W.words(W.AFTER_AGE_WORDS) | whole | {"minor"}
+    return Lexicon(vocabulary | pieces | whole, cue_words)
 
 
 def find_minor_cues(text: str, cues: CueList) -> list[str]:
@@ -807,7 +811,7 @@ def find_minor_cues(text: str, cues: CueList) -> list[str]:
     """
     if not text:
         return []
-    script = _folded(text)
+    script = _folded(nbsp_joined(text, _lexicon(tuple(cues.tokens))))
     cased = jaconv.kata2hira(script)
     low = _lower(cased)
     hits = _hits(cased, low, cues, script if len(script) == len(cased) else None)

@@ -371,6 +371,32 @@ class RecordingCards:
         self.cases.append(case)
 
 
+class ReviewPlatform:
+    """A platform adapter as the review desk sees it, named ``name`` so a case's notices
+    reach it: cards are posted, uploaders told, and the Reveal copies a worker asks it to
+    delete recorded in ``deleted``."""
+
+    def __init__(self, name: str = "cli") -> None:
+        self.name = name
+        self.info = PlatformInfo(name)
+        self.deleted: list[tuple[str, ...]] = []
+
+    def conversation(self, message: Any) -> Any:  # pragma: no cover - not used by notices
+        raise AssertionError("no conversation here")
+
+    async def post_review_card(self, channel: str, case: Case, previews: Any) -> str:
+        return "card-1"
+
+    async def update_review_card(self, card: str, case: Case) -> None:
+        return None
+
+    async def tell_uploader(self, case: Case, text: str, *, delete: bool = False) -> None:
+        return None
+
+    async def withdraw_reveal(self, post: Any) -> None:
+        self.deleted.append(post.ids)
+
+
 # -- ingest, queue ----------------------------------------------------------------------------
 
 

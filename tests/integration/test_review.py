@@ -29,7 +29,7 @@ from bot.review.service import Actor, ReviewRefused, blurred_preview
 from config.policy import Retention
 from safety.types import Action
 from tests.conftest import REDIS_URL, redis_client
-from tests.fakes import FakeScreener
+from tests.fakes import FakeScreener, ReviewPlatform
 
 # Runs again in the cluster pass (make test): multi-key commands, scripts and transactions.
 pytestmark = pytest.mark.redis
@@ -294,34 +294,6 @@ async def test_purge_removes_expired_keeps_legal_hold_and_the_log_verifies(
     assert proc.stdout.startswith("ok ")
 
 
-class Withdrawer:
-    """A platform (named ``cli`` so the case's notices reach it) that records what a worker
-    asks it to delete."""
-
-    name = "cli"
-
-    def __init__(self) -> None:
-        from bot.ports import PlatformInfo
-
-        self.info = PlatformInfo("cli")
-        self.deleted: list[tuple[str, ...]] = []
-
-    def conversation(self, message):  # pragma: no cover - not used by notices
-        raise AssertionError("no conversation here")
-
-    async def post_review_card(self, channel, case, previews) -> str:
-        return "card-1"
-
-    async def update_review_card(self, card, case) -> None:
-        return None
-
-    async def tell_uploader(self, case, text, *, delete=False) -> None:
-        return None
-
-    async def withdraw_reveal(self, post) -> None:
-        self.deleted.append(post.ids)
-
-
 async def test_a_reveal_is_cleaned_and_its_copy_is_deleted_when_the_case_is_purged(
         make_settings, counting_engine, coffee_jpeg, tmp_path, redis):
     """Reveal gives the image without metadata (never the original bytes); its tracked copy
@@ -332,7 +304,7 @@ async def test_a_reveal_is_cleaned_and_its_copy_is_deleted_when_the_case_is_purg
     settings, app, _, _ = await _held_case(make_settings, counting_engine, with_exif,
                                            tmp_path, redis)
     review = app.services.review
-    poster = Withdrawer()
+    poster = ReviewPlatform("cli")
     app.adapters.add(poster)
     try:
         [case] = await review.store.list()

@@ -20,6 +20,7 @@ from bot.review.service import Actor
 from config.policy import PolicyConfig
 from safety.types import Action, Verdict
 from tests.conftest import redis_client
+from tests.fakes import ReviewPlatform
 
 MODS = {"T01": {"channel": "CMODS", "users": ["UMOD0001"]}}
 
@@ -107,31 +108,14 @@ async def test_an_appeal_from_another_workspace_is_refused_and_audited(app, coff
     assert (await review.store.get(case.id)).status is CaseStatus.PENDING
 
 
-class Refuser:
+class Refuser(ReviewPlatform):
     """A platform (named ``slack`` so the case's notices reach it) whose deletions fail
     ``failures`` times, then succeed."""
 
-    name = "slack"
-
     def __init__(self, failures: int) -> None:
-        from bot.ports import PlatformInfo
-
-        self.info = PlatformInfo("slack")
+        super().__init__("slack")
         self.failures = failures
         self.tries = 0
-        self.deleted: list[tuple[str, ...]] = []
-
-    def conversation(self, message):  # pragma: no cover - not used by notices
-        raise AssertionError("no conversation here")
-
-    async def post_review_card(self, channel, case, previews) -> str:
-        return "card-1"
-
-    async def update_review_card(self, card, case) -> None:
-        return None
-
-    async def tell_uploader(self, case, text, *, delete=False) -> None:
-        return None
 
     async def withdraw_reveal(self, post) -> None:
         self.tries += 1

@@ -141,3 +141,35 @@ def test_long_disguised_input_completes(pieces):
     text = "".join(pieces)
     assert isinstance(find_minor_cues(text, CUES), list)
     assert isinstance(undisguise(text), str)
+
+
+# --- a no-break space inside a word; the matcher's own words; split heads and numbers -------------
+@pytest.mark.parametrize(("text", "cue"), [
+    ("a min\u00a0or", "minor"),  # two known words, but nobody types NBSP between words
+    ("still a min\u00a0or.", "minor"),
+    ("quin\u00a0cea\u00f1e\u00a0ra dress fitting", "age:15"),  # a quinceañera: she is 15
+    ("女\u00a0子中2", "school:中2"),
+    ("as a min or an d a student", "minor"),  # beside split words: the matcher's "minor"
+    ("he' s a min or, delet e it", "minor"),
+    ("my son's Bar Mitz vah photos", "event:bar mitzvah"),  # "Mitz" heads a split word
+    ("fift een y/o", "age:15"),  # the padding stays clear of "y/o"
+    ("女 子中2", "school:中2"),
+    ("a 16y o", "age:16"),
+    ("1 5F, rat e my outfit", "age:15"),  # one number split between its digits
+    ("her U1 0 tea m won", "age:10"),
+])
+def test_split_cue_words_joined_by_the_new_rules(text, cue):
+    assert cue in find_minor_cues(text, CUES)
+
+
+@pytest.mark.parametrize("text", [
+    "I shot\u00a0a video of the sunset",  # a one-letter word stands alone
+    "see you in\u00a0a\u00a0bit",
+    "JK lol I didn' t mean it, the pic is fine",  # "lol I" is no "loli"
+    "wait a min or two",  # no split word beside it
+    "neither Mi nor Jun came to the meeting",  # the next word is known: a name
+    "took bus 1 5 then the 7 ba ck",  # digits alone may be two numbers
+    "a 1 5mm len s cap",  # joined, 15mm is a size, no age
+])
+def test_new_split_rules_leave_ordinary_text_alone(text):
+    assert find_minor_cues(text, CUES) == []
