@@ -30,7 +30,7 @@ AMOUNT_RE = re.compile(
     rf"(?<![\w.,/:\-])(?P<neg>[-−△▲]\s?)?"
     rf"(?:(?P<pre>{_MARK_RE}|\b(?:{_CODE_RE})\b)\s?(?P<neg2>-)?\s?)?"
     rf"(?P<num>{_NUM})"
-    rf"(?P<post>\s?(?:円|元|€|\b(?:{_CODE_RE})\b)|-(?!\d))?"
+    rf"(?P<post>\s?(?:円|元|€|\b(?:{_CODE_RE})\b(?![ \t]+[^\W\d_]))|-(?!\d))?"
     rf"(?![\w/:%]|[.,]\d|-\d)"
 )
 
@@ -109,7 +109,8 @@ def detect_currency(text: str, *, japanese: bool = False) -> tuple[str | None, f
         cur = currency_of_mark(mark) if mark and mark != "-" else None
         if cur:
             votes[cur] += 1
-    for code in re.findall(rf"\b(?:{_CODE_RE})\b", text):
+    # a code followed by a word is a word ("CNY RED PACKET": Chinese New Year), not money
+    for code in re.findall(rf"\b(?:{_CODE_RE})\b(?![ \t]+[^\W\d_])", text):
         votes[currency_of_mark(code) or code] += 1
     if "円" in text:
         votes["JPY"] += 1

@@ -175,7 +175,10 @@ def _resolve(readings: list[tuple[Order, Date | None]], order: Order,
     """The reading to keep: the locale's order when it is a valid, plausible date; otherwise the
     only valid plausible one; otherwise the locale's if valid at all."""
     valid = [(o, d) for o, d in readings if d is not None]
-    plausible = [(o, d) for o, d in valid if _plausible(d, today)]
+    # the locale's order is the stronger sign for a receipt kept a while (an archive scanned
+    # years later): it counts up to twenty years back, another order only ten
+    plausible = [(o, d) for o, d in valid if _plausible(d, today) or (
+        o == order and today - timedelta(days=7305) <= d <= today + timedelta(days=1))]
     distinct = {d for _, d in plausible}
     for o, d in plausible:
         if o == order:

@@ -97,11 +97,27 @@ class Line:
 
 
 def lines_of(rows: list[str], currency: str | None) -> list[Line]:
-    return [Line(i, t, tuple(find_amounts(_strip_noise(t), currency))) for i, t in enumerate(rows)]
+    return [Line(i, t, tuple(find_amounts(_dash_point(_strip_noise(t)), currency)))
+            for i, t in enumerate(rows)]
+
+
+# OCR reads a total's decimal point as a dash ("TOTAL 22-60"): on a total row with no amount,
+# a last number of the form digits-dash-two-digits is that amount (a date has two dashes).
+_DASH_AMOUNT = re.compile(r"(?<![\d\-/.])(\d{1,6})-(\d{2})\s*$")
+_TOTAL_WORD = re.compile(r"\btotal\b|\bjumlah\b|\bamount\b|\bnett?\b", re.I)
+
+
+def _dash_point(text: str) -> str:
+    if _TOTAL_WORD.search(text) and not find_amounts(text):
+        return _DASH_AMOUNT.sub(r"\1.\2", text)
+    return text
 
 
 # OCR's usual misreadings of currency marks next to digits: "S$" as "SS"/"$$", "RM0" as "RMO".
 _SGD = re.compile(r"(?<![A-Za-z$])(?:S\$?S|\$\$|S\$\$|SS\$)(?=\s?\d)")
+# "RM" read as "PM" when glued to the amount after a label ("Total PM1.00"; a time's "PM"
+# follows a digit)
+_PM = re.compile(r"(?<=[A-Za-z:]\s)PM(?=\d{1,6}[.,]\d{2}\b)")
 _OH = re.compile(r"(RM|\$|¥|£|€)\s?[Oo](?=[.,]\d)")
 _COLON = re.compile(r"([£$€¥]\s?\d{1,6}):(\d{2})(?!\d)")  # "£52:37" after a mark is no time
 _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or point misread
@@ -111,10 +127,18 @@ _CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST cod
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 
+# "cl" read as "d" in the label of a total without tax: "Total Exdl. of GST" (total_strength
+# reads the misread "TOTAL" itself).
+_EXCL_MISREAD = re.compile(r"\b(ex|in)dl(?=\b|\.|usive)", re.I)
+
+
 def clean_row(text: str) -> str:
     """A row with OCR's usual confusions around amounts undone (``S$34 .13`` -> ``S$34.13``,
-    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``)."""
+    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``) and ``Exdl.`` for ``Excl.``."""
+    text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
+                             text)
     text = _SGD.sub("S$", text)
+    text = _PM.sub("RM", text)
     text = _SEMI.sub(r"\1,\2", text)
     text = _COLON.sub(r"\1.\2", text)
     text = _QUOTE.sub(r"\1", text)
@@ -166,8 +190,9 @@ def row_total_strength(line: Line) -> float:
     return total_strength(last)
 
 
-# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "Iotal".
-_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0a][tf][a4@][l1i\]|!](?![a-z])", re.I)
+# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "Iotal",
+# "Tooa1", "IUIAL" (a faded bar turns "T" into "I" and "O" into "U").
+_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0au][tfio][a4@][l1i\]|!](?![a-z])", re.I)
 
 
 def total_strength(label: str) -> float:

@@ -24,18 +24,26 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
     BOOK" over "CO. (M) SDN BHD") is joined."""
     typical = sorted(heights)[len(heights) // 2] if heights else 1.0
     candidates = []
-    after_formerly = False
+    after_formerly = after_owner = False
     for i, text in enumerate(rows[:MERCHANT_ROWS]):
-        clean = _REG_NO.sub("", text).strip(" -=*・|:_")
+        clean = _name_end(_REG_NO.sub("", text).strip(" -=*・|:_"))
         skip_old_name, after_formerly = after_formerly, bool(_FORMERLY.search(clean))
+        # the owner's legal name under the shop's own ("Owned by:" then "X SDN BHD"): a
+        # candidate still, without the company bonus that would put it above the shop's name
+        owner, after_owner = after_owner or bool(_OWNER.search(clean)), bool(
+            _OWNER.fullmatch(clean))
         if skip_old_name or not _name_like(clean):
             continue
+        # a name broken before its "&" ("THE COFFEE BEAN" over "& TEA LEAF (M) SDN. BHD.")
+        above = rows[i - 1].strip() if i > 0 else ""
+        if re.match(r"(&|and\b)", clean, re.I) and _name_like(above) and not _COMPANY.search(above):
+            clean = f"{above} {clean}"
         if i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
                 clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
             clean = f"{clean} {rows[i + 1].strip()}"
         height = heights[i] if heights and i < len(heights) else 1.0
         size = min(height / typical, 1.6) if typical else 1.0
-        company = bool(_COMPANY.search(clean)) and i < MERCHANT_ROWS
+        company = bool(_COMPANY.search(clean)) and not owner
         score = size * (1.0 - 0.08 * i) + (1.0 if company else 0.0)
         candidates.append((score, i, clean[:MAX_MERCHANT]))
     if not candidates:
@@ -49,19 +57,22 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
 MERCHANT_ROWS = 10
 # A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
 _REG_NO = re.compile(
-    r"^\s*#\d+\s+|\s*[(<\[{]\s*(co\.?\s*no\.?\s*)?\d{3,}[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
+    r"^\s*#\d+\s+|\s*[(<\[{]\s*(co\.?\s*no\.?\s*)?(\d{1,2}-)?\d{3,}[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
     r"\bsdn\b|\bbhd\b|\bberhad\b|\bs/b\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
     r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
-# A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD."
-_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b)", re.I)
+# A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
+_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|trading\b|"
+                         r"enterprises?\b)", re.I)
 # What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
 # TRADING" is a name).
 _NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"
                               r"\d{2,4}-\d{2,4}-\d{3,4}|receipt|invoice|レシート|領\s*収", re.I)
+# The shop's owner named under the shop's own name: "Owned by:", "Dimiliki oleh" (Malay).
+_OWNER = re.compile(r"\W*(owned|operated|managed)\s*by\b\W*|\W*dimiliki\s*oleh\b\W*", re.I)
 _FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
 # Address words (Malay and English) and the lines shops print around their name.
 _ADDRESS = re.compile(
@@ -78,6 +89,19 @@ _NOT_NAME = re.compile(
     r"\bqty\b|description|\bprice\b|\bmember|\bslip\b|\bbill\b|\bcounter\b|\bpos\b|"
     r"\bterminal\b|\bopen\b.*\b(daily|hours)|business\s*hours|営業時間|お買上|"
     r"^\W*[(<\[].*[)>\]]\W*$", re.I)
+
+
+# A legal name ends at its legal form: what OCR joined after it on the same row is the address
+# ("X SDN BHD L4-17 (B), Level 4,"), cut where it holds a digit.
+_AFTER_FORM = re.compile(r"(\b(sdn\.?\s*bhd|berhad|bhd|s/b|ltd|inc|llc|gmbh|plc)\b\.?)"
+                         r"(?P<rest>\s+\S.*)$", re.I)
+
+
+def _name_end(clean: str) -> str:
+    m = _AFTER_FORM.search(clean)
+    if m and re.search(r"\d", m.group("rest")):
+        return clean[:m.start("rest")]
+    return clean
 
 
 def _name_like(clean: str, suffix_row: bool = False) -> bool:

@@ -202,7 +202,8 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     adjustments = [ln for ln in lines if T.is_adjustment(ln, currency)]
     rounding = sum((ln.amount for ln in adjustments if ln.amount is not None), Decimal(0))
     adjust_row = adjustments[0].index if adjustments else None
-    if total is not None and adjust_row is not None and total_row < adjust_row:
+    if (total is not None and adjust_row is not None and total_row < adjust_row
+            and not T.paid_between(lines, total_row, adjust_row)):
         total = total + rounding  # the total after the adjustment was unreadable
     if total is None:
         total, total_conf = T.total_otherwise(lines, subtotal, tax, style, currency)

@@ -204,6 +204,8 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     votes = Counter({v: n for v, n in votes.items() if v > 0})
     if total is not None and votes.get(total):
         return total, max(conf, 0.97)
+    if total is not None and rounding and votes.get(total + rounding):
+        return total, max(conf, 0.9)  # what was paid, rounded below the payment: total stands
     if votes:
         value, n = votes.most_common(1)[0]
         if n >= 2:
@@ -218,7 +220,9 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     return total, conf
 
 
-_TENDERED = r"預|tender|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|paid\s*(amount|amt)"
+# cash handed over: "CASH", "Tendered", "Received Cash", "Paid" (a parking ticket's)
+_TENDERED = (r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
+             r"paid\s*(amount|amt)")
 
 
 def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Decimal],
@@ -236,6 +240,14 @@ def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Deci
 
 
 PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)
+
+
+def paid_between(lines: list[F.Line], first: int, last: int) -> bool:
+    """Cash tendered or change printed between rows ``first`` and ``last``: a rounding
+    adjustment below the payment rounds what was paid, not a total printed after it (the
+    printed total stands)."""
+    return any(first < ln.index < last and ln.amount is not None
+               and re.search(_TENDERED + r"|釣|\bchange\b", ln.label, re.I) for ln in lines)
 
 
 def _row_amount(lines: list[F.Line], pattern: str) -> Decimal | None:

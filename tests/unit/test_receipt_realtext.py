@@ -1,0 +1,173 @@
+"""Fields from real scans read by RapidOCR (issue 21, SROIE round): the shop's name above its
+owner's, a legal name cut at its legal form, old-style registration numbers, currency codes used
+as words, the locale's date order for receipts kept for years, a total's point read as a dash,
+and OCR's misreadings of total labels. Each rule both ways: it fires, and its guard holds. The
+texts are written here in the style of Malaysian slips."""
+
+from datetime import date
+from decimal import Decimal
+
+from bot.receipts import fields as F
+from bot.receipts import merchant as M
+from bot.receipts.amounts import detect_currency
+from bot.receipts.dates import find_dates
+from bot.receipts.reader import read_fields
+
+TODAY = date(2026, 11, 28)
+
+
+# --- merchant -------------------------------------------------------------------------------
+
+def test_shop_name_above_owned_by_company_wins() -> None:
+    rows = ["KEDAI ALPHA STATIONERY", "NO. 3, JALAN MERAK 2", "Owned By :",
+            "BETA SUPPLY SDN BHD (123456-K)", "CASH SALES"]
+    assert M.merchant(rows)[0] == "KEDAI ALPHA STATIONERY"
+
+
+def test_owner_in_row_in_malay_loses_the_company_bonus() -> None:
+    rows = ["KEDAI ALPHA STATIONERY", "Dimiliki oleh BETA SUPPLY SDN BHD", "NO. 3, JALAN MERAK"]
+    assert M.merchant(rows)[0] == "KEDAI ALPHA STATIONERY"
+
+
+def test_company_without_owner_label_still_wins() -> None:
+    rows = ["KEDAI ALPHA STATIONERY", "NO. 3, JALAN MERAK 2", "BETA SUPPLY SDN BHD (123456-K)"]
+    assert M.merchant(rows)[0] == "BETA SUPPLY SDN BHD"
+
+
+def test_legal_name_is_cut_where_the_address_was_joined_to_it() -> None:
+    rows = ["DELTA HOME SDN BHD L2-09 (A), Level 2,", "12, Jalan Kenari, Kuala Lumpur"]
+    assert M.merchant(rows)[0] == "DELTA HOME SDN BHD"
+
+
+def test_words_after_the_legal_form_without_digits_stay() -> None:
+    rows = ["OMEGA BHD SOUTH BRANCH", "12, Jalan Kenari"]
+    assert M.merchant(rows)[0] == "OMEGA BHD SOUTH BRANCH"
+
+
+def test_old_style_registration_number_is_stripped() -> None:
+    rows = ["ZETA HOLDINGS SDN. BHD. (3-12345-W)", "8, Jalan Ampang"]
+    assert M.merchant(rows)[0] == "ZETA HOLDINGS SDN. BHD."
+
+
+def test_brackets_that_are_no_number_stay() -> None:
+    rows = ["ETA CAFE (KL) SDN BHD", "8, Jalan Ampang"]
+    assert M.merchant(rows)[0] == "ETA CAFE (KL) SDN BHD"
+
+
+def test_name_broken_before_trading_is_joined() -> None:
+    rows = ["TIGA POWER TOOLS", "TRADING", "(004512-T)", "13-1, Jalan Damai 5/10"]
+    assert M.merchant(rows)[0] == "TIGA POWER TOOLS TRADING"
+
+
+def test_company_row_is_not_joined_to_a_trading_row() -> None:
+    rows = ["OMEGA HARDWARE SDN BHD", "TRADING", "13-1, Jalan Damai 5/10"]
+    assert M.merchant(rows)[0] == "OMEGA HARDWARE SDN BHD"
+
+
+def test_name_broken_before_its_ampersand_is_joined() -> None:
+    rows = ["A0417", "THE GREEN KETTLE", "& SCONE HOUSE (M) SDN. BHD.", "Company No.:123456-H"]
+    assert M.merchant(rows)[0] == "THE GREEN KETTLE & SCONE HOUSE (M) SDN. BHD."
+
+
+def test_ampersand_guard_row_above_that_is_an_address_is_not_joined() -> None:
+    rows = ["12, Jalan Kenari", "& SCONE HOUSE (M) SDN. BHD.", "Company No.:123456-H"]
+    assert M.merchant(rows)[0] == "& SCONE HOUSE (M) SDN. BHD."
+
+
+# --- currency and dates ---------------------------------------------------------------------
+
+def test_currency_code_followed_by_a_word_is_no_currency() -> None:
+    text = "FREE 2019 CNY ANG POW PACKET\nTOTAL RM 12.00"
+    assert detect_currency(text)[0] == "MYR"
+
+
+def test_currency_code_beside_an_amount_still_counts() -> None:
+    assert detect_currency("TOTAL CNY 12.00")[0] == "CNY"
+    assert detect_currency("Amount in CNY\nTOTAL 12.00")[0] == "CNY"
+
+
+def test_day_first_short_date_more_than_ten_years_back() -> None:
+    found = find_dates("24-01-16 11:44 T1 R000123", currency="MYR", today=TODAY)
+    assert [f.value for f in found] == [date(2016, 1, 24)]
+
+
+def test_locale_order_past_twenty_years_gives_way() -> None:
+    found = find_dates("24-01-02 11:44", currency="MYR", today=TODAY)
+    assert [f.value for f in found] == [date(2024, 1, 2)]
+
+
+# --- totals ---------------------------------------------------------------------------------
+
+def test_total_whose_point_was_read_as_a_dash() -> None:
+    assert F.lines_of(["TOTAL 22-60"], "MYR")[0].amount == Decimal("22.60")
+    r = read_fields(["WAWA MART", "Milo 22.60", "TOTAL 22-60", "CASH 30.00", "CHANGE 7.40"],
+                    today=TODAY)
+    assert r.total == Decimal("22.60")
+
+
+def test_dash_guard_item_rows_and_dates() -> None:
+    assert F.lines_of(["ITEM 22-60"], "MYR")[0].amount is None
+    assert F.lines_of(["TOTAL 05-12-18"], "MYR")[0].amount is None
+
+
+def test_total_label_misreads_are_read_back() -> None:
+    assert F.clean_row("Total Exdl. of GST 98.11") == "Total Excl. of GST 98.11"
+    assert F.total_strength("IUIAL (GST INCL)") >= 0.9
+
+
+def test_label_fix_guard_other_words_unchanged() -> None:
+    assert F.clean_row("Exdlance 5.00") == "Exdlance 5.00"
+    assert F.total_strength("Initial") == 0.0
+    assert F.total_strength("Liuia Cafe") == 0.0
+
+
+def test_excl_tax_total_misread_is_not_the_total() -> None:
+    rows = ["TAX INVOICE", "RM Code", "COTTON THREAD", "4.00 PKTS 26 104.00 SR",
+            "Subtotal: 104.00", "Total Exdl. of GST 98.11", "Total Incl. of GST 104.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("104.00")
+
+
+def test_inclusive_misread_is_read_back() -> None:
+    assert F.clean_row("Total Indlusive GST: 35.00") == "Total Inclusive GST: 35.00"
+
+
+def test_received_cash_minus_change_backs_the_total_over_misread_items() -> None:
+    rows = ["MEGA MART", "ONION 60.98", "GINGER 2.30", "Net Total RM3.28",
+            "Payment Method CASH", "Received Cash RM3.28", "Change RM0.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("3.28")
+
+
+def test_received_guard_payment_with_change_still_reconciles() -> None:
+    rows = ["MEGA MART", "ONION 0.98", "GINGER 2.30", "Net Total RM3.28",
+            "Received Cash RM5.00", "Change RM1.72"]
+    assert read_fields(rows, today=TODAY).total == Decimal("3.28")
+
+
+def test_rm_read_as_pm_glued_to_a_total() -> None:
+    assert F.clean_row("Total PM3.00") == "Total RM3.00"
+    rows = ["CITY PARKING", "Parking Fee RM2.83", "GST(Included) 6.00% RM0.17", "Total PM3.00",
+            "Paid RM3.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("3.00")
+
+
+def test_pm_guard_time_before_an_amount_stays() -> None:
+    assert F.clean_row("Out 10:30 PM3.00") == "Out 10:30 PM3.00"
+
+
+def test_total_misread_with_a_doubled_o() -> None:
+    assert F.total_strength("Tooa1") >= 0.9
+    rows = ["CITY PARKING", "Parking Fee Rate A RM5.00", "Amount RM4.72",
+            "GST(Included) 6.00 % RM0.28", "Tooa1 RM5.00", "Paid RM5.00", "Change RM0.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("5.00")
+
+
+def test_rounding_below_the_payment_leaves_the_printed_total() -> None:
+    rows = ["KEDAI MAJU", "BISCUIT 2.00", "KOPI 5.47", "SUBTOTAL 7.47", "TOTAL (GST INCL) 7.47",
+            "CASH 10.45", "ROUNDING ADJUSTMENTS 0.02-", "CHANGE DUE 3.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("7.47")
+
+
+def test_rounding_guard_before_the_payment_still_rounds_the_total() -> None:
+    rows = ["KEDAI MAJU", "BISCUIT 2.00", "KOPI 5.47", "TOTAL 7.47", "ROUNDING ADJ -0.02",
+            "CASH 10.00", "CHANGE 2.55"]
+    assert read_fields(rows, today=TODAY).total == Decimal("7.45")
