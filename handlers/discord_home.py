@@ -9,6 +9,8 @@ A panel is only its owner's: each menu's ``custom_id`` carries the owner's id
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 import structlog
 
@@ -16,6 +18,7 @@ from bot import strings
 from bot.core.commands import History, SetLanguage
 from bot.core.gateway import Gateway
 from bot.core.home import HomeView, check_lines, history_text, language_text, usage_text
+from bot.models import SetupCheck
 from handlers.discord_access import member_of
 from handlers.discord_client import PART_CHARS
 
@@ -42,7 +45,7 @@ def panel_text(view: HomeView) -> str:
     if view.admin is not None:
         lines += ["", f"__{t('home.permissions')}__", view.admin.permissions, "",
                   f"__{t('home.health')}__"]
-        for health in _health_lines(view, lang):
+        for health in _health_lines(view.admin.health, lang):
             text = "\n".join(lines + health)
             if len(text) <= PART_CHARS:
                 return text
@@ -51,22 +54,18 @@ def panel_text(view: HomeView) -> str:
     return text if len(text) <= PART_CHARS else text[:PART_CHARS - 1] + "…"
 
 
-def _health_lines(view: HomeView, lang: str) -> list[list[str]]:
+def _health_lines(health: Sequence[SetupCheck], lang: str) -> list[list[str]]:
     """The set-up checks, failures first, from the fullest form to the shortest (the panel is
     one message): every fix; then only the failures' fixes; then the passing checks by name."""
-    assert view.admin is not None
     order = {"fail": 0, "warn": 1, "ok": 2}
-    checks = sorted(view.admin.health, key=lambda c: order[c.state])
+    checks = sorted(health, key=lambda c: order[c.state])
     shown = [(c, *check_lines(c, lang, max_chars=200)) for c in checks]
     full = [head + (f"\n  *{fix}*" if fix else "") for _, head, fix in shown]
     fails_fixed = [head + (f"\n  *{fix}*" if fix and c.state == "fail" else "")
                    for c, head, fix in shown]
     passing = [c.name for c in checks if c.state == "ok"]
-    short = [line for (c, _, _), line in zip(shown, fails_fixed, strict=True)
-             if c.state != "ok"]
-    if passing:
-        short.append("✅ " + ", ".join(passing))
-    return [full, fails_fixed, short]
+    short = [line for c, line in zip(checks, fails_fixed, strict=True) if c.state != "ok"]
+    return [full, fails_fixed, short + (["✅ " + ", ".join(passing)] if passing else [])]
 
 
 def panel_view(view: HomeView) -> discord.ui.View:
