@@ -32,6 +32,7 @@ from bot.receipts import checks as C
 from bot.receipts import fields as F
 from bot.receipts import merchant as M
 from bot.receipts import totals as T
+from bot.receipts import votes as V
 from bot.receipts.amounts import detect_currency, find_amounts, minor_units
 from bot.receipts.dates import find_dates, purchase_date
 from bot.receipts.layout import Row, group_rows, rows_text
@@ -67,7 +68,7 @@ def read_rows(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
               lang_hint: str | None = None) -> tuple[list[Row], Quality]:
     """The photo flattened and read into printed rows (label and amount on one row)."""
     source = word_source(ocr)
-    paper, quality = flatten(upright(_normalised(image), ocr))
+    paper, quality = prepare(image, ocr)
     lang = "en" if (lang_hint or "").lower().startswith("en") else "ja"
     return group_rows(source(paper, lang), lang), quality
 
@@ -88,9 +89,7 @@ def read_receipt(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
     if min(image.size) < MIN_SHORT_SIDE // 2:
         return Receipt(readable=False, retake_tips=(TIP_SMALL,))
     source = word_source(ocr)
-    # turned upright before the paper is measured: a sideways photo's rows are columns, and its
-    # sharpness at the wrong scale read as blur
-    paper, quality = flatten(upright(_normalised(image), ocr))
+    paper, quality = prepare(image, ocr)
     english_only = (lang_hint or "").lower().startswith("en")
     first = _read_paper(paper, source, "en" if english_only else "ja", quality, lang_hint, today)
     if (english_only or _agrees(first) or not first.is_receipt or _japanese(first.ocr_text)
@@ -105,9 +104,24 @@ def read_receipt(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
     return first
 
 
+def prepare(image: Image.Image, ocr: Ocr | WordSource | None = None,
+            ) -> tuple[Image.Image, Quality]:
+    """The photo turned upright and the paper flattened, with its quality measured. Turned
+    before the paper is measured: a sideways photo's rows are columns, and its sharpness at
+    the wrong scale read as blur."""
+    return flatten(upright(_normalised(image), ocr))
+
+
 def _read_paper(paper: Image.Image, source: WordSource, lang: str, quality: Quality,
                 lang_hint: str | None, today: Date | None) -> Receipt:
-    rows = group_rows(source(paper, lang), lang)
+    return read_words(source(paper, lang), lang, quality=quality, lang_hint=lang_hint,
+                      today=today)
+
+
+def read_words(words: list[Word], lang: str, *, quality: Quality | None = None,
+               lang_hint: str | None = None, today: Date | None = None) -> Receipt:
+    """The fields from one OCR reading's words (grouped into printed rows here)."""
+    rows = group_rows(words, lang)
     return read_fields([r.text for r in rows], [r.height for r in rows],
                        quality=quality, lang_hint=lang_hint, today=today,
                        ocr_conf=(sum(r.conf for r in rows) / len(rows)) if rows else 0.0)
@@ -203,18 +217,18 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     rounding = sum((ln.amount for ln in adjustments if ln.amount is not None), Decimal(0))
     adjust_row = adjustments[0].index if adjustments else None
     if (total is not None and adjust_row is not None and total_row < adjust_row
-            and not T.paid_between(lines, total_row, adjust_row)):
-        total = total + rounding  # the total after the adjustment was unreadable
+            and T.unread_total_after(lines, adjust_row)):
+        total = total + rounding  # the rounded total printed after the adjustment was unreadable
     if total is None:
-        total, total_conf = T.total_otherwise(lines, subtotal, tax, style, currency)
+        total, total_conf = V.total_otherwise(lines, subtotal, tax, style, currency)
     if tax is None and (unread := C.unread_tax(lines, total, total_row, subtotal, rounding,
                                                currency)) is not None:
         tax, style = unread, style or "added"  # the tax row's amount was unreadable
-    total = T.lost_point(lines, total, total_row, currency)
+    total = V.lost_point(lines, total, total_row, currency)
     if (tax is not None and total is not None and tax >= total and minor_units(currency)
             and tax == tax.to_integral_value() and tax / 100 < total):
         tax = tax / 100  # "9.77" read as "977": a tax is never more than the total
-    total, total_conf = T.reconcile(lines, total, total_conf, total_row, subtotal, tax, rounding,
+    total, total_conf = V.reconcile(lines, total, total_conf, total_row, subtotal, tax, rounding,
                                    style, currency)
     disagree = False
     if total is not None and subtotal is not None and tax is not None:
@@ -280,10 +294,15 @@ _EURO_AS_WO = re.compile(r"(\d)\s?[をè](?![\u3040-\u30ff])")
 
 
 def _japanese(text: str) -> bool:
-    """Japanese when kana or kanji make a real share of the letters (not a stray misread)."""
+    """Japanese when kana or kanji make a real share of the letters (not a stray misread), and
+    the text has kana or a word every Japanese receipt prints (円, 税, 合計, 領収): a logo read as
+    a run of Chinese characters on a Malaysian slip is not Japanese."""
     ja = len(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]", text))
     letters = len(re.findall(r"[^\W\d_]", text))
-    return ja >= 4 and ja >= 0.15 * letters
+    return ja >= 4 and ja >= 0.15 * letters and bool(_JA_MARK.search(text))
+
+
+_JA_MARK = re.compile(r"[\u3040-\u30ff]|円|税|合\s*計|小\s*計|領\s*収|お\s*買")
 
 
 def _without_loyalty(text: str) -> str:
@@ -328,8 +347,10 @@ def _compliance(japanese: bool, currency: str | None, invoice: str | None, valid
 __all__ = [
     "layout_text",
     "minor_units",
+    "prepare",
     "read_fields",
     "read_receipt",
     "read_receipt_bytes",
     "read_receipt_file",
+    "read_words",
 ]
