@@ -23,6 +23,7 @@ _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
          r"領\s*収\s*金\s*額|(total|amount|amt)\s*payable", 0.97),
         (r"税\s*込\s*(合\s*計|計)|total\s*\(?incl", 0.96),
         (r"amount\s*due|balance\s*due|total\s*due|お\s*会\s*計|(amt|amount)\s*paid\b|"
+         r"(amount|amt)\s*(to\s*be\s*paid|to\s*pay)|"
          r"お\s*買\s*上\s*(げ\s*)?(合\s*)?計", 0.95),
         (r"(?<!小)合\s*計|(?<!sub)(?<!sub )(?<!sub-)total\b|\btotal|^\s*balance\b|ご利用金額|"
          r"^\W*due\b", 0.9),

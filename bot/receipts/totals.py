@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import Counter
 from datetime import date as Date
 from decimal import Decimal
 
@@ -27,20 +26,26 @@ def find_total(lines: list[F.Line], currency: str | None = None
     best: tuple[float, int, Decimal] | None = None
     adjusted = next((ln.index for ln in lines if is_adjustment(ln, currency)), None)
     cut = _candidates_end(lines)
+    refund = any(_REFUND.search(ln.text) for ln in lines)
     for ln in lines[:cut]:
-        if ln.amount is None or ln.amount <= 0:
+        if ln.amount is None or ln.amount == 0:
             continue
         strength = F.row_total_strength(ln)
+        value = ln.amount
+        if value < 0:  # a minus OCR added, or a slip netting returns ("Total Payable: -1.73")
+            if refund or strength < 0.9:
+                continue
+            value = -value
         after_adjust = adjusted is not None and ln.index > adjusted
         if strength >= 0.9 and after_adjust:
             strength = 1.0
         elif after_adjust and F.is_subtotal(ln.label):
             strength = 0.95
         elif (best is not None and _ROUND.search(ln.label) and not is_adjustment(ln, currency)
-              and abs(ln.amount - best[2]) <= max_adjustment(currency)):
+              and abs(value - best[2]) <= max_adjustment(currency)):
             strength = 1.0  # "ROUNDING RM 42.35" under "TOTAL SALES RM 42.33"
         if strength and (best is None or strength >= best[0]):
-            best = (strength, ln.index, ln.amount)
+            best = (strength, ln.index, value)
     if best is None:
         # next row's amount when a label stands alone (合計 on one row, ¥1,234 under it)
         for a, b in itertools.pairwise(lines):
@@ -53,6 +58,7 @@ def find_total(lines: list[F.Line], currency: str | None = None
 
 
 _ROUND = re.compile(r"round|端数|調整", re.I)
+_REFUND = re.compile(r"refund|\breturn(ed)?\b|credit\s*note|返\s*品|返\s*金", re.I)
 # The first row of a tax summary table printed under the total: a column header ("CODE % NET
 # GST TOTAL", "GST SUMMARY", "RATE NET(RM) GST(RM)") or a rate row ("SR @ 6% 83.93 5.04").
 _SUMMARY_HEAD = re.compile(
@@ -121,7 +127,7 @@ def find_taxes(lines: list[F.Line], japanese: bool
         if rate is None and japanese and base:
             rate = _japanese_rate(ln.amount, base, flag)
         if rate is None or rate not in {t.rate for t in found}:
-            found.append(TaxLine(rate or Decimal(0), ln.amount, base))
+            found.append(TaxLine(rate or Decimal(0), _tax_amount(ln), base))
     tax = summary if summary is not None else (
         sum((t.tax for t in found), Decimal(0)) if found else None)
     tax_lines = [t for t in found if t.rate > 0]
@@ -131,6 +137,16 @@ def find_taxes(lines: list[F.Line], japanese: bool
         included = False  # "消費税等 ¥192" on its own row, not "(内消費税": tax added (外税)
     style = None if included is None else ("included" if included else "added")
     return tax, tax_lines, style
+
+
+def _tax_amount(ln: F.Line) -> Decimal:
+    """A tax row's amount: its last, unless that is a bare whole number from the next column
+    printed after an amount with cents ("TAX 0.00 94")."""
+    last = ln.amounts[-1]
+    if (last.decimals == 0 and len(ln.amounts) >= 2 and ln.amounts[-2].decimals == 2
+            and last.currency is None):
+        return ln.amounts[-2].value
+    return last.value
 
 
 # "TOTAL 6% SUPPLIES (EXCL. GST)", "AMT PAID INCL. GST": an amount with or without its tax
@@ -149,96 +165,9 @@ def _identifier(ln: F.Line) -> bool:
     return a.decimals == 0 and a.currency is None and abs(a.value) >= 1_000_000
 
 
-def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal | None,
-                    style: str | None, currency: str | None = None
-                    ) -> tuple[Decimal | None, float]:
-    """No readable total row: the value that two of cash tendered minus change, subtotal (+ tax
-    added on top), the items' sum and a card or QR payment row agree on; else the first of them
-    in that order."""
-    found: list[Decimal] = []
-    tendered = _row_amount(lines, _TENDERED)
-    change = _row_amount(lines, r"釣|\bchange\b")
-    if tendered is not None and change is not None and tendered > change:
-        found.append(tendered - change)
-    if subtotal is not None:
-        found.append(subtotal + (tax or 0) if style != "included" else subtotal)
-    paid = _row_amount(lines, PAID.pattern)
-    if paid is not None:
-        found.append(paid)
-    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), -1)
-    items = [i.amount for i in find_items(lines, end, currency)] if end >= 0 else []
-    agreed = Counter([*found, *([sum(items, Decimal(0))] if items else [])]).most_common(1)
-    if agreed and agreed[0][1] >= 2:
-        return agreed[0][0], 0.75
-    if not found:
-        return None, 0.0
-    return found[0], 0.6 if tendered is not None and found[0] == tendered - (change or 0) else 0.4
-
-
-def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,
-               subtotal: Decimal | None, tax: Decimal | None, rounding: Decimal,
-               style: str | None, currency: str | None) -> tuple[Decimal | None, float]:
-    """Cross-check the total row against the rest of the receipt: subtotal + tax, the items'
-    sum, cash tendered minus change, and the amount on a card/QR/IC payment row. A total backed
-    by one of them is kept (and surer); one backed by none gives way to a value that two of
-    them agree on (OCR misread the big total: "S$578.25" for S$78.25, "2066" for 90,37 €)."""
-    # in order of trust where counts tie: what was paid, then the printed arithmetic
-    votes: Counter[Decimal] = Counter()
-    tendered = _row_amount(lines, _TENDERED)
-    change = _row_amount(lines, r"釣|\bchange\b")
-    if tendered is not None and change is not None and tendered > change:
-        votes[tendered - change] += 1
-    paid = {ln.amount for ln in lines if ln.amount is not None and ln.index != total_row
-            and PAID.search(ln.label) and not F.total_strength(ln.label)}
-    for value in paid:
-        votes[value] += 1
-    # a discount or coupon below the subtotal: neither the subtotal nor the items make the total
-    cut = discounted(lines)
-    if subtotal is not None and not cut:
-        votes[subtotal + (tax or 0) + rounding if style != "included" else subtotal] += 1
-    end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
-    items = [i.amount for i in find_items(lines, end if end >= 0 else len(lines), currency)]
-    if items and not cut:
-        net = sum(items, Decimal(0))
-        votes[net + (tax or 0) + rounding if style == "added" and subtotal is None else net] += 1
-    votes = Counter({v: n for v, n in votes.items() if v > 0})
-    if total is not None and votes.get(total):
-        return total, max(conf, 0.97)
-    if total is not None and rounding and votes.get(total + rounding):
-        return total, max(conf, 0.9)  # what was paid, rounded below the payment: total stands
-    if votes:
-        value, n = votes.most_common(1)[0]
-        if n >= 2:
-            return value, 0.75
-    if total is not None:  # a currency mark read as a digit: "¥2,112" as "42112", "$78" as "578"
-        digits = format(total, "f").lstrip("-")
-        for value in votes:
-            if digits[1:] == format(value, "f") and digits[0] in "4578":
-                return value, 0.75
-    if total is not None and votes and _implausible(total, total_row, lines, items, currency):
-        return votes.most_common(1)[0][0], 0.5
-    return total, conf
-
-
 # cash handed over: "CASH", "Tendered", "Received Cash", "Paid" (a parking ticket's)
-_TENDERED = (r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
-             r"paid\s*(amount|amt)")
-
-
-def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Decimal],
-                 currency: str | None) -> bool:
-    """A total that cannot be right as read: under the dearest item, or printed without the
-    cents every other price on a receipt in cents shows ("TOTAL 2" for 23,13 €)."""
-    returns = any(ln.amount is not None and ln.amount < 0 for ln in lines[:max(row, 0)])
-    if items and total < max(items) and not returns:  # a return or discount lowers the total
-        return True
-    if minor_units(currency) and 0 <= row < len(lines):
-        printed = lines[row].amounts[-1].decimals if lines[row].amounts else 2
-        others = [ln.amounts[-1].decimals for ln in lines if ln.amounts and ln.index != row]
-        return printed == 0 and others.count(2) >= 2
-    return False
-
-
+TENDERED = (r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
+            r"paid\s*(amount|amt)")
 PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)
 
 
@@ -247,24 +176,20 @@ def paid_between(lines: list[F.Line], first: int, last: int) -> bool:
     adjustment below the payment rounds what was paid, not a total printed after it (the
     printed total stands)."""
     return any(first < ln.index < last and ln.amount is not None
-               and re.search(_TENDERED + r"|釣|\bchange\b", ln.label, re.I) for ln in lines)
+               and re.search(TENDERED + r"|釣|\bchange\b", ln.label, re.I) for ln in lines)
 
 
-def _row_amount(lines: list[F.Line], pattern: str) -> Decimal | None:
-    return next((ln.amount for ln in lines if ln.amount is not None and ln.amount >= 0
-                 and re.search(pattern, ln.label, re.I)), None)
-
-
-def lost_point(lines: list[F.Line], value: Decimal | None, row: int,
-                currency: str | None) -> Decimal | None:
-    """An amount whose decimal point OCR lost (``6117`` for ``61,17``), put back where another
-    row prints the same digits with it (the payment row repeats the total)."""
-    if value is None or minor_units(currency) == 0 or value != value.to_integral_value():
-        return value
-    scaled = value / 100
-    if any(ln.amount == scaled and ln.index != row for ln in lines):
-        return scaled
-    return value
+def unread_total_after(lines: list[F.Line], row: int) -> bool:
+    """A total row follows the rounding adjustment at ``row`` (before any payment) but its
+    amount could not be read: the rounded total is the printed total plus the adjustment. With
+    no such row the printed total stands (the adjustment rounds what was paid in cash)."""
+    for ln in lines[row + 1:]:
+        if ln.amount is not None and _PAYMENT.search(ln.label) and not F.total_strength(ln.label):
+            return False
+        if F.total_strength(ln.text) >= 0.9 and (
+                ln.amount is None or (ln.amounts[-1].decimals == 0 and ln.amount < 10)):
+            return True
+    return False
 
 
 def _item_follows(lines: list[F.Line], i: int) -> bool:
@@ -295,8 +220,10 @@ def _japanese_rate(tax: Decimal, base: Decimal, included: bool | None) -> Decima
 
 
 def discounted(lines: list[F.Line]) -> bool:
+    """A discount or coupon row that takes something off ("Total Item Discount: 0.00" does
+    not)."""
     return any(re.search(r"値\s*引|割\s*引|discount|coupon|クーポン", ln.label, re.I)
-               for ln in lines)
+               and ln.amount != 0 for ln in lines)
 
 
 _HEADER = re.compile(r"\btel\b|電話|\breg\b|レジ|\bno\.|#\d|登録番号|担当|cashier|〒|"
@@ -338,5 +265,5 @@ _NOT_ITEM = re.compile(r"total|合\s*計|小\s*計|\bqty\b|item\s*count|\btips?\
 
 
 def find_dates_cheap(text: str) -> bool:
-    return bool(re.search(r"\d{1,4}\s*[/.\-年]\s*\d{1,2}\s*[/.\-月]\s*\d{1,2}|tel|電話", text,
+    return bool(re.search(r"\d{1,4}\s*[/.\-年]\s*\d{1,2}\s*[/.\-月]\s*\d{1,2}|\btel\b|電話", text,
                           re.I))

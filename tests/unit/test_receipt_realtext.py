@@ -167,7 +167,28 @@ def test_rounding_below_the_payment_leaves_the_printed_total() -> None:
     assert read_fields(rows, today=TODAY).total == Decimal("7.47")
 
 
-def test_rounding_guard_before_the_payment_still_rounds_the_total() -> None:
+def test_rounding_with_no_rounded_total_printed_leaves_the_printed_total() -> None:
+    # SROIE's keys (and the slip) give the printed total; the cash rounding is what was paid
     rows = ["KEDAI MAJU", "BISCUIT 2.00", "KOPI 5.47", "TOTAL 7.47", "ROUNDING ADJ -0.02",
             "CASH 10.00", "CHANGE 2.55"]
+    assert read_fields(rows, today=TODAY).total == Decimal("7.47")
+
+
+def test_rounded_total_row_unreadable_takes_total_plus_adjustment() -> None:
+    rows = ["KEDAI MAJU", "BISCUIT 2.00", "KOPI 5.47", "TOTAL 7.47", "ROUNDING ADJ -0.02",
+            "NETT TOTAL RM", "CASH 10.00", "CHANGE 2.55"]
     assert read_fields(rows, today=TODAY).total == Decimal("7.45")
+
+
+def test_rounded_total_printed_after_the_adjustment_wins() -> None:
+    rows = ["KEDAI MAJU", "BISCUIT 2.00", "KOPI 5.47", "TOTAL 7.47", "ROUNDING ADJ -0.02",
+            "AMOUNT TO BE PAID 7.45", "CASH 10.00", "CHANGE 2.55"]
+    assert read_fields(rows, today=TODAY).total == Decimal("7.45")
+
+
+def test_a_logo_read_as_chinese_characters_is_not_a_japanese_slip() -> None:
+    rows = ["家家家家凉家 東家京京京京水京家", "SEGI CASH & CARRY SDN BHD", "06/04/17 11:43am",
+            "DISHWASH 11L 2 x 11.50 23.00", "TOTAL 23.00"]
+    got = read_fields(rows, today=TODAY)
+    assert (got.currency, got.date) == (None, date(2017, 4, 6))  # day first, not year first
+    assert read_fields(["お買上げ明細 合計 ¥1,200", "2026/11/20"], today=TODAY).currency == "JPY"

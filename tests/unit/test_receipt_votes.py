@@ -1,0 +1,117 @@
+"""The total's cross-checks (``bot.receipts.votes``) on rows written here in the style of real
+Malaysian and English slips as OCR reads them: misread labels, columns glued into one row, a
+minus added, a cent digit lost. Each case names the slip pattern it stands for."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from decimal import Decimal
+
+import pytest
+
+from bot.receipts import fields as F
+from bot.receipts import totals as T
+from bot.receipts import votes as V
+from bot.receipts.reader import read_fields
+
+TODAY = Date(2026, 11, 28)
+
+
+def total(rows: list[str]) -> Decimal | None:
+    return read_fields(rows, today=TODAY).total
+
+
+def test_tax_row_with_a_whole_number_from_the_next_column() -> None:
+    rows = ["KEDAI RUNCIT", "ITEM A 1 50.00 50.00", "ITEM B 1 42.50 42.50", "SUB-TOTAL 92.50",
+            "GST 1.50", "TAX 0.00 94", "ROUNDING 0.00", "T 94.00", "CASH 94.00", "CHANGE 0.00"]
+    got = read_fields(rows, today=TODAY)
+    assert (got.total, got.tax) == (Decimal("94.00"), Decimal("1.50"))
+
+
+def test_no_total_word_an_amount_printed_three_times_below_the_items() -> None:
+    rows = ["ROTI SHOP", "KAYA PUFF 4 1.60 6.40", "SLICE CAKE 1 8.70 8.70", "Qty 2 15.10",
+            "anG 15.10", "Fay 15.10", "Change 0.00"]
+    assert total(rows) == Decimal("15.10")
+
+
+def test_no_total_word_a_row_that_sums_the_items_above_it() -> None:
+    rows = ["FLORIST", "ROSE BUNCH", "122 pcs @ 18.90 2,305.80 SR", "CRYSTAL BUNCH 3,336.00 SR",
+            "240 pcs @ 13.90", "TULIP BUNCH 2,197.00 SR", "130 pcs @ 16.90", "7,838.80",
+            "-7,840.00", "1.20"]
+    assert total(rows) == Decimal("7838.80")
+
+
+def test_per_rate_totals_outvote_a_misread_payable() -> None:
+    rows = ["BAKERIES SDN BHD", "WHITE 2.13 3 6.39", "Total 0% supplies: 20.67",
+            "CHOC 6.90 6 41.40", "Total 6% supplies (excl. GST): 69.36", "GST: 4.16",
+            "Total 6% supplies (Inc. GST): 73.52", "Total 0% supplies: 20.67",
+            "Total Payable: 194.19"]
+    assert total(rows) == Decimal("94.19")
+
+
+def test_a_minus_on_the_payable_row_is_dropped_but_not_on_a_refund() -> None:
+    rows = ["BAKERIES SDN BHD", "WHITE 2.13 3 6.39", "Total 0% supplies: 19.83",
+            "Total 6% supplies (Inc. GST): 32.05", "Total 0% supplies: 19.83",
+            "Total Payable: -51.88"]
+    assert total(rows) == Decimal("51.88")
+    assert total(["REFUND SLIP", *rows[1:]]) != Decimal("51.88")
+
+
+def test_a_total_above_with_the_rounding_between_outvotes_a_misread_final_total() -> None:
+    rows = ["WHOLESALE S/B", "1 CTN 31.50 31.50 SR", "Total Inc. GST 6%: 758.70",
+            "Rounding Adjustment: 0.00", "Final Total 753.70", "Cash 760.00", "GST Summary",
+            "SR 6 % 435.29 26.12", "758.70"]
+    assert total(rows) == Decimal("758.70")
+
+
+def test_a_total_with_one_cent_digit_gives_way_to_the_item() -> None:
+    rows = ["MARKETING SDN BHD", "Cashier : A", "Description qty Price Amount",
+            "SOAP BAR 1 4.70 4.70", "Totel:", "Total Item Discount: 0.00",
+            "Total Sales Inclusive GST : 4.0", "Cash Received : 4.70"]
+    assert total(rows) == Decimal("4.70")
+
+
+def test_a_subtotal_printed_twice_outvotes_a_misread_cash_row() -> None:
+    rows = ["PASAR MINI", "SEAFOOD 23.40", "VEGETABLES 21.50", "SUBTOTAL: 44.90",
+            "TL:RM 44.90", "6% GST 0.38", "CASH 100.00", "CASH CHANGE 5.10"]
+    assert total(rows) == Decimal("44.90")
+
+
+def test_two_items_at_one_price_do_not_outvote_a_backed_total() -> None:
+    rows = ["CAFE", "LATTE 3.50", "MOCHA 3.50", "TOTAL 7.00", "CASH 10.00", "CHANGE 3.00"]
+    assert total(rows) == Decimal("7.00")
+
+
+def test_totel_is_no_telephone_header() -> None:
+    assert not T.find_dates_cheap("Totel:")
+    assert T.find_dates_cheap("TEL: 03-1234 5678")
+
+
+@pytest.mark.parametrize("rows, expected", [
+    (["Total Item Discount: 0.00", "Total 5.00"], False),
+    (["Member Discount -0.24", "Total 5.00"], True),
+])
+def test_a_zero_discount_row_is_no_discount(rows: list[str], expected: bool) -> None:
+    assert T.discounted(F.lines_of(rows, "MYR")) is expected
+
+
+def test_rate_totals_need_two_rates() -> None:
+    one = F.lines_of(["Total 6% supplies (Inc. GST): 32.05"], "MYR")
+    two = F.lines_of(["Total 6% supplies (Inc. GST): 32.05", "Total 0% supplies: 19.83",
+                      "Total 0% supplies: 19.83"], "MYR")
+    assert V._rate_totals(one) is None
+    assert V._rate_totals(two) == Decimal("51.88")
+
+
+def test_hostile_rows_end_without_a_total_or_an_error() -> None:
+    rows = ["9" * 5000, "-" * 3000, "TOTAL", "1.00 " * 500, "@ " * 500]
+    got = read_fields(rows, today=TODAY)
+    assert got.total is None or got.total >= 0
+
+
+def test_a_summing_row_is_checked_against_a_bounded_run_of_rows() -> None:
+    items = [f"ITEM {i} 1.00" for i in range(V.SUM_ROWS + 5)]
+    near = ["SHOP", *items, f"{V.SUM_ROWS:.2f}"]
+    assert V._sum_row(F.lines_of(near, "MYR"), "MYR") == Decimal(V.SUM_ROWS)
+    far = ["SHOP", *items, f"{V.SUM_ROWS + 5:.2f}"]  # would need more rows than are looked at
+    assert V._sum_row(F.lines_of(far, "MYR"), "MYR") is None
