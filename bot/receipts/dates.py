@@ -32,19 +32,31 @@ _ERA_SHORT = re.compile(
     r"(?<![A-Za-z0-9])(?P<era>[RHS])\s?(?P<ey>\d{1,2})\s?[./\-]\s?(?P<m>\d{1,2})\s?[./\-]\s?"
     r"(?P<d>\d{1,2})(?!\d)")
 # A time glued to the date by OCR or the printer ("28/03/201810:36:13") ends a date too.
-_END = r"(?:(?![\d:])|(?=\d{2}:\d{2}))"
+_END = r"(?:(?![\d:])|(?=\d{1,2}:\d{2}))"
 _YMD4 = re.compile(r"(?<!\d)(?P<y>\d{4})\s?(?P<s>[./\-])\s?(?P<m>\d{1,2})\s?(?P=s)\s?"
                    rf"(?P<d>\d{{1,2}}){_END}")
 _XXY4 = re.compile(r"(?<!\d)(?P<a>\d{1,2})\s?(?P<s>[./\-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?"
                    rf"(?P<y>\d{{4}}){_END}")
 _XYZ2 = re.compile(r"(?<![\d./\-])(?P<a>\d{2})(?P<s>[./\-])(?P<b>\d{1,2})(?P=s)"
                    r"(?P<c>\d{1,2})(?:(?![\d./\-])|(?=\d{2}:\d{2}))")
-_MDY_TEXT = re.compile(rf"\b{_MON}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>\d{{4}})\b", re.I)
+_MDY_TEXT = re.compile(rf"\b{_MON}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>\d{{4}}){_END}",
+                       re.I)
+# "25032018 13:11:54": day, month and year printed without separators, a time after them
+_DMY8 = re.compile(r"(?<!\d)(?P<d>\d{2})(?P<m>\d{2})(?P<y>20\d{2})(?=\s{1,3}\d{1,2}:\d{2})")
+# OCR glue: a time run into the date after it ("18:1524/05/18"), a number into a day before a
+# month's name ("...32025/Feb/2017"), "0ct" for "Oct"
+_GLUE = (
+    (re.compile(r"(?<!\d)(\d{1,2}:\d{2})(?=\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}(?!\d))"), r"\1 "),
+    (re.compile(r"(?<=\d)(?=\d{2}[/\-](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+                r"[a-z]*[/\-]\d{2,4})", re.I), " "),
+    (re.compile(r"(?<![A-Za-z])0(?=ct\b)", re.I), "O"),
+)
 _DMY_TEXT = re.compile(
     rf"(?<![\d.])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.]*{_MON}[\s\-/.,]*(?P<y>\d{{4}}|\d{{2}})"
     rf"{_END}", re.I)
 
 Order = str  # "ymd", "mdy" or "dmy"
+MAX_YEARS_OFF = 30  # a date further from today than this, and no one-digit repair, is no date
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,8 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
     date outside the plausible window), in reading order."""
     today = today or Date.today()
     order = locale_order(currency, japanese)
+    for pattern, repl in _GLUE:
+        text = pattern.sub(repl, text)
     out: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
 
@@ -108,6 +122,8 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
             return
         if not _plausible(value, today):
             repaired = _repair_year(value, today)
+            if repaired is None and abs(value.year - today.year) > MAX_YEARS_OFF:
+                return  # "1524/05/18": a time glued to a date, not a date five centuries ago
             value, conf = (repaired, conf * 0.6) if repaired else (value, conf * 0.5)
         taken.append((m.start(), m.end()))
         out.append(FoundDate(value, conf, m.start(), form))
@@ -135,6 +151,8 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
         y = int(m.group("y"))
         y = y if y > 99 else _year2(y, today)
         add(_make(y, MONTHS[m.group("mon").lower()[:3]], int(m.group("d"))), 0.95, m, "text")
+    for m in _DMY8.finditer(text):
+        add(_make(int(m.group("y")), int(m.group("m")), int(m.group("d"))), 0.8, m, "dmy8")
     for m in _XXY4.finditer(text):
         a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
         add(*_resolve([("mdy", _make(y, a, b)), ("dmy", _make(y, b, a))], order, today), m, "xxy")

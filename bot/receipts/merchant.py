@@ -44,7 +44,10 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
         height = heights[i] if heights and i < len(heights) else 1.0
         size = min(height / typical, 1.6) if typical else 1.0
         company = bool(_COMPANY.search(clean)) and not owner
-        score = size * (1.0 - 0.08 * i) + (1.0 if company else 0.0)
+        # the registration number printed on the row under the name ("(1365663-P)")
+        registered = i + 1 < len(rows) and bool(_REG_ROW.match(rows[i + 1].strip()))
+        score = (size * (1.0 - 0.08 * i) + (1.0 if company or registered else 0.0)
+                 - (0.5 if _gibberish(clean) and not company else 0.0))
         candidates.append((score, i, clean[:MAX_MERCHANT]))
     if not candidates:
         return None, 0.0
@@ -55,13 +58,25 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
 
 
 MERCHANT_ROWS = 10
+# A row that is only a company registration number: "(1365663-P)", "(001610235 P)", "CO. NO.
+# 1234-A", "(002107265-V) <97" (a speck after it)
+_REG_ROW = re.compile(
+    r"^\W*(co\.?\s*(reg\.?\s*)?no\.?\s*:?\s*)?\d{4,}[-\s]?[a-z]\W*(<?\d{0,3})\W*$", re.I)
+
+
+def _gibberish(clean: str) -> bool:
+    """OCR of a logo or a speck: mostly one- and two-letter fragments ("NOG N N ASN", "T ICE",
+    "(RTINGY) S OO S.I1")."""
+    words = re.findall(r"[^\W\d_]+", clean)
+    short = sum(1 for w in words if len(w) <= 2)
+    return bool(words) and (short * 2 >= len(words) or max(len(w) for w in words) <= 3)
 # A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
 _REG_NO = re.compile(
     r"^\s*#\d+\s+|\s*[(<\[{]\s*(co\.?\s*no\.?\s*)?(\d{1,2}-)?\d{3,}[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
-    r"\bsdn\b|\bbhd\b|\bberhad\b|\bs/b\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
+    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbo]n\b\.?\s*[b38]h[do]\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
     r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
@@ -93,8 +108,8 @@ _NOT_NAME = re.compile(
 
 # A legal name ends at its legal form: what OCR joined after it on the same row is the address
 # ("X SDN BHD L4-17 (B), Level 4,"), cut where it holds a digit.
-_AFTER_FORM = re.compile(r"(\b(sdn\.?\s*bhd|berhad|bhd|s/b|ltd|inc|llc|gmbh|plc)\b\.?)"
-                         r"(?P<rest>\s+\S.*)$", re.I)
+_AFTER_FORM = re.compile(r"(\b(s[dbo]n\.?\s*[b38]h[do]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
+                         r"\b\.?)(?P<rest>\s+\S.*)$", re.I)
 
 
 def _name_end(clean: str) -> str:

@@ -88,3 +88,20 @@ def test_every_form_round_trips(d: date) -> None:
     for text, cur, ja in forms:
         found = find_dates(text, currency=cur, japanese=ja, today=TODAY)
         assert found and found[0].value == d, text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("00440010036 20112026 13:11:54 0003", NOV20),  # day, month, year with no separators
+    ("St:8282 Ctr 2 18:1520/11/26", NOV20),  # a time run into the date
+    ("CB#:4597604932020/Nov/2026 07:43:54", NOV20),  # a slip number run into the day
+    ("Date; 0ct 20, 202612:16:25 PM", date(2026, 10, 20)),  # "0ct", the year glued to a time
+    ("Date :20/11/20268:07 PM", NOV20),  # a one-digit hour glued to the year
+])
+def test_glued_and_misread_dates(text: str, expected: date) -> None:
+    found = find_dates(text, currency="MYR", today=TODAY)
+    assert [f.value for f in found] == [expected]
+
+
+def test_a_date_centuries_off_is_no_date() -> None:
+    assert find_dates("ref 1524/05/18", currency="MYR", today=TODAY) == []
+    assert find_dates("20112026 ref", currency="MYR", today=TODAY) == []  # no time after it
