@@ -28,13 +28,8 @@ from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
-from bot.api.contract import (
-    PRESERVES,
-    keep_stopped,
-    keep_with,
-    read_receipt_image,
-    receipt_entry,
-)
+from bot.api.contract import PRESERVES, keep_stopped, keep_with
+from bot.api.receipt_read import read_receipt_image, receipt_entry
 from bot.cli.exitcodes import EX_DATAERR, EX_FAIL, EX_OK
 from bot.cli.local import CLI_USER, cli_message, expand_paths
 from bot.cli.output import dumps
