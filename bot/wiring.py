@@ -45,6 +45,9 @@ from bot.stores.memory import MemoryStateStore, MemoryThreadMemory
 from bot.stores.redis_base import CLUSTER_OPTIONS, ClusterClient, RedisLike, cluster_node_url
 from bot.stores.redis_store import RedisStateStore, RedisThreadMemory
 from bot.vision.base import Engine
+from bot.vision.factory import build_engine
+from bot.vision.ocr import OcrReader
+from bot.vision.ocr_engine import OcrEngine
 from bot.vision.ocr_words import Ocr
 from config.policy import PolicyConfig, load_policy
 from config.settings import Settings
@@ -238,6 +241,18 @@ def model_checks(settings: Settings, engine: Engine
     timeout_s = settings.vlm_check_timeout_s
     return (AgeStage(engine, timeout_s=timeout_s),
             ReceiptOpinions(engine, timeout_s=timeout_s))
+
+
+def receipt_opinion_for(settings: Settings
+                        ) -> tuple[ReceiptOpinions | None, Engine | None]:
+    """``miru receipt``'s second opinion, as ``build_app`` wires it (``build_engine``, then
+    ``model_checks``), and the engine under it for the caller to close. Without a model
+    configured (``MIRU_VLM_CHECKS`` off, or the OCR backend) nothing is built: (None, None); a
+    model that cannot load falls back to OCR as the app does, and then there is no opinion."""
+    if not settings.vlm_checks or settings.vlm_backend not in MODEL_ENGINES:
+        return None, None
+    engine = build_engine(settings, ocr_engine_factory=lambda: OcrEngine(OcrReader())).engine
+    return model_checks(settings, engine)[1], engine
 
 
 def quality(img: Image) -> list[QualityHint]:

@@ -1,6 +1,7 @@
 """The JSON objects Miru answers with, the same for ``miru ask|screen|receipt --json`` and for
-``/v1/ask``, ``/v1/screen`` and ``/v1/receipts``; and the per-image steps behind ``screen`` and
-``receipt``, shared by the command line and the API so that both decide and read alike.
+``/v1/ask``, ``/v1/screen`` and ``/v1/receipts``; and the per-image steps behind ``screen``,
+shared by the command line and the API so that both decide alike (``receipt``'s steps:
+``bot.api.receipt_read``).
 
 A file whose verdict is ``hold`` or ``block_and_preserve`` is kept and gets a case before its
 verdict is given (``keep_stopped`` over the one keeper, ``bot.review.keep``), as in chat: the
@@ -9,17 +10,13 @@ verdict is given (``EvidenceNotKept``: the API answers 503, the command line fai
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot import strings
 from bot.core.pipeline import Outcome
-from bot.errors import EvidenceNotKept, InputRejected, MiruError
+from bot.errors import EvidenceNotKept, InputRejected
 from bot.imaging.ingest import check_size
-from bot.models import Image
-from bot.receipts.codec import CONTRACT_FIELDS, contract_json
 from safety.policy import context_for
 from safety.types import Action, DecodedImage, Finding, Verdict
 
@@ -27,7 +24,6 @@ if TYPE_CHECKING:
     from bot.evidence.audit import AuditLog
     from bot.imaging.ingest import Ingestor
     from bot.models import IncomingMessage
-    from bot.receipts.model import Receipt
     from bot.review.keep import EvidenceKeeper, Preserved
     from bot.services import AgeStageLike, ScreenerLike
     from config.policy import PolicyConfig
@@ -181,75 +177,3 @@ async def screen_image(data: bytes, name: str, *, size: int, max_bytes: int, tex
                               decoded.pdq_variants, audit=audit, request_id=rid,
                               platform=platform, user=user, name=name)
     return Screened(decoded, verdict, case=case)
-
-
-@dataclass(frozen=True)
-class ReceiptRead:
-    """One file screened, then (when allowed) read as a receipt."""
-
-    verdict: Verdict | None
-    sha256: str
-    fields: dict[str, Any] | None  # ``bot.receipts.codec.contract_json``; None when not read
-    error: tuple[str, str] | None = None
-    pdq: tuple[str, ...] = ()  # the original's PDQ hashes (a verdict that preserves keeps them)
-
-
-async def read_receipt_image(data: bytes, name: str, *, size: int, max_bytes: int,
-                             ingestor: Ingestor, screener: ScreenerLike, policy: PolicyConfig,
-                             read: Callable[[Image], Receipt], channel: str,
-                             lang: str = "en") -> ReceiptRead:
-    """Screen one file with the real gates, then read an allowed one with ``read`` (in a
-    thread: Tesseract is slow). Never raises for what is in the file. The caller audits the
-    verdict, then keeps a stopped file (``keep_stopped``) before it gives the verdict."""
-    try:
-        check_size(size, max_bytes, name)
-        decoded = await ingestor.decode(data, name=name)
-    except InputRejected as exc:
-        return ReceiptRead(None, "", None, (exc.code, exc.user_message(lang, name=name)))
-    verdict = await screener.screen([decoded], context_for(policy, channel, ""))
-    sha = decoded.original_sha256
-    if not verdict.action.reaches_model:
-        return ReceiptRead(verdict, sha, None, (
-            "not_screened_clear",
-            f"not read: the image was {verdict.action.value} by the safety gates"),
-            pdq=decoded.pdq_variants)
-    try:
-        blur = verdict.faces(0) if verdict.action.value == "allow_blurred" else ()
-        img = await ingestor.process(data, decoded, blur=blur, name=name)
-        receipt = await asyncio.to_thread(read, img)
-    except MiruError as exc:
-        return ReceiptRead(verdict, sha, None, (exc.code, exc.user_message(lang, name=name)))
-    error = None
-    if not receipt.is_receipt:
-        error = ("not_a_receipt", strings.t("receipts.not_receipt", lang, name=name))
-    elif not receipt.readable:
-        tips = " ".join(strings.t(k, lang) for k in receipt.retake_tips if k in strings.MESSAGES)
-        error = ("unreadable_receipt", strings.t(
-            "receipts.unreadable", lang, name=name,
-            tips=tips or strings.t("receipts.retake_generic", lang)))
-    return ReceiptRead(verdict, sha, contract_json(receipt), error)
-
-
-async def settle_read(got: ReceiptRead, data: bytes, keep: Keep, *, audit: AuditLog,
-                      request_id: str, platform: str, user: str, name: str) -> None:
-    """``/v1/receipts``: audit a screened file's verdict, then keep it when it stops
-    (``keep_stopped``: ``EvidenceNotKept`` when it cannot be)."""
-    if got.verdict is None:
-        return
-    await audit.write(audit.record("verdict", request_id, platform=platform, user=user,
-                                   images=[got.sha256], verdict=got.verdict))
-    await keep_stopped(keep, got.verdict, data, got.sha256, got.pdq, audit=audit,
-                       request_id=request_id, platform=platform, user=user, name=name)
-
-
-def receipt_entry(file: str, verdict: str | None = None, fields: dict[str, Any] | None = None,
-                  error: tuple[str, str] | None = None) -> dict[str, Any]:
-    """One object of ``miru receipt --json`` (an entry of ``/v1/receipts``): ``file``, the
-    ``verdict`` action (null when never screened), the contract fields (null where not found)
-    and ``error`` (null or ``{"code", "message"}``)."""
-    if fields is None:
-        fields = dict.fromkeys(CONTRACT_FIELDS)
-        fields["items"] = []
-        fields["confidence"] = {}
-    return {"file": file, "verdict": verdict, **fields,
-            "error": {"code": error[0], "message": error[1]} if error else None}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.apikeys import SCOPES
+from bot.receipts.model import FIELDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -139,11 +140,24 @@ def _schemas() -> dict[str, Any]:
                                     "held image opened (never given for block_and_preserve)"}}},
         "ReceiptResult": {
             "type": "object", "description": "an entry of `miru receipt --json`: file, verdict "
-            "action (null when never screened), the receipt fields (null where not found), error",
-            "required": ["file", "verdict", "error"],
+            "action (null when never screened), the receipt fields (null where not found; "
+            "`confidence` after the vision model's second opinion where one is configured), "
+            "checks, error",
+            "required": ["file", "verdict", "checks", "error"],
             "properties": {"file": {"type": "string"},
                            "verdict": {"anyOf": [_NULL, {"type": "string", "enum": _ACTIONS}]},
+                           "checks": {"type": "array", "items": _ref("ReceiptCheck"),
+                                      "description": "the fields a vision model read otherwise "
+                                      "(the entry keeps the OCR reading, its confidence "
+                                      "lowered): empty when it agreed, was not asked or none "
+                                      "is configured"},
                            "error": {"anyOf": [_NULL, _PROBLEM]}}},
+        "ReceiptCheck": {
+            "type": "object", "description": "a field to check: its name and the vision "
+            "model's reading of it, as the receipt fields print values",
+            "required": ["field", "model"], "additionalProperties": False,
+            "properties": {"field": {"type": "string", "enum": list(FIELDS)},
+                           "model": {"type": ["string", "null"]}}},
         "Case": {"type": "object", "description": "a review case of the key's workspace "
                  "(never an image); `decided_by` is the decider's pseudonym, as in the audit "
                  "log", "required": ["id", "action", "status", "created", "workspace"],

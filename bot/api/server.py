@@ -7,9 +7,11 @@ as a chat message (``bot.core.ingress``: the quota, 429 with ``Retry-After``, au
 ``quota_refused``), then the same code as the command line: ``/v1/ask`` runs the app's one-shot
 pipeline (``App.one_shot``) in-process on an ``ApiConversation`` (the thread lives for this
 request only, like ``miru ask``), ``/v1/screen`` and ``/v1/receipts`` the per-image steps of
-``bot.api.contract``; ``/v1/cases`` the key's workspace's cases (``bot.api.cases``). Every error
-is ``{"error": {"code", "message"}}``; unknown routes 404 and wrong methods 405 answer the same
-way. ``/healthz`` and ``/metrics`` are served too.
+``bot.api.contract`` and ``bot.api.receipt_read`` (a receipt gets a vision model's second
+opinion where one is configured, as in an expense thread); ``/v1/cases`` the key's
+workspace's cases (``bot.api.cases``). Every error is ``{"error": {"code", "message"}}``;
+unknown routes 404 and wrong methods 405 answer the same way. ``/healthz`` and ``/metrics``
+are served too.
 """
 
 from __future__ import annotations
@@ -25,20 +27,13 @@ from aiohttp import web
 from bot import strings
 from bot.api.apikeys import ApiKey, ApiKeys, Scope
 from bot.api.cases import case_json, case_query, scope_of
-from bot.api.contract import (
-    keep_with,
-    outcome_json,
-    read_receipt_image,
-    receipt_entry,
-    refuse_unkept,
-    screen_image,
-    settle_read,
-)
+from bot.api.contract import keep_with, outcome_json, refuse_unkept, screen_image
 from bot.api.conversation import ApiConversation, files_by_id, refs_for
 from bot.api.errors import ApiError, error_response
 from bot.api.idempotency import IdempotencyStore, claim_for, remember_key
 from bot.api.idempotency import middleware as idempotency_middleware
 from bot.api.openapi import document
+from bot.api.receipt_read import read_receipt_image, receipt_entry, second_opinion, settle_read
 from bot.api.refusals import RefusalSummary, SourceThrottle, offered_key, summarised
 from bot.api.upload import Limits, Upload, read_upload
 from bot.core.pipeline import request_id_for
@@ -191,16 +186,17 @@ class ApiServer:
         entries = []
         async with self._admitted(request, message):
             for i, f in enumerate(upload.files):
-                got = await read_receipt_image(
+                got = await second_opinion(await read_receipt_image(
                     f.data, f.name, size=f.size, max_bytes=self._max_bytes(key),
                     ingestor=s.ingestor, screener=s.screener, policy=s.policy,
-                    read=s.read_receipt, channel=CHANNEL, lang=upload.lang or "en")
+                    read=s.read_receipt, channel=CHANNEL, lang=upload.lang or "en",
+                    for_opinion=s.receipt_opinion is not None), s.receipt_opinion)
                 keep = keep_with(self.keeper, message, f"{rid}:{i}", lang=upload.lang or "en")
                 await settle_read(got, f.data, keep, audit=s.audit, request_id=f"{rid}:{i}",
                                   platform="api", user=key.name, name=f.name)
                 entries.append(receipt_entry(
                     f.name, got.verdict.action.value if got.verdict else None, got.fields,
-                    got.error))
+                    got.error, got.checks))
         usable = any(e["verdict"] is not None for e in entries)
         return _json(entries, 200 if usable else 422)
 

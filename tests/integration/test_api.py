@@ -449,7 +449,8 @@ async def test_receipts_are_screened_then_read(stack, client):
         ("en.png", RECEIPT_EN), ("listed.png", stack.blocked[1])))
     assert r.status_code == 200, r.text
     read, listed = r.json()
-    assert list(read) == ["file", "verdict", *CONTRACT_FIELDS, "error"]
+    assert list(read) == ["file", "verdict", *CONTRACT_FIELDS, "checks", "error"]
+    assert read["checks"] == [] and listed["checks"] == []  # no vision model here
     assert read["verdict"] == "allow" and read["error"] is None
     assert "CORNER" in (read["merchant"] or "").upper() and read["total"] == "23.45"
     assert listed["verdict"] == "block_and_preserve" and listed["total"] is None

@@ -3,6 +3,7 @@ contract of the issue, one entry per file in the order given, bad files never st
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -14,11 +15,12 @@ import pytest
 from bot.cli.exitcodes import EX_DATAERR, EX_OK
 from bot.receipts.codec import CONTRACT_FIELDS
 from tests.clirun import miru
+from tests.openai_standin import Script, completion, running
 from tests.platform.receipt_flow import BLURRED, PROSE, RECEIPT_EN, RECEIPT_JA
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-KEYS = ["file", "verdict", *CONTRACT_FIELDS, "error"]
+KEYS = ["file", "verdict", *CONTRACT_FIELDS, "checks", "error"]
 
 
 @pytest.fixture
@@ -114,3 +116,41 @@ def test_progress_bar_only_on_a_terminal(env, files) -> None:
     assert proc.returncode == EX_OK
     assert b"2/2" in shown and b"Traceback" not in shown
     assert len(json.loads(proc.stdout)) == 2  # stdout stays clean JSON
+
+
+@pytest.fixture
+async def vision():
+    """A local OpenAI-compatible model server (``tests/openai_standin.py``)."""
+    async for server in running():
+        yield server
+
+
+async def test_a_vision_model_gives_its_second_opinion_from_the_parent(env, files,
+                                                                        vision) -> None:
+    """With a model configured, the parent asks it about each readable receipt the workers
+    read (the prose page, no receipt, is not asked about): a difference is listed in
+    ``checks`` and marked on the text line, the OCR value kept; a model that fails changes
+    nothing."""
+    reading = {"is_receipt": True, "merchant": "Corner Market", "date": None, "total": "32.45",
+               "tax": None, "tax_rate": None, "currency": "USD", "payment_method": None,
+               "category": None, "invoice_number": None}
+    vision.script = [completion(json.dumps(reading))]
+    env = {**env, "MIRU_VLM_BACKEND": "openai", "MIRU_OPENAI_BASE_URL": vision.base_url,
+           "MIRU_OPENAI_RETRIES": "0"}
+    proc = await asyncio.to_thread(miru, env, "receipt", str(files["en.png"]),
+                                   str(files["prose.png"]), "--json")
+    assert proc.returncode == EX_OK, proc.stderr
+    en, prose = json.loads(proc.stdout)
+    assert en["checks"] == [{"field": "total", "model": "32.45"}] and en["total"] == "23.45"
+    assert en["confidence"]["total"] <= 0.5 and prose["checks"] == []
+    assert len(vision.bodies) == 1  # one question: the prose page was never shown
+    audit = [json.loads(line) for line in Path(env["MIRU_AUDIT_PATH"]).read_text().splitlines()]
+    opinions = [r["detail"].get("second_opinion") for r in audit if r["kind"] == "verdict"]
+    assert [o["differ"] for o in opinions if o] == [["total"]]
+    text = await asyncio.to_thread(miru, env, "receipt", str(files["en.png"]))
+    assert "23.45 USD ⚠" in text.stdout and "32.45" in text.stdout
+    vision.script = [Script(status=500)]
+    failed = await asyncio.to_thread(miru, env, "receipt", str(files["en.png"]), "--json")
+    (same,) = json.loads(failed.stdout)
+    assert same["checks"] == [] and same["total"] == "23.45"
+    assert same["confidence"]["total"] > 0.5  # as OCR read it
