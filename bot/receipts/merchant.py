@@ -25,7 +25,10 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
     typical = sorted(heights)[len(heights) // 2] if heights else 1.0
     candidates = []
     after_formerly = after_owner = False
+    joined = -1  # a row already read as the end of the name above it
     for i, text in enumerate(rows[:MERCHANT_ROWS]):
+        if i == joined:
+            continue
         clean = _name_end(_REG_NO.sub("", text).strip(" -=*・|:_"))
         skip_old_name, after_formerly = after_formerly, bool(_FORMERLY.search(clean))
         # the owner's legal name under the shop's own ("Owned by:" then "X SDN BHD"): a
@@ -38,14 +41,21 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
         above = rows[i - 1].strip() if i > 0 else ""
         if re.match(r"(&|and\b)", clean, re.I) and _name_like(above) and not _COMPANY.search(above):
             clean = f"{above} {clean}"
+        end = i
         if i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
                 clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
-            clean = f"{clean} {rows[i + 1].strip()}"
+            clean, joined, end = f"{clean} {_REG_NO.sub('', rows[i + 1]).strip()}", i + 1, i + 1
+        elif (i + 1 < len(rows) and clean.count("(") > clean.count(")")
+              and re.match(r"[^()]*\)", rows[i + 1])
+              and _name_like(rows[i + 1].strip(), suffix_row=True)):
+            # "AIK HUAT HARDWARE ENTERPRISE (SETIA" over "ALAM) SDN BHD": the bracket goes on
+            clean = _name_end(f"{clean} {_REG_NO.sub('', rows[i + 1]).strip()}")
+            joined, end = i + 1, i + 1
         height = heights[i] if heights and i < len(heights) else 1.0
         size = min(height / typical, 1.6) if typical else 1.0
         company = bool(_COMPANY.search(clean)) and not owner
         # the registration number printed on the row under the name ("(1365663-P)")
-        registered = i + 1 < len(rows) and bool(_REG_ROW.match(rows[i + 1].strip()))
+        registered = end + 1 < len(rows) and bool(_REG_ROW.match(rows[end + 1].strip()))
         score = (size * (1.0 - 0.08 * i) + (1.0 if company or registered else 0.0)
                  - (0.5 if _gibberish(clean) and not company else 0.0))
         candidates.append((score, i, clean[:MAX_MERCHANT]))

@@ -7,6 +7,8 @@ texts are written here in the style of Malaysian slips."""
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from bot.receipts import fields as F
 from bot.receipts import merchant as M
 from bot.receipts.amounts import detect_currency
@@ -192,3 +194,31 @@ def test_a_logo_read_as_chinese_characters_is_not_a_japanese_slip() -> None:
     got = read_fields(rows, today=TODAY)
     assert (got.currency, got.date) == (None, date(2017, 4, 6))  # day first, not year first
     assert read_fields(["お買上げ明細 合計 ¥1,200", "2026/11/20"], today=TODAY).currency == "JPY"
+
+
+def test_merchant_is_the_row_over_its_registration_number_not_a_logo_speck() -> None:
+    rows = ["Caitering", "FIVE STAR CASHYCARRY", "(1365663-P)", "G.23, Plaza Seri Setia,",
+            "Tel/Fax : 603-7877 9712"]
+    assert M.merchant(rows)[0] == "FIVE STAR CASHYCARRY"
+    rows = ["NOG N N ASN", "B & BEST RESTAURANT", "(001610235 P)", "GST NO. : 001800839168"]
+    assert M.merchant(rows)[0] == "B & BEST RESTAURANT"
+
+
+def test_a_bare_slip_number_under_a_row_is_no_registration() -> None:
+    rows = ["BHPETROL PALEKBANG", "PREPAY CHIT NUMBER", "1234567", "PUMP 3"]
+    assert M.merchant(rows)[0] == "BHPETROL PALEKBANG"
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    (["TSH POWER HARDWARE", "TRADING", "002458685-T", "13-1, JALAN PJU 5/10,"],
+     "TSH POWER HARDWARE TRADING"),
+    (["CASH SALE", "SINNATHAMBY HOLDINGS", "SDN. BHD.", "249336-T", "NO.17, JALAN BESAR,"],
+     "SINNATHAMBY HOLDINGS SDN. BHD."),
+    (["AIK HUAT HARDWARE ENTERPRISE (SETIA", "ALAM) SDN BHD", "(822737-X)", "NO. 17, JALAN"],
+     "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"),
+    (["110 Block D (Entrance", "MR. D.I.Y. (M) SDN BHD", "(860671-D)"], "MR. D.I.Y. (M) SDN BHD"),
+    (["SUPER.SEVEN CASH & CARRY SBN 3HD 28-05", "LOT 1, JALAN 3"],
+     "SUPER.SEVEN CASH & CARRY SBN 3HD"),
+])
+def test_a_name_broken_over_rows_is_joined_once(rows: list[str], expected: str) -> None:
+    assert M.merchant(rows)[0] == expected
