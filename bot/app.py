@@ -35,10 +35,10 @@ from bot.stores.base import StateStore, ThreadMemory
 from bot.stores.redis_base import RedisLike
 from bot.vision.base import Engine
 from bot.vision.factory import build_engine
-from bot.vision.ocr import OcrReader
 from bot.vision.ocr_engine import OcrEngine
 from bot.vision.ocr_words import Ocr
 from bot.wiring import (
+    build_ocr,
     connect_redis,
     hash_gate,
     hashlist_rescan,
@@ -98,7 +98,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
     - ``screener``: the safety gates (``ScreenerLike``); default ``safety.build.build_screener``.
     - ``ocr``: the text reader (``bot.vision.ocr_words.Ocr``: ``read`` and ``words`` with boxes),
       used for every answered image's OCR context, receipt fields and the OCR-only engine;
-      default ``OcrReader()`` (Tesseract).
+      default ``bot.wiring.build_ocr`` (RapidOCR with ``MIRU_OCR_THREADS`` threads).
     - ``engine``: the vision engine (``bot.vision.base.Engine``); default from
       ``MIRU_VLM_BACKEND`` (the OCR engine over ``ocr`` when no model is there).
     - ``ingestor``: decode and process (``bot.imaging.ingest.Ingestor``).
@@ -129,7 +129,7 @@ def build_app(settings: Settings, *, memory_only: bool = False, engine: Engine |
     # The worker's name in the job group, its heartbeat and its reply claims; unique per process
     # start (a restarted container keeps its hostname and often its pid).
     consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
-    ocr = ocr or OcrReader()
+    ocr = ocr or build_ocr(settings)
     note = ""
     if engine is None:
         reader = ocr

@@ -49,6 +49,7 @@ from bot.vision.factory import build_engine
 from bot.vision.ocr import OcrReader
 from bot.vision.ocr_engine import OcrEngine
 from bot.vision.ocr_words import Ocr
+from bot.vision.rapid import RapidEngine
 from config.policy import PolicyConfig, load_policy
 from config.settings import Settings
 from safety.hashlist import HashGate
@@ -220,6 +221,12 @@ def ocr_frame_for(ocr: Ocr) -> Callable[[DecodedImage], str]:
     return read
 
 
+def build_ocr(settings: Settings) -> OcrReader:
+    """The OCR reader every worker uses: RapidOCR with ``MIRU_OCR_THREADS`` onnxruntime intra-op
+    threads (Tesseract, a subprocess, follows the environment's ``OMP_THREAD_LIMIT``)."""
+    return OcrReader(rapid_engine=RapidEngine(threads=settings.ocr_threads))
+
+
 def receipt_reader(ocr: Ocr) -> Callable[[Image], Receipt]:
     """An allowed (processed) image's receipt fields, read with the app's OCR reader."""
     def read(img: Image) -> Receipt:
@@ -251,7 +258,8 @@ def receipt_opinion_for(settings: Settings
     model that cannot load falls back to OCR as the app does, and then there is no opinion."""
     if not settings.vlm_checks or settings.vlm_backend not in MODEL_ENGINES:
         return None, None
-    engine = build_engine(settings, ocr_engine_factory=lambda: OcrEngine(OcrReader())).engine
+    engine = build_engine(settings,
+                          ocr_engine_factory=lambda: OcrEngine(build_ocr(settings))).engine
     return model_checks(settings, engine)[1], engine
 
 

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2_000, ge=0)
     max_history_chars: int = Field(8_000, ge=0)
     max_ocr_chars: int = Field(4_000, ge=0)
+    # onnxruntime intra-op threads per RapidOCR read (bot/vision/rapid.py): 1, one receipt per
+    # worker core, is the measured best on small machines. Tesseract (a subprocess) follows the
+    # environment's OMP_THREAD_LIMIT instead; set both alike (docs/models.md)
+    ocr_threads: int = Field(1, ge=1, le=64)
     hub_probe_timeout_s: float = Field(2.0, gt=0)  # is the model hub reachable? (first use)
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_api_key: SecretStr = SecretStr("")

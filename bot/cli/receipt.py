@@ -61,8 +61,7 @@ from bot.receipts.card import UNSURE, field_label
 from bot.receipts.codec import CONTRACT_FIELDS
 from bot.receipts.reader import read_receipt
 from bot.receipts.summary import csv_cell
-from bot.vision.ocr import OcrReader
-from bot.wiring import build_screening, open_evidence_keeper, receipt_opinion_for
+from bot.wiring import build_ocr, build_screening, open_evidence_keeper, receipt_opinion_for
 from config.policy import load_policy
 from config.settings import Settings
 
@@ -78,7 +77,7 @@ def _init_worker(settings: Settings, for_opinion: bool = False) -> None:
     # joins a process's children at exit, and idle decoders would wait forever (a priority >= 0
     # finalizer runs before that join).
     Finalize(ingestor, ingestor.close, exitpriority=10)
-    _WORKER.update(ingestor=ingestor, screener=screener, policy=policy, ocr=OcrReader(),
+    _WORKER.update(ingestor=ingestor, screener=screener, policy=policy, ocr=build_ocr(settings),
                    loop=asyncio.new_event_loop(), max_bytes=settings.max_bytes,
                    for_opinion=for_opinion)
 

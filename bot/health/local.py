@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -139,7 +140,16 @@ def _tesseract(settings: Settings) -> Check:
         pkgs = " ".join(f"tesseract-ocr-{m}" for m in sorted(missing))
         return Check("tesseract", False, f"missing languages: {', '.join(sorted(missing))}",
                      f"apt-get install {pkgs}")
-    return Check("tesseract", True, f"{exe} with eng, jpn")
+    return Check("tesseract", True, f"{exe} with eng, jpn; {_omp_threads()}")
+
+
+def _omp_threads() -> str:
+    """Tesseract's threads: it follows ``OMP_THREAD_LIMIT`` from the environment (pytesseract
+    gives its subprocess this process's environment; Miru cannot set it per read)."""
+    limit = os.environ.get("OMP_THREAD_LIMIT")
+    if not limit:
+        return "threads: OMP_THREAD_LIMIT unset (several per read)"
+    return f"threads: OMP_THREAD_LIMIT={limit}"
 
 
 def _rapidocr(settings: Settings) -> Check:
@@ -149,7 +159,9 @@ def _rapidocr(settings: Settings) -> Check:
     if rapid.missing_models():
         return Check("rapidocr", False, found + "; Tesseract reads instead (slower, fewer "
                      "totals on real receipts)", "pip install rapidocr==3.10.0")
-    return Check("rapidocr", True, found)
+    threads = settings.ocr_threads
+    return Check("rapidocr", True, f"{found}; {threads} thread{'s' if threads != 1 else ''} "
+                 "per read (MIRU_OCR_THREADS)")
 
 
 def _safety_models(settings: Settings) -> Check:

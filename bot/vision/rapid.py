@@ -4,7 +4,8 @@ inside the ``rapidocr`` wheel) as a word source, and its page orientation check.
 The models load on first use, from the wheel's own folder: ``RapidEngine`` refuses to start
 (``EngineUnavailable``) when a model file is not there rather than let rapidocr download it.
 onnxruntime runs with ``threads`` intra-op threads (default 1: a worker reads one receipt per
-core; CPU time per receipt is what the bench measures).
+core; CPU time per receipt is what the bench measures; ``MIRU_OCR_THREADS`` through
+``bot.wiring.build_ocr``).
 
 Settings chosen with ``bench/receipts.py --sroie`` (see docs/models.md for the figures): the
 detector sees the image with its long side at most ``DET_SIDE`` (960: as accurate as rapidocr's

@@ -124,12 +124,18 @@ def test_clean_strips_gps(env, tmp_path):
 
 
 def test_doctor_names_each_check(env):
-    proc = miru(env, "doctor")
+    proc = miru({**env, "MIRU_OCR_THREADS": "2", "OMP_THREAD_LIMIT": "3"}, "doctor")
     assert proc.returncode in (0, 1)
     for name in ("policy", "redis", "jobs", "tesseract", "rapidocr", "safety models",
                  "vision model"):
         assert f"] {name}:" in proc.stdout
     assert "fix: run `miru models pull " in proc.stdout or "[ok  ] vision model" in proc.stdout
+    rapid_line = next(line for line in proc.stdout.splitlines() if "] rapidocr:" in line)
+    assert rapid_line.startswith("[FAIL]") or rapid_line.endswith(
+        "; 2 threads per read (MIRU_OCR_THREADS)")
+    tesseract_line = next(line for line in proc.stdout.splitlines() if "] tesseract:" in line)
+    assert tesseract_line.startswith("[FAIL]") or tesseract_line.endswith(
+        "; threads: OMP_THREAD_LIMIT=3")
 
 
 def test_clean_blur_faces_pixelates_the_face_the_gates_find(env, tmp_path, astronaut_jpeg):

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.health import SetupHealth, run_checks
+from bot.health.local import _omp_threads, _rapidocr
 from bot.models import SetupCheck
+from bot.vision import rapid
 from config.settings import Settings
 
 
@@ -72,3 +76,18 @@ def test_the_redis_check_never_shows_its_password() -> None:
     result = _redis(settings)
     assert not result.ok
     assert "hunter2" not in result.detail and "***@127.0.0.1:1" in result.detail
+
+
+def test_doctor_shows_the_ocr_threads(monkeypatch) -> None:
+    """The rapidocr line names MIRU_OCR_THREADS; the tesseract line (``_omp_threads``) the
+    OMP_THREAD_LIMIT its subprocess inherits."""
+    if rapid.missing_models():
+        pytest.skip("rapidocr is not installed")
+    monkeypatch.setenv("MIRU_OCR_THREADS", "4")
+    assert _rapidocr(_settings()).detail.endswith("; 4 threads per read (MIRU_OCR_THREADS)")
+    one = Settings(_env_file=None, ocr_threads=1)  # type: ignore[call-arg]
+    assert _rapidocr(one).detail.endswith("; 1 thread per read (MIRU_OCR_THREADS)")
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "2")
+    assert _omp_threads() == "threads: OMP_THREAD_LIMIT=2"
+    monkeypatch.delenv("OMP_THREAD_LIMIT")
+    assert _omp_threads() == "threads: OMP_THREAD_LIMIT unset (several per read)"

@@ -35,6 +35,26 @@ def test_bad_values_name_the_variable(monkeypatch, name, value):
         load_settings()
 
 
+def test_ocr_threads_default_to_one_and_take_1_to_64(monkeypatch):
+    assert load_settings().ocr_threads == 1  # one receipt per worker core: the measured best
+    for value in ("1", "8", "64"):
+        monkeypatch.setenv("MIRU_OCR_THREADS", value)
+        assert load_settings().ocr_threads == int(value)
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ("0", "greater than or equal to 1"),
+    ("-1", "greater than or equal to 1"),
+    ("abc", "valid integer"),
+    ("1000", "less than or equal to 64"),
+])
+def test_a_bad_ocr_thread_count_is_refused_naming_the_variable(monkeypatch, value, says):
+    monkeypatch.setenv("MIRU_OCR_THREADS", value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "MIRU_OCR_THREADS: Input should be" in str(err.value) and says in str(err.value)
+
+
 @pytest.mark.parametrize("url,named", [
     ("http://127.0.0.1:6379/0", "redis+cluster://"),  # not a Redis scheme
     ("127.0.0.1:6379", "got none"),  # no scheme at all

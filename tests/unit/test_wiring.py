@@ -137,3 +137,22 @@ def test_what_the_uploader_is_told_comes_from_the_platforms_info():
     text, delete = outcome_notice(case, Decision.REJECT, PlatformInfo("x", "Chatty"))
     assert "delete" not in text.split("appeal")[0].lower() and delete is True
     assert Adapters().info("cli") == PlatformInfo("cli")  # a platform nobody serves here
+
+
+async def test_the_ocr_reader_gets_miru_ocr_threads_for_rapidocr(make_settings):
+    """MIRU_OCR_THREADS reaches the RapidOCR engine of the reader build_app makes (here under
+    the OCR-only engine); nothing is read, so no model loads."""
+    from bot.vision.ocr import OcrReader
+    from bot.vision.ocr_engine import OcrEngine
+    from bot.wiring import build_ocr
+
+    assert build_ocr(make_settings()).rapid.threads == 1
+    settings = make_settings('[defaults]\nconsent = "off"\n', ocr_threads=3)
+    app = build_app(settings, memory_only=True, screener=FakeScreener(),
+                    ingestor=InThreadIngestor(IngestLimits()))
+    try:
+        engine = app.services.engine
+        assert isinstance(engine, OcrEngine) and isinstance(engine.reader, OcrReader)
+        assert engine.reader.rapid.threads == 3
+    finally:
+        await app.close()
