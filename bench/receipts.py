@@ -48,12 +48,14 @@ sys.path.insert(0, str(_HERE.parent))
 from PIL import Image
 from rapidfuzz import fuzz
 
+from bot.receipts import reread as RR
 from bot.receipts.layout import group_rows
 from bot.receipts.model import Receipt
 from bot.receipts.paper import Quality
-from bot.receipts.reader import _one_reading, prepare, read_fields, read_receipt, read_words
+from bot.receipts.reader import _one_reading, look_again, prepare, read_fields, read_receipt
 from bot.vision.ocr import OcrReader
 from bot.vision.ocr_words import Word
+from bot.vision.rapid import DET_SIDE, RapidEngine
 
 FIELDS = ("total", "date", "merchant", "category", "currency", "payment_method", "tax",
           "tax_rate", "invoice_number")
@@ -192,6 +194,10 @@ def main() -> None:
                     help="SROIE's ground-truth text lines instead of OCR (extraction alone)")
     ap.add_argument("--engine", choices=["default", "tesseract", "rapidocr"], default="default")
     ap.add_argument("--no-orient", action="store_true", help="skip the orientation check")
+    ap.add_argument("--no-second-look", action="store_true",
+                    help="do not read the total and date rows again (bot.receipts.reread)")
+    ap.add_argument("--det-side", type=int, default=None,
+                    help=f"RapidOCR detector's long side (default {DET_SIDE})")
     ap.add_argument("--show", action="store_true", help="print each miss")
     ap.add_argument("--ocr-cache", type=Path, default=None,
                     help="keep OCR words here and reuse them (measures the field rules alone)")
@@ -199,7 +205,10 @@ def main() -> None:
     if args.text_only and args.sroie is None:
         sys.exit("--text-only needs --sroie (rendered receipts have no separate text lines)")
     mapping = None if args.engine == "default" else {"ja": args.engine, "en": args.engine}
-    reader = OcrReader(engines_by_lang=mapping, orient=not args.no_orient)
+    if args.no_second_look:
+        RR.MAX_ROWS = 0  # no row is ever picked for a second look
+    engine = RapidEngine(det_side=args.det_side or DET_SIDE)
+    reader = OcrReader(engines_by_lang=mapping, orient=not args.no_orient, rapid_engine=engine)
     if args.sroie is not None:
         cases: Iterator[Case] = sroie(args.sroie, args.first, args.last, args.step,
                                       images=not args.text_only)
@@ -237,10 +246,13 @@ def main() -> None:
                 if not ok and args.show:
                     print(f"{case.name} turned {turn}: {f}: got {getattr(got, f)!r} "
                           f"truth {case.truth[f]!r}")
-    source = "text lines (no OCR)" if args.text_only else f"OCR {reader.model_id}"
+    source = "text lines (no OCR)" if args.text_only else (
+        f"OCR {reader.model_id} (detector side {engine.det_side})")
     if args.ocr_cache is not None and not args.text_only:
         source += f" (cached in {args.ocr_cache}: times are extraction only where it was hit)"
     orient = "n/a" if args.text_only else "off" if args.no_orient else "on"
+    if not args.text_only:
+        orient += "; second look " + ("off" if args.no_second_look else "on")
     print(f"{label}; {source}; orientation {orient}; "
           f"OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')}; "
           f"load average {os.getloadavg()[0]:.2f}")
@@ -263,23 +275,43 @@ def main() -> None:
 
 
 def cached_read(folder: Path, name: str, image: Image.Image, reader: OcrReader) -> Receipt:
-    """``read_receipt`` through a cache of the OCR reading: the same steps (upright, flatten,
-    one reading), the words kept as JSON under ``folder``."""
+    """``read_receipt`` through a cache of the OCR readings: the same steps (upright, flatten,
+    one reading, a second look at the total and date rows where needed), the words of the
+    page and of each band read again kept as JSON under ``folder``."""
     path = folder / (re.sub(r"[^\w.-]+", "_", name) + ".json")
+    paper: list[Image.Image] = []  # prepared only when something must really be read
+
+    def page() -> Image.Image:
+        if not paper:
+            paper.append(prepare(image, reader)[0])
+        return paper[0]
+
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
-        words = [Word(*w) for w in data["words"]]
-        quality = Quality(**data["quality"])
     else:
-        paper, quality = prepare(image, reader)
-        words = reader.words(paper, "ja")
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({
-            "words": [[w.text, w.left, w.top, w.width, w.height, w.conf] for w in words],
-            "quality": {"sharpness": quality.sharpness, "brightness": quality.brightness,
-                        "short_side": quality.short_side, "paper": quality.paper}}),
-            encoding="utf-8")
-    return read_words(words, "ja", quality=quality, today=Date(2026, 11, 28))
+        prepared, quality = prepare(image, reader)
+        paper.append(prepared)
+        data = {"words": _dump(reader.words(prepared, "ja")),
+                "quality": {"sharpness": quality.sharpness, "brightness": quality.brightness,
+                            "short_side": quality.short_side, "paper": quality.paper},
+                "bands": {}}
+    bands = data.setdefault("bands", {})
+
+    def band(y0: int, y1: int) -> list[Word]:
+        key = f"{y0},{y1}"
+        if key not in bands:
+            bands[key] = _dump(RR.band_reader(page(), reader.words, "ja")(y0, y1))
+        return [Word(*w) for w in bands[key]]
+
+    got = look_again([Word(*w) for w in data["words"]], "ja", band,
+                     quality=Quality(**data["quality"]), today=Date(2026, 11, 28))
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return got
+
+
+def _dump(words: list[Word]) -> list[list[object]]:
+    return [[w.text, w.left, w.top, w.width, w.height, w.conf] for w in words]
 
 
 def _cpu() -> float:

@@ -31,6 +31,7 @@ from bot.receipts import categories as K
 from bot.receipts import checks as C
 from bot.receipts import fields as F
 from bot.receipts import merchant as M
+from bot.receipts import reread as RR
 from bot.receipts import totals as T
 from bot.receipts import votes as V
 from bot.receipts.amounts import detect_currency, find_amounts, minor_units
@@ -114,8 +115,20 @@ def prepare(image: Image.Image, ocr: Ocr | WordSource | None = None,
 
 def _read_paper(paper: Image.Image, source: WordSource, lang: str, quality: Quality,
                 lang_hint: str | None, today: Date | None) -> Receipt:
-    return read_words(source(paper, lang), lang, quality=quality, lang_hint=lang_hint,
-                      today=today)
+    words = source(paper, lang)
+    return look_again(words, lang, RR.band_reader(paper, source, lang), quality=quality,
+                      lang_hint=lang_hint, today=today)
+
+
+def look_again(words: list[Word], lang: str, band: RR.BandReader, *,
+               quality: Quality | None = None, lang_hint: str | None = None,
+               today: Date | None = None) -> Receipt:
+    """The fields from one reading's words, with a second look at the total and date rows
+    (``reread``) where the total is unbacked or no date was found."""
+    def read(found: list[Word]) -> Receipt:
+        return read_words(found, lang, quality=quality, lang_hint=lang_hint, today=today)
+
+    return RR.look_again(read(words), words, lang, band, read, _agrees)
 
 
 def read_words(words: list[Word], lang: str, *, quality: Quality | None = None,
@@ -346,6 +359,7 @@ def _compliance(japanese: bool, currency: str | None, invoice: str | None, valid
 
 __all__ = [
     "layout_text",
+    "look_again",
     "minor_units",
     "prepare",
     "read_fields",
