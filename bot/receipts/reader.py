@@ -1,18 +1,17 @@
 """The receipt reader: an image (already screened) in, a ``Receipt`` out, each field with a
 confidence.
 
-Steps: find the paper and flatten it (``paper``), read words with their boxes and group them into
-printed rows (``layout``), then read the fields from the rows (``fields``, ``amounts``,
-``dates``). Works offline on a CPU with Tesseract; no vision model is needed.
+Steps: turn the photo upright and find the paper and flatten it (``prepare``: ``OcrReader.turn``,
+``paper``), read words with their boxes and group them into printed rows (``layout``), read the
+fields from the rows (``fields``, ``amounts``, ``dates``, ``merchant``; the total cross-checked
+in ``votes``), and where the total is unbacked or no date was found, read the total and date
+rows again on their own bands (``reread``). Works offline on a CPU; no vision model is needed
+(one gives a second opinion where configured: ``opinion``).
 
-Engine: Tesseract jpn+eng for every receipt, chosen by measurement. `OMP_THREAD_LIMIT=1
-.venv/bin/python bench/receipts.py --n 40 [--engine rapidocr]` (seeds 1000-1039, 2026-11-28,
-2 shared cores), share of fields right, Tesseract vs RapidOCR (its boxes through the same rows):
-total 1.000 / 0.900, date 1.000 / 0.425, currency 1.000 / 0.850, merchant 0.950 / 0.475 (ja
-0.048: its Chinese+English model misses kana), payment 1.000 / 0.600; p50 1,091 / 1,457 ms.
-``read_receipt`` takes any ``WordSource``; an ``OcrReader`` reads with its engine per language
-(rapidocr 3.10 for both by default since issue 21: ``bot.vision.ocr.DEFAULT_ENGINES``) and turns
-the photo upright first (``OcrReader.turn``).
+Engine: ``read_receipt`` takes any ``WordSource``; an ``OcrReader`` reads with its engine per
+language, RapidOCR 3.10 for both by default since issue 21 (``bot.vision.ocr.DEFAULT_ENGINES``;
+figures in docs/models.md). Tesseract jpn+eng remains an engine to choose (the receipt is then
+read again with eng alone where the amounts disagree on a slip with no Japanese).
 """
 
 from __future__ import annotations

@@ -103,9 +103,28 @@ def test_plain_reading_turns_a_sideways_sign(rapid_reader: OcrReader) -> None:
 @pytest.mark.parametrize("size", [(20000, 10), (10, 20000), (1, 1)])
 def test_a_thin_strip_is_read_not_refused(rapid_reader: OcrReader, size: tuple[int, int]
                                           ) -> None:
-    """Regression: the detector scales the long side to 960 px, and a 20,000 x 10 banner came
+    """Regression: the detector scales the long side to DET_SIDE px, and a 20,000 x 10 banner came
     out with no pixels: rapidocr failed, and ``miru ask`` answered with an error."""
     strip = Image.new("RGB", size, (200, 200, 200))
     assert rapid_reader.rapid.words(strip) == []
     assert rapid_reader.rapid.turn(strip) == 0
     assert rapid_reader.read(strip, "auto").text == ""
+
+
+def test_a_band_read_again_gives_its_row_in_page_coordinates(rapid_reader: OcrReader) -> None:
+    """The second look (``bot.receipts.reread``) on the real engine: the total row cut out of the
+    flattened paper, enlarged and read again, comes back with the total, on the row it was."""
+    from bot.receipts import reread as RR
+    from bot.receipts.layout import group_rows
+    from bot.receipts.reader import prepare
+
+    g = generate(516, lang="en", photo=False)
+    paper, _ = prepare(g.image, rapid_reader)
+    rows = group_rows(rapid_reader.words(paper, "en"), "en")
+    total = f"{g.truth.total:,}"
+    row = next(r for r in rows if total in r.text)
+    top, bottom = min(w.top for w in row.words), max(w.top + w.height for w in row.words)
+    pad = round(row.height * RR.PAD)
+    again = RR.band_reader(paper, rapid_reader.words, "en")(top - pad, bottom + pad)
+    assert any(total in w.text for w in again)
+    assert all(top - pad <= w.top and w.top + w.height <= bottom + pad + 2 for w in again)
