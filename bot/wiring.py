@@ -75,7 +75,9 @@ def connect_redis(url: str, *, max_connections: int = 64) -> RedisLike:
         url, max_connections=max_connections, timeout=5, socket_timeout=5,
         socket_connect_timeout=2, retry=retry,
         retry_on_error=[RedisConnectionError, RedisTimeoutError])
-    return Redis(connection_pool=pool)
+    # from_pool: the client owns its pool, so ``aclose()`` disconnects it (``Redis(
+    # connection_pool=pool)`` leaves a given pool open and its sockets to the garbage collector)
+    return Redis.from_pool(pool)
 
 
 def open_review(settings: Settings, policy: PolicyConfig, redis: RedisLike, audit: AuditLog,

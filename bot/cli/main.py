@@ -279,7 +279,12 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
     paths = [Path(p) for p in args.images]
     review_redis = await redis_client_if_up(settings)  # held cases join the shared queue
-    app = build_app(settings, memory_only=True, review_redis=review_redis)
+    try:  # a bad policy file fails build_app: the client is closed all the same
+        app = build_app(settings, memory_only=True, review_redis=review_redis)
+    except BaseException:
+        if review_redis is not None:
+            await review_redis.aclose()
+        raise
     try:
         if app.services.engine_note and not args.json:
             print(app.services.engine_note, file=sys.stderr)

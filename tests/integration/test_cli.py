@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -73,9 +75,13 @@ def test_usage_errors_exit_2(env, photos):
 def test_bad_policy_file_is_a_clear_error(env, photos, tmp_path):
     policy = tmp_path / "bad.toml"
     policy.write_text("[thresholds]\nnsfw_low = 'high'\n")
-    proc = miru(dict(env, MIRU_POLICY_FILE=str(policy)), "ask", str(photos / "coffee.jpg"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        proc = miru(dict(env, MIRU_POLICY_FILE=str(policy)), "ask", str(photos / "coffee.jpg"))
+        gc.collect()  # a Redis client left open by the failed start warns as it is collected
     assert proc.returncode == 2
     assert "nsfw_low" in proc.stderr
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
 
 
 def test_screen_folder_one_json_line_per_file(env, photos):
@@ -115,7 +121,8 @@ def test_clean_strips_gps(env, tmp_path):
     exif[0x8825] = {1: "N", 2: (35.0, 39.0, 29.0)}  # GPS IFD
     src = tmp_path / "gps.jpg"
     src.write_bytes(jpeg_bytes(data.coffee(), exif=exif.tobytes()))
-    assert Image.open(src).getexif().get_ifd(0x8825)
+    with Image.open(src) as original:
+        assert original.getexif().get_ifd(0x8825)
     out = tmp_path / "clean.jpg"
     proc = miru(env, "clean", str(src), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
@@ -145,7 +152,8 @@ def test_clean_blur_faces_pixelates_the_face_the_gates_find(env, tmp_path, astro
     proc = miru(env, "clean", str(src), "-o", str(out), "--blur-faces")
     assert proc.returncode == 0, proc.stderr
     assert "1 face(s) pixelated" in proc.stdout
-    assert Image.open(out).size == Image.open(src).size
+    with Image.open(out) as blurred, Image.open(src) as original:
+        assert blurred.size == original.size
 
 
 def test_clean_refuses_a_non_image(env, tmp_path):

@@ -83,6 +83,22 @@ def test_a_cluster_url_gives_a_cluster_client_and_a_plain_url_a_plain_one(monkey
     assert isinstance(connect_redis("redis://127.0.0.1:1/2"), Redis)
 
 
+async def test_closing_the_process_client_disconnects_its_pool():
+    """A worker's or the API's ``aclose()`` hangs up its pooled connections, rather than
+    leaving their sockets open until the garbage collector finds them."""
+    from bot.wiring import connect_redis
+    from tests.conftest import REDIS_URL
+
+    client = connect_redis(REDIS_URL)
+    assert await client.ping()
+    pool = client.connection_pool
+    conn = await pool.get_connection()
+    assert conn.is_connected
+    await pool.release(conn)
+    await client.aclose()
+    assert not conn.is_connected
+
+
 @pytest.mark.parametrize(("url", "shown"), [
     ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
     ("redis://:s3cret@redis:6379/2", "redis://:***@redis:6379/2"),
