@@ -55,7 +55,7 @@ from bot.receipts.paper import Quality
 from bot.receipts.reader import _one_reading, look_again, prepare, read_fields, read_receipt
 from bot.vision.ocr import OcrReader
 from bot.vision.ocr_words import Word
-from bot.vision.rapid import DET_SIDE, RapidEngine
+from bot.vision.rapid import DET_SIDE, REC_BATCH, RapidEngine
 
 FIELDS = ("total", "date", "merchant", "category", "currency", "payment_method", "tax",
           "tax_rate", "invoice_number")
@@ -196,6 +196,8 @@ def main() -> None:
     ap.add_argument("--no-orient", action="store_true", help="skip the orientation check")
     ap.add_argument("--no-second-look", action="store_true",
                     help="do not read the total and date rows again (bot.receipts.reread)")
+    ap.add_argument("--rec-batch", type=int, default=None,
+                    help=f"RapidOCR lines recognised per batch (default {REC_BATCH})")
     ap.add_argument("--det-side", type=int, default=None,
                     help=f"RapidOCR detector's long side (default {DET_SIDE})")
     ap.add_argument("--show", action="store_true", help="print each miss")
@@ -207,7 +209,8 @@ def main() -> None:
     mapping = None if args.engine == "default" else {"ja": args.engine, "en": args.engine}
     if args.no_second_look:
         RR.MAX_ROWS = 0  # no row is ever picked for a second look
-    engine = RapidEngine(det_side=args.det_side or DET_SIDE)
+    engine = RapidEngine(det_side=args.det_side or DET_SIDE,
+                         rec_batch=args.rec_batch or REC_BATCH)
     reader = OcrReader(engines_by_lang=mapping, orient=not args.no_orient, rapid_engine=engine)
     if args.sroie is not None:
         cases: Iterator[Case] = sroie(args.sroie, args.first, args.last, args.step,
@@ -247,7 +250,7 @@ def main() -> None:
                     print(f"{case.name} turned {turn}: {f}: got {getattr(got, f)!r} "
                           f"truth {case.truth[f]!r}")
     source = "text lines (no OCR)" if args.text_only else (
-        f"OCR {reader.model_id} (detector side {engine.det_side})")
+        f"OCR {reader.model_id} (detector side {engine.det_side}, rec batch {engine.rec_batch})")
     if args.ocr_cache is not None and not args.text_only:
         source += f" (cached in {args.ocr_cache}: times are extraction only where it was hit)"
     orient = "n/a" if args.text_only else "off" if args.no_orient else "on"
