@@ -10,10 +10,10 @@ core; CPU time per receipt is what the bench measures; ``MIRU_OCR_THREADS`` thro
 Settings chosen with ``bench/receipts.py --sroie`` (see docs/models.md for the figures): the
 detector sees the image with its long side at most ``DET_SIDE``: 1280 since the third SROIE
 round (2026-12-07: on all 350 development receipts total 0.957 -> 0.969, date 0.974 -> 0.977
-against 960, for a few percent more CPU; 960 had been as accurate as rapidocr's default, short
-side up to 736, on the text alone, and a third cheaper). Lines are recognised one at a time
-(``REC_BATCH`` 1: each at its own width; as accurate as rapidocr's batches of 6 on the 350
-development receipts, about 3 % cheaper).
+against 960; with the second look +14 % CPU at p50 on this machine; 960 had been as accurate
+as rapidocr's default, short side up to 736, on the text alone, and a third cheaper). Lines
+are recognised one at a time (``REC_BATCH`` 1: each at its own width; as accurate as
+rapidocr's batches of 6 on the 350 development receipts, about 3 % cheaper).
 """
 
 from __future__ import annotations
