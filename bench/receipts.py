@@ -282,23 +282,25 @@ def cached_read(folder: Path, name: str, image: Image.Image, reader: OcrReader) 
     one reading, a second look at the total and date rows where needed), the words of the
     page and of each band read again kept as JSON under ``folder``."""
     path = folder / (re.sub(r"[^\w.-]+", "_", name) + ".json")
-    paper: list[Image.Image] = []  # prepared only when something must really be read
+    prepared: list[tuple[Image.Image, Quality]] = []  # only when something must really be read
 
     def page() -> Image.Image:
-        if not paper:
-            paper.append(prepare(image, reader)[0])
-        return paper[0]
+        if not prepared:
+            prepared.append(prepare(image, reader))
+        return prepared[0][0]
 
-    if path.exists():
-        data = json.loads(path.read_text(encoding="utf-8"))
-    else:
-        prepared, quality = prepare(image, reader)
-        paper.append(prepared)
-        data = {"words": _dump(reader.words(prepared, "ja")),
+    fresh = not path.exists()
+    if fresh:
+        words = reader.words(page(), "ja")
+        quality = prepared[0][1]
+        data = {"words": _dump(words),
                 "quality": {"sharpness": quality.sharpness, "brightness": quality.brightness,
                             "short_side": quality.short_side, "paper": quality.paper},
                 "bands": {}}
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
     bands = data.setdefault("bands", {})
+    known = len(bands)
 
     def band(y0: int, y1: int) -> list[Word]:
         key = f"{y0},{y1}"
@@ -308,8 +310,9 @@ def cached_read(folder: Path, name: str, image: Image.Image, reader: OcrReader) 
 
     got = look_again([Word(*w) for w in data["words"]], "ja", band,
                      quality=Quality(**data["quality"]), today=Date(2026, 11, 28))
-    folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data), encoding="utf-8")
+    if fresh or len(bands) != known:  # a hit writes nothing
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data), encoding="utf-8")
     return got
 
 
