@@ -72,14 +72,6 @@ MERCHANT_ROWS = 10
 # 1234-A", "(002107265-V) <97" (a speck after it)
 _REG_ROW = re.compile(
     r"^\W*(co\.?\s*(reg\.?\s*)?no\.?\s*:?\s*)?\d{4,}[-\s]?[a-z]\W*(<?\d{0,3})\W*$", re.I)
-
-
-def _gibberish(clean: str) -> bool:
-    """OCR of a logo or a speck: mostly one- and two-letter fragments ("NOG N N ASN", "T ICE",
-    "(RTINGY) S OO S.I1")."""
-    words = re.findall(r"[^\W\d_]+", clean)
-    short = sum(1 for w in words if len(w) <= 2)
-    return bool(words) and (short * 2 >= len(words) or max(len(w) for w in words) <= 3)
 # A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
 _REG_NO = re.compile(
     r"^\s*#\d+\s+|\s*[(<\[{]\s*(co\.?\s*no\.?\s*)?(\d{1,2}-)?\d{3,}[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
@@ -120,6 +112,14 @@ _NOT_NAME = re.compile(
 # ("X SDN BHD L4-17 (B), Level 4,"), cut where it holds a digit.
 _AFTER_FORM = re.compile(r"(\b(s[dbo]n\.?\s*[b38]h[do]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
                          r"\b\.?)(?P<rest>\s+\S.*)$", re.I)
+
+
+def _gibberish(clean: str) -> bool:
+    """OCR of a logo or a speck: mostly one- and two-letter fragments ("NOG N N ASN", "T ICE",
+    "(RTINGY) S OO S.I1")."""
+    words = re.findall(r"[^\W\d_]+", clean)
+    short = sum(1 for w in words if len(w) <= 2)
+    return bool(words) and (short * 2 >= len(words) or max(len(w) for w in words) <= 3)
 
 
 def _name_end(clean: str) -> str:

@@ -97,7 +97,7 @@ def _same_row(row: Row, fresh: list[Word]) -> bool:
     (a band that caught a neighbour instead is no second reading of this row) and print at
     least as many amounts with cents."""
     def words_of(text: str) -> set[str]:
-        return {w for w in re.findall(r"[^\W\d_]{3,}", text.lower())}
+        return set(re.findall(r"[^\W\d_]{3,}", text.lower()))
 
     def cents(text: str) -> int:
         return len(re.findall(r"\d[.,]\d{2}(?!\d)", text))

@@ -171,14 +171,6 @@ TENDERED = (r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\
 PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)
 
 
-def paid_between(lines: list[F.Line], first: int, last: int) -> bool:
-    """Cash tendered or change printed between rows ``first`` and ``last``: a rounding
-    adjustment below the payment rounds what was paid, not a total printed after it (the
-    printed total stands)."""
-    return any(first < ln.index < last and ln.amount is not None
-               and re.search(TENDERED + r"|釣|\bchange\b", ln.label, re.I) for ln in lines)
-
-
 def unread_total_after(lines: list[F.Line], row: int) -> bool:
     """A total row follows the rounding adjustment at ``row`` (before any payment) but its
     amount could not be read: the rounded total is the printed total plus the adjustment. With

@@ -35,8 +35,7 @@ def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal 
     the items agree on; else the first of them in that order; else a row that sums the items
     above it, or the largest amount printed twice."""
     found: list[Decimal] = []
-    tendered = _row_amount(lines, TENDERED)
-    change = _row_amount(lines, r"釣|\bchange\b")
+    tendered, change = _cash(lines)
     if tendered is not None and change is not None and tendered > change:
         found.append(tendered - change)
     if subtotal is not None:
@@ -70,8 +69,7 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     90,37 €, "194.19" for 94.19)."""
     # in order of trust where counts tie: what was paid, then the printed arithmetic
     votes: Counter[Decimal] = Counter()
-    tendered = _row_amount(lines, TENDERED)
-    change = _row_amount(lines, r"釣|\bchange\b")
+    tendered, change = _cash(lines)
     if tendered is not None and change is not None and tendered > change:
         votes[tendered - change] += 1
     paid = {ln.amount for ln in lines if ln.amount is not None and ln.index != total_row
@@ -199,6 +197,11 @@ def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Deci
         others = [ln.amounts[-1].decimals for ln in lines if ln.amounts and ln.index != row]
         return printed in (0, 1) and others.count(2) >= 2  # "TOTAL 4.0" for 4.70
     return False
+
+
+def _cash(lines: list[F.Line]) -> tuple[Decimal | None, Decimal | None]:
+    """The cash tendered and the change, where the slip prints them."""
+    return _row_amount(lines, TENDERED), _row_amount(lines, r"釣|\bchange\b")
 
 
 def _row_amount(lines: list[F.Line], pattern: str) -> Decimal | None:
