@@ -166,12 +166,12 @@ async def _audit_and_keep(paths: list[str], results: list[Result], settings: Set
     queue when Redis answers, else the local quarantine folder), as chat does. A file kept
     nowhere loses its verdict (fail closed). Returns the entries and how many were not kept."""
     entries, unkept = [r.entry() for r in results], 0
-    if not any(r.stopped is not None for r in results):
-        keeper, redis = None, None
-    else:
-        redis = await redis_client_if_up(settings)
-        keeper = open_evidence_keeper(settings, load_policy(settings.policy_file), audit, redis)
-    try:
+    keeper, redis = None, None
+    try:  # a bad policy or quarantine key fails the keeper: the client is closed all the same
+        if any(r.stopped is not None for r in results):
+            redis = await redis_client_if_up(settings)
+            keeper = open_evidence_keeper(settings, load_policy(settings.policy_file), audit,
+                                          redis)
         for n, result in enumerate(results):
             got = result.got
             if got is None or got.verdict is None:

@@ -28,11 +28,12 @@ async def screen_command(items: list[str], *, text: str, as_json: bool,
         print("miru: no image files found in " + ", ".join(items))
         return EX_DATAERR
     ingestor, screener, policy = build_screening(settings)
-    audit = open_audit_log(settings)
-    redis = await redis_client_if_up(settings)  # kept cases join the shared queue
-    keeper = open_evidence_keeper(settings, policy, audit, redis)
+    redis = None
     usable, unkept = 0, 0
-    try:
+    try:  # a bad audit or quarantine key fails the set-up: the client is closed all the same
+        audit = open_audit_log(settings)
+        redis = await redis_client_if_up(settings)  # kept cases join the shared queue
+        keeper = open_evidence_keeper(settings, policy, audit, redis)
         for path in paths:
             try:
                 line, ok = await _screen_one(path, text, ingestor, screener, policy, audit,

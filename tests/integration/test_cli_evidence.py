@@ -5,8 +5,11 @@ command fails. A benign photo is "listed" by a hash list of its own SHA-256."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
@@ -96,3 +99,24 @@ def test_nothing_kept_means_no_verdict_and_a_failure(listed_env, tmp_path):
     assert "could not be screened" in proc.stderr
     assert len([r for r in _audit(offline) if r["kind"] == "error"
                 and r["detail"].get("code") == "not_preserved"]) == 4
+
+
+def _leaks(env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], list]:
+    """Run ``miru ARGS`` and collect the ResourceWarnings of what it left open (a Redis client
+    left to the garbage collector warns as it is collected)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        proc = miru(env, *args)
+        gc.collect()
+    return proc, [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+@pytest.mark.parametrize("command", ["screen", "receipt"])
+def test_a_keeper_that_cannot_open_closes_the_redis_client(listed_env, tmp_path, command):
+    """A bad quarantine key fails the evidence keeper after the shared queue's client was
+    opened: the same one-line error and exit 2, and the client is closed all the same."""
+    bad = dict(listed_env, MIRU_QUARANTINE_KEY="not-a-key")
+    proc, leaked = _leaks(bad, command, str(tmp_path / "listed.jpg"))
+    assert proc.returncode == 2
+    assert "MIRU_QUARANTINE_KEY is not a Fernet key" in proc.stderr
+    assert not leaked, [str(w.message) for w in leaked]
