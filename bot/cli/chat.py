@@ -39,10 +39,10 @@ async def chat_command(args: argparse.Namespace, settings: Settings) -> int:
     thread = args.thread or uuid.uuid4().hex[:12]
     pending = [Path(p) for p in args.images]
     consent = args.consent
-    if app.services.engine_note:
-        print(app.services.engine_note, file=sys.stderr)
-    print(f"Thread {thread}. Ask about the image(s); /image PATH adds one, /quit ends.")
-    try:
+    try:  # a closed stdout fails the first print: the app is closed all the same
+        if app.services.engine_note:
+            print(app.services.engine_note, file=sys.stderr)
+        print(f"Thread {thread}. Ask about the image(s); /image PATH adds one, /quit ends.")
         while True:
             try:
                 line = input(PROMPT).strip()

@@ -11,7 +11,7 @@ import sys
 from bot.api.webhooks import deliverer_alongside
 from bot.app import build_app
 from bot.cli.exitcodes import EX_OK, EX_USAGE
-from bot.core.platforms import PlatformRegistry, run_platforms
+from bot.core.platforms import PlatformRegistry, PlatformRuntime, run_platforms
 from bot.ops.http import serve
 from bot.ops.listen import HttpGuards
 from config.settings import Settings
@@ -30,11 +30,11 @@ async def run_platform(args: argparse.Namespace, settings: Settings) -> int:
     """``miru run PLATFORM...``: each platform's gateway and (unless ``--no-worker``) one worker
     answering for all of them, until SIGINT/SIGTERM."""
     app = build_app(settings)
-    if app.services.engine_note:
-        print(app.services.engine_note, file=sys.stderr)
-    options = {"slack": {"http": args.http, "host": args.host, "port": args.port}}
-    stop = _stop_event()
-    try:
+    try:  # the app (its Redis client) is closed on every path, a failed set-up's too
+        if app.services.engine_note:
+            print(app.services.engine_note, file=sys.stderr)
+        options = {"slack": {"http": args.http, "host": args.host, "port": args.port}}
+        stop = _stop_event()
         async with deliverer_alongside(app.redis, settings, stop):  # webhooks, when configured
             await run_platforms(app, dict.fromkeys(args.platforms),
                                 with_worker=not args.no_worker, stop=stop, options=options)
@@ -48,17 +48,18 @@ async def run_worker_only(settings: Settings, *, metrics_port: int | None = None
     """``miru worker``: answer queued jobs for every platform whose credentials are set; with
     ``metrics_port``, ``/healthz`` and ``/metrics`` on that port."""
     app = build_app(settings)
-    if app.services.engine_note:
-        print(app.services.engine_note, file=sys.stderr)
-    registry = PlatformRegistry()
-    specs = registry.configured(settings)
-    if not specs:
-        print(f"miru: no platform is configured (set {registry.needs()})", file=sys.stderr)
-        await app.close()
-        return EX_USAGE
-    runtimes = {spec.name: spec.build(settings) for spec in specs}
+    runtimes: dict[str, PlatformRuntime] = {}
     runner = None
-    try:
+    try:  # a platform that fails to build: the app and those built before it are closed
+        if app.services.engine_note:
+            print(app.services.engine_note, file=sys.stderr)
+        registry = PlatformRegistry()
+        specs = registry.configured(settings)
+        if not specs:
+            print(f"miru: no platform is configured (set {registry.needs()})", file=sys.stderr)
+            return EX_USAGE
+        for spec in specs:
+            runtimes[spec.name] = spec.build(settings)
         if metrics_port is not None:
             runner, bound = await serve(app.ops, host=metrics_host, port=metrics_port,
                                         guards=HttpGuards.from_settings(settings))
