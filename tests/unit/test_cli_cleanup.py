@@ -95,8 +95,9 @@ async def test_run_closes_the_app_when_stderr_is_gone(monkeypatch):
     app = ClosingApp(engine_note="(answers come from OCR)")
     monkeypatch.setattr(run, "build_app", lambda _settings: app)
     monkeypatch.setattr("sys.stderr", _Broken())
-    args = argparse.Namespace(http=False, host="127.0.0.1", port=3000, platforms=["slack"],
-                              no_worker=False)
+    args = argparse.Namespace(
+        http=False, host="127.0.0.1", port=3000, platforms=["slack"], no_worker=False
+    )
     with pytest.raises(BrokenPipeError):
         await run.run_platform(args, _settings())
     assert app.closed == 1
