@@ -200,6 +200,8 @@ def main() -> None:
                     help=f"RapidOCR lines recognised per batch (default {REC_BATCH})")
     ap.add_argument("--det-side", type=int, default=None,
                     help=f"RapidOCR detector's long side (default {DET_SIDE})")
+    ap.add_argument("--no-tiers", action="store_true",
+                    help="every line read by the small recogniser (not tiny first)")
     ap.add_argument("--show", action="store_true", help="print each miss")
     ap.add_argument("--ocr-cache", type=Path, default=None,
                     help="keep OCR words here and reuse them (measures the field rules alone)")
@@ -210,7 +212,7 @@ def main() -> None:
     if args.no_second_look:
         RR.MAX_ROWS = 0  # no row is ever picked for a second look
     engine = RapidEngine(det_side=args.det_side or DET_SIDE,
-                         rec_batch=args.rec_batch or REC_BATCH)
+                         rec_batch=args.rec_batch or REC_BATCH, tiers=not args.no_tiers)
     reader = OcrReader(engines_by_lang=mapping, orient=not args.no_orient, rapid_engine=engine)
     if args.sroie is not None:
         cases: Iterator[Case] = sroie(args.sroie, args.first, args.last, args.step,
@@ -250,7 +252,8 @@ def main() -> None:
                     print(f"{case.name} turned {turn}: {f}: got {getattr(got, f)!r} "
                           f"truth {case.truth[f]!r}")
     source = "text lines (no OCR)" if args.text_only else (
-        f"OCR {reader.model_id} (detector side {engine.det_side}, rec batch {engine.rec_batch})")
+        f"OCR {reader.model_id} (detector side {engine.det_side}, rec batch {engine.rec_batch}"
+        f", {_tiers(engine)})")
     if args.ocr_cache is not None and not args.text_only:
         source += f" (cached in {args.ocr_cache}: times are extraction only where it was hit)"
     orient = "n/a" if args.text_only else "off" if args.no_orient else "on"
@@ -314,6 +317,15 @@ def cached_read(folder: Path, name: str, image: Image.Image, reader: OcrReader) 
         folder.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data), encoding="utf-8")
     return got
+
+
+def _tiers(engine: RapidEngine) -> str:
+    """Which recognisers read, and how many lines small read again."""
+    tiered = engine.tiered
+    if tiered is None:
+        return "small only"
+    share = f"{tiered.again / tiered.lines:.0%}" if tiered.lines else "none"
+    return f"tiny first, {share} of {tiered.lines} lines read again by small"
 
 
 def _dump(words: list[Word]) -> list[list[object]]:

@@ -28,7 +28,9 @@ import numpy as np
 from PIL import Image
 
 from bot.errors import EngineError, EngineUnavailable
+from bot.vision import rapid_tiers
 from bot.vision.ocr_words import MAX_WORDS, Word
+from bot.vision.rapid_tiers import TieredRecognizer
 
 DET_SIDE = 1280
 REC_BATCH = 1  # text lines recognised per batch: one, each at its own width (no padding)
@@ -85,11 +87,13 @@ class RapidEngine:
     """
 
     def __init__(self, *, threads: int = 1, det_side: int = DET_SIDE,
-                 rec_batch: int = REC_BATCH) -> None:
+                 rec_batch: int = REC_BATCH, tiers: bool = True) -> None:
         self.threads = threads
         self.det_side = det_side
         self.rec_batch = rec_batch
+        self.tiers = tiers  # tiny first where installed (``rapid_tiers``); False: small only
         self._ocr: Any = None
+        self.tiered: TieredRecognizer | None = None
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
 
@@ -107,27 +111,40 @@ class RapidEngine:
                         f"({', '.join(missing)}): pip install rapidocr==3.10.0")
                 from rapidocr import RapidOCR
 
-                folder = str(models_dir())
-                self._ocr = RapidOCR(params={
+                params = {
                     "Global.log_level": "error",
-                    "Global.model_root_dir": folder,
+                    "Global.model_root_dir": str(models_dir()),
                     "Det.limit_side_len": self.det_side,
                     "Det.limit_type": "max",
                     "Rec.rec_batch_num": self.rec_batch,
                     "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-                })
+                }
+                tiny = rapid_tiers.tiny_files() if self.tiers else None
+                if tiny is None:
+                    self._ocr = RapidOCR(params=params)
+                else:
+                    ocr = RapidOCR(params={**params, "Rec.model_path": str(tiny[0]),
+                                           "Rec.rec_keys_path": str(tiny[1])})
+                    strong = RapidOCR(params=params)  # only its recogniser ever loads
+                    # rapidocr 3.10 reads lines through ``text_rec``, loaded on first use
+                    self.tiered = TieredRecognizer(ocr._load_rec_model(),
+                                                   strong._load_rec_model())
+                    ocr.text_rec = self.tiered  # type: ignore[assignment]  # its stub: None
+                    self._ocr = ocr
             return self._ocr
 
     def _run(self, rgb: np.ndarray, *, det: bool = True, cls: bool = True,
-             rec: bool = True) -> Any:
+             rec: bool = True, strong: bool = True) -> Any:
         # rapidocr keeps the step flags of the last call on the engine: always pass all three,
-        # and one call at a time
+        # and one call at a time. ``strong=False``: the fast recogniser alone (tiers only).
         engine = self._engine()
         if det:
             rgb = _padded(rgb)
         try:
             with self._run_lock:
+                if self.tiered is not None:
+                    self.tiered.strong_too = strong
                 return engine(rgb, use_det=det, use_cls=cls, use_rec=rec)
         except Exception as err:  # onnxruntime and cv2 raise many types; all mean "failed"
             raise EngineError(f"rapidocr failed: {err}") from err
@@ -201,7 +218,7 @@ class RapidEngine:
         total = 0.0
         for crop in crops:
             turned = np.ascontiguousarray(np.rot90(crop, k=angle // 90))
-            out = self._run(turned, det=False, cls=False)
+            out = self._run(turned, det=False, cls=False, strong=False)
             scores = getattr(out, "scores", None) or ()
             texts = getattr(out, "txts", None) or ()
             if scores and any(t.strip() for t in texts):
