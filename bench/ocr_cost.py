@@ -1,8 +1,9 @@
 """Where a receipt's CPU time goes: RapidOCR with its own defaults against the reader's engine
-(detector side, rec batch), the orientation check, the flattening, and the lines recognised.
+(detector side, rec batch, tiny first or small only), the orientation check, the flattening,
+and the lines recognised.
 
     OMP_THREAD_LIMIT=1 .venv/bin/python bench/ocr_cost.py --sroie DIR [--first 150 --last 499
-        --step 25]
+        --step 25] [--no-tiers]
 
 CPU seconds of this process per receipt (one thread per engine), averaged; prints figures, never
 passes or fails. Receipts below 150 are refused (kept for measuring), as in bench/receipts.py.
@@ -36,6 +37,8 @@ def main() -> None:
     ap.add_argument("--first", type=int, default=150)
     ap.add_argument("--last", type=int, default=499)
     ap.add_argument("--step", type=int, default=25)
+    ap.add_argument("--no-tiers", action="store_true",
+                    help="the reader's engine reads every line with small (not tiny first)")
     args = ap.parse_args()
     from rapidocr import RapidOCR
 
@@ -43,7 +46,7 @@ def main() -> None:
         "Global.log_level": "error", "Global.model_root_dir": str(rapid.models_dir()),
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1})
-    engine = rapid.RapidEngine()
+    engine = rapid.RapidEngine(tiers=not args.no_tiers)
     reader = OcrReader(rapid_engine=engine)
     spent = {"rapidocr defaults": 0.0, "reader's engine": 0.0, "orientation check": 0.0,
              "normalise + flatten": 0.0}
@@ -74,6 +77,11 @@ def main() -> None:
     per_line = spent["reader's engine"] / max(lines, 1) * 1000
     print(f"  lines recognised     {lines / count:.0f} per receipt "
           f"(the engine's call: {per_line:.0f} ms a line, detection included)")
+    if engine.tiered is not None and engine.tiered.lines:
+        t = engine.tiered
+        print(f"  read again by small  {t.again / t.lines:.0%} of the lines tiny read first")
+    else:
+        print("  every line read by small (no tiny first)")
 
 
 if __name__ == "__main__":

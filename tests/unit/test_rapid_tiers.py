@@ -31,6 +31,10 @@ from bot.vision.rapid_tiers import TieredRecognizer, needs_strong, tiny_files
         ("28-11-26 14:02", 0.985, True),
         ("28.Nov.2026", 0.98, True),
         ("Date: 28/11/2026", 0.995, False),  # a date, sure
+        ("20.90", 0.994, True),  # SROIE 262: tiny's "20.90" at 0.994 was 20.80
+        ("00440010036 25032018 0003", 0.99, True),  # a ddmmyyyy date
+        ("13;11:54", 0.99, True),  # a ";" between digits: an OCR slip in a time
+        ("00440010036 0003", 0.99, False),  # digits alone, no date in them
         ("BO0K", 0.999, True),  # a zero inside a word, however sure
         ("INV0ICE NO 1234", 0.999, True),
         ("Psid Amount", 0.999, True),  # one letter off "paid", next to the key word "amount"
