@@ -124,6 +124,7 @@ _COLON = re.compile(r"([£$€¥]\s?\d{1,6}):(\d{2})(?!\d)")  # "£52:37" after 
 _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or point misread
 _QUOTE = re.compile(r"(\d)[''`](?=[\s\-€円]|$)")  # "23,13'-€": a speck after the cents
 _GLUED = re.compile(r"([A-Za-z]{3,})(\d)")  # "TENDERED100,00": a label glued to its amount
+_LABEL_COLON = re.compile(r"([A-Za-z]{2,}[.#]?):(?=\d)")  # "Qty:1", "No.:80201": no space after
 _CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST code glued to a price
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
@@ -135,7 +136,8 @@ _EXCL_MISREAD = re.compile(r"\b(ex|in)dl(?=\b|\.|usive)", re.I)
 
 def clean_row(text: str) -> str:
     """A row with OCR's usual confusions around amounts undone (``S$34 .13`` -> ``S$34.13``,
-    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``) and ``Exdl.`` for ``Excl.``."""
+    ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``), ``Exdl.`` for ``Excl.``, and a space
+    after a label's colon (``Qty:1 Total RM 11.60``: the 1 is the quantity's, not the label's)."""
     text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
                              text)
     text = _SGD.sub("S$", text)
@@ -144,6 +146,7 @@ def clean_row(text: str) -> str:
     text = _COLON.sub(r"\1.\2", text)
     text = _QUOTE.sub(r"\1", text)
     text = _GLUED.sub(r"\1 \2", text)
+    text = _LABEL_COLON.sub(r"\1: ", text)
     text = _CODE_GLUED.sub(r"\1 \2", text)
     text = _OH.sub(r"\g<1>0", text)
     return _SPLIT.sub(r"\1\2\3", text)

@@ -222,3 +222,13 @@ def test_a_bare_slip_number_under_a_row_is_no_registration() -> None:
 ])
 def test_a_name_broken_over_rows_is_joined_once(rows: list[str], expected: str) -> None:
     assert M.merchant(rows)[0] == expected
+
+
+def test_a_quantity_glued_to_its_colon_is_no_part_of_the_total_label() -> None:
+    # PP-OCRv6 tiny prints no space after a colon: "Qty:1 Total RM 11.60" is the quantity and
+    # the total on one row, not a row whose label ends "Qty:1 Total RM" (the GST summary's
+    # "Total 10.94 0.66" below it then passed for the total)
+    rows = ["9555794100234 11.60 11.60 SR", "Qty:1 Total RM 11.60", "CASH 12.00", "CHANGE 0.40",
+            "GST Summary Amount Tax", "SR@6% 10.94 0.66", "Total 10.94 0.66"]
+    assert read_fields(rows).total == Decimal("11.60")
+    assert F.clean_row("Time 12:30 Slip No.:8020") == "Time 12:30 Slip No.: 8020"
