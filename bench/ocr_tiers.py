@@ -33,10 +33,9 @@ from bench.receipts import sroie_numbers
 from bot.receipts.reader import prepare
 from bot.vision import rapid
 from bot.vision.ocr import OcrReader
-from bot.vision.rapid_tiers import needs_strong
+from bot.vision.rapid_tiers import AMOUNT_OR_DATE, needs_strong
 
 BANDS = (0.0, 0.80, 0.90, 0.95, 0.97, 0.99, 0.995, 1.01)
-_AMOUNT_OR_DATE = re.compile(r"\d[.,]\d{2}(?!\d)|\d{1,4}\s*[/.\-]\s*\S{1,4}\s*[/.\-]\s*\d{2}")
 
 
 @dataclass
@@ -113,7 +112,7 @@ def main() -> None:
     print(f"  needs_strong: {len(picked) / count:.0%} of the lines, "
           f"{sum(p.width for p in picked) / width:.0%} of their width, to small")
     differ = [p for p in left if _squeezed(p.tiny) != _squeezed(p.small)]
-    money = [p for p in differ if _AMOUNT_OR_DATE.search(p.tiny + " " + p.small)]
+    money = [p for p in differ if AMOUNT_OR_DATE.search(p.tiny + " " + p.small)]
     print(f"  left to tiny and read otherwise by small: {len(differ)} lines, "
           f"{len(money)} with an amount or a date")
     for p in money[:10]:

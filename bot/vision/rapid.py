@@ -30,7 +30,6 @@ from PIL import Image
 from bot.errors import EngineError, EngineUnavailable
 from bot.vision import rapid_tiers
 from bot.vision.ocr_words import MAX_WORDS, Word
-from bot.vision.rapid_tiers import TieredRecognizer
 
 DET_SIDE = 1280
 REC_BATCH = 1  # text lines recognised per batch: one, each at its own width (no padding)
@@ -93,7 +92,7 @@ class RapidEngine:
         self.rec_batch = rec_batch
         self.tiers = tiers  # tiny first where installed (``rapid_tiers``); False: small only
         self._ocr: Any = None
-        self.tiered: TieredRecognizer | None = None
+        self.tiered: rapid_tiers.TieredRecognizer | None = None
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
 
@@ -128,8 +127,8 @@ class RapidEngine:
                                            "Rec.rec_keys_path": str(tiny[1])})
                     strong = RapidOCR(params=params)  # only its recogniser ever loads
                     # rapidocr 3.10 reads lines through ``text_rec``, loaded on first use
-                    self.tiered = TieredRecognizer(ocr._load_rec_model(),
-                                                   strong._load_rec_model())
+                    self.tiered = rapid_tiers.TieredRecognizer(ocr._load_rec_model(),
+                                                               strong._load_rec_model())
                     ocr.text_rec = self.tiered  # type: ignore[assignment]  # its stub: None
                     self._ocr = ocr
             return self._ocr
