@@ -52,7 +52,13 @@ from bot.receipts import reread as RR
 from bot.receipts.layout import group_rows
 from bot.receipts.model import Receipt
 from bot.receipts.paper import Quality
-from bot.receipts.reader import _one_reading, look_again, prepare, read_fields, read_receipt
+from bot.receipts.reader import (
+    _one_reading,
+    look_again,
+    prepare_and_read,
+    read_fields,
+    read_receipt,
+)
 from bot.vision.ocr import OcrReader
 from bot.vision.ocr_words import Word
 from bot.vision.rapid import DET_SIDE, REC_BATCH, RapidEngine
@@ -285,17 +291,18 @@ def cached_read(folder: Path, name: str, image: Image.Image, reader: OcrReader) 
     one reading, a second look at the total and date rows where needed), the words of the
     page and of each band read again kept as JSON under ``folder``."""
     path = folder / (re.sub(r"[^\w.-]+", "_", name) + ".json")
-    prepared: list[tuple[Image.Image, Quality]] = []  # only when something must really be read
+    # only when something must really be read
+    prepared: list[tuple[Image.Image, Quality, list[Word]]] = []
 
     def page() -> Image.Image:
         if not prepared:
-            prepared.append(prepare(image, reader))
+            prepared.append(prepare_and_read(image, reader, "ja"))
         return prepared[0][0]
 
     fresh = not path.exists()
     if fresh:
-        words = reader.words(page(), "ja")
-        quality = prepared[0][1]
+        page()
+        _, quality, words = prepared[0]
         data = {"words": _dump(words),
                 "quality": {"sharpness": quality.sharpness, "brightness": quality.brightness,
                             "short_side": quality.short_side, "paper": quality.paper},

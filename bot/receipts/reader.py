@@ -38,7 +38,14 @@ from bot.receipts.dates import find_dates, purchase_date
 from bot.receipts.layout import Row, group_rows, rows_text
 from bot.receipts.model import Receipt, TaxLine
 from bot.receipts.paper import Quality, flatten
-from bot.vision.ocr_words import Ocr, Word, tesseract_words, upright
+from bot.vision.ocr_words import (
+    Ocr,
+    ReadsTurned,
+    Word,
+    tesseract_words,
+    turn_image,
+    upright,
+)
 
 # Retake thresholds (variance of the Laplacian on the flattened paper at OCR scale; mean gray;
 # the paper's short side in pixels). Generated photos measure 45-750, the same blurred by a
@@ -67,10 +74,9 @@ def word_source(ocr: Ocr | WordSource | None = None) -> WordSource:
 def read_rows(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
               lang_hint: str | None = None) -> tuple[list[Row], Quality]:
     """The photo flattened and read into printed rows (label and amount on one row)."""
-    source = word_source(ocr)
-    paper, quality = prepare(image, ocr)
     lang = "en" if (lang_hint or "").lower().startswith("en") else "ja"
-    return group_rows(source(paper, lang), lang), quality
+    _, quality, words = prepare_and_read(image, ocr, lang)
+    return group_rows(words, lang), quality
 
 
 def layout_text(image: Image.Image, ocr: Ocr | WordSource | None = None) -> str:
@@ -89,9 +95,10 @@ def read_receipt(image: Image.Image, *, ocr: Ocr | WordSource | None = None,
     if min(image.size) < MIN_SHORT_SIDE // 2:
         return Receipt(readable=False, retake_tips=(TIP_SMALL,))
     source = word_source(ocr)
-    paper, quality = prepare(image, ocr)
     english_only = (lang_hint or "").lower().startswith("en")
-    first = _read_paper(paper, source, "en" if english_only else "ja", quality, lang_hint, today)
+    lang = "en" if english_only else "ja"
+    paper, quality, words = prepare_and_read(image, ocr, lang)
+    first = _read_paper(paper, source, lang, quality, lang_hint, today, words)
     if (english_only or _agrees(first) or not first.is_receipt or _japanese(first.ocr_text)
             or _one_reading(ocr)):
         return first
@@ -112,9 +119,34 @@ def prepare(image: Image.Image, ocr: Ocr | WordSource | None = None,
     return flatten(upright(_normalised(image), ocr))
 
 
+def prepare_and_read(image: Image.Image, ocr: Ocr | WordSource | None, lang: str,
+                     ) -> tuple[Image.Image, Quality, list[Word]]:
+    """The paper upright and flat, its quality, and its words read once. Where the reader
+    tells the turn while it reads (rapidocr: ``ReadsTurned``), the paper is flattened and read
+    as it lies: upright or upside down, its words are kept (turned with it) and no detection
+    is spent on the turn alone; on its side, the photo is turned, flattened anew (its rows
+    were columns, its sharpness measured at the wrong scale) and read again. Otherwise the
+    turn is checked first (``prepare``)."""
+    source = word_source(ocr)
+    if not (isinstance(ocr, ReadsTurned) and ocr.reads_turned(lang)):
+        paper, quality = prepare(image, ocr)
+        return paper, quality, source(paper, lang)
+    photo = _normalised(image)
+    paper, quality = flatten(photo)
+    turn, words = ocr.read_turned(paper, lang)
+    if words is None:  # on its side
+        paper, quality = flatten(turn_image(photo, turn))
+        turn, words = ocr.read_turned(paper, lang)
+        if words is None:  # on its side again: read it as it now lies
+            return paper, quality, source(paper, lang)
+    return turn_image(paper, turn), quality, words
+
+
 def _read_paper(paper: Image.Image, source: WordSource, lang: str, quality: Quality,
-                lang_hint: str | None, today: Date | None) -> Receipt:
-    words = source(paper, lang)
+                lang_hint: str | None, today: Date | None,
+                words: list[Word] | None = None) -> Receipt:
+    if words is None:
+        words = source(paper, lang)
     return look_again(words, lang, RR.band_reader(paper, source, lang), quality=quality,
                       lang_hint=lang_hint, today=today)
 
@@ -190,10 +222,12 @@ def _normalised(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-    image = image.convert("RGB")
-    if max(image.size) > MAX_SIDE:
-        image = image.copy()
-        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BILINEAR)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    if max(image.size) > MAX_SIDE:  # as ``thumbnail`` sizes it, without copying the photo first
+        scale = MAX_SIDE / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return image
 
 
@@ -362,6 +396,7 @@ __all__ = [
     "look_again",
     "minor_units",
     "prepare",
+    "prepare_and_read",
     "read_fields",
     "read_receipt",
     "read_receipt_bytes",

@@ -173,6 +173,18 @@ class OcrReader:
             return self.rapid.words(image, lang)
         return tesseract_words(image, lang, timeout_s=self.timeout_s)
 
+    def reads_turned(self, lang: str = "ja") -> bool:
+        """Whether ``read_turned`` can tell the turn while reading ``lang`` (rapidocr reads
+        it and the orientation check is on); else ``turn`` first, ``words`` after."""
+        return self.orient and self.engines_by_lang.get(lang, "tesseract") == "rapidocr"
+
+    def read_turned(self, image: Image.Image, lang: str = "ja",
+                    ) -> tuple[int, list[Word] | None]:
+        """How far ``image`` must turn and its words, from one reading
+        (``RapidEngine.read_turned``: the words of the page as turned for 0 and 180, None for
+        a page on its side). Only where ``reads_turned(lang)``."""
+        return self.rapid.read_turned(image)
+
     def _read_with(self, image: Image.Image, lang: str) -> tuple[str, float | None, str]:
         engine = self.engines_by_lang[lang]
         if engine == "tesseract":

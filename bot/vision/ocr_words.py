@@ -83,6 +83,19 @@ class Orients(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadsTurned(Protocol):
+    """A reader that tells how far a page is turned from the reading itself
+    (``OcrReader.read_turned``)."""
+
+    def reads_turned(self, lang: str) -> bool: ...
+
+    def read_turned(self, image: Image.Image, lang: str) -> tuple[int, list[Word] | None]:
+        """Degrees to turn ``image`` counter-clockwise, and the words of the page so turned
+        (None where it is on its side: turn it and read it again)."""
+        ...
+
+
 def turn_image(image: Image.Image, degrees: int) -> Image.Image:
     """``image`` turned ``degrees`` (a multiple of 90) counter-clockwise, pixels unchanged."""
     ops = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,

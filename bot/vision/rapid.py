@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from bot.errors import EngineError, EngineUnavailable
-from bot.vision import rapid_tiers
+from bot.vision import page_turn, rapid_tiers
 from bot.vision.ocr_words import MAX_WORDS, Word
 
 DET_SIDE = 1280
@@ -151,17 +151,46 @@ class RapidEngine:
     def words(self, image: Image.Image, lang: str = "ja") -> list[Word]:
         """Each text box read as one "word" (a phrase: rapidocr's boxes are runs of text);
         ``lang`` is not needed: the recognition model reads Latin, digits, kana and kanji."""
-        out = self._run(np.asarray(image.convert("RGB")))
-        boxes, txts = out.boxes, getattr(out, "txts", None)
-        scores = getattr(out, "scores", None) or ()
-        if boxes is None or not txts:
-            return []
-        words = []
-        for box, text, score in list(zip(boxes, txts, scores, strict=False))[:MAX_WORDS]:
-            xs, ys = [int(p[0]) for p in box], [int(p[1]) for p in box]
-            words.append(Word(str(text), min(xs), min(ys), max(xs) - min(xs),
-                              max(ys) - min(ys), float(score)))
-        return words
+        return _words(self._run(np.asarray(_rgb(image))))
+
+    def read_turned(self, image: Image.Image) -> tuple[int, list[Word] | None]:
+        """How far ``image`` must turn to read upright (degrees counter-clockwise, as
+        ``turn``), decided from this one reading (``page_turn``), and its words: for 0 and 180
+        the words of the page as turned, for a page on its side (90, 270) None (turn it and
+        read it again: the receipt reader flattens it anew first). The same reading as
+        ``words`` for an upright page, with no detection of its own for the turn."""
+        from rapidocr.ch_ppocr_rec import TextRecInput
+        from rapidocr.main import RapidOCRError
+
+        rgb = np.asarray(_rgb(image))
+        ocr = self._engine()
+        padded = _padded(rgb)
+        try:
+            with self._run_lock:
+                if self.tiered is not None:
+                    self.tiered.strong_too = True
+                img, record = ocr.preprocess_img(padded)
+                try:
+                    crops, det = ocr.detect_and_crop(img, record)
+                except RapidOCRError:  # no text found
+                    return 0, []
+                classed = ocr._load_cls_model()(crops)
+                extents = [_extent(box, 1.0) for box in det.boxes]
+                turn = page_turn.page_turn(extents, classed.cls_res)
+                if turn in (90, 270):
+                    return turn, None
+                if turn == 180:  # every line turned with the page, not each by its own vote
+                    crops = [np.ascontiguousarray(np.rot90(c, 2)) for c in crops]
+                rec = ocr._load_rec_model()(TextRecInput(img=crops, return_word_box=False))
+                out = ocr.build_final_output(padded, det, classed, rec, crops, record)
+        except Exception as err:  # onnxruntime and cv2 raise many types; all mean "failed"
+            raise EngineError(f"rapidocr failed: {err}") from err
+        words = _words(out)
+        if turn == 180:
+            width, height = image.size
+            words = [Word(w.text, width - w.left - w.width, height - w.top - w.height,
+                          w.width, w.height, w.conf) for w in words]
+        return turn, words
 
     def text(self, image: Image.Image) -> tuple[str, float | None]:
         """The plain text, one printed line a line, and the mean recognition confidence."""
@@ -181,7 +210,7 @@ class RapidEngine:
         is on its side. The longest lines are then read both ways the axis allows (0 or 180, 90
         or 270) and the direction whose reading the recogniser is surer of wins.
         """
-        small = image.convert("RGB")
+        small = _rgb(image)
         scale = min(1.0, ORIENT_SIDE / max(small.size))
         if scale < 1.0:
             small = small.resize((max(1, round(small.width * scale)),
@@ -197,7 +226,7 @@ class RapidEngine:
         candidates = (90, 270) if tall > wide else (0, 180)
         longest = sorted(extents, key=lambda e: max(e[2] - e[0], e[3] - e[1]),
                          reverse=True)[:ORIENT_SAMPLES]
-        rgb = np.asarray(image.convert("RGB"))
+        rgb = np.asarray(_rgb(image))
         crops = [_clip(rgb[round(y0):round(y1), round(x0):round(x1)]) for x0, y0, x1, y1
                  in longest]
         crops = [c for c in crops if min(c.shape[:2]) >= 4]
@@ -223,6 +252,23 @@ class RapidEngine:
             if scores and any(t.strip() for t in texts):
                 total += float(scores[0])
         return total / len(crops)
+
+
+def _words(out: Any) -> list[Word]:
+    boxes, txts = getattr(out, "boxes", None), getattr(out, "txts", None)
+    scores = getattr(out, "scores", None) or ()
+    if boxes is None or not txts:
+        return []
+    words = []
+    for box, text, score in list(zip(boxes, txts, scores, strict=False))[:MAX_WORDS]:
+        xs, ys = [int(p[0]) for p in box], [int(p[1]) for p in box]
+        words.append(Word(str(text), min(xs), min(ys), max(xs) - min(xs),
+                          max(ys) - min(ys), float(score)))
+    return words
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def _padded(rgb: np.ndarray) -> np.ndarray:

@@ -95,6 +95,27 @@ def test_an_exif_turned_photo_reads_as_upright(rapid_reader: OcrReader) -> None:
     check(read_receipt_bytes(buf.getvalue(), ocr=rapid_reader), g)
 
 
+@pytest.mark.parametrize("turned", [0, 90, 180, 270])
+def test_one_reading_tells_how_far_the_page_is_turned(rapid_reader: OcrReader,
+                                                      turned: int) -> None:
+    """``read_turned`` (the receipt reader's one reading): the turn from the detector's boxes
+    and the line classifier's votes; upside down, the words come back where they are on the
+    page turned upright, and read as upright."""
+    g = generate(516, lang="en", photo=False)
+    upright_words = rapid_reader.rapid.words(g.image)
+    turn, words = rapid_reader.rapid.read_turned(g.image.rotate(-turned, expand=True))
+    assert turn == turned
+    if turned in (90, 270):
+        assert words is None  # turn the photo and read it again
+        return
+    assert words is not None
+    total = f"{g.truth.total:,}"
+    (got,) = [w for w in words if total in w.text]
+    (want,) = [w for w in upright_words if total in w.text]
+    # the same place give or take the detector's box (it draws it a few pixels apart)
+    assert abs(got.left + got.width / 2 - want.left - want.width / 2) < want.height / 2 and abs(got.cy - want.cy) < want.height / 2
+
+
 def test_plain_reading_turns_a_sideways_sign(rapid_reader: OcrReader) -> None:
     g = generate(515, lang="en", photo=False)
     result = rapid_reader.read(g.image.rotate(-90, expand=True), "auto")
@@ -110,6 +131,7 @@ def test_a_thin_strip_is_read_not_refused(rapid_reader: OcrReader, size: tuple[i
     strip = Image.new("RGB", size, (200, 200, 200))
     assert rapid_reader.rapid.words(strip) == []
     assert rapid_reader.rapid.turn(strip) == 0
+    assert rapid_reader.rapid.read_turned(strip) == (0, [])
     assert rapid_reader.read(strip, "auto").text == ""
 
 

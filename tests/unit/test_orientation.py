@@ -12,9 +12,9 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from bot.errors import EngineUnavailable
-from bot.receipts.reader import read_receipt, read_receipt_bytes
+from bot.receipts.reader import prepare_and_read, read_receipt, read_receipt_bytes
 from bot.vision import rapid
-from bot.vision.ocr_words import OcrResult, Orients, Word, turn_image, upright
+from bot.vision.ocr_words import OcrResult, Orients, ReadsTurned, Word, turn_image, upright
 from tests.receiptgen import generate
 
 
@@ -119,3 +119,71 @@ def test_rapidocr_refuses_a_missing_model_rather_than_download_it(monkeypatch,
         rapid.RapidEngine().words(Image.new("RGB", (64, 64), "white"))
     assert attempts == []
     assert "models missing" in rapid.describe()
+
+
+class ReadingTurnReader(TurnAwareReader):
+    """Tells the turn while it reads (as rapidocr does): ``turns`` are what each
+    ``read_turned`` says in order; records the pages it reads."""
+
+    def __init__(self, *turns: int) -> None:
+        super().__init__(0)
+        self.turns = list(turns)
+        self.read_pages: list[Image.Image] = []
+
+    def reads_turned(self, lang: str) -> bool:
+        return True
+
+    def read_turned(self, image: Image.Image, lang: str) -> tuple[int, list[Word] | None]:
+        self.read_pages.append(image)
+        turn = self.turns.pop(0)
+        if turn in (90, 270):
+            return turn, None
+        return turn, [Word("TOTAL", 10, 10, 80, 20, 0.9), Word("12.50", 200, 10, 60, 20, 0.9)]
+
+
+def test_a_reader_that_tells_the_turn_while_reading_reads_an_upright_page_once(
+        scan: Image.Image) -> None:
+    reader = ReadingTurnReader(0)
+    paper, _, words = prepare_and_read(scan, reader, "en")
+    assert isinstance(reader, ReadsTurned)
+    assert reader.turn_calls == 0 and reader.seen == []  # no check of its own, no second read
+    assert len(reader.read_pages) == 1 and paper is reader.read_pages[0]
+    assert [w.text for w in words] == ["TOTAL", "12.50"]
+    assert same_picture(paper, paper_seen(scan, 0))
+
+
+def test_upside_down_the_paper_turns_with_the_words_it_gave(scan: Image.Image) -> None:
+    reader = ReadingTurnReader(180)
+    paper, _, words = prepare_and_read(scan.rotate(180), reader, "en")
+    assert reader.turn_calls == 0 and reader.seen == [] and len(reader.read_pages) == 1
+    assert same_picture(paper, turn_image(reader.read_pages[0], 180))
+    assert same_picture(paper, paper_seen(scan, 0))
+    assert [w.text for w in words] == ["TOTAL", "12.50"]
+
+
+@pytest.mark.parametrize("turned", [90, 270])
+def test_on_its_side_the_photo_is_turned_flattened_and_read_again(scan: Image.Image,
+                                                                  turned: int) -> None:
+    reader = ReadingTurnReader(turned, 0)
+    paper, quality, words = prepare_and_read(scan.rotate(-turned, expand=True), reader, "en")
+    assert len(reader.read_pages) == 2 and reader.turn_calls == 0 and reader.seen == []
+    assert same_picture(paper, paper_seen(scan, 0))  # flattened anew, upright
+    assert quality == prepare_and_read(scan, ReadingTurnReader(0), "en")[1]
+    assert [w.text for w in words] == ["TOTAL", "12.50"]
+
+
+def test_on_its_side_twice_the_page_is_read_as_it_now_lies(scan: Image.Image) -> None:
+    reader = ReadingTurnReader(90, 90)
+    _, _, words = prepare_and_read(scan.rotate(-90, expand=True), reader, "en")
+    assert len(reader.read_pages) == 2 and len(reader.seen) == 1  # then a plain reading
+    assert [w.text for w in words] == ["TOTAL", "12.50"]
+
+
+def test_a_reader_that_cannot_tell_while_reading_is_asked_first(scan: Image.Image) -> None:
+    class NotNow(ReadingTurnReader):
+        def reads_turned(self, lang: str) -> bool:
+            return False
+
+    reader = NotNow(0)
+    prepare_and_read(scan.rotate(-90, expand=True), reader, "en")
+    assert reader.read_pages == [] and reader.turn_calls == 1 and len(reader.seen) == 1
