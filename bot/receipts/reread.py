@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from bot.receipts import fields as F
 from bot.receipts.layout import Row, group_rows
@@ -29,6 +29,7 @@ SCALE = 2  # a band is enlarged this many times before it is read
 MAX_ROWS = 4  # at most this many rows are read again per receipt
 PAD = 0.45  # of the row's height, above and below its band
 MAX_BAND_SIDE = 4000  # an enlarged band's long side at most (a very wide scan is cut down)
+WIDE = 8  # a band is padded with white to at most this many times as wide as it is tall
 
 _DATE_ROW = re.compile(r"\bdate\b|\btarikh\b|日\s*付|\d{1,4}\s*[/.\-]\s*\S{1,4}\s*[/.\-]\s*\d{2}",
                        re.I)
@@ -68,7 +69,12 @@ def band_reader(paper: Image.Image, read: Reader, lang: str) -> BandReader:
             crop = crop.resize((round(crop.width * scale), round(crop.height * scale)),
                                Image.Resampling.LANCZOS)
         scale = max(scale, 1)
-        return [Word(w.text, round(w.left / scale), y0 + round(w.top / scale),
+        # white above and below, up to WIDE: a strip any wider is padded by the detector
+        # itself (rapidocr: black, to a quarter of its width, twice the pixels to detect on)
+        lift = -(-max(0, -(-crop.width // WIDE) - crop.height) // 2)
+        if lift:
+            crop = ImageOps.expand(crop, (0, lift, 0, lift), fill="white")
+        return [Word(w.text, round(w.left / scale), y0 + round((w.top - lift) / scale),
                      round(w.width / scale), round(w.height / scale), w.conf)
                 for w in read(crop, lang)]
     return band

@@ -95,17 +95,24 @@ def test_at_most_max_rows_are_read_again() -> None:
 
 
 def test_the_band_reader_crops_enlarges_and_maps_back() -> None:
-    paper = Image.new("RGB", (400, 600), "white")
-    seen = []
+    paper = Image.new("L", (400, 600), 200)  # grey paper: the padding shows as white
+    seen, corners = [], []
 
     def ocr(image: Image.Image, lang: str) -> list[Word]:
         seen.append(image.size)
+        corners.append(image.getpixel((0, 0)))
         return [Word("TOTAL 7.00", 20, 10, 200, 40, 0.9)]
 
-    got = RR.band_reader(paper, ocr, "en")(100, 140)
-    assert seen == [(400 * RR.SCALE, 40 * RR.SCALE)]
+    got = RR.band_reader(paper, ocr, "en")(100, 160)
+    assert seen == [(400 * RR.SCALE, 60 * RR.SCALE)]  # 800 x 120: no wider than WIDE
     assert got == [Word("TOTAL 7.00", 10, 105, 100, 20, 0.9)]
+    # 800 x 80 is wider than WIDE: white above and below to 800 x 100 (the detector would
+    # pad it black to 800 x 200), and the words mapped back past the white
+    got = RR.band_reader(paper, ocr, "en")(100, 140)
+    assert seen[-1] == (400 * RR.SCALE, 400 * RR.SCALE // RR.WIDE)
+    assert corners == [200, 255]
+    assert got == [Word("TOTAL 7.00", 10, 100, 100, 20, 0.9)]
     assert RR.band_reader(paper, ocr, "en")(590, 592) == []  # too thin to read
-    huge = Image.new("RGB", (RR.MAX_BAND_SIDE * 2, 50), "white")
+    huge = Image.new("L", (RR.MAX_BAND_SIDE * 2, 50), 255)
     RR.band_reader(huge, ocr, "en")(0, 50)
     assert max(seen[-1]) <= RR.MAX_BAND_SIDE * 2  # a wide scan is not enlarged
