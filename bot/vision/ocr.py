@@ -145,20 +145,27 @@ class OcrReader:
         return "+".join(_engine_version(name) for name in used)
 
     def read(self, image: Image.Image, lang: str = "auto") -> OcrResult:
-        """The text in ``image``, turned upright first (``turn``). ``lang`` "ja", "en" or "auto"
+        """The text in ``image``, turned upright (where rapidocr reads first, the turn comes
+        from its one reading, ``read_turned``; else ``turn`` first). ``lang`` "ja", "en" or "auto"
         (anything else counts as auto): auto reads with the English engine when that is
         rapidocr (it reads kana and kanji too) and again with the Japanese one when Japanese
         came out and that engine differs; otherwise with the Japanese engine (Tesseract
         jpn+eng) and again with the English one when no Japanese came out and it differs."""
         start = time.perf_counter()
-        image = turn_image(image, self.turn(image))
         base = lang.split("-")[0].lower() if lang else "auto"
         first = "en" if self.engines_by_lang["en"] == "rapidocr" else "ja"
+        read_first = base if base in LANGS else first
+        read: list[Word] | None = None  # rapidocr's words, where the turn came with them
+        if self.reads_turned(read_first):
+            turn, read = self.rapid.read_turned(image)
+            image = turn_image(image, turn)
+        else:
+            image = turn_image(image, self.turn(image))
         if base in LANGS:
-            text, conf, engine = self._read_with(image, base)
+            text, conf, engine = self._read_with(image, base, read)
             found = base
         else:
-            text, conf, engine = self._read_with(image, first)
+            text, conf, engine = self._read_with(image, first, read)
             found = "ja" if looks_japanese(text) else "en"
             if found != first and self.engines_by_lang[found] != engine:
                 text, conf, engine = self._read_with(image, found)
@@ -185,13 +192,17 @@ class OcrReader:
         a page on its side). Only where ``reads_turned(lang)``."""
         return self.rapid.read_turned(image)
 
-    def _read_with(self, image: Image.Image, lang: str) -> tuple[str, float | None, str]:
+    def _read_with(self, image: Image.Image, lang: str, read: list[Word] | None = None,
+                   ) -> tuple[str, float | None, str]:
+        """``read``: rapidocr's words of ``image``, already read with its turn."""
         engine = self.engines_by_lang[lang]
         if engine == "tesseract":
             prepared = prepare(image) if self.preprocess else image.convert("RGB")
             text, conf = self._tesseract(prepared, lang)
             if not text.strip():
                 text, conf = self._tesseract(trim_margins(prepared), lang)
+        elif read is not None:
+            text, conf = rapid.joined(read)
         else:
             text, conf = self._rapidocr(image)
         return normalise_text(text, lang), conf, engine

@@ -194,13 +194,7 @@ class RapidEngine:
 
     def text(self, image: Image.Image) -> tuple[str, float | None]:
         """The plain text, one printed line a line, and the mean recognition confidence."""
-        words = self.words(image)
-        if not words:
-            return "", None
-        boxes: list[tuple[Extent, str, float]] = [
-            ((float(w.left), float(w.top), float(w.right), float(w.top + w.height)), w.text,
-             w.conf) for w in words]
-        return _join_lines(boxes), sum(w.conf for w in words) / len(words)
+        return joined(self.words(image))
 
     def turn(self, image: Image.Image) -> int:
         """Degrees (0, 90, 180, 270) to turn ``image`` counter-clockwise (``Image.rotate``) so
@@ -252,6 +246,16 @@ class RapidEngine:
             if scores and any(t.strip() for t in texts):
                 total += float(scores[0])
         return total / len(crops)
+
+
+def joined(words: list[Word]) -> tuple[str, float | None]:
+    """``words`` as plain text, one printed line a line, and their mean confidence."""
+    if not words:
+        return "", None
+    boxes: list[tuple[Extent, str, float]] = [
+        ((float(w.left), float(w.top), float(w.right), float(w.top + w.height)), w.text,
+         w.conf) for w in words]
+    return _join_lines(boxes), sum(w.conf for w in words) / len(words)
 
 
 def _words(out: Any) -> list[Word]:

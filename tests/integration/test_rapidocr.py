@@ -116,6 +116,22 @@ def test_one_reading_tells_how_far_the_page_is_turned(rapid_reader: OcrReader,
     assert abs(got.left + got.width / 2 - want.left - want.width / 2) < want.height / 2 and abs(got.cy - want.cy) < want.height / 2
 
 
+@pytest.mark.parametrize("turned", [0, 180, 270])
+def test_plain_reading_takes_the_turn_from_its_one_reading(rapid_reader: OcrReader,
+                                                           monkeypatch, turned: int) -> None:
+    """The OCR context of answers (``OcrReader.read``): no check of its own before reading
+    (it ran the detector on a 640 px copy first); upside down the text is read as upright."""
+    def no_check(image: Image.Image) -> int:
+        raise AssertionError("the turn is read with the words")
+
+    monkeypatch.setattr(rapid_reader.rapid, "turn", no_check)
+    g = generate(517, lang="en", photo=False)
+    result = rapid_reader.read(g.image.rotate(-turned, expand=True), "auto")
+    lines = result.text.splitlines()
+    assert any(f"{g.truth.total:,}" in line for line in lines)
+    assert (g.truth.merchant or "").split()[0] in " ".join(lines[:4])  # top of the page first
+
+
 def test_plain_reading_turns_a_sideways_sign(rapid_reader: OcrReader) -> None:
     g = generate(515, lang="en", photo=False)
     result = rapid_reader.read(g.image.rotate(-90, expand=True), "auto")
