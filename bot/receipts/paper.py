@@ -23,6 +23,9 @@ OCR_TARGET_WIDTH = 900  # a receipt's width for OCR where its rows cannot be mea
 # came out as "$0537" for "90,37" (bench/receipts.py --show, 2026-11-28)
 TEXT_HEIGHT = 30
 EDGE_TRIM = 0.015  # of the sheet's width, after the perspective is corrected
+# ``runs_down``: on SROIE development receipts (70, every 5th of 150-499) at 0 and 90 degrees,
+# 60 of 70 sideways sheets over 1.5 and 1 of 70 upright ones; 30 of 30 rendered, none upright
+RUNS_DOWN = 1.5
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,42 @@ def skew_angle(gray: np.ndarray) -> float:
     best = max(np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 0.1, 2.0), key=sharpness)
     fine = max(np.arange(best - 1.75, best + 1.8, 0.25), key=sharpness)
     return float(fine)
+
+
+def _profile_sharpness(ink: np.ndarray) -> float:
+    """The largest variance of the ink's row profile (the share of ink in each row) over tilts
+    within MAX_TILT_DEG: printed rows and the gaps between them make it high."""
+    centre = (ink.shape[1] / 2, ink.shape[0] / 2)
+    best = 0.0
+    for angle in np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 0.1, 4.0):
+        m = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rot = cv2.warpAffine(ink, m, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_NEAREST)
+        best = max(best, float(np.var(rot.mean(axis=1, dtype=np.float64))))
+    return best
+
+
+def runs_down(rgb: np.ndarray) -> bool:
+    """The printed rows run up or down the photo (it is on its side): on a small copy of the
+    sheet, the ink's profile down the columns is RUNS_DOWN times sharper than across the rows.
+    A cheap first guess (a few milliseconds) that spares a reader which finds the turn while
+    reading its first reading of a sideways page; a wrong guess costs that reading, not the
+    result (the reader turns the page back)."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, WORK_SIDE / max(h, w))
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    corners = find_paper(small)
+    sheet = warp(small, corners) if corners is not None else small
+    gray = cv2.cvtColor(sheet, cv2.COLOR_RGB2GRAY)
+    gh, gw = gray.shape
+    factor = min(1.0, 500 / max(gh, gw))
+    gray = cv2.resize(gray, (max(1, round(gw * factor)), max(1, round(gh * factor))),
+                      interpolation=cv2.INTER_AREA)
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                25, 15)
+    if ink.mean() < 0.5:
+        return False
+    return _profile_sharpness(np.ascontiguousarray(ink.T)) > RUNS_DOWN * _profile_sharpness(ink)
 
 
 def text_height(gray: np.ndarray) -> float | None:

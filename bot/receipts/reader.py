@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.errors import CorruptImage
@@ -37,7 +38,7 @@ from bot.receipts.amounts import detect_currency, find_amounts, minor_units
 from bot.receipts.dates import find_dates, purchase_date
 from bot.receipts.layout import Row, group_rows, rows_text
 from bot.receipts.model import Receipt, TaxLine
-from bot.receipts.paper import Quality, flatten
+from bot.receipts.paper import Quality, flatten, runs_down
 from bot.vision.ocr_words import (
     Ocr,
     ReadsTurned,
@@ -124,14 +125,17 @@ def prepare_and_read(image: Image.Image, ocr: Ocr | WordSource | None, lang: str
     """The paper upright and flat, its quality, and its words read once. Where the reader
     tells the turn while it reads (rapidocr: ``ReadsTurned``), the paper is flattened and read
     as it lies: upright or upside down, its words are kept (turned with it) and no detection
-    is spent on the turn alone; on its side, the photo is turned, flattened anew (its rows
-    were columns, its sharpness measured at the wrong scale) and read again. Otherwise the
-    turn is checked first (``prepare``)."""
+    is spent on the turn alone. A photo whose ink runs down the page (``paper.runs_down``, a
+    few milliseconds) is turned a quarter first; one the reading still finds on its side is
+    turned, flattened anew (its rows were columns, its sharpness measured at the wrong scale)
+    and read again. Otherwise the turn is checked first (``prepare``)."""
     source = word_source(ocr)
     if not (isinstance(ocr, ReadsTurned) and ocr.reads_turned(lang)):
         paper, quality = prepare(image, ocr)
         return paper, quality, source(paper, lang)
     photo = _normalised(image)
+    if runs_down(np.asarray(photo)):  # a first guess: on its side, turned a quarter before
+        photo = turn_image(photo, 90)  # the reading (which tells 0 from 180, and any miss)
     paper, quality = flatten(photo)
     turn, words = ocr.read_turned(paper, lang)
     if words is None:  # on its side

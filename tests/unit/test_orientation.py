@@ -8,10 +8,13 @@ import io
 import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+import bot.receipts.reader as reader_module
 from bot.errors import EngineUnavailable
+from bot.receipts.paper import runs_down
 from bot.receipts.reader import prepare_and_read, read_receipt, read_receipt_bytes
 from bot.vision import rapid
 from bot.vision.ocr_words import OcrResult, Orients, ReadsTurned, Word, turn_image, upright
@@ -161,9 +164,29 @@ def test_upside_down_the_paper_turns_with_the_words_it_gave(scan: Image.Image) -
     assert [w.text for w in words] == ["TOTAL", "12.50"]
 
 
+def test_the_first_guess_tells_a_sheet_on_its_side(scan: Image.Image) -> None:
+    """``paper.runs_down``: the ink's profile down the columns against across the rows."""
+    assert [runs_down(np.asarray(scan.rotate(-t, expand=True))) for t in (0, 90, 180, 270)] == [
+        False, True, False, True]
+    assert not runs_down(np.full((400, 300, 3), 255, np.uint8))  # nothing printed
+
+
+@pytest.mark.parametrize(("turned", "then"), [(90, 0), (270, 180)])
+def test_a_photo_on_its_side_is_turned_a_quarter_before_its_one_reading(
+        scan: Image.Image, turned: int, then: int) -> None:
+    """The guess turns it 90 counter-clockwise: upright, or upside down for the reading."""
+    reader = ReadingTurnReader(then)
+    paper, quality, words = prepare_and_read(scan.rotate(-turned, expand=True), reader, "en")
+    assert len(reader.read_pages) == 1 and reader.turn_calls == 0 and reader.seen == []
+    assert same_picture(paper, paper_seen(scan, 0))
+    assert quality == prepare_and_read(scan, ReadingTurnReader(0), "en")[1]
+    assert [w.text for w in words] == ["TOTAL", "12.50"]
+
+
 @pytest.mark.parametrize("turned", [90, 270])
-def test_on_its_side_the_photo_is_turned_flattened_and_read_again(scan: Image.Image,
-                                                                  turned: int) -> None:
+def test_on_its_side_after_the_guess_the_photo_is_turned_flattened_and_read_again(
+        scan: Image.Image, turned: int, monkeypatch) -> None:
+    monkeypatch.setattr(reader_module, "runs_down", lambda rgb: False)  # the guess missed
     reader = ReadingTurnReader(turned, 0)
     paper, quality, words = prepare_and_read(scan.rotate(-turned, expand=True), reader, "en")
     assert len(reader.read_pages) == 2 and reader.turn_calls == 0 and reader.seen == []
@@ -172,7 +195,17 @@ def test_on_its_side_the_photo_is_turned_flattened_and_read_again(scan: Image.Im
     assert [w.text for w in words] == ["TOTAL", "12.50"]
 
 
-def test_on_its_side_twice_the_page_is_read_as_it_now_lies(scan: Image.Image) -> None:
+def test_a_wrong_guess_costs_a_reading_not_the_result(scan: Image.Image, monkeypatch) -> None:
+    monkeypatch.setattr(reader_module, "runs_down", lambda rgb: True)  # an upright page
+    reader = ReadingTurnReader(270, 0)  # the reading finds the turned page on its side
+    paper, _, _ = prepare_and_read(scan, reader, "en")
+    assert len(reader.read_pages) == 2
+    assert same_picture(paper, paper_seen(scan, 0))
+
+
+def test_on_its_side_twice_the_page_is_read_as_it_now_lies(scan: Image.Image,
+                                                          monkeypatch) -> None:
+    monkeypatch.setattr(reader_module, "runs_down", lambda rgb: False)
     reader = ReadingTurnReader(90, 90)
     _, _, words = prepare_and_read(scan.rotate(-90, expand=True), reader, "en")
     assert len(reader.read_pages) == 2 and len(reader.seen) == 1  # then a plain reading
