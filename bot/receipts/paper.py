@@ -99,22 +99,27 @@ def warp(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
                                borderMode=cv2.BORDER_REPLICATE)
 
 
-def skew_angle(gray: np.ndarray) -> float:
-    """Degrees to rotate (counter-clockwise) so the printed rows lie level: the angle whose
-    horizontal projection of dark pixels has the largest variance (rows and gaps sharpest)."""
+def _ink(gray: np.ndarray) -> np.ndarray:
+    """The dark pixels of a copy of ``gray`` at most 500 px long (255 where ink)."""
     h, w = gray.shape
     scale = min(1.0, 500 / max(h, w))
     small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))),
                        interpolation=cv2.INTER_AREA)
-    ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                25, 15)
+    return cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
+                                 cv2.THRESH_BINARY_INV, 25, 15)
+
+
+def skew_angle(gray: np.ndarray) -> float:
+    """Degrees to rotate (counter-clockwise) so the printed rows lie level: the angle whose
+    horizontal projection of dark pixels has the largest variance (rows and gaps sharpest)."""
+    ink = _ink(gray)
     if ink.mean() < 0.5:
         return 0.0
-    centre = (small.shape[1] / 2, small.shape[0] / 2)
+    centre = (ink.shape[1] / 2, ink.shape[0] / 2)
 
     def sharpness(angle: float) -> float:
         m = cv2.getRotationMatrix2D(centre, angle, 1.0)
-        rot = cv2.warpAffine(ink, m, (small.shape[1], small.shape[0]), flags=cv2.INTER_NEAREST)
+        rot = cv2.warpAffine(ink, m, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_NEAREST)
         return float(np.var(rot.sum(axis=1, dtype=np.float64)))
 
     best = max(np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 0.1, 2.0), key=sharpness)
@@ -146,13 +151,7 @@ def runs_down(rgb: np.ndarray) -> bool:
                        interpolation=cv2.INTER_AREA)
     corners = find_paper(small)
     sheet = warp(small, corners) if corners is not None else small
-    gray = cv2.cvtColor(sheet, cv2.COLOR_RGB2GRAY)
-    gh, gw = gray.shape
-    factor = min(1.0, 500 / max(gh, gw))
-    gray = cv2.resize(gray, (max(1, round(gw * factor)), max(1, round(gh * factor))),
-                      interpolation=cv2.INTER_AREA)
-    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                25, 15)
+    ink = _ink(cv2.cvtColor(sheet, cv2.COLOR_RGB2GRAY))
     if ink.mean() < 0.5:
         return False
     return _profile_sharpness(np.ascontiguousarray(ink.T)) > RUNS_DOWN * _profile_sharpness(ink)
