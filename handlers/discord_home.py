@@ -25,6 +25,7 @@ from handlers.discord_client import PART_CHARS
 log = structlog.get_logger(__name__)
 
 HOME_PREFIX = "miru:home:"  # custom_id: miru:home:<lang|history>:<owner id>
+PASSING_CHARS = 60  # a passing check's headline, when the panel is short of room
 
 
 def panel_text(view: HomeView) -> str:
@@ -56,16 +57,20 @@ def panel_text(view: HomeView) -> str:
 
 def _health_lines(health: Sequence[SetupCheck], lang: str) -> list[list[str]]:
     """The set-up checks, failures first, from the fullest form to the shortest (the panel is
-    one message): every fix; then only the failures' fixes; then the passing checks by name."""
+    one message): every fix; then only the failures' fixes; then that with each passing check
+    cut to ``PASSING_CHARS``; then the passing checks by name."""
     order = {"fail": 0, "warn": 1, "ok": 2}
     checks = sorted(health, key=lambda c: order[c.state])
     shown = [(c, *check_lines(c, lang, max_chars=200)) for c in checks]
     full = [head + (f"\n  *{fix}*" if fix else "") for _, head, fix in shown]
     fails_fixed = [head + (f"\n  *{fix}*" if fix and c.state == "fail" else "")
                    for c, head, fix in shown]
+    passing_cut = [check_lines(c, lang, max_chars=PASSING_CHARS)[0] if c.state == "ok"
+                   else line for c, line in zip(checks, fails_fixed, strict=True)]
     passing = [c.name for c in checks if c.state == "ok"]
     short = [line for c, line in zip(checks, fails_fixed, strict=True) if c.state != "ok"]
-    return [full, fails_fixed, short + (["✅ " + ", ".join(passing)] if passing else [])]
+    return [full, fails_fixed, passing_cut,
+            short + (["✅ " + ", ".join(passing)] if passing else [])]
 
 
 def panel_view(view: HomeView) -> discord.ui.View:

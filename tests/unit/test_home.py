@@ -90,3 +90,59 @@ def test_a_long_health_list_keeps_failures_and_every_checks_name_in_one_discord_
     assert len(text) <= PART_CHARS and not text.endswith("…")
     assert text.index("broken") < text.index("warned0")  # failures first
     assert "start it" in text and "discord" in text and "warned7" in text
+
+
+def _admin_panel(passing: int, detail_chars: int = 180) -> str:
+    """The Discord panel of an admin with one failing, one warned and ``passing`` passing
+    checks, each passing check's detail ``detail_chars`` long."""
+    from bot.core.home import AdminPart, HomeView
+    from bot.models import SetupCheck
+    from handlers.discord_home import panel_text
+
+    health = (SetupCheck("warned", True, "worth a look", "look at it", warn=True),
+              *(SetupCheck(f"ok{i}", True, f"detail of ok{i} " + "d" * detail_chars)
+                for i in range(passing)),
+              SetupCheck("broken", False, "it is down", "start it"))
+    return panel_text(HomeView(user="U", lang="en", language=None, history=True,
+                               turns_days="7", images_days="1",
+                               admin=AdminPart(health, "admins: you")))
+
+
+def test_a_panel_short_of_room_keeps_each_passing_checks_detail_cut_short() -> None:
+    """Regression: one check too many took the Discord panel from every passing check's detail
+    straight to their names only; a passing check now keeps its headline's start first."""
+    from handlers.discord_client import PART_CHARS
+    from handlers.discord_home import PASSING_CHARS
+
+    text = _admin_panel(10)
+    assert len(text) <= PART_CHARS
+    assert "d" * 180 not in text  # the full details do not fit
+    assert "✅ ok0, ok1" not in text  # not the names-only line
+    lines = text.split("\n")
+    for i in range(10):
+        (line,) = [x for x in lines if x.startswith(f"✅ ok{i}: detail of ok{i} ddd")]
+        assert len(line) == PASSING_CHARS and line.endswith("…")
+    assert text.index("broken") < text.index("warned") < text.index("ok0")  # failures first
+    assert "start it" in text
+
+
+def test_a_panel_with_no_room_for_short_details_lists_passing_checks_by_name() -> None:
+    from handlers.discord_client import PART_CHARS
+
+    text = _admin_panel(40)
+    assert len(text) <= PART_CHARS and not text.endswith("…")
+    assert "✅ " + ", ".join(f"ok{i}" for i in range(40)) in text
+    assert "detail of" not in text and "start it" in text
+
+
+def test_the_panel_never_exceeds_one_discord_message() -> None:
+    from handlers.discord_client import PART_CHARS
+
+    for passing in range(0, 80, 3):
+        for detail_chars in (0, 40, 180, 400):
+            text = _admin_panel(passing, detail_chars)
+            assert len(text) <= PART_CHARS, (passing, detail_chars)
+            assert "broken" in text and "start it" in text
+            assert all(f"ok{i}" in text for i in range(passing)), (passing, detail_chars)
+            if passing <= 15:  # room for every passing check's headline, cut or whole
+                assert all(f"✅ ok{i}: detail of ok{i}" in text for i in range(passing))
