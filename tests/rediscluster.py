@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -87,7 +88,12 @@ class LocalCluster:
                      "--cluster-node-timeout", "5000", "--dir", str(node), "--save", "",
                      "--appendonly", "no", "--logfile", str(node / "redis.log")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            if self._wait(lambda: all(self._ping(p) for p in self.ports)):
+            started = self._procs[-self.masters:]
+            # each port answered by the node this cluster started: two clusters starting at
+            # once (one per xdist worker) can pick the same free port, and the node that lost
+            # the bind would be "up" through the other's, the two clusters then one
+            if self._wait(partial(self._all_ours, started),
+                          given_up=partial(self._any_exited, started)):
                 return
             self._kill()
             if attempt == 2:
@@ -132,8 +138,16 @@ class LocalCluster:
                 proc.wait()
         self._procs = []
 
-    def _ping(self, port: int) -> bool:
-        return self._cli(port, "PING").strip() == "PONG"
+    def _all_ours(self, started: list[subprocess.Popen[bytes]]) -> bool:
+        return all(self._ours(p, proc) for p, proc in zip(self.ports, started, strict=True))
+
+    @staticmethod
+    def _any_exited(started: list[subprocess.Popen[bytes]]) -> bool:
+        return any(proc.poll() is not None for proc in started)
+
+    def _ours(self, port: int, proc: subprocess.Popen[bytes]) -> bool:
+        """``port`` answers, and the server answering is ``proc`` (its process id)."""
+        return f"process_id:{proc.pid}" in self._cli(port, "INFO", "server").split()
 
     @staticmethod
     def _cli(port: int, *args: str) -> str:
@@ -144,11 +158,14 @@ class LocalCluster:
         return ""
 
     @staticmethod
-    def _wait(check: Callable[[], bool], timeout_s: float = START_TIMEOUT_S) -> bool:
+    def _wait(check: Callable[[], bool], timeout_s: float = START_TIMEOUT_S,
+              given_up: Callable[[], bool] = lambda: False) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if check():
                 return True
+            if given_up():  # a node exited (its port or bus port was taken): no use waiting
+                return False
             time.sleep(0.1)
         return False
 
