@@ -15,7 +15,13 @@ from PIL import Image, ImageChops, ImageStat
 import bot.receipts.reader as reader_module
 from bot.errors import EngineUnavailable
 from bot.receipts.paper import runs_down
-from bot.receipts.reader import prepare_and_read, read_receipt, read_receipt_bytes
+from bot.receipts.reader import (
+    MAX_SIDE,
+    _normalised,
+    prepare_and_read,
+    read_receipt,
+    read_receipt_bytes,
+)
 from bot.vision import rapid
 from bot.vision.ocr_words import OcrResult, Orients, ReadsTurned, Word, turn_image, upright
 from tests.receiptgen import generate
@@ -220,3 +226,18 @@ def test_a_reader_that_cannot_tell_while_reading_is_asked_first(scan: Image.Imag
     reader = NotNow(0)
     prepare_and_read(scan.rotate(-90, expand=True), reader, "en")
     assert reader.read_pages == [] and reader.turn_calls == 1 and len(reader.seen) == 1
+
+
+def test_a_photo_over_max_side_is_reduced_by_whole_blocks() -> None:
+    """``_normalised``: by the whole factor that brings the long side under MAX_SIDE, each
+    block to its mean (a 35 MP scan is halved, not resampled to exactly MAX_SIDE)."""
+    wide = Image.new("RGB", (MAX_SIDE * 2 + 3, 30), "white")
+    wide.paste((0, 0, 0), (0, 0, 3, 3))  # one whole 3 x 3 block of ink
+    wide.paste((0, 0, 0), (3, 0, 4, 3))  # and a third of the next
+    out = _normalised(wide)
+    assert out.size == (-(-(MAX_SIDE * 2 + 3) // 3), 10) and max(out.size) <= MAX_SIDE
+    assert out.getpixel((0, 0)) == (0, 0, 0) and out.getpixel((1, 0)) == (170, 170, 170)
+    edge = Image.new("RGB", (MAX_SIDE, 20), "white")
+    assert _normalised(edge) is edge  # not over: kept as it is
+    clear = _normalised(Image.new("RGBA", (40, 20), (0, 0, 0, 0)))
+    assert clear.mode == "RGB" and clear.getpixel((0, 0)) == (255, 255, 255)
