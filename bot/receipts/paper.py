@@ -142,9 +142,9 @@ def _profile_sharpness(ink: np.ndarray) -> float:
 def runs_down(rgb: np.ndarray) -> bool:
     """The printed rows run up or down the photo (it is on its side): on a small copy of the
     sheet, the ink's profile down the columns is RUNS_DOWN times sharper than across the rows.
-    A cheap first guess (a few milliseconds) that spares a reader which finds the turn while
-    reading its first reading of a sideways page; a wrong guess costs that reading, not the
-    result (the reader turns the page back)."""
+    A cheap first guess (15-20 ms a photo here: ``bench/turns.py``) that spares a reader which
+    finds the turn while reading its first reading of a sideways page; a wrong guess costs that
+    reading, not the result (the reader turns the page back)."""
     h, w = rgb.shape[:2]
     scale = min(1.0, WORK_SIDE / max(h, w))
     small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),

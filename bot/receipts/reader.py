@@ -125,8 +125,8 @@ def prepare_and_read(image: Image.Image, ocr: Ocr | WordSource | None, lang: str
     """The paper upright and flat, its quality, and its words read once. Where the reader
     tells the turn while it reads (rapidocr: ``ReadsTurned``), the paper is flattened and read
     as it lies: upright or upside down, its words are kept (turned with it) and no detection
-    is spent on the turn alone. A photo whose ink runs down the page (``paper.runs_down``, a
-    few milliseconds) is turned a quarter first; one the reading still finds on its side is
+    is spent on the turn alone. A photo whose ink runs down the page (``paper.runs_down``,
+    15-20 ms) is turned a quarter first; one the reading still finds on its side is
     turned, flattened anew (its rows were columns, its sharpness measured at the wrong scale)
     and read again. Otherwise the turn is checked first (``prepare``)."""
     source = word_source(ocr)
