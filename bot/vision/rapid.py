@@ -39,7 +39,6 @@ ORIENT_SAMPLES = 6  # at most this many of the longest lines read in each candid
 ORIENT_BATCH = 2  # ...this many at a time, until one direction leads by CLEAR_LEAD
 CLEAR_LEAD = 0.15  # in mean recognition confidence
 CROP_ASPECT = 8  # a sampled line is cut to at most this many times its height (cheaper to read)
-TALL = 1.5  # a box this much taller than wide is a line printed across the photo
 MODEL_FILES = ("PP-OCRv6_det_small.onnx", "PP-OCRv6_rec_small.onnx",
                "ch_ppocr_mobile_v2.0_cls_mobile.onnx")
 
@@ -213,11 +212,7 @@ class RapidEngine:
         if det.boxes is None or len(det.boxes) < 2:
             return 0
         extents = [_extent(box, 1 / scale) for box in det.boxes]
-        tall = sum((y1 - y0) * (x1 - x0) for x0, y0, x1, y1 in extents
-                   if (y1 - y0) > TALL * (x1 - x0))
-        wide = sum((y1 - y0) * (x1 - x0) for x0, y0, x1, y1 in extents
-                   if (x1 - x0) > TALL * (y1 - y0))
-        candidates = (90, 270) if tall > wide else (0, 180)
+        candidates = (90, 270) if page_turn.sideways(extents) else (0, 180)
         longest = sorted(extents, key=lambda e: max(e[2] - e[0], e[3] - e[1]),
                          reverse=True)[:ORIENT_SAMPLES]
         rgb = np.asarray(_rgb(image))
