@@ -50,6 +50,11 @@ _GLUE = (
     (re.compile(r"(?<=\d)(?=\d{2}[/\-](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
                 r"[a-z]*[/\-]\d{2,4})", re.I), " "),
     (re.compile(r"(?<![A-Za-z])0(?=ct\b)", re.I), "O"),
+    # a number run into the day of an all-digit date with a four-digit year
+    # ("0934-000105/01/201813:30")
+    (re.compile(r"(?<=\d)(?=\d{2}([/.\-])\d{1,2}\1\d{4}" + _END + ")"), " "),
+    # a dash read as a tilde between day and month ("05~05-17")
+    (re.compile(r"(?<![\d~])(\d{1,2})~(\d{1,2})([/.\-])(\d{2,4})(?![\d~])"), r"\1\3\2\3\4"),
 )
 _DMY_TEXT = re.compile(
     rf"(?<![\d.])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.]*{_MON}[\s\-/.,]*(?P<y>\d{{4}}|\d{{2}})"

@@ -20,13 +20,14 @@ _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
         (r"(rounded|after rounding|nett?)\s*(total|amount|amt)|"
          r"total\s*(amount|amt)?\s*(\(?rounded\)?|after\s*(rounding|adj))|^\W*nett?\b", 1.0),
         (r"grand\s*total|総\s*合\s*計|ご\s*請\s*求\s*額|お\s*支\s*払\s*(金\s*)?額|"
-         r"領\s*収\s*金\s*額|(total|amount|amt)\s*payable", 0.97),
+         r"領\s*収\s*金\s*額|(total|amount|amt)\s*payable|"
+         r"jumlah\s*(besar|keseluruhan|bayaran|perlu\s*(di)?bayar)", 0.97),
         (r"税\s*込\s*(合\s*計|計)|total\s*\(?incl", 0.96),
         (r"amount\s*due|balance\s*due|total\s*due|お\s*会\s*計|(amt|amount)\s*paid\b|"
          r"(amount|amt)\s*(to\s*be\s*paid|to\s*pay)|"
          r"お\s*買\s*上\s*(げ\s*)?(合\s*)?計", 0.95),
         (r"(?<!小)合\s*計|(?<!sub)(?<!sub )(?<!sub-)total\b|\btotal|^\s*balance\b|ご利用金額|"
-         r"^\W*due\b", 0.9),
+         r"^\W*due\b|\bjumlah\b", 0.9),
         (r"(?<![小点数])計\s*$|^\s*計\b|\bamount\b", 0.5),
     ))
 # Rows that mention a total word but are not the total.
@@ -35,38 +36,46 @@ _NOT_TOTAL = re.compile(
     r"discount|tax|vat|gst|tips?\b|before|excl|ex\.|w/o|without|number|loading|promo\w*\s*sav)|"
     r"items?\s*(sold|count|total)|"
     r"対\s*象|税\s*抜|税\s*別|本体|excl|before\s*tax|\bpoints?\b|ポイント|釣|預|change|tender|"
-    r"\bqty\b|round(ing)?\s*adj|端数|taxable|saving|paid\s*(amount|amt)", re.I)
+    r"\bqty\b|round(ing)?\s*adj|端数|taxable|saving|paid\s*(amount|amt)|"
+    # Malay: subtotal, quantity, items, tax, discount, before, without / not including, change
+    r"jumlah\s*(kecil|kuantiti|item|barang|cukai|diskaun|potongan|jimat)|sub\s*jumlah|"
+    r"sebelum|tanpa|tidak\s*termasuk|\bbaki\b", re.I)
 # A tax word makes a row a tax row, unless the row says the total includes the tax.
-_TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b", re.I)
+_TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b|\bcukai\b", re.I)
 # "INCL. GST" and "INCLUSIVE OF GST" name a total; "GST INCLUDED" and "TOTAL INCLUDED GST @ 6%"
 # name the tax inside it.
 _WITH_TAX = re.compile(
-    r"\bincl(?!uded)|including|\binc\b\.?|(?<!ex)clusive|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)",
+    r"\bincl(?!uded)|including|\binc\b\.?|(?<!ex)clusive|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)|"
+    r"(?<!tidak )termasuk",
     re.I)
-_SUBTOTAL = re.compile(r"小\s*計|sub\s*-?\s*total|税\s*抜\s*(合\s*)?計|total\s*(excl|before|w/o)",
+_SUBTOTAL = re.compile(r"小\s*計|sub\s*-?\s*total|税\s*抜\s*(合\s*)?計|total\s*(excl|before|w/o)|"
+                       r"jumlah\s*kecil|sub\s*jumlah|jumlah\s*(sebelum|tanpa|tidak\s*termasuk)",
                        re.I)
 _TAX = re.compile(
     r"消\s*費\s*税|内\s*税|外\s*税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b|\bhst\b|\bpst\b|"
-    r"\bmwst\b|\bust\b|\biva\b|\btva\b|sales\s*tax", re.I)
+    r"\bmwst\b|\bust\b|\biva\b|\btva\b|sales\s*tax|\bcukai\b", re.I)
 _INCLUDED = re.compile(r"内\s*消\s*費|内\s*税|\(\s*内|税\s*込|incl|included|inkl|\binc\b", re.I)
 _ADDED = re.compile(r"外\s*税|外\s*消\s*費|plus\s*tax|\+\s*tax", re.I)
 _RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,3})?)\s*%")
 TENDER = re.compile(
     r"お?\s*預\s*[りか]|預\s*り\s*金|お?\s*釣\s*り?|釣\s*銭|おつり|cash\s*tendered|tendered|"
-    r"\bchange\b|\bcash\b(?!\s*back)|現\s*金|rounding|端数|値\s*引|discount|割\s*引|\bpoints?\b|ポイント",
+    r"\bchange\b|\bcash\b(?!\s*back)|現\s*金|rounding|端数|値\s*引|discount|割\s*引|\bpoints?\b|ポイント|"
+    r"\btunai\b|\bbaki\b|pengenapan|diskaun|potongan",
     re.I)
 
 PAYMENT_KEYS: tuple[tuple[PaymentMethod, re.Pattern[str]], ...] = (
     ("debit_card", re.compile(r"デビ.{0,2}ト|デビ.{0,3}カード|debit", re.I)),
     ("qr_code", re.compile(r"paypay|楽天\s*ペイ|d\s*払い|au\s*pay|メルペイ|line\s*pay|alipay|"
                            r"wechat|qr|コード決済|バーコード|grabpay|touch\s*'?n\s*go|"
-                           r"paynow", re.I)),
+                           r"paynow|\bboost\b|shopee\s*pay|e-?\s*wallet|\btng\b|duit\s*now|"
+                           r"\bmae\b|big\s*pay|fave\s*pay", re.I)),
     ("ic_card", re.compile(r"交通系|suica|pasmo|icoca|manaca|toica|kitaca|sugoca|nimoca|nanaco|"
                            r"waon|edy|電子マネー|quicpay|(?-i:\biD\b)|\bic\s*card|oyster|octopus|ezlink|"
                            r"ez-link", re.I)),
     ("credit_card", re.compile(r"クレジット|credit|visa|master\s*card|mastercard|\bmc\b|jcb|amex|"
                                r"american\s*express|diners|カード|card\b|\*{3,}|x{4,}", re.I)),
-    ("cash", re.compile(r"現\s*金|お?\s*預\s*[りか]|お?\s*釣\s*り|おつり|cash|\bchange\b", re.I)),
+    ("cash", re.compile(r"現\s*金|お?\s*預\s*[りか]|お?\s*釣\s*り|おつり|cash|\bchange\b|\btunai\b|"
+                        r"\bbaki\b", re.I)),
 )
 
 INVOICE_RE = re.compile(r"(?<![A-Za-z0-9])[TＴ]\s?[-:]?\s?((?:\d[\s-]?){12}\d)(?!\d)")
@@ -120,6 +129,8 @@ _SGD = re.compile(r"(?<![A-Za-z$])(?:S\$?S|\$\$|S\$\$|SS\$)(?=\s?\d)")
 # follows a digit)
 _PM = re.compile(r"(?<=[A-Za-z:]\s)PM(?=\d{1,6}[.,]\d{2}\b)")
 _OH = re.compile(r"(RM|\$|¥|£|€)\s?[Oo](?=[.,]\d)")
+# "RMI11.90": a "1" read as "I", "l" or "|" right after the currency mark of an amount
+_EYE = re.compile(r"(RM|\$|£|€)\s?[Il|](?=\d*[.,]\d{2}(?!\d))")
 _COLON = re.compile(r"([£$€¥]\s?\d{1,6}):(\d{2})(?!\d)")  # "£52:37" after a mark is no time
 _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or point misread
 _QUOTE = re.compile(r"(\d)[''`](?=[\s\-€円]|$)")  # "23,13'-€": a speck after the cents
@@ -140,6 +151,7 @@ def clean_row(text: str) -> str:
     after a label's colon (``Qty:1 Total RM 11.60``: the 1 is the quantity's, not the label's)."""
     text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
                              text)
+    text = _EYE.sub(r"\g<1>1", text)
     text = _SGD.sub("S$", text)
     text = _PM.sub("RM", text)
     text = _SEMI.sub(r"\1,\2", text)

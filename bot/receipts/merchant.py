@@ -41,6 +41,12 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
         above = rows[i - 1].strip() if i > 0 else ""
         if re.match(r"(&|and\b)", clean, re.I) and _name_like(above) and not _COMPANY.search(above):
             clean = f"{above} {clean}"
+        # a legal name with no name of its own ("SEAFOOD RESTAURANT SDN BHD", "STATIONERY SDN.
+        # BHD") finishes the row above ("HAI XIAN LOU"): a registered name has a distinctive part
+        elif (_COMPANY.search(clean) and _generic_only(clean) and _name_like(above)
+              and not _COMPANY.search(above) and not _ADDRESS.search(above)
+              and not _NOT_NAME.search(above) and not _OWNER.search(above)):
+            clean = f"{_REG_NO.sub('', above).strip(' -=*・|:_')} {clean}"
         end = i
         if i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
                 clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
@@ -120,6 +126,28 @@ def _gibberish(clean: str) -> bool:
     words = re.findall(r"[^\W\d_]+", clean)
     short = sum(1 for w in words if len(w) <= 2)
     return bool(words) and (short * 2 >= len(words) or max(len(w) for w in words) <= 3)
+
+
+# Words that name a trade or a legal form, not a business: a registered name made of these alone
+# lacks its distinctive part (printed on the row above)
+_GENERIC = frozenset((
+    "restaurant", "restoran", "seafood", "cafe", "kopitiam", "bakery", "confectionery", "trading",
+    "enterprise", "enterprises", "holdings", "marketing", "distributor", "distributors",
+    "distribution", "stationery", "stationer", "stationers", "hardware", "service", "services",
+    "food", "foods", "industries", "industry", "resources", "supplies", "supply", "engineering",
+    "electrical", "electronics", "motor", "motors", "pharmacy", "medical", "book", "books",
+    "bookstore", "bookstores", "store", "stores", "mart", "supermarket", "hypermarket",
+    "catering", "company", "co", "m", "and", "the", "group", "retail", "management",
+    "development", "products", "printing", "auto", "automotive", "workshop", "tyre", "tyres",
+    "clinic", "optical", "florist", "laundry", "boutique", "fashion", "textile", "textiles",
+    "furniture", "global", "international", "malaysia", "asia", "sdn", "bhd", "berhad", "s", "b",
+    "inc", "ltd", "limited",
+))
+
+
+def _generic_only(clean: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", clean.lower())
+    return bool(words) and all(w in _GENERIC for w in words)
 
 
 def _name_end(clean: str) -> str:

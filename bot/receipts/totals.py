@@ -68,7 +68,7 @@ _SUMMARY_RATE = re.compile(r"^\W*(s|z|e|sr|zr|zrl|es|os|tx)\b\W*(@|=|\d)[^a-z]*\
                            re.I)
 # A row of what was paid: once the total is printed, rows after it are tender and change.
 _PAYMENT = re.compile(r"\bcash\b|tender|\bchange\b|\bpaid\b|\bpayment\b|^\W*pay\b|"
-                      r"預|釣|visa|master|\bamex\b|credit|debit|\bcard\b", re.I)
+                      r"\btunai\b|\bbaki\b|預|釣|visa|master|\bamex\b|credit|debit|\bcard\b", re.I)
 
 
 def _candidates_end(lines: list[F.Line]) -> int:
@@ -167,7 +167,7 @@ def _identifier(ln: F.Line) -> bool:
 
 # cash handed over: "CASH", "Tendered", "Received Cash", "Paid" (a parking ticket's)
 TENDERED = (r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
-            r"paid\s*(amount|amt)")
+            r"paid\s*(amount|amt)|^\W*(rm\s*)?tunai\b")
 PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)
 
 
@@ -211,11 +211,22 @@ def _japanese_rate(tax: Decimal, base: Decimal, included: bool | None) -> Decima
     return None
 
 
+_DISCOUNT = re.compile(r"値\s*引|割\s*引|discount|coupon|クーポン|voucher|diskaun|potongan|baucar",
+                       re.I)
+_NOT_A_CUT = re.compile(r"round|端数|調整|change|釣|refund|返", re.I)
+
+
 def discounted(lines: list[F.Line]) -> bool:
     """A discount or coupon row that takes something off ("Total Item Discount: 0.00" does
-    not)."""
-    return any(re.search(r"値\s*引|割\s*引|discount|coupon|クーポン", ln.label, re.I)
-               and ln.amount != 0 for ln in lines)
+    not), or a row below the subtotal that takes an amount off whatever its label ("Member 10%
+    -3.00"; a rounding adjustment is no discount)."""
+    if any(_DISCOUNT.search(ln.label) and ln.amount != 0 for ln in lines):
+        return True
+    sub = next((ln.index for ln in lines if ln.amount is not None and F.is_subtotal(ln.label)),
+               None)
+    return sub is not None and any(
+        ln.amount is not None and ln.amount < 0 and not _NOT_A_CUT.search(ln.label)
+        for ln in lines[sub + 1:])
 
 
 _HEADER = re.compile(r"\btel\b|電話|\breg\b|レジ|\bno\.|#\d|登録番号|担当|cashier|〒|"
@@ -253,7 +264,7 @@ def find_items(lines: list[F.Line], total_row: int,
 
 # Rows in the item block that are no purchase: totals of a group, counts, tips, service fees.
 _NOT_ITEM = re.compile(r"total|合\s*計|小\s*計|\bqty\b|item\s*count|\btips?\b|gratuity|"
-                       r"チップ|心付け|\bchange\b|\bcash\b|tender|:\s*$", re.I)
+                       r"チップ|心付け|\bchange\b|\bcash\b|tender|\btunai\b|\bbaki\b|:\s*$", re.I)
 
 
 def find_dates_cheap(text: str) -> bool:

@@ -96,6 +96,9 @@ def test_every_form_round_trips(d: date) -> None:
     ("CB#:4597604932020/Nov/2026 07:43:54", NOV20),  # a slip number run into the day
     ("Date; 0ct 20, 202612:16:25 PM", date(2026, 10, 20)),  # "0ct", the year glued to a time
     ("Date :20/11/20268:07 PM", NOV20),  # a one-digit hour glued to the year
+    ("#001-001-0934-000120/11/202613:30-R", NOV20),  # a slip number run into an all-digit day
+    ("Ref 4417 20/11/2026", NOV20),  # a number before a day, apart: as it was
+    ("20~11-26", NOV20),  # a dash read as a tilde
 ])
 def test_glued_and_misread_dates(text: str, expected: date) -> None:
     found = find_dates(text, currency="MYR", today=TODAY)

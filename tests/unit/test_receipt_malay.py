@@ -1,0 +1,84 @@
+"""Malaysian slips as they are printed (issue 21, the blind round): labels in Malay (JUMLAH,
+JUMLAH KECIL, TERMASUK, CUKAI, TUNAI, BAKI), e-wallets paid with (Boost, ShopeePay, DuitNow), a
+member discount below the subtotal with no discount word, a registered name with no name of its
+own under the shop's, a "1" read as "I" after "RM", and dates OCR glued or misread. Each rule
+both ways where it has a guard. The texts are written here in the style of Malaysian slips."""
+
+from datetime import date
+from decimal import Decimal
+
+from bot.receipts import fields as F
+from bot.receipts import merchant as M
+from bot.receipts.dates import find_dates
+from bot.receipts.reader import read_fields
+
+TODAY = date(2026, 11, 28)
+HEAD = ["KEDAI MAKAN SERI INDAH SDN BHD (112233-K)", "NO. 3, JALAN MERAK 2, 43000 KAJANG",
+        "BIL : 0019238   15-05-2026 12:51"]
+
+
+def test_jumlah_including_tax_is_the_total_not_an_item_sum() -> None:
+    rows = [*HEAD, "NASI PUTIH 1 1.50 SR", "AYAM MASAK MERAH 1 4.50 SR", "TEH O AIS 1 1.80 SR",
+            "JUMLAH (TERMASUK GST) 7.80", "TUNAI 50.00", "BAKI 42.20", "GST 6% 7.36 0.44"]
+    got = read_fields(rows, today=TODAY)
+    assert got.total == Decimal("7.80")
+    assert got.payment_method == "cash"
+
+
+def test_jumlah_kecil_is_the_subtotal_and_cukai_the_tax() -> None:
+    rows = [*HEAD, "MEE GORENG 2 12.00", "JUMLAH KECIL 12.00", "CUKAI PERKHIDMATAN 6% 0.72",
+            "JUMLAH BESAR 12.70", "TUNAI 20.00", "BAKI 7.30"]
+    got = read_fields(rows, today=TODAY)
+    assert got.subtotal == Decimal("12.00")
+    assert got.total == Decimal("12.70")
+
+
+def test_not_including_tax_is_no_total() -> None:
+    assert F.total_strength("JUMLAH TIDAK TERMASUK GST") == 0.0
+    assert F.total_strength("JUMLAH TERMASUK GST") > 0.0
+    assert F.total_strength("BAKI") == 0.0  # the change, not a balance due
+
+
+def test_e_wallet_row_backs_the_total_after_a_member_discount() -> None:
+    rows = ["ROTI MAMA BAKERY (M) SDN BHD", "Date: 31.10.2026 08:03", "Kaya Bun 2 x 2.20 4.40",
+            "Chicken Floss Bun 1 x 3.50 3.50", "Subtotal 7.90", "Member 10% -0.79",
+            "Total 7.11", "Boost 7.11"]
+    got = read_fields(rows, today=TODAY)
+    assert got.total == Decimal("7.11")
+    assert got.payment_method == "qr_code"
+    assert F.payment_method("ShopeePay 7.11")[0] == "qr_code"
+    assert F.payment_method("DuitNow QR 7.11")[0] == "qr_code"
+
+
+def test_rounding_below_the_subtotal_is_no_discount() -> None:
+    from bot.receipts.totals import discounted
+    rows = ["Subtotal 7.92", "Rounding Adj -0.02", "Total 7.90"]
+    assert not discounted(F.lines_of(rows, "MYR"))
+    assert discounted(F.lines_of(["Subtotal 7.92", "Member 10% -0.79", "Total 7.13"], "MYR"))
+
+
+def test_registered_name_without_a_name_of_its_own_finishes_the_row_above() -> None:
+    rows = ["HAI XIAN LOU", "SEAFOOD RESTAURANT SDN BHD", "(1012834-P)",
+            "NO 8 & 10, JALAN SG 3/2, TAMAN SRI GOMBAK", "TEL : 03-6187 2236"]
+    assert M.merchant(rows)[0] == "HAI XIAN LOU SEAFOOD RESTAURANT SDN BHD"
+
+
+def test_registered_name_with_a_name_of_its_own_stands_alone() -> None:
+    rows = ["NYONYA COLORS", "LITTLE CRAVINGS SDN BHD (562007-D)", "HQ 7, JLN SS21/34",
+            "TEL: 03-77282288"]
+    assert M.merchant(rows)[0] == "LITTLE CRAVINGS SDN BHD"
+    rows = ["NO. 3, JALAN MERAK 2", "STATIONERY SDN BHD"]  # an address is no name
+    assert M.merchant(rows)[0] == "STATIONERY SDN BHD"
+
+
+def test_one_read_as_i_after_the_currency_mark() -> None:
+    assert F.clean_row("AMT PAID INCL. GST: RMI11.90") == "AMT PAID INCL. GST: RM111.90"
+    assert F.clean_row("Total RMl5.00") == "Total RM15.00"
+    assert F.clean_row("RMIN 5.00") == "RMIN 5.00"  # a word, no amount glued to it
+
+
+def test_a_number_glued_to_the_day_and_a_tilde_for_a_dash() -> None:
+    found = find_dates("#001-001-0934-000105/01/202613:30-R", currency="MYR", today=TODAY)
+    assert [f.value for f in found] == [date(2026, 1, 5)]
+    assert [f.value for f in find_dates("05~05-26", currency="MYR", today=TODAY)] == [
+        date(2026, 5, 5)]
