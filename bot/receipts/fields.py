@@ -136,6 +136,8 @@ _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or poin
 _QUOTE = re.compile(r"(\d)[''`](?=[\s\-€円]|$)")  # "23,13'-€": a speck after the cents
 _GLUED = re.compile(r"([A-Za-z]{3,})(\d)")  # "TENDERED100,00": a label glued to its amount
 _LABEL_COLON = re.compile(r"([A-Za-z]{2,}[.#]?):(?=\d)")  # "Qty:1", "No.:80201": no space after
+# "GST AMT :RM4.43", "PAID BY:CC:7186:RM78.30": a colon right before an amount's mark
+_MARK_COLON = re.compile(r":(?=(?:RM|S\$|\$|£|€|¥)\s?\d)")
 _CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST code glued to a price
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
@@ -159,6 +161,7 @@ def clean_row(text: str) -> str:
     text = _QUOTE.sub(r"\1", text)
     text = _GLUED.sub(r"\1 \2", text)
     text = _LABEL_COLON.sub(r"\1: ", text)
+    text = _MARK_COLON.sub(": ", text)
     text = _CODE_GLUED.sub(r"\1 \2", text)
     text = _OH.sub(r"\g<1>0", text)
     return _SPLIT.sub(r"\1\2\3", text)

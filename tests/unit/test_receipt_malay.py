@@ -82,3 +82,12 @@ def test_a_number_glued_to_the_day_and_a_tilde_for_a_dash() -> None:
     assert [f.value for f in found] == [date(2026, 1, 5)]
     assert [f.value for f in find_dates("05~05-26", currency="MYR", today=TODAY)] == [
         date(2026, 5, 5)]
+
+
+def test_a_colon_right_before_the_currency_mark() -> None:
+    # the total row misread twice ("InGI", 8 as 6): the payment row and the tax back 78.30
+    rows = ["AMT PAID InGI. GST: RM76.30", "Amt Paid excl. GST :RM 73.87", "GST AMT :RM4.43",
+            "PAID BY:CC:7186:RM78.30", "TOTAL QTY: 10"]
+    assert [a.value for a in F.lines_of([F.clean_row(r) for r in rows], "MYR")[2].amounts] == [
+        Decimal("4.43")]
+    assert read_fields([*HEAD, *rows], today=TODAY).total == Decimal("78.30")
