@@ -71,17 +71,29 @@ _PAYMENT = re.compile(r"\bcash\b|tender|\bchange\b|\bpaid\b|\bpayment\b|^\W*pay\
                       r"\btunai\b|\bbaki\b|預|釣|visa|master|\bamex\b|credit|debit|\bcard\b", re.I)
 
 
+def _summary_row(ln: F.Line) -> bool:
+    return bool((_SUMMARY_HEAD.search(ln.text) and ln.amount is None)
+                or _SUMMARY_RATE.search(ln.text))
+
+
+def _payment_row(ln: F.Line) -> bool:
+    return bool(ln.amount is not None and _PAYMENT.search(ln.label)
+                and not F.total_strength(ln.label) and not _ROUND.search(ln.label))
+
+
 def _candidates_end(lines: list[F.Line]) -> int:
-    """Where total rows stop: the first tax summary row or payment row after the first total."""
+    """Where total rows stop: the first tax summary row or payment row after the first total;
+    where no total row was read above them, a tax summary table after the payment rows (its
+    "Total :" row sums the tax table, not the bill)."""
     first = next((ln.index for ln in lines if ln.amount is not None
                   and F.row_total_strength(ln) >= 0.9), None)
-    if first is None:
-        return len(lines)
+    paid = next((ln.index for ln in lines if _payment_row(ln)), None)
+    table = next((ln.index for ln in lines[paid + 1:] if _summary_row(ln)),
+                 None) if paid is not None else None
+    if first is None or (table is not None and table < first):
+        return table if table is not None else len(lines)
     for ln in lines[first + 1:]:
-        if (_SUMMARY_HEAD.search(ln.text) and ln.amount is None) or _SUMMARY_RATE.search(ln.text):
-            return ln.index
-        if (ln.amount is not None and _PAYMENT.search(ln.label)
-                and not F.total_strength(ln.label) and not _ROUND.search(ln.label)):
+        if _summary_row(ln) or _payment_row(ln):
             return ln.index
     return len(lines)
 

@@ -91,3 +91,13 @@ def test_a_colon_right_before_the_currency_mark() -> None:
     assert [a.value for a in F.lines_of([F.clean_row(r) for r in rows], "MYR")[2].amounts] == [
         Decimal("4.43")]
     assert read_fields([*HEAD, *rows], today=TODAY).total == Decimal("78.30")
+
+
+def test_tax_table_after_the_payment_is_no_total_when_the_total_row_was_unread() -> None:
+    # the total row's label was lost ("21.otal Sales"): the tax table's "Total :" sums the tax
+    rows = [*HEAD, "9557366100208 21 20 2120 SR", "CRISPO MINYAK SAPI 800G", "Total Qty 1 21.20",
+            "Total Sales (Excluding GST) 2000", "Discount 000", "Total GST 120",
+            "21.otal Sales Rounding 000", "21.20", "(Inclusive of GST)", "CASH: 100.00",
+            "Change : 78.80", "GST SUMMARY", "Tax Code % Amt (RM) Tex (RM)", "SR 6 20.00 120",
+            "Total : 20.00 1.20"]
+    assert read_fields(rows, today=TODAY).total == Decimal("21.20")
