@@ -25,7 +25,9 @@ _DECIMALS = {"JPY": 0, "KRW": 0, "VND": 0, "IDR": 0, "TWD": 0}
 
 _MARK_RE = "|".join(re.escape(m) for m, _ in _MARKS if m not in ("円", "元"))
 _CODE_RE = "|".join(CODES)
-_NUM = r"\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+# A space groups thousands only before a decimal comma ("1 234,56"): "RM45 103.50" and "1 120.00"
+# are a unit price or a quantity beside the amount
+_NUM = r"\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,2})?|\d{1,3}(?: \d{3})+,\d{2}|\d+(?:[.,]\d{1,2})?"
 AMOUNT_RE = re.compile(
     rf"(?<![\w.,/:\-])(?P<neg>[-−△▲]\s?)?"
     rf"(?:(?P<pre>{_MARK_RE}|\b(?:{_CODE_RE})\b)\s?(?P<neg2>-)?\s?)?"

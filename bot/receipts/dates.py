@@ -23,7 +23,10 @@ ERAS: dict[str, tuple[int, Date]] = {
 }
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# Malay month names where they differ (Mac, Mei, Ogos, Oktober, Disember)
+MONTHS |= {"mac": 3, "mei": 5, "ogo": 8, "okt": 10, "dis": 12}
+_MON = (r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|mac|mei|ogos|okt|dis)"
+        r"[a-z]*\.?")
 
 _KANJI = re.compile(
     r"(?:(?P<era>令和|平成|昭和)\s*(?P<ey>元|\d{1,2})|(?P<y>\d{4}|\d{2}))\s*年\s*"

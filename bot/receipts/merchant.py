@@ -61,7 +61,9 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
         size = min(height / typical, 1.6) if typical else 1.0
         company = bool(_COMPANY.search(clean)) and not owner
         # the registration number printed on the row under the name ("(1365663-P)")
-        registered = end + 1 < len(rows) and bool(_REG_ROW.match(rows[end + 1].strip()))
+        registered = ((end + 1 < len(rows) and bool(_REG_ROW.match(rows[end + 1].strip())))
+                      or (bool(_REG_IN_ROW.search(rows[end])) and not owner)
+                      ) and not _generic_only(clean)  # "MALAYSIA" over "COMPANY REG NO.: ..."
         score = (size * (1.0 - 0.08 * i) + (1.0 if company or registered else 0.0)
                  - (0.5 if _gibberish(clean) and not company else 0.0))
         candidates.append((score, i, clean[:MAX_MERCHANT]))
@@ -75,12 +77,18 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
 
 MERCHANT_ROWS = 10
 # A row that is only a company registration number: "(1365663-P)", "(001610235 P)", "CO. NO.
-# 1234-A", "(002107265-V) <97" (a speck after it)
+# 1234-A", "(002107265-V) <97" (a speck after it), "(JM0456789-T)" (a business number's state
+# letters before it)
 _REG_ROW = re.compile(
-    r"^\W*(co\.?\s*(reg\.?\s*)?no\.?\s*:?\s*)?\d{4,}[-\s]?[a-z]\W*(<?\d{0,3})\W*$", re.I)
+    r"^\W*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?[a-z]{0,3}\d{4,}[-\s]?[a-z]\W*(<?\d{0,3})\W*$",
+    re.I)
+# The same number printed on the name's own row: "KILAT AUTO CARE (SA0456789-U)"
+_REG_IN_ROW = re.compile(r"[(<\[{]\s*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?(\d{1,2}-)?"
+                         r"[a-z]{0,3}\d{4,}[-\s]*[a-z]\s*[)>\]}]", re.I)
 # A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
 _REG_NO = re.compile(
-    r"^\s*#\d+\s+|\s*[(<\[{]\s*(co\.?\s*no\.?\s*)?(\d{1,2}-)?\d{3,}[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
+    r"^\s*#\d+\s+|\s*[(<\[{]\s*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?(\d{1,2}-)?[a-z]{0,3}\d{3,}"
+    r"[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
@@ -88,7 +96,9 @@ _COMPANY = re.compile(
     r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
-_SUFFIX_ROW = re.compile(r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|trading\b|"
+# (a branch in brackets before it: "HEALTHPLUS PHARMACY" over "(BANGSAR) SDN BHD")
+_SUFFIX_ROW = re.compile(r"(\([^()\d]{2,30}\)\s*(?=sdn\b|bhd\b|s/b\b|berhad\b))?"
+                         r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|trading\b|"
                          r"enterprises?\b)", re.I)
 # What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
 # TRADING" is a name).

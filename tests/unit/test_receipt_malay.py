@@ -101,3 +101,54 @@ def test_tax_table_after_the_payment_is_no_total_when_the_total_row_was_unread()
             "Change : 78.80", "GST SUMMARY", "Tax Code % Amt (RM) Tex (RM)", "SR 6 20.00 120",
             "Total : 20.00 1.20"]
     assert read_fields(rows, today=TODAY).total == Decimal("21.20")
+
+
+def test_a_space_groups_thousands_only_before_a_decimal_comma() -> None:
+    from bot.receipts.amounts import find_amounts
+    # a unit price or a quantity printed beside the amount is no thousands group
+    assert [a.value for a in find_amounts("Durian 2.3kg @ RM45 103.50", "MYR")] == [
+        Decimal("45"), Decimal("103.50")]
+    assert [a.value for a in find_amounts("MINYAK HITAM 4L 1 120.00", "MYR")] == [
+        Decimal("1"), Decimal("120.00")]
+    assert [a.value for a in find_amounts("Total 1 234,56 €", "EUR")] == [Decimal("1234.56")]
+    rows = [*HEAD, "Durian Musang King 2.3kg @ RM45 103.50", "Durian D24 3kg @ RM20 60.00",
+            "Manggis 2kg 16.00", "Jumlah 179.50"]
+    assert read_fields(rows, today=TODAY).total == Decimal("179.50")
+
+
+def test_malay_month_names() -> None:
+    found = find_dates("No: 22-00451 12 MAC 2026 10:31", currency="MYR", today=TODAY)
+    assert [f.value for f in found] == [date(2026, 3, 12)]
+    assert [f.value for f in find_dates("5 Ogos 2026", currency="MYR", today=TODAY)] == [
+        date(2026, 8, 5)]
+    assert [f.value for f in find_dates("1 Disember 2025", currency="MYR", today=TODAY)] == [
+        date(2025, 12, 1)]
+
+
+def test_registration_number_beside_the_name_marks_the_registered_name() -> None:
+    rows = ["CUCI KERETA KILAT", "KILAT AUTO CARE (SA0456789-U)", "NO. 9, JALAN KENARI 5",
+            "Tel: 012-345 7788"]
+    assert M.merchant(rows)[0] == "KILAT AUTO CARE"
+    rows = ["MENTARI BOOKSTORE", "MENTARI BOOKS BHD (Company No. 102938-T)", "Lot F1-23, Ipoh"]
+    assert M.merchant(rows)[0] == "MENTARI BOOKS BHD"
+
+
+def test_registration_row_with_state_letters_under_the_name() -> None:
+    rows = ["PUSAT TAYAR & BATERI", "SIN KEONG TYRE & BATTERY SERVICE", "(TR0045678-P)",
+            "NO. 88, JALAN KEMAJUAN"]
+    assert M.merchant(rows)[0] == "SIN KEONG TYRE & BATTERY SERVICE"
+
+
+def test_registration_marks_neither_an_owner_nor_a_country() -> None:
+    rows = ["SANYU STATIONERY SHOP", "NO. 31G, JALAN SETIA INDAH", "OWNED BY :",
+            "SANYU SUPPLY SDN BHD (1234567-K)"]
+    assert M.merchant(rows)[0] == "SANYU STATIONERY SHOP"
+    rows = ["GL HANDICRAFT & TAILORING", "19, JALAN KANCIL,", "55100 KUALA LUMPUR", "MALAYSIA",
+            "COMPANY REG NO. :75495-W"]
+    assert M.merchant(rows)[0] == "GL HANDICRAFT & TAILORING"
+
+
+def test_branch_in_brackets_before_the_legal_form_finishes_the_name() -> None:
+    rows = ["HEALTHPLUS PHARMACY", "(BANGSAR) SDN BHD", "Co. Reg. No. 998877-A",
+            "NO. 22, JALAN TELAWI 3,"]
+    assert M.merchant(rows)[0] == "HEALTHPLUS PHARMACY (BANGSAR) SDN BHD"
