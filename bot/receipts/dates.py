@@ -175,13 +175,21 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
 
 # A date that is not the day of purchase: an expiry, a validity or promotion period, a birthday.
 _NOT_PURCHASE = re.compile(r"expir|\bexp\b|valid|until|\btill\b|\bperiod\b|\bpromo|birth|"
-                           r"有効期限|期限|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*[a-z]{3}", re.I)
+                           r"deliver|arriv|depart|check.?in|check.?out|ready|collect|pick.?up|"
+                           r"\bnext\b|appointment|\bdue\b|\bdeposit|"
+                           r"有効期限|期限|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*"
+                           r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
+
+
+# an amount with cents on the date's row ("23-Mar-2018 Room Charge 189.00"; not "25.03.2018")
+_MONEY = re.compile(r"(?<![\d/.\-])\d{1,6}[.,]\d{2}(?![\d/.\-])")
 
 
 def purchase_date(text: str, found: list[FoundDate]) -> FoundDate | None:
     """The day of purchase among the dates found: the surest, preferring the header (the date
-    is printed at the top; a promotion's dates come last) and passing over expiry dates and
-    date ranges ("24 NOVEMBER 2017 - 4 MARCH 2018")."""
+    is printed at the top; a promotion's dates come last) and passing over expiry dates, date
+    ranges ("24 NOVEMBER 2017 - 4 MARCH 2018"), the dates of other events (delivery, arrival,
+    departure, the next appointment) and an item row's own date (a hotel folio's nights)."""
     if not found:
         return None
 
@@ -191,6 +199,8 @@ def purchase_date(text: str, found: list[FoundDate]) -> FoundDate | None:
         line = text[line_start: line_end if line_end >= 0 else len(text)]
         same_row = sum(1 for g in found if line_start <= g.start < line_start + len(line))
         penalty = 0.5 if _NOT_PURCHASE.search(line) or same_row > 1 else 1.0
+        if _MONEY.search(line):
+            penalty *= 0.6  # a folio's or a statement's item row: its own day, not the slip's
         return f.confidence * penalty * (1 - 0.15 * f.start / max(len(text), 1))
 
     return max(found, key=score)

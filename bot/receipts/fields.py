@@ -39,7 +39,7 @@ _NOT_TOTAL = re.compile(
     r"\bqty\b|round(ing)?\s*adj|端数|taxable|saving|paid\s*(amount|amt)|"
     # Malay: subtotal, quantity, items, tax, discount, before, without / not including, change
     r"jumlah\s*(kecil|kuantiti|item|barang|cukai|diskaun|potongan|jimat)|sub\s*jumlah|"
-    r"sebelum|tanpa|tidak\s*termasuk|\bbaki\b", re.I)
+    r"sebelum|tanpa|tidak\s*termasuk|\bbaki\b|balance\s*(refund|return)", re.I)
 # A tax word makes a row a tax row, unless the row says the total includes the tax.
 _TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b|\bcukai\b", re.I)
 # "INCL. GST" and "INCLUSIVE OF GST" name a total; "GST INCLUDED" and "TOTAL INCLUDED GST @ 6%"

@@ -68,7 +68,8 @@ _SUMMARY_RATE = re.compile(r"^\W*(s|z|e|sr|zr|zrl|es|os|tx)\b\W*(@|=|\d)[^a-z]*\
                            re.I)
 # A row of what was paid: once the total is printed, rows after it are tender and change.
 _PAYMENT = re.compile(r"\bcash\b|tender|\bchange\b|\bpaid\b|\bpayment\b|^\W*pay\b|"
-                      r"\btunai\b|\bbaki\b|預|釣|visa|master|\bamex\b|credit|debit|\bcard\b", re.I)
+                      r"\btunai\b|\bbaki\b|\bdeposit\s*(received|paid)|預|釣|visa|master|\bamex\b|"
+                      r"credit|debit|\bcard\b", re.I)
 
 
 def _summary_row(ln: F.Line) -> bool:

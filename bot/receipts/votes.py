@@ -199,9 +199,12 @@ def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Deci
     return False
 
 
+_CHANGE = r"釣|\bchange\b|\bbaki\b|balance\s*refund"  # "Balance Refunded": a deposit's change
+
+
 def _cash(lines: list[F.Line]) -> tuple[Decimal | None, Decimal | None]:
     """The cash tendered and the change, where the slip prints them."""
-    return _row_amount(lines, TENDERED), _row_amount(lines, r"釣|\bchange\b|\bbaki\b")
+    return _row_amount(lines, TENDERED), _row_amount(lines, _CHANGE)
 
 
 def _row_amount(lines: list[F.Line], pattern: str) -> Decimal | None:

@@ -152,3 +152,23 @@ def test_branch_in_brackets_before_the_legal_form_finishes_the_name() -> None:
     rows = ["HEALTHPLUS PHARMACY", "(BANGSAR) SDN BHD", "Co. Reg. No. 998877-A",
             "NO. 22, JALAN TELAWI 3,"]
     assert M.merchant(rows)[0] == "HEALTHPLUS PHARMACY (BANGSAR) SDN BHD"
+
+
+def test_the_slip_date_not_a_delivery_nor_a_folio_night() -> None:
+    from bot.receipts.dates import purchase_date
+    text = ("FLORA'S GARDEN SDN BHD\nReceipt No : FG19-0213-08 Receipt Date: 13-02-2026\n"
+            "Delivery : 14 Feb 2026, 10am - 1pm\nHand bouquet 1 150.00\nTotal 150.00")
+    best = purchase_date(text, find_dates(text, currency="MYR", today=TODAY))
+    assert best is not None and best.value == date(2026, 2, 13)
+    text = ("TUNE HOTELS SDN BHD\nFolio No. : 204518\n"
+            "Arrival : 23-Mar-2026 Departure : 25-Mar-2026\n23-Mar-2026 Room Charge 189.00\n"
+            "24-Mar-2026 Room Charge 189.00\nTotal 378.00\nPrinted : 25/03/2026 11:52")
+    best = purchase_date(text, find_dates(text, currency="MYR", today=TODAY))
+    assert best is not None and best.value == date(2026, 3, 25)
+
+
+def test_a_deposit_refunded_is_neither_the_total_nor_a_candidate_after_it() -> None:
+    rows = [*HEAD, "Room Charges 460.00", "Service Charge 10% 46.00", "SST 6% 30.36",
+            "Total 536.36", "Rounding -0.01", "Grand Total 536.35", "Deposit Received 600.00",
+            "Balance Refunded 63.65"]
+    assert read_fields(rows, today=TODAY).total == Decimal("536.35")
