@@ -95,6 +95,11 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
         for value in _other_totals(lines, total_row, currency):
             votes[value] += 1
     votes = Counter({v: n for v, n in votes.items() if v > 0})
+    if total is not None and (prepaid := _deposit(lines, total_row)):
+        if _BALANCE.match(lines[total_row].label):
+            return total + prepaid, max(conf, 0.9)  # "Deposit 200.00", "Balance 250.00"
+        if votes.get(total - prepaid):
+            return total, max(conf, 0.97)  # "Less: Deposit -200.00", "VISA 408.00" under 608
     if total is not None and votes.get(total):
         return total, max(conf, 0.97)
     if total is not None and rounding and votes.get(total + rounding):
@@ -197,6 +202,26 @@ def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Deci
         others = [ln.amounts[-1].decimals for ln in lines if ln.amounts and ln.index != row]
         return printed in (0, 1) and others.count(2) >= 2  # "TOTAL 4.0" for 4.70
     return False
+
+
+# A deposit paid earlier, printed on the final slip: what is paid now is the total less it
+_DEPOSIT = re.compile(r"deposit|advance\s*(paid|payment)|paid\s*earlier|\bdp\b|cengkeram|"
+                      r"pendahuluan", re.I)
+_BALANCE = re.compile(r"^\W*(balance|baki)\b(?!.*refund)", re.I)
+
+
+def _deposit(lines: list[F.Line], row: int) -> Decimal:
+    """A deposit taken off the bill: a deposit row with an amount, not one received and
+    refunded after the total (a hotel's), above the balance row or between the total and
+    the payment."""
+    if row < 0:
+        return Decimal(0)
+    for ln in lines:
+        if (ln.amount is not None and ln.amount != 0 and _DEPOSIT.search(ln.label)
+                and not re.search(r"received|refund", ln.label, re.I)
+                and (ln.index < row) == bool(_BALANCE.match(lines[row].label))):
+            return abs(ln.amount)
+    return Decimal(0)
 
 
 _CHANGE = r"釣|\bchange\b|\bbaki\b|balance\s*refund"  # "Balance Refunded": a deposit's change

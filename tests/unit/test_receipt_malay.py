@@ -172,3 +172,17 @@ def test_a_deposit_refunded_is_neither_the_total_nor_a_candidate_after_it() -> N
             "Total 536.36", "Rounding -0.01", "Grand Total 536.35", "Deposit Received 600.00",
             "Balance Refunded 63.65"]
     assert read_fields(rows, today=TODAY).total == Decimal("536.35")
+
+
+def test_a_deposit_paid_earlier_leaves_the_bill_as_the_total() -> None:
+    rows = [*HEAD, "Frame RB5154 1 280.00", "Lens Progressive 1 480.00", "Sub Total 760.00",
+            "Disc 20% -152.00", "Total (incl GST) 608.00",
+            "Less: Deposit (Rcpt 0456, 02/11/26) -200.00", "Balance Paid 408.00", "VISA 408.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("608.00")
+    rows = [*HEAD, "Frame 280.00", "Lens (Pair) 220.00", "Sub Total 500.00", "Discount 50.00",
+            "Deposit 200.00", "Balance 250.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("450.00")
+    # no deposit: the balance due is the total
+    rows = [*HEAD, "Frame 280.00", "Lens (Pair) 220.00", "Sub Total 500.00", "Discount 50.00",
+            "Balance 450.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("450.00")
