@@ -69,6 +69,10 @@ TARGETS = {"total": 0.98, "date": 0.98, "currency": 0.98, "merchant": 0.90,
            "payment_method": 0.90, "category": 0.90}
 SROIE_FIELDS = ("total", "date", "merchant")
 FIRST_ALLOWED = 150  # SROIE receipts 000-149 are kept for measuring: never opened here
+# Blind sets: Malaysian slips as text lines with keys, in SROIE's layout, each written by
+# someone who had not read the reader's code (bench/data/blind/README.md)
+BLIND = Path(__file__).parent / "data" / "blind"
+BLIND_SETS = {"dev": 9999, "measure": 9999}  # the last receipt number of each
 TURNS = (90, 180, 270)  # degrees clockwise
 
 
@@ -101,23 +105,26 @@ def rendered(n: int, seed: int, lang: str | None) -> Iterator[Case]:
         yield Case(f"seed {s} {g.lang} {g.date_form} photo={g.photo}", g.lang, g.image, truth)
 
 
-def sroie_numbers(folder: Path, first: int, last: int, step: int = 1) -> list[int]:
-    """The receipt numbers in ``folder``/img between ``first`` and ``last``; refuses (exits)
-    when ``first`` is below FIRST_ALLOWED, and skips any such file whatever the range."""
+def sroie_numbers(folder: Path, first: int, last: int, step: int = 1,
+                  images: bool = True) -> list[int]:
+    """The receipt numbers in ``folder``/img (``key`` where no image is read) between ``first``
+    and ``last``; refuses (exits) when ``first`` is below FIRST_ALLOWED, and skips any such
+    file whatever the range."""
     if first < FIRST_ALLOWED:
         sys.exit(f"refused: SROIE receipts below {FIRST_ALLOWED:03d} are kept for measuring "
                  "and are never read by this bench")
     numbers = []
-    for path in sorted((folder / "img").glob("*.jpg")):
+    sub, pattern = ("img", "*.jpg") if images else ("key", "*.json")
+    for path in sorted((folder / sub).glob(pattern), key=lambda p: (len(p.stem), p.stem)):
         if path.stem.isdigit() and FIRST_ALLOWED <= first <= int(path.stem) <= last:
             numbers.append(int(path.stem))
     if not numbers:
-        sys.exit(f"no receipts {first:03d}-{last:03d} under {folder / 'img'}")
+        sys.exit(f"no receipts {first:03d}-{last:03d} under {folder / sub}")
     return numbers[::step]
 
 
 def sroie(folder: Path, first: int, last: int, step: int, *, images: bool) -> Iterator[Case]:
-    for number in sroie_numbers(folder, first, last, step):
+    for number in sroie_numbers(folder, first, last, step, images):
         stem = f"{number:03d}"
         key = json.loads((folder / "key" / f"{stem}.json").read_text(encoding="utf-8"))
         truth = {"total": sroie_amount(key.get("total", "")),
@@ -208,10 +215,19 @@ def main() -> None:
                     help=f"RapidOCR detector's long side (default {DET_SIDE})")
     ap.add_argument("--no-tiers", action="store_true",
                     help="every line read by the small recogniser (not tiny first)")
+    ap.add_argument("--blind", choices=sorted(BLIND_SETS), default=None,
+                    help="the blind text sets in bench/data/blind (text lines, extraction "
+                         "alone): dev may be looked into, measure gives figures only")
     ap.add_argument("--show", action="store_true", help="print each miss")
     ap.add_argument("--ocr-cache", type=Path, default=None,
                     help="keep OCR words here and reuse them (measures the field rules alone)")
     args = ap.parse_args()
+    if args.blind is not None:
+        if args.blind == "measure" and args.show:
+            sys.exit("refused: the measure set gives figures only (its misses are never shown, "
+                     "so no rule is made from them); use --blind dev to look into misses")
+        args.sroie, args.text_only = BLIND / args.blind, True
+        args.first, args.last = FIRST_ALLOWED, BLIND_SETS[args.blind]
     if args.text_only and args.sroie is None:
         sys.exit("--text-only needs --sroie (rendered receipts have no separate text lines)")
     mapping = None if args.engine == "default" else {"ja": args.engine, "en": args.engine}
@@ -224,8 +240,9 @@ def main() -> None:
         cases: Iterator[Case] = sroie(args.sroie, args.first, args.last, args.step,
                                       images=not args.text_only)
         fields: tuple[str, ...] = SROIE_FIELDS
-        label = f"SROIE {args.first:03d}-{args.last:03d}" + (
-            f" every {args.step}th" if args.step > 1 else "")
+        label = f"blind {args.blind} set" if args.blind else (
+            f"SROIE {args.first:03d}-{args.last:03d}" + (
+                f" every {args.step}th" if args.step > 1 else ""))
     else:
         cases, fields = rendered(args.n, args.seed, args.lang), FIELDS
         label = f"rendered seeds {args.seed}-{args.seed + args.n - 1}"

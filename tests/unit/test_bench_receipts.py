@@ -58,3 +58,24 @@ def test_key_amounts() -> None:
     assert sroie_amount("RM 9.90") == Decimal("9.90")
     assert sroie_amount("$12.00") == Decimal("12.00")
     assert sroie_amount("") is None
+
+
+def test_text_only_lists_by_key_and_orders_by_number(tmp_path: Path) -> None:
+    (tmp_path / "key").mkdir()
+    for stem in ("960", "1000", "999"):
+        (tmp_path / "key" / f"{stem}.json").write_text('{"total": "1.00"}')
+    assert sroie_numbers(tmp_path, 150, 9999, images=False) == [960, 999, 1000]
+    with pytest.raises(SystemExit, match="no receipts"):
+        sroie_numbers(tmp_path, 150, 9999)  # no images to read
+
+
+def test_blind_sets_are_there_and_the_measure_set_shows_no_miss(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.receipts import BLIND, main
+    for name in ("dev", "measure"):
+        keys = sorted((BLIND / name / "key").glob("*.json"))
+        assert len(keys) >= 100
+        assert {k.stem for k in keys} == {b.stem for b in (BLIND / name / "box").glob("*.csv")}
+    monkeypatch.setattr("sys.argv", ["receipts.py", "--blind", "measure", "--show"])
+    with pytest.raises(SystemExit, match="refused"):
+        main()
