@@ -124,12 +124,17 @@ def sroie_numbers(folder: Path, first: int, last: int, step: int = 1,
 
 
 def sroie(folder: Path, first: int, last: int, step: int, *, images: bool) -> Iterator[Case]:
+    """The receipts of an SROIE-style folder; where it holds ``category.json`` (number ->
+    category, the blind sets' labels), the category is scored too."""
+    labels = category_labels(folder)
     for number in sroie_numbers(folder, first, last, step, images):
         stem = f"{number:03d}"
         key = json.loads((folder / "key" / f"{stem}.json").read_text(encoding="utf-8"))
         truth = {"total": sroie_amount(key.get("total", "")),
                  "date": sroie_date(key.get("date", "")),
                  "merchant": key.get("company") or None}
+        if labels:
+            truth["category"] = labels.get(stem)
         box = folder / "box" / f"{stem}.csv"
         boxes = tuple(_box_words(box.read_text(encoding="utf-8", errors="replace"))
                       if box.exists() else ())
@@ -138,6 +143,14 @@ def sroie(folder: Path, first: int, last: int, step: int, *, images: bool) -> It
             with Image.open(folder / "img" / f"{stem}.jpg") as img:
                 image = img.convert("RGB")
         yield Case(f"sroie {stem}", "en", image, truth, boxes)
+
+
+def category_labels(folder: Path) -> dict[str, str]:
+    path = folder / "category.json"
+    if not path.exists():
+        return {}
+    labels = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _box_words(csv_text: str) -> list[Word]:
@@ -239,7 +252,8 @@ def main() -> None:
     if args.sroie is not None:
         cases: Iterator[Case] = sroie(args.sroie, args.first, args.last, args.step,
                                       images=not args.text_only)
-        fields: tuple[str, ...] = SROIE_FIELDS
+        fields: tuple[str, ...] = SROIE_FIELDS + (
+            ("category",) if category_labels(args.sroie) else ())
         label = f"blind {args.blind} set" if args.blind else (
             f"SROIE {args.first:03d}-{args.last:03d}" + (
                 f" every {args.step}th" if args.step > 1 else ""))

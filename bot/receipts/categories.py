@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 
 from bot.receipts.model import Category
 
@@ -21,24 +22,36 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"タクシー|交通(?!系)|鉄道|駅|バス|運賃|乗車|高速|駐車|ガソリン|給油|航空|空港|"
         r"\b(jr|taxi|cab|transit|railways?|rail|trains?|bus|fares?|parking|fuel|petrol|"
         r"gasoline|gas\s*station|airlines?|airways|uber|lyft|grab\s*car|tolls?|petronas|"
-        r"bhpetrol|caltex|shell|esso|petrokiosk)\b", re.I)),
+        r"bhpetrol|caltex|shell|esso|petrokiosk|petroleum|service\s*station|stesen\s*minyak|"
+        r"ron\s*9[57]|primax|fuelsave|v-?power|diesel|parkir|letak\s*kereta)\b", re.I)),
     ("communication", re.compile(
         r"ドコモ|ソフトバンク|携帯|通信|郵便|切手|レターパック|はがき|"
         r"\b(docomo|softbank|au|sim|wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|"
-        r"post\s*office|postage|stamps?|courier|internet|broadband|celcom|maxis|digi)\b", re.I)),
+        r"post\s*office|postage|stamps?|courier|internet|broadband|celcom|maxis|digi|hotlink|"
+        r"reload|top\s*-?\s*up|prepaid|umobile|tune\s*talk)\b", re.I)),
     ("outsourcing", re.compile(
         r"翻訳|印刷|デザイン|制作|業務委託|外注|"
-        r"\b(translation|printing|design|consult\w*|freelanc\w*|agency|advertising)\b", re.I)),
+        r"\b(translation|printing|design|consult\w*|freelanc\w*|agency|advertising|percetakan|"
+        r"photocopy|passport\s*photo)\b", re.I)),
     ("supplies", re.compile(
         r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
         r"\b(office|stationery|stationer|supplies|staples|depot|electronics|electrical|hardware|"
-        r"printer|pens?|paper|usb|stapler|notebook|d\.?i\.?y\.?|bookstore|books?|tools?)\b",
+        r"printer|pens?|paper|usb|stapler|notebook|d\.?i\.?y\.?|bookstore|books?|tools?|"
+        # Malay: stationery, book(s), pencil, electric(al), tools and fittings, pipes
+        r"alat\s*tulis|buku|pensel|elektrik|perkakasan|paip|sanitary|building\s*materials?|"
+        r"cement|computer|laptop|ssd|mouse|keyboard|led|bulb|mentol|wayar|suis|electric|pvc|"
+        r"pipes?)\b",
         re.I)),
     ("entertainment", re.compile(
         r"居酒屋|レストラン|食堂|寿司|鮨|焼肉|焼鳥|カフェ|喫茶|珈琲|ダイニング|バー(?![ゲコ])|酒|"
         r"料理|ビール|ワイン|ランチ|ディナー|コース|"
         r"\b(restaurants?|restoran|cafe|café|coffee|bar|grill|bistro|diner|sushi|pizza|steak|"
-        r"kitchen|brasserie|pub|wine|beer|dinner|lunch|tavern|food\s*court|bakery|kopitiam)\b",
+        r"kitchen|brasserie|pub|wine|beer|dinner|lunch|tavern|food\s*court|bakery|kopitiam|"
+        r"f\s*&\s*b|dining|buffet|ramen|udon|sashimi|bento|boba|milk\s*tea|bubble\s*tea|"
+        r"burgers?|nuggets?|fries|chicken\s*chop|qsr|nando'?s|kfc|mcdonald'?s|starbucks|"
+        # Malay: coffee shop, food shop, rice, noodles, tea, the hawker's dishes
+        r"kedai\s*(kopi|makan)|makanan|nasi|mee|laksa|cendol|rojak|roti\s*canai|teh\s*tarik|"
+        r"kopi|kuey\s*teow|wantan|baker'?s)\b",
         re.I)),
 )
 _CONVENIENCE = re.compile(
@@ -47,21 +60,35 @@ _CONVENIENCE = re.compile(
     r"\b(7\s*-?\s*eleven|seven\s*-?\s*eleven|family\s*mart|lawson|ministop|speed\s*mart|"
     r"mynews|kk\s*mart|convenience)\b", re.I)
 _BOUGHT_AT_CONVENIENCE: tuple[Category, ...] = ("communication", "supplies", "transport")
+# Shops whose bills are misc whatever their words say: groceries (a supermarket sells coffee,
+# pens and bread), clinics and pharmacies ("Consultation" is no consultancy), vets and pet
+# shops, florists ("FLORAL DESIGN"), laundries, opticians
+_MISC_SHOP = re.compile(
+    r"\b(super\s*market|hyper\s*market|megahyper|hypermart|superstore|grocer\w*|runcit|"
+    r"aeon|tesco|giant|mydin|econsave|lotus'?s|klinik|clinic|poliklinik|polyclinic|dental|"
+    r"pharmacy|farmasi|hospital|medical|veterinar\w*|vet|pets?|florists?|floral|flowers?|"
+    r"laundry|dobi|optical|optometry|\w*mart)\b", re.I)
+# Groceries bought to cook, not a meal: staples (Malay and English) and goods sold by weight or
+# volume ("GULA PASIR 1KG", "MINYAK MASAK 5KG", "MILO 400G"): they count for misc
+_GROCERY = re.compile(
+    r"\b(beras|gula|tepung|minyak\s*(masak|sawit|paket)|susu|telur|garam|sabun|rice\s*\d|"
+    r"sugar|flour|cooking\s*oil|eggs?|detergent|\d+(\.\d+)?\s?(kg|g|ml|l|ltr)\b)", re.I)
 
 
-def category(merchant: str | None, text: str,
-             items: Sequence[str] = ()) -> tuple[Category, float]:
+def category(merchant: str | None, text: str, items: Sequence[str] = (),
+             amounts: Sequence[Decimal] = ()) -> tuple[Category, float]:
     """The expense category and a confidence: the merchant's name first (lodging before the
-    rest), a convenience store by what was bought, then the receipt's words; misc otherwise."""
+    rest; groceries, clinics, pharmacies, vets, florists, laundries and opticians are misc), a
+    convenience store (named on the slip) by what most of the money bought, then the
+    receipt's words; misc otherwise. ``amounts``, where given, are the items' amounts."""
     keys = dict(CATEGORY_KEYS)
     name = merchant or ""
+    head = "\n".join(text.splitlines()[:3])
     if keys["lodging"].search(name):
         return "lodging", 0.9
-    if _CONVENIENCE.search(name):
-        bought = "\n".join(items)
-        for cat in _BOUGHT_AT_CONVENIENCE:
-            if keys[cat].search(bought):
-                return cat, 0.7
+    if _CONVENIENCE.search(name) or _CONVENIENCE.search(head):
+        return _bought_at_convenience(keys, items, amounts), 0.7
+    if _MISC_SHOP.search(name) or _MISC_SHOP.search(head):
         return "misc", 0.8
     for cat, pattern in CATEGORY_KEYS:
         if pattern.search(name):
@@ -69,7 +96,22 @@ def category(merchant: str | None, text: str,
     # a bill with room charges and parking is a hotel's: lodging words count double
     scores = {cat: len(pattern.findall(text)) * (2 if cat == "lodging" else 1)
               for cat, pattern in CATEGORY_KEYS}
+    scores["misc"] = len(_GROCERY.findall(text))
     best = max(scores, key=lambda c: scores[c])
     if scores[best]:
-        return best, 0.7
+        return best, 0.7 if best != "misc" else 0.6
     return "misc", 0.5
+
+
+def _bought_at_convenience(keys: dict[Category, re.Pattern[str]], items: Sequence[str],
+                           amounts: Sequence[Decimal]) -> Category:
+    """Stamps, a phone reload, stationery or a bus card where they are most of the money (with
+    no amounts: where any was bought); snacks and drinks are misc, never entertainment."""
+    weights = list(amounts) if len(amounts) == len(items) else [Decimal(1)] * len(items)
+    spent = sum((abs(w) for w in weights), Decimal(0))
+    for cat in _BOUGHT_AT_CONVENIENCE:
+        part = sum((abs(w) for i, w in zip(items, weights, strict=True) if keys[cat].search(i)),
+                   Decimal(0))
+        if part and (not amounts or part * 2 >= spent):
+            return cat
+    return "misc"

@@ -314,7 +314,8 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
         invoice, valid = _invoice_by_label(rows)
     conf["invoice_number"] = (0.95 if valid else 0.5) if invoice else 0.0
     items = T.find_items(lines, total_row, currency)
-    category, conf["category"] = K.category(merchant, text, [i.name for i in items])
+    category, conf["category"] = K.category(merchant, text, [i.name for i in items],
+                                            [i.amount for i in items])
     compliant, missing = _compliance(japanese, currency, invoice, valid, merchant,
                                      best.value if best else None, total, tax_lines, tax_rate,
                                      tax)

@@ -186,3 +186,59 @@ def test_a_deposit_paid_earlier_leaves_the_bill_as_the_total() -> None:
     rows = [*HEAD, "Frame 280.00", "Lens (Pair) 220.00", "Sub Total 500.00", "Discount 50.00",
             "Balance 450.00"]
     assert read_fields(rows, today=TODAY).total == Decimal("450.00")
+
+
+# --- categories ---------------------------------------------------------------------------
+
+def _category(merchant: str, text: str, items: tuple[str, ...] = (),
+              amounts: tuple[str, ...] = ()) -> str:
+    from bot.receipts.categories import category
+    return category(merchant, text, items, [Decimal(a) for a in amounts])[0]
+
+
+def test_malaysian_meals_are_entertainment() -> None:
+    assert _category("KAORI F&B SDN. BHD.", "SALMON SASHIMI 1 18.90") == "entertainment"
+    assert _category("KEDAI KOPI SIN HUAT", "2 Kopi O 3.20") == "entertainment"
+    assert _category("LOOB HOLDING SDN BHD", "Pearl Milk Tea (L) 8.90") == "entertainment"
+    assert _category("D'SELERA KAMPUNG ENTERPRISE", "NASI KERABU + AYAM PERCIK 2 24.00") == (
+        "entertainment")
+
+
+def test_clinics_pharmacies_vets_and_florists_are_misc_whatever_their_words() -> None:
+    # "Consultation" at a clinic is no consultancy; "FLORAL DESIGN" no design work
+    assert _category("POLIKLINIK HALIM SDN. BHD.", "Caj Konsultasi / Consultation 30.00") == "misc"
+    assert _category("PAWS & CLAWS VETERINARY SDN BHD", "Consultation 35.00") == "misc"
+    assert _category("B&P FLORAL DESIGN", "Hand bouquet 12 red roses 188.00") == "misc"
+    assert _category("AL-SYIFA PHARMACY SDN BHD", "STREPSILS HONEY LEMON 16S 11.90") == "misc"
+
+
+def test_groceries_are_misc_not_a_meal() -> None:
+    text = ("MINYAK PAKET 1KG 5 2.50\nGULA HALUS 1KG 2 3.10\nSUSU TEPUNG 400G 1 12.90\n"
+            "MEE KUNING 1 2.00")
+    assert _category("SRI MAJU TRADING (M) SDN. BHD.", text) == "misc"
+    assert _category("GOLDEN MART (SEREMBAN 2) SDN BHD", "KOKO KRUNCH 330G 1 11.99") == "misc"
+
+
+def test_fuel_stations_and_parking_in_malay_are_transport() -> None:
+    assert _category("STESEN MINYAK SRI SENTUL (M) SDN BHD", "PUMP 05 BLAZE 95 50.00") == (
+        "transport")
+    assert _category("SRI MUTIARA PETROLEUM ENTERPRISE", "Pump 4 RON 95 30.00") == "transport"
+    assert _category("PARKIR PINTAR SDN BHD", "Caj Parkir 3.00") == "transport"
+
+
+def test_hardware_and_stationery_in_malay_are_supplies() -> None:
+    assert _category("KEDAI ALAT TULIS CHEONG KEE", "Pensel 2B x 12 6.00") == "supplies"
+    assert _category("RAHMAN JAYA ENTERPRISE", "Mentol LED 18W x 4 40.00") == "supplies"
+    assert _category("SENHENG ELECTRIC (KL) SDN. BHD.", "WASHER 9KG 1 1499.00") == "supplies"
+
+
+def test_a_convenience_store_by_what_most_of_the_money_bought() -> None:
+    head = "FamilyMart\nQL MAXINCOME SDN BHD\n"  # the brand printed over the company
+    items = ("HOTLINK RELOAD RM30", "DUTCH LADY CHOC 200ML", "ONIGIRI TUNA")
+    assert _category("QM CONVENIENCE STORES SDN BHD", head, items,
+                     ("30.00", "2.40", "4.50")) == "communication"
+    items = ("Slurpee Regular", "Maggi Cup Asam Laksa", "Nescafe Can Latte", "Reload Celcom RM2")
+    assert _category("QL MAXINCOME SDN BHD", head, items,
+                     ("2.70", "2.90", "2.60", "2.00")) == "misc"
+    assert _category("QL MAXINCOME SDN BHD", head, ("ONIGIRI TUNA MAYO", "FAMIMA COFFEE L"),
+                     ("4.50", "5.90")) == "misc"  # never entertainment
