@@ -23,16 +23,24 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"\b(jr|taxi|cab|transit|railways?|rail|trains?|bus|fares?|parking|fuel|petrol|"
         r"gasoline|gas\s*station|airlines?|airways|uber|lyft|grab\s*car|tolls?|petronas|"
         r"bhpetrol|caltex|shell|esso|petrokiosk|petroleum|service\s*station|stesen\s*minyak|"
-        r"ron\s*9[57]|primax|fuelsave|v-?power|diesel|parkir|letak\s*kereta)\b", re.I)),
+        r"ron\s*9[57]|primax|fuelsave|v-?power|diesel|parkir|letak\s*kereta|petron|"
+        # trains, buses, flights, tolls and hired cars in Malaysia
+        r"ktm|komuter|lrt|mrt|monorail|klia\s*(ekspres|transit)|rapid\s*kl|airasia|"
+        r"malaysia\s*airlines|firefly|malindo|batik\s*air|e-?hailing|bas|tiket\s*bas|"
+        r"plaza\s*tol|lebuhraya|kereta\s*sewa|car\s*rental|rent\s*a\s*car)\b", re.I)),
     ("communication", re.compile(
         r"ドコモ|ソフトバンク|携帯|通信|郵便|切手|レターパック|はがき|"
         r"\b(docomo|softbank|au|sim|wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|"
         r"post\s*office|postage|stamps?|courier|internet|broadband|celcom|maxis|digi|hotlink|"
-        r"reload|top\s*-?\s*up|prepaid|umobile|tune\s*talk)\b", re.I)),
+        r"reload|top\s*-?\s*up|prepaid|umobile|u\s*mobile|tune\s*talk|telekom|unifi|"
+        r"pos\s*(malaysia|laju)|setem|gdex|gd\s*express|j\s*&\s*t|ninja\s*van|city-?link|dhl|"
+        r"fedex)\b", re.I)),
     ("outsourcing", re.compile(
         r"翻訳|印刷|デザイン|制作|業務委託|外注|"
         r"\b(translation|printing|design|consult\w*|freelanc\w*|agency|advertising|percetakan|"
-        r"photocopy|passport\s*photo)\b", re.I)),
+        r"photocopy|passport\s*photo|fotostat|photostat|name\s*cards?|kad\s*nama|lamination|"
+        r"hosting|domain|print\w*\s*(sdn|s/b|enterprise|services?|shop)|tax\s*agent|"
+        r"accounting|audit\w*|secretarial)\b", re.I)),
     ("supplies", re.compile(
         r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
         r"\b(office|stationery|stationer|supplies|staples|depot|electronics|electrical|hardware|"
@@ -83,7 +91,9 @@ def category(merchant: str | None, text: str, items: Sequence[str] = (),
     receipt's words; misc otherwise. ``amounts``, where given, are the items' amounts."""
     keys = dict(CATEGORY_KEYS)
     name = merchant or ""
-    head = "\n".join(text.splitlines()[:3])
+    # the brand printed over the company ("FamilyMart" over "QL MAXINCOME"): the first rows
+    # without digits (not the address)
+    head = "\n".join(r for r in text.splitlines()[:3] if not re.search(r"\d", r))
     if keys["lodging"].search(name):
         return "lodging", 0.9
     if _CONVENIENCE.search(name) or _CONVENIENCE.search(head):

@@ -8,12 +8,16 @@ import re
 from bot.receipts.amounts import find_amounts
 
 MAX_MERCHANT = 60
+# The buyer named on an invoice or an official receipt: "Client:", "Bill to", "Diterima daripada"
+# (received from), "Nama" (name), "Pelanggan" (customer)
+_BUYER = (r"\b(client|customer|bill\s*to|sold\s*to|ship\s*to|pelanggan|received\s*from|"
+          r"diterima\s*daripada|nama|name\s*:|attn|attention)\b")
 _NOT_MERCHANT = re.compile(
     r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
     r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
     r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|\broad\b|\brd\b|"
-    r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d",
-    re.I)
+    r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d|"
+    + _BUYER, re.I)
 
 
 
@@ -80,7 +84,7 @@ MERCHANT_ROWS = 10
 # 1234-A", "(002107265-V) <97" (a speck after it), "(JM0456789-T)" (a business number's state
 # letters before it)
 _REG_ROW = re.compile(
-    r"^\W*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?[a-z]{0,3}\d{4,}[-\s]?[a-z]\W*(<?\d{0,3})\W*$",
+    r"^\W*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?([a-z]{1,3}\s?)?\d{4,}[-\s]?[a-z]\W*(<?\d{0,3})\W*$",
     re.I)
 # The same number printed on the name's own row: "KILAT AUTO CARE (SA0456789-U)"
 _REG_IN_ROW = re.compile(r"[(<\[{]\s*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?(\d{1,2}-)?"
@@ -103,7 +107,8 @@ _SUFFIX_ROW = re.compile(r"(\([^()\d]{2,30}\)\s*(?=sdn\b|bhd\b|s/b\b|berhad\b))?
 # What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
 # TRADING" is a name).
 _NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"
-                              r"\d{2,4}-\d{2,4}-\d{3,4}|receipt|invoice|レシート|領\s*収", re.I)
+                              r"\d{2,4}-\d{2,4}-\d{3,4}|receipt|invoice|レシート|領\s*収|" + _BUYER,
+                              re.I)
 # The shop's owner named under the shop's own name: "Owned by:", "Dimiliki oleh" (Malay).
 _OWNER = re.compile(r"\W*(owned|operated|managed)\s*by\b\W*|\W*dimiliki\s*oleh\b\W*", re.I)
 _FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)

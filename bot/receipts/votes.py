@@ -33,7 +33,7 @@ def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal 
     """No readable total row: the value that two of cash tendered minus change, subtotal (+ tax
     added on top), the items' sum, a card or QR payment row and an amount printed twice below
     the items agree on; else the first of them in that order; else a row that sums the items
-    above it, or the largest amount printed twice."""
+    above it, the largest amount printed twice, or the one charge printed with its currency."""
     found: list[Decimal] = []
     tendered, change = _cash(lines)
     if tendered is not None and change is not None and tendered > change:
@@ -57,7 +57,20 @@ def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal 
         return summed, 0.5
     if repeated:
         return max(repeated), 0.4
+    if (only := _only_charge(lines)) is not None:
+        return only, 0.4
     return None, 0.0
+
+
+def _only_charge(lines: list[F.Line]) -> Decimal | None:
+    """The one amount printed with its currency mark and cents that is no payment, change,
+    balance or tax (a toll slip: "Tol: RM 37.60", "Baki Kad: RM 62.15"); None where there are
+    several."""
+    found = {ln.amount for ln in lines if ln.amount is not None and ln.amount > 0
+             and ln.amounts[-1].currency is not None and ln.amounts[-1].decimals == 2
+             and not F.TENDER.search(ln.label) and not F.is_tax(ln.label)
+             and not re.search(r"balance|baki|\bbal\b|paid|bayar", ln.label, re.I)}
+    return found.pop() if len(found) == 1 else None
 
 
 def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,

@@ -242,3 +242,50 @@ def test_a_convenience_store_by_what_most_of_the_money_bought() -> None:
                      ("2.70", "2.90", "2.60", "2.00")) == "misc"
     assert _category("QL MAXINCOME SDN BHD", head, ("ONIGIRI TUNA MAYO", "FAMIMA COFFEE L"),
                      ("4.50", "5.90")) == "misc"  # never entertainment
+
+
+def test_travel_post_and_bills_in_malaysia() -> None:
+    assert _category("KTM BERHAD", "KTM KOMUTER\nTIKET / TICKET\nDewasa x 2 RM 11.40") == (
+        "transport")
+    assert _category("PLUS MALAYSIA BERHAD", "Plaza Tol: JURU\nTol: RM 37.60") == "transport"
+    assert _category("SAFARI KERETA SEWA SDN BHD", "Rental 3 days 360.00\n"
+                     "Delivery to hotel 60.00") == "transport"  # a hired car, not a hotel
+    assert _category("POS MALAYSIA BERHAD", "POS LAJU DOMESTIK 7.00") == "communication"
+    assert _category("TELEKOM MALAYSIA BERHAD", "unifi Biz 100Mbps 199.00") == "communication"
+    assert _category("GD EXPRESS SDN BHD", "5221 8890 1123 PENANG 2.5 14.50") == "communication"
+    assert _category("PRINTCITY SDN BHD", "Name Card 300gsm matt lamination 120.00") == (
+        "outsourcing")
+    assert _category("SRI SEMARAK FOTOSTAT & STATIONERY", "Fotostat A4 12.00") == "outsourcing"
+
+
+def test_a_shop_in_a_mall_named_like_a_supermarket_is_not_one() -> None:
+    text = ("MR. D.I.Y. (M) SDN BHD\n(860671-D)\nLOT G-23, GROUND FLOOR, AEON MALL BUKIT TINGGI,\n"
+            "USB CABLE TYPE C 1M 9.90")
+    assert _category("MR. D.I.Y. (M) SDN BHD", text) == "supplies"
+
+
+def test_the_buyer_named_on_an_invoice_is_not_the_merchant() -> None:
+    rows = ["AIMAN HAKIM DESIGN STUDIO", "(202-ENT: 003018842-M)", "17-2, JALAN PUTERI 2/4",
+            "INVOICE #AHD-0042", "Issue date: 02/08/2026", "Client: SINAR HALUS MARKETING SDN BHD"]
+    assert M.merchant(rows)[0] == "AIMAN HAKIM DESIGN STUDIO"
+    rows = ["SURUHANJAYA SYARIKAT MALAYSIA", "COMPANIES COMMISSION OF MALAYSIA", "RESIT RASMI",
+            "Tarikh 24/01/2026 11:35:09", "Diterima daripada BINA JAYA ENTERPRISE"]
+    assert M.merchant(rows)[0] == "SURUHANJAYA SYARIKAT MALAYSIA"
+
+
+def test_a_toll_slip_charges_its_one_amount() -> None:
+    rows = ["PLUS MALAYSIA BERHAD (1132477-X)", "RESIT / RECEIPT", "Plaza Tol: JURU", "Kelas: 1",
+            "Tarikh: 03-07-2026", "Tol: RM 37.60", "Baki Kad: RM 62.15"]
+    assert read_fields(rows, today=TODAY).total == Decimal("37.60")
+    # two charges and no total: no guess
+    rows = [*rows[:-2], "Tol: RM 37.60", "Parkir: RM 3.00"]
+    assert read_fields(rows, today=TODAY).total is None
+
+
+def test_the_day_bought_not_the_day_of_departure_in_malay() -> None:
+    from bot.receipts.dates import purchase_date
+    text = ("TRANSNASIONAL EXPRESS SDN BHD\nTIKET BAS EKSPRES\n"
+            "Tarikh Bertolak: 22/06/2026 Masa: 0930\nDewasa x 1 29.20\nJumlah RM 38.10\n"
+            "Dibeli: 20/06/2026 16:11")
+    best = purchase_date(text, find_dates(text, currency="MYR", today=TODAY))
+    assert best is not None and best.value == date(2026, 6, 20)
