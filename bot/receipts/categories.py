@@ -27,7 +27,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         # trains, buses, flights, tolls and hired cars in Malaysia
         r"ktm|komuter|lrt|mrt|monorail|klia\s*(ekspres|transit)|rapid\s*kl|airasia|"
         r"malaysia\s*airlines|firefly|malindo|batik\s*air|e-?hailing|bas|tiket\s*bas|"
-        r"plaza\s*tol|lebuhraya|kereta\s*sewa|car\s*rental|rent\s*a\s*car)\b", re.I)),
+        r"plaza\s*tol|kereta\s*sewa|car\s*rental|rent\s*a\s*car|teksi|tambang)\b", re.I)),
     ("communication", re.compile(
         r"ドコモ|ソフトバンク|携帯|通信|郵便|切手|レターパック|はがき|"
         r"\b(docomo|softbank|au|sim|wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|"
@@ -40,7 +40,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"\b(translation|printing|design|consult\w*|freelanc\w*|agency|advertising|percetakan|"
         r"photocopy|passport\s*photo|fotostat|photostat|name\s*cards?|kad\s*nama|lamination|"
         r"hosting|domain|print\w*\s*(sdn|s/b|enterprise|services?|shop)|tax\s*agent|"
-        r"accounting|audit\w*|secretarial)\b", re.I)),
+        r"accounting|audit\w*|secretarial|ads|campaigns?|iklan)\b", re.I)),
     ("supplies", re.compile(
         r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
         r"\b(office|stationery|stationer|supplies|staples|depot|electronics|electrical|hardware|"
@@ -48,7 +48,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         # Malay: stationery, book(s), pencil, electric(al), tools and fittings, pipes
         r"alat\s*tulis|buku|pensel|elektrik|perkakasan|paip|sanitary|building\s*materials?|"
         r"cement|computer|laptop|ssd|mouse|keyboard|led|bulb|mentol|wayar|suis|electric|pvc|"
-        r"pipes?)\b",
+        r"pipes?|drill|grinder|makita|bosch|spanner|screws?|nails?|paku)\b",
         re.I)),
     ("entertainment", re.compile(
         r"居酒屋|レストラン|食堂|寿司|鮨|焼肉|焼鳥|カフェ|喫茶|珈琲|ダイニング|バー(?![ゲコ])|酒|"
@@ -75,7 +75,10 @@ _MISC_SHOP = re.compile(
     r"\b(super\s*market|hyper\s*market|megahyper|hypermart|superstore|grocer\w*|runcit|"
     r"aeon|tesco|giant|mydin|econsave|lotus'?s|klinik|clinic|poliklinik|polyclinic|dental|"
     r"pharmacy|farmasi|hospital|medical|veterinar\w*|vet|pets?|florists?|floral|flowers?|"
-    r"laundry|dobi|optical|optometry|\w*mart)\b", re.I)
+    r"laundry|dobi|optical|optometry|\w*mart|latihan|kursus|training|"
+    # utilities: electricity and water bills
+    r"bil\s*(elektrik|air)|electricity|water\s*bill|tenaga\s*nasional|sarawak\s*energy|"
+    r"indah\s*water|air\s*selangor|syabas)\b", re.I)
 # Groceries bought to cook, not a meal: staples (Malay and English) and goods sold by weight or
 # volume ("GULA PASIR 1KG", "MINYAK MASAK 5KG", "MILO 400G"): they count for misc
 _GROCERY = re.compile(

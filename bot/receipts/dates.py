@@ -177,6 +177,7 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
 _NOT_PURCHASE = re.compile(r"expir|\bexp\b|valid|until|\btill\b|\bperiod\b|\bpromo|birth|"
                            r"deliver|arriv|depart|check.?in|check.?out|ready|collect|pick.?up|"
                            r"\bnext\b|appointment|\bdue\b|\bdeposit|bertolak|berlepas|\btiba\b|"
+                           r"pay\s*(before|by)|bayar\s*sebelum|"
                            r"有効期限|期限|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*"
                            r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
 

@@ -179,7 +179,7 @@ def _strip_noise(text: str) -> str:
     return text
 
 
-_CARD = re.compile(r"[*xX]{2,}[\d\s*xX-]*")
+_CARD = re.compile(r"[*xX·•●]{2,}[\d\s*xX·•●-]*")  # "****1234", "····4821"
 
 
 def check_digit(base12: str) -> int:

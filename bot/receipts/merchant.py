@@ -11,7 +11,7 @@ MAX_MERCHANT = 60
 # The buyer named on an invoice or an official receipt: "Client:", "Bill to", "Diterima daripada"
 # (received from), "Nama" (name), "Pelanggan" (customer)
 _BUYER = (r"\b(client|customer|bill\s*to|sold\s*to|ship\s*to|pelanggan|received\s*from|"
-          r"diterima\s*daripada|nama|name\s*:|attn|attention)\b")
+          r"diterima\s*daripada|kepada|nama|name\s*:|attn|attention)\b")
 _NOT_MERCHANT = re.compile(
     r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
     r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
@@ -21,11 +21,14 @@ _NOT_MERCHANT = re.compile(
 
 
 
-def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str | None, float]:
+def merchant(rows: list[str], heights: list[float] | None = None,
+             latin_first: bool = False) -> tuple[str | None, float]:
     """The issuer's name: a row among the first ones that names a company (SDN BHD, 株式会社,
     Inc., Ltd.: the issuer's legal name), else the one printed biggest and highest that is
     not a title, address, phone, date, slogan or greeting. A name broken over two rows ("POPULAR
-    BOOK" over "CO. (M) SDN BHD") is joined."""
+    BOOK" over "CO. (M) SDN BHD") is joined. ``latin_first``: a receipt in a Latin-script
+    country, where a shop's name in Chinese characters printed over its romanised name
+    ("成發茶室" over "SENG HUAT COFFEE SHOP") gives way to it."""
     typical = sorted(heights)[len(heights) // 2] if heights else 1.0
     candidates = []
     after_formerly = after_owner = False
@@ -69,7 +72,8 @@ def merchant(rows: list[str], heights: list[float] | None = None) -> tuple[str |
                       or (bool(_REG_IN_ROW.search(rows[end])) and not owner)
                       ) and not _generic_only(clean)  # "MALAYSIA" over "COMPANY REG NO.: ..."
         score = (size * (1.0 - 0.08 * i) + (1.0 if company or registered else 0.0)
-                 - (0.5 if _gibberish(clean) and not company else 0.0))
+                 - (0.5 if _gibberish(clean) and not company else 0.0)
+                 - (0.8 if latin_first and not re.search(r"[A-Za-z]{2}", clean) else 0.0))
         candidates.append((score, i, clean[:MAX_MERCHANT]))
     if not candidates:
         return None, 0.0

@@ -250,6 +250,9 @@ def _tips(q: Quality | None) -> tuple[str, ...]:
     return tuple(tips)
 
 
+# where a shop's name in Chinese, Japanese or Korean is the name people write
+_CJK_CURRENCIES = frozenset(("JPY", "CNY", "TWD", "HKD", "KRW", "MOP"))
+
 def read_fields(rows: list[str], heights: list[float] | None = None, *,
                 quality: Quality | None = None, lang_hint: str | None = None,
                 today: Date | None = None, ocr_conf: float = 0.8) -> Receipt:
@@ -306,7 +309,8 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     found = find_dates(text, currency=currency, japanese=japanese, today=today)
     best = purchase_date(text, found)
     conf["date"] = best.confidence if best else 0.0
-    merchant, conf["merchant"] = M.merchant(rows, heights)
+    merchant, conf["merchant"] = M.merchant(
+        rows, heights, latin_first=not japanese and currency not in _CJK_CURRENCIES)
     pay, conf["payment_method"] = F.payment_method(_without_loyalty(text))
 
     invoice, valid = F.invoice_number(text)

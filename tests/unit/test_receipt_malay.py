@@ -289,3 +289,27 @@ def test_the_day_bought_not_the_day_of_departure_in_malay() -> None:
             "Dibeli: 20/06/2026 16:11")
     best = purchase_date(text, find_dates(text, currency="MYR", today=TODAY))
     assert best is not None and best.value == date(2026, 6, 20)
+
+
+def test_a_romanised_name_over_chinese_characters_in_malaysia() -> None:
+    rows = ["成發茶室", "SENG HUAT COFFEE SHOP", "NO. 12, JALAN CARPENTER, 93000 KUCHING",
+            "Kopi O 1.60", "Jumlah RM 1.60"]
+    assert read_fields(rows, today=TODAY).merchant == "SENG HUAT COFFEE SHOP"
+    # where the characters are the name people write, they stay (a yen receipt)
+    assert M.merchant(["成發茶室", "SENG HUAT"], latin_first=False)[0] == "成發茶室"
+
+
+def test_a_masked_card_number_with_dots_is_no_amount() -> None:
+    rows = ["Payment method Visa ····4821", "Amount billed (excl. tax) RM 500.00",
+            "Service Tax 6% RM 30.00", "Paid RM 530.00"]
+    assert F.lines_of(rows, "MYR")[0].amount is None
+
+
+def test_bills_training_and_taxis_in_malay() -> None:
+    assert _category("TENAGA NASIONAL BERHAD", "BIL ELEKTRIK / ELECTRICITY BILL\n"
+                     "Caj Semasa 178.52") == "misc"
+    assert _category("PUSAT LATIHAN KEMAHIRAN BINA MAJU SDN BHD", "Kursus 1200.00") == "misc"
+    assert _category("TEKSI BUDIMAN", "RESIT TEKSI\nTambang RM 35.00") == "transport"
+    # a highway in the address is no toll
+    assert _category("MEASAT BROADCAST NETWORK SYSTEMS SDN BHD",
+                     "LEBUHRAYA PUCHONG-SUNGAI BESI, 57000 KUALA LUMPUR\nHD Add-on 10.00") == "misc"
