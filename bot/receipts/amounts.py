@@ -102,9 +102,37 @@ def find_amounts(text: str, currency: str | None = None) -> list[Amount]:
     return found
 
 
+# Where a bare "$" is printed, the country the slip names says which dollar (and so the order of
+# its dates): Singapore (UEN, NETS, PayNow), Australia (ABN, EFTPOS, a state and postcode), Hong
+# Kong (Kowloon; an Octopus card alone is no proof)
+_DOLLAR_COUNTRY = (
+    ("SGD", re.compile(r"\bsingapore\b|\buen\b|\bnets\b|paynow|\bS\$", re.I)),
+    ("AUD", re.compile(r"(?i:\babn\b|\baustralia\b|\beftpos\b)|"
+                       r"\b(NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+\d{4}\b")),
+    ("HKD", re.compile(r"hong\s*kong|\bHK\$|\bkowloon\b", re.I)),
+    ("NZD", re.compile(r"new\s*zealand|\bNZ\$", re.I)),
+    ("CAD", re.compile(r"\bcanada\b|\bGST/HST\b|\bHST\b|\bC\$", re.I)),
+)
+
+
+# a US state and ZIP code ("Columbus, OH 43201")
+_US_ADDRESS = re.compile(
+    r",\s*(A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|"
+    r"S[CD]|T[NX]|UT|V[AT]|W[AIVY])\s+\d{5}(-\d{4})?\b")
+
+
+def _dollar(text: str) -> str | None:
+    """The dollar a slip with a bare "$" is in, where it names its country; None for the US."""
+    if re.search(r"US\$|\bUSD\b", text):
+        return None
+    return next((code for code, cue in _DOLLAR_COUNTRY if cue.search(text)), None)
+
+
 def detect_currency(text: str, *, japanese: bool = False) -> tuple[str | None, float]:
     """The receipt's currency from its marks and codes (the most frequent wins), with a
-    confidence; Japanese text with no mark reads as JPY, bare two-decimal amounts as unknown."""
+    confidence; Japanese text with no mark reads as JPY, bare two-decimal amounts as unknown;
+    a bare "$" on a slip that names Singapore, Australia, Hong Kong, New Zealand or Canada is
+    that country's dollar."""
     votes: Counter[str] = Counter()
     for m in AMOUNT_RE.finditer(text):
         mark = m.group("pre") or (m.group("post") or "").strip()
@@ -120,10 +148,14 @@ def detect_currency(text: str, *, japanese: bool = False) -> tuple[str | None, f
         top, n = votes.most_common(1)[0]
         if top == "USD" and japanese:  # "$" misread for "¥" on a Japanese slip is likelier
             return "JPY", 0.6
+        if top == "USD" and (local := _dollar(text)) is not None:
+            return local, 0.8
         share = n / sum(votes.values())
         return top, min(0.99, 0.6 + 0.4 * share * min(n, 3) / 3)
     if japanese:
         return "JPY", 0.7
+    if _US_ADDRESS.search(text):  # no mark at all, a US address: dollars, month first
+        return "USD", 0.5
     return None, 0.0
 
 

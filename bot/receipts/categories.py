@@ -27,19 +27,24 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         # trains, buses, flights, tolls and hired cars in Malaysia
         r"ktm|komuter|lrt|mrt|monorail|klia\s*(ekspres|transit)|rapid\s*kl|airasia|"
         r"malaysia\s*airlines|firefly|malindo|batik\s*air|e-?hailing|bas|tiket\s*bas|"
-        r"plaza\s*tol|kereta\s*sewa|car\s*rental|rent\s*a\s*car|teksi|tambang)\b", re.I)),
+        r"plaza\s*tol|kereta\s*sewa|car\s*rental|rent\s*a\s*car|teksi|tambang|"
+        r"amtrak|trainline|national\s*rail|mtr|comfortdelgro|13cabs|cabs?|qantas|unleaded|"
+        r"delta|united\s*airlines|ampol|chevron|bp|caltex|ncp|wilson\s*parking|"
+        r"secure\s*parking|car\s*park)\b", re.I)),
     ("communication", re.compile(
         r"ドコモ|ソフトバンク|携帯|通信|郵便|切手|レターパック|はがき|"
         r"\b(docomo|softbank|au|sim|wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|"
         r"post\s*office|postage|stamps?|courier|internet|broadband|celcom|maxis|digi|hotlink|"
         r"reload|top\s*-?\s*up|prepaid|umobile|u\s*mobile|tune\s*talk|telekom|unifi|"
         r"pos\s*(malaysia|laju)|setem|gdex|gd\s*express|j\s*&\s*t|ninja\s*van|city-?link|dhl|"
-        r"fedex)\b", re.I)),
+        r"fedex|singpost|australia\s*post|royal\s*mail|usps|ups|sf\s*express|singtel|telstra|"
+        r"optus|vodafone|csl|starhub|recharge)\b", re.I)),
     ("outsourcing", re.compile(
         r"翻訳|印刷|デザイン|制作|業務委託|外注|"
         r"\b(translation|printing|design|consult\w*|freelanc\w*|agency|advertising|percetakan|"
         r"photocopy|passport\s*photo|fotostat|photostat|name\s*cards?|kad\s*nama|lamination|"
-        r"hosting|domain|print\w*\s*(sdn|s/b|enterprise|services?|shop)|tax\s*agent|"
+        r"hosting|domain|\w*print(?!ers?\b)\w*|copy\s*centre|colou?r\s*print|b/w\s*cop\w*|"
+        r"binding|posters?|tax\s*agent|"
         r"accounting|audit\w*|secretarial|ads|campaigns?|iklan)\b", re.I)),
     ("supplies", re.compile(
         r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
@@ -48,7 +53,9 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         # Malay: stationery, book(s), pencil, electric(al), tools and fittings, pipes
         r"alat\s*tulis|buku|pensel|elektrik|perkakasan|paip|sanitary|building\s*materials?|"
         r"cement|computer|laptop|ssd|mouse|keyboard|led|bulb|mentol|wayar|suis|electric|pvc|"
-        r"pipes?|drill|grinder|makita|bosch|spanner|screws?|nails?|paku)\b",
+        r"pipes?|drill|grinder|makita|bosch|spanner|screws?|nails?|paku|officeworks|currys|"
+        r"jb\s*hi-?fi|best\s*buy|challenger|home\s*depot|bunnings|screwfix|whsmith|hdmi|"
+        r"microsd|toner|ink\s*cartridge)\b",
         re.I)),
     ("entertainment", re.compile(
         r"居酒屋|レストラン|食堂|寿司|鮨|焼肉|焼鳥|カフェ|喫茶|珈琲|ダイニング|バー(?![ゲコ])|酒|"
@@ -59,7 +66,8 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"burgers?|nuggets?|fries|chicken\s*chop|qsr|nando'?s|kfc|mcdonald'?s|starbucks|"
         # Malay: coffee shop, food shop, rice, noodles, tea, the hawker's dishes
         r"kedai\s*(kopi|makan)|makanan|nasi|mee|laksa|cendol|rojak|roti\s*canai|teh\s*tarik|"
-        r"kopi|kuey\s*teow|wantan|baker'?s)\b",
+        r"kopi|kuey\s*teow|wantan|baker'?s|pret|greggs|costa|espresso|flat\s*white|latte|"
+        r"cappuccino|bistro|dim\s*sum|wetherspoon|ya\s*kun|toast\s*box)\b",
         re.I)),
 )
 _CONVENIENCE = re.compile(
@@ -75,10 +83,12 @@ _MISC_SHOP = re.compile(
     r"\b(super\s*market|hyper\s*market|megahyper|hypermart|superstore|grocer\w*|runcit|"
     r"aeon|tesco|giant|mydin|econsave|lotus'?s|klinik|clinic|poliklinik|polyclinic|dental|"
     r"pharmacy|farmasi|hospital|medical|veterinar\w*|vet|pets?|florists?|floral|flowers?|"
-    r"laundry|dobi|optical|optometry|\w*mart|latihan|kursus|training|"
+    r"laundry|dobi|optical|optometry|\w*mart|latihan|kursus|training|mechanic|bengkel|"
+    r"auto\s*(care|repair|service)|repair\s*order|tyres?|tayar|car\s*wash|"
     # utilities: electricity and water bills
     r"bil\s*(elektrik|air)|electricity|water\s*bill|tenaga\s*nasional|sarawak\s*energy|"
     r"indah\s*water|air\s*selangor|syabas)\b", re.I)
+_OFFICE = re.compile(r"\boffice|stationer", re.I)  # "STAPLES THE OFFICE SUPERSTORE" sells supplies
 # Groceries bought to cook, not a meal: staples (Malay and English) and goods sold by weight or
 # volume ("GULA PASIR 1KG", "MINYAK MASAK 5KG", "MILO 400G"): they count for misc
 _GROCERY = re.compile(
@@ -101,7 +111,7 @@ def category(merchant: str | None, text: str, items: Sequence[str] = (),
         return "lodging", 0.9
     if _CONVENIENCE.search(name) or _CONVENIENCE.search(head):
         return _bought_at_convenience(keys, items, amounts), 0.7
-    if _MISC_SHOP.search(name) or _MISC_SHOP.search(head):
+    if (_MISC_SHOP.search(name) or _MISC_SHOP.search(head)) and not _OFFICE.search(name):
         return "misc", 0.8
     for cat, pattern in CATEGORY_KEYS:
         if pattern.search(name):

@@ -64,15 +64,16 @@ TENDER = re.compile(
     re.I)
 
 PAYMENT_KEYS: tuple[tuple[PaymentMethod, re.Pattern[str]], ...] = (
-    ("debit_card", re.compile(r"デビ.{0,2}ト|デビ.{0,3}カード|debit", re.I)),
+    ("debit_card", re.compile(r"デビ.{0,2}ト|デビ.{0,3}カード|debit|eftpos|\bnets\b", re.I)),
     ("qr_code", re.compile(r"paypay|楽天\s*ペイ|d\s*払い|au\s*pay|メルペイ|line\s*pay|alipay|"
                            r"wechat|qr|コード決済|バーコード|grabpay|touch\s*'?n\s*go|"
                            r"paynow|\bboost\b|shopee\s*pay|e-?\s*wallet|\btng\b|duit\s*now|"
-                           r"\bmae\b|big\s*pay|fave\s*pay", re.I)),
+                           r"\bmae\b|big\s*pay|fave\s*pay|\bpayme\b|\bfps\b", re.I)),
     ("ic_card", re.compile(r"交通系|suica|pasmo|icoca|manaca|toica|kitaca|sugoca|nimoca|nanaco|"
                            r"waon|edy|電子マネー|quicpay|(?-i:\biD\b)|\bic\s*card|oyster|octopus|ezlink|"
                            r"ez-link", re.I)),
     ("credit_card", re.compile(r"クレジット|credit|visa|master\s*card|mastercard|\bmc\b|jcb|amex|"
+                               r"apple\s*pay|google\s*pay|"
                                r"american\s*express|diners|カード|card\b|\*{3,}|x{4,}", re.I)),
     ("cash", re.compile(r"現\s*金|お?\s*預\s*[りか]|お?\s*釣\s*り|おつり|cash|\bchange\b|\btunai\b|"
                         r"\bbaki\b", re.I)),

@@ -80,7 +80,30 @@ def merchant(rows: list[str], heights: list[float] | None = None,
     candidates.sort(key=lambda c: (-c[0], c[1]))
     best = candidates[0]
     margin = best[0] / candidates[1][0] if len(candidates) > 1 and candidates[1][0] > 0 else 2.0
-    return best[2], min(0.95, 0.55 + 0.3 * (margin - 1) + (0.2 if best[1] < 3 else 0.0))
+    # below the header only: a company in the header under a shop's name is its owner or
+    # operator ("SANYU STATIONERY SHOP" ... "OWNED BY :" "SANYU SUPPLY SDN BHD")
+    name = _registered_below(best[2], rows[MERCHANT_ROWS:]) or best[2]
+    return name, min(0.95, 0.55 + 0.3 * (margin - 1) + (0.2 if best[1] < 3 else 0.0))
+
+
+# A brand's registered name printed in the footer, as a British slip prints it ("Boots"
+# on top, "Boots UK Limited, 1 Thane Road, Nottingham" at the foot): it starts with the brand's
+# first word and ends at its legal form
+_LEGAL_END = (r"\b(ltd|limited|plc|inc|llc|pte\.?\s*ltd|pty\.?\s*ltd|sdn\.?\s*bhd|bhd|berhad|"
+              r"gmbh)\b\.?")
+
+
+def _registered_below(brand: str, rows: list[str]) -> str | None:
+    if _COMPANY.search(brand):
+        return None
+    first = re.match(r"\W*([^\W\d_]{3,})", brand)
+    if first is None:
+        return None
+    pattern = re.compile(rf"^\W*({re.escape(first.group(1))}\b[^,:;]{{0,50}}?{_LEGAL_END})", re.I)
+    for row in rows:
+        if (m := pattern.match(row)) and not _NOT_COMPANY_ROW.search(m.group(1)):
+            return m.group(1)[:MAX_MERCHANT]
+    return None
 
 
 MERCHANT_ROWS = 10
@@ -105,9 +128,10 @@ _COMPANY = re.compile(
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
 # (a branch in brackets before it: "HEALTHPLUS PHARMACY" over "(BANGSAR) SDN BHD")
-_SUFFIX_ROW = re.compile(r"(\([^()\d]{2,30}\)\s*(?=sdn\b|bhd\b|s/b\b|berhad\b))?"
+_SUFFIX_ROW = re.compile(r"(\([^()\d]{2,30}\)\s*(?=sdn\b|bhd\b|s/b\b|berhad\b|pte\b|pty\b|ltd\b|"
+                         r"limited\b|plc\b|inc\b|llc\b))?"
                          r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|trading\b|"
-                         r"enterprises?\b)", re.I)
+                         r"enterprises?\b|pte\b|pty\b|limited\b|plc\b|llc\b)", re.I)
 # What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
 # TRADING" is a name).
 _NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"

@@ -54,7 +54,31 @@ def find_total(lines: list[F.Line], currency: str | None = None
                     or (_PAYMENT.search(b.label) and not re.search(r"\d", a.text))):
                 return b.amount, 0.7, b.index
         return None, 0.0, -1
-    return best[2], best[0], best[1]
+    return _after_net_and_rounding(lines, best, cut, currency)
+
+
+def _after_net_and_rounding(lines: list[F.Line], best: tuple[float, int, Decimal], cut: int,
+                            currency: str | None) -> tuple[Decimal, float, int]:
+    """The total row found, or the one it gives way to: a "Net" total with a tax row after it
+    and a total of the two below (the UK's "Net 72.85", "VAT 20% 3.60", "TOTAL 76.45"; a
+    Malaysian "NETT TOTAL" is the last total printed and has none), and a rounded total printed
+    after the payment rows ("TOTAL $18.63", "Cash", "Change", "TOTAL ROUNDED $18.60")."""
+    strength, row, value = best
+    if re.search(r"\bnett?\b", lines[row].label, re.I):
+        tax = Decimal(0)
+        for ln in lines[row + 1:cut]:
+            if ln.amount is None:
+                continue
+            if F.is_tax(ln.label) and not F.row_total_strength(ln):
+                tax += ln.amount
+            elif tax and F.row_total_strength(ln) >= 0.9 and ln.amount == value + tax:
+                return ln.amount, 0.95, ln.index
+    for ln in lines[cut:]:
+        if (ln.amount is not None and ln.index > row and F.total_strength(ln.label) == 1.0
+                and re.search(r"round", ln.label, re.I)
+                and abs(ln.amount - value) <= max_adjustment(currency)):
+            return ln.amount, 1.0, ln.index
+    return value, strength, row
 
 
 _ROUND = re.compile(r"round|端数|調整", re.I)

@@ -1,8 +1,11 @@
 """Malaysian slips as they are printed (issue 21, the blind round): labels in Malay (JUMLAH,
 JUMLAH KECIL, TERMASUK, CUKAI, TUNAI, BAKI), e-wallets paid with (Boost, ShopeePay, DuitNow), a
 member discount below the subtotal with no discount word, a registered name with no name of its
-own under the shop's, a "1" read as "I" after "RM", and dates OCR glued or misread. Each rule
-both ways where it has a guard. The texts are written here in the style of Malaysian slips."""
+own under the shop's, a "1" read as "I" after "RM", dates OCR glued or misread, deposits,
+categories by Malaysian names; then English slips from Singapore, the US, the UK, Australia and
+Hong Kong (the dollar a slip names, a net total before VAT, a rounded total after the payment,
+a brand's registered name in the footer). Each rule both ways where it has a guard. The texts
+are written here in the style of the blind sets' slips."""
 
 from datetime import date
 from decimal import Decimal
@@ -313,3 +316,65 @@ def test_bills_training_and_taxis_in_malay() -> None:
     # a highway in the address is no toll
     assert _category("MEASAT BROADCAST NETWORK SYSTEMS SDN BHD",
                      "LEBUHRAYA PUCHONG-SUNGAI BESI, 57000 KUALA LUMPUR\nHD Add-on 10.00") == "misc"
+
+
+# --- beyond Malaysia ----------------------------------------------------------------------
+
+def test_a_bare_dollar_is_the_dollar_of_the_country_the_slip_names() -> None:
+    from bot.receipts.amounts import detect_currency
+    assert detect_currency("Singapore 239924\nTotal $12.00\nNETS $12.00")[0] == "SGD"
+    assert detect_currency("Leichhardt NSW 2040\nABN 85 005 299 338\nTOTAL $84.90")[0] == "AUD"
+    assert detect_currency("Kowloon Bay Plaza\nTotal $78.00")[0] == "HKD"
+    assert detect_currency("Acme\nTOTAL $58.36\nOCTOPUS $58.36")[0] == "USD"  # a card is no place
+    assert detect_currency("Columbus, OH 43201\nTotal 25.75")[0] == "USD"  # no mark, a US address
+    assert detect_currency("Kuala Lumpur\nTotal 25.75")[0] is None
+
+
+def test_us_and_australian_dates_follow_the_country() -> None:
+    rows = ["BLUE MOON DINER LLC", "1420 N High St", "Columbus, OH 43201", "04/11/2026 9:36 AM",
+            "Subtotal 23.95", "Tax 1.80", "Total 25.75"]
+    assert read_fields(rows, today=TODAY).date == date(2026, 4, 11)
+    rows = ["7-Eleven Stores Pty Ltd", "Leichhardt NSW 2040", "ABN 85 005 299 338",
+            "09-01-26 06:48 2187/01/00741", "TOTAL $84.90"]
+    assert read_fields(rows, today=TODAY).date == date(2026, 1, 9)
+
+
+def test_a_net_total_before_vat_gives_way_to_the_total() -> None:
+    rows = ["AUTOCARE SERVICES", "(LEEDS) LTD", "Date: 10/07/2026", "MOT Test 1 54.85",
+            "Wiper Blades (pair) 1 18.00", "Net 72.85", "VAT 20% 3.60", "TOTAL 76.45",
+            "Paid by Card 76.45"]
+    got = read_fields(rows, today=TODAY)
+    assert got.total == Decimal("76.45")
+    assert got.merchant == "AUTOCARE SERVICES (LEEDS) LTD"
+    # a Malaysian NETT TOTAL is the last total: it stands
+    rows = [*HEAD, "ITEM A 10.00", "TOTAL 10.00", "NETT TOTAL 10.00", "CASH 10.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("10.00")
+
+
+def test_a_rounded_total_after_the_payment_rows() -> None:
+    rows = ["Woolworths", "Bondi Junction NSW 2022", "ABN 88 000 014 675", "24/02/2026 18:51",
+            "MILK 3L 4.65", "BREAD 700G 4.50", "4 SUBTOTAL 18.63", "TOTAL $18.63",
+            "Rounding -0.03", "Cash $20.00", "Change $1.40", "TOTAL ROUNDED $18.60"]
+    assert read_fields(rows, today=TODAY).total == Decimal("18.60")
+
+
+def test_the_brands_registered_name_in_the_footer() -> None:
+    rows = ["Boots", "17-19 Princes Street", "Edinburgh EH2 2AN", "Tel: 0131 225 8331",
+            "PARACETAMOL 500MG 16S 0.59 A", "NUROFEN 200MG TABS 16S 2.75 A", "BALANCE DUE £3.34",
+            "CARD £3.34", "VAT NET VAT GROSS", "A 20% 2.78 0.56 3.34", "Store 01288 Till 04",
+            "09.06.2026 12:58", "Boots UK Limited, 1 Thane Road, Nottingham NG90 1BS"]
+    assert M.merchant(rows)[0] == "Boots UK Limited"
+    # a company in the header under a shop's name is its owner: it does not replace the name
+    rows = ["SANYU STATIONERY SHOP", "NO. 31G, JALAN SETIA INDAH", "OWNED BY :",
+            "SANYU SUPPLY SDN BHD (1234567-K)"]
+    assert M.merchant(rows)[0] == "SANYU STATIONERY SHOP"
+
+
+def test_international_chains_and_words_for_categories() -> None:
+    assert _category("EXCEL PRINT & COPY PTE LTD", "B/W Copy A4 120 12.00") == "outsourcing"
+    assert _category("STAPLES THE OFFICE SUPERSTORE, LLC", "HP 952 BLACK INK 39.99") == "supplies"
+    assert _category("JOE'S AUTO CARE LLC", "REPAIR ORDER / INVOICE\nOIL FILTER 12.50") == "misc"
+    assert _category("Currys Group Limited", "HDMI CABLE 14.99") == "supplies"
+    assert _category("Pret A Manger (Europe) Ltd", "Flat White 3.45") == "entertainment"
+    assert _category("Maxim's Caterers Limited", "BAKED PORK CHOP RICE 48.00\n"
+                     "Octopus 78.00") != "transport"  # paid by Octopus card, not a ride
