@@ -142,7 +142,11 @@ def sroie(folder: Path, first: int, last: int, step: int, *, images: bool) -> It
         if images:
             with Image.open(folder / "img" / f"{stem}.jpg") as img:
                 image = img.convert("RGB")
-        yield Case(f"sroie {stem}", "en", image, truth, boxes)
+        lang = "ja" if any(_KANA.search(w.text) for w in boxes) else "en"
+        yield Case(f"sroie {stem}", lang, image, truth, boxes)
+
+
+_KANA = re.compile(r"[\u3040-\u30ff]")  # a Japanese slip (the blind ja sets) is read as one
 
 
 def category_labels(folder: Path) -> dict[str, str]:
@@ -269,7 +273,7 @@ def main() -> None:
         for turn in turns:
             start, cpu0 = time.perf_counter(), _cpu()
             if args.text_only:
-                rows = group_rows(list(case.boxes), "en")
+                rows = group_rows(list(case.boxes), case.lang)
                 got = read_fields([r.text for r in rows], [r.height for r in rows],
                                   today=Date(2026, 11, 28))
             else:

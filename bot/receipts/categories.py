@@ -20,6 +20,8 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"accommodation|penginapan)\b", re.I)),
     ("transport", re.compile(
         r"タクシー|交通(?!系)|鉄道|駅|バス|運賃|乗車|高速|駐車|ガソリン|給油|航空|空港|"
+        r"旅客鉄道|新幹線|乗車券|特急券|地下鉄|東京メトロ|チャージ|出光|エネオス|コスモ石油|"
+        r"タイムズ|リパーク|"
         r"\b(jr|taxi|cab|transit|railways?|rail|trains?|bus|fares?|parking|fuel|petrol|"
         r"gasoline|gas\s*station|airlines?|airways|uber|lyft|grab\s*car|tolls?|petronas|"
         r"bhpetrol|caltex|shell|esso|petrokiosk|petroleum|service\s*station|stesen\s*minyak|"
@@ -32,7 +34,8 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"delta|united\s*airlines|ampol|chevron|bp|caltex|ncp|wilson\s*parking|"
         r"secure\s*parking|car\s*park)\b", re.I)),
     ("communication", re.compile(
-        r"ドコモ|ソフトバンク|携帯|通信|郵便|切手|レターパック|はがき|"
+        r"ドコモ|ソフトバンク|携帯|通信|郵便|切手|レターパック|はがき|ヤマト運輸|宅急便|佐川急便|"
+        r"ゆうパック|"
         r"\b(docomo|softbank|au|sim|wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|"
         r"post\s*office|postage|stamps?|courier|internet|broadband|celcom|maxis|digi|hotlink|"
         r"reload|top\s*-?\s*up|prepaid|umobile|u\s*mobile|tune\s*talk|telekom|unifi|"
@@ -40,7 +43,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"fedex|singpost|australia\s*post|royal\s*mail|usps|ups|sf\s*express|singtel|telstra|"
         r"optus|vodafone|csl|starhub|recharge)\b", re.I)),
     ("outsourcing", re.compile(
-        r"翻訳|印刷|デザイン|制作|業務委託|外注|"
+        r"翻訳|印刷|デザイン|制作|業務委託|外注|出力センター|名刺|キンコーズ|"
         r"\b(translation|printing|design|consult\w*|freelanc\w*|agency|advertising|percetakan|"
         r"photocopy|passport\s*photo|fotostat|photostat|name\s*cards?|kad\s*nama|lamination|"
         r"hosting|domain|\w*print(?!ers?\b)\w*|copy\s*centre|colou?r\s*print|b/w\s*cop\w*|"
@@ -48,6 +51,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"accounting|audit\w*|secretarial|ads|campaigns?|iklan)\b", re.I)),
     ("supplies", re.compile(
         r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
+        r"書店|紀伊國屋|丸善|ジュンク堂|ヨドバシ|ビックカメラ|ヤマダ電機|ケーズデンキ|電池|"
         r"\b(office|stationery|stationer|supplies|staples|depot|electronics|electrical|hardware|"
         r"printer|pens?|paper|usb|stapler|notebook|d\.?i\.?y\.?|bookstore|books?|tools?|"
         # Malay: stationery, book(s), pencil, electric(al), tools and fittings, pipes
@@ -59,7 +63,9 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         re.I)),
     ("entertainment", re.compile(
         r"居酒屋|レストラン|食堂|寿司|鮨|焼肉|焼鳥|カフェ|喫茶|珈琲|ダイニング|バー(?![ゲコ])|酒|"
-        r"料理|ビール|ワイン|ランチ|ディナー|コース|"
+        r"料理|ビール|ワイン|ランチ|ディナー|コース|飲食|麺|ラーメン|らーめん|そば|蕎麦|うどん|"
+        r"定食|牛丼|餃子|吉野家|松屋|すき家|一蘭|鳥貴族|ドトール|スターバックス|コメダ|タリーズ|"
+        r"コーヒー|マクドナルド|モスバーガー|"
         r"\b(restaurants?|restoran|cafe|café|coffee|bar|grill|bistro|diner|sushi|pizza|steak|"
         r"kitchen|brasserie|pub|wine|beer|dinner|lunch|tavern|food\s*court|bakery|kopitiam|"
         r"f\s*&\s*b|dining|buffet|ramen|udon|sashimi|bento|boba|milk\s*tea|bubble\s*tea|"
@@ -72,7 +78,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
 )
 _CONVENIENCE = re.compile(
     r"セブン\s*-?\s*イレブン|セブンイレブン|ファミリーマート|ファミマ|ローソン|ミニストップ|"
-    r"デイリーヤマザキ|セイコーマート|ポプラ|コンビニ|"
+    r"デイリーヤマザキ|セイコーマート|ポプラ|コンビニ|ダイソー|セリア|キャンドゥ|"
     r"\b(7\s*-?\s*eleven|seven\s*-?\s*eleven|family\s*mart|lawson|ministop|speed\s*mart|"
     r"mynews|kk\s*mart|convenience)\b", re.I)
 _BOUGHT_AT_CONVENIENCE: tuple[Category, ...] = ("communication", "supplies", "transport")
@@ -80,6 +86,8 @@ _BOUGHT_AT_CONVENIENCE: tuple[Category, ...] = ("communication", "supplies", "tr
 # pens and bread), clinics and pharmacies ("Consultation" is no consultancy), vets and pet
 # shops, florists ("FLORAL DESIGN"), laundries, opticians
 _MISC_SHOP = re.compile(
+    r"ドラッグ|薬局|調剤|マツモトキヨシ|ウエルシア|クリニック|内科|医院|病院|歯科|クリーニング|"
+    r"スーパー|イオン|イトーヨーカドー|成城石井|ドン・キホーテ|"
     r"\b(super\s*market|hyper\s*market|megahyper|hypermart|superstore|grocer\w*|runcit|"
     r"aeon|tesco|giant|mydin|econsave|lotus'?s|klinik|clinic|poliklinik|polyclinic|dental|"
     r"pharmacy|farmasi|hospital|medical|veterinar\w*|vet|pets?|florists?|floral|flowers?|"

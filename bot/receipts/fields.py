@@ -27,7 +27,9 @@ _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
          r"(amount|amt)\s*(to\s*be\s*paid|to\s*pay)|"
          r"お\s*買\s*上\s*(げ\s*)?(合\s*)?計", 0.95),
         (r"(?<!小)合\s*計|(?<!sub)(?<!sub )(?<!sub-)total\b|\btotal|^\s*balance\b|ご利用金額|"
-         r"^\W*due\b|\bjumlah\b", 0.9),
+         r"^\W*due\b|\bjumlah\b|"
+         # a 領収書's amount, a taxi's fare, a parking fee, an IC card's charge
+         r"^\W*(金\s*額|料\s*金|運\s*賃|入\s*金\s*額)", 0.9),
         (r"(?<![小点数])計\s*$|^\s*計\b|\bamount\b", 0.5),
     ))
 # Rows that mention a total word but are not the total.

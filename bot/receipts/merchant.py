@@ -11,7 +11,11 @@ MAX_MERCHANT = 60
 # The buyer named on an invoice or an official receipt: "Client:", "Bill to", "Diterima daripada"
 # (received from), "Nama" (name), "Pelanggan" (customer)
 _BUYER = (r"\b(client|customer|bill\s*to|sold\s*to|ship\s*to|pelanggan|received\s*from|"
-          r"diterima\s*daripada|kepada|nama|name\s*:|attn|attention)\b")
+          r"diterima\s*daripada|kepada|nama|name\s*:|attn|attention)\b|"
+          # a Japanese 領収書's addressee: "株式会社アルファ技研様", "…御中", "上様"
+          r"様\s*$|御\s*中\s*$|^\W*上\s*様|"
+          # and what it was for ("但 お品代として") and its formula ("上記正に領収いたしました")
+          r"^\W*但|として\s*$|上\s*記")
 _NOT_MERCHANT = re.compile(
     r"領\s*収\s*[書証]|レシート|receipt|invoice|tax\s*invoice|いらっしゃいませ|welcome|ようこそ|"
     r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
@@ -124,7 +128,7 @@ _REG_NO = re.compile(
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
     r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbo]n\b\.?\s*[b38]h[do]\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
-    r"有限会社|合同会社|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
+    r"有限会社|合同会社|協同組合|医療法人|社団法人|財団法人|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
 # (a branch in brackets before it: "HEALTHPLUS PHARMACY" over "(BANGSAR) SDN BHD")

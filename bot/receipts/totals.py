@@ -46,6 +46,12 @@ def find_total(lines: list[F.Line], currency: str | None = None
             strength = 1.0  # "ROUNDING RM 42.35" under "TOTAL SALES RM 42.33"
         if strength and (best is None or strength >= best[0]):
             best = (strength, ln.index, value)
+    if best is None and any(re.search(r"領\s*収", ln.text) for ln in lines):
+        # a 領収書's amount printed on its own ("¥5,000-", "¥14,720※") above 但し書き
+        for ln in lines[:cut]:
+            if (ln.amount is not None and ln.amount > 0 and ln.amounts[-1].currency
+                    and not ln.label.strip(" ¥$€£:-※*")):
+                return ln.amount, 0.8, ln.index
     if best is None:
         # next row's amount when a label stands alone (合計 on one row, ¥1,234 under it)
         for a, b in itertools.pairwise(lines):
@@ -57,22 +63,25 @@ def find_total(lines: list[F.Line], currency: str | None = None
     return _after_net_and_rounding(lines, best, cut, currency)
 
 
+_TAX_ADDED = re.compile(r"外\s*\d+\s*%\s*税")  # "(外8%税 ¥207)"; its base, "外8%対象額", is no tax
+
+
 def _after_net_and_rounding(lines: list[F.Line], best: tuple[float, int, Decimal], cut: int,
                             currency: str | None) -> tuple[Decimal, float, int]:
-    """The total row found, or the one it gives way to: a "Net" total with a tax row after it
-    and a total of the two below (the UK's "Net 72.85", "VAT 20% 3.60", "TOTAL 76.45"; a
-    Malaysian "NETT TOTAL" is the last total printed and has none), and a rounded total printed
-    after the payment rows ("TOTAL $18.63", "Cash", "Change", "TOTAL ROUNDED $18.60")."""
+    """The total row found, or the one it gives way to: a total with tax rows after it and a
+    total of them all below (the UK's "Net 72.85", "VAT 20% 3.60", "TOTAL 76.45"; Japan's
+    "お買上計 ¥4,360", "(外8%税 ¥207)", "(外10%税 ¥176)", "合計 ¥4,743"; a Malaysian "NETT
+    TOTAL" is the last total printed and has none), and a rounded total printed after the
+    payment rows ("TOTAL $18.63", "Cash", "Change", "TOTAL ROUNDED $18.60")."""
     strength, row, value = best
-    if re.search(r"\bnett?\b", lines[row].label, re.I):
-        tax = Decimal(0)
-        for ln in lines[row + 1:cut]:
-            if ln.amount is None:
-                continue
-            if F.is_tax(ln.label) and not F.row_total_strength(ln):
-                tax += ln.amount
-            elif tax and F.row_total_strength(ln) >= 0.9 and ln.amount == value + tax:
-                return ln.amount, 0.95, ln.index
+    tax = Decimal(0)
+    for ln in lines[row + 1:cut]:
+        if ln.amount is None:
+            continue
+        if (F.is_tax(ln.label) or _TAX_ADDED.search(ln.label)) and not F.row_total_strength(ln):
+            tax += ln.amount
+        elif tax and F.row_total_strength(ln) >= 0.9 and ln.amount == value + tax:
+            return ln.amount, 0.95, ln.index
     for ln in lines[cut:]:
         if (ln.amount is not None and ln.index > row and F.total_strength(ln.label) == 1.0
                 and re.search(r"round", ln.label, re.I)
@@ -301,6 +310,7 @@ def find_items(lines: list[F.Line], total_row: int,
 
 # Rows in the item block that are no purchase: totals of a group, counts, tips, service fees.
 _NOT_ITEM = re.compile(r"total|合\s*計|小\s*計|\bqty\b|item\s*count|\btips?\b|gratuity|"
+                       r"番\s*号|車\s*番|機\s*番|残\s*額|"
                        r"チップ|心付け|\bchange\b|\bcash\b|tender|\btunai\b|\bbaki\b|:\s*$", re.I)
 
 

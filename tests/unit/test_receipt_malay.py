@@ -378,3 +378,44 @@ def test_international_chains_and_words_for_categories() -> None:
     assert _category("Pret A Manger (Europe) Ltd", "Flat White 3.45") == "entertainment"
     assert _category("Maxim's Caterers Limited", "BAKED PORK CHOP RICE 48.00\n"
                      "Octopus 78.00") != "transport"  # paid by Octopus card, not a ride
+
+
+# --- Japanese slips (blind sets N and O) ----------------------------------------------------
+
+def test_a_ryoshusho_amount_printed_on_its_own_or_after_kingaku() -> None:
+    rows = ["JR東日本", "領収書", "上様", "¥5,000-", "但 Suicaチャージ代として",
+            "2025.10.25 上野駅", "東日本旅客鉄道株式会社"]
+    assert read_fields(rows, today=TODAY).total == Decimal("5000")
+    rows = ["文具のいとう", "群馬県前橋市本町2-12-5", "領収書", "上様", "令和6年5月6日",
+            "金額 ¥1,870-", "但文房具代として", "(内消費税 10% ¥170)"]
+    assert read_fields(rows, today=TODAY).total == Decimal("1870")
+
+
+def test_a_total_before_the_added_tax_gives_way_to_the_total() -> None:
+    rows = ["イオンスタイル幕張新都心", "イオンリテール株式会社", "2025年3月23日(日) 11:05",
+            "※バナナ ¥198", "洗濯用洗剤詰替 ¥398", "お買上計 ¥596", "(外8%対象額 ¥198)",
+            "(外8%税 ¥15)", "(外10%対象額 ¥398)", "(外10%税 ¥39)", "合計 ¥650", "お預り WAON ¥650"]
+    assert read_fields(rows, today=TODAY).total == Decimal("650")
+
+
+def test_a_taxi_fare_and_its_ids_are_no_items() -> None:
+    rows = ["日本交通", "領収書", "日本交通株式会社", "2026-04-18 06:20", "車番品川500 あ 12-34",
+            "乗務員番号 41187", "運賃 ¥6,890", "高速料金 ¥820", "合計 ¥7,710", "(うち消費税 ¥700)"]
+    got = read_fields(rows, today=TODAY)
+    assert got.total == Decimal("7710")
+    assert not {Decimal("41187"), Decimal("500")} & {i.amount for i in got.items}
+
+
+def test_the_addressee_of_a_ryoshusho_is_not_the_merchant() -> None:
+    rows = ["領収書", "株式会社アルファ技研様", "金額 ¥6,300 -", "但御飲食代として",
+            "令和6年6月21日", "中華料理福龍", "静岡県静岡市葵区呉服町1-5-7"]
+    assert M.merchant(rows)[0] == "中華料理福龍"
+
+
+def test_japanese_shops_for_categories() -> None:
+    assert _category("株式会社吉野家", "牛丼 並 ¥468") == "entertainment"
+    assert _category("株式会社紀伊國屋書店", "ビジネス書 ¥1,980") == "supplies"
+    assert _category("株式会社マツモトキヨシ", "目薬 ¥598") == "misc"
+    assert _category("ヤマト運輸株式会社", "宅急便 60サイズ ¥1,060") == "communication"
+    assert _category("出光リテール販売株式会社", "レギュラー 30.00L ¥5,100") == "transport"
+    assert _category("ダイソー上野店", "おにぎり ¥100", ("おにぎり",), ("100",)) == "misc"
