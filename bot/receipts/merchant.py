@@ -111,18 +111,19 @@ def _registered_below(brand: str, rows: list[str]) -> str | None:
 
 
 MERCHANT_ROWS = 10
+# "CO. NO.", "Co. Reg. No:", "Company No." before a registration number (optional)
+_CO_NO = r"((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?"
 # A row that is only a company registration number: "(1365663-P)", "(001610235 P)", "CO. NO.
 # 1234-A", "(002107265-V) <97" (a speck after it), "(JM0456789-T)" (a business number's state
 # letters before it)
 _REG_ROW = re.compile(
-    r"^\W*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?([a-z]{1,3}\s?)?\d{4,}[-\s]?[a-z]\W*(<?\d{0,3})\W*$",
-    re.I)
+    rf"^\W*{_CO_NO}([a-z]{{1,3}}\s?)?\d{{4,}}[-\s]?[a-z]\W*(<?\d{{0,3}})\W*$", re.I)
 # The same number printed on the name's own row: "KILAT AUTO CARE (SA0456789-U)"
-_REG_IN_ROW = re.compile(r"[(<\[{]\s*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?(\d{1,2}-)?"
-                         r"[a-z]{0,3}\d{4,}[-\s]*[a-z]\s*[)>\]}]", re.I)
+_REG_IN_ROW = re.compile(
+    rf"[(<\[{{]\s*{_CO_NO}(\d{{1,2}}-)?[a-z]{{0,3}}\d{{4,}}[-\s]*[a-z]\s*[)>\]}}]", re.I)
 # A register or branch number printed beside the name: "#000002 ", "(728384-M)", "<484297-M>".
 _REG_NO = re.compile(
-    r"^\s*#\d+\s+|\s*[(<\[{]\s*((co\.?|company)\s*(reg\.?\s*)?no\.?\s*:?\s*)?(\d{1,2}-)?[a-z]{0,3}\d{3,}"
+    rf"^\s*#\d+\s+|\s*[(<\[{{]\s*{_CO_NO}(\d{{1,2}}-)?[a-z]{{0,3}}\d{{3,}}"
     r"[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.

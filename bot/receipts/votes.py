@@ -220,7 +220,7 @@ def _implausible(total: Decimal, row: int, lines: list[F.Line], items: list[Deci
 # A deposit paid earlier, printed on the final slip: what is paid now is the total less it
 _DEPOSIT = re.compile(r"deposit|advance\s*(paid|payment)|paid\s*earlier|\bdp\b|cengkeram|"
                       r"pendahuluan", re.I)
-_BALANCE = re.compile(r"^\W*(balance|baki)\b(?!.*refund)", re.I)
+_BALANCE = re.compile(r"^\W*balance\b(?!.*refund)", re.I)  # BAKI (change) is never a total row
 
 
 def _deposit(lines: list[F.Line], row: int) -> Decimal:
