@@ -79,3 +79,14 @@ def test_blind_sets_are_there_and_the_measure_set_shows_no_miss(
     monkeypatch.setattr("sys.argv", ["receipts.py", "--blind", "measure", "--show"])
     with pytest.raises(SystemExit, match="refused"):
         main()
+
+
+def test_misreads_counts_digits_read_for_others() -> None:
+    from bench.ocr_misreads import misreads
+
+    counts = misreads(["TOTAL RM 118.00", "15-03-18 15:41", "Qty 2"],
+                      ["TOTAL RM 113.00", "15-03-13 15:41", "Qty 7", "THANK YOU"])
+    # an 8 read as a 3 twice; a line of fewer than four digits is not matched
+    assert counts == {"83": 2}
+    # a row whose digits are unlike the line's is no reading of it
+    assert misreads(["20/11/2026"], ["TEL 03-9054 3785"]) == {}

@@ -230,6 +230,22 @@ def test_year_misread_by_one_digit_is_repaired() -> None:
     assert [f.value for f in found] == [date(1999, 1, 1)] and found[0].confidence < 0.5
 
 
+def test_year_outside_the_gst_era_is_read_as_the_digit_ocr_misreads() -> None:
+    # Malaysia's GST ran from April 2015 to August 2018: a GST slip's "13" is an 8 read as a 3
+    # (2016 and 2017 are one digit away too, but the OCR rarely misreads those digits so)
+    today = date(2026, 11, 28)
+    slip = "TOTAL INCL. GST 6% RM 119.70\nGST SUMMARY\n15-03-13 15:41 SH01 B019"
+    assert [f.value for f in find_dates(slip, currency="MYR", today=today)] == [
+        date(2018, 3, 15)]
+    # guards: a GST slip's year inside the era stays, however long ago; without GST, or with
+    # the SST that replaced it, the year is not narrowed and "2013" stays as read, unsure
+    assert [f.value for f in find_dates("GST 6%\n06/12/2015", currency="MYR", today=today)
+            ] == [date(2015, 12, 6)]
+    for text in ("TOTAL RM 5.00\n15-03-13 15:41", "SST 6%\nGST ID 000\n15-03-13 15:41"):
+        found = find_dates(text, currency="MYR", today=today)
+        assert [f.value for f in found] == [date(2013, 3, 15)] and found[0].confidence < 0.5
+
+
 def test_implausible_date_gives_way() -> None:
     text = "DATE 20/11/2026\nWARRANTY UNTIL 20/11/2036"
     assert read(text).date == date(2026, 11, 20)
