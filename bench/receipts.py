@@ -10,6 +10,9 @@ date, total; ``box/NNN.csv`` with the text lines). Receipts numbered below 150 a
 for measuring: the bench refuses them and never opens them. It fetches nothing.
 
 ``--rotate`` reads each receipt also turned 90, 180 and 270 degrees (no EXIF: the pixels turned);
+``--photo SEED`` reads each SROIE scan as a phone photo of it instead: the paper at PHOTO_SIDE
+pixels, lying tilted on a table, in perspective, lit unevenly, blurred, noisy and saved as JPEG
+(tests/receiptgen.py's ``photograph``, seeded by SEED and the receipt's number);
 ``--text-only`` gives the reader SROIE's ground-truth text lines instead of OCR, to measure the
 field extraction alone. ``--ocr-cache DIR`` keeps each receipt's OCR words (and paper quality)
 in DIR and reads them back on the next run, so a change to the field rules is measured on the
@@ -74,6 +77,7 @@ FIRST_ALLOWED = 150  # SROIE receipts 000-149 are kept for measuring: never open
 BLIND = Path(__file__).parent / "data" / "blind"
 BLIND_SETS = {"dev": 9999, "measure": 9999}  # the last receipt number of each
 TURNS = (90, 180, 270)  # degrees clockwise
+PHOTO_SIDE = 2000  # a receipt's long side in a phone photo of it (``--photo``), in pixels
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,20 @@ def rendered(n: int, seed: int, lang: str | None) -> Iterator[Case]:
         g = generate(s, lang=lang)
         truth = {f: getattr(g.truth, f) for f in FIELDS}
         yield Case(f"seed {s} {g.lang} {g.date_form} photo={g.photo}", g.lang, g.image, truth)
+
+
+def photographed(scan: Image.Image, seed: int) -> Image.Image:
+    """A phone photo of a scanned receipt: the scan at PHOTO_SIDE (a larger one scaled down),
+    then tests/receiptgen.py's table, tilt, perspective, light, blur, noise and JPEG."""
+    import random
+
+    from tests.receiptgen import photograph
+
+    scale = min(1.0, PHOTO_SIDE / max(scan.size))
+    if scale < 1:
+        scan = scan.resize((round(scan.width * scale), round(scan.height * scale)),
+                           Image.Resampling.BILINEAR)
+    return photograph(scan, random.Random(seed))
 
 
 def sroie_numbers(folder: Path, first: int, last: int, step: int = 1,
@@ -147,6 +165,11 @@ def sroie(folder: Path, first: int, last: int, step: int, *, images: bool) -> It
 
 
 _KANA = re.compile(r"[\u3040-\u30ff]")  # a Japanese slip (the blind ja sets) is read as one
+
+
+def _number(name: str) -> int:
+    """The receipt's number in a case's name ("sroie 231" -> 231)."""
+    return int(name.rsplit(" ", 1)[-1])
 
 
 def category_labels(folder: Path) -> dict[str, str]:
@@ -220,6 +243,8 @@ def main() -> None:
     ap.add_argument("--step", type=int, default=1, help="every STEP-th SROIE receipt")
     ap.add_argument("--rotate", action="store_true",
                     help="also read each receipt turned 90, 180 and 270 degrees")
+    ap.add_argument("--photo", type=int, default=None, metavar="SEED",
+                    help="read each SROIE scan as a phone photo of it (seeded by SEED)")
     ap.add_argument("--text-only", action="store_true",
                     help="SROIE's ground-truth text lines instead of OCR (extraction alone)")
     ap.add_argument("--engine", choices=["default", "tesseract", "rapidocr"], default="default")
@@ -245,6 +270,9 @@ def main() -> None:
                      "so no rule is made from them); use --blind dev to look into misses")
         args.sroie, args.text_only = BLIND / args.blind, True
         args.first, args.last = FIRST_ALLOWED, BLIND_SETS[args.blind]
+    if args.photo is not None and (args.sroie is None or args.text_only or args.ocr_cache):
+        sys.exit("--photo needs --sroie with images (rendered receipts are photos already), "
+                 "and no --text-only or --ocr-cache")
     if args.text_only and args.sroie is None:
         sys.exit("--text-only needs --sroie (rendered receipts have no separate text lines)")
     mapping = None if args.engine == "default" else {"ja": args.engine, "en": args.engine}
@@ -260,7 +288,8 @@ def main() -> None:
             ("category",) if category_labels(args.sroie) else ())
         label = f"blind {args.blind} set" if args.blind else (
             f"SROIE {args.first:03d}-{args.last:03d}" + (
-                f" every {args.step}th" if args.step > 1 else ""))
+                f" every {args.step}th" if args.step > 1 else "") + (
+                f", photographed (seed {args.photo})" if args.photo is not None else ""))
     else:
         cases, fields = rendered(args.n, args.seed, args.lang), FIELDS
         label = f"rendered seeds {args.seed}-{args.seed + args.n - 1}"
@@ -278,7 +307,10 @@ def main() -> None:
                                   today=Date(2026, 11, 28))
             else:
                 assert case.image is not None
-                image = case.image.rotate(-turn, expand=True) if turn else case.image
+                image = case.image
+                if args.photo is not None:
+                    image = photographed(image, args.photo * 100_003 + _number(case.name))
+                image = image.rotate(-turn, expand=True) if turn else image
                 if args.ocr_cache is not None and _one_reading(reader):
                     got = cached_read(args.ocr_cache, f"{case.name} {turn}", image, reader)
                 else:

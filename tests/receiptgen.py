@@ -256,7 +256,7 @@ def generate(seed: int, *, lang: str | None = None, date_form: str | None = None
         category=category, invoice_number=invoice,
         invoice_number_valid=True if invoice else None, items=items)
     photo = rng.random() < 0.6 if photo is None else photo
-    img = _photograph(img, rng, tilt) if photo else _scan(img, rng)
+    img = photograph(img, rng, tilt) if photo else _scan(img, rng)
     return Generated(img, truth, lang, date_form, photo)
 
 
@@ -300,9 +300,10 @@ def _table(w: int, h: int, rng: random.Random) -> np.ndarray:
     return np.clip(table, 0, 255).astype(np.uint8)
 
 
-def _photograph(paper: Image.Image, rng: random.Random, tilt: float | None) -> Image.Image:
+def photograph(paper: Image.Image, rng: random.Random, tilt: float | None = None,
+               ) -> Image.Image:
     """The paper lying on a table, photographed at an angle: tilt, perspective, lighting, blur,
-    noise and JPEG."""
+    noise and JPEG (also for bench/receipts.py --photo, on real scans)."""
     pw, ph = paper.size
     pad = int(max(pw, ph) * rng.uniform(0.15, 0.35))
     w, h = pw + 2 * pad, ph + 2 * pad

@@ -90,3 +90,21 @@ def test_misreads_counts_digits_read_for_others() -> None:
     assert counts == {"83": 2}
     # a row whose digits are unlike the line's is no reading of it
     assert misreads(["20/11/2026"], ["TEL 03-9054 3785"]) == {}
+
+
+def test_photo_is_a_phone_photo_of_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    from bench.receipts import PHOTO_SIDE, main, photographed
+
+    scan = Image.new("RGB", (300, 3000), "white")
+    photo, again = photographed(scan, 7), photographed(scan, 7)
+    # the paper scaled down to a phone's pixels, with a table around it; the same seed, the
+    # same photo
+    assert PHOTO_SIDE < max(photo.size) < 2 * PHOTO_SIDE
+    assert photo.getpixel((2, 2)) != (255, 255, 255)
+    assert list(photo.getdata()) == list(again.getdata())
+    # guard: on text lines there is nothing to photograph
+    monkeypatch.setattr("sys.argv", ["receipts.py", "--blind", "dev", "--photo", "1"])
+    with pytest.raises(SystemExit, match="--photo needs"):
+        main()
