@@ -43,6 +43,8 @@ def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal 
     paid = _row_amount(lines, PAID.pattern)
     if paid is not None:
         found.append(paid)
+    if tendered is not None and change is None:  # cash with no change: paid exactly, likely
+        found.append(tendered)
     end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), -1)
     items = [i.amount for i in find_items(lines, end, currency)] if end >= 0 else []
     repeated = _repeated(lines, max(end, 0), currency)

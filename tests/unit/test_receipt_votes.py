@@ -115,3 +115,17 @@ def test_a_summing_row_is_checked_against_a_bounded_run_of_rows() -> None:
     assert V._sum_row(F.lines_of(near, "MYR"), "MYR") == Decimal(V.SUM_ROWS)
     far = ["SHOP", *items, f"{V.SUM_ROWS + 5:.2f}"]  # would need more rows than are looked at
     assert V._sum_row(F.lines_of(far, "MYR"), "MYR") is None
+
+
+def test_cash_paid_with_no_change_agrees_with_an_amount_printed_again() -> None:
+    # a total label the OCR garbled ("SUBTUTA"), a machine number on a card-like label ("MC
+    # #01"): the cash tendered, with no change printed, and the same amount above it agree
+    rows = ["THE ROTI MAN BAKERY", "117, JALAN RADIN BAGUS, SRI PETALING", "MC #01",
+            "REG C01 04-05-2018 16:07 456277", "Bacon RM4.90S", "Walnut Raisin RM8.60S",
+            "Dark Rye Bun RM6.90 S", "3 No", "SUBTUTA RM20.40", "CASH RM20.40",
+            "TAX INVOICE NO 223894"]
+    assert total(rows) == Decimal("20.40")
+    # guard: cash with change printed is not the total
+    rows = ["KEDAI RUNCIT AH KOW", "MILO 3IN1 RM12.90", "GULA RM3.10", "TTL AMT RM16.00",
+            "CASH RM20.00", "CHANGE RM4.00"]
+    assert total(rows) == Decimal("16.00")
