@@ -57,6 +57,9 @@ _GLUE = (
     # a number run into the day of an all-digit date with a four-digit year
     # ("0934-000105/01/201813:30")
     (re.compile(r"(?<=\d)(?=\d{2}([/.\-])\d{1,2}\1\d{4}" + _END + ")"), " "),
+    # the separator before the year lost, and the time run into it ("04-05201316:07")
+    (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{2})(20\d{2})(?=\d{1,2}:\d{2})"),
+     r"\1\2\3\2\4 "),
     # a dash read as a tilde between day and month ("05~05-17")
     (re.compile(r"(?<![\d~])(\d{1,2})~(\d{1,2})([/.\-])(\d{2,4})(?![\d~])"), r"\1\3\2\3\4"),
 )

@@ -246,6 +246,15 @@ def test_year_outside_the_gst_era_is_read_as_the_digit_ocr_misreads() -> None:
         assert [f.value for f in found] == [date(2013, 3, 15)] and found[0].confidence < 0.5
 
 
+def test_date_whose_year_lost_its_separator_and_ran_into_the_time() -> None:
+    # a phone photo of a dot-matrix slip: "04-05-2018 16:07" read as "04-05201816:07"
+    assert [f.value for f in find_dates("REG C01 04-05201816:07 456277", currency="MYR",
+                                        today=TODAY)] == [date(2018, 5, 4)]
+    # guards: a phone number with a time after it, and no time at all, are no dates
+    assert find_dates("TEL 03-78201816:07", currency="MYR", today=TODAY) == []
+    assert find_dates("INV 04-0520181", currency="MYR", today=TODAY) == []
+
+
 def test_implausible_date_gives_way() -> None:
     text = "DATE 20/11/2026\nWARRANTY UNTIL 20/11/2036"
     assert read(text).date == date(2026, 11, 20)
