@@ -939,6 +939,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "expense.left_out.currency": {"en": "not in JPY (convert by hand): {list}", "ja": "円以外の通貨（手作業で換算してください）: {list}"},
     "expense.left_out.no_total": {"en": "no total: {list}", "ja": "合計金額なし: {list}"},
     "expense.left_out.no_date": {"en": "no date: {list}", "ja": "日付なし: {list}"},
+    "expense.left_out.refund": {"en": "refunds (book them against the original expense by hand): {list}", "ja": "返金（元の経費に対して手作業で計上してください）: {list}"},
     "expense.left_out.status": {"en": "not approved (the policy exports {statuses} only): {list}", "ja": "対象外の承認状態（書き出すのは {statuses} のみ）: {list}"},
     "expense.left_out.rejected": {"en": "rejected: {list}", "ja": "却下: {list}"},
     "expense.left_out.no_image": {"en": "image not kept: {list}", "ja": "画像が保存されていない: {list}"},

@@ -266,6 +266,10 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     lines = F.lines_of(rows, currency)
     conf: dict[str, float] = {}
     total, total_conf, total_row = T.find_total(lines, currency)
+    # a refund's total is negative: the checks below weigh the amount given back, then it takes
+    # its sign again
+    sign = -1 if total is not None and total < 0 else 1
+    total = abs(total) if total is not None else None
     subtotal = next((ln.amount for ln in lines if ln.amount is not None and ln.amount > 0
                      and F.is_subtotal(ln.label)), None)
     tax, tax_lines, style = T.find_taxes(lines, japanese)
@@ -299,6 +303,7 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
             and ln.index != total_row]
     if total is not None and paid:
         total_conf = min(0.99, total_conf + 0.05)
+    total = total * sign if total is not None else None
     tax_rates = {t.rate for t in tax_lines}
     tax_rate = tax_rates.pop() if len(tax_rates) == 1 else None
     conf["total"] = total_conf * (0.6 + 0.4 * ocr_conf) if total is not None else 0.0
