@@ -191,6 +191,45 @@ def test_a_deposit_paid_earlier_leaves_the_bill_as_the_total() -> None:
     assert read_fields(rows, today=TODAY).total == Decimal("450.00")
 
 
+def _slip_date(rows: list[str], japanese: bool = False) -> date | None:
+    return read_fields(rows, today=TODAY, lang_hint="ja" if japanese else None).date
+
+
+def test_a_folio_is_billed_on_the_departure_date() -> None:
+    rows = ["TROPIC INN SDN. BHD.", "TAX INVOICE / GUEST BILL", "Room: 305 Rate: 138.00",
+            "Arr: 30-12-2025 Dep: 02-01-2026", "Date Particulars Amount",
+            "30-12-25 ROOM CHARGE 138.00", "31-12-25 ROOM CHARGE 138.00",
+            "01-01-26 ROOM CHARGE 138.00", "Total 414.00"]
+    assert _slip_date(rows) == date(2026, 1, 2)
+    rows = ["HOTEL MIRI SDN. BHD.", "Arrival", "06/05/2026", "Departure", "08/05/2026",
+            "06/05/26 Room 134.00", "07/05/26 Room 134.00", "Total 268.00"]
+    assert _slip_date(rows) == date(2026, 5, 8)
+
+
+def test_a_job_taken_in_is_billed_on_its_date_out() -> None:
+    rows = ["ZEE PHONE REPAIR", "SERVICE INVOICE", "Date In: 27-05-2026", "Date Out: 28-05-2026",
+            "Replace LCD 170.00", "Total RM 180.00"]
+    assert _slip_date(rows) == date(2026, 5, 28)
+
+
+def test_a_tickets_departure_without_an_arrival_is_no_purchase_date() -> None:
+    rows = ["EXPRESS BAS SDN BHD", "Transaction Date : 16/06/2026 10:22",
+            "Departure : 22/06/2026 18:30", "Fare RM 35.00", "Total RM 35.00"]
+    assert _slip_date(rows) == date(2026, 6, 16)
+
+
+def test_a_stay_period_and_an_original_receipt_date_are_no_purchase_date() -> None:
+    rows = ["領収書", "¥16,560-", "宿泊期間 2026年06月17日〜06月19日 2泊", "宿泊料 ¥16,560",
+            "発行日 2026年06月19日", "東横INN名古屋駅"]
+    assert _slip_date(rows, japanese=True) == date(2026, 6, 19)
+    rows = ["MYDIN USJ", "** REFUND **", "Orig Date : 07/04/2026", "LED BULB -1 x 14.90 -14.90",
+            "Refund Total -14.90", "08/04/2026 14:27:55"]
+    assert _slip_date(rows) == date(2026, 4, 8)
+    rows = ["Shopee", "Return/Refund Details", "Request Date: 01-06-2026",
+            "Refund Date: 03-06-2026", "Refund Amount -RM45.80"]
+    assert _slip_date(rows) == date(2026, 6, 3)
+
+
 # --- categories ---------------------------------------------------------------------------
 
 def _category(merchant: str, text: str, items: tuple[str, ...] = (),
