@@ -29,7 +29,10 @@ _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
         (r"(?<!小)合\s*計|(?<!sub)(?<!sub )(?<!sub-)total\b|\btotal|^\s*balance\b|ご利用金額|"
          r"^\W*due\b|\bjumlah\b|"
          # a 領収書's amount, a taxi's fare, a parking fee, an IC card's charge
-         r"^\W*(金\s*額|料\s*金|運\s*賃|入\s*金\s*額)", 0.9),
+         # what a car park or a toll gate charges ("駐車料金 900円", "通行料金 ¥2,370"); a toll
+         # booth's number ("料金所 No.03") is none
+         r"^\W*(金\s*額|運\s*賃|入\s*金\s*額|"
+         r"((駐\s*車|通\s*行|利\s*用)\s*)?料\s*金(?!\s*所))", 0.9),
         (r"(?<![小点数])計\s*$|^\s*計\b|\bamount\b", 0.5),
     ))
 # Rows that mention a total word but are not the total.

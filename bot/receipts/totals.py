@@ -234,7 +234,7 @@ def _identifier(ln: F.Line) -> bool:
 
 
 # cash handed over: "CASH", "Tendered", "Received Cash", "Paid" (a parking ticket's)
-TENDERED = (r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
+TENDERED = (r"預|投\s*入|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
             r"paid\s*(amount|amt)|^\W*(rm\s*)?tunai\b")
 PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)
 

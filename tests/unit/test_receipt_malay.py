@@ -230,6 +230,23 @@ def test_a_stay_period_and_an_original_receipt_date_are_no_purchase_date() -> No
     assert _slip_date(rows) == date(2026, 6, 3)
 
 
+def test_a_delivery_fee_between_subtotal_and_total_backs_the_total() -> None:
+    rows = ["foodpanda", "Order date: 27/07/2026 19:46", "1 Big Mac Meal (L) 17.45",
+            "1 McChicken 7.55", "Subtotal RM 25.00", "Delivery fee RM 3.40", "Total RM 28.40",
+            "Payment method Cash on delivery"]
+    assert read_fields(rows, today=TODAY).total == Decimal("28.40")
+
+
+def test_a_car_parks_and_a_toll_gates_charge_is_the_total() -> None:
+    rows = ["領収書", "三井のリパーク", "精算日時 26年06月18日 12:31", "駐車時間 2:26",
+            "車室 No. 04", "駐車料金 900円", "(うち消費税 81円)", "投入金額 1,000円",
+            "おつり 100円"]
+    assert read_fields(rows, today=TODAY).total == Decimal("900")
+    rows = ["通行料金領収書", "NEXCO中日本御殿場料金所", "2026年06月28日 10:47", "通行料金 ¥2,370",
+            "(うち消費税等 ¥215)", "現金", "料金所 No.03 収受員 21"]
+    assert read_fields(rows, today=TODAY).total == Decimal("2370")
+
+
 # --- categories ---------------------------------------------------------------------------
 
 def _category(merchant: str, text: str, items: tuple[str, ...] = (),
