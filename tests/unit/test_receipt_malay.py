@@ -247,6 +247,44 @@ def test_a_car_parks_and_a_toll_gates_charge_is_the_total() -> None:
     assert read_fields(rows, today=TODAY).total == Decimal("2370")
 
 
+def test_an_app_receipts_issuer_is_the_company_that_issues_it() -> None:
+    trip = ["Booking ID: ADR-3981127-4-192", "Pick-up location:", "Sunway Pyramid, Jalan PJS 11",
+            "Drop-off location:", "Menara Ken TTDI", "Vehicle type: GrabCar"]
+    rows = ["Grab", "Your Grab E-Receipt", "Date 14 Mar 2026 08:42 PM", *trip,
+            "Issued by driver", "MOHD FAIZAL BIN ABDUL RAHMAN", "Ride Fare RM 21.00",
+            "TOTAL RM 23.00", "Issued on behalf of the driver by", "GRABCAR SDN. BHD.",
+            "(1125465-K)", "LEVEL 35, MENARA ILHAM, NO. 8, JALAN BINJAI,"]
+    assert M.merchant(rows)[0] == "GRABCAR SDN. BHD."
+    rows = ["foodpanda", "Order date: 27/07/2026 19:46", *trip, "1 Big Mac Meal (L) 17.45",
+            "Total RM 28.40", "Receipt issued by:", "DELIVERY HERO (MALAYSIA) SDN. BHD.",
+            "(Company No. 1090239-M)"]
+    assert M.merchant(rows)[0] == "DELIVERY HERO (MALAYSIA) SDN. BHD."
+    # issued by a person (the driver), no company: the brand stands
+    rows = ["Grab", "Your Grab E-Receipt", "Issued by driver", "MOHD FAIZAL BIN ABDUL RAHMAN",
+            "TOTAL RM 23.00"]
+    assert M.merchant(rows)[0] == "Grab"
+
+
+def test_a_government_office_under_the_governments_name() -> None:
+    rows = ["KERAJAAN MALAYSIA", "JABATAN PENGANGKUTAN JALAN MALAYSIA", "JPJ CAWANGAN WANGSA MAJU,",
+            "JALAN 1/27A, SEKSYEN 1, WANGSA MAJU,", "RESIT RASMI", "Jumlah 190.00"]
+    assert M.merchant(rows)[0] == "JABATAN PENGANGKUTAN JALAN MALAYSIA"
+    rows = ["KERAJAAN NEGERI SELANGOR", "PEJABAT TANAH DAN GALIAN NEGERI SELANGOR",
+            "TINGKAT 4, BANGUNAN SULTAN SALAHUDDIN,", "40576 SHAH ALAM, SELANGOR",
+            "RESIT CUKAI TANAH", "Jumlah Bayaran 187.00"]
+    assert M.merchant(rows)[0] == "PEJABAT TANAH DAN GALIAN NEGERI SELANGOR"
+
+
+def test_initials_give_way_to_the_registered_name_they_stand_for() -> None:
+    rows = ["KTM BERHAD", "KERETAPI TANAH MELAYU BERHAD", "(3349-U)", "STESEN KL SENTRAL,",
+            "Jumlah RM 105.00"]
+    assert M.merchant(rows)[0] == "KERETAPI TANAH MELAYU BERHAD"
+    # a brand whose initials the registered name takes keeps the registered name
+    rows = ["PIZZA ITALIA", "PI FOODS (M) SDN BHD", "(123456-A)", "NO. 3, JALAN SS 2/4",
+            "TOTAL 23.00"]
+    assert M.merchant(rows)[0] == "PI FOODS (M) SDN BHD"
+
+
 # --- categories ---------------------------------------------------------------------------
 
 def _category(merchant: str, text: str, items: tuple[str, ...] = (),
