@@ -412,6 +412,62 @@ def test_bills_training_and_taxis_in_malay() -> None:
                      "LEBUHRAYA PUCHONG-SUNGAI BESI, 57000 KUALA LUMPUR\nHD Add-on 10.00") == "misc"
 
 
+def test_a_transit_or_toll_cards_top_up_is_transport() -> None:
+    text = ("TOUCH 'N GO SDN BHD\nRELOAD RECEIPT\nLocation : PLAZA TOL SUNGAI BESI\n"
+            "Reload Amount RM 50.00")
+    assert _category("TOUCH 'N GO SDN BHD", text) == "transport"
+    text = "TRANSITLINK PTE LTD\nTOP-UP RECEIPT\nCard Type ADULT EZ-LINK\nTop-up Value $30.00"
+    assert _category("TRANSITLINK PTE LTD", text) == "transport"
+    # paid with the card, a meal is still a meal
+    text = "MAXIM'S CATERERS LIMITED\nBAKED PORK CHOP RICE 48.00\nOctopus 78.00"
+    assert _category("Maxim's Caterers Limited", text) != "transport"
+
+
+def test_a_repair_shop_and_a_key_cut_are_services() -> None:
+    text = "ZEE MOBILE REPAIR CENTRE\nSERVICE INVOICE\nReplace LCD + Touch 170.00"
+    assert _category("ZEE MOBILE REPAIR CENTRE", text) == "outsourcing"
+    text = "MISTER MINIT\nJR東京駅構内B1\n合鍵作製ディンプルキー 2 3,960\n但合鍵作製代として"
+    assert _category("ミニット・アジア・パシフィック株式会社", text) == "outsourcing"
+
+
+def test_a_phone_shops_accessories_are_supplies_its_airtime_communication() -> None:
+    items = ("SAMSUNG 25W TRAVEL ADAPTER", "SPIGEN TOUGH ARMOR S10")
+    text = "SHENG SIONG MOBILE PTE LTD\n" + "\n".join(items)
+    assert _category("SHENG SIONG MOBILE PTE LTD", text, items, ("29.90", "35.00")) == "supplies"
+    items = ("HOTLINK PREPAID RM30", "SIM STARTER PACK")
+    text = "SHENG SIONG MOBILE PTE LTD\n" + "\n".join(items)
+    assert _category("SHENG SIONG MOBILE PTE LTD", text, items,
+                     ("30.00", "8.00")) == "communication"
+
+
+def test_a_hotels_restaurant_bill_is_a_meal_its_folio_lodging() -> None:
+    text = ("HOTEL GRAND CONTINENTAL KUANTAN\nRESTORAN SERI DAUN\nCheck #: 20571 Table: 14\n"
+            "Covers: 3 Server: ROSLAN\n1 Ikan Bakar 38.00\nTotal 111.35\nCharge to Room 0516")
+    assert _category("GRAND CONTINENTAL HOTELS SDN BHD", text) == "entertainment"
+    text = ("HOTEL GRAND CONTINENTAL KUANTAN\nArrival 13/05/2026 Departure 16/05/2026\n"
+            "13/05/26 Room Charge 180.00\n14/05/26 Restaurant 45.00\nTotal 405.00")
+    assert _category("GRAND CONTINENTAL HOTELS SDN BHD", text) == "lodging"
+
+
+def test_stationery_at_a_hundred_yen_shop_fuel_by_the_litre_a_logistics_invoice() -> None:
+    items = ("クリアファイル A4 10P", "布ガムテープ", "付箋 75x75", "延長コード 2m")
+    assert _category("株式会社大創産業", "DAISO\nダイソー", items,
+                     ("100", "100", "200", "300")) == "supplies"
+    items = ("42.18 L @ 189.9 c/L", "COCA-COLA NO SUGAR 600ML")
+    assert _category("7-Eleven Stores Pty Ltd", "7-ELEVEN\nPump 4 Unleaded 91", items,
+                     ("80.10", "4.80")) == "transport"
+    assert _category("株式会社ENEOSウイング", "ENEOS\nレギュラー 28.42L") == "transport"
+    text = "KILAT EXPRESS LOGISTICS SDN. BHD.\nConsignment Destination Weight Charge"
+    assert _category("KILAT EXPRESS LOGISTICS SDN. BHD.", text) == "outsourcing"
+
+
+def test_tuition_is_misc_a_training_consultancy_a_service() -> None:
+    text = "PUSAT TUISYEN MINDA GEMILANG\nYuran Bulanan 240.00\nBuku Latihan & Modul 50.00"
+    assert _category("PUSAT TUISYEN MINDA GEMILANG", text) == "misc"
+    text = "PROSKILLS TRAINING & CONSULTANCY SDN BHD\nMicrosoft Excel Advanced (2 days) 1,500.00"
+    assert _category("PROSKILLS TRAINING & CONSULTANCY SDN BHD", text) == "outsourcing"
+
+
 # --- beyond Malaysia ----------------------------------------------------------------------
 
 def test_a_bare_dollar_is_the_dollar_of_the_country_the_slip_names() -> None:
