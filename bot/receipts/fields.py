@@ -145,6 +145,8 @@ _LABEL_COLON = re.compile(r"([A-Za-z]{2,}[.#]?):(?=\d)")  # "Qty:1", "No.:80201"
 # "GST AMT :RM4.43", "PAID BY:CC:7186:RM78.30": a colon right before an amount's mark
 _MARK_COLON = re.compile(r":(?=(?:RM|S\$|\$|£|€|¥)\s?\d)")
 _CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST code glued to a price
+# A Japanese tax mark glued after an item's price ("¥183軽": reduced rate, "840非": tax-free)
+_TAX_MARK = re.compile(r"(\d)([軽非])(?=\s*$)")
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 
@@ -170,6 +172,7 @@ def clean_row(text: str) -> str:
     text = _MARK_COLON.sub(": ", text)
     text = _CODE_GLUED.sub(r"\1 \2", text)
     text = _OH.sub(r"\g<1>0", text)
+    text = _TAX_MARK.sub(r"\1 \2", text)
     return _SPLIT.sub(r"\1\2\3", text)
 
 

@@ -569,3 +569,13 @@ def test_japanese_shops_for_categories() -> None:
     assert _category("ヤマト運輸株式会社", "宅急便 60サイズ ¥1,060") == "communication"
     assert _category("出光リテール販売株式会社", "レギュラー 30.00L ¥5,100") == "transport"
     assert _category("ダイソー上野店", "おにぎり ¥100", ("おにぎり",), ("100",)) == "misc"
+
+
+def test_a_price_with_a_japanese_tax_mark_glued_after_it_is_read() -> None:
+    rows = ["FamilyMart", "ファミリーマート札幌北8条西店", "2026年6月4日(水)16:05", "領収書",
+            "84円切手 10点 @84 840非", "レターパックライト 1点 430非", "合計 ¥1,270", "現金 ¥2,000",
+            "お釣り ¥730"]
+    got = read_fields(rows, today=TODAY)
+    assert [i.amount for i in got.items] == [Decimal("840"), Decimal("430")]
+    assert got.category == "communication"
+    assert F.lines_of([F.clean_row("おにぎり紅しゃけ ¥183軽")], "JPY")[0].amount == Decimal("183")
