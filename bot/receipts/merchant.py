@@ -21,6 +21,7 @@ _NOT_MERCHANT = re.compile(
     r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
     r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|\broad\b|\brd\b|"
     r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d|"
+    r"\d{1,2}\s*月\s*\d{1,2}\s*日|"
     + _BUYER, re.I)
 
 
@@ -80,7 +81,11 @@ def merchant(rows: list[str], heights: list[float] | None = None,
                  - (0.8 if latin_first and not re.search(r"[A-Za-z]{2}", clean) else 0.0))
         candidates.append((score, i, clean[:MAX_MERCHANT]))
     if not candidates:
-        return None, 0.0
+        # nothing names the issuer at the top (a 領収書 starts with its amount and addressee):
+        # the company stamped at its foot
+        foot = (_REG_NO.sub("", r).strip(" -=*・|:_") for r in rows[MERCHANT_ROWS:])
+        found = next((c for c in foot if _COMPANY.search(c) and _name_like(c)), None)
+        return (found[:MAX_MERCHANT], 0.6) if found else (None, 0.0)
     candidates.sort(key=lambda c: (-c[0], c[1]))
     best = candidates[0]
     margin = best[0] / candidates[1][0] if len(candidates) > 1 and candidates[1][0] > 0 else 2.0
@@ -249,6 +254,17 @@ def _name_end(clean: str) -> str:
     return clean
 
 
+def _priced(clean: str) -> bool:
+    """A Japanese item row: a price of 100 or more printed at the row's end, with no yen mark
+    ("御飲物生ビール中 2 880", "御宿泊料 22,000"); a shop's name never ends in one."""
+    amounts = find_amounts(clean, "JPY")
+    return (bool(amounts) and bool(_CJK.search(clean)) and amounts[-1].end == len(clean.rstrip())
+            and amounts[-1].value >= 100)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
 def _name_like(clean: str, suffix_row: bool = False) -> bool:
     letters = re.findall(r"[^\W\d_]", clean)
     company = bool(_COMPANY.search(clean) or _AGENCY.match(clean))
@@ -258,5 +274,7 @@ def _name_like(clean: str, suffix_row: bool = False) -> bool:
             a.currency or a.decimals for a in find_amounts(clean)):
         return False
     if not suffix_row and not company and (_NOT_NAME.search(clean) or _ADDRESS.search(clean)):
+        return False
+    if _priced(clean):
         return False
     return sum(ch.isdigit() for ch in clean) <= len(clean) / 3

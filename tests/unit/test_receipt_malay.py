@@ -579,3 +579,13 @@ def test_a_price_with_a_japanese_tax_mark_glued_after_it_is_read() -> None:
     assert [i.amount for i in got.items] == [Decimal("840"), Decimal("430")]
     assert got.category == "communication"
     assert F.lines_of([F.clean_row("おにぎり紅しゃけ ¥183軽")], "JPY")[0].amount == Decimal("183")
+
+
+def test_a_ryokans_ryoshusho_its_items_and_stay_are_no_merchant_its_stamp_is() -> None:
+    rows = ["領収書", "上様", "金 ¥23,030 也", "但御宿泊料として", "令和8年6月21日",
+            "ご宿泊日 6月20日(金) 1泊2食大人1名", "御宿泊料 22,000", "御飲物生ビール中 2 880",
+            "入湯税 150", "合計 ¥23,030", "10%対象 ¥22,880", "(内消費税 ¥2,080)", "箱根湯本温泉",
+            "旅館山水荘", "神奈川県足柄下郡箱根町湯本 1-2", "電話 0460-85-5151", "有限会社山水荘"]
+    got = read_fields(rows, today=TODAY)
+    assert got.merchant == "有限会社山水荘"
+    assert got.category == "lodging"
