@@ -724,6 +724,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the receipt is too small in the photo: come closer so that it fills the frame.",
         "ja": "レシートの写りが小さすぎます。近づいて画面いっぱいに写してください。",
     },
+    "receipts.refund": {
+        "en": "#{n} is a refund: its total is money back and is taken off the thread's sums.",
+        "ja": "#{n} は返金です。合計金額はマイナスとして集計から差し引かれます。",
+    },
     "receipts.no_total": {
         "en": "I couldn't find the total on #{n}; it is in the ledger with the total missing. Reply with it, e.g. “total 1280”.",
         "ja": "#{n} の合計金額が見つかりませんでした。合計なしで記録したので、「合計 1280円」のように返信してください。",

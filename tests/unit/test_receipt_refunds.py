@@ -79,3 +79,16 @@ def test_the_accounting_imports_leave_a_refund_out_and_say_why() -> None:
 def test_the_bench_scores_a_refunds_amount_against_the_keys() -> None:
     assert correct("total", Receipt(total=Decimal("-32.90")), Decimal("32.90"))
     assert not correct("total", Receipt(total=Decimal("-32.90")), Decimal("23.90"))
+
+
+def test_the_card_says_a_refund_is_money_back() -> None:
+    from bot import strings
+    from bot.receipts.card import card
+
+    r = Receipt(merchant="MYDIN", total=Decimal("-32.90"), currency="MYR")
+    e = Entry(5, r, r, "UALICE", 1.0, "sha5")
+    assert "Total: -32.90 MYR" in card(e, "en")
+    assert strings.t("receipts.refund", "en", n=5) in card(e, "en")
+    sale = Receipt(merchant="MYDIN", total=Decimal("32.90"), currency="MYR")
+    assert strings.t("receipts.refund", "en", n=5) not in card(Entry(5, sale, sale, "U", 1.0,
+                                                                     "sha6"), "en")
