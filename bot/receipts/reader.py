@@ -281,6 +281,10 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
         total = total + rounding  # the rounded total printed after the adjustment was unreadable
     if total is None:
         total, total_conf = V.total_otherwise(lines, subtotal, tax, style, currency)
+    zero = next((ln.index for ln in lines if ln.amount == 0 and F.row_total_strength(ln) >= 0.9),
+                None)
+    if total is None and zero is not None:  # an exchange: the return pays for the new item
+        total, total_conf, total_row = Decimal(0), 0.5, zero
     if tax is None and (unread := C.unread_tax(lines, total, total_row, subtotal, rounding,
                                                currency)) is not None:
         tax, style = unread, style or "added"  # the tax row's amount was unreadable

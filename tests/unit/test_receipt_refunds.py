@@ -92,3 +92,13 @@ def test_the_card_says_a_refund_is_money_back() -> None:
     sale = Receipt(merchant="MYDIN", total=Decimal("32.90"), currency="MYR")
     assert strings.t("receipts.refund", "en", n=5) not in card(Entry(5, sale, sale, "U", 1.0,
                                                                      "sha6"), "en")
+
+
+def test_an_exchange_that_costs_nothing_totals_zero() -> None:
+    rows = [*HEAD, "EXCHANGE / REFUND RECEIPT", "01/11/2026 15:22 POS: 0412", "RETURN",
+            "BATH TOWEL 70X140 1 -29.90", "EXCHANGE", "BATH TOWEL 70X140 BLUE 1 29.90",
+            "Sub-Total 0.00", "Total 0.00", "Change Amt 0.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("0")
+    # a zero total row does not stand in for the total a slip prints elsewhere
+    rows = [*HEAD, "SUGAR 1KG 2.85", "Total Savings 0.00", "TOTAL 2.85", "CASH 2.85"]
+    assert read_fields(rows, today=TODAY).total == Decimal("2.85")
