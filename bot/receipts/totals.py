@@ -106,7 +106,9 @@ _REFUND_TOTAL = re.compile(
 # Words that make a refund row a policy or a deposit's, not the slip's heading ("No refund",
 # "Goods sold are not returnable", "Deposit refundable upon check-out")
 _REFUND_POLICY = re.compile(r"\bnot?\b|\bnon\b|policy|within|\bwill\b|\bdays?\b|exchange|"
-                            r"deposit|\bif\b|\bupon\b|tidak|bukan", re.I)
+                            r"deposit|\bif\b|\bupon\b|tidak|bukan|"
+                            # "返品・交換はレシートをお持ちの上14日以内に", "返品はできません"
+                            r"交換|お持ち|でき|以内|場合|際", re.I)
 
 
 def refund_slip(lines: list[F.Line]) -> bool:

@@ -102,3 +102,10 @@ def test_an_exchange_that_costs_nothing_totals_zero() -> None:
     # a zero total row does not stand in for the total a slip prints elsewhere
     rows = [*HEAD, "SUGAR 1KG 2.85", "Total Savings 0.00", "TOTAL 2.85", "CASH 2.85"]
     assert read_fields(rows, today=TODAY).total == Decimal("2.85")
+
+
+def test_a_japanese_return_policy_makes_no_refund_slip() -> None:
+    rows = ["DAISO", "クリアファイル A4 ¥100", "合計 ¥110", "返品・交換はレシートをお持ちの上",
+            "14日以内にお願いします"]
+    assert not T.refund_slip(F.lines_of(rows, "JPY"))
+    assert T.refund_slip(F.lines_of(["ローソン", "返品", "おにぎり -¥150", "合計 -¥150"], "JPY"))
