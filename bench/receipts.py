@@ -97,6 +97,8 @@ def correct(field: str, got: Receipt, expected: object) -> bool:
     value = getattr(got, field)
     if field == "merchant":
         return expected is not None and fuzz.ratio(_norm(value), _norm(expected)) >= 85
+    if field == "total" and isinstance(value, Decimal):
+        value = abs(value)  # a refund's total is negative; the keys print the amount
     return bool(value == expected)
 
 

@@ -724,6 +724,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the receipt is too small in the photo: come closer so that it fills the frame.",
         "ja": "レシートの写りが小さすぎます。近づいて画面いっぱいに写してください。",
     },
+    "receipts.refund": {
+        "en": "#{n} is a refund: its total is money back and is taken off the thread's sums.",
+        "ja": "#{n} は返金です。合計金額はマイナスとして集計から差し引かれます。",
+    },
     "receipts.no_total": {
         "en": "I couldn't find the total on #{n}; it is in the ledger with the total missing. Reply with it, e.g. “total 1280”.",
         "ja": "#{n} の合計金額が見つかりませんでした。合計なしで記録したので、「合計 1280円」のように返信してください。",
@@ -939,6 +943,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "expense.left_out.currency": {"en": "not in JPY (convert by hand): {list}", "ja": "円以外の通貨（手作業で換算してください）: {list}"},
     "expense.left_out.no_total": {"en": "no total: {list}", "ja": "合計金額なし: {list}"},
     "expense.left_out.no_date": {"en": "no date: {list}", "ja": "日付なし: {list}"},
+    "expense.left_out.refund": {"en": "refunds (book them against the original expense by hand): {list}", "ja": "返金（元の経費に対して手作業で計上してください）: {list}"},
     "expense.left_out.status": {"en": "not approved (the policy exports {statuses} only): {list}", "ja": "対象外の承認状態（書き出すのは {statuses} のみ）: {list}"},
     "expense.left_out.rejected": {"en": "rejected: {list}", "ja": "却下: {list}"},
     "expense.left_out.no_image": {"en": "image not kept: {list}", "ja": "画像が保存されていない: {list}"},

@@ -76,6 +76,8 @@ def card(entry: Entry, lang: str, *, threshold: float = 0.6, checks: Sequence[st
     notes = []
     if r.total is None:
         notes.append(strings.t("receipts.no_total", lang, n=entry.n))
+    if r.total is not None and r.total < 0:
+        notes.append(strings.t("receipts.refund", lang, n=entry.n))
     if r.totals_disagree:
         notes.append(strings.t("receipts.totals_disagree", lang, n=entry.n))
     if entry.duplicate_of is not None:

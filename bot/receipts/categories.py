@@ -11,6 +11,10 @@ from decimal import Decimal
 
 from bot.receipts.model import Category
 
+# What a phone shop sells besides airtime: accessories are supplies
+_ACCESSORY = (r"adapters?|chargers?|cables?|casing|cases?|covers?|screen\s*protectors?|"
+              r"tempered\s*glass|earphones?|headphones?|earbuds?|armou?r|usb-?c|type-?c")
+_ACCESSORY_RE = re.compile(rf"\b({_ACCESSORY})\b|充電器|ケース|保護フィルム|イヤホン", re.I)
 # Latin words are matched whole ("TRAINEE" is no train, "BARCODE" no bar); Japanese by
 # substring (no spaces between words).
 CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
@@ -21,7 +25,9 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
     ("transport", re.compile(
         r"タクシー|交通(?!系)|鉄道|駅|バス|運賃|乗車|高速|駐車|ガソリン|給油|航空|空港|"
         r"旅客鉄道|新幹線|乗車券|特急券|地下鉄|東京メトロ|チャージ|出光|エネオス|コスモ石油|"
-        r"タイムズ|リパーク|"
+        r"タイムズ|リパーク|ENEOS|ハイオク|軽油|"
+        # fuel sold by the litre ("42.18 L @ 189.9 c/L")
+        r"\b\d+(\.\d+)?\s*(l|ltr|litres?|liters?)\s*@|"
         r"\b(jr|taxi|cab|transit|railways?|rail|trains?|bus|fares?|parking|fuel|petrol|"
         r"gasoline|gas\s*station|airlines?|airways|uber|lyft|grab\s*car|tolls?|petronas|"
         r"bhpetrol|caltex|shell|esso|petrokiosk|petroleum|service\s*station|stesen\s*minyak|"
@@ -43,15 +49,18 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"fedex|singpost|australia\s*post|royal\s*mail|usps|ups|sf\s*express|singtel|telstra|"
         r"optus|vodafone|csl|starhub|recharge)\b", re.I)),
     ("outsourcing", re.compile(
-        r"翻訳|印刷|デザイン|制作|業務委託|外注|出力センター|名刺|キンコーズ|"
+        r"翻訳|印刷|デザイン|制作|業務委託|外注|出力センター|名刺|キンコーズ|合\s*い?\s*鍵|"
+        r"靴修理|修理|リペア|"
         r"\b(translation|printing|design|consult\w*|freelanc\w*|agency|advertising|percetakan|"
         r"photocopy|passport\s*photo|fotostat|photostat|name\s*cards?|kad\s*nama|lamination|"
         r"hosting|domain|\w*print(?!ers?\b)\w*|copy\s*centre|colou?r\s*print|b/w\s*cop\w*|"
         r"binding|posters?|tax\s*agent|"
-        r"accounting|audit\w*|secretarial|ads|campaigns?|iklan)\b", re.I)),
+        r"accounting|audit\w*|secretarial|ads|campaigns?|iklan|logistics?)\b", re.I)),
     ("supplies", re.compile(
         r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
         r"書店|紀伊國屋|丸善|ジュンク堂|ヨドバシ|ビックカメラ|ヤマダ電機|ケーズデンキ|電池|"
+        r"ノート|ファイル|ホルダー|付箋|テープ|封筒|ペン(?!ション)|電卓|ホッチキス|クリップ|"
+        r"延長コード|輪ゴム|消しゴム|万年筆|インク|伊東屋|"
         r"\b(office|stationery|stationer|supplies|staples|depot|electronics|electrical|hardware|"
         r"printer|pens?|paper|usb|stapler|notebook|d\.?i\.?y\.?|bookstore|books?|tools?|"
         # Malay: stationery, book(s), pencil, electric(al), tools and fittings, pipes
@@ -59,7 +68,8 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"cement|computer|laptop|ssd|mouse|keyboard|led|bulb|mentol|wayar|suis|electric|pvc|"
         r"pipes?|drill|grinder|makita|bosch|spanner|screws?|nails?|paku|officeworks|currys|"
         r"jb\s*hi-?fi|best\s*buy|challenger|home\s*depot|bunnings|screwfix|whsmith|hdmi|"
-        r"microsd|toner|ink\s*cartridge)\b",
+        r"microsd|toner|ink\s*cartridge|power\s*bank|"
+        + _ACCESSORY + r")\b",
         re.I)),
     ("entertainment", re.compile(
         r"居酒屋|レストラン|食堂|寿司|鮨|焼肉|焼鳥|カフェ|喫茶|珈琲|ダイニング|バー(?![ゲコ])|酒|"
@@ -92,11 +102,24 @@ _MISC_SHOP = re.compile(
     r"aeon|tesco|giant|mydin|econsave|lotus'?s|klinik|clinic|poliklinik|polyclinic|dental|"
     r"pharmacy|farmasi|hospital|medical|veterinar\w*|vet|pets?|florists?|floral|flowers?|"
     r"laundry|dobi|optical|optometry|\w*mart|latihan|kursus|training|mechanic|bengkel|"
+    r"tuisyen|tuition|academy|akademi|"
     r"auto\s*(care|repair|service)|repair\s*order|tyres?|tayar|car\s*wash|"
     # utilities: electricity and water bills
     r"bil\s*(elektrik|air)|electricity|water\s*bill|tenaga\s*nasional|sarawak\s*energy|"
     r"indah\s*water|air\s*selangor|syabas)\b", re.I)
-_OFFICE = re.compile(r"\boffice|stationer", re.I)  # "STAPLES THE OFFICE SUPERSTORE" sells supplies
+# "STAPLES THE OFFICE SUPERSTORE" sells supplies; "X TRAINING & CONSULTANCY" sells a service
+_OFFICE = re.compile(r"\boffice|stationer|consult", re.I)
+# A repair shop sells a service whatever it repairs ("ZEE MOBILE REPAIR CENTRE")
+_REPAIR = re.compile(r"\brepairs?\b|修理|リペア", re.I)
+# The issuer of a transit or toll card, whose receipts are top-ups ("RELOAD RECEIPT" at a toll
+# plaza, "TOP-UP RECEIPT" at a ticket office): named on the slip, the card pays for anything
+_TRANSIT_CARD = re.compile(r"touch\s*'?\s*n\s*'?\s*go|\bez-?link\b|transitlink|\bmyki\b|"
+                           r"\bopal\b|\boctopus\s*cards?\b", re.I)
+# A hotel's restaurant or bar bill (a table, covers, a server) with no stay on it is a meal
+_DINING = re.compile(r"\btable\b|\bcovers?\b|\bserver\b|\bpax\b|\bdining\b|\bbistro\b|"
+                     r"restoran|restaurant|\bcafe\b|buffet", re.I)
+_STAY = re.compile(r"room\s*(charge|rate)|\bnights?\b|\barr(ival)?\b|\bdep(arture)?\b|"
+                   r"check.?(in|out)|accommodation|folio|guest\s*bill|宿泊|泊|チェックイン", re.I)
 # Groceries bought to cook, not a meal: staples (Malay and English) and goods sold by weight or
 # volume ("GULA PASIR 1KG", "MINYAK MASAK 5KG", "MILO 400G"): they count for misc
 _GROCERY = re.compile(
@@ -116,13 +139,21 @@ def category(merchant: str | None, text: str, items: Sequence[str] = (),
     # without digits (not the address)
     head = "\n".join(r for r in text.splitlines()[:3] if not re.search(r"\d", r))
     if keys["lodging"].search(name):
+        if _DINING.search(text) and not _STAY.search(text):
+            return "entertainment", 0.8
         return "lodging", 0.9
     if _CONVENIENCE.search(name) or _CONVENIENCE.search(head):
         return _bought_at_convenience(keys, items, amounts), 0.7
     if (_MISC_SHOP.search(name) or _MISC_SHOP.search(head)) and not _OFFICE.search(name):
         return "misc", 0.8
+    if _REPAIR.search(name):
+        return "outsourcing", 0.85
+    if _TRANSIT_CARD.search(name):
+        return "transport", 0.85
     for cat, pattern in CATEGORY_KEYS:
         if pattern.search(name):
+            if cat == "communication" and _mostly(_ACCESSORY_RE, items, amounts):
+                return "supplies", 0.8  # a phone shop's cables, cases and chargers
             return cat, 0.9
     # a bill with room charges and parking is a hotel's: lodging words count double
     scores = {cat: len(pattern.findall(text)) * (2 if cat == "lodging" else 1)
@@ -132,6 +163,16 @@ def category(merchant: str | None, text: str, items: Sequence[str] = (),
     if scores[best]:
         return best, 0.7 if best != "misc" else 0.6
     return "misc", 0.5
+
+
+def _mostly(pattern: re.Pattern[str], items: Sequence[str], amounts: Sequence[Decimal]) -> bool:
+    """Items the pattern names are half the money or more (with no amounts: half the items)."""
+    if not items:
+        return False
+    weights = list(amounts) if len(amounts) == len(items) else [Decimal(1)] * len(items)
+    part = sum((abs(w) for i, w in zip(items, weights, strict=True) if pattern.search(i)),
+               Decimal(0))
+    return part > 0 and part * 2 >= sum((abs(w) for w in weights), Decimal(0))
 
 
 def _bought_at_convenience(keys: dict[Category, re.Pattern[str]], items: Sequence[str],

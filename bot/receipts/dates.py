@@ -221,8 +221,8 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
 _NOT_PURCHASE = re.compile(r"expir|\bexp\b|valid|until|\btill\b|\bperiod\b|\bpromo|birth|"
                            r"deliver|arriv|depart|check.?in|check.?out|ready|collect|pick.?up|"
                            r"\bnext\b|appointment|\bdue\b|\bdeposit|bertolak|berlepas|\btiba\b|"
-                           r"pay\s*(before|by)|bayar\s*sebelum|"
-                           r"有効期限|期限|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*"
+                           r"pay\s*(before|by)|bayar\s*sebelum|\borig(inal)?\b|\brequest|"
+                           r"有効期限|期限|期間|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*"
                            r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
 
 
@@ -238,17 +238,47 @@ def purchase_date(text: str, found: list[FoundDate]) -> FoundDate | None:
     if not found:
         return None
 
+    stay = bool(_ARRIVAL.search(text))
+
     def score(f: FoundDate) -> float:
         line_start = text.rfind("\n", 0, f.start) + 1
         line_end = text.find("\n", f.start)
         line = text[line_start: line_end if line_end >= 0 else len(text)]
         same_row = sum(1 for g in found if line_start <= g.start < line_start + len(line))
         penalty = 0.5 if _NOT_PURCHASE.search(line) or same_row > 1 else 1.0
+        label = _label(text, found, f, line_start) if stay else ""
+        if _DEPARTURE.search(label):
+            penalty = 1.0  # a folio's departure (a job's or car park's date out): the bill's day
+        elif _ARRIVAL.search(label):
+            penalty = 0.5  # "Date In: 27-05-2019": the job taken in, not billed
+        elif _RANGE_START.match(text, f.start):
+            penalty = 0.5  # "2025年06月17日〜06月19日": a stay's or a period's first day
         if _MONEY.search(line):
             penalty *= 0.6  # a folio's or a statement's item row: its own day, not the slip's
         return f.confidence * penalty * (1 - 0.15 * f.start / max(len(text), 1))
 
     return max(found, key=score)
+
+
+# A stay (or a job, or a car park's ticket) printed from its first day to its last: the bill is
+# made on the last (the departure, check-out, date out), the first is no purchase date.
+_ARRIVAL = re.compile(r"\barr(ival)?\b|check.?in\b|\bdate\s*in\b|\btime\s*in\b|\bmasuk\b|"
+                      r"チェックイン|到着|入庫", re.I)
+_DEPARTURE = re.compile(r"\bdep(art\w*)?\b|check.?out|\bdate\s*out\b|\btime\s*out\b|"
+                        r"\bkeluar\b|チェックアウト|出発|出庫", re.I)
+# a date followed by a range mark: the first day of a period ("17日〜19日", "10/27 ~ 10/28")
+_RANGE_START = re.compile(r"[\d年月日/.\-\s]*?(?<=[\d日])\s*[〜~～]")
+
+
+def _label(text: str, found: list[FoundDate], f: FoundDate, line_start: int) -> str:
+    """The words printed just before date ``f``: from the date before it on its row (or the
+    row's start), or the row above where the date stands alone ("Departure" over
+    "08/05/2018")."""
+    before = [g.start for g in found if line_start <= g.start < f.start]
+    label = text[(max(before) if before else line_start):f.start]
+    if not re.search(r"[^\W\d_]", label) and line_start > 0:
+        label = text[text.rfind("\n", 0, line_start - 1) + 1:line_start]
+    return label
 
 
 def _resolve(readings: list[tuple[Order, Date | None]], order: Order,

@@ -4,7 +4,8 @@ encoding the accounting software reads.
 
 - **Which receipts**: in JPY (the import's amounts are yen; other currencies are left out, to
   be converted by hand), with a total and a date (both required by the imports), in the
-  policy's ``export_statuses`` (rejected receipts never). Everything left out is named, with the
+  policy's ``export_statuses`` (rejected receipts never), not a refund (a negative total, booked
+  against the original expense by hand). Everything left out is named, with the
   reason, in the reply.
 - **Tax lines**: a receipt that prints its 8 % and 10 % parts (``Receipt.tax_lines``) becomes one
   line per rate when the parts add up to the total; otherwise one line at the receipt's rate
@@ -81,6 +82,10 @@ def select_for_import(items: Sequence[Item], statuses: Sequence[str]) -> Selecti
             chosen.leave_out("no_total", item)
         elif r.date is None:
             chosen.leave_out("no_date", item)
+        elif r.total < 0:
+            # a refund (negative total): the imports' 支出 rows take positive amounts, and a
+            # reversal is booked against the original expense, by hand
+            chosen.leave_out("refund", item)
         else:
             chosen.items.append(item)
     return chosen

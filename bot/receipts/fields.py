@@ -29,7 +29,10 @@ _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
         (r"(?<!小)合\s*計|(?<!sub)(?<!sub )(?<!sub-)total\b|\btotal|^\s*balance\b|ご利用金額|"
          r"^\W*due\b|\bjumlah\b|"
          # a 領収書's amount, a taxi's fare, a parking fee, an IC card's charge
-         r"^\W*(金\s*額|料\s*金|運\s*賃|入\s*金\s*額)", 0.9),
+         # what a car park or a toll gate charges ("駐車料金 900円", "通行料金 ¥2,370"); a toll
+         # booth's number ("料金所 No.03") is none
+         r"^\W*(金\s*額|運\s*賃|入\s*金\s*額|"
+         r"((駐\s*車|通\s*行|利\s*用)\s*)?料\s*金(?!\s*所))", 0.9),
         (r"(?<![小点数])計\s*$|^\s*計\b|\bamount\b", 0.5),
     ))
 # Rows that mention a total word but are not the total.
@@ -142,6 +145,8 @@ _LABEL_COLON = re.compile(r"([A-Za-z]{2,}[.#]?):(?=\d)")  # "Qty:1", "No.:80201"
 # "GST AMT :RM4.43", "PAID BY:CC:7186:RM78.30": a colon right before an amount's mark
 _MARK_COLON = re.compile(r":(?=(?:RM|S\$|\$|£|€|¥)\s?\d)")
 _CODE_GLUED = re.compile(r"(\d[.,]\d{2})([A-Z]{1,2})\b")  # "16.90SR": a GST code glued to a price
+# A Japanese tax mark glued after an item's price ("¥183軽": reduced rate, "840非": tax-free)
+_TAX_MARK = re.compile(r"(\d)([軽非])(?=\s*$)")
 _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 
 
@@ -167,6 +172,7 @@ def clean_row(text: str) -> str:
     text = _MARK_COLON.sub(": ", text)
     text = _CODE_GLUED.sub(r"\1 \2", text)
     text = _OH.sub(r"\g<1>0", text)
+    text = _TAX_MARK.sub(r"\1 \2", text)
     return _SPLIT.sub(r"\1\2\3", text)
 
 

@@ -21,6 +21,7 @@ _NOT_MERCHANT = re.compile(
     r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
     r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|\broad\b|\brd\b|"
     r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d|"
+    r"\d{1,2}\s*月\s*\d{1,2}\s*日|"
     + _BUYER, re.I)
 
 
@@ -70,7 +71,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
             joined, end = i + 1, i + 1
         height = heights[i] if heights and i < len(heights) else 1.0
         size = min(height / typical, 1.6) if typical else 1.0
-        company = bool(_COMPANY.search(clean)) and not owner
+        company = bool(_COMPANY.search(clean) or _AGENCY.match(clean)) and not owner
         # the registration number printed on the row under the name ("(1365663-P)")
         registered = ((end + 1 < len(rows) and bool(_REG_ROW.match(rows[end + 1].strip())))
                       or (bool(_REG_IN_ROW.search(rows[end])) and not owner)
@@ -80,14 +81,56 @@ def merchant(rows: list[str], heights: list[float] | None = None,
                  - (0.8 if latin_first and not re.search(r"[A-Za-z]{2}", clean) else 0.0))
         candidates.append((score, i, clean[:MAX_MERCHANT]))
     if not candidates:
-        return None, 0.0
+        # nothing names the issuer at the top (a 領収書 starts with its amount and addressee):
+        # the company stamped at its foot
+        foot = (_REG_NO.sub("", r).strip(" -=*・|:_") for r in rows[MERCHANT_ROWS:])
+        found = next((c for c in foot if _COMPANY.search(c) and _name_like(c)), None)
+        return (found[:MAX_MERCHANT], 0.6) if found else (None, 0.0)
     candidates.sort(key=lambda c: (-c[0], c[1]))
     best = candidates[0]
     margin = best[0] / candidates[1][0] if len(candidates) > 1 and candidates[1][0] > 0 else 2.0
     # below the header only: a company in the header under a shop's name is its owner or
     # operator ("SANYU STATIONERY SHOP" ... "OWNED BY :" "SANYU SUPPLY SDN BHD")
     name = _registered_below(best[2], rows[MERCHANT_ROWS:]) or best[2]
+    if not _COMPANY.search(best[2]) and (issuer := _issued_by(rows)):
+        return issuer, 0.85
+    name = _spelled_out(name, [c[2] for c in candidates]) or name
     return name, min(0.95, 0.55 + 0.3 * (margin - 1) + (0.2 if best[1] < 3 else 0.0))
+
+
+# An app's e-receipt names who issues it under the brand's logo ("Grab" on top; "Issued on
+# behalf of the driver by" over "GRABCAR SDN. BHD."; "Receipt issued by:"): that company is the
+# issuer. "Issued by driver" over a person's name is not: the row must be a company's.
+_ISSUED_BY = re.compile(r"\b(issued|provided|dikeluarkan)\s+(on\s+behalf\s+of\b.{0,30}?\s+)?"
+                        r"(by|oleh)\b\W*", re.I)
+
+
+def _issued_by(rows: list[str]) -> str | None:
+    for i, row in enumerate(rows):
+        if (m := _ISSUED_BY.search(row)) is None:
+            continue
+        rest = row[m.end():].strip()
+        named = rest or (rows[i + 1].strip() if i + 1 < len(rows) else "")
+        clean = _name_end(_REG_NO.sub("", named).strip(" -=*・|:_"))
+        if _COMPANY.search(clean) and _name_like(clean):
+            return clean[:MAX_MERCHANT]
+    return None
+
+
+def _spelled_out(name: str, others: list[str]) -> str | None:
+    """A name printed as initials ("KTM BERHAD") where a row near it spells them out
+    ("KERETAPI TANAH MELAYU BERHAD"): the name in full, as it is registered."""
+    m = re.match(r"\W*([A-Z]{2,5})\s", name)
+    if m is None or not _COMPANY.search(name):
+        return None
+    initials = m.group(1)
+    for other in others:
+        words = re.findall(r"[A-Za-z]+", other)
+        if (_COMPANY.search(other) and words[0].upper() != initials
+                and len(words) > len(initials)
+                and "".join(w[0] for w in words[:len(initials)]).upper() == initials):
+            return other
+    return None
 
 
 # A brand's registered name printed in the footer, as a British slip prints it ("Boots"
@@ -142,6 +185,12 @@ _SUFFIX_ROW = re.compile(r"(\([^()\d]{2,30}\)\s*(?=sdn\b|bhd\b|s/b\b|berhad\b|pt
 _NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"
                               r"\d{2,4}-\d{2,4}-\d{3,4}|receipt|invoice|レシート|領\s*収|" + _BUYER,
                               re.I)
+# A government office under the government's name ("KERAJAAN MALAYSIA" over "JABATAN
+# PENGANGKUTAN JALAN MALAYSIA"): the office issues the receipt, as a company would; its name
+# may hold address words (JALAN, SELANGOR)
+_AGENCY = re.compile(r"\W*(jabatan|pejabat|kementerian|majlis|lembaga|perbadanan|suruhanjaya|"
+                     r"dewan\s*bandaraya|mahkamah|ibu\s*pejabat|department|ministry|"
+                     r"office\s*of)\b(?!.*\d)", re.I)
 # The shop's owner named under the shop's own name: "Owned by:", "Dimiliki oleh" (Malay).
 _OWNER = re.compile(r"\W*(owned|operated|managed)\s*by\b\W*|\W*dimiliki\s*oleh\b\W*", re.I)
 _FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
@@ -205,14 +254,27 @@ def _name_end(clean: str) -> str:
     return clean
 
 
+def _priced(clean: str) -> bool:
+    """A Japanese item row: a price of 100 or more printed at the row's end, with no yen mark
+    ("御飲物生ビール中 2 880", "御宿泊料 22,000"); a shop's name never ends in one."""
+    amounts = find_amounts(clean, "JPY")
+    return (bool(amounts) and bool(_CJK.search(clean)) and amounts[-1].end == len(clean.rstrip())
+            and amounts[-1].value >= 100)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
 def _name_like(clean: str, suffix_row: bool = False) -> bool:
     letters = re.findall(r"[^\W\d_]", clean)
-    company = bool(_COMPANY.search(clean))
+    company = bool(_COMPANY.search(clean) or _AGENCY.match(clean))
     if clean.isascii() and not re.search(r"[A-Za-z]{3}", clean):
         return False  # "EL", "F; ay ws": specks read as letters, no Latin name
     if len(letters) < 2 or (_NOT_COMPANY_ROW if company else _NOT_MERCHANT).search(clean) or any(
             a.currency or a.decimals for a in find_amounts(clean)):
         return False
     if not suffix_row and not company and (_NOT_NAME.search(clean) or _ADDRESS.search(clean)):
+        return False
+    if _priced(clean):
         return False
     return sum(ch.isdigit() for ch in clean) <= len(clean) / 3

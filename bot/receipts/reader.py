@@ -266,6 +266,10 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
     lines = F.lines_of(rows, currency)
     conf: dict[str, float] = {}
     total, total_conf, total_row = T.find_total(lines, currency)
+    # a refund's total is negative: the checks below weigh the amount given back, then it takes
+    # its sign again
+    sign = -1 if total is not None and total < 0 else 1
+    total = abs(total) if total is not None else None
     subtotal = next((ln.amount for ln in lines if ln.amount is not None and ln.amount > 0
                      and F.is_subtotal(ln.label)), None)
     tax, tax_lines, style = T.find_taxes(lines, japanese)
@@ -277,6 +281,10 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
         total = total + rounding  # the rounded total printed after the adjustment was unreadable
     if total is None:
         total, total_conf = V.total_otherwise(lines, subtotal, tax, style, currency)
+    zero = next((ln.index for ln in lines if ln.amount == 0 and F.row_total_strength(ln) >= 0.9),
+                None)
+    if total is None and zero is not None:  # an exchange: the return pays for the new item
+        total, total_conf, total_row = Decimal(0), 0.5, zero
     if tax is None and (unread := C.unread_tax(lines, total, total_row, subtotal, rounding,
                                                currency)) is not None:
         tax, style = unread, style or "added"  # the tax row's amount was unreadable
@@ -299,6 +307,7 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
             and ln.index != total_row]
     if total is not None and paid:
         total_conf = min(0.99, total_conf + 0.05)
+    total = total * sign if total is not None else None
     tax_rates = {t.rate for t in tax_lines}
     tax_rate = tax_rates.pop() if len(tax_rates) == 1 else None
     conf["total"] = total_conf * (0.6 + 0.4 * ocr_conf) if total is not None else 0.0

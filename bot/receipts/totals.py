@@ -27,12 +27,18 @@ def find_total(lines: list[F.Line], currency: str | None = None
     adjusted = next((ln.index for ln in lines if is_adjustment(ln, currency)), None)
     cut = _candidates_end(lines)
     refund = any(_REFUND.search(ln.text) for ln in lines)
+    slip = refund and refund_slip(lines)
     for ln in lines[:cut]:
         if ln.amount is None or ln.amount == 0:
             continue
         strength = F.row_total_strength(ln)
         value = ln.amount
-        if value < 0:  # a minus OCR added, or a slip netting returns ("Total Payable: -1.73")
+        if value < 0 and (slip or _REFUND_TOTAL.search(ln.label)) and (
+                strength >= 0.9 or _REFUND_TOTAL.search(ln.label)):
+            # a refund slip's or credit note's total: the amount given back, kept negative so
+            # that a ledger's sums net it off what was spent
+            strength = max(strength, 0.95)
+        elif value < 0:  # a minus OCR added, or a slip netting returns ("Total Payable: -1.73")
             if refund or strength < 0.9:
                 continue
             value = -value
@@ -92,6 +98,24 @@ def _after_net_and_rounding(lines: list[F.Line], best: tuple[float, int, Decimal
 
 _ROUND = re.compile(r"round|端数|調整", re.I)
 _REFUND = re.compile(r"refund|\breturn(ed)?\b|credit\s*note|返\s*品|返\s*金", re.I)
+# The row that totals what is given back: "Refund Total", "Total Refund", "Refund Amount",
+# "Total Credit Amount", "返金額", "返品合計"
+_REFUND_TOTAL = re.compile(
+    r"refund\w*\s*(total|amount|amt|sum)|total\s*(refund|credit)|credit\s*(amount|amt|total)|"
+    r"bayaran\s*balik|返\s*(金|品)\s*(額|合\s*計|計)", re.I)
+# Words that make a refund row a policy or a deposit's, not the slip's heading ("No refund",
+# "Goods sold are not returnable", "Deposit refundable upon check-out")
+_REFUND_POLICY = re.compile(r"\bnot?\b|\bnon\b|policy|within|\bwill\b|\bdays?\b|exchange|"
+                            r"deposit|\bif\b|\bupon\b|tidak|bukan|"
+                            # "返品・交換はレシートをお持ちの上14日以内に", "返品はできません"
+                            r"交換|お持ち|でき|以内|場合|際", re.I)
+
+
+def refund_slip(lines: list[F.Line]) -> bool:
+    """The slip is a refund or a credit note: a heading row (a few words, no amount) says so
+    ("** REFUND **", "CREDIT NOTE", "Return/Refund Details", "返品")."""
+    return any(ln.amount is None and _REFUND.search(ln.text) and len(ln.text.split()) <= 6
+               and not _REFUND_POLICY.search(ln.text) for ln in lines)
 # The first row of a tax summary table printed under the total: a column header ("CODE % NET
 # GST TOTAL", "GST SUMMARY", "RATE NET(RM) GST(RM)") or a rate row ("SR @ 6% 83.93 5.04").
 _SUMMARY_HEAD = re.compile(
@@ -212,7 +236,7 @@ def _identifier(ln: F.Line) -> bool:
 
 
 # cash handed over: "CASH", "Tendered", "Received Cash", "Paid" (a parking ticket's)
-TENDERED = (r"預|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
+TENDERED = (r"預|投\s*入|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
             r"paid\s*(amount|amt)|^\W*(rm\s*)?tunai\b")
 PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)
 

@@ -95,6 +95,8 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     cut = discounted(lines)
     if subtotal is not None and not cut:
         votes[subtotal + (tax or 0) + rounding if style != "included" else subtotal] += 1
+    if (charged := _subtotal_and_charges(lines, total_row)) is not None:
+        votes[charged] += 1
     end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
     items = [i.amount for i in find_items(lines, end if end >= 0 else len(lines), currency)]
     if items and not cut:
@@ -131,6 +133,20 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     if total is not None and votes and _implausible(total, total_row, lines, items, currency):
         return votes.most_common(1)[0][0], 0.5
     return total, conf
+
+
+def _subtotal_and_charges(lines: list[F.Line], row: int) -> Decimal | None:
+    """The subtotal plus every amount printed between it and the total row: a delivery fee, a
+    service charge, a tax, a discount ("Subtotal RM 25.00", "Delivery fee RM 3.40", "Total RM
+    28.40"); None where no row stands between them."""
+    sub = next((ln.index for ln in lines[:max(row, 0)]
+                if ln.amount is not None and F.is_subtotal(ln.label)), None)
+    if sub is None or lines[sub].amount is None:
+        return None
+    between = [ln.amount for ln in lines[sub + 1:row] if ln.amount is not None]
+    if not between:
+        return None
+    return lines[sub].amount + sum(between, Decimal(0))
 
 
 def _rate_totals(lines: list[F.Line]) -> Decimal | None:

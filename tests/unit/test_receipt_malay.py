@@ -191,6 +191,100 @@ def test_a_deposit_paid_earlier_leaves_the_bill_as_the_total() -> None:
     assert read_fields(rows, today=TODAY).total == Decimal("450.00")
 
 
+def _slip_date(rows: list[str], japanese: bool = False) -> date | None:
+    return read_fields(rows, today=TODAY, lang_hint="ja" if japanese else None).date
+
+
+def test_a_folio_is_billed_on_the_departure_date() -> None:
+    rows = ["TROPIC INN SDN. BHD.", "TAX INVOICE / GUEST BILL", "Room: 305 Rate: 138.00",
+            "Arr: 30-12-2025 Dep: 02-01-2026", "Date Particulars Amount",
+            "30-12-25 ROOM CHARGE 138.00", "31-12-25 ROOM CHARGE 138.00",
+            "01-01-26 ROOM CHARGE 138.00", "Total 414.00"]
+    assert _slip_date(rows) == date(2026, 1, 2)
+    rows = ["HOTEL MIRI SDN. BHD.", "Arrival", "06/05/2026", "Departure", "08/05/2026",
+            "06/05/26 Room 134.00", "07/05/26 Room 134.00", "Total 268.00"]
+    assert _slip_date(rows) == date(2026, 5, 8)
+
+
+def test_a_job_taken_in_is_billed_on_its_date_out() -> None:
+    rows = ["ZEE PHONE REPAIR", "SERVICE INVOICE", "Date In: 27-05-2026", "Date Out: 28-05-2026",
+            "Replace LCD 170.00", "Total RM 180.00"]
+    assert _slip_date(rows) == date(2026, 5, 28)
+
+
+def test_a_tickets_departure_without_an_arrival_is_no_purchase_date() -> None:
+    rows = ["EXPRESS BAS SDN BHD", "Transaction Date : 16/06/2026 10:22",
+            "Departure : 22/06/2026 18:30", "Fare RM 35.00", "Total RM 35.00"]
+    assert _slip_date(rows) == date(2026, 6, 16)
+
+
+def test_a_stay_period_and_an_original_receipt_date_are_no_purchase_date() -> None:
+    rows = ["領収書", "¥16,560-", "宿泊期間 2026年06月17日〜06月19日 2泊", "宿泊料 ¥16,560",
+            "発行日 2026年06月19日", "東横INN名古屋駅"]
+    assert _slip_date(rows, japanese=True) == date(2026, 6, 19)
+    rows = ["MYDIN USJ", "** REFUND **", "Orig Date : 07/04/2026", "LED BULB -1 x 14.90 -14.90",
+            "Refund Total -14.90", "08/04/2026 14:27:55"]
+    assert _slip_date(rows) == date(2026, 4, 8)
+    rows = ["Shopee", "Return/Refund Details", "Request Date: 01-06-2026",
+            "Refund Date: 03-06-2026", "Refund Amount -RM45.80"]
+    assert _slip_date(rows) == date(2026, 6, 3)
+
+
+def test_a_delivery_fee_between_subtotal_and_total_backs_the_total() -> None:
+    rows = ["foodpanda", "Order date: 27/07/2026 19:46", "1 Big Mac Meal (L) 17.45",
+            "1 McChicken 7.55", "Subtotal RM 25.00", "Delivery fee RM 3.40", "Total RM 28.40",
+            "Payment method Cash on delivery"]
+    assert read_fields(rows, today=TODAY).total == Decimal("28.40")
+
+
+def test_a_car_parks_and_a_toll_gates_charge_is_the_total() -> None:
+    rows = ["領収書", "三井のリパーク", "精算日時 26年06月18日 12:31", "駐車時間 2:26",
+            "車室 No. 04", "駐車料金 900円", "(うち消費税 81円)", "投入金額 1,000円",
+            "おつり 100円"]
+    assert read_fields(rows, today=TODAY).total == Decimal("900")
+    rows = ["通行料金領収書", "NEXCO中日本御殿場料金所", "2026年06月28日 10:47", "通行料金 ¥2,370",
+            "(うち消費税等 ¥215)", "現金", "料金所 No.03 収受員 21"]
+    assert read_fields(rows, today=TODAY).total == Decimal("2370")
+
+
+def test_an_app_receipts_issuer_is_the_company_that_issues_it() -> None:
+    trip = ["Booking ID: ADR-3981127-4-192", "Pick-up location:", "Sunway Pyramid, Jalan PJS 11",
+            "Drop-off location:", "Menara Ken TTDI", "Vehicle type: GrabCar"]
+    rows = ["Grab", "Your Grab E-Receipt", "Date 14 Mar 2026 08:42 PM", *trip,
+            "Issued by driver", "MOHD FAIZAL BIN ABDUL RAHMAN", "Ride Fare RM 21.00",
+            "TOTAL RM 23.00", "Issued on behalf of the driver by", "GRABCAR SDN. BHD.",
+            "(1125465-K)", "LEVEL 35, MENARA ILHAM, NO. 8, JALAN BINJAI,"]
+    assert M.merchant(rows)[0] == "GRABCAR SDN. BHD."
+    rows = ["foodpanda", "Order date: 27/07/2026 19:46", *trip, "1 Big Mac Meal (L) 17.45",
+            "Total RM 28.40", "Receipt issued by:", "DELIVERY HERO (MALAYSIA) SDN. BHD.",
+            "(Company No. 1090239-M)"]
+    assert M.merchant(rows)[0] == "DELIVERY HERO (MALAYSIA) SDN. BHD."
+    # issued by a person (the driver), no company: the brand stands
+    rows = ["Grab", "Your Grab E-Receipt", "Issued by driver", "MOHD FAIZAL BIN ABDUL RAHMAN",
+            "TOTAL RM 23.00"]
+    assert M.merchant(rows)[0] == "Grab"
+
+
+def test_a_government_office_under_the_governments_name() -> None:
+    rows = ["KERAJAAN MALAYSIA", "JABATAN PENGANGKUTAN JALAN MALAYSIA", "JPJ CAWANGAN WANGSA MAJU,",
+            "JALAN 1/27A, SEKSYEN 1, WANGSA MAJU,", "RESIT RASMI", "Jumlah 190.00"]
+    assert M.merchant(rows)[0] == "JABATAN PENGANGKUTAN JALAN MALAYSIA"
+    rows = ["KERAJAAN NEGERI SELANGOR", "PEJABAT TANAH DAN GALIAN NEGERI SELANGOR",
+            "TINGKAT 4, BANGUNAN SULTAN SALAHUDDIN,", "40576 SHAH ALAM, SELANGOR",
+            "RESIT CUKAI TANAH", "Jumlah Bayaran 187.00"]
+    assert M.merchant(rows)[0] == "PEJABAT TANAH DAN GALIAN NEGERI SELANGOR"
+
+
+def test_initials_give_way_to_the_registered_name_they_stand_for() -> None:
+    rows = ["KTM BERHAD", "KERETAPI TANAH MELAYU BERHAD", "(3349-U)", "STESEN KL SENTRAL,",
+            "Jumlah RM 105.00"]
+    assert M.merchant(rows)[0] == "KERETAPI TANAH MELAYU BERHAD"
+    # a brand whose initials the registered name takes keeps the registered name
+    rows = ["PIZZA ITALIA", "PI FOODS (M) SDN BHD", "(123456-A)", "NO. 3, JALAN SS 2/4",
+            "TOTAL 23.00"]
+    assert M.merchant(rows)[0] == "PI FOODS (M) SDN BHD"
+
+
 # --- categories ---------------------------------------------------------------------------
 
 def _category(merchant: str, text: str, items: tuple[str, ...] = (),
@@ -318,6 +412,62 @@ def test_bills_training_and_taxis_in_malay() -> None:
                      "LEBUHRAYA PUCHONG-SUNGAI BESI, 57000 KUALA LUMPUR\nHD Add-on 10.00") == "misc"
 
 
+def test_a_transit_or_toll_cards_top_up_is_transport() -> None:
+    text = ("TOUCH 'N GO SDN BHD\nRELOAD RECEIPT\nLocation : PLAZA TOL SUNGAI BESI\n"
+            "Reload Amount RM 50.00")
+    assert _category("TOUCH 'N GO SDN BHD", text) == "transport"
+    text = "TRANSITLINK PTE LTD\nTOP-UP RECEIPT\nCard Type ADULT EZ-LINK\nTop-up Value $30.00"
+    assert _category("TRANSITLINK PTE LTD", text) == "transport"
+    # paid with the card, a meal is still a meal
+    text = "MAXIM'S CATERERS LIMITED\nBAKED PORK CHOP RICE 48.00\nOctopus 78.00"
+    assert _category("Maxim's Caterers Limited", text) != "transport"
+
+
+def test_a_repair_shop_and_a_key_cut_are_services() -> None:
+    text = "ZEE MOBILE REPAIR CENTRE\nSERVICE INVOICE\nReplace LCD + Touch 170.00"
+    assert _category("ZEE MOBILE REPAIR CENTRE", text) == "outsourcing"
+    text = "MISTER MINIT\nJR東京駅構内B1\n合鍵作製ディンプルキー 2 3,960\n但合鍵作製代として"
+    assert _category("ミニット・アジア・パシフィック株式会社", text) == "outsourcing"
+
+
+def test_a_phone_shops_accessories_are_supplies_its_airtime_communication() -> None:
+    items = ("SAMSUNG 25W TRAVEL ADAPTER", "SPIGEN TOUGH ARMOR S10")
+    text = "SHENG SIONG MOBILE PTE LTD\n" + "\n".join(items)
+    assert _category("SHENG SIONG MOBILE PTE LTD", text, items, ("29.90", "35.00")) == "supplies"
+    items = ("HOTLINK PREPAID RM30", "SIM STARTER PACK")
+    text = "SHENG SIONG MOBILE PTE LTD\n" + "\n".join(items)
+    assert _category("SHENG SIONG MOBILE PTE LTD", text, items,
+                     ("30.00", "8.00")) == "communication"
+
+
+def test_a_hotels_restaurant_bill_is_a_meal_its_folio_lodging() -> None:
+    text = ("HOTEL GRAND CONTINENTAL KUANTAN\nRESTORAN SERI DAUN\nCheck #: 20571 Table: 14\n"
+            "Covers: 3 Server: ROSLAN\n1 Ikan Bakar 38.00\nTotal 111.35\nCharge to Room 0516")
+    assert _category("GRAND CONTINENTAL HOTELS SDN BHD", text) == "entertainment"
+    text = ("HOTEL GRAND CONTINENTAL KUANTAN\nArrival 13/05/2026 Departure 16/05/2026\n"
+            "13/05/26 Room Charge 180.00\n14/05/26 Restaurant 45.00\nTotal 405.00")
+    assert _category("GRAND CONTINENTAL HOTELS SDN BHD", text) == "lodging"
+
+
+def test_stationery_at_a_hundred_yen_shop_fuel_by_the_litre_a_logistics_invoice() -> None:
+    items = ("クリアファイル A4 10P", "布ガムテープ", "付箋 75x75", "延長コード 2m")
+    assert _category("株式会社大創産業", "DAISO\nダイソー", items,
+                     ("100", "100", "200", "300")) == "supplies"
+    items = ("42.18 L @ 189.9 c/L", "COCA-COLA NO SUGAR 600ML")
+    assert _category("7-Eleven Stores Pty Ltd", "7-ELEVEN\nPump 4 Unleaded 91", items,
+                     ("80.10", "4.80")) == "transport"
+    assert _category("株式会社ENEOSウイング", "ENEOS\nレギュラー 28.42L") == "transport"
+    text = "KILAT EXPRESS LOGISTICS SDN. BHD.\nConsignment Destination Weight Charge"
+    assert _category("KILAT EXPRESS LOGISTICS SDN. BHD.", text) == "outsourcing"
+
+
+def test_tuition_is_misc_a_training_consultancy_a_service() -> None:
+    text = "PUSAT TUISYEN MINDA GEMILANG\nYuran Bulanan 240.00\nBuku Latihan & Modul 50.00"
+    assert _category("PUSAT TUISYEN MINDA GEMILANG", text) == "misc"
+    text = "PROSKILLS TRAINING & CONSULTANCY SDN BHD\nMicrosoft Excel Advanced (2 days) 1,500.00"
+    assert _category("PROSKILLS TRAINING & CONSULTANCY SDN BHD", text) == "outsourcing"
+
+
 # --- beyond Malaysia ----------------------------------------------------------------------
 
 def test_a_bare_dollar_is_the_dollar_of_the_country_the_slip_names() -> None:
@@ -419,3 +569,23 @@ def test_japanese_shops_for_categories() -> None:
     assert _category("ヤマト運輸株式会社", "宅急便 60サイズ ¥1,060") == "communication"
     assert _category("出光リテール販売株式会社", "レギュラー 30.00L ¥5,100") == "transport"
     assert _category("ダイソー上野店", "おにぎり ¥100", ("おにぎり",), ("100",)) == "misc"
+
+
+def test_a_price_with_a_japanese_tax_mark_glued_after_it_is_read() -> None:
+    rows = ["FamilyMart", "ファミリーマート札幌北8条西店", "2026年6月4日(水)16:05", "領収書",
+            "84円切手 10点 @84 840非", "レターパックライト 1点 430非", "合計 ¥1,270", "現金 ¥2,000",
+            "お釣り ¥730"]
+    got = read_fields(rows, today=TODAY)
+    assert [i.amount for i in got.items] == [Decimal("840"), Decimal("430")]
+    assert got.category == "communication"
+    assert F.lines_of([F.clean_row("おにぎり紅しゃけ ¥183軽")], "JPY")[0].amount == Decimal("183")
+
+
+def test_a_ryokans_ryoshusho_its_items_and_stay_are_no_merchant_its_stamp_is() -> None:
+    rows = ["領収書", "上様", "金 ¥23,030 也", "但御宿泊料として", "令和8年6月21日",
+            "ご宿泊日 6月20日(金) 1泊2食大人1名", "御宿泊料 22,000", "御飲物生ビール中 2 880",
+            "入湯税 150", "合計 ¥23,030", "10%対象 ¥22,880", "(内消費税 ¥2,080)", "箱根湯本温泉",
+            "旅館山水荘", "神奈川県足柄下郡箱根町湯本 1-2", "電話 0460-85-5151", "有限会社山水荘"]
+    got = read_fields(rows, today=TODAY)
+    assert got.merchant == "有限会社山水荘"
+    assert got.category == "lodging"
