@@ -93,9 +93,13 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
         votes[value] += 1
     # a discount or coupon below the subtotal: neither the subtotal nor the items make the total
     cut = discounted(lines)
+    made = None
     if subtotal is not None and not cut:
-        votes[subtotal + (tax or 0) + rounding if style != "included" else subtotal] += 1
-    if (charged := _subtotal_and_charges(lines, total_row)) is not None:
+        made = subtotal + (tax or 0) + rounding if style != "included" else subtotal
+        votes[made] += 1
+    # a fee between subtotal and total; rows that add nothing new (a rounding of 0.00, the tax
+    # counted above) would be the subtotal's second vote
+    if (charged := _subtotal_and_charges(lines, total_row)) not in (None, made, subtotal):
         votes[charged] += 1
     end = next((ln.index for ln in lines if F.is_subtotal(ln.label)), total_row)
     items = [i.amount for i in find_items(lines, end if end >= 0 else len(lines), currency)]

@@ -129,3 +129,17 @@ def test_cash_paid_with_no_change_agrees_with_an_amount_printed_again() -> None:
     rows = ["KEDAI RUNCIT AH KOW", "MILO 3IN1 RM12.90", "GULA RM3.10", "TTL AMT RM16.00",
             "CASH RM20.00", "CHANGE RM4.00"]
     assert total(rows) == Decimal("16.00")
+
+
+def test_a_zero_rounding_between_subtotal_and_total_is_no_second_vote_for_the_subtotal() -> None:
+    # SROIE 234 through OCR: a 6 read as 0 in the subtotal and the card row; the total row
+    # stands, since "Rounding Adj : 0.00" adds nothing to the subtotal's one vote
+    rows = ["BEMED (SP) SDN. BHD.", "CB#:58273599475 02/Jan/2017 10:49:25",
+            "ALPHA LIPID LIFE LINE 450MG 450G", "1 184810 165.00 1053R", "SubTotal: 105.00",
+            "Rounding Adj : 0.00", "Total Inclusive GST: 165.00", "MASTER 105.00",
+            "GST Summary: Amount Tax", "SA 155.00 9.34"]
+    assert total(rows) == Decimal("165.00")
+    # guard: a delivery fee between them still backs the total against subtotal and items
+    rows = ["FOODPANDA ORDER #x7", "1x Nasi Lemak RM 12.50", "1x Teh Tarik RM 12.50",
+            "Subtotal RM 25.00", "Delivery fee RM 3.40", "Total RM 28.40", "Card RM 28.40"]
+    assert total(rows) == Decimal("28.40")
