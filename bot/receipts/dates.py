@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date as Date
 from datetime import timedelta
 
+from bot.receipts.amounts import MISREADS
+
 # Japanese eras: initial, kanji, first day (Gregorian year of year 1 = start year).
 ERAS: dict[str, tuple[int, Date]] = {
     "R": (2019, Date(2019, 5, 1)), "令和": (2019, Date(2019, 5, 1)),
@@ -98,16 +100,6 @@ def _make(y: int, m: int, d: int) -> Date | None:
 
 def _plausible(d: Date, today: Date) -> bool:
     return today - timedelta(days=3660) <= d <= today + timedelta(days=1)
-
-
-# How often the OCR read one digit for another on receipts ("83": an 8 printed, a 3 read),
-# counted on the development scans (SROIE 150-499: the OCR's digits against the receipts' own
-# text lines, lines matched by their digits); pairs seen once are left out.
-MISREADS: dict[str, int] = {
-    "83": 11, "60": 11, "35": 8, "45": 6, "86": 5, "21": 3, "65": 3, "14": 3, "50": 3,
-    "15": 2, "09": 2, "56": 2, "17": 2, "41": 2, "80": 2, "13": 2, "49": 2, "89": 2, "23": 2,
-    "27": 2,
-}
 
 
 # Malaysia's GST (6 %, 0 % from June 2018) was charged from 1 April 2015 to 31 August 2018;

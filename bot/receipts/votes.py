@@ -18,7 +18,7 @@ from collections import Counter
 from decimal import Decimal
 
 from bot.receipts import fields as F
-from bot.receipts.amounts import minor_units
+from bot.receipts.amounts import minor_units, misread_digit
 from bot.receipts.totals import PAID, TENDERED, discounted, find_items, is_adjustment
 
 # "Total 6% supplies (Inc. GST): 73.52", "TOTAL 0% SUPPLIES: 20.67": one rate's total
@@ -75,6 +75,11 @@ def _only_charge(lines: list[F.Line]) -> Decimal | None:
     return found.pop() if len(found) == 1 else None
 
 
+# a row of the amount before tax: "Amt Paid excl. GST", "Total Excl. Tax", "Net before VAT"
+_EXCL_TAX = re.compile(r"\b(?:excl?\.?|exclusive|exclusive\s+of|before|w/o|without)\s*"
+                       r"(?:of\s*)?(?:gst|sst|tax|vat)\b", re.I)
+
+
 def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row: int,
               subtotal: Decimal | None, tax: Decimal | None, rounding: Decimal,
               style: str | None, currency: str | None) -> tuple[Decimal | None, float]:
@@ -97,6 +102,11 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     if subtotal is not None and not cut:
         made = subtotal + (tax or 0) + rounding if style != "included" else subtotal
         votes[made] += 1
+    # the amount before tax and the tax ("Amt Paid excl. GST: 73.87", "GST AMT: 4.43")
+    excl = next((ln.amount for ln in lines if ln.amount is not None and ln.amount > 0
+                 and ln.index != total_row and _EXCL_TAX.search(ln.label)), None)
+    if excl is not None and tax and excl + tax != made:
+        votes[excl + tax] += 1
     # a fee between subtotal and total; rows that add nothing new (a rounding of 0.00, the tax
     # counted above) would be the subtotal's second vote
     if (charged := _subtotal_and_charges(lines, total_row)) not in (None, made, subtotal):
@@ -134,6 +144,10 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
         for value in votes:
             if digits[1:] == format(value, "f") and digits[0] in "14578":
                 return value, 0.75
+    if total is not None:  # one digit misread the way the OCR misreads it: "73.30" for 78.30
+        for value, _ in votes.most_common():
+            if misread_digit(value, total):
+                return value, 0.7
     if total is not None and votes and _implausible(total, total_row, lines, items, currency):
         return votes.most_common(1)[0][0], 0.5
     return total, conf

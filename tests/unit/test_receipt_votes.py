@@ -143,3 +143,30 @@ def test_a_zero_rounding_between_subtotal_and_total_is_no_second_vote_for_the_su
     rows = ["FOODPANDA ORDER #x7", "1x Nasi Lemak RM 12.50", "1x Teh Tarik RM 12.50",
             "Subtotal RM 25.00", "Delivery fee RM 3.40", "Total RM 28.40", "Card RM 28.40"]
     assert total(rows) == Decimal("28.40")
+
+
+def test_a_total_one_digit_off_the_way_ocr_misreads_gives_way_to_what_backs_it() -> None:
+    # a phone photo of SROIE 397: the total's 8 read as a 3; the amount before GST and the GST
+    # make 78.30, and no OCR misreads a 3 as an 8 so often as the other way round
+    rows = ["eCosway.com SDN BHD", "V2.60 29/07/2016 12:13:52", "PM BATHROOM CLEANER",
+            "8 741698 2 1.40 25.80 51.60ER", "AMT PAID Incl. GST : RM73.30",
+            "Amt Pald excl. GST :RM 73.87", "GST AMT:RM4.43", "PAID BY:CC7186:RM78.30",
+            "TOTAL QTY:10 RC EARNED :2"]
+    assert total(rows) == Decimal("78.30")
+    # guards: the other way round (the backing rows make 73.30, the total reads 78.30: a 3
+    # is rarely read as an 8) the total stands, and so it does against a value further off
+    rows[4:7] = ["AMT PAID Incl. GST : RM78.30", "Amt Paid excl. GST :RM 68.87",
+                 "GST AMT:RM4.43"]
+    assert total(rows) == Decimal("78.30")
+    rows[4:7] = ["AMT PAID Incl. GST : RM73.30", "Amt Paid excl. GST :RM 75.00",
+                 "GST AMT:RM4.50"]
+    assert total(rows) == Decimal("73.30")
+
+
+def test_misread_digit_is_one_digit_the_likelier_way() -> None:
+    from bot.receipts.amounts import misread_digit
+
+    assert misread_digit(Decimal("78.30"), Decimal("73.30"))  # an 8 read as a 3
+    assert not misread_digit(Decimal("73.30"), Decimal("78.30"))  # rarely so
+    assert not misread_digit(Decimal("78.30"), Decimal("73.35"))  # two digits
+    assert not misread_digit(Decimal("78.30"), Decimal("178.30"))
