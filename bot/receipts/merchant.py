@@ -49,6 +49,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
             _OWNER.fullmatch(clean))
         if skip_old_name or not _name_like(clean):
             continue
+        clean = _OWN_BY.sub("", clean)  # the name, not its label: "OWN BY:CHEF LEE SDN BHD"
         # a name broken before its "&" ("THE COFFEE BEAN" over "& TEA LEAF (M) SDN. BHD.")
         above = rows[i - 1].strip() if i > 0 else ""
         if re.match(r"(&|and\b)", clean, re.I) and _name_like(above) and not _COMPANY.search(above):
@@ -193,6 +194,8 @@ _AGENCY = re.compile(r"\W*(jabatan|pejabat|kementerian|majlis|lembaga|perbadanan
                      r"office\s*of)\b(?!.*\d)", re.I)
 # The shop's owner named under the shop's own name: "Owned by:", "Dimiliki oleh" (Malay).
 _OWNER = re.compile(r"\W*(owned|operated|managed)\s*by\b\W*|\W*dimiliki\s*oleh\b\W*", re.I)
+# The owner's label before its name on one row ("OWNED BY: ", "OWN BY:" as OCR reads it)
+_OWN_BY = re.compile(r"^\W*(?:own(?:ed)?|operated|managed)\s*by\s*:\s*(?=\w)", re.I)
 _FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
 # Address words (Malay and English) and the lines shops print around their name.
 _ADDRESS = re.compile(

@@ -589,3 +589,19 @@ def test_a_ryokans_ryoshusho_its_items_and_stay_are_no_merchant_its_stamp_is() -
     got = read_fields(rows, today=TODAY)
     assert got.merchant == "有限会社山水荘"
     assert got.category == "lodging"
+
+
+def test_owner_label_on_the_name_row_is_not_part_of_the_name() -> None:
+    # "OWNED BY:" read as "OWN BY:" and glued to the company on its row (a photo of SROIE 388)
+    for label in ("OWN BY:", "OWN BY: "):
+        name, _ = M.merchant(["OLD ASIA", f"{label}CHEF LEE SDN BHD", "CO.NO. (458592-T)",
+                              "LG226, LGF, 1 UTAMA SHOPPING CENTRE,"])
+        assert name == "CHEF LEE SDN BHD"
+    # read whole, "Owned by" keeps the shop's own name above it first (an earlier rule)
+    name, _ = M.merchant(["OLD ASIA CAFE", "Owned by : CHEF LEE SDN BHD", "CO.NO. (458592-T)"])
+    assert name == "OLD ASIA CAFE"
+    name, _ = M.merchant(["Owned by : CHEF LEE SDN BHD", "CO.NO. (458592-T)"])
+    assert name == "CHEF LEE SDN BHD"
+    # guard: a name that merely starts with "Own" keeps it
+    name, _ = M.merchant(["OWN BRAND MART SDN BHD", "NO 5, JALAN SS2/24"])
+    assert name == "OWN BRAND MART SDN BHD"
