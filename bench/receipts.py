@@ -302,17 +302,18 @@ def main() -> None:
     cpu: dict[int, list[float]] = defaultdict(list)
     for case in cases:
         for turn in turns:
+            image = case.image  # photographed and turned before the clocks start
+            if image is not None and not args.text_only:
+                if args.photo is not None:
+                    image = photographed(image, args.photo * 100_003 + _number(case.name))
+                image = image.rotate(-turn, expand=True) if turn else image
             start, cpu0 = time.perf_counter(), _cpu()
             if args.text_only:
                 rows = group_rows(list(case.boxes), case.lang)
                 got = read_fields([r.text for r in rows], [r.height for r in rows],
                                   today=Date(2026, 11, 28))
             else:
-                assert case.image is not None
-                image = case.image
-                if args.photo is not None:
-                    image = photographed(image, args.photo * 100_003 + _number(case.name))
-                image = image.rotate(-turn, expand=True) if turn else image
+                assert image is not None
                 if args.ocr_cache is not None and _one_reading(reader):
                     got = cached_read(args.ocr_cache, f"{case.name} {turn}", image, reader)
                 else:
