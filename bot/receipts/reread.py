@@ -138,7 +138,9 @@ def better(first: Receipt, second: Receipt, first_backed: bool, second_backed: b
     if second.date is None and first.date is not None:
         return False
     if second_backed and not first_backed:
-        return True
+        # not where the band lost the total row the first reading had: a total found
+        # otherwise (an item's price printed twice) is less sure than the row's
+        return second.confidence.get("total", 0.0) >= first.confidence.get("total", 0.0)
     return first.date is None and second.date is not None and second_backed >= first_backed
 
 

@@ -86,6 +86,20 @@ def test_a_band_that_read_another_row_is_not_used() -> None:
     assert read(words, band)[0] == read_words(words, "en", today=TODAY).total
 
 
+def test_a_band_that_lost_the_total_row_does_not_trade_it_for_an_items_price() -> None:
+    # a phone photo of SROIE 185: the band read the total row as no total; an item printed
+    # with its unit price ("@53.50", "53.50") backs 53.50 only by being printed twice
+    words = page("SUPER SEVEN CASH & CARRY SDN BHD", "12-02-2018 11:34:45 AM",
+                 "LORY FITTLET 300UP(3)6KG @63.00", "FM411000055 *4 252.00 ZR",
+                 "BERAS BIRI-BIRI 10KG @53.50", "9556606389892*1 53.50 ZR",
+                 "QUANT1TY : 10 Units 367-10", "iotal Sales (Incl. GST 6%) RM367.10",
+                 "Payment Method VISA CARD")
+    band = Bands(words, {"iotal Sales (Incl. GST 6%) RM367.10": "Sales (Incl. GST 6%) RM367.10"})
+    assert read_words(words, "en", today=TODAY).total == Decimal("367.10")
+    assert read(words, band)[0] == Decimal("367.10")
+    assert band.asked  # it did look
+
+
 def test_at_most_max_rows_are_read_again() -> None:
     rows = ["SHOP", *[f"Total {i} RM 1.0" for i in range(8)], *[f"Date {i}: 9/9" for i in range(8)]]
     words = page(*rows)
