@@ -183,15 +183,20 @@ def _one_reading(ocr: Ocr | WordSource | None) -> bool:
 
 def _agrees(r: Receipt) -> bool:
     """The total is backed by a second reading of the receipt: the items add up to it, subtotal
-    and tax make it, or another row (the payment) prints it again."""
+    and tax make it, another row (the payment) prints it again, or the cash tendered less the
+    change makes it."""
     if r.total is None:
         return False
     if r.items and sum((i.amount for i in r.items), Decimal(0)) == r.total:
         return True
     if r.subtotal is not None and (r.subtotal + (r.tax or 0) == r.total) and not r.totals_disagree:
         return True
-    amounts = [a.value for row in r.ocr_text.splitlines() for a in find_amounts(row)[-1:]]
-    return amounts.count(r.total) >= 2
+    rows = r.ocr_text.splitlines()
+    amounts = [a.value for row in rows for a in find_amounts(row)[-1:]]
+    if amounts.count(r.total) >= 2:
+        return True
+    tendered, change = V.cash_and_change(F.lines_of(rows, r.currency))
+    return tendered is not None and change is not None and tendered - change == r.total
 
 
 def read_receipt_file(path: str | Path, *, ocr: Ocr | WordSource | None = None,

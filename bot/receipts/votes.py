@@ -35,7 +35,7 @@ def total_otherwise(lines: list[F.Line], subtotal: Decimal | None, tax: Decimal 
     the items agree on; else the first of them in that order; else a row that sums the items
     above it, the largest amount printed twice, or the one charge printed with its currency."""
     found: list[Decimal] = []
-    tendered, change = _cash(lines)
+    tendered, change = cash_and_change(lines)
     if tendered is not None and change is not None and tendered > change:
         found.append(tendered - change)
     if subtotal is not None:
@@ -89,7 +89,7 @@ def reconcile(lines: list[F.Line], total: Decimal | None, conf: float, total_row
     90,37 €, "194.19" for 94.19)."""
     # in order of trust where counts tie: what was paid, then the printed arithmetic
     votes: Counter[Decimal] = Counter()
-    tendered, change = _cash(lines)
+    tendered, change = cash_and_change(lines)
     if tendered is not None and change is not None and tendered > change:
         votes[tendered - change] += 1
     paid = {ln.amount for ln in lines if ln.amount is not None and ln.index != total_row
@@ -276,7 +276,7 @@ def _deposit(lines: list[F.Line], row: int) -> Decimal:
 _CHANGE = r"釣|\bchange\b|\bbaki\b|balance\s*refund"  # "Balance Refunded": a deposit's change
 
 
-def _cash(lines: list[F.Line]) -> tuple[Decimal | None, Decimal | None]:
+def cash_and_change(lines: list[F.Line]) -> tuple[Decimal | None, Decimal | None]:
     """The cash tendered and the change, where the slip prints them."""
     return _row_amount(lines, TENDERED), _row_amount(lines, _CHANGE)
 

@@ -64,6 +64,15 @@ def test_a_backed_total_and_a_found_date_need_no_second_look() -> None:
     assert band.asked == []
 
 
+def test_a_total_the_cash_and_change_make_needs_no_second_look() -> None:
+    # no items, no subtotal, printed once: but cash tendered minus change makes it
+    words = page("KEDAI MAJU SDN BHD", "Date: 20/11/2026", "SERVICE CHARGE", "TOTAL 7.00",
+                 "CASH 10.00", "CHANGE 3.00")
+    band = Bands(words, {})
+    assert read(words, band) == (Decimal("7.00"), Date(2026, 11, 20))
+    assert band.asked == []
+
+
 def test_a_missing_date_row_is_read_again() -> None:
     words = page("KEDAI MAJU SDN BHD", "Date: 20/60034", "SOAP 1 7.00 7.00", "TOTAL 7.00",
                  "CASH 10.00", "CHANGE 3.00")
