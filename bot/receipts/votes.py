@@ -159,12 +159,13 @@ def _subtotal_and_charges(lines: list[F.Line], row: int) -> Decimal | None:
     28.40"); None where no row stands between them."""
     sub = next((ln.index for ln in lines[:max(row, 0)]
                 if ln.amount is not None and F.is_subtotal(ln.label)), None)
-    if sub is None or lines[sub].amount is None:
+    base = lines[sub].amount if sub is not None else None
+    if sub is None or base is None:
         return None
     between = [ln.amount for ln in lines[sub + 1:row] if ln.amount is not None]
     if not between:
         return None
-    return lines[sub].amount + sum(between, Decimal(0))
+    return base + sum(between, Decimal(0))
 
 
 def _rate_totals(lines: list[F.Line]) -> Decimal | None:
