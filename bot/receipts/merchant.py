@@ -72,7 +72,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
             joined, end = i + 1, i + 1
         height = heights[i] if heights and i < len(heights) else 1.0
         size = min(height / typical, 1.6) if typical else 1.0
-        company = bool(_COMPANY.search(clean) or _AGENCY.match(clean)) and not owner
+        company = _issuer_form(clean) and not owner
         # the registration number printed on the row under the name ("(1365663-P)")
         registered = ((end + 1 < len(rows) and bool(_REG_ROW.match(rows[end + 1].strip())))
                       or (bool(_REG_IN_ROW.search(rows[end])) and not owner)
@@ -268,9 +268,14 @@ def _priced(clean: str) -> bool:
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
+def _issuer_form(clean: str) -> bool:
+    """A registered company's name (its legal form) or a government office's."""
+    return bool(_COMPANY.search(clean) or _AGENCY.match(clean))
+
+
 def _name_like(clean: str, suffix_row: bool = False) -> bool:
     letters = re.findall(r"[^\W\d_]", clean)
-    company = bool(_COMPANY.search(clean) or _AGENCY.match(clean))
+    company = _issuer_form(clean)
     if clean.isascii() and not re.search(r"[A-Za-z]{3}", clean):
         return False  # "EL", "F; ay ws": specks read as letters, no Latin name
     if len(letters) < 2 or (_NOT_COMPANY_ROW if company else _NOT_MERCHANT).search(clean) or any(
