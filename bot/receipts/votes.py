@@ -76,7 +76,7 @@ def _only_charge(lines: list[F.Line]) -> Decimal | None:
 
 
 # a row of the amount before tax: "Amt Paid excl. GST", "Total Excl. Tax", "Net before VAT"
-_EXCL_TAX = re.compile(r"\b(?:excl?\.?|exclusive|exclusive\s+of|before|w/o|without)\s*"
+_EXCL_TAX = re.compile(r"\b(?:excl?\.?|exclusive|before|w/o|without)\s*"
                        r"(?:of\s*)?(?:gst|sst|tax|vat)\b", re.I)
 
 
