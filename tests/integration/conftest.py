@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot import keys
+from bot.review.store import ReviewStore
 from tests.clirun import cli_env
 from tests.conftest import redis_client
 
@@ -23,6 +24,26 @@ async def redis():
     client = redis_client()
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def opened_cases(redis):
+    """The review cases opened since the test began (call it), on this worker's database, which
+    other tests' cases share: a test that counts cases counts only its own. They are forgotten
+    afterwards, with their evidence in the shared quarantine."""
+    store = ReviewStore(redis)
+    before = set(await store.ids())
+
+    async def opened() -> list:
+        return [c for c in [await store.get(i) for i in await store.ids() if i not in before]
+                if c is not None]
+
+    yield opened
+    for case in await opened():
+        await store.forget(case.id)
+        for eid in case.evidence:
+            await redis.delete(keys.quarantine_blob(eid), keys.quarantine_meta(eid))
+            await redis.zrem(keys.QUARANTINE_INDEX, eid)
 
 
 PLATFORMS = ("slack", "discord")

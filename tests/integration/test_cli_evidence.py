@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from bot.evidence.secrets import open_shared_quarantine
-from bot.review.store import ReviewStore
 from config.settings import load_settings
 from tests.clirun import miru
 
@@ -39,26 +38,18 @@ def _audit(env: dict[str, str]) -> list[dict]:
 
 
 async def test_screen_opens_a_case_on_the_shared_queue(listed_env, tmp_path, coffee_jpeg,
-                                                       redis):
+                                                       redis, opened_cases):
     sha = hashlib.sha256(coffee_jpeg).hexdigest()
     proc = miru(listed_env, "screen", str(tmp_path / "listed.jpg"))
     assert proc.returncode == 0, proc.stderr
     assert "block_and_preserve" in proc.stdout
-    store = ReviewStore(redis)
-    cases = [c for c in await store.list() if sha in c.images and c.platform == "cli"]
-    try:
-        assert len(cases) == 1 and cases[0].action == "block_and_preserve"
-        assert cases[0].id not in proc.stdout  # a preserved case's id is the moderators'
-        settings = load_settings(data_dir=Path(listed_env["MIRU_DATA_DIR"]))
-        vault = open_shared_quarantine(settings, redis)
-        assert await vault.get(cases[0].evidence[0]) == coffee_jpeg
-        assert "review_opened" in [r["kind"] for r in _audit(listed_env)]
-    finally:
-        for case in cases:
-            await store.forget(case.id)
-            for eid in case.evidence:
-                await open_shared_quarantine(load_settings(
-                    data_dir=Path(listed_env["MIRU_DATA_DIR"])), redis).delete(eid)
+    cases = [c for c in await opened_cases() if sha in c.images and c.platform == "cli"]
+    assert len(cases) == 1 and cases[0].action == "block_and_preserve"
+    assert cases[0].id not in proc.stdout  # a preserved case's id is the moderators'
+    settings = load_settings(data_dir=Path(listed_env["MIRU_DATA_DIR"]))
+    vault = open_shared_quarantine(settings, redis)
+    assert await vault.get(cases[0].evidence[0]) == coffee_jpeg
+    assert "review_opened" in [r["kind"] for r in _audit(listed_env)]
 
 
 def test_screen_and_receipt_without_redis_keep_it_in_the_quarantine_folder(listed_env,

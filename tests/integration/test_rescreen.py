@@ -79,7 +79,7 @@ def off(make_settings):
 
 
 async def test_follow_up_text_about_a_minor_blocks_the_stored_image(
-        off, counting_engine, coffee_jpeg, tmp_path):
+        off, counting_engine, coffee_jpeg, tmp_path, opened_cases):
     app = build_app(off, engine=counting_engine,
                     screener=screener(load_policy(off.policy_file),
                                       {_sha(coffee_jpeg): WEAK_SIGNAL}))
@@ -106,11 +106,12 @@ async def test_follow_up_text_about_a_minor_blocks_the_stored_image(
     assert "stored_image_dropped" in kinds
     # preserved as evidence, encrypted, in the shared quarantine with a case for the moderators
     assert "review_opened" in kinds
+    assert [c.action for c in await opened_cases()] == ["block_and_preserve"]
     assert not list((off.data_dir / "quarantine").glob("*.bin"))
 
 
 async def test_a_new_image_with_the_text_is_decided_together_with_stored_ones(
-        off, counting_engine, coffee_jpeg, chelsea_jpeg, tmp_path):
+        off, counting_engine, coffee_jpeg, chelsea_jpeg, tmp_path, opened_cases):
     app = build_app(off, engine=counting_engine,
                     screener=screener(load_policy(off.policy_file),
                                       {_sha(coffee_jpeg): WEAK_SIGNAL}))
