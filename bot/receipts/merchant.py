@@ -61,7 +61,13 @@ def merchant(rows: list[str], heights: list[float] | None = None,
               and not _NOT_NAME.search(above) and not _OWNER.search(above)):
             clean = f"{_REG_NO.sub('', above).strip(' -=*・|:_')} {clean}"
         end = i
-        if i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
+        below = _REG_NO.sub("", rows[i + 1]).strip(" -=*・|:_") if i + 1 < len(rows) else ""
+        if (_TRADE_ROW.fullmatch(clean) and _name_like(below) and not _TRADE_ROW.fullmatch(below)
+                and not _REG_ROW.match(rows[i + 1].strip())):
+            # the shop's trade in Malay over its own name ("KEDAI PERKAKASAN & BAHAN BINAAN"
+            # over "HOCK SOON"): the registered name is both rows
+            clean, joined, end = f"{clean} {below}", i + 1, i + 1
+        elif i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
                 clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
             clean, joined, end = f"{clean} {_REG_NO.sub('', rows[i + 1]).strip()}", i + 1, i + 1
         elif (i + 1 < len(rows) and clean.count("(") > clean.count(")")
@@ -197,6 +203,12 @@ _OWNER = re.compile(r"\W*(owned|operated|managed)\s*by\b\W*|\W*dimiliki\s*oleh\b
 # The owner's label before its name on one row ("OWNED BY: ", "OWN BY:" as OCR reads it)
 _OWN_BY = re.compile(r"^\W*(?:own(?:ed)?|operated|managed)\s*by\s*:\s*(?=\w)", re.I)
 _FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
+# A row of a Malay shop's trade alone, printed over its own name: "KEDAI MAKANAN & MINUMAN",
+# "SYARIKAT PERNIAGAAN BUKU", "KEDAI UBAT DAN RUNCIT"
+_TRADE_WORD = (r"(kedai|syarikat|perniagaan|restoran|makanan|minuman|perkakasan|bahan|binaan|"
+               r"buku|runcit|ubat(-ubatan)?|kopi|alat|tulis|jualan|elektrik|besi|papan|kayu|"
+               r"motor|emas|kain|roti|kek|barangan|am|&|dan)")
+_TRADE_ROW = re.compile(rf"(kedai|syarikat|perniagaan|restoran)(\s+{_TRADE_WORD})*\W*", re.I)
 # Address words (Malay and English) and the lines shops print around their name.
 _ADDRESS = re.compile(
     r"\b(jln|jalan|tmn|taman|bandar|kawasan|seksyen|persiaran|lorong|lrg|kampung|mukim|"

@@ -605,3 +605,23 @@ def test_owner_label_on_the_name_row_is_not_part_of_the_name() -> None:
     # guard: a name that merely starts with "Own" keeps it
     name, _ = M.merchant(["OWN BRAND MART SDN BHD", "NO 5, JALAN SS2/24"])
     assert name == "OWN BRAND MART SDN BHD"
+
+
+def test_a_malay_trade_word_row_over_the_name_is_the_names_start() -> None:
+    """"KEDAI PERKAKASAN & BAHAN BINAAN" over "HOCK SOON" (a shop's trade in Malay printed above
+    its own name, then its registration number): the name is both rows, as it is registered
+    and as SROIE's keys type it ("KEDAI PAPAN YEW CHUAN")."""
+    rows = ["KEDAI PERKAKASAN & BAHAN BINAAN", "HOCK SOON", "(KT0345678-U)",
+            "LOT 556, JALAN KUALA BERANG,", "21700 KUALA BERANG, TERENGGANU"]
+    assert M.merchant(rows)[0] == "KEDAI PERKAKASAN & BAHAN BINAAN HOCK SOON"
+    rows = ["SYARIKAT PERNIAGAAN BUKU", "WAN & ANAK-ANAK", "(001234567-P)",
+            "NO. 14, JALAN SULTAN ZAINAL ABIDIN,"]
+    assert M.merchant(rows)[0] == "SYARIKAT PERNIAGAAN BUKU WAN & ANAK-ANAK"
+    # guards: a trade row over an address, a phone or a title stays alone; a name on its own
+    # row after the trade words is untouched
+    rows = ["KEDAI MAKANAN & MINUMAN", "NO. 2, JALAN MERDEKA,", "83000 BATU PAHAT, JOHOR"]
+    assert M.merchant(rows)[0] == "KEDAI MAKANAN & MINUMAN"
+    rows = ["KEDAI MAKANAN & MINUMAN", "TAX INVOICE", "NO. 2, JALAN MERDEKA,"]
+    assert M.merchant(rows)[0] == "KEDAI MAKANAN & MINUMAN"
+    assert M.merchant(["KEDAI PAPAN YEW CHUAN", "(0005583085-K)", "LOT 276 JALAN BANTING"]
+                      )[0] == "KEDAI PAPAN YEW CHUAN"
