@@ -27,7 +27,7 @@ _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
          r"(amount|amt)\s*(to\s*be\s*paid|to\s*pay)|"
          r"お\s*買\s*上\s*(げ\s*)?(合\s*)?計", 0.95),
         (r"(?<!小)合\s*計|(?<!sub)(?<!sub )(?<!sub-)total\b|\btotal|^\s*balance\b|ご利用金額|"
-         r"^\W*due\b|\bjumlah\b|"
+         r"^\W*due\b|\bjumlah\b|^\W*ttl\b|"
          # a 領収書's amount, a taxi's fare, a parking fee, an IC card's charge
          # what a car park or a toll gate charges ("駐車料金 900円", "通行料金 ¥2,370"); a toll
          # booth's number ("料金所 No.03") is none
@@ -39,7 +39,7 @@ _TOTAL_KEYS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
 _NOT_TOTAL = re.compile(
     r"小\s*計|sub\s*-?\s*total|点\s*数|合計点|個\s*数|total\s*(qty|quantity|items?|savings?|"
     r"discount|tax|vat|gst|tips?\b|before|excl|ex\.|w/o|without|number|loading|promo\w*\s*sav)|"
-    r"items?\s*(sold|count|total)|"
+    r"items?\s*(sold|count|total)|ttl\s*(qty|items?|disc\w*|tax|gst)|"
     r"対\s*象|税\s*抜|税\s*別|本体|excl|before\s*tax|\bpoints?\b|ポイント|釣|預|change|tender|"
     r"\bqty\b|round(ing)?\s*adj|端数|taxable|saving|paid\s*(amount|amt)|"
     # Malay: subtotal, quantity, items, tax, discount, before, without / not including, change
@@ -120,7 +120,7 @@ def lines_of(rows: list[str], currency: str | None) -> list[Line]:
 # OCR reads a total's decimal point as a dash ("TOTAL 22-60"): on a total row with no amount,
 # a last number of the form digits-dash-two-digits is that amount (a date has two dashes).
 _DASH_AMOUNT = re.compile(r"(?<![\d\-/.])(\d{1,6})-(\d{2})\s*$")
-_TOTAL_WORD = re.compile(r"\btotal\b|\bjumlah\b|\bamount\b|\bnett?\b", re.I)
+_TOTAL_WORD = re.compile(r"\btotal\b|\bttl\b|\bjumlah\b|\bamount\b|\bnett?\b", re.I)
 
 
 def _dash_point(text: str) -> str:

@@ -21,6 +21,8 @@ _NOT_MERCHANT = re.compile(
     r"毎度|ありがと|thank|\btel\b|tel\s*[:.]|電話|\bfax\b|〒|\d{2,4}-\d{2,4}-\d{3,4}|登録番号|"
     r"www\.|http|@|(都|道|府|県|市|区|町|村).{0,12}\d|丁目|番地|street|\bst\b|\broad\b|\brd\b|"
     r"avenue|\bave\b|jalan|\bno\.|レジ|\breg\b|担当|cashier|\bdate\b|\btime\b|店\s*番|#\d|"
+    # who served: a salesman, a cashier in Malay, a waiter
+    r"sales\s*(man|person|rep)|juruwang|kasir|served\s*by|waiter|pelayan|"
     r"\d{1,2}\s*月\s*\d{1,2}\s*日|"
     + _BUYER, re.I)
 
@@ -144,13 +146,14 @@ def _spelled_out(name: str, others: list[str]) -> str | None:
 # on top, "Boots UK Limited, 1 Thane Road, Nottingham" at the foot): it starts with the brand's
 # first word and ends at its legal form
 _LEGAL_END = (r"\b(ltd|limited|plc|inc|llc|pte\.?\s*ltd|pty\.?\s*ltd|sdn\.?\s*bhd|bhd|berhad|"
-              r"gmbh)\b\.?")
+              r"gmbh|trading|enterprises?)\b\.?")
 
 
 def _registered_below(brand: str, rows: list[str]) -> str | None:
     if _COMPANY.search(brand):
         return None
-    first = re.match(r"\W*([^\W\d_]{3,})", brand)
+    # its first word: three letters or more, or two capitals before another word ("TB HARDWARE")
+    first = re.match(r"\W*([^\W\d_]{3,}|[A-Z]{2}(?=\s+[^\W\d_]{3,}))", brand)
     if first is None:
         return None
     pattern = re.compile(rf"^\W*({re.escape(first.group(1))}\b[^,:;]{{0,50}}?{_LEGAL_END})", re.I)

@@ -625,3 +625,28 @@ def test_a_malay_trade_word_row_over_the_name_is_the_names_start() -> None:
     assert M.merchant(rows)[0] == "KEDAI MAKANAN & MINUMAN"
     assert M.merchant(["KEDAI PAPAN YEW CHUAN", "(0005583085-K)", "LOT 276 JALAN BANTING"]
                       )[0] == "KEDAI PAPAN YEW CHUAN"
+
+
+def test_ttl_is_a_total_label() -> None:
+    """"TTL 19.90" (a kopitiam's printer) is the total, not the cash under it; "TTL QTY" and
+    "TTL ITEMS" are counts."""
+    rows = [*HEAD, "MEE HAILAM 1 7.50", "KUEY TEOW GORENG 1 7.00", "KOPI O AIS 2 3.20",
+            "TEH C PENG 1 2.20", "TTL 19.90", "CASH 50.00", "BAL 30.10"]
+    assert read_fields(rows, today=TODAY).total == Decimal("19.90")
+    rows = [*HEAD, "MEE HAILAM 1 7.50", "TTL QTY 2", "TTL ITEMS 2", "TOTAL 7.50", "CASH 10.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("7.50")
+
+
+def test_a_salesman_is_no_merchant_and_a_brands_trading_name_in_the_footer_is() -> None:
+    """"** TB HARDWARE **" on top, "SALESMAN: AH KEONG" in the header, and the registered
+    "TB BUILDING MATERIALS TRADING" (a sole trader's form) with its number at the foot."""
+    rows = ["** TB HARDWARE **", "LOT 1234, JALAN KUALA SELANGOR,", "TEL: 03-6156 7720",
+            "CASH SALE NO: 16-02417", "DATE: 27/07/2016 TIME: 09:12AM", "SALESMAN: AH KEONG",
+            "BATA MERAH (RED BRICK) 500 0.33 165.00", "TOTAL 165.00", "CASH 200.00",
+            "CHANGE 35.00", "GOODS SOLD ARE NOT RETURNABLE", "TB BUILDING MATERIALS TRADING",
+            "(SA0274516-X) GST ID: 001652287488"]
+    assert M.merchant(rows)[0] == "TB BUILDING MATERIALS TRADING"
+    assert M.merchant(["SALESMAN: AH KEONG", "JURUWANG: SITI", "KILAT MART"])[0] == "KILAT MART"
+    # guard: a footer row that only shares the brand's first word and has no legal form
+    rows[11] = "TB WISHES YOU A GOOD DAY"
+    assert M.merchant(rows)[0] == "TB HARDWARE"
