@@ -61,7 +61,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"書店|紀伊國屋|丸善|ジュンク堂|ヨドバシ|ビックカメラ|ヤマダ電機|ケーズデンキ|電池|"
         r"ノート|ファイル|ホルダー|付箋|テープ|封筒|ペン(?!ション)|電卓|ホッチキス|クリップ|"
         r"延長コード|輪ゴム|消しゴム|万年筆|インク|伊東屋|"
-        r"\b(office|stationery|stationer|supplies|staples|depot|electronics|electrical|hardware|"
+        r"\b(office|stationery|stationers?|supplies|staples|depot|electronics|electrical|hardware|"
         r"printer|pens?|paper|usb|stapler|notebook|d\.?i\.?y\.?|bookstore|books?|tools?|"
         # Malay: stationery, book(s), pencil, electric(al), tools and fittings, pipes
         r"alat\s*tulis|buku|pensel|elektrik|perkakasan|paip|sanitary|building\s*materials?|"
@@ -78,6 +78,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"コーヒー|マクドナルド|モスバーガー|"
         r"\b(restaurants?|restoran|cafe|café|coffee|bar|grill|bistro|diner|sushi|pizza|steak|"
         r"kitchen|brasserie|pub|wine|beer|dinner|lunch|tavern|food\s*court|bakery|kopitiam|"
+        r"bread\s*house|bakehouse|boulangerie|patisserie|"
         r"f\s*&\s*b|dining|buffet|ramen|udon|sashimi|bento|boba|milk\s*tea|bubble\s*tea|"
         r"burgers?|nuggets?|fries|chicken\s*chop|qsr|nando'?s|kfc|mcdonald'?s|starbucks|"
         # Malay: coffee shop, food shop, rice, noodles, tea, the hawker's dishes

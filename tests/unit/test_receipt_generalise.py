@@ -314,6 +314,9 @@ def test_wrong_arithmetic_is_still_flagged() -> None:
     ("Innovation Labs", "", "misc"), ("日本交通タクシー", "", "transport"),
     ("MAJU SDN BHD", "OPERATOR TRAINEE CASHIER\nPADLOCK 40MM", "misc"),
     ("", "KTM RAILWAY\nTrain ticket", "transport"),
+    # plural and bakery names (set U): a stationers' shop sells supplies, a bread house food
+    ("BOOKWORM STATIONERS (M) SDN. BHD.", "FOLDER L-SHAPE", "supplies"),
+    ("BREAD HOUSE (M) SDN BHD", "CHEESE DOG 8.40", "entertainment"),
 ])
 def test_category_words(merchant: str, text: str, want: str) -> None:
     assert K.category(merchant, text)[0] == want
