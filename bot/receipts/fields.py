@@ -51,6 +51,8 @@ _TAX_WORD = re.compile(r"消費税|税\s*額|\btax\b|\bvat\b|\bgst\b|\bsst\b|\bc
 # name the tax inside it.
 _WITH_TAX = re.compile(
     r"\bincl(?!uded)|including|\binc\b\.?|(?<!ex)clusive|税\s*込|w/\s*tax|with\s*(gst|tax|vat|sst)|"
+    # "Inclusive" as a photo's OCR reads it ("('ictusive", "lnclusive"); not "Exclusive"
+    r"\b(?!ex)[a-z]{1,4}usive\b|"
     r"(?<!tidak )termasuk",
     re.I)
 _SUBTOTAL = re.compile(r"小\s*計|sub\s*-?\s*total|税\s*抜\s*(合\s*)?計|total\s*(excl|before|w/o)|"

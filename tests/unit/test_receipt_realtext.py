@@ -232,3 +232,17 @@ def test_a_quantity_glued_to_its_colon_is_no_part_of_the_total_label() -> None:
             "GST Summary Amount Tax", "SR@6% 10.94 0.66", "Total 10.94 0.66"]
     assert read_fields(rows).total == Decimal("11.60")
     assert F.clean_row("Time 12:30 Slip No.:8020") == "Time 12:30 Slip No.: 8020"
+
+
+@pytest.mark.parametrize("inclusive", ["('ictusive", "(lnclusive", "(Incusive"])
+def test_an_inclusive_misread_still_makes_the_gst_row_a_total(inclusive: str) -> None:
+    """"Total Sales ('ictusive of GST) 100.00" (a photo's "Inclusive"): a total with the tax in
+    it, not a GST amount of 100.00; "Exclusive" misread stays the total without tax."""
+    rows = ["PRINT EXPERT SDN BHD", "Cashier USER Date: 12/01/2018", "FLYERS 100 0.73 73.14",
+            "Total Sales (Excluding GST) 94.34", "Total GST 5.66", "Rounding 0.00",
+            f"Total Sales {inclusive} of GST) 100.00", "THANK YOU"]
+    got = read_fields(rows, today=TODAY)
+    assert got.total == Decimal("100.00") and got.tax == Decimal("5.66")
+    rows = ["PRINT EXPERT SDN BHD", "FLYERS 1 94.34", "Total (Exciusive of GST) 94.34",
+            "GST 6% 5.66", "Total 100.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("100.00")
