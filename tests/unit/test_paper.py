@@ -35,3 +35,18 @@ def test_no_sheet_no_corners() -> None:
     rgb = np.zeros((800, 600, 3), np.uint8)
     rgb[:] = TABLE
     assert P.find_paper(rgb) is None
+
+
+def test_a_level_side_with_a_dark_corner_still_gets_its_line() -> None:
+    """A sheet whose top side lies level in the photo and whose scan has a black corner (SROIE
+    274 photographed): the outline's level run was kept as its two ends only, too few points to
+    fit the top side, and the corner stayed inside the sheet, cutting the first letters of
+    every row."""
+    level = np.array([[300, 200], [1100, 200], [1150, 2300], [220, 2240]], np.float32)
+    rgb = np.zeros((2600, 1400, 3), np.uint8)
+    rgb[:] = TABLE
+    cv2.fillConvexPoly(rgb, level.astype(np.int32), (245, 245, 240))
+    cv2.fillConvexPoly(rgb, np.array([[300, 200], [460, 200], [296, 330]], np.int32), (20, 20, 20))
+    found = P.find_paper(rgb)
+    assert found is not None
+    assert np.abs(found - level).max() < 12
