@@ -237,7 +237,9 @@ def _identifier(ln: F.Line) -> bool:
 
 # cash handed over: "CASH", "Tendered", "Received Cash", "Paid" (a parking ticket's)
 TENDERED = (r"預|投\s*入|tender|\breceived\b|^\W*paid\b|^\W*(rm\s*)?cash\b|現\s*金|^\W*payment\b|"
-            r"paid\s*(amount|amt)|^\W*(rm\s*)?tunai\b")
+            r"paid\s*(amount|amt)|^\W*(rm\s*)?tunai\b|"
+            # a label that ends in "Cash" ("Received Cash" as a photo reads it: "Fecsived Cash")
+            r"^\W*(?!total|nett?\b)[a-z]{4,}\s+cash\W*(rm)?\W*$")
 PAID = re.compile("|".join(p.pattern for m, p in F.PAYMENT_KEYS if m != "cash"), re.I)
 
 

@@ -23,7 +23,10 @@ from bot.receipts.totals import PAID, TENDERED, discounted, find_items, is_adjus
 
 # "Total 6% supplies (Inc. GST): 73.52", "TOTAL 0% SUPPLIES: 20.67": one rate's total
 SUM_ROWS = 60  # the most item rows a summing row is checked against (a long slip stays linear)
-_RATE_TOTAL = re.compile(r"total.*\d\s*%.*(suppl|sales|item)|total.*(suppl|sales).*\d\s*%", re.I)
+_RATE_TOTAL = re.compile(r"total.*\d\s*%.*(suppl|sales|item)|"
+                         # "Total Sales SR 6%"; not the tax's own rate on the whole total
+                         # ("Total Sales (Incl. GST @6%)")
+                         r"total.*(suppl|sales)(?!.*(gst|tax|sst)\s*@?\s*\d+\s*%).*\d\s*%", re.I)
 _WITHOUT_TAX = re.compile(r"excl|exclusive|before|w/o|without|\bnet\b", re.I)
 
 

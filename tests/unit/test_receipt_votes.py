@@ -170,3 +170,24 @@ def test_misread_digit_is_one_digit_the_likelier_way() -> None:
     assert not misread_digit(Decimal("73.30"), Decimal("78.30"))  # rarely so
     assert not misread_digit(Decimal("78.30"), Decimal("73.35"))  # two digits
     assert not misread_digit(Decimal("78.30"), Decimal("178.30"))
+
+
+def test_a_net_total_backed_across_its_rounding_outvotes_a_misread_item() -> None:
+    """SROIE 274 photographed: "@0.98" read as "60.98" made the items sum 73.63 and put the
+    total under the dearest "item"; the net total is backed by the total with tax above the
+    rounding ("Total Sales (Incl. GST @6%)": the tax's rate, not a per-rate total) and by the
+    cash received, whose label the photo misread ("Fecsived Cash")."""
+    rows = ["SUPER SEVEN CASH & CARRY SDN BHD", "22-06-2017 10:20:00 AM",
+            "KK KACANG GORENG 400G 07.20", "5556524004265 *3 21.60 SR",
+            "BAWANG BESAR INDIA 60.98", "42901 *1 0.98 ZR", "QUANTITY: 6 Units",
+            "Total Sales (Incl. GST @6%) RM28.03", "Rounding Adjustment RM0.02",
+            "Net Total RM28.05", "Payment Method CASH", "Fecsived Cash RM28.05", "Change RM0.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("28.05")
+    without_cash = rows[:-2]
+    assert read_fields(without_cash, today=TODAY).total == Decimal("28.05")
+    lines = F.lines_of(rows, "MYR")
+    assert V.cash_and_change(lines) == (Decimal("28.05"), Decimal("0.00"))
+    # guard: a per-rate total stays one ("Total 6% supplies (Inc. GST)")
+    assert V._RATE_TOTAL.search("Total 6% supplies (Inc. GST):")
+    assert V._RATE_TOTAL.search("Total Sales SR 6%")
+    assert not V._RATE_TOTAL.search("Total Sales (Incl. GST @6%)")
