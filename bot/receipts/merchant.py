@@ -181,7 +181,7 @@ _REG_NO = re.compile(
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
-    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbo]n\b\.?\s*[b38]h[do]\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
+    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeo]n\b\.?\s*[b38]h[do]\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
     r"有限会社|合同会社|協同組合|医療法人|社団法人|財団法人|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
@@ -231,7 +231,7 @@ _NOT_NAME = re.compile(
 
 # A legal name ends at its legal form: what OCR joined after it on the same row is the address
 # ("X SDN BHD L4-17 (B), Level 4,"), cut where it holds a digit.
-_AFTER_FORM = re.compile(r"(\b(s[dbo]n\.?\s*[b38]h[do]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
+_AFTER_FORM = re.compile(r"(\b(s[dbeo]n\.?\s*[b38]h[do]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
                          r"\b\.?)(?P<rest>\s+\S.*)$", re.I)
 
 

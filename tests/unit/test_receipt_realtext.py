@@ -219,6 +219,8 @@ def test_a_bare_slip_number_under_a_row_is_no_registration() -> None:
     (["110 Block D (Entrance", "MR. D.I.Y. (M) SDN BHD", "(860671-D)"], "MR. D.I.Y. (M) SDN BHD"),
     (["SUPER.SEVEN CASH & CARRY SBN 3HD 28-05", "LOT 1, JALAN 3"],
      "SUPER.SEVEN CASH & CARRY SBN 3HD"),
+    (["SUPER.SEVEN CASH & CARRY SEN 3HD 28-05", "LOT 1, JALAN 3"],  # a photo's E for D
+     "SUPER.SEVEN CASH & CARRY SEN 3HD"),
 ])
 def test_a_name_broken_over_rows_is_joined_once(rows: list[str], expected: str) -> None:
     assert M.merchant(rows)[0] == expected
