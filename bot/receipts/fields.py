@@ -155,6 +155,8 @@ _SPLIT = re.compile(r"(\d)\s?([.,])\s?[.,]?\s?(\d{2,3})(?!\d)")
 # "cl" read as "d" in the label of a total without tax: "Total Exdl. of GST" (total_strength
 # reads the misread "TOTAL" itself).
 _EXCL_MISREAD = re.compile(r"\b(ex|in)dl(?=\b|\.|usive)", re.I)
+# and with the "l" lost too, before the tax it names: "Total Amt Ind. GST @ 6%"
+_EXCL_SHORT = re.compile(r"\b(ex|in)d(?=\.?\s*(of\s*)?(gst|tax|sst|vat)\b)", re.I)
 
 
 def clean_row(text: str) -> str:
@@ -163,6 +165,8 @@ def clean_row(text: str) -> str:
     after a label's colon (``Qty:1 Total RM 11.60``: the 1 is the quantity's, not the label's)."""
     text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
                              text)
+    text = _EXCL_SHORT.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
+                           text)
     text = _EYE.sub(r"\g<1>1", text)
     text = _SGD.sub("S$", text)
     text = _PM.sub("RM", text)
@@ -220,10 +224,10 @@ def row_total_strength(line: Line) -> float:
     return total_strength(last)
 
 
-# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totai", "T0TAL", "Iotal",
+# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totel", "Totai", "T0TAL", "Iotal",
 # "Tooa1", "IUIAL" (a faded bar turns "T" into "I" and "O" into "U"), and with its last letter
 # lost before a colon ("Grand Tota: 6.70", a phone photo of SROIE 440).
-_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0au][tfio][a4@](?:[l1i\]|!]|(?=\s*:))(?![a-z])",
+_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0au][tfio][a4@e](?:[l1i\]|!]|(?=\s*:))(?![a-z])",
                             re.I)
 
 

@@ -248,3 +248,20 @@ def test_an_inclusive_misread_still_makes_the_gst_row_a_total(inclusive: str) ->
     rows = ["PRINT EXPERT SDN BHD", "FLYERS 1 94.34", "Total (Exciusive of GST) 94.34",
             "GST 6% 5.66", "Total 100.00"]
     assert read_fields(rows, today=TODAY).total == Decimal("100.00")
+
+
+def test_a_blurred_photos_total_labels_are_read_through_their_misreads() -> None:
+    """SROIE 230 photographed: "Tatal Amt Ind. GST @ 6%" ("Incl." with "cl" read as "d"),
+    "Totel Amnt Peyahle : 8.50"; the GST summary's "Total 00 0.48" under a misread header
+    ("FaST Summary") and the payment is no total."""
+    assert F.clean_row("Tatal Amt Ind. GST @ 6% : 8.48") == "Tatal Amt Incl. GST @ 6% : 8.48"
+    assert F.clean_row("Total Exd. GST 8.00") == "Total Excl. GST 8.00"
+    assert F.clean_row("IND. CARGO 12.00") == "IND. CARGO 12.00"  # guard: no tax word after it
+    assert F.total_strength("Totel Amnt Peyahle :") >= 0.9
+    assert F.total_strength("Hotel charges") == 0
+    rows = ["Anzel Advertising (M) Sdn bhd (75e785-H)", "GST No: 002121732096",
+            "Plestic Lamination A4 @ 2.00 4.24 81", "Tatal Amt Ind. GST @ 6% : 8.48",
+            "Rounding Adjusbrrent (0.02)", "Totel Amnt Peyahle : 8.50", "Paid Amount: 100.00",
+            "Change : 91.50", "THANK YOU", "FaST Summary Amount Tau", "(RM) (RM)",
+            "Total 00 0.48", "27/03/2018 16:54:04"]
+    assert read_fields(rows, today=TODAY).total == Decimal("8.50")
