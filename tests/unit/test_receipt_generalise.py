@@ -140,7 +140,7 @@ def test_included_gst_row_is_tax_but_incl_gst_total_is_total() -> None:
 
 @pytest.mark.parametrize("label", ["Tota] (Inclusive of GST):", "Tatal Inclusive GST:",
                                    "T0TAL", "Totai", "Iotal", "Total Sales (') clusive of GST)",
-                                   "Grand Tota:"])
+                                   "Grand Tota:", "iolal Sales (Incl. GST 06%)"])
 def test_total_as_ocr_misreads_it(label: str) -> None:
     assert F.total_strength(label) >= 0.9
     # guard: a word that only looks alike is no total
