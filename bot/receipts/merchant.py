@@ -39,9 +39,9 @@ def merchant(rows: list[str], heights: list[float] | None = None,
     typical = sorted(heights)[len(heights) // 2] if heights else 1.0
     candidates = []
     after_formerly = after_owner = False
-    joined = -1  # a row already read as the end of the name above it
+    joined = -1  # the last row already read as part of the name above it
     for i, text in enumerate(rows[:MERCHANT_ROWS]):
-        if i == joined:
+        if i <= joined:
             continue
         clean = _name_end(_REG_NO.sub("", text).strip(" -=*・|:_"))
         skip_old_name, after_formerly = after_formerly, bool(_FORMERLY.search(clean))
@@ -72,12 +72,13 @@ def merchant(rows: list[str], heights: list[float] | None = None,
         elif i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
                 clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
             clean, joined, end = f"{clean} {_REG_NO.sub('', rows[i + 1]).strip()}", i + 1, i + 1
-        elif (i + 1 < len(rows) and clean.count("(") > clean.count(")")
-              and re.match(r"[^()]*\)", rows[i + 1])
-              and _name_like(rows[i + 1].strip(), suffix_row=True)):
+        if (end + 1 < len(rows) and clean.count("(") > clean.count(")")
+              and re.match(r"[^()]*\)", rows[end + 1])
+              and _name_like(rows[end + 1].strip(), suffix_row=True)):
             # "AIK HUAT HARDWARE ENTERPRISE (SETIA" over "ALAM) SDN BHD": the bracket goes on
-            clean = _name_end(f"{clean} {_REG_NO.sub('', rows[i + 1]).strip()}")
-            joined, end = i + 1, i + 1
+            # (also on a third row: "AIK HUAT HARDWARE" / "ENTERPRISE (SETIA" / "ALAM) SDN BHD")
+            clean = _name_end(f"{clean} {_REG_NO.sub('', rows[end + 1]).strip()}")
+            joined = end = end + 1
         height = heights[i] if heights and i < len(heights) else 1.0
         size = min(height / typical, 1.6) if typical else 1.0
         company = _issuer_form(clean) and not owner
@@ -181,7 +182,7 @@ _REG_NO = re.compile(
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
-    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeo]n\b\.?\s*[b38]h[do]\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
+    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeo]n\b\.?\s*[b38]h[dou]\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
     r"有限会社|合同会社|協同組合|医療法人|社団法人|財団法人|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
@@ -231,7 +232,7 @@ _NOT_NAME = re.compile(
 
 # A legal name ends at its legal form: what OCR joined after it on the same row is the address
 # ("X SDN BHD L4-17 (B), Level 4,"), cut where it holds a digit.
-_AFTER_FORM = re.compile(r"(\b(s[dbeo]n\.?\s*[b38]h[do]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
+_AFTER_FORM = re.compile(r"(\b(s[dbeo]n\.?\s*[b38]h[dou]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
                          r"\b\.?)(?P<rest>\s+\S.*)$", re.I)
 
 
