@@ -8,6 +8,7 @@ A scan or screenshot that is all paper passes through with only the tilt correct
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -23,6 +24,7 @@ OCR_TARGET_WIDTH = 900  # a receipt's width for OCR where its rows cannot be mea
 # came out as "$0537" for "90,37" (bench/receipts.py --show, 2026-11-28)
 TEXT_HEIGHT = 30
 EDGE_TRIM = 0.015  # of the sheet's width, after the perspective is corrected
+EDGE_COLUMNS = 0.03  # of the page's width, on each side, left out of the rows' height
 # ``runs_down``: on SROIE development receipts (70, every 5th of 150-499) at 0 and 90 degrees,
 # 60 of 70 sideways sheets over 1.5 and 1 of 70 upright ones; 30 of 30 rendered, none upright
 RUNS_DOWN = 1.5
@@ -193,9 +195,17 @@ def runs_down(rgb: np.ndarray) -> bool:
     return _profile_sharpness(np.ascontiguousarray(ink.T)) > RUNS_DOWN * _profile_sharpness(ink)
 
 
-def text_height(gray: np.ndarray) -> float | None:
+def text_height(gray: np.ndarray, margin: int = 0) -> float | None:
     """The median height in pixels of the printed rows (runs of rows with ink in the horizontal
-    projection), or None when there are too few rows to tell."""
+    projection), or None when there are too few rows to tell. The columns within ``margin`` px
+    of either side (EDGE_COLUMNS of the width at least) are left out: a scan's dark edge, or the
+    corners that levelling the page brought in (its edge pixels drawn out into streaks across
+    every row), ran the rows together (SROIE 509: one run 113 px tall, and the slip shrunk to
+    a quarter for OCR)."""
+    w = gray.shape[1]
+    cut = max(margin, round(w * EDGE_COLUMNS))
+    if w - 2 * cut >= 50:
+        gray = gray[:, cut:w - cut]
     ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                 31, 15)
     profile = (ink > 0).sum(axis=1) > max(2, gray.shape[1] // 100)
@@ -237,10 +247,12 @@ def flatten(image: Image.Image) -> tuple[Image.Image, Quality]:
     short_side = min(paper.shape[:2])
     gray = cv2.cvtColor(paper, cv2.COLOR_RGB2GRAY)
     angle = skew_angle(gray)
+    margin = 0
     if abs(angle) >= 0.3:
+        margin = math.ceil(abs(math.sin(math.radians(angle))) * gray.shape[0]) + 2
         gray = rotate(gray, angle)
     h, w = gray.shape
-    rows = text_height(gray)
+    rows = text_height(gray, margin)
     if rows:  # printed rows about TEXT_HEIGHT px tall, whatever the photo's resolution
         factor = min(3.0, max(0.25, TEXT_HEIGHT / rows))
         factor = 1.0 if 0.85 <= factor <= 1.15 else factor

@@ -50,3 +50,22 @@ def test_a_level_side_with_a_dark_corner_still_gets_its_line() -> None:
     found = P.find_paper(rgb)
     assert found is not None
     assert np.abs(found - level).max() < 12
+
+
+
+def test_a_scans_dark_edge_does_not_run_its_rows_together() -> None:
+    """A dark band down the slip's side (a scanner's edge; the streaks levelling a tilted page
+    draws out of it into the corners it brings in, SROIE 509) has ink in every row, and the
+    rows ran together into one: no row height, or one of 113 px that shrank the slip to a
+    quarter for OCR. The columns at the sides are left out."""
+    gray = np.full((1800, 600), 235, np.uint8)
+    for top in range(60, 1740, 34):
+        for left in range(40, 520, 60):
+            gray[top:top + 20, left:left + 44] = 30
+    plain = P.text_height(gray)
+    assert plain is not None and 19 <= plain <= 22
+    gray[:, :8] = 160
+    assert P.text_height(gray) == plain
+    # the corners levelling brought in are left out however wide they are
+    gray[:, :40] = 160
+    assert P.text_height(gray, margin=42) == plain
