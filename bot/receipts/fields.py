@@ -114,6 +114,29 @@ class Line:
         return self.amounts[-1].value if self.amounts else None
 
 
+# A total and its rounding adjustment read as one row ("Grand TotalRM 15.40 Rounding RM0.01"):
+# a row reads its last label, which made the adjustment the total (SROIE 524)
+_TOTAL_THEN_ROUNDING = re.compile(
+    r"^(?P<total>.*\btotal.*?\d[.,]\d{2})\s+(?P<rounding>round(ing)?\b(\s*adj\w*)?\W*"
+    r"(RM|\$)?\s?-?\d{1,3}[.,]\d{2}\W*)$", re.I)
+
+
+def split_rows(rows: list[str], heights: list[float] | None = None
+               ) -> tuple[list[str], list[float] | None]:
+    """Rows OCR joined that print two rows' fields (a total and its rounding), as two rows;
+    their heights follow them."""
+    out: list[str] = []
+    sizes: list[float] = []
+    for i, row in enumerate(rows):
+        parts = [row]
+        if m := _TOTAL_THEN_ROUNDING.match(row):
+            parts = [m.group("total"), m.group("rounding")]
+        out.extend(parts)
+        if heights is not None and i < len(heights):
+            sizes.extend([heights[i]] * len(parts))
+    return out, (sizes if heights is not None else None)
+
+
 def lines_of(rows: list[str], currency: str | None) -> list[Line]:
     return [Line(i, t, tuple(find_amounts(_dash_point(_strip_noise(t)), currency)))
             for i, t in enumerate(rows)]

@@ -262,7 +262,7 @@ def read_fields(rows: list[str], heights: list[float] | None = None, *,
                 quality: Quality | None = None, lang_hint: str | None = None,
                 today: Date | None = None, ocr_conf: float = 0.8) -> Receipt:
     """The fields from rows of text (one printed row each, top to bottom)."""
-    rows = [F.clean_row(r) for r in rows]
+    rows, heights = F.split_rows([F.clean_row(r) for r in rows], heights)
     japanese = _japanese("\n".join(rows)) or (lang_hint or "").startswith("ja")
     if not japanese:  # the jpn model reads "€" after an amount as "を"
         rows = [_EURO_AS_WO.sub(r"\1 €", r) for r in rows]

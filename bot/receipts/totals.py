@@ -139,6 +139,19 @@ def _payment_row(ln: F.Line) -> bool:
                 and not F.total_strength(ln.label) and not _ROUND.search(ln.label))
 
 
+# "Total Paid" right over the change is what was handed over, not the bill (a bakery's till:
+# "Grand Total RM21.85", "Total Paid RM50.00", "Change RM28.15"); an app's "Total Paid" with no
+# change under it is its total
+_PAID_TOTAL = re.compile(r"total\s*paid|paid\s*total", re.I)
+_CHANGE_ROW = re.compile(r"^\W*(change|baki)\b|釣", re.I)
+
+
+def _handed_over(lines: list[F.Line], ln: F.Line) -> bool:
+    after = next((x for x in lines[ln.index + 1:] if x.amount is not None), None)
+    return bool(_PAID_TOTAL.search(ln.label) and after is not None
+                and _CHANGE_ROW.search(after.label) and after.amount)
+
+
 def _candidates_end(lines: list[F.Line]) -> int:
     """Where total rows stop: the first tax summary row or payment row after the first total;
     where no total row was read above them, a tax summary table after the payment rows (its
@@ -151,7 +164,7 @@ def _candidates_end(lines: list[F.Line]) -> int:
     if first is None or (table is not None and table < first):
         return table if table is not None else len(lines)
     for ln in lines[first + 1:]:
-        if _summary_row(ln) or _payment_row(ln):
+        if _summary_row(ln) or _payment_row(ln) or _handed_over(lines, ln):
             return ln.index
     return len(lines)
 

@@ -191,3 +191,33 @@ def test_a_net_total_backed_across_its_rounding_outvotes_a_misread_item() -> Non
     assert V._RATE_TOTAL.search("Total 6% supplies (Inc. GST):")
     assert V._RATE_TOTAL.search("Total Sales SR 6%")
     assert not V._RATE_TOTAL.search("Total Sales (Incl. GST @6%)")
+
+
+def test_total_paid_over_the_change_is_the_cash_given_not_the_total() -> None:
+    """A bakery's till (SROIE 521, 538): "Grand Total RM21.85", then "Total Paid RM50.00" and
+    "Change RM28.15": what was handed over. On an app's receipt with no change under it
+    "Total Paid" is the total (blind sets Q and G)."""
+    rows = ["MOONLIGHT CAKE HOUSE SDN BHD 862725-U", "Date :04/06/2018 18:17:54",
+            "Butter slice Cheese *# RM4.15 ST", "Discount RM-0.20", "Europe Bun *# RM3.70 ST",
+            "Total(Incl GST) RM21.83", "Rounding RM0.02", "Grand TotalRM21.85",
+            "Total Paid RM50.00", "Change RM28.15", "Discount Summary", "Discount RM1.12"]
+    assert read_fields(rows, today=TODAY).total == Decimal("21.85")
+    rows = ["GRAB", "Ride Fare RM 19.00", "Toll RM 3.00", "Platform & partner fee RM 1.00",
+            "Total Paid RM 23.00", "Paid by Mastercard ****8821"]
+    assert read_fields(rows, today=TODAY).total == Decimal("23.00")
+    rows = ["KIOSK", "Amount RM 30.00", "Total Paid RM 30.00", "CASH RM 50.00",
+            "CHANGE RM 20.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("30.00")
+
+
+def test_a_total_and_its_rounding_read_as_one_row_are_two() -> None:
+    """SROIE 524: OCR put "Grand TotalRM15.40" and "Rounding RM0.01" on one row, whose last
+    label (Rounding) made 0.01 the total."""
+    rows = ["MOONLIGHT CAKE HOUSE SDN BHD", "Date :09/06/2018 18:47:29",
+            "T-Butter Sugar Bun *# RM2.25 ST", "Discount RM-0.45",
+            "Total (Incl GST, 0%) RM15.39", "Grand TotalRM15.40 Rounding RM0.01",
+            "Total Paid RM50.00", "Change RM34.60"]
+    assert read_fields(rows, today=TODAY).total == Decimal("15.40")
+    # guard: an item row with a count and a price is one row
+    rows = ["KEDAI", "ROUNDING TOOL 2 3.00 6.00", "TOTAL 6.00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("6.00")
