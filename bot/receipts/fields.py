@@ -165,7 +165,8 @@ _EYE = re.compile(r"(RM|\$|£|€)\s?[Il|](?=\d*[.,]\d{2}(?!\d))")
 _COLON = re.compile(r"([£$€¥]\s?\d{1,6}):(\d{2})(?!\d)")  # "£52:37" after a mark is no time
 _SEMI = re.compile(r"(\d)\s?;\s?,?(\d{2,3})(?!\d)")  # "103;71": a comma or point misread
 _QUOTE = re.compile(r"(\d)[''`](?=[\s\-€円]|$)")  # "23,13'-€": a speck after the cents
-_GLUED = re.compile(r"([A-Za-z]{3,})(\d)")  # "TENDERED100,00": a label glued to its amount
+_GLUED = re.compile(r"([A-Za-z]{3,})(\d)(?![A-Za-z]{2})")  # "TENDERED100,00": a label glued to its
+# amount; not a letter read as a digit inside a word ("ENTERPR1SE")
 _LABEL_COLON = re.compile(r"([A-Za-z]{2,}[.#]?):(?=\d)")  # "Qty:1", "No.:80201": no space after
 # "GST AMT :RM4.43", "PAID BY:CC:7186:RM78.30": a colon right before an amount's mark
 _MARK_COLON = re.compile(r":(?=(?:RM|S\$|\$|£|€|¥)\s?\d)")
@@ -182,12 +183,18 @@ _EXCL_MISREAD = re.compile(r"\b(ex|in)dl(?=\b|\.|usive)", re.I)
 _EXCL_SHORT = re.compile(r"\b(ex|in)d(?=\.?\s*(of\s*)?(gst|tax|sst|vat)\b)", re.I)
 
 
+# TOTAL with its L read as a one before the amount's mark or a colon ("Grand Tota1RM14.20"):
+# split off as a digit, it would take the total word with it
+_TOTA1 = re.compile(r"\b(tota)1(?=\s|:|RM|\$|$)", re.I)
+
+
 def clean_row(text: str) -> str:
     """A row with OCR's usual confusions around amounts undone (``S$34 .13`` -> ``S$34.13``,
     ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``), ``Exdl.`` for ``Excl.``, and a space
     after a label's colon (``Qty:1 Total RM 11.60``: the 1 is the quantity's, not the label's)."""
     text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
                              text)
+    text = _TOTA1.sub(lambda m: m.group(1) + ("L" if m.group(1)[-1].isupper() else "l"), text)
     text = _EXCL_SHORT.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
                            text)
     text = _EYE.sub(r"\g<1>1", text)

@@ -72,7 +72,8 @@ def merchant(rows: list[str], heights: list[float] | None = None,
         elif i + 1 < len(rows) and _SUFFIX_ROW.match(rows[i + 1].strip()) and not _COMPANY.search(
                 clean) and _name_like(rows[i + 1].strip(), suffix_row=True):
             clean, joined, end = f"{clean} {_REG_NO.sub('', rows[i + 1]).strip()}", i + 1, i + 1
-        if (end + 1 < len(rows) and clean.count("(") > clean.count(")")
+        if (end + 1 < len(rows) and (clean.count("(") > clean.count(")")
+                                     or _TAIL_ROW.match(rows[end + 1]))
               and re.match(r"[^()]*\)", rows[end + 1])
               and _name_like(rows[end + 1].strip(), suffix_row=True)):
             # "AIK HUAT HARDWARE ENTERPRISE (SETIA" over "ALAM) SDN BHD": the bracket goes on
@@ -182,7 +183,7 @@ _REG_NO = re.compile(
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
-    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeo]n\b\.?\s*[b38]h[dou]\b|\benterprises?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
+    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeou]n\b\.?\s*[b38]h[dou]\b|\benterpr[i1l]ses?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
     r"有限会社|合同会社|協同組合|医療法人|社団法人|財団法人|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
@@ -190,7 +191,10 @@ _COMPANY = re.compile(
 _SUFFIX_ROW = re.compile(r"(\([^()\d]{2,30}\)\s*(?=sdn\b|bhd\b|s/b\b|berhad\b|pte\b|pty\b|ltd\b|"
                          r"limited\b|plc\b|inc\b|llc\b))?"
                          r"(co\.?\s*\(m\)|\(m\)|sdn\b|bhd\b|s/b\b|berhad\b|inc\b|ltd\b|trading\b|"
-                         r"enterprises?\b|pte\b|pty\b|limited\b|plc\b|llc\b)", re.I)
+                         r"enterpr[i1l]ses?|pte\b|pty\b|limited\b|plc\b|llc\b)", re.I)
+# A bracket's close and a legal form: the end of a name whose bracket opened on the row above,
+# also where OCR lost the open bracket ("ENTERPRISETSETIA" over "ALAM) SDN~BHD")
+_TAIL_ROW = re.compile(r"[^()]{0,20}\)\W*(s[dbeou]n\b\W*[b38]h[dou]\b|bhd\b|berhad\b)", re.I)
 # What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
 # TRADING" is a name).
 _NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"
@@ -232,7 +236,7 @@ _NOT_NAME = re.compile(
 
 # A legal name ends at its legal form: what OCR joined after it on the same row is the address
 # ("X SDN BHD L4-17 (B), Level 4,"), cut where it holds a digit.
-_AFTER_FORM = re.compile(r"(\b(s[dbeo]n\.?\s*[b38]h[dou]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
+_AFTER_FORM = re.compile(r"(\b(s[dbeou]n\.?\s*[b38]h[dou]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
                          r"\b\.?)(?P<rest>\s+\S.*)$", re.I)
 
 

@@ -226,6 +226,11 @@ def test_a_bare_slip_number_under_a_row_is_no_registration() -> None:
      "AIK HUAT HARDWARE ENTERPRISE(SETIA ALAM).SDN~BHD"),
     (["TUCCAR KEPALA", "GAS!!!DAPUR", "AIK HUAT HARUWARL", "ENTERPRISE (SETIA", "ALAM).SDN BHU",
       "822737-X", "NO. 17-G, JALAN"], "AIK HUAT HARUWARL ENTERPRISE (SETIA ALAM).SDN BHU"),
+    # the open bracket lost ("ENTERPRISETSETIA", SROIE 506) or ENTERPRISE misread (508)
+    (["AIK HUAT HARDWARE", "ENTERPRISETSETIA", "ALAM) SDN~BHD", "822737-X", "NO. 17-G, JALAN"],
+     "AIK HUAT HARDWARE ENTERPRISETSETIA ALAM) SDN~BHD"),
+    (["AIK HUAT HARIWAKE", "ENTERPR1SE(SETIA", "ALAH) SUN BHU", "822737-X", "NO. 17-G, JALAN"],
+     "AIK HUAT HARIWAKE ENTERPR1SE(SETIA ALAH) SUN BHU"),
 ])
 def test_a_name_broken_over_rows_is_joined_once(rows: list[str], expected: str) -> None:
     assert M.merchant(rows)[0] == expected
@@ -270,3 +275,16 @@ def test_a_blurred_photos_total_labels_are_read_through_their_misreads() -> None
             "Change : 91.50", "THANK YOU", "FaST Summary Amount Tau", "(RM) (RM)",
             "Total 00 0.48", "27/03/2018 16:54:04"]
     assert read_fields(rows, today=TODAY).total == Decimal("8.50")
+
+
+def test_total_with_its_l_read_as_a_one_before_the_amount() -> None:
+    """SROIE 538: "Grand Tota1RM14.20": the "1" is TOTAL's L, not the amount's first digit."""
+    assert F.clean_row("Grand Tota1RM14.20") == "Grand TotalRM 14.20"
+    assert F.clean_row("TOTA1 RM14.20") == "TOTAL RM14.20"
+    assert F.clean_row("TOTA1: 8.00") == "TOTAL: 8.00"
+    assert F.clean_row("Tota14.20") == "Tota 14.20"  # guard: a digit after it may be the amount's
+
+
+def test_a_digit_read_inside_a_word_does_not_split_it() -> None:
+    assert F.clean_row("ENTERPR1SE(SETIA") == "ENTERPR1SE(SETIA"
+    assert F.clean_row("TENDERED100.00") == "TENDERED 100.00"
