@@ -62,6 +62,10 @@ _GLUE = (
     # the separator before the year lost, and the time run into it ("04-05201316:07")
     (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{2})(20\d{2})(?=\d{1,2}:\d{2})"),
      r"\1\2\3\2\4 "),
+    # a slash read as a 7 or a 1 after a DATE label ("DATE: 13707/2017", "DATE: 13/0772017")
+    (re.compile(r"(\bdate\b\W{0,3})(\d{2})[71](\d{2})/(20\d{2}|\d{2})(?![\d/])", re.I),
+     r"\1\2/\3/\4"),
+    (re.compile(r"(\bdate\b\W{0,3})(\d{2})/(\d{2})[71](20\d{2})(?!\d)", re.I), r"\1\2/\3/\4"),
     # a dash read as a tilde between day and month ("05~05-17")
     (re.compile(r"(?<![\d~])(\d{1,2})~(\d{1,2})([/.\-])(\d{2,4})(?![\d~])"), r"\1\3\2\3\4"),
 )

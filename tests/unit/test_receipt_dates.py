@@ -99,6 +99,8 @@ def test_every_form_round_trips(d: date) -> None:
     ("#001-001-0934-000120/11/202613:30-R", NOV20),  # a slip number run into an all-digit day
     ("Ref 4417 20/11/2026", NOV20),  # a number before a day, apart: as it was
     ("20~11-26", NOV20),  # a dash read as a tilde
+    ("RECEIPT #: CSP0397224 DATE: 20711/2026", NOV20),  # a slash read as a 7 (SROIE 505)
+    ("DATE: 20/1172026", NOV20),  # the second one read as a 7
 ])
 def test_glued_and_misread_dates(text: str, expected: date) -> None:
     found = find_dates(text, currency="MYR", today=TODAY)
@@ -108,3 +110,7 @@ def test_glued_and_misread_dates(text: str, expected: date) -> None:
 def test_a_date_centuries_off_is_no_date() -> None:
     assert find_dates("ref 1524/05/18", currency="MYR", today=TODAY) == []
     assert find_dates("20112026 ref", currency="MYR", today=TODAY) == []  # no time after it
+
+
+def test_a_number_with_a_seven_in_it_is_no_date_without_a_date_label() -> None:
+    assert find_dates("INV 20711/2026", currency="MYR", today=TODAY) == []
