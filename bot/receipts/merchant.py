@@ -43,7 +43,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
     for i, text in enumerate(rows[:MERCHANT_ROWS]):
         if i <= joined:
             continue
-        clean = _name_end(_REG_NO.sub("", text).strip(" -=*・|:_"))
+        clean = _name_end(_REG_NO.sub("", _FKA.sub("", text)).strip(" -=*・|:_"))
         skip_old_name, after_formerly = after_formerly, bool(_FORMERLY.search(clean))
         # the owner's legal name under the shop's own ("Owned by:" then "X SDN BHD"): a
         # candidate still, without the company bonus that would put it above the shop's name
@@ -183,7 +183,7 @@ _REG_NO = re.compile(
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
-    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeou]n\b\.?\s*[b38]h[dou]\b|\benterpr[i1l]ses?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
+    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeou]n\b\.?\s*[b38]h[dou]\b|\bs[dbeou]n[b38]h[dou]\b|\benterpr[i1l]ses?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
     r"有限会社|合同会社|協同組合|医療法人|社団法人|財団法人|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
@@ -210,6 +210,8 @@ _AGENCY = re.compile(r"\W*(jabatan|pejabat|kementerian|majlis|lembaga|perbadanan
 _OWNER = re.compile(r"\W*(owned|operated|managed)\s*by\b\W*|\W*dimiliki\s*oleh\b\W*", re.I)
 # The owner's label before its name on one row ("OWNED BY: ", "OWN BY:" as OCR reads it)
 _OWN_BY = re.compile(r"^\W*(?:own(?:ed)?|operated|managed)\s*by\s*:\s*(?=\w)", re.I)
+# The old name after the new on one row: "MYNEWS RETAIL SB(306295-X) FKA BISONSTORES SB"
+_FKA = re.compile(r"(?<=\S)\s+(f\.?k\.?a\.?|formerly(\s*known\s*as)?)\s.*$", re.I)
 _FORMERLY = re.compile(r"formerly|known\s*as|旧\s*社\s*名", re.I)
 # A row of a Malay shop's trade alone, printed over its own name: "KEDAI MAKANAN & MINUMAN",
 # "SYARIKAT PERNIAGAAN BUKU", "KEDAI UBAT DAN RUNCIT"

@@ -288,3 +288,16 @@ def test_total_with_its_l_read_as_a_one_before_the_amount() -> None:
 def test_a_digit_read_inside_a_word_does_not_split_it() -> None:
     assert F.clean_row("ENTERPR1SE(SETIA") == "ENTERPR1SE(SETIA"
     assert F.clean_row("TENDERED100.00") == "TENDERED 100.00"
+
+
+def test_a_former_name_on_the_names_row_and_a_glued_legal_form() -> None:
+    """SROIE 517: "MYNEWS RETAIL SB(306295-X) FKA BISONSTORES SB" (FKA: formerly known as);
+    518: "RAPID RAIL SDNBHD" under the brand MRT, its legal form glued."""
+    rows = ["TQFOR SHOPPING WITH myNEWS.com", "PUSAT DAGANGAN PHILEO DAMANSARA",
+            "UNIT 105, BLOCK A,PUSAT DAGANGAN PHILEO DAMANSARA,",
+            "NO.9, JALAN 16/11,,46350,PETALING JAYA,SELANGOR", "myNEWScareline : 1800 88 1231",
+            "MYNEWS RETAIL SB(306295-X) FKA BISONSTORES SB", "TAX REG ID CBP 000709361664"]
+    assert M.merchant(rows)[0] == "MYNEWS RETAIL SB"
+    rows = ["MRT", "rapidKL aperatad by", "TAX INVOICE", "RAPID RAIL SDNBHD",
+            "No.1 JALAN PJU 1AV46,", "GST Reg. No:001345261568"]
+    assert M.merchant(rows)[0] == "RAPID RAIL SDNBHD"
