@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date as Date
 from datetime import timedelta
+from typing import Any
 
 from bot.receipts.amounts import MISREADS
 
@@ -51,7 +52,8 @@ _MDY_TEXT = re.compile(rf"\b{_MON}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>
 _DMY8 = re.compile(r"(?<!\d)(?P<d>\d{2})(?P<m>\d{2})(?P<y>20\d{2})(?=\s{1,3}\d{1,2}:\d{2})")
 # OCR glue: a time run into the date after it ("18:1524/05/18"), a number into a day before a
 # month's name ("...32025/Feb/2017"), "0ct" for "Oct"
-_GLUE = (
+_DIGIT_FOR = str.maketrans("BOSZ", "8052")  # letters OCR reads for digits
+_GLUE: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"(?<!\d)(\d{1,2}:\d{2})(?=\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}(?!\d))"), r"\1 "),
     (re.compile(r"(?<=\d)(?=\d{2}[/\-](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
                 r"[a-z]*[/\-]\d{2,4})", re.I), " "),
@@ -66,6 +68,13 @@ _GLUE = (
     (re.compile(r"(\bdate\b\W{0,3})(\d{2})[71](\d{2})/(20\d{2}|\d{2})(?![\d/])", re.I),
      r"\1\2/\3/\4"),
     (re.compile(r"(\bdate\b\W{0,3})(\d{2})/(\d{2})[71](20\d{2})(?!\d)", re.I), r"\1\2/\3/\4"),
+    # a space after the last separator, the two-digit year run into the time ("05-05- 1811:25:29")
+    (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2\s(\d{2})(?=\d{1,2}:\d{2})"),
+     r"\1\2\3\2\4 "),
+    # a letter read for a digit in the day or month of an all-digit date ("2B/09/2017")
+    (re.compile(r"(?<![\w/.\-])([\dBOSZ]{2})([/.\-])([\dBOSZ]{2})\2(20\d{2}|\d{2})(?![\d/])"),
+     lambda m: (m.group(1).translate(_DIGIT_FOR) + m.group(2) + m.group(3).translate(_DIGIT_FOR)
+                + m.group(2) + m.group(4))),
     # a dash read as a tilde between day and month ("05~05-17")
     (re.compile(r"(?<![\d~])(\d{1,2})~(\d{1,2})([/.\-])(\d{2,4})(?![\d~])"), r"\1\3\2\3\4"),
 )

@@ -101,6 +101,8 @@ def test_every_form_round_trips(d: date) -> None:
     ("20~11-26", NOV20),  # a dash read as a tilde
     ("RECEIPT #: CSP0397224 DATE: 20711/2026", NOV20),  # a slash read as a 7 (SROIE 505)
     ("DATE: 20/1172026", NOV20),  # the second one read as a 7
+    ("RECEIPT #: CSP0408083 DAIE: 2O/11/2026", NOV20),  # a letter for a digit (SROIE 506)
+    ("Date :20-11- 2611:25:29", NOV20),  # a space after the dash, the year run into the time
 ])
 def test_glued_and_misread_dates(text: str, expected: date) -> None:
     found = find_dates(text, currency="MYR", today=TODAY)
@@ -114,3 +116,7 @@ def test_a_date_centuries_off_is_no_date() -> None:
 
 def test_a_number_with_a_seven_in_it_is_no_date_without_a_date_label() -> None:
     assert find_dates("INV 20711/2026", currency="MYR", today=TODAY) == []
+
+
+def test_letters_for_digits_only_in_a_dates_shape() -> None:
+    assert find_dates("ROOM BO/12 SZ", currency="MYR", today=TODAY) == []
