@@ -183,7 +183,7 @@ _REG_NO = re.compile(
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(
-    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeou]n\b\.?\s*[b38]h[dou]\b|\bs[dbeou]n[b38]h[dou]\b|\benterpr[i1l]ses?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
+    r"\bsdn\b|\bbhd\b|\bberhad\b|\b[s5]/b\b|\bs[dbeou]n\b\.?\s*[b38d]h[dou]\b|\bs[dbeou]n[b38d]h[dou]\b|\benterpr[i1l]ses?\b|\btrading\b|株式会社|[(（]\s*株\s*[)）]|"
     r"有限会社|合同会社|協同組合|医療法人|社団法人|財団法人|\binc\b\.?|\bltd\b\.?|\blimited\b|\bllc\b|\bcorp(oration)?\b|\bgmbh\b|"
     r"\bplc\b|\bpte\b|\bco\.\s*(\(m\)|ltd|inc|$)", re.I)
 # A row that only finishes the name on the row above: "CO. (M) SDN BHD", "SDN. BHD.", "TRADING"
@@ -194,7 +194,7 @@ _SUFFIX_ROW = re.compile(r"(\([^()\d]{2,30}\)\s*(?=sdn\b|bhd\b|s/b\b|berhad\b|pt
                          r"enterpr[i1l]ses?|pte\b|pty\b|limited\b|plc\b|llc\b)", re.I)
 # A bracket's close and a legal form: the end of a name whose bracket opened on the row above,
 # also where OCR lost the open bracket ("ENTERPRISETSETIA" over "ALAM) SDN~BHD")
-_TAIL_ROW = re.compile(r"[^()]{0,20}\)\W*(s[dbeou]n\b\W*[b38]h[dou]\b|bhd\b|berhad\b)", re.I)
+_TAIL_ROW = re.compile(r"[^()]{0,20}\)\W*(s[dbeou]n\b\W*[b38d]h[dou]\b|bhd\b|berhad\b)", re.I)
 # What rules out even a row with a company suffix (an address word does not: "JALAN JAYA
 # TRADING" is a name).
 _NOT_COMPANY_ROW = re.compile(r"\btel\b|tel\s*[:.]|電話|\bfax\b|www\.|http|@|登録番号|〒|"
@@ -238,7 +238,7 @@ _NOT_NAME = re.compile(
 
 # A legal name ends at its legal form: what OCR joined after it on the same row is the address
 # ("X SDN BHD L4-17 (B), Level 4,"), cut where it holds a digit.
-_AFTER_FORM = re.compile(r"(\b(s[dbeou]n\.?\s*[b38]h[dou]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
+_AFTER_FORM = re.compile(r"(\b(s[dbeou]n\.?\s*[b38d]h[dou]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
                          r"\b\.?)(?P<rest>\s+\S.*)$", re.I)
 
 

@@ -221,6 +221,8 @@ def test_a_bare_slip_number_under_a_row_is_no_registration() -> None:
      "SUPER.SEVEN CASH & CARRY SBN 3HD"),
     (["SUPER.SEVEN CASH & CARRY SEN 3HD 28-05", "LOT 1, JALAN 3"],  # a photo's E for D
      "SUPER.SEVEN CASH & CARRY SEN 3HD"),
+    (["MOONLIGHT CAKE HOUSE SDN DHD 8OZTZ 5-U", "(GST Reg No: 001559298048)"],  # D for B
+     "MOONLIGHT CAKE HOUSE SDN DHD"),
     # over three rows, the bracket closed on the third (SROIE 506, 513); U read for D (515)
     (["AIK HUAT HARDWARE", "ENTERPRISE(SETIA", "ALAM).SDN~BHD", "822737-X", "NO. 17-G, JALAN"],
      "AIK HUAT HARDWARE ENTERPRISE(SETIA ALAM).SDN~BHD"),
