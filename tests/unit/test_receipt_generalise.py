@@ -140,12 +140,13 @@ def test_included_gst_row_is_tax_but_incl_gst_total_is_total() -> None:
 
 @pytest.mark.parametrize("label", ["Tota] (Inclusive of GST):", "Tatal Inclusive GST:",
                                    "T0TAL", "Totai", "Iotal", "Total Sales (') clusive of GST)",
-                                   "Grand Tota:", "iolal Sales (Incl. GST 06%)"])
+                                   "Grand Tota:", "iolal Sales (Incl. GST 06%)", "GRAND TOTIAI"])
 def test_total_as_ocr_misreads_it(label: str) -> None:
     assert F.total_strength(label) >= 0.9
     # guard: a word that only looks alike is no total
     assert F.total_strength("Tote bag") == 0 and F.total_strength("Tutorial") == 0
     assert F.total_strength("TOTA BRAND SOCKS") == 0  # its last letter lost: only before ":"
+    assert F.total_strength("TOTIA BAG") == 0
 
 
 def test_rounded_total_word_wins_over_its_tax_word() -> None:

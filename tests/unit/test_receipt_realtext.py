@@ -303,3 +303,14 @@ def test_a_former_name_on_the_names_row_and_a_glued_legal_form() -> None:
     rows = ["MRT", "rapidKL aperatad by", "TAX INVOICE", "RAPID RAIL SDNBHD",
             "No.1 JALAN PJU 1AV46,", "GST Reg. No:001345261568"]
     assert M.merchant(rows)[0] == "RAPID RAIL SDNBHD"
+
+
+def test_a_garbled_total_row_still_leaves_the_tax_row_read() -> None:
+    """A rendered photo (bench seed 3016): "GRAND TOTIAI1,03 €" (TOTAL 131,03 with letters and
+    digits lost) left no total row, and with none the tax row was not read either."""
+    rows = ["Walgreens", "Jalan Ampang 88", "RECEIPT", "26/07/2026 10:41", "Tissues 56,16 €",
+            "Chocolate 34,59 €", "Toothpaste 9,21 €", "Water 31,07 €", "MwSt 19% incl. 20,92 €",
+            "GRAND TOTIAI1,03 €", "QR PAY 131,03 €", "Thank you for your visit!"]
+    got = read_fields(rows, today=TODAY)
+    assert got.total == Decimal("131.03") and got.tax == Decimal("20.92")
+    assert got.tax_rate == Decimal("19")
