@@ -71,6 +71,9 @@ _GLUE: tuple[tuple[re.Pattern[str], Any], ...] = (
     # a space after the last separator, the two-digit year run into the time ("05-05- 1811:25:29")
     (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2\s(\d{2})(?=\d{1,2}:\d{2})"),
      r"\1\2\3\2\4 "),
+    # a two-digit year run into a time ("01/05/162:51")
+    (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{2})(?=\d{1,2}:\d{2})"),
+     r"\1\2\3\2\4 "),
     # a letter read for a digit in the day or month of an all-digit date ("2B/09/2017")
     (re.compile(r"(?<![\w/.\-])([\dBOSZ]{2})([/.\-])([\dBOSZ]{2})\2(20\d{2}|\d{2})(?![\d/])"),
      lambda m: (m.group(1).translate(_DIGIT_FOR) + m.group(2) + m.group(3).translate(_DIGIT_FOR)

@@ -254,11 +254,11 @@ def row_total_strength(line: Line) -> float:
     return total_strength(last)
 
 
-# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totel", "TOTIAI", "Totai", "T0TAL", "Iotal",
-# "Tooa1", "IUIAL" (a faded bar turns "T" into "I" and "O" into "U"), and with its last letter
-# lost before a colon ("Grand Tota: 6.70", a phone photo of SROIE 440).
-_TOTAL_MISREAD = re.compile(r"(?<![a-z])[tjil1][o0au][tfiol][il1]?[a4@e](?:[l1i\]|!]|(?=\s*:))(?![a-z])",
-                            re.I)
+# "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totel", "TOTIAI", "Totai",
+# "T0TAL", "Iotal", "Tooa1", "IUIAL" (a faded bar turns "T" into "I" and "O" into "U"), and with
+# its last letter lost before a colon ("Grand Tota: 6.70", a phone photo of SROIE 440).
+_TOTAL_MISREAD = re.compile(
+    r"(?<![a-z])[tjil1][o0au][tfiol][il1]?[a4@e](?:[l1i\]|!]|(?=\s*:))(?![a-z])", re.I)
 
 
 def total_strength(label: str) -> float:

@@ -103,6 +103,7 @@ def test_every_form_round_trips(d: date) -> None:
     ("DATE: 20/1172026", NOV20),  # the second one read as a 7
     ("RECEIPT #: CSP0408083 DAIE: 2O/11/2026", NOV20),  # a letter for a digit (SROIE 506)
     ("Date :20-11- 2611:25:29", NOV20),  # a space after the dash, the year run into the time
+    ("Date:20/11/262:51 Slip: 0020018018", NOV20),  # a two-digit year run into a time (407)
 ])
 def test_glued_and_misread_dates(text: str, expected: date) -> None:
     found = find_dates(text, currency="MYR", today=TODAY)
