@@ -53,6 +53,20 @@ _DMY8 = re.compile(r"(?<!\d)(?P<d>\d{2})(?P<m>\d{2})(?P<y>20\d{2})(?=\s{1,3}\d{1
 # OCR glue: a time run into the date after it ("18:1524/05/18"), a number into a day before a
 # month's name ("...32025/Feb/2017"), "0ct" for "Oct"
 _DIGIT_FOR = str.maketrans("BOSZ", "8052")  # letters OCR reads for digits
+# Letters OCR reads for one another in a month's name
+_LOOK_ALIKE = {"m": "n", "n": "m", "e": "oc", "o": "e", "c": "e", "l": "i1", "i": "l", "1": "l",
+               "u": "v", "v": "u", "0": "o"}
+
+
+def _month_read(word: str) -> str:
+    """A three-letter word that is no month but one look-alike letter off exactly one month."""
+    low = word.lower()
+    if low in MONTHS:
+        return word
+    found = {name for i, ch in enumerate(low) for alt in _LOOK_ALIKE.get(ch, "")
+             if (name := low[:i] + alt + low[i + 1:]) in MONTHS}
+    return found.pop().capitalize() if len(found) == 1 else word
+
 _GLUE: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"(?<!\d)(\d{1,2}:\d{2})(?=\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}(?!\d))"), r"\1 "),
     (re.compile(r"(?<=\d)(?=\d{2}[/\-](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
@@ -74,6 +88,9 @@ _GLUE: tuple[tuple[re.Pattern[str], Any], ...] = (
     # a two-digit year run into a time ("01/05/162:51")
     (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{2})(?=\d{1,2}:\d{2})"),
      r"\1\2\3\2\4 "),
+    # a month's name with a letter misread the way OCR misreads it ("14/Jum/2017": m for n)
+    (re.compile(r"(?<![\w/])(\d{1,2})([/\-])([A-Za-z]{3})\2(\d{4}|\d{2})(?!\d)"),
+     lambda m: m.group(1) + m.group(2) + _month_read(m.group(3)) + m.group(2) + m.group(4)),
     # a letter read for a digit in the day or month of an all-digit date ("2B/09/2017")
     (re.compile(r"(?<![\w/.\-])([\dBOSZ]{2})([/.\-])([\dBOSZ]{2})\2(20\d{2}|\d{2})(?![\d/])"),
      lambda m: (m.group(1).translate(_DIGIT_FOR) + m.group(2) + m.group(3).translate(_DIGIT_FOR)

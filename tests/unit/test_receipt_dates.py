@@ -104,6 +104,8 @@ def test_every_form_round_trips(d: date) -> None:
     ("RECEIPT #: CSP0408083 DAIE: 2O/11/2026", NOV20),  # a letter for a digit (SROIE 506)
     ("Date :20-11- 2611:25:29", NOV20),  # a space after the dash, the year run into the time
     ("Date:20/11/262:51 Slip: 0020018018", NOV20),  # a two-digit year run into a time (407)
+    ("CB#:78283158333 20/Nev/2026 08:34:22", NOV20),  # a month's letter misread (e for o)
+    ("CB#:78283158333 14/Jum/2026", date(2026, 6, 14)),  # m for n: Jun, not Jul (SROIE 273)
 ])
 def test_glued_and_misread_dates(text: str, expected: date) -> None:
     found = find_dates(text, currency="MYR", today=TODAY)
@@ -121,3 +123,7 @@ def test_a_number_with_a_seven_in_it_is_no_date_without_a_date_label() -> None:
 
 def test_letters_for_digits_only_in_a_dates_shape() -> None:
     assert find_dates("ROOM BO/12 SZ", currency="MYR", today=TODAY) == []
+
+
+def test_a_word_that_is_no_month_stays_no_date() -> None:
+    assert find_dates("TABLE 12/Pax/2026", currency="MYR", today=TODAY) == []
