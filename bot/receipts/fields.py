@@ -117,7 +117,7 @@ class Line:
 # A total and its rounding adjustment read as one row ("Grand TotalRM 15.40 Rounding RM0.01"):
 # a row reads its last label, which made the adjustment the total (SROIE 524)
 _TOTAL_THEN_ROUNDING = re.compile(
-    r"^(?P<total>.*\btotal.*?\d[.,]\d{2})\s+(?P<rounding>round(ing)?\b(\s*adj\w*)?\W*"
+    r"^(?P<total>.*\btota.*?\d[.,]\d{2})\s+(?P<rounding>round(ing)?\b(\s*adj\w*)?\W*"
     r"(RM|\$)?\s?-?\d{1,3}[.,]\d{2}\W*)$", re.I)
 
 
@@ -256,9 +256,11 @@ def row_total_strength(line: Line) -> float:
 
 # "TOTAL" as OCR misreads it on thermal paper: "Tota]", "Tatal", "Totel", "TOTIAI", "Totai",
 # "T0TAL", "Iotal", "Tooa1", "IUIAL" (a faded bar turns "T" into "I" and "O" into "U"), and with
-# its last letter lost before a colon ("Grand Tota: 6.70", a phone photo of SROIE 440).
+# its last letter lost before a colon or a ringgit amount ("Grand Tota: 6.70", a phone photo of
+# SROIE 440; "Grand TotaRM15.40").
 _TOTAL_MISREAD = re.compile(
-    r"(?<![a-z])[tjil1][o0au][tfiol][il1]?[a4@e](?:[l1i\]|!]|(?=\s*:))(?![a-z])", re.I)
+    r"(?<![a-z])[tjil1][o0au][tfiol][il1]?[a4@e](?:[l1i\]|!](?![a-z])|(?=\s*:)|(?=RM\b))",
+    re.I)
 
 
 def total_strength(label: str) -> float:

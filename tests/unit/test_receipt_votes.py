@@ -218,6 +218,8 @@ def test_a_total_and_its_rounding_read_as_one_row_are_two() -> None:
             "Total (Incl GST, 0%) RM15.39", "Grand TotalRM15.40 Rounding RM0.01",
             "Total Paid RM50.00", "Change RM34.60"]
     assert read_fields(rows, today=TODAY).total == Decimal("15.40")
+    rows[5] = "Grand TotaRM15.40 Rounding RM0.01"  # its L lost too (--photo 13)
+    assert read_fields(rows, today=TODAY).total == Decimal("15.40")
     # guard: an item row with a count and a price is one row
     rows = ["KEDAI", "ROUNDING TOOL 2 3.00 6.00", "TOTAL 6.00"]
     assert read_fields(rows, today=TODAY).total == Decimal("6.00")
