@@ -148,9 +148,17 @@ _DASH_AMOUNT = re.compile(r"(?<![\d\-/.])(\d{1,6})-(\d{2})\s*$")
 _TOTAL_WORD = re.compile(r"\btotal\b|\bttl\b|\bjumlah\b|\bamount\b|\bnett?\b", re.I)
 
 
+# The change's point read as a space ("Change 38 00"): on a change or cash row whose amounts
+# print no cents, a last number of the form digits-space-two-digits is that amount
+_SPACE_AMOUNT = re.compile(r"(?<![\d.,])(\d{1,6}) (\d{2})\s*$")
+_CHANGE_OR_CASH = re.compile(r"^\W*(change|baki|cash)\b", re.I)
+
+
 def _dash_point(text: str) -> str:
     if _TOTAL_WORD.search(text) and not find_amounts(text):
         return _DASH_AMOUNT.sub(r"\1.\2", text)
+    if _CHANGE_OR_CASH.search(text) and not any(a.decimals for a in find_amounts(text)):
+        return _SPACE_AMOUNT.sub(r"\1.\2", text)
     return text
 
 

@@ -223,3 +223,19 @@ def test_a_total_and_its_rounding_read_as_one_row_are_two() -> None:
     # guard: an item row with a count and a price is one row
     rows = ["KEDAI", "ROUNDING TOOL 2 3.00 6.00", "TOTAL 6.00"]
     assert read_fields(rows, today=TODAY).total == Decimal("6.00")
+
+
+def test_points_lost_on_the_total_and_the_change_are_put_back() -> None:
+    """SROIE 256 photographed (--photo 14): "Totai 1200", "Total Sales Inclusive GST @6.00%
+    1200", "Cash Received 50.00", "Change 38 00": the change's point read as a space made it
+    0, the cash alone voted and 50.00 became the total. The change reads 38.00, and the cash
+    less it backs the 12.00 the item row prints."""
+    rows = ["BILLION SIX ENTERPRISE", "Date 04/05/2017 7:19:43 AM 12",
+            "Description Q1y Price Amount", "1 SR 9555255201803 1200 12.00",
+            "5001 BAKERY DEEP TRAY(18 14 6CM,KT", "Totai 1200", "Discount",
+            "Total Sales Inclusive GST @6.00% 1200", "Cash Received 50.00", "Change 38 00"]
+    assert read_fields(rows, today=TODAY).total == Decimal("12.00")
+    lines = F.lines_of([F.clean_row(r) for r in rows], "MYR")
+    assert V.cash_and_change(lines) == (Decimal("50.00"), Decimal("38.00"))
+    # guard: a space between a count and a price is no point
+    assert F.lines_of(["ITEM 2 50"], "MYR")[0].amount == Decimal("50")
