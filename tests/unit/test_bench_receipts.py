@@ -108,3 +108,11 @@ def test_photo_is_a_phone_photo_of_the_scan(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr("sys.argv", ["receipts.py", "--blind", "dev", "--photo", "1"])
     with pytest.raises(SystemExit, match="--photo needs"):
         main()
+
+
+def test_ceiling_finds_the_total_only_with_its_cents() -> None:
+    from bench.ocr_ceiling import holds
+
+    assert holds(Decimal("28.05"), ["Net", "Total", "RM28.05"])
+    assert holds(Decimal("9.90"), ["9,90"])
+    assert not holds(Decimal("28.05"), ["2805", "28.0", "128.051"])
