@@ -82,11 +82,9 @@ _GLUE: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"(\bdate\b\W{0,3})(\d{2})[71](\d{2})/(20\d{2}|\d{2})(?![\d/])", re.I),
      r"\1\2/\3/\4"),
     (re.compile(r"(\bdate\b\W{0,3})(\d{2})/(\d{2})[71](20\d{2})(?!\d)", re.I), r"\1\2/\3/\4"),
-    # a space after the last separator, the two-digit year run into the time ("05-05- 1811:25:29")
-    (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2\s(\d{2})(?=\d{1,2}:\d{2})"),
-     r"\1\2\3\2\4 "),
-    # a two-digit year run into a time ("01/05/162:51")
-    (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{2})(?=\d{1,2}:\d{2})"),
+    # a two-digit year run into a time ("01/05/162:51"), a space after the last separator or
+    # not ("05-05- 1811:25:29")
+    (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2\s?(\d{2})(?=\d{1,2}:\d{2})"),
      r"\1\2\3\2\4 "),
     # a month's name with a letter misread the way OCR misreads it ("14/Jum/2017": m for n)
     (re.compile(r"(?<![\w/])(\d{1,2})([/\-])([A-Za-z]{3})\2(\d{4}|\d{2})(?!\d)"),

@@ -196,15 +196,18 @@ _EXCL_SHORT = re.compile(r"\b(ex|in)d(?=\.?\s*(of\s*)?(gst|tax|sst|vat)\b)", re.
 _TOTA1 = re.compile(r"\b(tota)1(?=\s|:|RM|\$|$)", re.I)
 
 
+def _cl(m: re.Match[str]) -> str:
+    """"Ex"/"In" and the "cl" OCR read as "d" (or "dl"), in the case the row prints."""
+    return m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl")
+
+
 def clean_row(text: str) -> str:
     """A row with OCR's usual confusions around amounts undone (``S$34 .13`` -> ``S$34.13``,
     ``SS1.58`` -> ``S$1.58``, ``7.,330`` -> ``7,330``), ``Exdl.`` for ``Excl.``, and a space
     after a label's colon (``Qty:1 Total RM 11.60``: the 1 is the quantity's, not the label's)."""
-    text = _EXCL_MISREAD.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
-                             text)
+    text = _EXCL_MISREAD.sub(_cl, text)
     text = _TOTA1.sub(lambda m: m.group(1) + ("L" if m.group(1)[-1].isupper() else "l"), text)
-    text = _EXCL_SHORT.sub(lambda m: m.group(1) + ("CL" if m.group(0)[2].isupper() else "cl"),
-                           text)
+    text = _EXCL_SHORT.sub(_cl, text)
     text = _EYE.sub(r"\g<1>1", text)
     text = _SGD.sub("S$", text)
     text = _PM.sub("RM", text)

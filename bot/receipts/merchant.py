@@ -43,7 +43,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
     for i, text in enumerate(rows[:MERCHANT_ROWS]):
         if i <= joined:
             continue
-        clean = _name_end(_REG_NO.sub("", _FKA.sub("", text)).strip(" -=*・|:_"))
+        clean = _name_end(_bare(_FKA.sub("", text)))
         skip_old_name, after_formerly = after_formerly, bool(_FORMERLY.search(clean))
         # the owner's legal name under the shop's own ("Owned by:" then "X SDN BHD"): a
         # candidate still, without the company bonus that would put it above the shop's name
@@ -61,9 +61,9 @@ def merchant(rows: list[str], heights: list[float] | None = None,
         elif (_COMPANY.search(clean) and _generic_only(clean) and _name_like(above)
               and not _COMPANY.search(above) and not _ADDRESS.search(above)
               and not _NOT_NAME.search(above) and not _OWNER.search(above)):
-            clean = f"{_REG_NO.sub('', above).strip(' -=*・|:_')} {clean}"
+            clean = f"{_bare(above)} {clean}"
         end = i
-        below = _REG_NO.sub("", rows[i + 1]).strip(" -=*・|:_") if i + 1 < len(rows) else ""
+        below = _bare(rows[i + 1]) if i + 1 < len(rows) else ""
         if (_TRADE_ROW.fullmatch(clean) and _name_like(below) and not _TRADE_ROW.fullmatch(below)
                 and not _REG_ROW.match(rows[i + 1].strip())):
             # the shop's trade in Malay over its own name ("KEDAI PERKAKASAN & BAHAN BINAAN"
@@ -94,7 +94,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
     if not candidates:
         # nothing names the issuer at the top (a 領収書 starts with its amount and addressee):
         # the company stamped at its foot
-        foot = (_REG_NO.sub("", r).strip(" -=*・|:_") for r in rows[MERCHANT_ROWS:])
+        foot = (_bare(r) for r in rows[MERCHANT_ROWS:])
         found = next((c for c in foot if _COMPANY.search(c) and _name_like(c)), None)
         return (found[:MAX_MERCHANT], 0.6) if found else (None, 0.0)
     candidates.sort(key=lambda c: (-c[0], c[1]))
@@ -122,7 +122,7 @@ def _issued_by(rows: list[str]) -> str | None:
             continue
         rest = row[m.end():].strip()
         named = rest or (rows[i + 1].strip() if i + 1 < len(rows) else "")
-        clean = _name_end(_REG_NO.sub("", named).strip(" -=*・|:_"))
+        clean = _name_end(_bare(named))
         if _COMPANY.search(clean) and _name_like(clean):
             return clean[:MAX_MERCHANT]
     return None
@@ -240,6 +240,12 @@ _NOT_NAME = re.compile(
 # ("X SDN BHD L4-17 (B), Level 4,"), cut where it holds a digit.
 _AFTER_FORM = re.compile(r"(\b(s[dbeou]n\.?\s*[b38d]h[dou]|berhad|bhd|[s5]/b|ltd|inc|llc|gmbh|plc)"
                          r"\b\.?)(?P<rest>\s+\S.*)$", re.I)
+
+
+def _bare(row: str) -> str:
+    """A row without the registration or branch number printed beside a name, and the
+    rules and marks around it."""
+    return _REG_NO.sub("", row).strip(" -=*・|:_")
 
 
 def _gibberish(clean: str) -> bool:
