@@ -4,8 +4,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot import keys
+from bot.evidence.vault import RedisQuarantine
 from bot.review.store import ReviewStore
 from tests.clirun import cli_env
 from tests.conftest import redis_client
@@ -39,11 +41,11 @@ async def opened_cases(redis):
                 if c is not None]
 
     yield opened
+    vault = RedisQuarantine(redis, Fernet.generate_key())  # deleting reads no evidence: any key
     for case in await opened():
         await store.forget(case.id)
         for eid in case.evidence:
-            await redis.delete(keys.quarantine_blob(eid), keys.quarantine_meta(eid))
-            await redis.zrem(keys.QUARANTINE_INDEX, eid)
+            await vault.delete(eid)
 
 
 PLATFORMS = ("slack", "discord")
