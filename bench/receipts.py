@@ -264,7 +264,8 @@ def main() -> None:
                          "alone): dev may be looked into, measure gives figures only")
     ap.add_argument("--show", action="store_true", help="print each miss")
     ap.add_argument("--ocr-cache", type=Path, default=None,
-                    help="keep OCR words here and reuse them (measures the field rules alone)")
+                    help="keep OCR words here and reuse them (measures the field rules alone; "
+                         "a photo's words are kept under its seed)")
     args = ap.parse_args()
     if args.blind is not None:
         if args.blind == "measure" and args.show:
@@ -272,9 +273,9 @@ def main() -> None:
                      "so no rule is made from them); use --blind dev to look into misses")
         args.sroie, args.text_only = BLIND / args.blind, True
         args.first, args.last = FIRST_ALLOWED, BLIND_SETS[args.blind]
-    if args.photo is not None and (args.sroie is None or args.text_only or args.ocr_cache):
+    if args.photo is not None and (args.sroie is None or args.text_only):
         sys.exit("--photo needs --sroie with images (rendered receipts are photos already), "
-                 "and no --text-only or --ocr-cache")
+                 "and no --text-only")
     if args.text_only and args.sroie is None:
         sys.exit("--text-only needs --sroie (rendered receipts have no separate text lines)")
     mapping = None if args.engine == "default" else {"ja": args.engine, "en": args.engine}
@@ -315,7 +316,9 @@ def main() -> None:
             else:
                 assert image is not None
                 if args.ocr_cache is not None and _one_reading(reader):
-                    got = cached_read(args.ocr_cache, f"{case.name} {turn}", image, reader)
+                    photo = "" if args.photo is None else f" photo {args.photo}"
+                    got = cached_read(args.ocr_cache, f"{case.name}{photo} {turn}", image,
+                                      reader)
                 else:
                     got = read_receipt(image, ocr=reader, today=Date(2026, 11, 28))
             wall[turn].append(time.perf_counter() - start)
