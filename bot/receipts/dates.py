@@ -110,6 +110,7 @@ class FoundDate:
     confidence: float
     start: int
     form: str
+    end: int = 0  # where its text ends
 
 
 def locale_order(currency: str | None, japanese: bool) -> Order:
@@ -201,7 +202,7 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
                 return  # "1524/05/18": a time glued to a date, not a date five centuries ago
             value, conf = (repaired, conf * 0.6) if repaired else (value, conf * 0.5)
         taken.append((m.start(), m.end()))
-        out.append(FoundDate(value, conf, m.start(), form))
+        out.append(FoundDate(value, conf, m.start(), form, m.end()))
 
     for m in _KANJI.finditer(text):
         if m.group("era"):
@@ -245,6 +246,7 @@ _NOT_PURCHASE = re.compile(r"expir|\bexp\b|valid|until|\btill\b|\bperiod\b|\bpro
                            r"deliver|arriv|depart|check.?in|check.?out|ready|collect|pick.?up|"
                            r"\bnext\b|appointment|\bdue\b|\bdeposit|bertolak|berlepas|\btiba\b|"
                            r"pay\s*(before|by)|bayar\s*sebelum|\borig(inal)?\b|\brequest|"
+                           r"\breprint|\bbefore\b|\bsebelum\b|use\s*by|"
                            r"有効期限|期限|期間|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*"
                            r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
 
@@ -267,20 +269,37 @@ def purchase_date(text: str, found: list[FoundDate]) -> FoundDate | None:
         line_start = text.rfind("\n", 0, f.start) + 1
         line_end = text.find("\n", f.start)
         line = text[line_start: line_end if line_end >= 0 else len(text)]
-        same_row = sum(1 for g in found if line_start <= g.start < line_start + len(line))
-        penalty = 0.5 if _NOT_PURCHASE.search(line) or same_row > 1 else 1.0
-        label = _label(text, found, f, line_start) if stay else ""
-        if _DEPARTURE.search(label):
+        label = _label(text, found, f, line_start)
+        if sum(1 for g in found if line_start <= g.start < line_start + len(line)) > 1:
+            # several dates on a row: a range ("01/06/2018 - 30/06/2018") is no sale's date;
+            # otherwise each by its own label ("Date : 19/03/18   Due Date : 18/04/18")
+            own = text[max((g.end for g in found if line_start <= g.start < f.start),
+                           default=line_start):f.start]
+            rival = bool(_NOT_PURCHASE.search(own)) or not re.search(r"[^\W\d_]", own)
+        else:
+            rival = bool(_NOT_PURCHASE.search(line))
+        penalty = 0.5 if rival else 1.0
+        if stay and _DEPARTURE.search(label):
             penalty = 1.0  # a folio's departure (a job's or car park's date out): the bill's day
-        elif _ARRIVAL.search(label):
+        elif stay and _ARRIVAL.search(label):
             penalty = 0.5  # "Date In: 27-05-2019": the job taken in, not billed
         elif _RANGE_START.match(text, f.start):
             penalty = 0.5  # "2025年06月17日〜06月19日": a stay's or a period's first day
         if _MONEY.search(line):
             penalty *= 0.6  # a folio's or a statement's item row: its own day, not the slip's
+        elif not rival and _SALE_LABEL.fullmatch(label):
+            penalty = SALE_LABEL_BONUS  # "Date : 01-12-2018" over "before 15-12-2018"
         return f.confidence * penalty * (1 - 0.15 * f.start / max(len(text), 1))
 
     return max(found, key=score)
+
+
+SALE_LABEL_BONUS = 1.1
+# The label of the sale's own date ("Date :", "Tarikh", "Inv. Date", "Bill Date/Time", "日付")
+_SALE_LABEL = re.compile(
+    r"\W*((inv(oice)?|bill|trans(action)?|txn|sales?|purchase|receipt|resit|doc(ument)?|"
+    r"issued?|payment|order|tax\s*invoice)\.?\s*)?(date|dated|tarikh|日付|発行日|取引日)"
+    r"(\s*(/|&|and)\s*time)?\s*[:.]?\s*", re.I)
 
 
 # A stay (or a job, or a car park's ticket) printed from its first day to its last: the bill is
@@ -297,7 +316,7 @@ def _label(text: str, found: list[FoundDate], f: FoundDate, line_start: int) -> 
     """The words printed just before date ``f``: from the date before it on its row (or the
     row's start), or the row above where the date stands alone ("Departure" over
     "08/05/2018")."""
-    before = [g.start for g in found if line_start <= g.start < f.start]
+    before = [g.end for g in found if line_start <= g.start < f.start]
     label = text[(max(before) if before else line_start):f.start]
     if not re.search(r"[^\W\d_]", label) and line_start > 0:
         label = text[text.rfind("\n", 0, line_start - 1) + 1:line_start]

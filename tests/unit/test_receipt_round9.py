@@ -1,0 +1,112 @@
+"""Ninth round of the receipt rules (issue 21): the sale's own date among rival dates, a name
+broken after its "&", and categories from words that meant something else. Each rule both
+ways: it fires, and its guard holds. The slips are written here in the style of blind set W
+(bench/data/blind/README.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.receipts import merchant as M
+from bot.receipts.categories import category
+from bot.receipts.reader import read_fields
+
+TODAY = date(2026, 11, 28)
+HEAD = ["ANEKA JAYA TRADING SDN BHD", "(123456-A)", "NO. 8, JALAN CERDAS, 56000 KUALA LUMPUR"]
+
+
+def _date(*rows: str) -> date | None:
+    return read_fields([*HEAD, *rows], today=TODAY).date
+
+
+def test_a_labelled_sale_date_outranks_a_slogans_date_at_the_foot() -> None:
+    """"01-12-2018" reads either way round (day or month first), so it was less sure than the
+    survey's "15-12-2018" at the foot; its label says which is the sale's."""
+    foot = ["Total 31.40", "Do our survey before", "15-12-2018 for a FREE drink"]
+    assert _date("Date : 01-12-2018", "Time : 21:07", *foot) == date(2018, 12, 1)
+    assert _date("Bill Date/Time: 01-12-2018 21:07", *foot) == date(2018, 12, 1)
+    assert _date("Tarikh: 01-12-2018", *foot) == date(2018, 12, 1)
+
+
+def test_a_rival_dates_label_earns_no_bonus() -> None:
+    """Guard: "Due Date" and "Delivery Date" are dates, but not the sale's."""
+    rows = ["Invoice No : BC-1904-0087", "Due Date : 01-12-2018", "Total 31.40",
+            "Cheque date 15-11-2018"]
+    assert _date(*rows) == date(2018, 11, 15)
+
+
+def test_a_labelled_sale_date_outranks_a_printed_on_date_at_the_foot() -> None:
+    """"05/01/2017" reads either way round; "Printed on 2017-01-09" (a copy printed later)
+    does not, but the sale's label says which is the sale's."""
+    rows = ["Sale Date: 05/01/2017", "17:36", "Cashier: Kumar", "NINETEEN EIGHTY-FOUR 39.90",
+            "KAMUS DWIBAHASA OXFORD 45.00", "Subtotal 84.90", "Total 76.41", "Cash 100.00",
+            "Change 23.60", "Printed on 2017-01-09 10:02 by ADMIN"]
+    assert _date(*rows) == date(2017, 1, 5)
+    # a reprint's date is a rival whatever the order
+    assert _date("Reprint 09/01/2017", "Total 76.40", "05/01/2017 17:36") == date(2017, 1, 5)
+    # the only date on the slip is kept, whatever its label
+    assert _date("Total 76.40", "Printed on 2017-01-09 10:02 by ADMIN") == date(2017, 1, 9)
+
+
+def test_a_name_broken_after_its_ampersand_is_joined() -> None:
+    rows = ["CHUAN HUAT HARDWARE &", "MACHINERY (M) SDN BHD", "(Co. Reg. 455123-U)",
+            "NO. 35, JALAN SEKSYEN 1/9, 43000 KAJANG"]
+    assert M.merchant(rows)[0] == "CHUAN HUAT HARDWARE & MACHINERY (M) SDN BHD"
+    # guard: a company row above is a name of its own, not the first half of this one
+    rows = ["SIN HUAT SDN BHD &", "KEDAI EMAS ABC SDN BHD", "(Co. Reg. 455123-U)"]
+    assert M.merchant(rows)[0] != "SIN HUAT SDN BHD & KEDAI EMAS ABC SDN BHD"
+
+
+def test_categories_from_words_that_meant_something_else() -> None:
+    # plural shop words
+    assert category("MPH BOOKSTORES SDN BHD", "NINETEEN EIGHTY-FOUR 39.90")[0] == "supplies"
+    # a cleaning contractor's invoice ("Office Cleaning") is a service bought
+    text = "Office Cleaning (Monthly) 850.00\nCarpet Shampoo 360.00"
+    assert category("BERSIH CEMERLANG SERVICES SDN BHD", text)[0] == "outsourcing"
+    # "This is a computer generated invoice" sells no computer
+    text = "Courier charges 12.00\nThis is a computer generated invoice."
+    assert category("ABC SDN BHD", text)[0] == "communication"
+    assert category("ABC SDN BHD", "Computer mouse 30.00")[0] == "supplies"  # guard
+    # a wireless mouse is no phone plan
+    assert category("GADGETZONE TRADING", "Wireless Mouse 69.00\nUSB drive 60.00")[0] == (
+        "supplies")
+    assert category("ABC SDN BHD", "Wireless broadband plan 99.00")[0] == "communication"
+    # an express bus from its terminal
+    text = "TERMINAL BERSEPADU SELATAN\nPlatform: 12\nAdult 2 x 58.60"
+    assert category("TRANSNASIONAL EXPRESS SDN BHD", text)[0] == "transport"
+
+
+def test_two_dates_on_one_row_each_by_its_own_label() -> None:
+    """"Date : 19/03/18" and "Due Date : 18/04/18" printed side by side on one row."""
+    assert _date("Date : 19/03/18   Due Date : 18/04/18", "Total 31.40") == date(2018, 3, 19)
+    assert _date("Due Date : 18/04/18   Date : 19/03/18", "Total 31.40") == date(2018, 3, 19)
+    # guard: a range on one row is no sale's date; the slip's own date is
+    rows = ["Total 31.40", "Inv 0031 12/05/2018", "Promo 01/06/2018 - 30/06/2018"]
+    assert _date(*rows) == date(2018, 5, 12)
+
+
+def test_a_date_to_act_before_is_no_sale_date() -> None:
+    assert _date("12.06.17", "Total 8.40", "Best before: 14.06.17") == date(2017, 6, 12)
+    rows = ["Printed on: 27/02/2018 13:17", "Total 8.40", "Register your card before 31/03/2018"]
+    assert _date(*rows) == date(2018, 2, 27)
+
+
+def test_the_names_own_words_before_the_brand_above_it() -> None:
+    text = ("SUNWAY MEDICAL CENTRE CAR PARK\nCENTRAL PARKING SYSTEM (M) SDN. BHD.\n"
+            "Parking Fee 6.00")
+    assert category("CENTRAL PARKING SYSTEM (M) SDN. BHD.", text)[0] == "transport"
+    # guard: a name with no trade of its own still takes the brand's
+    text = "SUNWAY MEDICAL CENTRE\nSMC HOLDINGS SDN BHD\nConsultation 60.00"
+    assert category("SMC HOLDINGS SDN BHD", text)[0] == "misc"
+
+
+def test_serviced_suites_are_lodging() -> None:
+    text = "Arrival : 25-03-2017\nRoom Rate 3 x 230.00 690.00"
+    assert category("SKYVIEW SUITES MANAGEMENT SDN BHD", text)[0] == "lodging"
+
+
+def test_a_name_of_two_trades_goes_by_what_was_bought() -> None:
+    text = "HP 85A BLACK TONER 490.00\nKINGSTON 32GB USB 75.00\nWIRELESS MOUSE 60.00"
+    assert category("CSL COMPUTER & TRADING SDN. BHD.", text)[0] == "supplies"
+    assert category("CSL COMPUTER & TRADING SDN. BHD.", "Prepaid reload 30.00\nSIM card 10.00"
+                    )[0] == "communication"
