@@ -21,7 +21,8 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
     ("lodging", re.compile(
         r"ホテル|旅館|宿泊|民宿|ゲストハウス|ペンション|東横イン|ルートイン|ドーミーイン|"
         r"\b(inn|hotels?|motel|hostel|resort|lodge|ryokan|guest\s*house|room\s*charge|"
-        r"accommodation|penginapan)\b", re.I)),
+        r"accommodation|penginapan|suites|serviced\s*(apartments?|residences?)|room\s*rate)\b",
+        re.I)),
     ("transport", re.compile(
         r"タクシー|交通(?!系)|鉄道|駅|バス|運賃|乗車|高速|駐車|ガソリン|給油|航空|空港|"
         r"旅客鉄道|新幹線|乗車券|特急券|地下鉄|東京メトロ|チャージ|出光|エネオス|コスモ石油|"
@@ -35,6 +36,9 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         # trains, buses, flights, tolls and hired cars in Malaysia
         r"ktm|komuter|lrt|mrt|monorail|klia\s*(ekspres|transit)|rapid\s*kl|airasia|"
         r"malaysia\s*airlines|firefly|malindo|batik\s*air|e-?hailing|bas|tiket\s*bas|"
+        # express buses and their terminals
+        r"transnasional|plusliner|aeroline|causeway\s*link|coach(es)?|bus\s*terminal|"
+        r"terminal\s*bersepadu|platform|"
         r"plaza\s*tol|kereta\s*sewa|car\s*rental|rent\s*a\s*car|teksi|tambang|"
         r"amtrak|trainline|national\s*rail|mtr|comfortdelgro|13cabs|cabs?|qantas|unleaded|"
         r"delta|united\s*airlines|ampol|chevron|bp|caltex|ncp|wilson\s*parking|"
@@ -42,7 +46,8 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
     ("communication", re.compile(
         r"ドコモ|ソフトバンク|携帯|通信|郵便|切手|レターパック|はがき|ヤマト運輸|宅急便|佐川急便|"
         r"ゆうパック|"
-        r"\b(docomo|softbank|au|sim|wireless|mobile|telecom|vodafone|verizon|at&t|t-mobile|"
+        r"\b(docomo|softbank|au|sim|mobile|telecom|vodafone|verizon|at&t|t-mobile|"
+        r"wireless(?!\s*(mouse|keyboard|charger|ear\w*|head\w*|speaker))|"
         r"post\s*office|postage|stamps?|courier|internet|broadband|celcom|maxis|digi|hotlink|"
         r"reload|top\s*-?\s*up|prepaid|umobile|u\s*mobile|tune\s*talk|telekom|unifi|"
         r"pos\s*(malaysia|laju)|setem|gdex|gd\s*express|j\s*&\s*t|ninja\s*van|city-?link|dhl|"
@@ -55,17 +60,20 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"photocopy|passport\s*photo|fotostat|photostat|name\s*cards?|kad\s*nama|lamination|"
         r"hosting|domain|\w*print(?!ers?\b)\w*|copy\s*centre|colou?r\s*print|b/w\s*cop\w*|"
         r"binding|posters?|tax\s*agent|"
-        r"accounting|audit\w*|secretarial|ads|campaigns?|iklan|logistics?)\b", re.I)),
+        r"accounting|audit\w*|secretarial|ads|campaigns?|iklan|logistics?|cleaning|"
+        r"pembersihan|pest\s*control|janitorial)\b", re.I)),
     ("supplies", re.compile(
         r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
         r"書店|紀伊國屋|丸善|ジュンク堂|ヨドバシ|ビックカメラ|ヤマダ電機|ケーズデンキ|電池|"
         r"ノート|ファイル|ホルダー|付箋|テープ|封筒|ペン(?!ション)|電卓|ホッチキス|クリップ|"
         r"延長コード|輪ゴム|消しゴム|万年筆|インク|伊東屋|"
         r"\b(office|stationery|stationers?|supplies|staples|depot|electronics|electrical|hardware|"
-        r"printer|pens?|paper|usb|stapler|notebook|d\.?i\.?y\.?|bookstore|books?|tools?|"
+        r"printer|pens?|paper|usb|stapler|notebook|d\.?i\.?y\.?|bookstores?|bookshops?|books?|"
+        r"tools?|"
         # Malay: stationery, book(s), pencil, electric(al), tools and fittings, pipes
         r"alat\s*tulis|buku|pensel|elektrik|perkakasan|paip|sanitary|building\s*materials?|"
-        r"cement|computer|laptop|ssd|mouse|keyboard|led|bulb|mentol|wayar|suis|electric|pvc|"
+        r"cement|computer(?!\s*-?\s*generated)|laptop|ssd|mouse|keyboard|led|bulb|mentol|"
+        r"wayar|suis|electric|pvc|"
         r"pipes?|drill|grinder|makita|bosch|spanner|screws?|nails?|paku|officeworks|currys|"
         r"jb\s*hi-?fi|best\s*buy|challenger|home\s*depot|bunnings|screwfix|whsmith|hdmi|"
         r"microsd|toner|ink\s*cartridge|power\s*bank|"
@@ -145,17 +153,23 @@ def category(merchant: str | None, text: str, items: Sequence[str] = (),
         return "lodging", 0.9
     if _CONVENIENCE.search(name) or _CONVENIENCE.search(head):
         return _bought_at_convenience(keys, items, amounts), 0.7
-    if (_MISC_SHOP.search(name) or _MISC_SHOP.search(head)) and not _OFFICE.search(name):
+    # the name's own words before the brand's over it ("CENTRAL PARKING SYSTEM" under "SUNWAY
+    # MEDICAL CENTRE CAR PARK" runs a car park, not a clinic)
+    named = [cat for cat, pattern in CATEGORY_KEYS if pattern.search(name)]
+    if (_MISC_SHOP.search(name) or (_MISC_SHOP.search(head) and not named)) and not _OFFICE.search(
+            name):
         return "misc", 0.8
     if _REPAIR.search(name):
         return "outsourcing", 0.85
     if _TRANSIT_CARD.search(name):
         return "transport", 0.85
-    for cat, pattern in CATEGORY_KEYS:
-        if pattern.search(name):
-            if cat == "communication" and _mostly(_ACCESSORY_RE, items, amounts):
-                return "supplies", 0.8  # a phone shop's cables, cases and chargers
-            return cat, 0.9
+    if named:
+        # a name of two trades ("CSL COMPUTER & TRADING": a phone brand's letters and a
+        # computer shop) by what the slip's words say most
+        cat = max(named, key=lambda c: len(keys[c].findall(text))) if len(named) > 1 else named[0]
+        if cat == "communication" and _mostly(_ACCESSORY_RE, items, amounts):
+            return "supplies", 0.8  # a phone shop's cables, cases and chargers
+        return cat, 0.9
     # a bill with room charges and parking is a hotel's: lodging words count double
     scores = {cat: len(pattern.findall(text)) * (2 if cat == "lodging" else 1)
               for cat, pattern in CATEGORY_KEYS}

@@ -52,9 +52,11 @@ def merchant(rows: list[str], heights: list[float] | None = None,
         if skip_old_name or not _name_like(clean):
             continue
         clean = _OWN_BY.sub("", clean)  # the name, not its label: "OWN BY:CHEF LEE SDN BHD"
-        # a name broken before its "&" ("THE COFFEE BEAN" over "& TEA LEAF (M) SDN. BHD.")
+        # a name broken at its "&" ("THE COFFEE BEAN" over "& TEA LEAF (M) SDN. BHD.", "CHUAN
+        # HUAT HARDWARE &" over "MACHINERY (M) SDN BHD")
         above = rows[i - 1].strip() if i > 0 else ""
-        if re.match(r"(&|and\b)", clean, re.I) and _name_like(above) and not _COMPANY.search(above):
+        if ((re.match(r"(&|and\b)", clean, re.I) or re.search(r"(&|\band)$", above, re.I))
+                and _name_like(above) and not _COMPANY.search(above)):
             clean = f"{above} {clean}"
         # a legal name with no name of its own ("SEAFOOD RESTAURANT SDN BHD", "STATIONERY SDN.
         # BHD") finishes the row above ("HAI XIAN LOU"): a registered name has a distinctive part
