@@ -116,3 +116,17 @@ def test_ceiling_finds_the_total_only_with_its_cents() -> None:
     assert holds(Decimal("28.05"), ["Net", "Total", "RM28.05"])
     assert holds(Decimal("9.90"), ["9,90"])
     assert not holds(Decimal("28.05"), ["2805", "28.0", "128.051"])
+
+
+def test_ceiling_finds_the_date_in_a_rows_words_in_either_order() -> None:
+    from datetime import date
+
+    from bench.ocr_ceiling import holds_date
+    from bot.vision.ocr_words import Word
+
+    row = [Word("Date:", 10, 100, 50, 20, 0.9), Word("05/01/2017", 70, 100, 100, 20, 0.9)]
+    assert holds_date(date(2017, 1, 5), [row])
+    assert holds_date(date(2017, 5, 1), [row])  # a month-first slip
+    assert holds_date(date(2017, 1, 5), [[Word("0:", 1, 1, 9, 9, 0.5)], row])  # any reading
+    assert not holds_date(date(2017, 1, 6), [row])
+    assert not holds_date(date(2017, 1, 5), [[Word("05/0:/2017", 70, 100, 100, 20, 0.9)]])
