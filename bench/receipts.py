@@ -212,14 +212,19 @@ _MONTHS = {m: i for i, m in enumerate(
 
 
 def sroie_date(text: str) -> Date | None:
-    """SROIE's key dates: day first (Malaysia) unless the year leads; ddmmyyyy; month names."""
+    """SROIE's key dates: day first (Malaysia) unless the year leads or the day cannot be first
+    ("12/13/2016"); ddmmyyyy and yyyymmdd; month names."""
     s = text.strip().strip("()").lower()
     try:
         if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", s):
             return Date(int(m[1]), int(m[2]), int(m[3]))
         if m := re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2,4})", s):
             year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+            if int(m[2]) > 12 >= int(m[1]):
+                return Date(year, int(m[1]), int(m[2]))
             return Date(year, int(m[2]), int(m[1]))
+        if m := re.fullmatch(r"(20\d{2})([01]\d)([0-3]\d)", s):
+            return Date(int(m[1]), int(m[2]), int(m[3]))
         if m := re.fullmatch(r"(\d{2})(\d{2})(\d{4})", s):
             return Date(int(m[3]), int(m[2]), int(m[1]))
         if m := re.fullmatch(r"(\d{1,2})[ /-]([a-z]{3})[a-z]*[ /-](\d{2,4})", s):

@@ -49,7 +49,8 @@ def test_text_only_cases_carry_the_boxes_and_the_truth(folder: Path) -> None:
     ("28/03/2018", date(2018, 3, 28)), ("25-03-18", date(2018, 3, 25)),
     ("2018-03-25", date(2018, 3, 25)), ("02/JAN/2017", date(2017, 1, 2)),
     ("25 MAR 2018", date(2018, 3, 25)), ("OCT 3, 2016", date(2016, 10, 3)),
-    ("(01/02/2018)", date(2018, 2, 1)), ("15012018", date(2018, 1, 15)), ("soon", None)])
+    ("(01/02/2018)", date(2018, 2, 1)), ("15012018", date(2018, 1, 15)), ("soon", None),
+    ("12/13/2016", date(2016, 12, 13)), ("20180428", date(2018, 4, 28))])
 def test_key_dates(text: str, expected: date | None) -> None:
     assert sroie_date(text) == expected
 
