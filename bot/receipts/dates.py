@@ -50,6 +50,8 @@ _MDY_TEXT = re.compile(rf"\b{_MON}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>
                        re.I)
 # "25032018 13:11:54": day, month and year printed without separators, a time after them
 _DMY8 = re.compile(r"(?<!\d)(?P<d>\d{2})(?P<m>\d{2})(?P<y>20\d{2})(?=\s{1,3}\d{1,2}:\d{2})")
+# eight digits right after a date label, year first or last ("Date/Time 20180428/191204")
+_LABELLED8 = re.compile(r"\b(?:date|tarikh)(?:\s*/\s*time)?\W{0,3}(?P<n>\d{8})(?!\d)", re.I)
 # OCR glue: a time run into the date after it ("18:1524/05/18"), a number into a day before a
 # month's name ("...32025/Feb/2017"), "0ct" for "Oct"
 _DIGIT_FOR = str.maketrans("BOSZ", "8052")  # letters OCR reads for digits
@@ -229,6 +231,11 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
         add(_make(y, MONTHS[m.group("mon").lower()[:3]], int(m.group("d"))), 0.95, m, "text")
     for m in _DMY8.finditer(text):
         add(_make(int(m.group("y")), int(m.group("m")), int(m.group("d"))), 0.8, m, "dmy8")
+    for m in _LABELLED8.finditer(text):
+        n = m.group("n")
+        value = _make(int(n[:4]), int(n[4:6]), int(n[6:])) if n.startswith("20") else None
+        value = value or (_make(int(n[4:]), int(n[2:4]), int(n[:2])) if n[4:6] == "20" else None)
+        add(value, 0.8, m, "digits8")
     for m in _XXY4.finditer(text):
         a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
         add(*_resolve([("mdy", _make(y, a, b)), ("dmy", _make(y, b, a))], order, today), m, "xxy")

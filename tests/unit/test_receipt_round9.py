@@ -110,3 +110,11 @@ def test_a_name_of_two_trades_goes_by_what_was_bought() -> None:
     assert category("CSL COMPUTER & TRADING SDN. BHD.", text)[0] == "supplies"
     assert category("CSL COMPUTER & TRADING SDN. BHD.", "Prepaid reload 30.00\nSIM card 10.00"
                     )[0] == "communication"
+
+
+def test_eight_digits_after_a_date_label() -> None:
+    """SROIE 314: "Date/Time 20180428/191204", the date and time printed without separators."""
+    assert _date("Date/Time 20180428/191204", "Total 20.00") == date(2018, 4, 28)
+    assert _date("Tarikh: 28042018", "Total 20.00") == date(2018, 4, 28)
+    # guard: eight digits with no date label are a number, not a date
+    assert _date("Doc No 20180428", "Total 20.00") is None
