@@ -182,6 +182,8 @@ _REG_IN_ROW = re.compile(
 _REG_NO = re.compile(
     rf"^\s*#\d+\s+|\s*[(<\[{{]\s*{_CO_NO}(\d{{1,2}}-)?[a-z]{{0,3}}\d{{3,}}"
     r"[-\s]*[a-z0-9]?\s*[)>\]}]+\s*$|"
+    # the number with letters OCR read for some digits ("(IU7S369-P)" for "(1075369-P)")
+    r"\s*[(<\[{]\s*(?=(?:[a-z]*\d){4})[a-z\d]{5,12}-[a-z]\s*[)>\]}]+\s*$|"
     r"\s+\d{5,}-[a-z0-9]\b.*$", re.I)
 # Legal forms that mark a row as the issuer's registered name.
 _COMPANY = re.compile(

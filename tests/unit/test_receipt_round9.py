@@ -118,3 +118,12 @@ def test_eight_digits_after_a_date_label() -> None:
     assert _date("Tarikh: 28042018", "Total 20.00") == date(2018, 4, 28)
     # guard: eight digits with no date label are a number, not a date
     assert _date("Doc No 20180428", "Total 20.00") is None
+
+
+def test_a_registration_number_with_letters_read_for_digits_is_no_part_of_the_name() -> None:
+    """A photo of SROIE 396: "FOUR QUARTERS SDN BHD(IU7S369-P)"."""
+    rows = ["FOUR QUARTERS SDN BHD(IU7S369-P)", "NO. 2, JALAN PJU 1A/3, 47301 PETALING JAYA"]
+    assert M.merchant(rows)[0] == "FOUR QUARTERS SDN BHD"
+    # guard: a branch in brackets keeps its name
+    rows = ["KEDAI UBAT (BANGSAR)", "NO. 2, JALAN PJU 1A/3, 47301 PETALING JAYA"]
+    assert M.merchant(rows)[0] == "KEDAI UBAT (BANGSAR)"
