@@ -8,6 +8,7 @@ A scan or screenshot that is all paper passes through with only the tilt correct
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -75,12 +76,45 @@ def find_paper(rgb: np.ndarray) -> np.ndarray | None:
         if len(approx) == 4 and cv2.isContourConvex(approx):
             quad = approx.reshape(4, 2).astype(np.float32)
             break
+        if len(approx) in (5, 6) and cv2.isContourConvex(approx):
+            quad = _cut_corners(approx.reshape(-1, 2).astype(np.float32), area)
+            if quad is not None:
+                break
     if quad is None:
         rect = cv2.minAreaRect(c)
         if area < 0.85 * rect[1][0] * rect[1][1]:  # not a sheet: a shirt, a cup, a cat
             return None
         quad = cv2.boxPoints(rect).astype(np.float32)
     return _order(_fit_edges(_order(quad), c.reshape(-1, 2).astype(np.float32)) / scale)
+
+
+def _cut_corners(poly: np.ndarray, area: float) -> np.ndarray | None:
+    """The sheet's corners where one or two were cut off (a thumb, a folded or torn corner, a
+    scanner's black triangle): of the ways to keep four of the polygon's sides, the one whose
+    lines meet nearest to right angles, if they all meet within 18 degrees of one and add at
+    most a fifth to the outline's area. None where no way does: no sheet."""
+    n = len(poly)
+    sides = [poly[(i + 1) % n] - poly[i] for i in range(n)]
+    best: tuple[float, np.ndarray] | None = None
+    for keep in itertools.combinations(range(n), 4):
+        corners, worst = [], 0.0
+        for j in range(4):
+            i1, i2 = keep[j - 1], keep[j]
+            d1 = sides[i1] / max(float(np.linalg.norm(sides[i1])), 1e-6)
+            d2 = sides[i2] / max(float(np.linalg.norm(sides[i2])), 1e-6)
+            cross = float(d1[0] * d2[1] - d1[1] * d2[0])
+            worst = max(worst, abs(float(d1 @ d2)))
+            if abs(cross) < 0.3:
+                break
+            p1, p2 = poly[i1], poly[i2]
+            t = float((p2[0] - p1[0]) * d2[1] - (p2[1] - p1[1]) * d2[0]) / cross
+            corners.append(p1 + t * d1)
+        if len(corners) < 4 or worst > 0.3:  # cos 72 degrees
+            continue
+        quad = np.array(corners, dtype=np.float32)
+        if area <= cv2.contourArea(quad) <= 1.2 * area and (best is None or worst < best[0]):
+            best = (worst, quad)
+    return None if best is None else best[1]
 
 
 def _fit_edges(quad: np.ndarray, outline: np.ndarray) -> np.ndarray:

@@ -52,6 +52,29 @@ def test_a_level_side_with_a_dark_corner_still_gets_its_line() -> None:
     assert np.abs(found - level).max() < 12
 
 
+def test_a_corner_cut_off_wide_is_put_back_where_its_sides_meet() -> None:
+    """A photo of SROIE 218, whose scan has a black triangle over half the top: the outline is
+    a pentagon, and the sides kept as the sheet's ran along the triangle's long edge, so the
+    page came out sheared, its top rows cut and every row on a slant."""
+    rgb = photo()
+    cv2.fillConvexPoly(rgb, np.array([[300, 200], [800, 237], [294, 700]], np.int32), (20, 20, 20))
+    found = P.find_paper(rgb)
+    assert found is not None
+    assert np.abs(found - CORNERS).max() < 15
+
+
+def test_a_pentagon_is_no_sheet_with_a_cut_corner() -> None:
+    """Guard: five sides that meet far from right angles give no corners to put back."""
+    angles = np.deg2rad(np.arange(5) * 72 - 90)
+    poly = np.stack([700 + 500 * np.cos(angles), 1300 + 500 * np.sin(angles)], 1)
+    area = cv2.contourArea(poly.astype(np.float32))
+    assert P._cut_corners(poly.astype(np.float32), area) is None
+    # and a rectangle with one corner cut gets that corner back
+    cut = np.array([[100, 0], [800, 0], [800, 1000], [0, 1000], [0, 100]], np.float32)
+    back = P._cut_corners(cut, cv2.contourArea(cut))
+    assert back is not None
+    assert min(float(np.linalg.norm(c)) for c in back) < 1
+
 
 def test_a_scans_dark_edge_does_not_run_its_rows_together() -> None:
     """A dark band down the slip's side (a scanner's edge; the streaks levelling a tilted page
