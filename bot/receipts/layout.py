@@ -39,7 +39,9 @@ class Row:
 def group_rows(words: list[Word], lang: str = "ja") -> list[Row]:
     """Words grouped into printed rows, top to bottom, each left to right. A word joins the row
     whose centre line it crosses (within 0.55 of the row's typical height); the row's centre
-    follows its words, so a slight remaining tilt still keeps a row together."""
+    follows its words, so a slight remaining tilt still keeps a row together. A word printed
+    over or under one of the row's words (their spans overlap by a third) is on another row:
+    a tilted name's tall box reached the address under it."""
     if not words:
         return []
     typical = statistics.median(w.height for w in words)
@@ -50,7 +52,7 @@ def group_rows(words: list[Word], lang: str = "ja") -> list[Row]:
         best, best_d = -1, 0.0
         for i in range(max(0, len(rows) - 4), len(rows)):
             d = abs(w.cy - _centre_at(rows[i], centres[i], w.left))
-            if d <= 0.55 * h and (best < 0 or d < best_d):
+            if d <= 0.55 * h and (best < 0 or d < best_d) and not _stacked(rows[i], w):
                 best, best_d = i, d
         if best < 0:
             rows.append([w])
@@ -66,6 +68,12 @@ def group_rows(words: list[Word], lang: str = "ja") -> list[Row]:
             out.append(Row(tuple(row), text))
     out.sort(key=lambda r: statistics.median(w.cy for w in r.words))
     return out
+
+
+def _stacked(row: list[Word], w: Word) -> bool:
+    """Whether ``w`` lies over or under a word of ``row``: side by side words share no span."""
+    return any(min(x.left + x.width, w.left + w.width) - max(x.left, w.left)
+               > min(x.width, w.width) / 3 for x in row)
 
 
 def _centre_at(row: list[Word], centre: float, x: int) -> float:

@@ -127,3 +127,20 @@ def test_a_registration_number_with_letters_read_for_digits_is_no_part_of_the_na
     # guard: a branch in brackets keeps its name
     rows = ["KEDAI UBAT (BANGSAR)", "NO. 2, JALAN PJU 1A/3, 47301 PETALING JAYA"]
     assert M.merchant(rows)[0] == "KEDAI UBAT (BANGSAR)"
+
+
+def test_a_tilted_names_tall_box_stays_off_the_address_row_under_it() -> None:
+    """A photo of SROIE 245: the name's box, tall from the tilt, reached the address row's
+    centre, and the name was read as the end of the address."""
+    from bot.receipts.layout import group_rows
+    from bot.vision.ocr_words import Word
+
+    words = [Word("MEI LET RESTAURANT", 136, 220, 649, 66, 0.99),
+             Word("NO 2, JALAN BULAN BM U5/BM, SEKSYEN U5,", 117, 255, 704, 72, 0.98),
+             Word("40150 SHAH ALAM, SELANGOR", 241, 303, 457, 56, 0.96)]
+    rows = [r.text for r in group_rows(words, "en")]
+    assert rows[0] == "MEI LET RESTAURANT" and len(rows) == 3
+    assert M.merchant(rows)[0] == "MEI LET RESTAURANT"
+    # guard: a label and its amount side by side, the amount printed tall, are one row
+    words = [Word("NET TOTAL", 40, 1000, 160, 40, 0.95), Word("67.85", 600, 985, 120, 72, 0.95)]
+    assert [r.text for r in group_rows(words, "en")] == ["NET TOTAL 67.85"]
