@@ -253,7 +253,8 @@ _NOT_PURCHASE = re.compile(r"expir|\bexp\b|valid|until|\btill\b|\bperiod\b|\bpro
                            r"deliver|arriv|depart|check.?in|check.?out|ready|collect|pick.?up|"
                            r"\bnext\b|appointment|\bdue\b|\bdeposit|bertolak|berlepas|\btiba\b|"
                            r"pay\s*(before|by)|bayar\s*sebelum|\borig(inal)?\b|\brequest|"
-                           r"\breprint|\bbefore\b|\bsebelum\b|use\s*by|"
+                           r"\breprint|\bbefore\b|\bsebelum\b|use\s*by|effective|\bends?\b|"
+                           r"\bcheque|\bcek\b|berkuat\s*kuasa|"
                            r"有効期限|期限|期間|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*"
                            r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
 
@@ -311,9 +312,9 @@ _SALE_LABEL = re.compile(
 
 # A stay (or a job, or a car park's ticket) printed from its first day to its last: the bill is
 # made on the last (the departure, check-out, date out), the first is no purchase date.
-_ARRIVAL = re.compile(r"\barr(ival)?\b|check.?in\b|\bdate\s*in\b|\btime\s*in\b|\bmasuk\b|"
+_ARRIVAL = re.compile(r"\barr(ival)?\b|check.?in\b|\bdate\s*in\b|\btime\s*in\b|\bmasuk\b|\bentry\b|"
                       r"チェックイン|到着|入庫", re.I)
-_DEPARTURE = re.compile(r"\bdep(art\w*)?\b|check.?out|\bdate\s*out\b|\btime\s*out\b|"
+_DEPARTURE = re.compile(r"\bdep(art\w*)?\b|check.?out|\bdate\s*out\b|\btime\s*out\b|\bexit\b|"
                         r"\bkeluar\b|チェックアウト|出発|出庫", re.I)
 # a date followed by a range mark: the first day of a period ("17日〜19日", "10/27 ~ 10/28")
 _RANGE_START = re.compile(r"[\d年月日/.\-\s]*?(?<=[\d日])\s*[〜~～]")

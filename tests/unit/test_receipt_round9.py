@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from bot.receipts import merchant as M
 from bot.receipts.categories import category
 from bot.receipts.reader import read_fields
@@ -144,3 +146,30 @@ def test_a_tilted_names_tall_box_stays_off_the_address_row_under_it() -> None:
     # guard: a label and its amount side by side, the amount printed tall, are one row
     words = [Word("NET TOTAL", 40, 1000, 160, 40, 0.95), Word("67.85", 600, 985, 120, 72, 0.95)]
     assert [r.text for r in group_rows(words, "en")] == ["NET TOTAL 67.85"]
+
+
+@pytest.mark.parametrize(("rows", "want"), [
+    # day names, Malay months and labels
+    (("Sat, Jul 21, 2018 13:05",), date(2018, 7, 21)),
+    (("03 APR 2019 (WED)",), date(2019, 4, 3)),
+    (("Khamis, 17 Jan 2019",), date(2019, 1, 17)),
+    (("Tarikh: 17 OGOS 2018",), date(2018, 8, 17)),
+    (("Date : 05 MAC 18",), date(2018, 3, 5)),
+    (("Tarikh Bayaran: 12/05/2016",), date(2016, 5, 12)),
+    # rival dates: a tax's start or end, a cheque, a voucher, the next service, a reprint
+    (("GST effective date 01/04/2015", "Date: 12/05/2016"), date(2016, 5, 12)),
+    (("Date: 12/05/2016", "GST ends 31/05/2018"), date(2016, 5, 12)),
+    (("Cheque date: 30/03/2018", "Date 05/03/2018"), date(2018, 3, 5)),
+    (("Voucher expiry: 31/12/2018", "Date 05/03/2018"), date(2018, 3, 5)),
+    (("Next service: 05/06/2018 or 10,000km", "Date 05/03/2018"), date(2018, 3, 5)),
+    (("Reprinted: 06/03/2018 09:00", "Date 05/03/2018"), date(2018, 3, 5)),
+    (("PO Date: 01/03/2018", "Invoice Date: 05/03/2018"), date(2018, 3, 5)),
+    # a car park's ticket is paid on the way out
+    (("Entry: 11/06/2018 22:10", "Exit: 12/06/2018 08:40", "Parking fee 12.00"),
+     date(2018, 6, 12)),
+])
+def test_dates_as_the_blind_sets_writers_described_them(rows: tuple[str, ...],
+                                                        want: date) -> None:
+    """The printed forms and rival dates the writers of sets W, X and Y listed in their
+    reports (not their slips), each on a slip of its own."""
+    assert _date(*rows, "Total 31.40") == want
