@@ -52,6 +52,11 @@ _MDY_TEXT = re.compile(rf"\b{_MON}\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>
 _DMY8 = re.compile(r"(?<!\d)(?P<d>\d{2})(?P<m>\d{2})(?P<y>20\d{2})(?=\s{1,3}\d{1,2}:\d{2})")
 # eight digits right after a date label, year first or last ("Date/Time 20180428/191204")
 _LABELLED8 = re.compile(r"\b(?:date|tarikh)(?:\s*/\s*time)?\W{0,3}(?P<n>\d{8})(?!\d)", re.I)
+# a one-digit day or month right after a date label ("Date : 4/4/19", "Tarikh: 3/8/18 12:45PM");
+# elsewhere "4/4/19" may be a code or a fraction
+_LABELLED_SHORT = re.compile(r"\b(?:date|tarikh|tkh)\b[^\d\n]{0,12}?(?<![\d./\-])"
+                             r"(?P<d>(?P<a>\d{1,2})(?P<s>[/.\-])(?P<b>\d{1,2})(?P=s)(?P<y>\d{2}))"
+                             r"(?![\d./\-])", re.I)
 # OCR glue: a time run into the date after it ("18:1524/05/18"), a number into a day before a
 # month's name ("...32025/Feb/2017"), "0ct" for "Oct"
 _DIGIT_FOR = str.maketrans("BOSZ", "8052")  # letters OCR reads for digits
@@ -191,8 +196,10 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
     out: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
 
-    def add(value: Date | None, conf: float, m: re.Match[str], form: str) -> None:
-        if value is None or any(s < m.end() and m.start() < e for s, e in taken):
+    def add(value: Date | None, conf: float, m: re.Match[str], form: str,
+            group: int | str = 0) -> None:
+        start, end = m.span(group)  # a labelled form's date, without its label
+        if value is None or any(s < end and start < e for s, e in taken):
             return
         if not _plausible(value, today):
             if era:  # printed in that span: a year outside it is misread
@@ -203,8 +210,8 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
             if repaired is None and abs(value.year - today.year) > MAX_YEARS_OFF:
                 return  # "1524/05/18": a time glued to a date, not a date five centuries ago
             value, conf = (repaired, conf * 0.6) if repaired else (value, conf * 0.5)
-        taken.append((m.start(), m.end()))
-        out.append(FoundDate(value, conf, m.start(), form, m.end()))
+        taken.append((start, end))
+        out.append(FoundDate(value, conf, start, form, end))
 
     for m in _KANJI.finditer(text):
         if m.group("era"):
@@ -235,7 +242,11 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
         n = m.group("n")
         value = _make(int(n[:4]), int(n[4:6]), int(n[6:])) if n.startswith("20") else None
         value = value or (_make(int(n[4:]), int(n[2:4]), int(n[:2])) if n[4:6] == "20" else None)
-        add(value, 0.8, m, "digits8")
+        add(value, 0.8, m, "digits8", "n")
+    for m in _LABELLED_SHORT.finditer(text):
+        a, b, y = int(m.group("a")), int(m.group("b")), _year2(int(m.group("y")), today)
+        found = _resolve([("mdy", _make(y, a, b)), ("dmy", _make(y, b, a))], order, today)
+        add(*found, m, "short", "d")
     for m in _XXY4.finditer(text):
         a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
         add(*_resolve([("mdy", _make(y, a, b)), ("dmy", _make(y, b, a))], order, today), m, "xxy")
@@ -254,7 +265,8 @@ _NOT_PURCHASE = re.compile(r"expir|\bexp\b|valid|until|\btill\b|\bperiod\b|\bpro
                            r"\bnext\b|appointment|\bdue\b|\bdeposit|bertolak|berlepas|\btiba\b|"
                            r"pay\s*(before|by)|bayar\s*sebelum|\borig(inal)?\b|\brequest|"
                            r"\breprint|\bbefore\b|\bsebelum\b|use\s*by|effective|\bends?\b|"
-                           r"\bcheque|\bcek\b|berkuat\s*kuasa|"
+                           r"\bcheque|\bcek\b|berkuat\s*kuasa|as\s*at\b|setakat|"
+                           r"\bsah\b|hingga|\btamat|\btempoh\b|"
                            r"有効期限|期限|期間|まで|迄|\d\s*(-|~|〜|to)\s*\d{1,2}\s*"
                            r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
 
@@ -278,14 +290,16 @@ def purchase_date(text: str, found: list[FoundDate]) -> FoundDate | None:
         line_end = text.find("\n", f.start)
         line = text[line_start: line_end if line_end >= 0 else len(text)]
         label = _label(text, found, f, line_start)
+        own = text[max((g.end for g in found if line_start <= g.start < f.start),
+                       default=line_start):f.start]  # the words printed right before it
         if sum(1 for g in found if line_start <= g.start < line_start + len(line)) > 1:
             # several dates on a row: a range ("01/06/2018 - 30/06/2018") is no sale's date;
             # otherwise each by its own label ("Date : 19/03/18   Due Date : 18/04/18")
-            own = text[max((g.end for g in found if line_start <= g.start < f.start),
-                           default=line_start):f.start]
-            rival = bool(_NOT_PURCHASE.search(own)) or not re.search(r"[^\W\d_]", own)
+            rival = (bool(_NOT_PURCHASE.search(own) or _RANGE_WORD.search(own))
+                     or not re.search(r"[^\W\d_]", own))
         else:
             rival = bool(_NOT_PURCHASE.search(line))
+        rival = rival or bool(_OPENED.search(own))
         penalty = 0.5 if rival else 1.0
         if stay and _DEPARTURE.search(label):
             penalty = 1.0  # a folio's departure (a job's or car park's date out): the bill's day
@@ -302,12 +316,17 @@ def purchase_date(text: str, found: list[FoundDate]) -> FoundDate | None:
     return max(found, key=score)
 
 
+# a shift's or a table's opening, printed before its date ("Shift Open : 10/04/17 22:00"); a
+# shift's number after the sale's date ("2016-08-21 07:58:12   Shift 1") says nothing of it
+_OPENED = re.compile(r"\bshift\b|\bopen(ed)?\b|\bbuka\b", re.I)
+# the words of a period printed on one row ("From 21/07/2016 To 20/07/2017")
+_RANGE_WORD = re.compile(r"\b(from|to|dari|hingga|sehingga|sampai)\b", re.I)
 SALE_LABEL_BONUS = 1.1
 # The label of the sale's own date ("Date :", "Tarikh", "Inv. Date", "Bill Date/Time", "日付")
 _SALE_LABEL = re.compile(
     r"\W*((inv(oice)?|bill|trans(action)?|txn|sales?|purchase|receipt|resit|doc(ument)?|"
-    r"issued?|payment|order|tax\s*invoice)\.?\s*)?(date|dated|tarikh|日付|発行日|取引日)"
-    r"(\s*(/|&|and)\s*time)?\s*[:.]?\s*", re.I)
+    r"issued?|payment|order|tax\s*invoice)\.?\s*)?(date|dated|tarikh|tkh|日付|発行日|取引日)"
+    r"(\s*(/|&|and)\s*(time|masa))?\s*[:.]?\s*", re.I)
 
 
 # A stay (or a job, or a car park's ticket) printed from its first day to its last: the bill is

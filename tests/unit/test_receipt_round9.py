@@ -173,3 +173,45 @@ def test_dates_as_the_blind_sets_writers_described_them(rows: tuple[str, ...],
     """The printed forms and rival dates the writers of sets W, X and Y listed in their
     reports (not their slips), each on a slip of its own."""
     assert _date(*rows, "Total 31.40") == want
+
+
+@pytest.mark.parametrize(("rows", "want"), [
+    # a one-digit day or month after a date label
+    (("Date : 4/4/19", "Order Date : 2/4/19"), date(2019, 4, 4)),
+    (("Date : 3/8/18 12:45PM",), date(2018, 8, 3)),
+    # a balance "as at", a shift opened the night before, points valid until
+    (("BONUSLINK PTS AS AT 13/03/2018 : 2,315", "14/03/2018 19:42"), date(2018, 3, 14)),
+    (("Shift Open : 10/04/17 22:00", "01:12:45 11/04/17"), date(2017, 4, 11)),
+    (("Tkh : 09/08/16", "Mata Ganjaran sah sehingga 31/12/16"), date(2016, 8, 9)),
+    # a period on one row, in English or Malay
+    (("21/07/2016 15:47", "From 21/07/2016 To 20/07/2017"), date(2016, 7, 21)),
+    (("Tarikh / Masa : 10-02-2018 11:03:27", "Tempoh : 14-02-2018 hingga 13-02-2019"),
+     date(2018, 2, 10)),
+])
+def test_dates_among_the_rivals_set_z_printed(rows: tuple[str, ...], want: date) -> None:
+    assert _date(*rows, "Total 31.40") == want
+
+
+def test_a_shift_number_after_the_sales_date_is_no_rival() -> None:
+    """Guard: "2016-08-21 07:58:12" and "Shift 1" side by side on one row (blind set W)."""
+    rows = ["2016-08-21 07:58:12   Shift 1", "Total 30.00", "Points expire 31/12/2017"]
+    assert read_fields([*HEAD, *rows], today=date(2026, 8, 1)).date == date(2016, 8, 21)
+
+
+def test_a_lone_one_digit_date_without_a_label_is_no_date() -> None:
+    """Guard: "4/4/19" with no date label may be a code or a fraction."""
+    assert _date("Item 4/4/19 HOSE", "Total 31.40") is None
+
+
+def test_a_trade_word_alone_finishes_the_brand_above_it() -> None:
+    rows = ["AZ MOBILE", "COMMUNICATION", "NO. 14, JALAN PASAR BARU, 41000 KLANG"]
+    assert M.merchant(rows)[0] == "AZ MOBILE COMMUNICATION"
+    # guard: a trade word under an address is no part of a name
+    rows = ["NO. 14, JALAN PASAR BARU", "RESTAURANT", "TAX INVOICE"]
+    assert M.merchant(rows)[0] != "NO. 14, JALAN PASAR BARU RESTAURANT"
+
+
+def test_an_aircond_service_is_a_service_and_its_gas_top_up_no_phone_credit() -> None:
+    text = "CHEMICAL WASH 1.0HP 360.00\nGAS TOP UP R32 60.00"
+    assert category("COOL BREEZE AIRCOND SERVICES", text)[0] == "outsourcing"
+    assert category("ABC SDN BHD", "Prepaid top up RM30 30.00")[0] == "communication"
