@@ -49,7 +49,7 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"\b(docomo|softbank|au|sim|mobile|telecom|vodafone|verizon|at&t|t-mobile|"
         r"wireless(?!\s*(mouse|keyboard|charger|ear\w*|head\w*|speaker))|"
         r"post\s*office|postage|stamps?|courier|internet|broadband|celcom|maxis|digi|hotlink|"
-        r"reload|top\s*-?\s*up|prepaid|umobile|u\s*mobile|tune\s*talk|telekom|unifi|"
+        r"reload|(?<!gas )top\s*-?\s*up|prepaid|umobile|u\s*mobile|tune\s*talk|telekom|unifi|"
         r"pos\s*(malaysia|laju)|setem|gdex|gd\s*express|j\s*&\s*t|ninja\s*van|city-?link|dhl|"
         r"fedex|singpost|australia\s*post|royal\s*mail|usps|ups|sf\s*express|singtel|telstra|"
         r"optus|vodafone|csl|starhub|recharge)\b", re.I)),
@@ -61,7 +61,8 @@ CATEGORY_KEYS: tuple[tuple[Category, re.Pattern[str]], ...] = (
         r"hosting|domain|\w*print(?!ers?\b)\w*|copy\s*centre|colou?r\s*print|b/w\s*cop\w*|"
         r"binding|posters?|tax\s*agent|"
         r"accounting|audit\w*|secretarial|ads|campaigns?|iklan|logistics?|cleaning|"
-        r"pembersihan|pest\s*control|janitorial)\b", re.I)),
+        r"pembersihan|pest\s*control|janitorial|aircond\w*|chemical\s*wash|servicing)\b",
+        re.I)),
     ("supplies", re.compile(
         r"文具|文房具|事務用品|オフィス|用品|ホームセンター|家電|カメラ|電機|コピー用紙|ボールペン|"
         r"書店|紀伊國屋|丸善|ジュンク堂|ヨドバシ|ビックカメラ|ヤマダ電機|ケーズデンキ|電池|"

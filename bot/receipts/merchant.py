@@ -52,6 +52,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
         if skip_old_name or not _name_like(clean):
             continue
         clean = _OWN_BY.sub("", clean)  # the name, not its label: "OWN BY:CHEF LEE SDN BHD"
+        pos = i
         # a name broken at its "&" ("THE COFFEE BEAN" over "& TEA LEAF (M) SDN. BHD.", "CHUAN
         # HUAT HARDWARE &" over "MACHINERY (M) SDN BHD")
         above = rows[i - 1].strip() if i > 0 else ""
@@ -64,6 +65,13 @@ def merchant(rows: list[str], heights: list[float] | None = None,
               and not _COMPANY.search(above) and not _ADDRESS.search(above)
               and not _NOT_NAME.search(above) and not _OWNER.search(above)):
             clean = f"{_bare(above)} {clean}"
+        # a trade word alone finishes the brand above it ("AZ MOBILE" over "COMMUNICATION"):
+        # the two rows are one name, in the place of the first
+        elif (i > 0 and _generic_only(clean) and not _COMPANY.search(clean) and _name_like(above)
+              and not _generic_only(above) and not _COMPANY.search(above)
+              and not _ADDRESS.search(above) and not _NOT_NAME.search(above)
+              and not _OWNER.search(above) and candidates and candidates[-1][1] == i - 1):
+            clean, pos = f"{candidates.pop()[2]} {clean}", i - 1
         end = i
         below = _bare(rows[i + 1]) if i + 1 < len(rows) else ""
         if (_TRADE_ROW.fullmatch(clean) and _name_like(below) and not _TRADE_ROW.fullmatch(below)
@@ -89,7 +97,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
         registered = ((end + 1 < len(rows) and bool(_REG_ROW.match(rows[end + 1].strip())))
                       or (bool(_REG_IN_ROW.search(rows[end])) and not owner)
                       ) and not _generic_only(clean)  # "MALAYSIA" over "COMPANY REG NO.: ..."
-        score = (size * (1.0 - 0.08 * i) + (1.0 if company or registered else 0.0)
+        score = (size * (1.0 - 0.08 * pos) + (1.0 if company or registered else 0.0)
                  - (0.5 if _gibberish(clean) and not company else 0.0)
                  - (0.8 if latin_first and not re.search(r"[A-Za-z]{2}", clean) else 0.0))
         candidates.append((score, i, clean[:MAX_MERCHANT]))
@@ -273,7 +281,7 @@ _GENERIC = frozenset((
     "development", "products", "printing", "auto", "automotive", "workshop", "tyre", "tyres",
     "clinic", "optical", "florist", "laundry", "boutique", "fashion", "textile", "textiles",
     "furniture", "global", "international", "malaysia", "asia", "sdn", "bhd", "berhad", "s", "b",
-    "inc", "ltd", "limited",
+    "inc", "ltd", "limited", "communication", "communications", "telecommunication",
 ))
 
 
