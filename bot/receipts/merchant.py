@@ -37,7 +37,7 @@ def merchant(rows: list[str], heights: list[float] | None = None,
     country, where a shop's name in Chinese characters printed over its romanised name
     ("成發茶室" over "SENG HUAT COFFEE SHOP") gives way to it."""
     typical = sorted(heights)[len(heights) // 2] if heights else 1.0
-    candidates = []
+    candidates: list[tuple[float, int, str]] = []
     after_formerly = after_owner = False
     joined = -1  # the last row already read as part of the name above it
     for i, text in enumerate(rows[:MERCHANT_ROWS]):
