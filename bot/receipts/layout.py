@@ -40,8 +40,8 @@ def group_rows(words: list[Word], lang: str = "ja") -> list[Row]:
     """Words grouped into printed rows, top to bottom, each left to right. A word joins the row
     whose centre line it crosses (within 0.55 of the row's typical height); the row's centre
     follows its words, so a slight remaining tilt still keeps a row together. A word printed
-    over or under one of the row's words (their spans overlap by a third) is on another row:
-    a tilted name's tall box reached the address under it."""
+    over or under one of the row's words (their spans overlap by a third, their centres apart)
+    is on another row: a tilted name's tall box reached the address under it."""
     if not words:
         return []
     typical = statistics.median(w.height for w in words)
@@ -71,9 +71,12 @@ def group_rows(words: list[Word], lang: str = "ja") -> list[Row]:
 
 
 def _stacked(row: list[Word], w: Word) -> bool:
-    """Whether ``w`` lies over or under a word of ``row``: side by side words share no span."""
+    """Whether ``w`` lies over or under a word of ``row``: side by side words share no span,
+    and two that do but share their centre line too are one row read twice over (Tesseract's
+    Japanese boxes: "東京" spanning its row's other words, "野" over "店")."""
     return any(min(x.left + x.width, w.left + w.width) - max(x.left, w.left)
-               > min(x.width, w.width) / 3 for x in row)
+               > min(x.width, w.width) / 3
+               and abs(x.cy - w.cy) > 0.35 * min(x.height, w.height) for x in row)
 
 
 def _centre_at(row: list[Word], centre: float, x: int) -> float:

@@ -146,6 +146,13 @@ def test_a_tilted_names_tall_box_stays_off_the_address_row_under_it() -> None:
     # guard: a label and its amount side by side, the amount printed tall, are one row
     words = [Word("NET TOTAL", 40, 1000, 160, 40, 0.95), Word("67.85", 600, 985, 120, 72, 0.95)]
     assert [r.text for r in group_rows(words, "en")] == ["NET TOTAL 67.85"]
+    # guard: Tesseract's Japanese boxes overlap on one centre line ("野" over "店"; "東京"
+    # spanning the row's other words): still one row each
+    words = [Word("ダイ", 150, 104, 68, 36, 0.9), Word("上", 307, 105, 34, 34, 0.9),
+             Word("野", 343, 105, 72, 35, 0.9), Word("ソー", 226, 109, 67, 29, 0.9),
+             Word("店", 387, 100, 30, 50, 0.9), Word("東京", 150, 162, 264, 28, 0.9),
+             Word("都", 217, 158, 33, 43, 0.9), Word("港", 249, 158, 23, 43, 0.9)]
+    assert len(group_rows(words, "ja")) == 2
 
 
 @pytest.mark.parametrize(("rows", "want"), [
