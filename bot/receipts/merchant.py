@@ -61,16 +61,12 @@ def merchant(rows: list[str], heights: list[float] | None = None,
             clean = f"{above} {clean}"
         # a legal name with no name of its own ("SEAFOOD RESTAURANT SDN BHD", "STATIONERY SDN.
         # BHD") finishes the row above ("HAI XIAN LOU"): a registered name has a distinctive part
-        elif (_COMPANY.search(clean) and _generic_only(clean) and _name_like(above)
-              and not _COMPANY.search(above) and not _ADDRESS.search(above)
-              and not _NOT_NAME.search(above) and not _OWNER.search(above)):
+        elif _COMPANY.search(clean) and _generic_only(clean) and _plain_name(above):
             clean = f"{_bare(above)} {clean}"
         # a trade word alone finishes the brand above it ("AZ MOBILE" over "COMMUNICATION"):
         # the two rows are one name, in the place of the first
-        elif (i > 0 and _generic_only(clean) and not _COMPANY.search(clean) and _name_like(above)
-              and not _generic_only(above) and not _COMPANY.search(above)
-              and not _ADDRESS.search(above) and not _NOT_NAME.search(above)
-              and not _OWNER.search(above) and candidates and candidates[-1][1] == i - 1):
+        elif (_generic_only(clean) and not _COMPANY.search(clean) and _plain_name(above)
+              and not _generic_only(above) and candidates and candidates[-1][1] == i - 1):
             clean, pos = f"{candidates.pop()[2]} {clean}", i - 1
         end = i
         below = _bare(rows[i + 1]) if i + 1 < len(rows) else ""
@@ -258,6 +254,13 @@ def _bare(row: str) -> str:
     """A row without the registration or branch number printed beside a name, and the
     rules and marks around it."""
     return _REG_NO.sub("", row).strip(" -=*・|:_")
+
+
+def _plain_name(row: str) -> bool:
+    """A row that may start a name finished on the row under it: name-like, and no company,
+    address, other text or owner's label of its own."""
+    return (_name_like(row) and not _COMPANY.search(row) and not _ADDRESS.search(row)
+            and not _NOT_NAME.search(row) and not _OWNER.search(row))
 
 
 def _gibberish(clean: str) -> bool:
