@@ -245,11 +245,10 @@ def find_dates(text: str, *, currency: str | None = None, japanese: bool = False
         add(value, 0.8, m, "digits8", "n")
     for m in _LABELLED_SHORT.finditer(text):
         a, b, y = int(m.group("a")), int(m.group("b")), _year2(int(m.group("y")), today)
-        found = _resolve([("mdy", _make(y, a, b)), ("dmy", _make(y, b, a))], order, today)
-        add(*found, m, "short", "d")
+        add(*_day_or_month_first(a, b, y, order, today), m, "short", "d")
     for m in _XXY4.finditer(text):
         a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
-        add(*_resolve([("mdy", _make(y, a, b)), ("dmy", _make(y, b, a))], order, today), m, "xxy")
+        add(*_day_or_month_first(a, b, y, order, today), m, "xxy")
     for m in _XYZ2.finditer(text):
         a, b, c = int(m.group("a")), int(m.group("b")), int(m.group("c"))
         readings = [("ymd", _make(_year2(a, today), b, c)), ("mdy", _make(_year2(c, today), a, b)),
@@ -289,9 +288,9 @@ def purchase_date(text: str, found: list[FoundDate]) -> FoundDate | None:
         line_start = text.rfind("\n", 0, f.start) + 1
         line_end = text.find("\n", f.start)
         line = text[line_start: line_end if line_end >= 0 else len(text)]
-        label = _label(text, found, f, line_start)
         own = text[max((g.end for g in found if line_start <= g.start < f.start),
                        default=line_start):f.start]  # the words printed right before it
+        label = _label(text, own, line_start)
         if sum(1 for g in found if line_start <= g.start < line_start + len(line)) > 1:
             # several dates on a row: a range ("01/06/2018 - 30/06/2018") is no sale's date;
             # otherwise each by its own label ("Date : 19/03/18   Due Date : 18/04/18")
@@ -339,15 +338,19 @@ _DEPARTURE = re.compile(r"\bdep(art\w*)?\b|check.?out|\bdate\s*out\b|\btime\s*ou
 _RANGE_START = re.compile(r"[\d年月日/.\-\s]*?(?<=[\d日])\s*[〜~～]")
 
 
-def _label(text: str, found: list[FoundDate], f: FoundDate, line_start: int) -> str:
-    """The words printed just before date ``f``: from the date before it on its row (or the
-    row's start), or the row above where the date stands alone ("Departure" over
-    "08/05/2018")."""
-    before = [g.end for g in found if line_start <= g.start < f.start]
-    label = text[(max(before) if before else line_start):f.start]
-    if not re.search(r"[^\W\d_]", label) and line_start > 0:
-        label = text[text.rfind("\n", 0, line_start - 1) + 1:line_start]
-    return label
+def _label(text: str, own: str, line_start: int) -> str:
+    """A date's label: the words printed just before it on its row (``own``: from the date
+    before it, or the row's start), or the row above where the date stands alone ("Departure"
+    over "08/05/2018")."""
+    if not re.search(r"[^\W\d_]", own) and line_start > 0:
+        return text[text.rfind("\n", 0, line_start - 1) + 1:line_start]
+    return own
+
+
+def _day_or_month_first(a: int, b: int, year: int, order: Order, today: Date,
+                        ) -> tuple[Date | None, float]:
+    """"a/b/year" read month first or day first, as ``_resolve`` settles it."""
+    return _resolve([("mdy", _make(year, a, b)), ("dmy", _make(year, b, a))], order, today)
 
 
 def _resolve(readings: list[tuple[Order, Date | None]], order: Order,
