@@ -25,7 +25,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from bench.receipts import sroie_amount, sroie_date, sroie_numbers
+from bench.receipts import cache_file, sroie_amount, sroie_date, sroie_numbers
 from bot.receipts.dates import find_dates
 from bot.receipts.layout import group_rows
 from bot.vision.ocr_words import Word
@@ -62,8 +62,7 @@ def main() -> None:
     args = ap.parse_args()
     seen = held = dated = held_date = 0
     for n in sroie_numbers(args.sroie, args.first, args.last):
-        photo = "" if args.photo is None else f"_photo_{args.photo}"
-        cached = args.ocr_cache / f"sroie_{n}{photo}_0.json"
+        cached = cache_file(args.ocr_cache, f"sroie {n:03d}", args.photo, 0)
         key = args.sroie / "key" / f"{n:03d}.json"
         if not cached.exists() or not key.exists():
             continue

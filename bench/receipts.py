@@ -321,9 +321,8 @@ def main() -> None:
             else:
                 assert image is not None
                 if args.ocr_cache is not None and _one_reading(reader):
-                    photo = "" if args.photo is None else f" photo {args.photo}"
-                    got = cached_read(args.ocr_cache, f"{case.name}{photo} {turn}", image,
-                                      reader)
+                    got = cached_read(cache_file(args.ocr_cache, case.name, args.photo, turn),
+                                      image, reader)
                 else:
                     got = read_receipt(image, ocr=reader, today=Date(2026, 11, 28))
             wall[turn].append(time.perf_counter() - start)
@@ -364,11 +363,16 @@ def main() -> None:
                   f"p95 {q[18]:.2f}")
 
 
-def cached_read(folder: Path, name: str, image: Image.Image, reader: OcrReader) -> Receipt:
+def cache_file(folder: Path, case: str, photo: int | None, turn: int) -> Path:
+    """Where ``cached_read`` keeps a case's OCR words: a photo's under its seed."""
+    name = f"{case}{'' if photo is None else f' photo {photo}'} {turn}"
+    return folder / (re.sub(r"[^\w.-]+", "_", name) + ".json")
+
+
+def cached_read(path: Path, image: Image.Image, reader: OcrReader) -> Receipt:
     """``read_receipt`` through a cache of the OCR readings: the same steps (upright, flatten,
     one reading, a second look at the total and date rows where needed), the words of the
-    page and of each band read again kept as JSON under ``folder``."""
-    path = folder / (re.sub(r"[^\w.-]+", "_", name) + ".json")
+    page and of each band read again kept as JSON in ``path``."""
     # only when something must really be read
     prepared: list[tuple[Image.Image, Quality, list[Word]]] = []
 
@@ -399,7 +403,7 @@ def cached_read(folder: Path, name: str, image: Image.Image, reader: OcrReader) 
     got = look_again([Word(*w) for w in data["words"]], "ja", band,
                      quality=Quality(**data["quality"]), today=Date(2026, 11, 28))
     if fresh or len(bands) != known:  # a hit writes nothing
-        folder.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data), encoding="utf-8")
     return got
 
